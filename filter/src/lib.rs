@@ -1,0 +1,1 @@
+//! mistype proxy-wasm filter (being built).

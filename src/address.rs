@@ -1,0 +1,576 @@
+//! RFC 5322 mailboxes and address lists.
+//!
+//! Written for this crate rather than taken from a mail crate: the engine needs the local part
+//! *exactly as typed* (suggestions keep it), one error per bad address that names it, hard caps on
+//! work for hostile input, and no dependency that would weigh on the browser module (the mail
+//! parsing crates bring charset tables with them). It accepts what people and mail clients
+//! actually send: display names (atoms, quoted strings, UTF-8), angle brackets, quoted local
+//! parts, nested comments, groups (`undisclosed-recipients:;`), folding white space, obsolete
+//! routes (`<@relay:a@b>`) and `;` as well as `,` between addresses.
+//!
+//! ```
+//! use mistype::parse_address_list;
+//! let list = parse_address_list(r#"Lt "J." Smith <j.smith@navy.mil>, team: a@x.org, (boss) b@y.org;"#);
+//! let addrs: Vec<String> = list.iter().map(|m| m.as_ref().unwrap().address()).collect();
+//! assert_eq!(addrs, ["j.smith@navy.mil", "a@x.org", "b@y.org"]);
+//! ```
+
+use std::fmt;
+
+/// RFC 5321 §4.5.3.1.1: at most 64 octets of local part.
+pub const MAX_LOCAL_LEN: usize = 64;
+/// RFC 5321 §4.5.3.1.2: at most 255 octets of domain.
+pub const MAX_DOMAIN_LEN: usize = 255;
+/// RFC 5321 path limit (256 with the angle brackets): at most 254 octets of address.
+pub const MAX_ADDRESS_LEN: usize = 254;
+/// Longest input this parser reads; the rest of a longer input is one `too-long` error.
+pub const MAX_INPUT_LEN: usize = 64 * 1024;
+/// Most addresses read from one list; later ones are one `limit` error.
+pub const MAX_LIST_LEN: usize = 1000;
+
+/// One mailbox: an address with its optional display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    /// The mailbox as it stood in the input (trimmed).
+    pub raw: String,
+    /// The display name, unquoted (`Lt J. Smith`), if any.
+    pub display_name: Option<String>,
+    /// The local part exactly as typed (quotes kept).
+    pub local: String,
+    /// The domain as typed (not yet normalised).
+    pub domain: String,
+}
+
+impl Mailbox {
+    /// `local@domain`, as typed.
+    pub fn address(&self) -> String {
+        format!("{}@{}", self.local, self.domain)
+    }
+}
+
+/// Why an address could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressError {
+    /// The offending text (the whole mailbox, cut to 256 characters).
+    pub input: String,
+    /// `syntax`, `too-long` or `limit`.
+    pub kind: &'static str,
+    /// What is wrong with it, naming it.
+    pub message: String,
+}
+
+impl fmt::Display for AddressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AddressError {}
+
+/// Cut `s` to at most `max` characters for use in a message.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
+fn err(input: &str, kind: &'static str, message: String) -> AddressError {
+    AddressError {
+        input: clip(input, 256),
+        kind,
+        message,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum T {
+    /// A run of atom characters (dots included).
+    Atom,
+    /// A quoted string.
+    Quoted,
+    /// A domain literal `[...]`.
+    Literal,
+    /// One of `< > @ , ; :`.
+    Special(u8),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Tok {
+    t: T,
+    start: usize,
+    end: usize,
+}
+
+fn is_special(b: u8) -> bool {
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b':' | b';' | b'@' | b'\\' | b',' | b'"'
+    )
+}
+
+/// Split into tokens, skipping white space and comments. Errors name what is unclosed.
+fn lex(s: &str) -> Result<Vec<Tok>, String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'(' => {
+                let start = i;
+                let mut depth = 0usize;
+                loop {
+                    if i >= b.len() {
+                        return Err(format!("unclosed comment '(' in '{}'", clip(&s[start..], 60)));
+                    }
+                    match b[i] {
+                        b'\\' => i += 1,
+                        b'(' => depth += 1,
+                        b')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b')' => return Err(format!("a ')' without its '(' in '{}'", clip(s, 80))),
+            b'"' => {
+                let start = i;
+                i += 1;
+                loop {
+                    if i >= b.len() {
+                        return Err(format!("unclosed quote '\"' in '{}'", clip(&s[start..], 60)));
+                    }
+                    match b[i] {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        _ => i += 1,
+                    }
+                }
+                let end = i.min(b.len());
+                out.push(Tok {
+                    t: T::Quoted,
+                    start,
+                    end,
+                });
+            }
+            b'[' => {
+                let start = i;
+                match b[i..].iter().position(|&x| x == b']') {
+                    Some(p) => i += p + 1,
+                    None => {
+                        return Err(format!("unclosed '[' in '{}'", clip(&s[start..], 60)));
+                    }
+                }
+                out.push(Tok {
+                    t: T::Literal,
+                    start,
+                    end: i,
+                });
+            }
+            b'<' | b'>' | b'@' | b',' | b';' | b':' => {
+                out.push(Tok {
+                    t: T::Special(c),
+                    start: i,
+                    end: i + 1,
+                });
+                i += 1;
+            }
+            b']' => return Err(format!("a ']' without its '[' in '{}'", clip(s, 80))),
+            b'\\' => return Err(format!("a stray '\\' in '{}'", clip(s, 80))),
+            _ => {
+                let start = i;
+                while i < b.len() && !is_special(b[i]) && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                    i += 1;
+                }
+                out.push(Tok {
+                    t: T::Atom,
+                    start,
+                    end: i,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn unquote(q: &str) -> String {
+    let inner = q.strip_prefix('"').unwrap_or(q);
+    let inner = inner.strip_suffix('"').unwrap_or(inner);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '\r' | '\n' => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn display_name(s: &str, toks: &[Tok]) -> Option<String> {
+    let words: Vec<String> = toks
+        .iter()
+        .map(|t| match t.t {
+            T::Quoted => unquote(&s[t.start..t.end]),
+            _ => s[t.start..t.end].to_string(),
+        })
+        .collect();
+    let name = words.join(" ");
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+fn span(s: &str, toks: &[Tok]) -> String {
+    match (toks.first(), toks.last()) {
+        (Some(a), Some(b)) => s[a.start..b.end].trim().to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Read an addr-spec from its tokens (no angle brackets).
+fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), AddressError> {
+    let ats: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.t == T::Special(b'@'))
+        .map(|(i, _)| i)
+        .collect();
+    let text = span(s, toks);
+    match ats.len() {
+        0 => {
+            return Err(err(
+                whole,
+                "syntax",
+                format!("no '@' in '{}'; an address is local-part@domain", clip(&text, 80)),
+            ))
+        }
+        1 => {}
+        _ => {
+            return Err(err(
+                whole,
+                "syntax",
+                format!("two '@' signs in '{}'", clip(&text, 80)),
+            ))
+        }
+    }
+    let at = ats[0];
+    let (lt, dt) = (&toks[..at], &toks[at + 1..]);
+    if lt.is_empty() {
+        return Err(err(
+            whole,
+            "syntax",
+            format!("nothing before '@' in '{}'", clip(&text, 80)),
+        ));
+    }
+    if dt.is_empty() {
+        return Err(err(
+            whole,
+            "syntax",
+            format!("no domain after '@' in '{}'", clip(&text, 80)),
+        ));
+    }
+    if let Some(t) = lt.iter().chain(dt).find(|t| matches!(t.t, T::Special(_))) {
+        let c = s.as_bytes()[t.start] as char;
+        return Err(err(
+            whole,
+            "syntax",
+            format!("unexpected '{c}' in '{}'", clip(&text, 80)),
+        ));
+    }
+    // Words separated by white space in the local part: a display name without brackets.
+    if lt.len() > 1 {
+        let contiguous = lt.windows(2).all(|w| w[0].end == w[1].start);
+        if !contiguous {
+            return Err(err(
+                whole,
+                "syntax",
+                format!(
+                    "words before the address in '{}'; write a display name as Name <local@domain>",
+                    clip(&text, 80)
+                ),
+            ));
+        }
+    }
+    if dt.len() > 1 {
+        return Err(err(
+            whole,
+            "syntax",
+            format!("white space inside the domain in '{}'", clip(&text, 80)),
+        ));
+    }
+    let local = s[lt[0].start..lt[lt.len() - 1].end].to_string();
+    let domain = s[dt[0].start..dt[0].end].to_string();
+    if local.len() > MAX_LOCAL_LEN {
+        return Err(err(
+            whole,
+            "too-long",
+            format!(
+                "the local part of '{}' is {} octets; at most {MAX_LOCAL_LEN} are allowed (RFC 5321)",
+                clip(&text, 80),
+                local.len()
+            ),
+        ));
+    }
+    if domain.len() > MAX_DOMAIN_LEN {
+        return Err(err(
+            whole,
+            "too-long",
+            format!(
+                "the domain of '{}' is {} octets; at most {MAX_DOMAIN_LEN} are allowed (RFC 5321)",
+                clip(&text, 80),
+                domain.len()
+            ),
+        ));
+    }
+    if local.len() + 1 + domain.len() > MAX_ADDRESS_LEN {
+        return Err(err(
+            whole,
+            "too-long",
+            format!(
+                "'{}' is {} octets; an address may have at most {MAX_ADDRESS_LEN} (RFC 5321)",
+                clip(&text, 80),
+                local.len() + 1 + domain.len()
+            ),
+        ));
+    }
+    Ok((local, domain))
+}
+
+/// Read one mailbox from its tokens.
+fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
+    let raw = span(s, toks);
+    let open = toks.iter().position(|t| t.t == T::Special(b'<'));
+    match open {
+        Some(o) => {
+            let close = toks[o..]
+                .iter()
+                .position(|t| t.t == T::Special(b'>'))
+                .map(|p| p + o);
+            let Some(c) = close else {
+                return Err(err(&raw, "syntax", format!("unclosed '<' in '{}'", clip(&raw, 80))));
+            };
+            if c + 1 < toks.len() {
+                return Err(err(
+                    &raw,
+                    "syntax",
+                    format!("text after '>' in '{}'", clip(&raw, 80)),
+                ));
+            }
+            let name_toks = &toks[..o];
+            if let Some(t) = name_toks.iter().find(|t| matches!(t.t, T::Special(_))) {
+                let ch = s.as_bytes()[t.start] as char;
+                let msg = if ch == '@' {
+                    format!("an '@' in the display name of '{}'; quote the name", clip(&raw, 80))
+                } else {
+                    format!("unexpected '{ch}' in the display name of '{}'", clip(&raw, 80))
+                };
+                return Err(err(&raw, "syntax", msg));
+            }
+            let mut inner = &toks[o + 1..c];
+            // obs-route: <@relay1,@relay2:local@domain>
+            if inner.first().map(|t| t.t) == Some(T::Special(b'@')) {
+                if let Some(p) = inner.iter().position(|t| t.t == T::Special(b':')) {
+                    inner = &inner[p + 1..];
+                }
+            }
+            if inner.is_empty() {
+                return Err(err(&raw, "syntax", format!("empty '<>' in '{}'", clip(&raw, 80))));
+            }
+            let (local, domain) = addr_spec(s, inner, &raw)?;
+            Ok(Mailbox {
+                display_name: display_name(s, name_toks),
+                raw,
+                local,
+                domain,
+            })
+        }
+        None => {
+            if let Some(t) = toks.iter().find(|t| t.t == T::Special(b'>')) {
+                let _ = t;
+                return Err(err(&raw, "syntax", format!("a '>' without its '<' in '{}'", clip(&raw, 80))));
+            }
+            let (local, domain) = addr_spec(s, toks, &raw)?;
+            Ok(Mailbox {
+                display_name: None,
+                raw,
+                local,
+                domain,
+            })
+        }
+    }
+}
+
+/// Parse an RFC 5322 address list (or a single mailbox) into mailboxes, one result per address.
+///
+/// Bad addresses are `Err` entries naming the fault; good ones around them are still returned.
+/// Empty elements (`a@x.org,,b@y.org`) and empty groups are skipped. Nothing panics, whatever the
+/// input; work is capped at [`MAX_INPUT_LEN`] bytes and [`MAX_LIST_LEN`] addresses.
+pub fn parse_address_list(input: &str) -> Vec<Result<Mailbox, AddressError>> {
+    let mut out = Vec::new();
+    if input.len() > MAX_INPUT_LEN {
+        out.push(Err(err(
+            input,
+            "too-long",
+            format!(
+                "a recipient field of {} bytes; at most {MAX_INPUT_LEN} are read",
+                input.len()
+            ),
+        )));
+        return out;
+    }
+    let toks = match lex(input) {
+        Ok(t) => t,
+        Err(message) => {
+            out.push(Err(err(input.trim(), "syntax", message)));
+            return out;
+        }
+    };
+    let mut i = 0;
+    let push = |out: &mut Vec<Result<Mailbox, AddressError>>, r: Result<Mailbox, AddressError>| {
+        if out.len() < MAX_LIST_LEN {
+            out.push(r);
+        } else if out.len() == MAX_LIST_LEN {
+            out.push(Err(err(
+                input,
+                "limit",
+                format!("more than {MAX_LIST_LEN} addresses in one field; the rest were not read"),
+            )));
+        }
+    };
+    while i < toks.len() {
+        // One address: up to a top-level ',' or ';' (a ':' before any '<' or '@' opens a group).
+        let start = i;
+        let mut j = i;
+        let mut in_angle = false;
+        let mut group_colon = None;
+        while j < toks.len() {
+            match toks[j].t {
+                T::Special(b'<') => in_angle = true,
+                T::Special(b'>') => in_angle = false,
+                T::Special(b':') if !in_angle && group_colon.is_none() => {
+                    let before = &toks[start..j];
+                    if !before
+                        .iter()
+                        .any(|t| matches!(t.t, T::Special(b'@') | T::Special(b'<')))
+                    {
+                        group_colon = Some(j);
+                    }
+                }
+                T::Special(b',') if !in_angle && group_colon.is_none() => break,
+                T::Special(b';') if !in_angle => break,
+                _ => {}
+            }
+            j += 1;
+        }
+        let chunk = &toks[start..j];
+        if let Some(gc) = group_colon {
+            // A group: members are the mailboxes between ':' and ';', separated by ','.
+            let members = &toks[gc + 1..j];
+            for m in members.split(|t| t.t == T::Special(b',')) {
+                if !m.is_empty() {
+                    push(&mut out, mailbox(input, m));
+                }
+            }
+        } else if !chunk.is_empty() {
+            push(&mut out, mailbox(input, chunk));
+        }
+        i = j + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Vec<(Option<String>, String, String)> {
+        parse_address_list(s)
+            .into_iter()
+            .map(|r| {
+                let m = r.unwrap_or_else(|e| panic!("{s}: {e}"));
+                (m.display_name, m.local, m.domain)
+            })
+            .collect()
+    }
+
+    fn bad(s: &str) -> String {
+        let r = parse_address_list(s);
+        assert_eq!(r.len(), 1, "{s}: {r:?}");
+        r[0].clone().unwrap_err().message
+    }
+
+    #[test]
+    fn plain_and_named() {
+        assert_eq!(ok("a@b.c"), [(None, "a".into(), "b.c".into())]);
+        assert_eq!(
+            ok("Lt J. Smith <j.smith@navy.ml>"),
+            [(Some("Lt J. Smith".into()), "j.smith".into(), "navy.ml".into())]
+        );
+        assert_eq!(
+            ok(r#""Smith, John" <JOHN@ARMY.MIL.>"#),
+            [(Some("Smith, John".into()), "JOHN".into(), "ARMY.MIL.".into())]
+        );
+    }
+
+    #[test]
+    fn quoted_local_comments_folding_groups() {
+        assert_eq!(ok(r#""john smith"@x.org"#)[0].1, r#""john smith""#);
+        assert_eq!(ok("a@x.org (the boss)")[0].2, "x.org");
+        assert_eq!(ok("(c (nested)) Ann\r\n <ann@x.org>")[0].0.as_deref(), Some("Ann"));
+        assert_eq!(ok("undisclosed-recipients:;"), []);
+        let g = ok("team: a@x.org, B <b@y.org>;, c@z.org");
+        assert_eq!(g.len(), 3);
+        assert_eq!(g[2].2, "z.org");
+        assert_eq!(ok("<@relay.org:a@x.org>")[0].1, "a");
+        assert_eq!(ok("a@x.org; b@y.org").len(), 2);
+        assert_eq!(ok("Ωμέγα <ω@παράδειγμα.δοκιμή>")[0].2, "παράδειγμα.δοκιμή");
+    }
+
+    #[test]
+    fn errors_name_the_input() {
+        assert_eq!(bad("bad@@"), "two '@' signs in 'bad@@'");
+        assert!(bad("john.smith").contains("no '@' in 'john.smith'"));
+        assert!(bad("@army.mil").contains("nothing before '@'"));
+        assert!(bad("x@").contains("no domain after '@' in 'x@'"));
+        assert!(bad("A <a@x.org").contains("unclosed '<'"));
+        assert!(bad("\"abc@x.org").contains("unclosed quote"));
+        assert!(bad("John Smith john@x.org").contains("words before the address"));
+        let long = format!("{}@x.org", "a".repeat(65));
+        assert_eq!(parse_address_list(&long)[0].clone().unwrap_err().kind, "too-long");
+    }
+
+    #[test]
+    fn bad_and_good_together() {
+        let r = parse_address_list("a@x.org, bad@@, b@y.org");
+        assert_eq!(r.len(), 3);
+        assert!(r[0].is_ok() && r[1].is_err() && r[2].is_ok());
+    }
+
+    #[test]
+    fn hostile_input_is_capped() {
+        let many = "a@x.org,".repeat(5000);
+        let r = parse_address_list(&many);
+        assert_eq!(r.len(), MAX_LIST_LEN + 1);
+        assert_eq!(r[MAX_LIST_LEN].clone().unwrap_err().kind, "limit");
+        let huge = "(".repeat(MAX_INPUT_LEN + 1);
+        assert_eq!(parse_address_list(&huge)[0].clone().unwrap_err().kind, "too-long");
+        let deep = format!("{}a@x.org", "(".repeat(10_000));
+        assert!(parse_address_list(&deep)[0].is_err());
+    }
+}

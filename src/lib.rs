@@ -1,0 +1,46 @@
+//! # mistype
+//!
+//! Catches misaddressed outgoing email before it leaves: recipient domains that are typos or
+//! lookalikes of the domain the sender meant (`navy.ml` for `navy.mil`, `gmial.com`, `usaf.mil`
+//! for `us.af.mil`, Cyrillic `аrmy.mil`, `gmail.cmo`), and says what was meant.
+//!
+//! The core has no I/O, no clock and no threads; the same code runs natively (the `mistype` CLI),
+//! in Envoy (`mistype-filter`, proxy-wasm) and in the browser (`mistype-web-lint`).
+//!
+//! Build an [`Engine`] once from a [`Policy`] (or the embedded default), then check requests:
+//!
+//! ```
+//! use mistype::{CheckRequest, Engine, Severity};
+//!
+//! let engine = Engine::with_default_policy();
+//! let request = CheckRequest::from_json(
+//!     r#"{"from": "a.b@army.mil", "to": ["Lt J. Smith <j.smith@navy.ml>"]}"#,
+//! ).unwrap();
+//! let verdict = engine.check(&request);
+//! assert_eq!(verdict.verdict, Severity::Block);
+//! assert_eq!(verdict.findings[0].suggestion.as_deref(), Some("j.smith@navy.mil"));
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod address;
+mod domain;
+mod engine;
+mod error;
+mod explain;
+mod index;
+mod policy;
+mod slips;
+mod verdict;
+
+pub use address::{parse_address_list, Mailbox};
+pub use engine::{Context, Engine, Limits};
+pub use error::{Error, ErrorKind};
+pub use policy::{Pattern, Policy, Rule};
+pub use verdict::{CheckRequest, Finding, Kind, RecipientError, Severity, Verdict};
+
+/// The date of the vendored Public Suffix List (`data/public_suffix_list.dat`).
+pub const PUBLIC_SUFFIX_LIST_DATE: &str = "2023-02-09";
+
+/// This crate's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

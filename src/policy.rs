@@ -1,0 +1,316 @@
+//! The policy: which domains matter, and the destination rules.
+//!
+//! ```json
+//! {"protected": ["*.mil", "mindef.nl", "defence.gov.au", "lockheedmartin.com"],
+//!  "trusted":   ["army.nl"],
+//!  "known":     ["partner-startup.co"],
+//!  "rules":     [{"from": "*.mil", "to": "*.ml", "severity": "block"}],
+//!  "defaults":  true}
+//! ```
+//!
+//! - `protected`: domains or whole suffixes (`*.mil`) whose lookalikes are dangerous: findings
+//!   against them block.
+//! - `trusted`, `known`: legitimate domains, never flagged themselves; typos of them warn.
+//! - `rules`: a sender pattern, a recipient pattern, a severity (`warn` or `block`).
+//! - `defaults` (default `true`): also use the embedded default policy (the world's major mail
+//!   providers, government and military domains, the `.mil`→`.ml` rule). Set it to `false` to use
+//!   only what this policy lists.
+
+use serde_json::{Map, Value};
+
+use crate::domain::normalize;
+use crate::error::{Error, ErrorKind};
+use crate::verdict::Severity;
+
+/// A domain, or a whole suffix (`*.mil`, `*.gov.uk`), or everything (`*`, in rules only).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Pattern {
+    /// Exactly this domain and its subdomains (lower-case ASCII form).
+    Domain(String),
+    /// Every domain under this suffix (lower-case ASCII form, no leading dot).
+    Suffix(String),
+    /// Any domain.
+    Any,
+}
+
+impl Pattern {
+    /// Parse `mindef.nl`, `*.mil` or `*`. The error says what would be right.
+    pub fn parse(text: &str) -> Result<Pattern, String> {
+        let t = text.trim();
+        if t == "*" {
+            return Ok(Pattern::Any);
+        }
+        let (wild, rest) = match t.strip_prefix("*.") {
+            Some(r) => (true, r),
+            None => (false, t.strip_prefix('.').unwrap_or(t)),
+        };
+        if rest.contains('*') {
+            return Err(format!(
+                "'{text}': a wildcard may only stand first, as in '*.mil'"
+            ));
+        }
+        let d = normalize(rest).map_err(|e| format!("'{text}' is not a domain: {e}"))?;
+        Ok(if wild || t.starts_with('.') {
+            Pattern::Suffix(d.ascii)
+        } else {
+            Pattern::Domain(d.ascii)
+        })
+    }
+
+    /// Whether a lower-case ASCII domain matches.
+    pub fn matches(&self, ascii: &str) -> bool {
+        match self {
+            Pattern::Any => true,
+            Pattern::Domain(d) | Pattern::Suffix(d) => {
+                ascii == d
+                    || (ascii.len() > d.len()
+                        && ascii.ends_with(d.as_str())
+                        && ascii.as_bytes()[ascii.len() - d.len() - 1] == b'.')
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pattern::Any => f.write_str("*"),
+            Pattern::Domain(d) => f.write_str(d),
+            Pattern::Suffix(s) => write!(f, "*.{s}"),
+        }
+    }
+}
+
+/// A destination rule: mail from senders matching `from` to recipients matching `to` gets a
+/// `risky-destination` finding of `severity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Sender pattern.
+    pub from: Pattern,
+    /// Recipient pattern.
+    pub to: Pattern,
+    /// `warn` or `block`.
+    pub severity: Severity,
+}
+
+/// A validated policy. Build it with [`Policy::from_json`] or take [`Policy::embedded`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Domains and suffixes whose lookalikes block.
+    pub protected: Vec<Pattern>,
+    /// Legitimate domains; typos of them warn.
+    pub trusted: Vec<Pattern>,
+    /// Legitimate domains; typos of them warn.
+    pub known: Vec<Pattern>,
+    /// Destination rules.
+    pub rules: Vec<Rule>,
+    /// Whether the embedded default policy is added to this one.
+    pub defaults: bool,
+}
+
+const DEFAULT_POLICY: &str = include_str!("../data/default-policy.json");
+
+fn perr(msg: String) -> Error {
+    Error::new(ErrorKind::Policy, msg)
+}
+
+fn show(v: &Value) -> String {
+    crate::address::clip(&v.to_string(), 80)
+}
+
+fn patterns(key: &str, v: &Value, allow_any: bool) -> Result<Vec<Pattern>, Error> {
+    let Value::Array(items) = v else {
+        return Err(perr(format!(
+            "'{key}' must be an array of domains such as [\"mindef.nl\", \"*.mil\"], not {}",
+            show(v)
+        )));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Value::String(s) = item else {
+            return Err(perr(format!(
+                "'{key}[{i}]' must be a domain string such as \"mindef.nl\" or \"*.mil\", not {}",
+                show(item)
+            )));
+        };
+        let p = Pattern::parse(s).map_err(|e| perr(format!("'{key}[{i}]': {e}")))?;
+        if p == Pattern::Any && !allow_any {
+            return Err(perr(format!(
+                "'{key}[{i}]': \"*\" would cover every domain; list domains or suffixes such as \"*.mil\""
+            )));
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+fn rules(v: &Value) -> Result<Vec<Rule>, Error> {
+    let Value::Array(items) = v else {
+        return Err(perr(format!(
+            "'rules' must be an array of {{\"from\", \"to\", \"severity\"}} objects, not {}",
+            show(v)
+        )));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Value::Object(m) = item else {
+            return Err(perr(format!(
+                "'rules[{i}]' must be an object such as {{\"from\": \"*.mil\", \"to\": \"*.ml\", \"severity\": \"block\"}}, not {}",
+                show(item)
+            )));
+        };
+        for k in m.keys() {
+            if !matches!(k.as_str(), "from" | "to" | "severity") {
+                return Err(perr(format!(
+                    "'rules[{i}]' has an unknown key '{k}'; a rule has 'from', 'to' and 'severity'"
+                )));
+            }
+        }
+        let pat = |k: &str| -> Result<Pattern, Error> {
+            match m.get(k) {
+                Some(Value::String(s)) => {
+                    Pattern::parse(s).map_err(|e| perr(format!("'rules[{i}].{k}': {e}")))
+                }
+                Some(other) => Err(perr(format!(
+                    "'rules[{i}].{k}' must be a domain pattern such as \"*.mil\", not {}",
+                    show(other)
+                ))),
+                None => Err(perr(format!(
+                    "'rules[{i}]' has no '{k}'; a rule needs 'from' and 'to' patterns"
+                ))),
+            }
+        };
+        let severity = match m.get("severity") {
+            None => Severity::Block,
+            Some(Value::String(s)) if s == "block" => Severity::Block,
+            Some(Value::String(s)) if s == "warn" => Severity::Warn,
+            Some(other) => {
+                return Err(perr(format!(
+                    "'rules[{i}].severity' is {}; use \"warn\" or \"block\"",
+                    show(other)
+                )))
+            }
+        };
+        out.push(Rule {
+            from: pat("from")?,
+            to: pat("to")?,
+            severity,
+        });
+    }
+    Ok(out)
+}
+
+impl Policy {
+    /// Parse and validate a policy. Unknown keys and unusable values are errors that name the key
+    /// and the value; nothing falls back silently.
+    pub fn from_json(text: &str) -> Result<Policy, Error> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| perr(format!("not valid JSON ({e})")))?;
+        Policy::from_value(&v)
+    }
+
+    /// As [`Policy::from_json`], from an already parsed JSON value.
+    pub fn from_value(v: &Value) -> Result<Policy, Error> {
+        let Value::Object(m) = v else {
+            return Err(perr(format!(
+                "a policy is a JSON object with 'protected', 'trusted', 'known' and 'rules', not {}",
+                show(v)
+            )));
+        };
+        Policy::from_map(m)
+    }
+
+    fn from_map(m: &Map<String, Value>) -> Result<Policy, Error> {
+        let mut p = Policy {
+            defaults: true,
+            ..Policy::default()
+        };
+        for (k, v) in m {
+            match k.as_str() {
+                "protected" => p.protected = patterns("protected", v, false)?,
+                "trusted" => p.trusted = patterns("trusted", v, false)?,
+                "known" => p.known = patterns("known", v, false)?,
+                "rules" => p.rules = rules(v)?,
+                "defaults" => match v {
+                    Value::Bool(b) => p.defaults = *b,
+                    other => {
+                        return Err(perr(format!(
+                            "'defaults' must be true or false, not {}",
+                            show(other)
+                        )))
+                    }
+                },
+                // Free-form documentation keys are allowed.
+                k if k.starts_with('_') || k == "comment" || k == "description" => {}
+                other => {
+                    return Err(perr(format!(
+                        "unknown key '{other}'; a policy has 'protected', 'trusted', 'known', 'rules' and 'defaults'"
+                    )))
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    /// The embedded default policy: major mail providers across regions (`known`), government and
+    /// military suffixes and their best-known domains, major defence contractors (`protected`),
+    /// and the `.mil`→`.ml` rule.
+    pub fn embedded() -> Policy {
+        // The embedded file is checked by a unit test; fall back to empty rather than panic.
+        let mut p = Policy::from_json(DEFAULT_POLICY).unwrap_or_default();
+        p.defaults = false;
+        p
+    }
+
+    /// This policy with the embedded default added when `defaults` is true.
+    pub fn resolved(&self) -> Policy {
+        if !self.defaults {
+            return self.clone();
+        }
+        let mut base = Policy::embedded();
+        base.protected.extend(self.protected.iter().cloned());
+        base.trusted.extend(self.trusted.iter().cloned());
+        base.known.extend(self.known.iter().cloned());
+        base.rules.extend(self.rules.iter().cloned());
+        base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_policy_is_valid_and_large() {
+        let p = Policy::from_json(DEFAULT_POLICY).unwrap();
+        assert!(p.known.len() >= 200, "{}", p.known.len());
+        assert!(p.protected.contains(&Pattern::Suffix("mil".into())));
+        assert!(p.protected.contains(&Pattern::Domain("army.mil".into())));
+        assert_eq!(p.rules.len(), 1);
+    }
+
+    #[test]
+    fn patterns() {
+        assert_eq!(Pattern::parse("*.MIL").unwrap(), Pattern::Suffix("mil".into()));
+        assert_eq!(Pattern::parse("Mindef.NL").unwrap(), Pattern::Domain("mindef.nl".into()));
+        assert!(Pattern::Suffix("mil".into()).matches("army.mil"));
+        assert!(!Pattern::Suffix("mil".into()).matches("armymil"));
+        assert!(Pattern::Domain("ibm.com".into()).matches("se.ibm.com"));
+        assert!(Pattern::parse("a.*.com").unwrap_err().contains("wildcard"));
+    }
+
+    #[test]
+    fn errors_name_key_and_value() {
+        let e = Policy::from_json(r#"{"protected": ["ok.mil", "bad..mil"]}"#).unwrap_err();
+        assert!(e.to_string().contains("'protected[1]'"), "{e}");
+        assert!(e.to_string().contains("bad..mil"), "{e}");
+        let e = Policy::from_json(r#"{"protectd": []}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown key 'protectd'"), "{e}");
+        let e = Policy::from_json(r#"{"rules": [{"from": "*.mil", "to": "*.ml", "severity": "deny"}]}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("'rules[0].severity' is \"deny\""), "{e}");
+        let e = Policy::from_json(r#"{"known": "x.com"}"#).unwrap_err();
+        assert!(e.to_string().contains("'known' must be an array"), "{e}");
+        assert!(Policy::from_json("{").unwrap_err().to_string().contains("not valid JSON"));
+    }
+}

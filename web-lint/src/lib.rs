@@ -1,0 +1,1 @@
+//! mistype web-lint (being built).
