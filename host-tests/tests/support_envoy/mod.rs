@@ -1,0 +1,708 @@
+//! Support for the tests that run real Envoy (`envoy.rs`) and the demo (`demo.rs`): paths, the
+//! shipped `filter/envoy.yaml` rendered with test ports and plugin configurations, an Envoy
+//! process that is killed on drop, a recording upstream, and a `curl` client.
+//!
+//! Everything listens on 127.0.0.1 with OS-chosen ports, and every wait is bounded.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long Envoy may take to become ready: the V8 compile of the filter on first start is slow on
+/// a busy machine.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The repository root (host-tests/..).
+pub fn repo_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+/// `$CARGO_TARGET_DIR` (relative values are taken from the repository root), else `<repo>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                repo_root().join(dir)
+            }
+        }
+        _ => repo_root().join("target"),
+    }
+}
+
+/// The built filter: `$MISTYPE_FILTER_WASM`, else `<target>/wasm32-wasip1/wasm/mistype_filter.wasm`.
+pub fn filter_wasm() -> PathBuf {
+    if let Some(path) = std::env::var_os("MISTYPE_FILTER_WASM") {
+        return PathBuf::from(path);
+    }
+    let path = target_dir().join("wasm32-wasip1/wasm/mistype_filter.wasm");
+    assert!(
+        path.is_file(),
+        "{} is missing: build the filter first (scripts/build-filter.sh)",
+        path.display()
+    );
+    path
+}
+
+/// The shipped Envoy configuration, as committed.
+pub fn shipped_envoy_yaml() -> String {
+    let path = repo_root().join("filter/envoy.yaml");
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A fresh scratch directory under the system temp dir, removed on drop.
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("mistype-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering filter/envoy.yaml
+
+/// What to substitute in the shipped configuration. `None` keeps the shipped value.
+#[derive(Debug, Clone, Default)]
+pub struct Render {
+    pub listener_port: Option<u16>,
+    pub admin_port: Option<u16>,
+    pub upstream_port: Option<u16>,
+    pub wasm: Option<PathBuf>,
+    /// The plugin configuration JSON (the StringValue `value:`).
+    pub plugin_config: Option<String>,
+    /// Drop the lines between the `BEGIN mistype-filter` and `END mistype-filter` markers.
+    pub without_filter: bool,
+}
+
+/// Replace the one line that contains `needle`, keeping its indentation and anything before the
+/// needle; panics unless exactly one line matches, so a drift in the shipped file fails loudly.
+fn replace_unique_line(lines: &mut [String], needle: &str, replacement: &str) {
+    let hits: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "filter/envoy.yaml: expected exactly one line containing {needle:?}, found {}",
+        hits.len()
+    );
+    let line = &mut lines[hits[0]];
+    *line = line.replacen(needle, replacement, 1);
+}
+
+/// The shipped configuration with `r` applied.
+pub fn render(template: &str, r: &Render) -> String {
+    let mut lines: Vec<String> = template.lines().map(str::to_owned).collect();
+    if let Some(p) = r.listener_port {
+        replace_unique_line(&mut lines, "port_value: 8080}", &format!("port_value: {p}}}"));
+    }
+    if let Some(p) = r.admin_port {
+        replace_unique_line(&mut lines, "port_value: 9901}", &format!("port_value: {p}}}"));
+    }
+    if let Some(p) = r.upstream_port {
+        replace_unique_line(&mut lines, "port_value: 8081}", &format!("port_value: {p}}}"));
+    }
+    if let Some(w) = &r.wasm {
+        replace_unique_line(
+            &mut lines,
+            "filename: target/wasm32-wasip1/wasm/mistype_filter.wasm",
+            &format!("filename: {}", w.display()),
+        );
+    }
+    if let Some(cfg) = &r.plugin_config {
+        // `value: |` followed by the more deeply indented block scalar: replace the block.
+        let start = lines
+            .iter()
+            .position(|l| l.trim() == "value: |")
+            .expect("filter/envoy.yaml: no `value: |` plugin configuration block");
+        let indent = lines[start].len() - lines[start].trim_start().len();
+        let mut end = start + 1;
+        while end < lines.len() {
+            let l = &lines[end];
+            if !l.trim().is_empty() && l.len() - l.trim_start().len() <= indent {
+                break;
+            }
+            end += 1;
+        }
+        let pad = " ".repeat(indent + 2);
+        let mut block: Vec<String> = cfg.lines().map(|l| format!("{pad}{l}")).collect();
+        if block.is_empty() {
+            // An empty configuration: a block scalar with no content is the empty string.
+            block.push(String::new());
+        }
+        lines.splice(start + 1..end, block);
+    }
+    if r.without_filter {
+        let begin = lines
+            .iter()
+            .position(|l| l.trim() == "# BEGIN mistype-filter")
+            .expect("filter/envoy.yaml: no BEGIN mistype-filter marker");
+        let end = lines
+            .iter()
+            .position(|l| l.trim() == "# END mistype-filter")
+            .expect("filter/envoy.yaml: no END mistype-filter marker");
+        lines.drain(begin..=end);
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+/// A port that was free a moment ago (bind port 0, read it, release it).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local_addr").port()
+}
+
+/// Poll `f` every 100 ms until it returns `Some`, or give up after `timeout`.
+pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback (for admin endpoints): `(status, body)`, or `None` when
+/// nothing answers.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envoy
+
+/// A running Envoy; killed (and reaped) on drop.
+#[derive(Debug)]
+pub struct Envoy {
+    child: Child,
+    pub admin_port: u16,
+    pub listener_port: u16,
+    pub log: PathBuf,
+    _dir: TempDir,
+}
+
+/// `envoy` from `$ENVOY_BIN`, else from PATH.
+pub fn envoy_bin() -> String {
+    std::env::var("ENVOY_BIN").unwrap_or_else(|_| "envoy".to_owned())
+}
+
+fn tail(path: &Path, n: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+impl Envoy {
+    /// Start Envoy with `yaml` (admin and listener should use port 0; the real ports are read
+    /// back from the admin API) and wait until `/ready` says LIVE. `Err` carries the log tail
+    /// when Envoy exits or does not become ready in time.
+    pub fn start(yaml: &str) -> Result<Envoy, String> {
+        let dir = TempDir::new("envoy");
+        let config = dir.path().join("envoy.yaml");
+        let admin_path = dir.path().join("admin-address");
+        let log = dir.path().join("envoy.log");
+        fs::write(&config, yaml).map_err(|e| e.to_string())?;
+        let log_file = fs::File::create(&log).map_err(|e| e.to_string())?;
+        let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new(envoy_bin())
+            .arg("-c")
+            .arg(&config)
+            .arg("--disable-hot-restart")
+            .args(["--concurrency", "1", "--log-level", "info"])
+            .arg("--admin-address-path")
+            .arg(&admin_path)
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("spawning envoy: {e}"))?;
+        let mut envoy = Envoy {
+            child,
+            admin_port: 0,
+            listener_port: 0,
+            log,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = envoy.child.try_wait() {
+                return Err(format!(
+                    "envoy exited with {status} before it was ready:\n{}",
+                    tail(&envoy.log, 30)
+                ));
+            }
+            if envoy.admin_port == 0 {
+                if let Ok(addr) = fs::read_to_string(&admin_path) {
+                    if let Some(port) = addr.trim().rsplit(':').next().and_then(|p| p.parse().ok())
+                    {
+                        envoy.admin_port = port;
+                    }
+                }
+            }
+            if envoy.admin_port != 0 {
+                if let Some((200, body)) = http_get(envoy.admin_port, "/ready") {
+                    if body.trim() == "LIVE" {
+                        break;
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "envoy not ready after {READY_TIMEOUT:?}:\n{}",
+                    tail(&envoy.log, 30)
+                ));
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        envoy.listener_port = envoy
+            .bound_port("webmail")
+            .ok_or_else(|| format!("no bound port for listener webmail:\n{}", tail(&envoy.log, 30)))?;
+        Ok(envoy)
+    }
+
+    /// The port the named listener is bound to, from `/listeners?format=json`.
+    pub fn bound_port(&self, listener: &str) -> Option<u16> {
+        let (_, body) = http_get(self.admin_port, "/listeners?format=json")?;
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        v["listener_statuses"]
+            .as_array()?
+            .iter()
+            .find(|l| l["name"] == listener)
+            .and_then(|l| l["local_address"]["socket_address"]["port_value"].as_u64())
+            .and_then(|p| u16::try_from(p).ok())
+    }
+
+    /// Counters and gauges from `/stats?format=json` whose names contain `filter`.
+    pub fn stats(&self, filter: &str) -> HashMap<String, u64> {
+        let (status, body) = http_get(self.admin_port, &format!("/stats?format=json&filter={filter}"))
+            .expect("admin /stats answers");
+        assert_eq!(status, 200, "admin /stats: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("/stats JSON");
+        let mut out = HashMap::new();
+        for s in v["stats"].as_array().into_iter().flatten() {
+            if let (Some(name), Some(value)) = (s["name"].as_str(), s["value"].as_u64()) {
+                out.insert(name.to_owned(), value);
+            }
+        }
+        out
+    }
+
+    /// The whole log so far.
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Envoy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run `envoy --mode validate` on `yaml`: `(success, output)`.
+pub fn envoy_validate(yaml: &str) -> (bool, String) {
+    let dir = TempDir::new("validate");
+    let config = dir.path().join("envoy.yaml");
+    fs::write(&config, yaml).expect("write config");
+    let out = Command::new(envoy_bin())
+        .args(["--mode", "validate", "--disable-hot-restart", "-c"])
+        .arg(&config)
+        .current_dir(repo_root())
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn envoy --mode validate");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recording upstream
+
+/// One request as the upstream saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// Header names lower-cased, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 that records every request and answers
+/// `200 {"upstream":"ok"}`. Stops accepting on drop.
+#[derive(Debug)]
+pub struct Upstream {
+    pub port: u16,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Upstream {
+    pub fn start() -> Upstream {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
+        let port = listener.local_addr().expect("upstream addr").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (reqs, stopped) = (requests.clone(), stop.clone());
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let reqs = reqs.clone();
+                thread::spawn(move || serve_connection(conn, reqs));
+            }
+        });
+        Upstream {
+            port,
+            requests,
+            stop,
+        }
+    }
+
+    /// Everything recorded so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve_connection(conn: TcpStream, reqs: Arc<Mutex<Vec<Recorded>>>) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+    let Ok(mut writer) = conn.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(conn);
+    loop {
+        let Some(req) = read_request(&mut reader) else {
+            break;
+        };
+        let close = req
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        if let Ok(mut r) = reqs.lock() {
+            r.push(req);
+        }
+        let body = br#"{"upstream":"ok"}"#;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(body).is_err() {
+            break;
+        }
+        if close {
+            break;
+        }
+    }
+    let _ = writer.shutdown(Shutdown::Both);
+}
+
+fn read_line(reader: &mut impl BufRead) -> Option<String> {
+    let mut line = Vec::new();
+    let n = reader.read_until(b'\n', &mut line).ok()?;
+    if n == 0 {
+        return None;
+    }
+    while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        line.pop();
+    }
+    Some(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// Read one HTTP/1.1 request (content-length or chunked body; chunked trailers are skipped).
+fn read_request(reader: &mut impl BufRead) -> Option<Recorded> {
+    let request_line = read_line(reader)?;
+    let mut parts = request_line.split(' ');
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let line = read_line(reader)?;
+        if line.is_empty() {
+            break;
+        }
+        let (k, v) = line.split_once(':')?;
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+    }
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v): &(String, String)| v.clone())
+    };
+    let mut body = Vec::new();
+    if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let size_line = read_line(reader)?;
+            let size = usize::from_str_radix(size_line.split(';').next()?.trim(), 16).ok()?;
+            if size == 0 {
+                // Trailers, then an empty line.
+                while !read_line(reader)?.is_empty() {}
+                break;
+            }
+            let mut chunk = vec![0; size];
+            reader.read_exact(&mut chunk).ok()?;
+            body.extend_from_slice(&chunk);
+            read_line(reader)?;
+        }
+    } else if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        body = vec![0; len];
+        reader.read_exact(&mut body).ok()?;
+    }
+    Some(Recorded {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// curl
+
+/// A response as curl saw it.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// "1.1" or "2".
+    pub http_version: String,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "response body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A request for [`curl`].
+#[derive(Debug, Clone, Default)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<&'a [u8]>,
+    /// HTTP/2 over cleartext with prior knowledge.
+    pub http2: bool,
+}
+
+impl<'a> Request<'a> {
+    pub fn post(url: String, content_type: &str, body: &'a [u8]) -> Request<'a> {
+        Request {
+            method: "POST",
+            url,
+            headers: vec![("content-type".to_owned(), content_type.to_owned())],
+            body: Some(body),
+            http2: false,
+        }
+    }
+
+    pub fn get(url: String) -> Request<'a> {
+        Request {
+            method: "GET",
+            url,
+            ..Request::default()
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Request<'a> {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn http2(mut self) -> Request<'a> {
+        self.http2 = true;
+        self
+    }
+}
+
+/// Send `req` with curl (bounded: 30 s) and return the response.
+pub fn curl(req: &Request<'_>) -> Response {
+    let dir = TempDir::new("curl");
+    let head_file = dir.path().join("head");
+    let body_file = dir.path().join("body");
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--max-time", "30", "-X", req.method])
+        .arg("-D")
+        .arg(&head_file)
+        .arg("-o")
+        .arg(&body_file)
+        .args(["-w", "%{http_code} %{http_version}"])
+        // No `Expect: 100-continue` round trip for larger bodies.
+        .args(["-H", "Expect:"]);
+    if req.http2 {
+        cmd.arg("--http2-prior-knowledge");
+    }
+    for (k, v) in &req.headers {
+        cmd.arg("-H").arg(format!("{k}: {v}"));
+    }
+    if let Some(body) = req.body {
+        let req_file = dir.path().join("request");
+        fs::write(&req_file, body).expect("write request body");
+        cmd.arg("--data-binary").arg(format!("@{}", req_file.display()));
+    }
+    cmd.arg(&req.url);
+    let out = cmd.output().expect("spawn curl");
+    assert!(
+        out.status.success(),
+        "curl {} {} failed: {}",
+        req.method,
+        req.url,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let w = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut w = w.split_whitespace();
+    let status = w.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let http_version = w.next().unwrap_or("").to_owned();
+    let head = fs::read_to_string(&head_file).unwrap_or_default();
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let body = fs::read(&body_file).unwrap_or_default();
+    Response {
+        status,
+        http_version,
+        headers,
+        body,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JMAP bodies
+
+/// A JMAP send (Email/set + EmailSubmission/set) in the shape the demo page sends.
+pub fn jmap_send(from: &str, to: &[&str]) -> String {
+    let addrs: Vec<serde_json::Value> = to
+        .iter()
+        .map(|a| serde_json::json!({"name": null, "email": a}))
+        .collect();
+    let rcpt: Vec<serde_json::Value> = to.iter().map(|a| serde_json::json!({"email": a})).collect();
+    serde_json::json!({
+        "using": [
+            "urn:ietf:params:jmap:core",
+            "urn:ietf:params:jmap:mail",
+            "urn:ietf:params:jmap:submission"
+        ],
+        "methodCalls": [
+            ["Email/set", {
+                "accountId": "demo",
+                "create": {"m1": {
+                    "from": [{"name": null, "email": from}],
+                    "to": addrs,
+                    "cc": [],
+                    "bcc": [],
+                    "subject": "Schedule",
+                    "bodyValues": {"b1": {"value": "Schedule attached."}},
+                    "textBody": [{"partId": "b1", "type": "text/plain"}]
+                }}
+            }, "0"],
+            ["EmailSubmission/set", {
+                "accountId": "demo",
+                "create": {"s1": {
+                    "emailId": "#m1",
+                    "envelope": {"mailFrom": {"email": from}, "rcptTo": rcpt}
+                }}
+            }, "1"]
+        ]
+    })
+    .to_string()
+}
