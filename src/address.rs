@@ -123,7 +123,10 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
                 let mut depth = 0usize;
                 loop {
                     if i >= b.len() {
-                        return Err(format!("unclosed comment '(' in '{}'", clip(&s[start..], 60)));
+                        return Err(format!(
+                            "unclosed comment '(' in '{}'",
+                            clip(&s[start..], 60)
+                        ));
                     }
                     match b[i] {
                         b'\\' => i += 1,
@@ -146,7 +149,10 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
                 i += 1;
                 loop {
                     if i >= b.len() {
-                        return Err(format!("unclosed quote '\"' in '{}'", clip(&s[start..], 60)));
+                        return Err(format!(
+                            "unclosed quote '\"' in '{}'",
+                            clip(&s[start..], 60)
+                        ));
                     }
                     match b[i] {
                         b'\\' => i += 2,
@@ -190,7 +196,10 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
             b'\\' => return Err(format!("a stray '\\' in '{}'", clip(s, 80))),
             _ => {
                 let start = i;
-                while i < b.len() && !is_special(b[i]) && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                while i < b.len()
+                    && !is_special(b[i])
+                    && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n')
+                {
                     i += 1;
                 }
                 out.push(Tok {
@@ -257,7 +266,10 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
             return Err(err(
                 whole,
                 "syntax",
-                format!("no '@' in '{}'; an address is local-part@domain", clip(&text, 80)),
+                format!(
+                    "no '@' in '{}'; an address is local-part@domain",
+                    clip(&text, 80)
+                ),
             ))
         }
         1 => {}
@@ -363,7 +375,11 @@ fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
                 .position(|t| t.t == T::Special(b'>'))
                 .map(|p| p + o);
             let Some(c) = close else {
-                return Err(err(&raw, "syntax", format!("unclosed '<' in '{}'", clip(&raw, 80))));
+                return Err(err(
+                    &raw,
+                    "syntax",
+                    format!("unclosed '<' in '{}'", clip(&raw, 80)),
+                ));
             };
             if c + 1 < toks.len() {
                 return Err(err(
@@ -376,9 +392,15 @@ fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
             if let Some(t) = name_toks.iter().find(|t| matches!(t.t, T::Special(_))) {
                 let ch = s.as_bytes()[t.start] as char;
                 let msg = if ch == '@' {
-                    format!("an '@' in the display name of '{}'; quote the name", clip(&raw, 80))
+                    format!(
+                        "an '@' in the display name of '{}'; quote the name",
+                        clip(&raw, 80)
+                    )
                 } else {
-                    format!("unexpected '{ch}' in the display name of '{}'", clip(&raw, 80))
+                    format!(
+                        "unexpected '{ch}' in the display name of '{}'",
+                        clip(&raw, 80)
+                    )
                 };
                 return Err(err(&raw, "syntax", msg));
             }
@@ -390,7 +412,11 @@ fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
                 }
             }
             if inner.is_empty() {
-                return Err(err(&raw, "syntax", format!("empty '<>' in '{}'", clip(&raw, 80))));
+                return Err(err(
+                    &raw,
+                    "syntax",
+                    format!("empty '<>' in '{}'", clip(&raw, 80)),
+                ));
             }
             let (local, domain) = addr_spec(s, inner, &raw)?;
             Ok(Mailbox {
@@ -403,7 +429,11 @@ fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
         None => {
             if let Some(t) = toks.iter().find(|t| t.t == T::Special(b'>')) {
                 let _ = t;
-                return Err(err(&raw, "syntax", format!("a '>' without its '<' in '{}'", clip(&raw, 80))));
+                return Err(err(
+                    &raw,
+                    "syntax",
+                    format!("a '>' without its '<' in '{}'", clip(&raw, 80)),
+                ));
             }
             let (local, domain) = addr_spec(s, toks, &raw)?;
             Ok(Mailbox {
@@ -520,11 +550,19 @@ mod tests {
         assert_eq!(ok("a@b.c"), [(None, "a".into(), "b.c".into())]);
         assert_eq!(
             ok("Lt J. Smith <j.smith@navy.ml>"),
-            [(Some("Lt J. Smith".into()), "j.smith".into(), "navy.ml".into())]
+            [(
+                Some("Lt J. Smith".into()),
+                "j.smith".into(),
+                "navy.ml".into()
+            )]
         );
         assert_eq!(
             ok(r#""Smith, John" <JOHN@ARMY.MIL.>"#),
-            [(Some("Smith, John".into()), "JOHN".into(), "ARMY.MIL.".into())]
+            [(
+                Some("Smith, John".into()),
+                "JOHN".into(),
+                "ARMY.MIL.".into()
+            )]
         );
     }
 
@@ -532,7 +570,10 @@ mod tests {
     fn quoted_local_comments_folding_groups() {
         assert_eq!(ok(r#""john smith"@x.org"#)[0].1, r#""john smith""#);
         assert_eq!(ok("a@x.org (the boss)")[0].2, "x.org");
-        assert_eq!(ok("(c (nested)) Ann\r\n <ann@x.org>")[0].0.as_deref(), Some("Ann"));
+        assert_eq!(
+            ok("(c (nested)) Ann\r\n <ann@x.org>")[0].0.as_deref(),
+            Some("Ann")
+        );
         assert_eq!(ok("undisclosed-recipients:;"), []);
         let g = ok("team: a@x.org, B <b@y.org>;, c@z.org");
         assert_eq!(g.len(), 3);
@@ -552,7 +593,10 @@ mod tests {
         assert!(bad("\"abc@x.org").contains("unclosed quote"));
         assert!(bad("John Smith john@x.org").contains("words before the address"));
         let long = format!("{}@x.org", "a".repeat(65));
-        assert_eq!(parse_address_list(&long)[0].clone().unwrap_err().kind, "too-long");
+        assert_eq!(
+            parse_address_list(&long)[0].clone().unwrap_err().kind,
+            "too-long"
+        );
     }
 
     #[test]
@@ -569,7 +613,10 @@ mod tests {
         assert_eq!(r.len(), MAX_LIST_LEN + 1);
         assert_eq!(r[MAX_LIST_LEN].clone().unwrap_err().kind, "limit");
         let huge = "(".repeat(MAX_INPUT_LEN + 1);
-        assert_eq!(parse_address_list(&huge)[0].clone().unwrap_err().kind, "too-long");
+        assert_eq!(
+            parse_address_list(&huge)[0].clone().unwrap_err().kind,
+            "too-long"
+        );
         let deep = format!("{}a@x.org", "(".repeat(10_000));
         assert!(parse_address_list(&deep)[0].is_err());
     }

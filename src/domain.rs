@@ -34,8 +34,7 @@ pub(crate) struct Domain {
     pub ascii: String,
     /// Unicode form for display (equal to `ascii` for ASCII domains).
     pub unicode: String,
-    /// Byte length of the public suffix in `ascii` (`0` when the domain has no known suffix
-    /// and is a single label).
+    /// Byte length of the public suffix in `ascii` (the whole name for a single label).
     pub suffix_len: usize,
     /// Whether the suffix is on the list (not merely the implicit `*` rule).
     pub suffix_known: bool,
@@ -99,9 +98,8 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
     let ascii = if d.is_ascii() && !d.contains("xn--") && !d.contains("XN--") {
         d.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(d).map_err(|_| {
-            format!("'{d}' is not a valid internationalised domain name (UTS #46)")
-        })?
+        idna::domain_to_ascii(d)
+            .map_err(|_| format!("'{d}' is not a valid internationalised domain name (UTS #46)"))?
     };
     if ascii.len() > 253 {
         return Err(format!(
@@ -112,7 +110,9 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
     }
     for label in ascii.split('.') {
         if label.is_empty() {
-            return Err(format!("'{d}' has an empty label (two dots in a row, or a leading dot)"));
+            return Err(format!(
+                "'{d}' has an empty label (two dots in a row, or a leading dot)"
+            ));
         }
         if label.len() > 63 {
             return Err(format!(
@@ -125,10 +125,14 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
         {
-            return Err(format!("'{d}' contains '{c}', which a domain name cannot hold"));
+            return Err(format!(
+                "'{d}' contains '{c}', which a domain name cannot hold"
+            ));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("the label '{label}' of '{d}' starts or ends with '-'"));
+            return Err(format!(
+                "the label '{label}' of '{d}' starts or ends with '-'"
+            ));
         }
     }
     let unicode = if ascii.contains("xn--") {
@@ -140,9 +144,10 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
     } else {
         ascii.clone()
     };
+    // A single label (`gmail`) has no suffix; treat the whole name as an unknown one.
     let (suffix_len, suffix_known) = match list().suffix(ascii.as_bytes()) {
-        Some(s) => (s.as_bytes().len(), s.is_known()),
-        None => (0, false),
+        Some(s) if ascii.contains('.') => (s.as_bytes().len(), s.is_known()),
+        _ => (ascii.len(), false),
     };
     Ok(Domain {
         ascii,
@@ -150,13 +155,6 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
         suffix_len,
         suffix_known,
     })
-}
-
-/// The public suffix of an ASCII domain and whether it is on the list.
-pub(crate) fn suffix_of(ascii: &str) -> Option<(&str, bool)> {
-    let s = list().suffix(ascii.as_bytes())?;
-    let n = s.as_bytes().len();
-    Some((&ascii[ascii.len() - n..], s.is_known()))
 }
 
 /// Whether `s` (lower-case ASCII, no dots needed) is a public suffix on the list.
@@ -173,10 +171,15 @@ mod tests {
 
     #[test]
     fn list_parses_and_splits() {
-        assert!(list().suffix(b"example.co.uk").is_some_and(|s| s.as_bytes() == b"co.uk"));
+        assert!(list()
+            .suffix(b"example.co.uk")
+            .is_some_and(|s| s.as_bytes() == b"co.uk"));
         let d = normalize("Mail.Army.MIL.").unwrap();
         assert_eq!(d.ascii, "mail.army.mil");
-        assert_eq!((d.suffix(), d.label(), d.subdomain()), ("mil", "army", "mail"));
+        assert_eq!(
+            (d.suffix(), d.label(), d.subdomain()),
+            ("mil", "army", "mail")
+        );
         assert_eq!(d.registrable(), "army.mil");
         let d = normalize("mod.gov.uk").unwrap();
         assert_eq!((d.suffix(), d.label()), ("gov.uk", "mod"));

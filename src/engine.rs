@@ -1,13 +1,31 @@
 //! The engine: built once from a policy, then judges requests.
+//!
+//! For each recipient domain it asks, in order:
+//! 1. Is it a reference (policy, default, sender, contacts) or under one? Then only destination
+//!    rules can apply.
+//! 2. Which references could it be a slip of? Candidates come from indexes (same label with
+//!    another suffix, labels one edit apart, joined labels, lookalike skeletons, embedded names,
+//!    a dropped subdomain dot), never from a scan; the sender's own suffix adds one candidate.
+//! 3. How likely is each slip? A weighted edit distance (see `slips`), lowered by context (the
+//!    sender's own domain and suffix, contacts, protected domains), against a budget that grows
+//!    with the length of the name: short names need a near-certain slip.
+//! 4. The best candidate wins; two within a hair of each other are both reported (never the
+//!    first in a list). No candidate: an impossible suffix or mixed scripts still get a finding.
+//! 5. Destination rules (`*.mil` → `*.ml`) add or raise a finding.
 
-use crate::policy::Policy;
-use crate::verdict::{CheckRequest, Verdict};
+use crate::address::{clip, parse_address_list, Mailbox};
+use crate::domain::{is_known_suffix, normalize, Domain};
+use crate::explain;
+use crate::index::{Class, Ref, RefSet};
+use crate::policy::{Pattern, Policy, Rule};
+use crate::slips::{cost, skeleton};
+use crate::verdict::{CheckRequest, Finding, Kind, RecipientError, Severity, Verdict};
 use crate::Error;
 
 /// Caps on the work done for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Most recipients judged per request; the rest get a `limit` error.
+    /// Most recipients judged per request; the rest get one `limit` error.
     pub max_recipients: usize,
     /// Most contacts read per request; the rest are ignored.
     pub max_contacts: usize,
@@ -27,14 +45,122 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Engine {
     policy: Policy,
+    refs: RefSet,
+    protected: Vec<Pattern>,
+    /// Exact domains listed as trusted or known (rules do not fire for them).
+    listed: Vec<Pattern>,
     limits: Limits,
+}
+
+#[derive(Debug, Clone)]
+struct Sender {
+    domain: Domain,
 }
 
 /// The per-request context: the sender and the sender's contacts, prepared once and reused for
 /// every recipient (and every keystroke in the browser).
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    _private: (),
+    sender: Option<Sender>,
+    refs: RefSet,
+    errors: Vec<RecipientError>,
+}
+
+/// A possible intended domain for a typed one.
+#[derive(Debug, Clone)]
+struct Cand {
+    intended: Domain,
+    class: Class,
+    protected: bool,
+    kind: Kind,
+    /// Raw slip cost.
+    cost: f32,
+    /// Cost after context.
+    eff: f32,
+    budget: f32,
+}
+
+/// Context lowers the cost of a slip towards a reference and raises the budget.
+fn bonus(class: Class) -> f32 {
+    match class {
+        Class::Sender => 0.3,
+        Class::Contact => 0.25,
+        Class::Protected => 0.1,
+        Class::Trusted => 0.05,
+        Class::Known => 0.0,
+    }
+}
+
+/// How much slip a name of this many characters can absorb and still be recognised.
+fn budget_for(head_len: usize) -> f32 {
+    match head_len {
+        0..=3 => 0.35,
+        4 => 0.75,
+        5..=6 => 1.05,
+        7..=9 => 1.5,
+        _ => 2.0,
+    }
+}
+
+/// Prefixes that name a country, region or mail subdomain (`se.ibm.com` typed as `seibm.com`).
+const SUBDOMAIN_PREFIXES: &[&str] = &[
+    "us", "uk", "ca", "au", "de", "fr", "se", "nl", "jp", "cn", "in", "br", "it", "es", "ch", "be",
+    "at", "dk", "no", "fi", "ie", "il", "kr", "sg", "nz", "za", "mx", "pl", "eu", "aus", "chn",
+    "usa", "ger", "deu", "fra", "jpn", "ind", "bra", "can", "gbr", "apac", "emea",
+];
+
+/// Popular suffixes tried when a typed suffix does not exist, with a small prior cost.
+const REPAIR_SUFFIXES: &[(&str, f32)] = &[
+    ("com", 0.0),
+    ("net", 0.05),
+    ("org", 0.05),
+    ("edu", 0.1),
+    ("gov", 0.1),
+    ("mil", 0.1),
+    ("int", 0.15),
+    ("info", 0.1),
+    ("biz", 0.15),
+    ("io", 0.1),
+    ("co", 0.1),
+    ("uk", 0.1),
+    ("co.uk", 0.1),
+    ("de", 0.1),
+    ("fr", 0.1),
+    ("nl", 0.1),
+    ("it", 0.1),
+    ("es", 0.1),
+    ("ca", 0.1),
+    ("us", 0.1),
+    ("ru", 0.1),
+    ("jp", 0.1),
+    ("cn", 0.1),
+    ("br", 0.1),
+    ("in", 0.1),
+    ("au", 0.1),
+    ("ch", 0.1),
+    ("se", 0.1),
+    ("no", 0.1),
+    ("dk", 0.1),
+    ("fi", 0.1),
+    ("pl", 0.1),
+    ("be", 0.1),
+    ("at", 0.1),
+    ("cz", 0.1),
+];
+
+/// Two candidates this close are equally likely: report both.
+const TIE: f32 = 0.1;
+
+fn round2(x: f32) -> f64 {
+    (f64::from(x) * 100.0).round() / 100.0
+}
+
+fn severity_of(c: &Cand) -> Severity {
+    if c.protected {
+        Severity::Block
+    } else {
+        Severity::Warn
+    }
 }
 
 impl Engine {
@@ -45,10 +171,72 @@ impl Engine {
 
     /// Build from a validated policy (its `defaults` flag adds the embedded default policy).
     pub fn new(policy: &Policy) -> Engine {
+        crate::domain::warm_up();
+        let policy = policy.resolved();
+        let protected: Vec<Pattern> = policy.protected.clone();
+        let is_protected = |ascii: &str| protected.iter().any(|p| p.matches(ascii));
+        let mut refs = Vec::new();
+        let lists = [
+            (&policy.known, Class::Known),
+            (&policy.trusted, Class::Trusted),
+            (&policy.protected, Class::Protected),
+        ];
+        for (list, class) in lists {
+            for p in list {
+                if let Pattern::Domain(d) = p {
+                    if let Ok(domain) = normalize(d) {
+                        let protected = is_protected(&domain.ascii);
+                        refs.push(Ref {
+                            domain,
+                            class,
+                            protected,
+                        });
+                    }
+                }
+            }
+        }
+        let listed = policy
+            .trusted
+            .iter()
+            .chain(policy.known.iter())
+            .filter(|p| matches!(p, Pattern::Domain(_)))
+            .cloned()
+            .collect();
         Engine {
-            policy: policy.resolved(),
+            refs: RefSet::build(refs),
+            protected,
+            listed,
+            policy,
             limits: Limits::default(),
         }
+    }
+
+    /// Build from a policy plus extra reference domains (each `(domain, class)` with class
+    /// `"protected"`, `"trusted"` or `"known"`), e.g. a large directory. Unusable names are
+    /// skipped. Used by the benchmarks to build 100,000-reference engines.
+    pub fn with_references<'a>(
+        policy: &Policy,
+        extra: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Engine {
+        let mut e = Engine::new(policy);
+        let mut refs = std::mem::take(&mut e.refs).refs;
+        for (name, class) in extra {
+            let class = match class {
+                "protected" => Class::Protected,
+                "trusted" => Class::Trusted,
+                _ => Class::Known,
+            };
+            if let Ok(domain) = normalize(name) {
+                let protected = class == Class::Protected || e.is_protected(&domain.ascii);
+                refs.push(Ref {
+                    domain,
+                    class,
+                    protected,
+                });
+            }
+        }
+        e.refs = RefSet::build(refs);
+        e
     }
 
     /// Parse, validate and build from policy JSON.
@@ -67,19 +255,711 @@ impl Engine {
         &self.policy
     }
 
-    /// Prepare the sender context.
-    pub fn context(&self, _from: Option<&str>, _contacts: &[String]) -> Context {
-        Context::default()
+    /// How many reference domains the engine indexes.
+    pub fn reference_count(&self) -> usize {
+        self.refs.len()
+    }
+
+    fn is_protected(&self, ascii: &str) -> bool {
+        self.protected.iter().any(|p| p.matches(ascii))
+    }
+
+    /// Prepare the sender context: the sender's domain and suffix, and the contacts (addresses or
+    /// bare domains; unusable ones are skipped), indexed like the policy's references.
+    pub fn context(&self, from: Option<&str>, contacts: &[String]) -> Context {
+        let mut errors = Vec::new();
+        let mut refs = Vec::new();
+        let mut sender = None;
+        if let Some(f) = from.filter(|f| !f.trim().is_empty()) {
+            match parse_address_list(f).into_iter().next() {
+                Some(Ok(m)) => match normalize(&m.domain) {
+                    Ok(domain) => {
+                        refs.push(Ref {
+                            protected: self.is_protected(&domain.ascii),
+                            domain: domain.clone(),
+                            class: Class::Sender,
+                        });
+                        sender = Some(Sender { domain });
+                    }
+                    Err(e) => errors.push(RecipientError {
+                        recipient: clip(f, 256),
+                        kind: "sender".into(),
+                        message: format!("the sender's domain: {e}; judged without sender context"),
+                    }),
+                },
+                Some(Err(e)) => errors.push(RecipientError {
+                    recipient: clip(f, 256),
+                    kind: "sender".into(),
+                    message: format!("the sender: {}; judged without sender context", e.message),
+                }),
+                None => {}
+            }
+        }
+        for c in contacts.iter().take(self.limits.max_contacts) {
+            let domain_text = match c.rfind('@') {
+                Some(_) => match parse_address_list(c).into_iter().next() {
+                    Some(Ok(m)) => m.domain,
+                    _ => continue,
+                },
+                None => c.clone(),
+            };
+            if let Ok(domain) = normalize(&domain_text) {
+                refs.push(Ref {
+                    protected: self.is_protected(&domain.ascii),
+                    domain,
+                    class: Class::Contact,
+                });
+            }
+        }
+        Context {
+            sender,
+            refs: RefSet::build(refs),
+            errors,
+        }
     }
 
     /// Judge one request.
     pub fn check(&self, request: &CheckRequest) -> Verdict {
-        Verdict::empty(request.id.clone())
+        let ctx = self.context(request.from.as_deref(), &request.contacts);
+        let mut verdict = Verdict::empty(request.id.clone());
+        verdict.errors.extend(ctx.errors.iter().cloned());
+        let mut seen = 0usize;
+        for entry in request.recipients() {
+            self.judge_entry(entry, &ctx, &mut verdict, &mut seen);
+        }
+        verdict.settle();
+        verdict
     }
 
     /// Judge one recipient entry (which may hold a list) in a prepared context; the verdict's
     /// `id` is `null`.
-    pub fn check_recipient(&self, _recipient: &str, _ctx: &Context) -> Verdict {
-        Verdict::empty(serde_json::Value::Null)
+    pub fn check_recipient(&self, recipient: &str, ctx: &Context) -> Verdict {
+        let mut verdict = Verdict::empty(serde_json::Value::Null);
+        let mut seen = 0usize;
+        self.judge_entry(recipient, ctx, &mut verdict, &mut seen);
+        verdict.settle();
+        verdict
     }
+
+    fn judge_entry(&self, entry: &str, ctx: &Context, v: &mut Verdict, seen: &mut usize) {
+        if entry.trim().is_empty() {
+            v.errors.push(RecipientError {
+                recipient: String::new(),
+                kind: "syntax".into(),
+                message: "an empty recipient; expected an address such as name@example.org".into(),
+            });
+            return;
+        }
+        for r in parse_address_list(entry) {
+            *seen += 1;
+            if *seen > self.limits.max_recipients {
+                if *seen == self.limits.max_recipients + 1 {
+                    v.errors.push(RecipientError {
+                        recipient: clip(entry, 256),
+                        kind: "limit".into(),
+                        message: format!(
+                            "more than {} recipients in one request; the rest were not judged",
+                            self.limits.max_recipients
+                        ),
+                    });
+                }
+                return;
+            }
+            match r {
+                Ok(m) => match normalize(&m.domain) {
+                    Ok(d) => v.findings.extend(self.judge(&m, &d, ctx)),
+                    Err(e) => v.errors.push(RecipientError {
+                        recipient: clip(&m.raw, 256),
+                        kind: "domain".into(),
+                        message: format!("in '{}': {e}", clip(&m.address(), 80)),
+                    }),
+                },
+                Err(e) => v.errors.push(RecipientError {
+                    recipient: e.input,
+                    kind: e.kind.into(),
+                    message: e.message,
+                }),
+            }
+        }
+    }
+
+    /// All findings for one mailbox.
+    fn judge(&self, m: &Mailbox, d: &Domain, ctx: &Context) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let legit = self.refs.covering(d).is_some() || ctx.refs.covering(d).is_some();
+        if !legit {
+            let cands = self.candidates(d, ctx);
+            let best = cands.first().map(|c| c.eff);
+            let mut tied: Vec<&Cand> = cands
+                .iter()
+                .filter(|c| best.is_some_and(|b| c.eff - b <= TIE))
+                .collect();
+            // Equally likely: report all, the most severe first (never list order).
+            tied.sort_by(|a, b| {
+                severity_of(b)
+                    .cmp(&severity_of(a))
+                    .then(a.eff.total_cmp(&b.eff))
+                    .then(a.intended.ascii.cmp(&b.intended.ascii))
+            });
+            out.extend(tied.into_iter().map(|c| self.finding(m, d, c, ctx)));
+            if out.is_empty() {
+                if let Some(f) = self.orphan(m, d) {
+                    out.push(f);
+                }
+            }
+        }
+        self.apply_rules(m, d, ctx, &mut out);
+        out
+    }
+
+    /// Candidates within budget, best first, one per intended domain.
+    fn candidates(&self, d: &Domain, ctx: &Context) -> Vec<Cand> {
+        let mut ids = Vec::new();
+        let mut ctx_ids = Vec::new();
+        let label = d.label();
+        let head = d.head();
+        let joined: String = head.split('.').collect();
+        let sk = skeleton(&d.unicode);
+        for (set, out) in [(&self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
+            if !label.is_empty() {
+                set.by_label(label, out);
+                set.near_label(label, false, out);
+            }
+            if joined != label && !joined.is_empty() {
+                set.by_label(&joined, out);
+                set.near_label(&joined, false, out);
+            }
+            set.by_skeleton(&sk, out);
+            if head.is_empty() {
+                // A single label such as `gmail` or `gmailcom`.
+                set.by_label(&d.ascii, out);
+            }
+        }
+        let mut cands: Vec<Cand> = Vec::new();
+        for (set, list) in [(&self.refs, &ids), (&ctx.refs, &ctx_ids)] {
+            for &id in list {
+                let r = &set.refs[id as usize];
+                if let Some(c) = self.score(d, &sk, &r.domain, r.class, r.protected) {
+                    push_cand(&mut cands, c);
+                }
+            }
+        }
+        if cands.is_empty() && label.len() >= 7 {
+            // Two slips inside a long name.
+            let mut more = Vec::new();
+            self.refs.near_label(label, true, &mut more);
+            for id in more {
+                let r = &self.refs.refs[id as usize];
+                if let Some(c) = self.score(d, &sk, &r.domain, r.class, r.protected) {
+                    push_cand(&mut cands, c);
+                }
+            }
+        }
+        // The sender's own suffix: a `.mil` sender who types `.ml` meant `.mil`.
+        if let Some(s) = &ctx.sender {
+            let (ss, ds) = (s.domain.suffix(), d.suffix());
+            let last = |x: &str| x.rsplit('.').next().unwrap_or("").to_string();
+            if !head.is_empty() && !ss.is_empty() && ss != ds && last(ss) != last(ds) {
+                if let Ok(intended) = normalize(&format!("{head}.{ss}")) {
+                    let protected = self.is_protected(&intended.ascii)
+                        || self.refs.get(&intended.ascii).is_some_and(|r| r.protected);
+                    if let Some(mut c) = self.score(d, &sk, &intended, Class::Sender, protected) {
+                        // Only a single slip in the suffix counts.
+                        if c.cost <= 0.75 {
+                            c.kind = self.kind_of(d, &sk, &c.intended);
+                            push_cand(&mut cands, c);
+                        }
+                    }
+                }
+            }
+        }
+        self.embedded(d, ctx, &mut cands);
+        self.dropped_subdomain_dot(d, ctx, &mut cands);
+        if head.is_empty() {
+            self.split_single_label(d, &mut cands);
+        }
+        cands.sort_by(|a, b| a.eff.total_cmp(&b.eff).then(b.class.cmp(&a.class)));
+        cands
+    }
+
+    /// Score a slip from `intended` to `d`; `None` when it is out of budget or not a slip.
+    fn score(
+        &self,
+        d: &Domain,
+        sk: &str,
+        intended: &Domain,
+        class: Class,
+        protected: bool,
+    ) -> Option<Cand> {
+        if intended.ascii == d.ascii {
+            return None;
+        }
+        let iprot = protected || self.is_protected(&intended.ascii);
+        let class_bonus = bonus(class).max(if iprot { bonus(Class::Protected) } else { 0.0 });
+        let same_head = !d.head().is_empty() && d.head() == intended.head();
+        let head_len = intended.head().chars().filter(|&c| c != '.').count();
+        // A slip in the name may come with one in the suffix (`gmil.con`).
+        let suffix_slip = if d.suffix() != intended.suffix() {
+            0.6
+        } else {
+            0.0
+        };
+        let budget = if same_head {
+            0.75
+        } else {
+            budget_for(head_len) + suffix_slip
+        } + class_bonus;
+        let isk = skeleton(&intended.unicode);
+        let c = if isk == sk {
+            // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
+            Some(0.15)
+        } else if d.ascii.is_ascii() && intended.ascii.is_ascii() {
+            let raw = cost(d.ascii.as_bytes(), intended.ascii.as_bytes(), budget);
+            let folded = if sk != d.ascii || isk != intended.ascii {
+                cost(sk.as_bytes(), isk.as_bytes(), budget).map(|c| c + 0.1)
+            } else {
+                None
+            };
+            match (raw, folded) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        } else {
+            None
+        }?;
+        // Among otherwise equal slips, .com is by far the likeliest destination.
+        let popular = if intended.suffix() == "com" {
+            0.05
+        } else {
+            0.0
+        };
+        let eff = c - class_bonus - popular;
+        if c > budget {
+            return None;
+        }
+        Some(Cand {
+            kind: self.kind_of(d, sk, intended),
+            intended: intended.clone(),
+            class,
+            protected: iprot,
+            cost: c,
+            eff,
+            budget,
+        })
+    }
+
+    fn kind_of(&self, d: &Domain, sk: &str, intended: &Domain) -> Kind {
+        if skeleton(&intended.unicode) == sk {
+            return Kind::Lookalike;
+        }
+        if !d.suffix_known {
+            return Kind::InvalidDomain;
+        }
+        if !d.head().is_empty() && d.head() == intended.head() {
+            return Kind::SuffixTypo;
+        }
+        let strip = |s: &str| s.replace('.', "");
+        if strip(&d.ascii) == strip(&intended.ascii) && d.ascii.len() < intended.ascii.len() {
+            return Kind::MissingDot;
+        }
+        Kind::LabelTypo
+    }
+
+    /// `army.mil.ml`, `army-mil.com`, `armymil.com`, `foo.google-com.net`: a reference's name
+    /// inside another domain.
+    fn embedded(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+        let head = d.head();
+        if head.is_empty() {
+            return;
+        }
+        let labels: Vec<&str> = head.split('.').collect();
+        let mut found: Vec<(Domain, Class, bool)> = Vec::new();
+        let try_name = |name: &str, found: &mut Vec<(Domain, Class, bool)>| {
+            for set in [&self.refs, &ctx.refs] {
+                if let Some(r) = set.get(name) {
+                    let min_len = if r.class == Class::Known && !r.protected {
+                        5
+                    } else {
+                        2
+                    };
+                    if r.domain.label().len() >= min_len
+                        && !found.iter().any(|f| f.0.ascii == r.domain.ascii)
+                    {
+                        found.push((r.domain.clone(), r.class, r.protected));
+                    }
+                }
+            }
+        };
+        // Dotted runs within the head: `army.mil` in `army.mil.ml`.
+        for i in 0..labels.len() {
+            for k in 2..=4 {
+                if i + k <= labels.len() {
+                    try_name(&labels[i..i + k].join("."), &mut found);
+                }
+            }
+        }
+        // Hyphenated and concatenated runs inside each label.
+        for l in &labels {
+            let parts: Vec<&str> = l.split('-').collect();
+            for i in 0..parts.len() {
+                for k in 2..=4 {
+                    if i + k <= parts.len() {
+                        try_name(&parts[i..i + k].join("."), &mut found);
+                    }
+                }
+                // `armymil`: a reference label followed by its suffix, no separator.
+                let p = parts[i];
+                for (cut, _) in p.char_indices().skip(2) {
+                    let (a, b) = p.split_at(cut);
+                    if b.len() >= 2 && is_known_suffix(b) {
+                        try_name(&format!("{a}.{b}"), &mut found);
+                    }
+                }
+            }
+        }
+        for (intended, class, protected) in found {
+            let iprot = protected || self.is_protected(&intended.ascii);
+            let cost = 0.4;
+            let b = bonus(class).max(if iprot { 0.1 } else { 0.0 });
+            push_cand(
+                cands,
+                Cand {
+                    intended,
+                    class,
+                    protected: iprot,
+                    kind: Kind::Embedded,
+                    cost,
+                    eff: cost - b,
+                    budget: 1.0,
+                },
+            );
+        }
+    }
+
+    /// `seibm.com` for `se.ibm.com`: a short country or region prefix run into a protected or
+    /// trusted name, with the dot dropped.
+    fn dropped_subdomain_dot(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+        let label = d.label();
+        if !d.subdomain().is_empty() || label.len() < 5 {
+            return;
+        }
+        for p in SUBDOMAIN_PREFIXES {
+            let Some(rest) = label.strip_prefix(p) else {
+                continue;
+            };
+            if rest.len() < 3 {
+                continue;
+            }
+            let name = format!("{rest}.{}", d.suffix());
+            for set in [&self.refs, &ctx.refs] {
+                let Some(r) = set.get(&name) else { continue };
+                if r.class == Class::Known && !r.protected {
+                    continue;
+                }
+                let Ok(intended) = normalize(&format!("{p}.{name}")) else {
+                    continue;
+                };
+                let iprot = r.protected || self.is_protected(&intended.ascii);
+                let cost = 0.5;
+                let b = bonus(r.class).max(if iprot { 0.1 } else { 0.0 });
+                push_cand(
+                    cands,
+                    Cand {
+                        intended,
+                        class: r.class,
+                        protected: iprot,
+                        kind: Kind::MissingDot,
+                        cost,
+                        eff: cost - b,
+                        budget: 0.75,
+                    },
+                );
+            }
+        }
+    }
+
+    /// `gmailcom`: a reference with its last dot dropped; `gmail`: a reference without its
+    /// suffix (only when one reference, or one `.com` reference, has that name).
+    fn split_single_label(&self, d: &Domain, cands: &mut Vec<Cand>) {
+        let s = d.ascii.as_str();
+        let mut same = Vec::new();
+        self.refs.by_label(s, &mut same);
+        let same: Vec<&Ref> = same
+            .iter()
+            .map(|&i| &self.refs.refs[i as usize])
+            .filter(|r| r.domain.subdomain().is_empty())
+            .collect();
+        let pick = match same.as_slice() {
+            [one] => Some(*one),
+            many => {
+                let com: Vec<&&Ref> = many.iter().filter(|r| r.domain.suffix() == "com").collect();
+                (com.len() == 1).then(|| *com[0])
+            }
+        };
+        if let Some(r) = pick {
+            let cost = 0.6;
+            push_cand(
+                cands,
+                Cand {
+                    intended: r.domain.clone(),
+                    class: r.class,
+                    protected: r.protected,
+                    kind: Kind::InvalidDomain,
+                    cost,
+                    eff: cost - bonus(r.class),
+                    budget: 0.75,
+                },
+            );
+        }
+        for (cut, _) in s.char_indices().skip(2) {
+            let (a, b) = s.split_at(cut);
+            if b.len() < 2 || !is_known_suffix(b) {
+                continue;
+            }
+            if let Some(r) = self.refs.get(&format!("{a}.{b}")) {
+                let cost = 0.5;
+                push_cand(
+                    cands,
+                    Cand {
+                        intended: r.domain.clone(),
+                        class: r.class,
+                        protected: r.protected,
+                        kind: Kind::InvalidDomain,
+                        cost,
+                        eff: cost - bonus(r.class),
+                        budget: 0.75,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A finding with no intended domain: an impossible suffix (with a repaired one when a
+    /// popular suffix is one slip away), or a label mixing scripts.
+    fn orphan(&self, m: &Mailbox, d: &Domain) -> Option<Finding> {
+        if !d.suffix_known {
+            let typed = d.suffix();
+            let mut best: Option<(f32, &str)> = None;
+            let mut tie = false;
+            if !d.head().is_empty() {
+                for &(s, prior) in REPAIR_SUFFIXES {
+                    if let Some(c) = cost(typed.as_bytes(), s.as_bytes(), 1.0) {
+                        let c = c + prior;
+                        match best {
+                            Some((b, _)) if (c - b).abs() < 0.01 => tie = true,
+                            Some((b, _)) if c > b => {}
+                            _ => {
+                                best = Some((c, s));
+                                tie = false;
+                            }
+                        }
+                    }
+                }
+            }
+            let intended = match best {
+                Some((_, s)) if !tie => normalize(&format!("{}.{s}", d.head())).ok(),
+                _ => None,
+            };
+            let protected = intended
+                .as_ref()
+                .is_some_and(|i| self.is_protected(&i.ascii));
+            let reason = match &intended {
+                Some(i) => format!(
+                    ".{typed} is not a top-level domain, so mail to {} cannot arrive; you probably meant {}",
+                    d.unicode, i.unicode
+                ),
+                None if d.head().is_empty() => format!(
+                    "{} has no top-level domain (such as .com or .mil), so mail to it cannot arrive",
+                    d.unicode
+                ),
+                None => format!(".{typed} is not a top-level domain, so mail to {} cannot arrive", d.unicode),
+            };
+            return Some(Finding {
+                recipient: m.raw.clone(),
+                address: format!("{}@{}", m.local, d.unicode),
+                domain: d.unicode.clone(),
+                kind: Kind::InvalidDomain,
+                severity: if protected {
+                    Severity::Block
+                } else {
+                    Severity::Warn
+                },
+                suggestion: intended
+                    .as_ref()
+                    .map(|i| format!("{}@{}", m.local, i.unicode)),
+                intended: intended.as_ref().map(|i| i.unicode.clone()),
+                score: if intended.is_some() { 0.8 } else { 0.99 },
+                reason,
+            });
+        }
+        if !d.unicode.is_ascii() {
+            use unicode_security::MixedScript;
+            let mixed = d.unicode.split('.').find(|l| !l.is_single_script());
+            if let Some(l) = mixed {
+                let chars = explain::foreign_chars(l).unwrap_or_default();
+                return Some(Finding {
+                    recipient: m.raw.clone(),
+                    address: format!("{}@{}", m.local, d.unicode),
+                    domain: d.unicode.clone(),
+                    kind: Kind::Lookalike,
+                    severity: Severity::Warn,
+                    suggestion: None,
+                    intended: None,
+                    score: 0.7,
+                    reason: format!(
+                        "'{l}' mixes writing systems ({chars}), a common disguise for a lookalike domain"
+                    ),
+                });
+            }
+        }
+        None
+    }
+
+    fn finding(&self, m: &Mailbox, d: &Domain, c: &Cand, ctx: &Context) -> Finding {
+        let i = &c.intended;
+        let score = (0.99 - 0.45 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
+        let why_context = match c.class {
+            Class::Sender => match &ctx.sender {
+                Some(s) if s.domain.suffix() == i.suffix() && s.domain.ascii != i.ascii => {
+                    format!("; you write from .{}", i.suffix())
+                }
+                _ => "; it is your own domain".to_string(),
+            },
+            Class::Contact => format!("; {} is in your contacts", i.unicode),
+            _ if c.protected => format!("; {} is protected by your policy", i.unicode),
+            _ => String::new(),
+        };
+        let reason = match c.kind {
+            Kind::SuffixTypo => format!(
+                "{} is {}, not {}: {}{}",
+                d.unicode,
+                explain::where_is(d.suffix()),
+                i.unicode,
+                explain::describe(d.suffix(), i.suffix())
+                    .map(|s| format!("the ending has {s}"))
+                    .unwrap_or_else(|| "a slip in the ending".into()),
+                why_context
+            ),
+            Kind::LabelTypo => format!(
+                "{} looks like a typo of {}{}{}",
+                d.unicode,
+                i.unicode,
+                explain::describe(&d.ascii, &i.ascii)
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                why_context
+            ),
+            Kind::MissingDot => format!(
+                "{} is a different domain from {} (a dot is missing){}",
+                d.unicode, i.unicode, why_context
+            ),
+            Kind::Lookalike => match explain::foreign_chars(&d.unicode) {
+                Some(chars) => format!(
+                    "{} imitates {} with look-alike characters: {chars}{}",
+                    d.unicode, i.unicode, why_context
+                ),
+                None => format!(
+                    "{} imitates {} with look-alike characters{}{}",
+                    d.unicode,
+                    i.unicode,
+                    explain::describe(&d.ascii, &i.ascii)
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default(),
+                    why_context
+                ),
+            },
+            Kind::Embedded => format!(
+                "{} is not {}: it only contains that name, and belongs to whoever owns {}{}",
+                d.unicode,
+                i.unicode,
+                d.registrable(),
+                why_context
+            ),
+            Kind::InvalidDomain => format!(
+                "{} cannot receive mail (.{} is not a top-level domain); you probably meant {}{}",
+                d.unicode,
+                d.suffix(),
+                i.unicode,
+                why_context
+            ),
+            Kind::RiskyDestination => String::new(),
+        };
+        Finding {
+            recipient: m.raw.clone(),
+            address: format!("{}@{}", m.local, d.unicode),
+            domain: d.unicode.clone(),
+            kind: c.kind,
+            severity: severity_of(c),
+            suggestion: Some(format!("{}@{}", m.local, i.unicode)),
+            intended: Some(i.unicode.clone()),
+            score: round2(score),
+            reason,
+        }
+    }
+
+    fn apply_rules(&self, m: &Mailbox, d: &Domain, ctx: &Context, out: &mut Vec<Finding>) {
+        let Some(sender) = &ctx.sender else { return };
+        if self.listed.iter().any(|p| p.matches(&d.ascii))
+            || ctx
+                .refs
+                .covering(d)
+                .is_some_and(|r| r.class == Class::Contact)
+        {
+            return;
+        }
+        let rule: Option<&Rule> = self
+            .policy
+            .rules
+            .iter()
+            .filter(|r| r.from.matches(&sender.domain.ascii) && r.to.matches(&d.ascii))
+            .max_by_key(|r| r.severity);
+        let Some(rule) = rule else { return };
+        if out.is_empty() {
+            out.push(Finding {
+                recipient: m.raw.clone(),
+                address: format!("{}@{}", m.local, d.unicode),
+                domain: d.unicode.clone(),
+                kind: Kind::RiskyDestination,
+                severity: rule.severity,
+                suggestion: None,
+                intended: None,
+                score: 0.99,
+                reason: format!(
+                    "your policy stops mail from {} to {}: {} is {}",
+                    rule.from,
+                    rule.to,
+                    d.unicode,
+                    explain::where_is(d.suffix())
+                ),
+            });
+        } else {
+            for f in out.iter_mut() {
+                if rule.severity > f.severity {
+                    f.severity = rule.severity;
+                    f.reason.push_str(&format!(
+                        "; your policy stops mail from {} to {}",
+                        rule.from, rule.to
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Keep one candidate per intended domain: the cheapest, with the strongest context.
+fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
+    if let Some(old) = cands
+        .iter_mut()
+        .find(|o| o.intended.ascii == c.intended.ascii)
+    {
+        if c.eff < old.eff {
+            let protected = old.protected || c.protected;
+            *old = c;
+            old.protected = protected;
+        } else {
+            old.protected |= c.protected;
+        }
+        return;
+    }
+    cands.push(c);
 }

@@ -1,1 +1,267 @@
-//! (being written)
+//! Reference domains and the indexes that find, for a typed domain, the few references it may be
+//! a slip of — without scanning them all.
+//!
+//! - `exact`: every reference by its ASCII name.
+//! - label keys: each reference's registrable label (`gmail` of `gmail.com`) and, for references
+//!   with subdomains, the labels joined without dots (`usaf` of `us.af.mil`).
+//! - a symmetric-deletion index over the label keys (each key and every key with one character
+//!   deleted, hashed to 64 bits and sorted): two labels within one edit share an entry, so a
+//!   lookup costs one binary search per deletion of the typed label, whatever the number of
+//!   references.
+//! - `skeletons`: references by their lookalike skeleton (UTS #39 plus ASCII folds).
+
+use std::collections::HashMap;
+
+use crate::domain::Domain;
+use crate::slips::skeleton;
+
+/// Why a domain is a reference; ordered from weakest to strongest context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Class {
+    /// A well-known provider (`known` in the policy).
+    Known,
+    /// A legitimate organisation (`trusted`).
+    Trusted,
+    /// A domain whose lookalikes are dangerous (`protected`).
+    Protected,
+    /// In the sender's contacts.
+    Contact,
+    /// The sender's own domain.
+    Sender,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Ref {
+    pub domain: Domain,
+    pub class: Class,
+    /// Protected by a suffix pattern or listed as protected.
+    pub protected: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RefSet {
+    pub refs: Vec<Ref>,
+    exact: HashMap<String, u32>,
+    label_ids: HashMap<String, u32>,
+    label_refs: Vec<Vec<u32>>,
+    /// (hash of a label key or of one of its one-deletion variants, label id), sorted.
+    deletions: Vec<(u64, u32)>,
+    skeletons: HashMap<String, Vec<u32>>,
+}
+
+/// FNV-1a over the bytes of `s` with byte `skip` left out (`usize::MAX`: none).
+fn hash_skip(s: &[u8], skip: usize) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, &b) in s.iter().enumerate() {
+        if i != skip {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    // Mix in the length so that deletions of different strings rarely collide.
+    h ^ ((s.len() - usize::from(skip != usize::MAX)) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Longest label indexed by deletion; longer labels are only matched exactly.
+const MAX_INDEXED_LABEL: usize = 40;
+/// Most candidates returned for one lookup (bounds the work for hostile input).
+pub(crate) const MAX_CANDIDATES: usize = 48;
+
+impl RefSet {
+    /// Build from references; later duplicates of a domain keep the strongest class.
+    pub fn build(refs: impl IntoIterator<Item = Ref>) -> RefSet {
+        let mut set = RefSet::default();
+        for r in refs {
+            if let Some(&id) = set.exact.get(&r.domain.ascii) {
+                let old = &mut set.refs[id as usize];
+                old.protected |= r.protected;
+                if r.class > old.class {
+                    old.class = r.class;
+                }
+                continue;
+            }
+            let id = set.refs.len() as u32;
+            set.exact.insert(r.domain.ascii.clone(), id);
+            let label = r.domain.label().to_string();
+            let joined: String = r.domain.head().split('.').collect();
+            for key in [label, joined] {
+                if key.is_empty() {
+                    continue;
+                }
+                let next = set.label_refs.len() as u32;
+                let lid = *set.label_ids.entry(key).or_insert(next);
+                if lid == next {
+                    set.label_refs.push(Vec::new());
+                }
+                let v = &mut set.label_refs[lid as usize];
+                if !v.contains(&id) {
+                    v.push(id);
+                }
+            }
+            set.skeletons
+                .entry(skeleton(&r.domain.unicode))
+                .or_default()
+                .push(id);
+            set.refs.push(r);
+        }
+        let mut del = Vec::with_capacity(set.label_ids.len() * 10);
+        for (key, &lid) in &set.label_ids {
+            let b = key.as_bytes();
+            if b.len() > MAX_INDEXED_LABEL {
+                continue;
+            }
+            del.push((hash_skip(b, usize::MAX), lid));
+            if b.len() >= 3 {
+                for i in 0..b.len() {
+                    del.push((hash_skip(b, i), lid));
+                }
+            }
+        }
+        del.sort_unstable();
+        del.dedup();
+        set.deletions = del;
+        set
+    }
+
+    pub fn len(&self) -> usize {
+        self.refs.len()
+    }
+
+    /// The reference for this exact ASCII domain.
+    pub fn get(&self, ascii: &str) -> Option<&Ref> {
+        self.exact.get(ascii).map(|&i| &self.refs[i as usize])
+    }
+
+    /// The reference equal to `ascii` or to one of its parent domains (`mail.army.mil` →
+    /// `army.mil`), stopping at the public suffix.
+    pub fn covering(&self, d: &Domain) -> Option<&Ref> {
+        let mut s = d.ascii.as_str();
+        let stop = d.suffix_len;
+        loop {
+            if let Some(r) = self.get(s) {
+                return Some(r);
+            }
+            match s.find('.') {
+                Some(p) if s.len() - p - 1 > stop => s = &s[p + 1..],
+                _ => return None,
+            }
+        }
+    }
+
+    fn push_label(&self, lid: u32, out: &mut Vec<u32>) {
+        for &id in &self.label_refs[lid as usize] {
+            if out.len() >= MAX_CANDIDATES {
+                return;
+            }
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+
+    /// References whose label key equals `key`.
+    pub fn by_label(&self, key: &str, out: &mut Vec<u32>) {
+        if let Some(&lid) = self.label_ids.get(key) {
+            self.push_label(lid, out);
+        }
+    }
+
+    fn lookup_hash(&self, h: u64, out: &mut Vec<u32>) {
+        let start = self.deletions.partition_point(|&(x, _)| x < h);
+        for &(x, lid) in &self.deletions[start..] {
+            if x != h || out.len() >= MAX_CANDIDATES {
+                break;
+            }
+            self.push_label(lid, out);
+        }
+    }
+
+    /// References whose label key is within about one edit of `key` (a superset: candidates are
+    /// verified by the slip cost afterwards). With `two`, also those within about two edits of
+    /// long keys.
+    pub fn near_label(&self, key: &str, two: bool, out: &mut Vec<u32>) {
+        let b = key.as_bytes();
+        if b.len() < 3 || b.len() > MAX_INDEXED_LABEL {
+            return;
+        }
+        self.lookup_hash(hash_skip(b, usize::MAX), out);
+        for i in 0..b.len() {
+            self.lookup_hash(hash_skip(b, i), out);
+        }
+        if two && b.len() >= 7 {
+            let mut buf = Vec::with_capacity(b.len());
+            for i in 0..b.len() {
+                buf.clear();
+                buf.extend_from_slice(&b[..i]);
+                buf.extend_from_slice(&b[i + 1..]);
+                for j in i..buf.len() {
+                    self.lookup_hash(hash_skip(&buf, j), out);
+                }
+            }
+        }
+    }
+
+    /// References with this lookalike skeleton.
+    pub fn by_skeleton(&self, sk: &str, out: &mut Vec<u32>) {
+        if let Some(v) = self.skeletons.get(sk) {
+            for &id in v {
+                if out.len() < MAX_CANDIDATES && !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::normalize;
+
+    fn set(names: &[&str]) -> RefSet {
+        RefSet::build(names.iter().map(|n| Ref {
+            domain: normalize(n).unwrap(),
+            class: Class::Known,
+            protected: false,
+        }))
+    }
+
+    fn names(s: &RefSet, ids: &[u32]) -> Vec<String> {
+        let mut v: Vec<String> = ids
+            .iter()
+            .map(|&i| s.refs[i as usize].domain.ascii.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn finds_near_labels_only() {
+        let s = set(&[
+            "gmail.com",
+            "hotmail.com",
+            "us.af.mil",
+            "army.mil",
+            "navy.mil",
+        ]);
+        let mut out = Vec::new();
+        s.near_label("gmial", false, &mut out);
+        assert_eq!(names(&s, &out), ["gmail.com"]);
+        out.clear();
+        s.near_label("gmai", false, &mut out);
+        assert_eq!(names(&s, &out), ["gmail.com"]);
+        out.clear();
+        s.near_label("amry", false, &mut out);
+        assert_eq!(names(&s, &out), ["army.mil"]);
+        out.clear();
+        s.by_label("usaf", &mut out);
+        assert_eq!(names(&s, &out), ["us.af.mil"]);
+        out.clear();
+        s.near_label("outlook", false, &mut out);
+        assert!(out.is_empty());
+        let d = normalize("mail.army.mil").unwrap();
+        assert_eq!(s.covering(&d).unwrap().domain.ascii, "army.mil");
+        let d = normalize("army.mil.ml").unwrap();
+        assert!(s.covering(&d).is_none());
+    }
+}

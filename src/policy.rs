@@ -204,8 +204,8 @@ impl Policy {
     /// Parse and validate a policy. Unknown keys and unusable values are errors that name the key
     /// and the value; nothing falls back silently.
     pub fn from_json(text: &str) -> Result<Policy, Error> {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| perr(format!("not valid JSON ({e})")))?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| perr(format!("not valid JSON ({e})")))?;
         Policy::from_value(&v)
     }
 
@@ -291,8 +291,14 @@ mod tests {
 
     #[test]
     fn patterns() {
-        assert_eq!(Pattern::parse("*.MIL").unwrap(), Pattern::Suffix("mil".into()));
-        assert_eq!(Pattern::parse("Mindef.NL").unwrap(), Pattern::Domain("mindef.nl".into()));
+        assert_eq!(
+            Pattern::parse("*.MIL").unwrap(),
+            Pattern::Suffix("mil".into())
+        );
+        assert_eq!(
+            Pattern::parse("Mindef.NL").unwrap(),
+            Pattern::Domain("mindef.nl".into())
+        );
         assert!(Pattern::Suffix("mil".into()).matches("army.mil"));
         assert!(!Pattern::Suffix("mil".into()).matches("armymil"));
         assert!(Pattern::Domain("ibm.com".into()).matches("se.ibm.com"));
@@ -306,11 +312,19 @@ mod tests {
         assert!(e.to_string().contains("bad..mil"), "{e}");
         let e = Policy::from_json(r#"{"protectd": []}"#).unwrap_err();
         assert!(e.to_string().contains("unknown key 'protectd'"), "{e}");
-        let e = Policy::from_json(r#"{"rules": [{"from": "*.mil", "to": "*.ml", "severity": "deny"}]}"#)
-            .unwrap_err();
-        assert!(e.to_string().contains("'rules[0].severity' is \"deny\""), "{e}");
+        let e = Policy::from_json(
+            r#"{"rules": [{"from": "*.mil", "to": "*.ml", "severity": "deny"}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("'rules[0].severity' is \"deny\""),
+            "{e}"
+        );
         let e = Policy::from_json(r#"{"known": "x.com"}"#).unwrap_err();
         assert!(e.to_string().contains("'known' must be an array"), "{e}");
-        assert!(Policy::from_json("{").unwrap_err().to_string().contains("not valid JSON"));
+        assert!(Policy::from_json("{")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid JSON"));
     }
 }

@@ -1,1 +1,373 @@
-//! (being written)
+//! How people really mistype: a weighted edit distance whose costs follow the slips that
+//! typosquatting research and the design notes describe — keyboard neighbours (QWERTY, with QWERTZ
+//! and AZERTY neighbours slightly dearer), omissions (a doubled letter is the easiest to drop),
+//! repetitions, adjacent transpositions, a missing or extra dot or hyphen, and ASCII homoglyphs
+//! (`rn`/`m`, `vv`/`w`, `cl`/`d`, `0`/`o`, `1`/`l`).
+//!
+//! Costs are in "slips": one ordinary slip costs about 1, a likely one (neighbour key, swapped
+//! letters, doubled letter) about 0.5. [`cost`] is bounded: it gives up as soon as the cheapest
+//! alignment exceeds the budget, so comparing against a far candidate is cheap.
+
+/// Keyboard rows; each row is offset half a key to the right of the row above.
+const QWERTY: [&[u8]; 4] = [b"1234567890-", b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
+const QWERTZ: [&[u8]; 4] = [b"1234567890-", b"qwertzuiop", b"asdfghjkl", b"yxcvbnm"];
+const AZERTY: [&[u8]; 4] = [b"1234567890-", b"azertyuiop", b"qsdfghjklm", b"wxcvbn"];
+
+fn pos(layout: &[&[u8]; 4], c: u8) -> Option<(usize, usize)> {
+    layout
+        .iter()
+        .enumerate()
+        .find_map(|(r, row)| row.iter().position(|&k| k == c).map(|i| (r, i)))
+}
+
+fn adjacent_in(layout: &[&[u8]; 4], a: u8, b: u8) -> bool {
+    let (Some((ra, ca)), Some((rb, cb))) = (pos(layout, a), pos(layout, b)) else {
+        return false;
+    };
+    let (ca, cb) = (ca as isize, cb as isize);
+    match rb as isize - ra as isize {
+        0 => (ca - cb).abs() == 1,
+        // The row below is shifted right: below `w` sit `a` and `s`.
+        1 => cb == ca || cb == ca - 1,
+        -1 => cb == ca || cb == ca + 1,
+        _ => false,
+    }
+}
+
+/// Neighbour tables, built once: bit `b` of `ADJ[a]` says `b` is next to `a`.
+struct Adjacency {
+    qwerty: [u64; 64],
+    other: [u64; 64],
+}
+
+/// Map an ASCII domain byte to 0..64 (letters, digits, `-`, `.`, `_`).
+fn slot(c: u8) -> Option<usize> {
+    match c {
+        b'a'..=b'z' => Some((c - b'a') as usize),
+        b'0'..=b'9' => Some(26 + (c - b'0') as usize),
+        b'-' => Some(36),
+        b'.' => Some(37),
+        b'_' => Some(38),
+        _ => None,
+    }
+}
+
+fn adjacency() -> &'static Adjacency {
+    static ADJ: std::sync::OnceLock<Adjacency> = std::sync::OnceLock::new();
+    ADJ.get_or_init(|| {
+        let mut t = Adjacency {
+            qwerty: [0; 64],
+            other: [0; 64],
+        };
+        let keys: Vec<u8> = (b'a'..=b'z').chain(b'0'..=b'9').chain([b'-']).collect();
+        for &a in &keys {
+            for &b in &keys {
+                let (Some(sa), Some(sb)) = (slot(a), slot(b)) else {
+                    continue;
+                };
+                if adjacent_in(&QWERTY, a, b) {
+                    t.qwerty[sa] |= 1 << sb;
+                } else if adjacent_in(&QWERTZ, a, b) || adjacent_in(&AZERTY, a, b) {
+                    t.other[sa] |= 1 << sb;
+                }
+            }
+        }
+        t
+    })
+}
+
+/// 1 for QWERTY neighbours, 2 for QWERTZ/AZERTY-only neighbours, 0 otherwise.
+fn neighbour(a: u8, b: u8) -> u8 {
+    let (Some(sa), Some(sb)) = (slot(a), slot(b)) else {
+        return 0;
+    };
+    let t = adjacency();
+    if t.qwerty[sa] >> sb & 1 == 1 {
+        1
+    } else if t.other[sa] >> sb & 1 == 1 {
+        2
+    } else {
+        0
+    }
+}
+
+fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
+}
+
+/// One-character homoglyphs in lower-case ASCII.
+fn homoglyph(a: u8, b: u8) -> bool {
+    let pair = |x: u8, y: u8| (a == x && b == y) || (a == y && b == x);
+    pair(b'0', b'o') || pair(b'1', b'l') || pair(b'1', b'i') || pair(b'l', b'i') || pair(b'5', b's')
+}
+
+/// Cost of typing `t` where `i` was intended.
+fn sub_cost(i: u8, t: u8, first: bool) -> f32 {
+    if homoglyph(i, t) {
+        return 0.3;
+    }
+    if i.is_ascii_digit() && t.is_ascii_digit() {
+        // `site45` vs `site35`: different numbers are different names, not slips.
+        return 1.6;
+    }
+    if i == b'.' || t == b'.' {
+        return 1.2;
+    }
+    let base = match neighbour(i, t) {
+        1 => 0.6,
+        2 => 0.75,
+        _ if is_vowel(i) && is_vowel(t) => 0.85,
+        _ => 1.0,
+    };
+    // People rarely get the first letter wrong (`hank`/`tank` are different words).
+    if first && base > 0.6 {
+        base + 0.3
+    } else {
+        base
+    }
+}
+
+/// Cost of omitting intended `c` (with `prev`/`next` its intended neighbours).
+fn omit_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
+    let digit_run = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_digit());
+    if c.is_ascii_digit()
+        && (digit_run(prev) || digit_run(next))
+        && prev != Some(c)
+        && next != Some(c)
+    {
+        // Numbers are names: `site45` is not `site345`.
+        1.2
+    } else if prev == Some(c) || next == Some(c) {
+        0.45
+    } else if c == b'.' {
+        0.5
+    } else if c == b'-' {
+        0.55
+    } else if prev.is_none() {
+        0.9
+    } else if next.is_none() {
+        // The last letter is the one most often left off (`gmail.co`, `navy.mi`).
+        0.55
+    } else {
+        0.7
+    }
+}
+
+/// Cost of inserting `c` between intended `prev` and `next`.
+fn insert_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
+    let digit_run = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_digit());
+    if c.is_ascii_digit()
+        && (digit_run(prev) || digit_run(next))
+        && prev != Some(c)
+        && next != Some(c)
+    {
+        1.2
+    } else if prev == Some(c) || next == Some(c) {
+        0.45
+    } else if c == b'.' {
+        0.5
+    } else if c == b'-'
+        || prev.is_some_and(|p| neighbour(p, c) == 1)
+        || next.is_some_and(|n| neighbour(n, c) == 1)
+    {
+        0.6
+    } else if prev.is_some_and(|p| neighbour(p, c) == 2)
+        || next.is_some_and(|n| neighbour(n, c) == 2)
+    {
+        0.75
+    } else {
+        1.0
+    }
+}
+
+/// Two typed characters that stand for one intended one (`rn` for `m`), and the reverse.
+fn glyph_2_1(t: &[u8], i: u8) -> Option<f32> {
+    match (t, i) {
+        (b"rn", b'm') | (b"vv", b'w') => Some(0.25),
+        (b"cl", b'd') => Some(0.35),
+        (b"nn", b'm') | (b"ii", b'u') => Some(0.5),
+        _ => None,
+    }
+}
+
+const MAX_LEN: usize = 128;
+
+/// The cheapest sequence of slips turning `intended` into `typed`, or `None` when it costs more
+/// than `budget`. Both are lower-case ASCII; longer than 128 bytes compares as too far.
+pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
+    let (n, m) = (intended.len(), typed.len());
+    if n > MAX_LEN || m > MAX_LEN {
+        return None;
+    }
+    if n.abs_diff(m) as f32 * 0.45 > budget {
+        return None;
+    }
+    // d[i][j]: cost of turning intended[..i] into typed[..j]. Three rows suffice for the
+    // transpositions and 2↔1 glyphs.
+    let w = m + 1;
+    let mut rows = vec![f32::INFINITY; 3 * w];
+    let at = |i: usize| (i % 3) * w;
+    rows[0] = 0.0;
+    let mut prev_min = 0.0f32;
+    for j in 1..=m {
+        let prev = (j >= 2).then(|| typed[j - 2]);
+        rows[j] = rows[j - 1] + insert_cost(typed[j - 1], prev, intended.first().copied());
+    }
+    for i in 1..=n {
+        let (cur, p1) = (at(i), at(i - 1));
+        let ic = intended[i - 1];
+        let iprev = (i >= 2).then(|| intended[i - 2]);
+        let inext = intended.get(i).copied();
+        rows[cur] = rows[p1] + omit_cost(ic, iprev, inext);
+        let mut row_min = rows[cur];
+        for j in 1..=m {
+            let tc = typed[j - 1];
+            let mut best = if ic == tc {
+                rows[p1 + j - 1]
+            } else {
+                rows[p1 + j - 1] + sub_cost(ic, tc, i == 1 && j == 1)
+            };
+            best = best.min(rows[p1 + j] + omit_cost(ic, iprev, inext));
+            best = best.min(rows[cur + j - 1] + insert_cost(tc, Some(ic), inext));
+            if i >= 2 && j >= 2 && ic == typed[j - 2] && intended[i - 2] == tc && ic != tc {
+                best = best.min(rows[at(i - 2) + j - 2] + 0.55);
+            }
+            if j >= 2 {
+                if let Some(c) = glyph_2_1(&typed[j - 2..j], ic) {
+                    best = best.min(rows[p1 + j - 2] + c);
+                }
+            }
+            if i >= 2 {
+                if let Some(c) = glyph_2_1(&intended[i - 2..i], tc) {
+                    best = best.min(rows[at(i - 2) + j - 1] + c + 0.05);
+                }
+            }
+            rows[cur + j] = best;
+            row_min = row_min.min(best);
+        }
+        // Transpositions and 2↔1 glyphs jump two rows, so stop only when two rows are over.
+        if row_min > budget && prev_min > budget {
+            return None;
+        }
+        prev_min = row_min;
+    }
+    let c = rows[at(n) + m];
+    (c <= budget).then_some(c)
+}
+
+/// Fold ASCII homoglyphs so that lookalikes compare equal: `0`→`o`, `1`→`l`, `rn`→`m`,
+/// `vv`→`w`, `cl`→`d`. Applied after the UTS #39 skeleton for non-ASCII input.
+pub(crate) fn fold_ascii(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        let two = b.get(i..i + 2);
+        match two {
+            Some(b"rn") => {
+                out.push('m');
+                i += 2;
+                continue;
+            }
+            Some(b"vv") => {
+                out.push('w');
+                i += 2;
+                continue;
+            }
+            Some(b"cl") => {
+                out.push('d');
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        match b[i] {
+            b'0' => out.push('o'),
+            b'1' => out.push('l'),
+            c if c.is_ascii() => out.push(c as char),
+            _ => {
+                // Non-ASCII: copy the whole character.
+                let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
+                out.push(ch);
+                i += ch.len_utf8();
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The comparison form of a domain: UTS #39 skeleton (for non-ASCII), lower case, ASCII folds.
+pub(crate) fn skeleton(unicode: &str) -> String {
+    if unicode.is_ascii() {
+        return fold_ascii(unicode);
+    }
+    let sk: String = unicode_security::skeleton(unicode).collect();
+    fold_ascii(&sk.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(t: &str, i: &str) -> f32 {
+        cost(t.as_bytes(), i.as_bytes(), 5.0).unwrap()
+    }
+
+    #[test]
+    fn neighbours() {
+        assert_eq!(neighbour(b'n', b'm'), 1);
+        assert_eq!(neighbour(b'a', b's'), 1);
+        assert_eq!(neighbour(b'w', b'a'), 1);
+        assert_eq!(neighbour(b'q', b'a'), 1);
+        assert_eq!(neighbour(b'y', b'x'), 2, "QWERTZ: y sits next to x");
+        assert_eq!(neighbour(b'a', b'z'), 1);
+        assert_eq!(neighbour(b'c', b'b'), 0);
+        assert_eq!(neighbour(b'o', b'l'), 1);
+    }
+
+    #[test]
+    fn slips_cost_what_people_do() {
+        assert_eq!(c("gmail.com", "gmail.com"), 0.0);
+        assert!(
+            (c("gmial.com", "gmail.com") - 0.55).abs() < 1e-6,
+            "transposition"
+        );
+        assert!((c("navy.ml", "navy.mil") - 0.7).abs() < 1e-6, "omission");
+        assert!(
+            (c("army.ml", "army.nl") - 0.6).abs() < 1e-6,
+            "neighbour key"
+        );
+        assert!(
+            (c("yaho.com", "yahoo.com") - 0.45).abs() < 1e-6,
+            "dropped double"
+        );
+        assert!(
+            (c("gmaill.com", "gmail.com") - 0.45).abs() < 1e-6,
+            "repetition"
+        );
+        assert!(
+            (c("usaf.mil", "us.af.mil") - 0.5).abs() < 1e-6,
+            "missing dot"
+        );
+        assert!((c("arrny.mil", "army.mil") - 0.25).abs() < 1e-6, "rn for m");
+        assert!((c("gmai1.com", "gmail.com") - 0.3).abs() < 1e-6, "1 for l");
+        assert!(
+            (c("gmailc.om", "gmail.com") - 0.55).abs() < 1e-6,
+            "dot swapped"
+        );
+        assert!(c("hank.com", "tank.com") > 1.0, "first letter");
+        assert!(c("site45.com", "site35.com") > 1.5, "digits");
+        assert!(c("army.nl", "army.mil") > 1.0, "two slips");
+        assert!(cost(b"abcdefgh", b"zzzzzzzz", 1.0).is_none());
+    }
+
+    #[test]
+    fn skeletons() {
+        assert_eq!(skeleton("arrny.mil"), skeleton("army.mil"));
+        assert_eq!(skeleton("g00gle.com"), skeleton("google.com"));
+        assert_eq!(skeleton("\u{430}rmy.mil"), skeleton("army.mil"));
+        assert_ne!(skeleton("navy.mil"), skeleton("army.mil"));
+    }
+}

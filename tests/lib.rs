@@ -1,1 +1,5 @@
-//! Integration tests.
+//! Integration tests: the shared case corpus, the golden verdicts, accuracy, and the CLI.
+
+mod cases;
+mod cli;
+mod support;

@@ -1,0 +1,174 @@
+//! The `mistype` binary as a user runs it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn mistype() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mistype"))
+}
+
+fn run(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mistype");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_reads_json_lines_and_keeps_going() {
+    let input = concat!(
+        r#"{"id": 1, "from": "a.b@army.mil", "to": ["c@navy.ml"]}"#,
+        "\n",
+        "this is not json\n",
+        "\n",
+        r#"{"id": "x", "to": 42}"#,
+        "\n",
+        r#"{"id": 3, "to": ["y@gmail.com"]}"#,
+        "\n",
+    );
+    let (code, out, err) = run(mistype().args(["check", "--summary"]), input);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(lines[0]["id"], 1);
+    assert_eq!(lines[0]["verdict"], "block");
+    assert_eq!(lines[0]["findings"][0]["suggestion"], "c@navy.mil");
+    assert!(lines[1]["id"].is_null());
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("line 2: not valid JSON"));
+    assert_eq!(lines[2]["id"], "x");
+    assert!(lines[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a check request"));
+    assert_eq!(lines[3]["verdict"], "allow");
+    assert!(
+        err.contains("4 requests: 1 allow, 0 warn, 1 block, 2 errors"),
+        "{err}"
+    );
+    // Every key of a finding is present.
+    let f = lines[0]["findings"][0].as_object().unwrap();
+    for k in [
+        "recipient",
+        "address",
+        "domain",
+        "kind",
+        "severity",
+        "suggestion",
+        "intended",
+        "score",
+        "reason",
+    ] {
+        assert!(f.contains_key(k), "missing {k}");
+    }
+}
+
+#[test]
+fn explains_for_people() {
+    let (code, out, _) = run(
+        mistype().args([
+            "c@navy.ml",
+            "ok@army.mil",
+            "--from",
+            "a.b@army.mil",
+            "--color",
+            "never",
+        ]),
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("BLOCK c@navy.ml"), "{out}");
+    assert!(out.contains("did you mean c@navy.mil?"), "{out}");
+    assert!(out.contains("Mali"), "{out}");
+    assert!(out.contains("ok    ok@army.mil"), "{out}");
+    let (code, out, _) = run(mistype().args(["y@gmail.com", "--color", "always"]), "");
+    assert_eq!(code, 0);
+    assert!(out.contains("\x1b[32m"), "{out}");
+    let (code, out, _) = run(mistype().args(["--json", "x@gmial.com"]), "");
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"][0]["intended"], "gmail.com");
+}
+
+#[test]
+fn bad_policy_and_unreadable_input_exit_2_naming_the_problem() {
+    let dir = std::env::temp_dir().join(format!("mistype-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"protected": ["*.mil", "no..pe"]}"#).unwrap();
+    let (code, _, err) = run(mistype().arg("check").arg("--policy").arg(&bad), "");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("protected[1]") && err.contains("no..pe"),
+        "{err}"
+    );
+    let (code, _, err) = run(mistype().args(["check", "/nonexistent/requests.jsonl"]), "");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot read the input '/nonexistent/requests.jsonl'"),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        mistype().args(["x@y.org", "--policy", "/nonexistent/p.json"]),
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read the policy file"), "{err}");
+    let (code, out, _) = run(mistype().arg("policy").arg(&bad), "");
+    assert_eq!(code, 2, "{out}");
+    let good = dir.join("good.json");
+    std::fs::write(
+        &good,
+        r#"{"protected": ["mindef.nl"], "known": ["partner-startup.co"]}"#,
+    )
+    .unwrap();
+    let (code, out, _) = run(mistype().arg("policy").arg(&good), "");
+    assert_eq!(code, 0);
+    assert!(out.contains("valid"), "{out}");
+    let (code, out, _) = run(mistype().args(["policy", "--default"]), "");
+    assert_eq!(code, 0);
+    assert!(out.contains("\"*.mil\""));
+    let (code, _, err) = run(mistype().arg("--bogus"), "");
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn help_documents_every_option() {
+    let (code, out, _) = run(mistype().arg("--help"), "");
+    assert_eq!(code, 0);
+    for opt in [
+        "--from",
+        "--contact",
+        "--policy",
+        "--json",
+        "--color",
+        "check",
+        "policy",
+    ] {
+        assert!(out.contains(opt), "--help lacks {opt}:\n{out}");
+    }
+    let (_, out, _) = run(mistype().args(["check", "--help"]), "");
+    for opt in ["--policy", "--summary", "INPUT"] {
+        assert!(out.contains(opt), "check --help lacks {opt}:\n{out}");
+    }
+}
