@@ -70,8 +70,7 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir =
-            std::env::temp_dir().join(format!("mistype-{tag}-{}-{n}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("mistype-{tag}-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
         TempDir(dir)
@@ -127,13 +126,25 @@ fn replace_unique_line(lines: &mut [String], needle: &str, replacement: &str) {
 pub fn render(template: &str, r: &Render) -> String {
     let mut lines: Vec<String> = template.lines().map(str::to_owned).collect();
     if let Some(p) = r.listener_port {
-        replace_unique_line(&mut lines, "port_value: 8080}", &format!("port_value: {p}}}"));
+        replace_unique_line(
+            &mut lines,
+            "port_value: 8080}",
+            &format!("port_value: {p}}}"),
+        );
     }
     if let Some(p) = r.admin_port {
-        replace_unique_line(&mut lines, "port_value: 9901}", &format!("port_value: {p}}}"));
+        replace_unique_line(
+            &mut lines,
+            "port_value: 9901}",
+            &format!("port_value: {p}}}"),
+        );
     }
     if let Some(p) = r.upstream_port {
-        replace_unique_line(&mut lines, "port_value: 8081}", &format!("port_value: {p}}}"));
+        replace_unique_line(
+            &mut lines,
+            "port_value: 8081}",
+            &format!("port_value: {p}}}"),
+        );
     }
     if let Some(w) = &r.wasm {
         replace_unique_line(
@@ -204,22 +215,42 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
-/// A plain HTTP/1.0 GET on loopback (for admin endpoints): `(status, body)`, or `None` when
+/// A plain HTTP/1.1 GET (`connection: close`) on loopback, for admin endpoints: `(status, body)`, or `None` when
 /// nothing answers.
 pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     s.set_write_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Some((status, body))
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    if !chunked {
+        return Some((status, body.to_owned()));
+    }
+    let mut reader = BufReader::new(body.as_bytes());
+    let mut out = Vec::new();
+    loop {
+        let size_line = read_line(&mut reader)?;
+        let size = usize::from_str_radix(size_line.split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            break;
+        }
+        let mut chunk = vec![0; size];
+        reader.read_exact(&mut chunk).ok()?;
+        out.extend_from_slice(&chunk);
+        read_line(&mut reader)?;
+    }
+    Some((status, String::from_utf8_lossy(&out).into_owned()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,7 +293,7 @@ impl Envoy {
             .arg("-c")
             .arg(&config)
             .arg("--disable-hot-restart")
-            .args(["--concurrency", "1", "--log-level", "info"])
+            .args(["--concurrency", "1", "--log-level", "warn"])
             .arg("--admin-address-path")
             .arg(&admin_path)
             .current_dir(repo_root())
@@ -309,9 +340,12 @@ impl Envoy {
             }
             thread::sleep(Duration::from_millis(100));
         }
-        envoy.listener_port = envoy
-            .bound_port("webmail")
-            .ok_or_else(|| format!("no bound port for listener webmail:\n{}", tail(&envoy.log, 30)))?;
+        envoy.listener_port = envoy.bound_port("webmail").ok_or_else(|| {
+            format!(
+                "no bound port for listener webmail:\n{}",
+                tail(&envoy.log, 30)
+            )
+        })?;
         Ok(envoy)
     }
 
@@ -329,8 +363,11 @@ impl Envoy {
 
     /// Counters and gauges from `/stats?format=json` whose names contain `filter`.
     pub fn stats(&self, filter: &str) -> HashMap<String, u64> {
-        let (status, body) = http_get(self.admin_port, &format!("/stats?format=json&filter={filter}"))
-            .expect("admin /stats answers");
+        let (status, body) = http_get(
+            self.admin_port,
+            &format!("/stats?format=json&filter={filter}"),
+        )
+        .expect("admin /stats answers");
         assert_eq!(status, 200, "admin /stats: {body}");
         let v: serde_json::Value = serde_json::from_str(&body).expect("/stats JSON");
         let mut out = HashMap::new();
@@ -635,7 +672,8 @@ pub fn curl(req: &Request<'_>) -> Response {
     if let Some(body) = req.body {
         let req_file = dir.path().join("request");
         fs::write(&req_file, body).expect("write request body");
-        cmd.arg("--data-binary").arg(format!("@{}", req_file.display()));
+        cmd.arg("--data-binary")
+            .arg(format!("@{}", req_file.display()));
     }
     cmd.arg(&req.url);
     let out = cmd.output().expect("spawn curl");

@@ -1,0 +1,444 @@
+//! The built filter in real Envoy (1.40, V8), in front of a recording upstream, all on 127.0.0.1
+//! with OS-chosen ports. Envoy runs the shipped `filter/envoy.yaml` with only the ports, the wasm
+//! path and the plugin configuration substituted.
+//!
+//! Needs `envoy` on PATH (scripts/ensure-tools.sh), `curl`, and the built filter
+//! (scripts/build-filter.sh; `$CARGO_TARGET_DIR` is honoured, `$MISTYPE_FILTER_WASM` overrides).
+
+mod support_envoy;
+
+use support_envoy::*;
+
+/// A fixed secret for the tests (32 bytes, base64); production secrets come from the operator.
+const SECRET: &str = "dGVzdC1zZWNyZXQtZm9yLW1pc3R5cGUtZW52b3ktdGVzdHM=";
+const CONFIRM: &str = "x-mistype-confirm";
+
+fn plugin_config(mode: &str, max_body_bytes: u64) -> String {
+    serde_json::json!({
+        "mode": mode,
+        "max_body_bytes": max_body_bytes,
+        "confirm": {"header": CONFIRM, "secret": SECRET, "ttl_seconds": 600}
+    })
+    .to_string()
+}
+
+/// The shipped config on ports 0 in front of `upstream`, with `config` as plugin configuration.
+fn test_yaml(upstream: &Upstream, config: Option<String>) -> String {
+    render(
+        &shipped_envoy_yaml(),
+        &Render {
+            listener_port: Some(0),
+            admin_port: Some(0),
+            upstream_port: Some(upstream.port),
+            wasm: Some(filter_wasm()),
+            plugin_config: config,
+            without_filter: false,
+        },
+    )
+}
+
+fn start(upstream: &Upstream, config: Option<String>) -> Envoy {
+    Envoy::start(&test_yaml(upstream, config)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn url(envoy: &Envoy, path: &str) -> String {
+    format!("http://127.0.0.1:{}{path}", envoy.listener_port)
+}
+
+/// The recorded requests for `path`.
+fn arrived(upstream: &Upstream, path: &str) -> Vec<Recorded> {
+    upstream
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect()
+}
+
+/// The filter's counter whose name ends with `.{suffix}` (the filter's metrics are
+/// `mistype.<name>`, optionally with an API segment; this takes the unlabelled total).
+fn counter(envoy: &Envoy, name: &str) -> u64 {
+    let stats = envoy.stats("mistype");
+    *stats.get(&format!("mistype.{name}")).unwrap_or_else(|| {
+        let mut names: Vec<_> = stats.keys().collect();
+        names.sort();
+        panic!("no counter mistype.{name} in /stats; the filter's stats are {names:?}")
+    })
+}
+
+/// Sends a misaddressed JMAP send, checks the 422 answer, and returns its confirm token.
+fn blocked_send(envoy: &Envoy, upstream: &Upstream, body: &[u8], http2: bool) -> String {
+    let mut req = Request::post(url(envoy, "/jmap/api"), "application/json", body);
+    req.http2 = http2;
+    let resp = curl(&req);
+    assert_eq!(
+        resp.status,
+        422,
+        "a misaddressed send is blocked: {}",
+        resp.text()
+    );
+    assert_eq!(resp.http_version, if http2 { "2" } else { "1.1" });
+    assert!(
+        resp.header("content-type")
+            .is_some_and(|v| v.starts_with("application/json")),
+        "422 is JSON: {:?}",
+        resp.headers
+    );
+    let v = resp.json();
+    assert_eq!(v["verdict"], "block", "{v}");
+    let findings = v["findings"].as_array().expect("findings array");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["address"] == "c@navy.ml" && f["suggestion"] == "c@navy.mil"),
+        "the 422 names the slip and the suggestion: {v}"
+    );
+    assert_eq!(v["confirm"]["header"], CONFIRM, "{v}");
+    assert!(v["confirm"]["expires_at"].is_number() || v["confirm"]["expires_at"].is_string());
+    let token = v["confirm"]["token"]
+        .as_str()
+        .expect("confirm.token string")
+        .to_owned();
+    assert!(!token.is_empty());
+    assert!(
+        arrived(upstream, "/jmap/api").is_empty(),
+        "a blocked send never reaches the upstream"
+    );
+    token
+}
+
+#[test]
+fn shipped_envoy_config_passes_envoy_validate() {
+    let shipped = shipped_envoy_yaml();
+    // As committed, run from the repository root: valid when the filter is at the documented
+    // path (the default target dir); otherwise with only the wasm path substituted.
+    let as_committed =
+        filter_wasm() == repo_root().join("target/wasm32-wasip1/wasm/mistype_filter.wasm");
+    let with_path = if as_committed {
+        shipped.clone()
+    } else {
+        render(
+            &shipped,
+            &Render {
+                wasm: Some(filter_wasm()),
+                ..Render::default()
+            },
+        )
+    };
+    let (ok, out) = envoy_validate(&with_path);
+    assert!(ok, "envoy --mode validate filter/envoy.yaml:\n{out}");
+    assert!(out.contains("OK"), "{out}");
+
+    // The no-filter baseline that scripts/load-envoy.sh runs.
+    let baseline = render(
+        &shipped,
+        &Render {
+            without_filter: true,
+            ..Render::default()
+        },
+    );
+    assert!(!baseline.contains("envoy.filters.http.wasm"));
+    let (ok, out) = envoy_validate(&baseline);
+    assert!(ok, "the no-filter baseline validates:\n{out}");
+
+    // Every plugin configuration the tests use validates too.
+    for mode in ["block", "warn", "monitor"] {
+        let yaml = render(
+            &shipped,
+            &Render {
+                wasm: Some(filter_wasm()),
+                plugin_config: Some(plugin_config(mode, 65536)),
+                ..Render::default()
+            },
+        );
+        let (ok, out) = envoy_validate(&yaml);
+        assert!(ok, "mode {mode}:\n{out}");
+    }
+}
+
+#[test]
+fn shipped_plugin_configuration_is_valid_json_with_the_documented_keys() {
+    let shipped = shipped_envoy_yaml();
+    let lines: Vec<&str> = shipped.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == "value: |")
+        .expect("value block");
+    let indent = lines[start].len() - lines[start].trim_start().len();
+    let block: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
+        .copied()
+        .collect();
+    let v: serde_json::Value =
+        serde_json::from_str(&block.join("\n")).expect("plugin config is JSON");
+    assert_eq!(v["mode"], "block");
+    assert_eq!(v["confirm"]["header"], CONFIRM);
+    // The Envoy limit on the send routes (32 MiB) stays above the filter's limit, so an oversized
+    // send gets the filter's 413 JSON.
+    let max = v["max_body_bytes"].as_u64().expect("max_body_bytes");
+    for l in shipped
+        .lines()
+        .filter(|l| l.contains("request_body_buffer_limit:"))
+    {
+        let limit: u64 = l
+            .split(':')
+            .nth(1)
+            .and_then(|n| n.trim().parse().ok())
+            .expect("a number");
+        assert!(limit > max, "{l} must exceed max_body_bytes {max}");
+    }
+}
+
+#[test]
+fn bad_plugin_configuration_is_rejected() {
+    let upstream = Upstream::start();
+    for bad in [
+        r#"{"mode": "loud"}"#,
+        r#"{"mode": "block", "max_body_bytes": -1}"#,
+        r#"{"mode": "#,
+    ] {
+        let yaml = test_yaml(&upstream, Some(bad.to_owned()));
+        let (ok, out) = envoy_validate(&yaml);
+        assert!(!ok, "envoy --mode validate accepts {bad}:\n{out}");
+        assert!(
+            out.contains("Unable to create Wasm plugin mistype"),
+            "validate names the plugin for {bad}:\n{out}"
+        );
+        match Envoy::start(&yaml) {
+            Ok(envoy) => panic!(
+                "Envoy started with plugin configuration {bad}:\n{}",
+                envoy.log_text()
+            ),
+            Err(log) => assert!(
+                log.contains("exited with") && log.contains("mistype"),
+                "Envoy refuses to start with {bad}:\n{log}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
+    let upstream = Upstream::start();
+    let envoy = start(&upstream, Some(plugin_config("block", 65536)));
+
+    // A misaddressed send: 422 JSON, nothing upstream.
+    let typo = jmap_send("a.b@army.mil", &["c@navy.ml"]);
+    let token = blocked_send(&envoy, &upstream, typo.as_bytes(), false);
+
+    // A forged token and a token for another send are refused; still nothing upstream.
+    let forged = format!("{token}x");
+    let resp = curl(
+        &Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            typo.as_bytes(),
+        )
+        .header(CONFIRM, &forged),
+    );
+    assert_ne!(
+        resp.status,
+        200,
+        "a forged token is refused: {}",
+        resp.text()
+    );
+    let other = jmap_send("a.b@army.mil", &["c@navy.ml", "d@navy.ml"]);
+    let resp = curl(
+        &Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            other.as_bytes(),
+        )
+        .header(CONFIRM, &token),
+    );
+    assert_ne!(
+        resp.status,
+        200,
+        "a token is for one send only: {}",
+        resp.text()
+    );
+    assert!(arrived(&upstream, "/jmap/api").is_empty());
+
+    // The confirm round trip: the same send with the token arrives, byte for byte.
+    let resp = curl(
+        &Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            typo.as_bytes(),
+        )
+        .header(CONFIRM, &token),
+    );
+    assert_eq!(
+        resp.status,
+        200,
+        "a confirmed send goes through: {}",
+        resp.text()
+    );
+    assert_eq!(resp.text(), r#"{"upstream":"ok"}"#);
+    let got = arrived(&upstream, "/jmap/api");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body, typo.as_bytes());
+
+    // A clean send arrives byte-identical, with its headers (odd spacing and non-ASCII kept).
+    let clean = format!(
+        "{}\n",
+        jmap_send("a.b@army.mil", &["c@navy.mil", "y@gmail.com"]).replace(
+            "Schedule attached.",
+            "Zeitplan anbei \u{2013} \u{1F4CE}  (two spaces)"
+        )
+    );
+    let resp = curl(
+        &Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            clean.as_bytes(),
+        )
+        .header("x-request-tag", "clean-1"),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = arrived(&upstream, "/jmap/api");
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].method, "POST");
+    assert_eq!(
+        got[1].body,
+        clean.as_bytes(),
+        "the upstream gets the exact bytes"
+    );
+    assert_eq!(got[1].header("x-request-tag"), Some("clean-1"));
+    assert_eq!(got[1].header("content-type"), Some("application/json"));
+
+    // Not a send: passes untouched.
+    let resp = curl(&Request::get(url(&envoy, "/mail/inbox?page=2")));
+    assert_eq!(resp.status, 200);
+    assert_eq!(arrived(&upstream, "/mail/inbox?page=2").len(), 1);
+
+    // The contract's check request on /check is judged the same way.
+    let check = br#"{"from": "a.b@army.mil", "to": ["c@navy.ml"]}"#;
+    let resp = curl(&Request::post(
+        url(&envoy, "/check"),
+        "application/json",
+        check,
+    ));
+    assert_eq!(resp.status, 422, "{}", resp.text());
+    assert!(arrived(&upstream, "/check").is_empty());
+
+    // The filter's counters in /stats.
+    assert_eq!(counter(&envoy, "blocked"), 2);
+    assert_eq!(counter(&envoy, "confirmed"), 1);
+    assert_eq!(counter(&envoy, "confirm_rejected"), 2);
+    assert!(counter(&envoy, "allowed") >= 1);
+    assert_eq!(counter(&envoy, "inspected"), 6);
+}
+
+#[test]
+fn block_mode_over_http2() {
+    let upstream = Upstream::start();
+    let envoy = start(&upstream, Some(plugin_config("block", 65536)));
+
+    let typo = jmap_send("a.b@army.mil", &["c@navy.ml"]);
+    let token = blocked_send(&envoy, &upstream, typo.as_bytes(), true);
+
+    let resp = curl(
+        &Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            typo.as_bytes(),
+        )
+        .header(CONFIRM, &token)
+        .http2(),
+    );
+    assert_eq!(resp.http_version, "2");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+
+    let clean = jmap_send("a.b@army.mil", &["c@navy.mil"]);
+    let resp = curl(
+        &Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            clean.as_bytes(),
+        )
+        .http2(),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+
+    let got = arrived(&upstream, "/jmap/api");
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].body, typo.as_bytes());
+    assert_eq!(got[1].body, clean.as_bytes());
+    assert_eq!(counter(&envoy, "blocked"), 1);
+    assert_eq!(counter(&envoy, "confirmed"), 1);
+}
+
+#[test]
+fn warn_mode_passes_with_verdict_headers() {
+    let upstream = Upstream::start();
+    let envoy = start(&upstream, Some(plugin_config("warn", 65536)));
+
+    // A warn-level slip and a block-level one both go through, annotated.
+    for (to, verdict, suggestion) in [
+        ("x@gmial.com", "warn", "x@gmail.com"),
+        ("c@navy.ml", "block", "c@navy.mil"),
+    ] {
+        let body = jmap_send("a.b@army.mil", &[to]);
+        let resp = curl(&Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            body.as_bytes(),
+        ));
+        assert_eq!(
+            resp.status,
+            200,
+            "warn mode lets {to} through: {}",
+            resp.text()
+        );
+        assert_eq!(resp.text(), r#"{"upstream":"ok"}"#, "the upstream's answer");
+        assert_eq!(
+            resp.header("x-mistype-verdict"),
+            Some(verdict),
+            "{:?}",
+            resp.headers
+        );
+        let findings = resp
+            .header("x-mistype-findings")
+            .expect("x-mistype-findings");
+        assert!(
+            findings.contains(suggestion) || findings.contains(to),
+            "findings header names the slip: {findings}"
+        );
+        let got = arrived(&upstream, "/jmap/api");
+        assert_eq!(got.last().map(|r| r.body.clone()), Some(body.into_bytes()));
+    }
+
+    // A clean send gets no warning.
+    let body = jmap_send("a.b@army.mil", &["y@gmail.com"]);
+    let resp = curl(&Request::post(
+        url(&envoy, "/jmap/api"),
+        "application/json",
+        body.as_bytes(),
+    ));
+    assert_eq!(resp.status, 200);
+    assert_ne!(resp.header("x-mistype-verdict"), Some("warn"));
+    assert_ne!(resp.header("x-mistype-verdict"), Some("block"));
+    assert_eq!(arrived(&upstream, "/jmap/api").len(), 3);
+    assert_eq!(counter(&envoy, "warned"), 2);
+}
+
+#[test]
+fn oversized_send_gets_the_filters_413_json() {
+    let upstream = Upstream::start();
+    let envoy = start(&upstream, Some(plugin_config("block", 4096)));
+    let big = jmap_send("a.b@army.mil", &["c@navy.mil"])
+        .replace("Schedule attached.", &"x".repeat(20_000));
+    let resp = curl(&Request::post(
+        url(&envoy, "/jmap/api"),
+        "application/json",
+        big.as_bytes(),
+    ));
+    assert_eq!(resp.status, 413, "{}", resp.text());
+    assert!(resp
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("application/json")));
+    let _ = resp.json();
+    assert!(arrived(&upstream, "/jmap/api").is_empty());
+    assert_eq!(counter(&envoy, "body_too_large"), 1);
+}
