@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the npm package of mistype-web-lint into web-lint/pkg/:
-#   cargo (wasm32-unknown-unknown, profile wasm-small) -> wasm-bindgen --target web (pinned CLI,
-#   same version as the crate) -> wasm-opt -Oz -> package.json, README.md, LICENSE, compose helper.
+#   cargo (wasm32-unknown-unknown, profile wasm-small) -> wasm-opt -Oz -> wasm-bindgen --target web
+#   (pinned CLI, same version as the crate) -> package.json, README.md, LICENSE, compose helper.
 #
 #   scripts/build-web-lint.sh            # build (quick when nothing changed)
 #
@@ -27,19 +27,21 @@ log "cargo build -p mistype-web-lint --target wasm32-unknown-unknown --profile w
 cargo build -q -p mistype-web-lint --target wasm32-unknown-unknown --profile wasm-small
 WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/wasm-small/mistype_web_lint.wasm"
 
-rm -rf "$PKG"
-mkdir -p "$PKG"
-log "wasm-bindgen $want --target web"
-wasm-bindgen --target web --out-dir "$PKG" --out-name mistype_web_lint "$WASM_IN"
-
-# rustc enables these wasm proposals by default for wasm32-unknown-unknown; wasm-opt must
-# accept them (and may use them) or it refuses the module.
+# wasm-opt runs on cargo's output, before wasm-bindgen: wasm-bindgen adds an externref table,
+# and Debian's binaryen (version 108) rewrites externref as anyref, which browsers reject
+# ("WebAssembly.Table.set(): Argument 1 is invalid for table"). rustc enables these wasm
+# proposals by default for wasm32-unknown-unknown; wasm-opt must accept them.
 log "wasm-opt -Oz"
+WASM_OPT="$TARGET_DIR/wasm32-unknown-unknown/wasm-small/mistype_web_lint.opt.wasm"
 wasm-opt -Oz \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
-  -o "$PKG/mistype_web_lint_bg.wasm.opt" "$PKG/mistype_web_lint_bg.wasm"
-mv "$PKG/mistype_web_lint_bg.wasm.opt" "$PKG/mistype_web_lint_bg.wasm"
+  -o "$WASM_OPT" "$WASM_IN"
+
+rm -rf "$PKG"
+mkdir -p "$PKG"
+log "wasm-bindgen $want --target web"
+wasm-bindgen --target web --out-dir "$PKG" --out-name mistype_web_lint "$WASM_OPT"
 
 cp web-lint/js/compose.js web-lint/js/compose.d.ts web-lint/js/compose.css "$PKG/"
 cp web-lint/README.npm.md "$PKG/README.md"
@@ -50,7 +52,7 @@ done
 VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
 LICENSE=$(sed -n '/^\[workspace.package\]/,/^\[/s/^license = "\(.*\)"/\1/p' Cargo.toml)
 REPOSITORY=$(sed -n '/^\[workspace.package\]/,/^\[/s/^repository = "\(.*\)"/\1/p' Cargo.toml)
-FILES=$(cd "$PKG" && ls | grep -v '^package.json$' | sed 's/.*/    "&"/' | paste -sd, -)
+FILES=$(cd "$PKG" && ls | grep -v '^package.json$' | sed 's/.*/    "&"/' | sed '$!s/$/,/')
 cat >"$PKG/package.json" <<EOF
 {
   "name": "mistype-web-lint",

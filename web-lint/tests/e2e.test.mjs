@@ -1,0 +1,221 @@
+// End to end: the demo compose page (web-lint/demo/) with the built package (web-lint/pkg/),
+// served by a tiny static server on 127.0.0.1, driven in headless Chromium by playwright-core.
+// Nothing is mocked: the page loads the real .wasm and the real compose helper.
+//
+//   scripts/build-web-lint.sh && node --test web-lint/tests/e2e.test.mjs
+//
+// Uses the system chromium (/usr/bin/chromium, or $CHROMIUM); never downloads a browser.
+// Screenshot: ${CARGO_TARGET_DIR:-<repo>/target}/web-lint-e2e/warning.png
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { readFile, mkdir, stat } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "..", "..");
+const demoDir = path.join(repo, "web-lint", "demo");
+const pkgDir = path.join(repo, "web-lint", "pkg");
+const outDir = path.join(process.env.CARGO_TARGET_DIR || path.join(repo, "target"), "web-lint-e2e");
+const require = createRequire(path.join(repo, "scripts", "js", "package.json"));
+const { chromium } = require("playwright-core");
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".ts": "text/plain; charset=utf-8",
+};
+
+/** Serves web-lint/demo/ at / and web-lint/pkg/ at /pkg/ (the layout index.html documents). */
+function staticServer() {
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, "http://127.0.0.1");
+    let rel = decodeURIComponent(url.pathname);
+    let base = demoDir;
+    if (rel.startsWith("/pkg/")) {
+      base = pkgDir;
+      rel = rel.slice("/pkg".length);
+    }
+    if (rel.endsWith("/")) rel += "index.html";
+    const file = path.resolve(base, "." + rel);
+    if (!file.startsWith(base + path.sep)) {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, {
+        "content-type": TYPES[path.extname(file)] || "application/octet-stream",
+        "cache-control": "no-store",
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    }
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+let server;
+let browser;
+let base;
+
+before(async () => {
+  await stat(path.join(pkgDir, "mistype_web_lint_bg.wasm")).catch(() => {
+    throw new Error("web-lint/pkg is not built; run scripts/build-web-lint.sh first");
+  });
+  server = await staticServer();
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    chromiumSandbox: false,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    timeout: 60_000,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+});
+
+/** A fresh page with the demo loaded and the linter ready; page errors fail the test. */
+async function openDemo(t) {
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  t.after(() => assert.deepEqual(errors.map(String), [], "uncaught errors in the page"));
+  await page.goto(base);
+  await page.locator("#status", { hasText: "mistype" }).waitFor();
+  return page;
+}
+
+const fixButton = (page, field) => page.locator(`[data-mistype-for="${field}"] .mistype-fix`);
+const notes = (page, field) => page.locator(`[data-mistype-for="${field}"] .mistype-note`);
+
+test("typing j.smith@army.ml shows the suggestion j.smith@army.mil, marked as a block", async (t) => {
+  const page = await openDemo(t);
+  await page.locator("#to").pressSequentially("j.smith@army.ml", { delay: 15 });
+  const fix = fixButton(page, "to");
+  await fix.waitFor();
+  assert.equal(await fix.textContent(), "j.smith@army.mil");
+  const note = notes(page, "to");
+  assert.equal(await note.count(), 1);
+  assert.equal(await note.getAttribute("data-severity"), "block");
+  assert.match(await note.textContent(), /Did you mean j\.smith@army\.mil\?/);
+  assert.equal(await page.locator("#to").getAttribute("aria-invalid"), "true");
+  // Announced to screen readers.
+  assert.match(await page.locator(".mistype-live").textContent(), /Did you mean j\.smith@army\.mil\?/);
+  assert.equal(await page.locator(".mistype-live").getAttribute("aria-live"), "polite");
+  // The reason is there on demand.
+  const reason = page.locator('[data-mistype-for="to"] .mistype-reason');
+  assert.equal(await reason.isVisible(), false);
+  await page.locator('[data-mistype-for="to"] .mistype-why').click();
+  await reason.waitFor({ state: "visible" });
+  assert.ok((await reason.textContent()).length > 10);
+
+  await mkdir(outDir, { recursive: true });
+  const shot = path.join(outDir, "warning.png");
+  await page.locator("main").screenshot({ path: shot });
+  assert.ok((await stat(shot)).size > 1000);
+});
+
+test("clicking the suggestion fixes the field and clears the warning", async (t) => {
+  const page = await openDemo(t);
+  const to = page.locator("#to");
+  await to.pressSequentially("Lt Smith <j.smith@army.ml>, y@gmail.com", { delay: 5 });
+  await fixButton(page, "to").click();
+  assert.equal(await to.inputValue(), "Lt Smith <j.smith@army.mil>, y@gmail.com");
+  assert.equal(await notes(page, "to").count(), 0);
+  assert.equal(await to.getAttribute("aria-invalid"), null);
+});
+
+test("the fix works with the keyboard alone", async (t) => {
+  const page = await openDemo(t);
+  const cc = page.locator("#cc");
+  await cc.focus();
+  await page.keyboard.type("c@navy.ml");
+  await fixButton(page, "cc").waitFor();
+  await page.keyboard.press("Tab"); // from the field to its "Did you mean" button
+  assert.equal(await page.evaluate(() => document.activeElement.className), "mistype-fix");
+  await page.keyboard.press("Enter");
+  assert.equal(await cc.inputValue(), "c@navy.mil");
+  assert.equal(await notes(page, "cc").count(), 0);
+});
+
+test("sending with an unresolved block asks for confirmation in the page", async (t) => {
+  const page = await openDemo(t);
+  let nativeDialog = false;
+  page.on("dialog", (d) => {
+    nativeDialog = true;
+    d.dismiss();
+  });
+  await page.locator("#to").pressSequentially("j.smith@army.ml", { delay: 5 });
+  await page.locator("#subject").fill("crew list");
+  await page.locator("#send").click();
+  const dialog = page.getByRole("alertdialog");
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /j\.smith@army\.ml/);
+  assert.match(await dialog.textContent(), /did you mean j\.smith@army\.mil\?/);
+  // Going back sends nothing and returns to the field.
+  await dialog.getByRole("button", { name: "Go back and fix" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await page.locator("#result").textContent(), "");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "to");
+  // Escape closes it too; "Send anyway" goes through to the page's send.
+  await page.locator("#send").click();
+  await dialog.waitFor();
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await page.locator("#result").textContent(), "");
+  await page.locator("#send").click();
+  await dialog.getByRole("button", { name: "Send anyway" }).click();
+  await page.locator("#result h2").waitFor();
+  assert.match(await page.locator("#result").textContent(), /Local verdict: block/);
+  assert.equal(nativeDialog, false, "must not use window.confirm/alert");
+});
+
+test("clean addresses show nothing and send without asking", async (t) => {
+  const page = await openDemo(t);
+  await page.locator("#to").pressSequentially("y@gmail.com, Piet <p@gmx.com>", { delay: 5 });
+  await page.locator("#bcc").pressSequentially("ops@army.mil", { delay: 5 });
+  await page.keyboard.press("Tab"); // leaving the field lints at once
+  assert.equal(await page.locator(".mistype-note").count(), 0);
+  assert.equal(await page.locator("[aria-invalid]").count(), 0);
+  await page.locator("#send").click();
+  await page.locator("#result h2").waitFor();
+  assert.match(await page.locator("#result").textContent(), /Local verdict: allow/);
+  assert.equal(await page.getByRole("alertdialog").isVisible(), false);
+});
+
+test("a policy error is shown, not swallowed; a good policy is applied", async (t) => {
+  const page = await openDemo(t);
+  await page.locator("#policy-panel summary").click();
+  await page.locator("#policy").fill('{"protectd": ["*.mil"]}');
+  await page.locator("#apply-policy").click();
+  const error = page.locator("#policy-error");
+  await error.waitFor({ state: "visible" });
+  assert.match(await error.textContent(), /protectd/);
+  assert.equal(await error.getAttribute("role"), "alert");
+
+  await page.locator("#policy").fill("{not json");
+  await page.locator("#apply-policy").click();
+  assert.match(await error.textContent(), /policy/);
+
+  // A policy that protects only example.org: its typo is flagged, a .ml typo no longer is.
+  await page.locator("#policy").fill('{"protected": ["example.org"], "defaults": false}');
+  await page.locator("#apply-policy").click();
+  await error.waitFor({ state: "hidden" });
+  await page.locator("#to").pressSequentially("a@exmaple.org", { delay: 5 });
+  await fixButton(page, "to").waitFor();
+  assert.equal(await fixButton(page, "to").textContent(), "a@example.org");
+});
