@@ -146,6 +146,19 @@ impl Request {
         self.body.len()
     }
 
+    /// The body bytes (what a filter that lets the request through must forward).
+    pub fn body_bytes(&self) -> Vec<u8> {
+        self.body.clone()
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
     /// The request headers as Envoy hands them to the filter chain: pseudo-headers, the
     /// test's headers, `content-length` for a non-chunked body, and the headers Envoy's
     /// connection manager adds before any filter (`x-forwarded-proto`, `x-request-id`).

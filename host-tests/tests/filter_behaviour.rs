@@ -1,0 +1,501 @@
+//! The filter's modes, confirm tokens, body handling, configuration checks and metrics, under
+//! the wasmtime host.
+
+mod filter_support;
+
+use std::time::Duration;
+
+use filter_support::*;
+use host_tests::{Callback, Filter, LogLevel, MetricValue, Request};
+use serde_json::json;
+
+/// The filter's counter `mistype.<name>` (0 when it was never defined or never moved).
+fn counter(f: &Filter, name: &str) -> u64 {
+    f.counter(&format!("mistype.{name}"))
+}
+
+fn counter_names(f: &Filter) -> Vec<String> {
+    f.metrics().keys().cloned().collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modes
+
+#[test]
+fn warn_mode_passes_the_send_and_annotates_the_response() {
+    let mut f = filter(&config("warn"));
+    let req = jmap(MIL_SENDER, &[CLEAN], &[TYPO]).header(SENDER_HEADER, MIL_SENDER);
+    let body = req.body_bytes();
+    let o = run(&mut f, req.chunked(5));
+    assert_passed(&o, &body);
+    assert_eq!(o.response_header("x-mistype-verdict"), Some("block"));
+    let findings = o
+        .response_header("x-mistype-findings")
+        .expect("x-mistype-findings on the response");
+    assert!(findings.contains(TYPO_FIXED), "{findings}");
+    // The upstream request itself is not changed.
+    let up = o.forwarded().unwrap();
+    assert!(up
+        .headers
+        .pairs()
+        .iter()
+        .all(|(k, _)| !k.starts_with("x-mistype")));
+
+    // A warn-level finding is annotated as warn; a clean send not at all.
+    let o = run(&mut f, graph_send_mail(&[WARN_TYPO], &[]));
+    assert!(o.passed());
+    assert_eq!(o.response_header("x-mistype-verdict"), Some("warn"));
+    let o = run(&mut f, graph_send_mail(&[CLEAN], &[]));
+    assert!(o.passed());
+    assert!(
+        !matches!(
+            o.response_header("x-mistype-verdict"),
+            Some("warn" | "block")
+        ),
+        "clean send: {:?}",
+        o.response_header("x-mistype-verdict")
+    );
+}
+
+#[test]
+fn monitor_mode_only_counts_and_logs() {
+    let mut f = filter(&config("monitor"));
+    let req = nextcloud(&[TYPO], &[]).header(SENDER_HEADER, MIL_SENDER);
+    let body = req.body_bytes();
+    let o = run(&mut f, req.chunked(5));
+    assert_passed(&o, &body);
+    assert!(o.response_header("x-mistype-verdict").is_none());
+    assert!(
+        o.logs.iter().any(|l| l.message.contains("navy.ml")),
+        "monitor mode logs the finding:\n{}",
+        o.log_text()
+    );
+    assert_eq!(counter(&f, "blocked"), 1, "{:?}", f.metrics());
+    assert_eq!(counter(&f, "inspected"), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Confirm tokens
+
+fn blocked_token(f: &mut Filter, req: &Request) -> String {
+    let o = run(f, req.clone());
+    let body = assert_blocked(&o);
+    assert_eq!(body["confirm"]["header"], CONFIRM_HEADER, "{body}");
+    token_in(&body).unwrap_or_else(|| panic!("a confirm token in the 422: {body}"))
+}
+
+#[test]
+fn a_confirmed_send_goes_through_once_confirmed() {
+    let mut f = filter(&config("block"));
+    let req = jmap(MIL_SENDER, &[TYPO], &[CLEAN]).header(SENDER_HEADER, MIL_SENDER);
+    let token = blocked_token(&mut f, &req);
+    let body = req.body_bytes();
+    // The same send with the token, in chunks, passes byte for byte.
+    let o = run(
+        &mut f,
+        req.clone().header(CONFIRM_HEADER, &token).chunked(5),
+    );
+    assert_passed(&o, &body);
+    assert_eq!(counter(&f, "confirmed"), 1, "{:?}", f.metrics());
+    // A token is about the recipients, not the API: the same send through Graph is the same
+    // send. (Sender from the header in both.)
+    let graph = graph_send_mail(&[TYPO], &[CLEAN])
+        .header(SENDER_HEADER, MIL_SENDER)
+        .header(CONFIRM_HEADER, &token);
+    let gbody = graph.body_bytes();
+    let o = run(&mut f, graph);
+    assert_passed(&o, &gbody);
+}
+
+#[test]
+fn forged_altered_and_expired_tokens_are_refused_with_a_reason() {
+    let mut f = filter(&config("block"));
+    let req = jmap(MIL_SENDER, &[TYPO], &[]).header(SENDER_HEADER, MIL_SENDER);
+    let token = blocked_token(&mut f, &req);
+
+    let refused = |f: &mut Filter, req: Request, what: &str| {
+        let o = run(f, req);
+        assert!(!o.passed(), "{what}: must not pass");
+        assert!(o.forwarded().is_none(), "{what}: nothing upstream");
+        let status = o.status().unwrap_or(0);
+        assert!(
+            (400..500).contains(&status),
+            "{what}: a 4xx refusal, got {status}"
+        );
+        let body = o.json().unwrap_or_else(|| panic!("{what}: JSON reply"));
+        let text = body.to_string().to_lowercase();
+        assert!(
+            text.contains("token") || text.contains("confirm"),
+            "{what}: the reply says why: {body}"
+        );
+    };
+
+    // Forged: garbage, and a token with one character changed.
+    refused(
+        &mut f,
+        req.clone().header(CONFIRM_HEADER, "not-a-token"),
+        "garbage",
+    );
+    let mut flipped: Vec<char> = token.chars().collect();
+    let mid = flipped.len() / 2;
+    flipped[mid] = if flipped[mid] == 'A' { 'B' } else { 'A' };
+    let flipped: String = flipped.into_iter().collect();
+    refused(
+        &mut f,
+        req.clone().header(CONFIRM_HEADER, &flipped),
+        "altered token",
+    );
+    // Altered send: the token does not cover another recipient set or another sender.
+    refused(
+        &mut f,
+        jmap(MIL_SENDER, &[TYPO, "d@navy.ml"], &[])
+            .header(SENDER_HEADER, MIL_SENDER)
+            .header(CONFIRM_HEADER, &token),
+        "token for another recipient set",
+    );
+    refused(
+        &mut f,
+        jmap(MIL_SENDER, &[TYPO], &[])
+            .header(SENDER_HEADER, "other@army.mil")
+            .header(CONFIRM_HEADER, &token),
+        "token for another sender",
+    );
+    // Still good now; expired after the TTL (600 s) on the host clock.
+    f.advance(Duration::from_secs(599));
+    let body = req.body_bytes();
+    assert_passed(
+        &run(&mut f, req.clone().header(CONFIRM_HEADER, &token)),
+        &body,
+    );
+    f.advance(Duration::from_secs(2));
+    refused(
+        &mut f,
+        req.clone().header(CONFIRM_HEADER, &token),
+        "expired token",
+    );
+    assert_eq!(counter(&f, "confirm_rejected"), 5, "{:?}", f.metrics());
+
+    // A token from another secret is forged as far as this plugin knows.
+    let mut other_cfg = config("block");
+    other_cfg["confirm"]["secret"] = json!("another-secret-of-enough-length");
+    let mut other = filter(&other_cfg);
+    let foreign = blocked_token(&mut other, &req);
+    refused(
+        &mut f,
+        req.clone().header(CONFIRM_HEADER, &foreign),
+        "other secret",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies
+
+#[test]
+fn trailers_end_the_stream_and_the_decision_happens_there() {
+    let mut f = filter(&config("block"));
+    let typo = jmap(MIL_SENDER, &[TYPO], &[])
+        .header(SENDER_HEADER, MIL_SENDER)
+        .chunked(5)
+        .trailer("x-checksum", "abc");
+    let o = run(&mut f, typo);
+    assert_blocked(&o);
+    assert!(
+        o.action(Callback::RequestBody)
+            .iter()
+            .all(|a| !a.is_continue()),
+        "the body is held until the trailers: {:?}",
+        o.actions
+    );
+    let clean = jmap(MIL_SENDER, &[CLEAN], &[])
+        .header(SENDER_HEADER, MIL_SENDER)
+        .chunked(5)
+        .trailer("x-checksum", "abc");
+    let body = clean.body_bytes();
+    let o = run(&mut f, clean);
+    assert_passed(&o, &body);
+    let trailers = o
+        .forwarded()
+        .unwrap()
+        .trailers
+        .clone()
+        .expect("trailers forwarded");
+    assert_eq!(trailers.get("x-checksum"), Some("abc"));
+}
+
+#[test]
+fn oversize_bodies_are_413_in_block_mode_and_counted_in_monitor_mode() {
+    // max_body_bytes is 64 KiB in the test configuration.
+    let big = "z".repeat(70 * 1024);
+    let mut block = filter(&config("block"));
+    for req in [
+        sogo(MIL_SENDER, &[CLEAN], &[]),
+        gmail_upload_media(&format!("{}{big}", mime_message(MIL_SENDER, &[CLEAN], &[]))),
+    ] {
+        let req = pad_json(req, &big);
+        // With and without content-length (the filter may answer from the headers).
+        for r in [req.clone(), req.clone().chunked(4096)] {
+            let o = run(&mut block, r);
+            assert_eq!(o.status(), Some(413), "{}", o.log_text());
+            assert!(o.forwarded().is_none());
+            assert!(o.json().is_some(), "413 is JSON");
+        }
+    }
+    assert_eq!(
+        counter(&block, "body_too_large"),
+        4,
+        "{:?}",
+        block.metrics()
+    );
+
+    let mut monitor = filter(&config("monitor"));
+    let req = pad_json(sogo(MIL_SENDER, &[TYPO], &[]), &big).chunked(4096);
+    let body = req.body_bytes();
+    let o = run(&mut monitor, req);
+    assert_passed(&o, &body);
+    assert_eq!(counter(&monitor, "body_too_large"), 1);
+}
+
+/// Pads a JSON body with a large extra member (keeps it valid JSON); other bodies unchanged.
+fn pad_json(req: Request, pad: &str) -> Request {
+    let body = req.body_bytes();
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(mut v) if v.is_object() => {
+            v["padding"] = json!(pad);
+            req.body(v.to_string().into_bytes())
+        }
+        _ => req,
+    }
+}
+
+#[test]
+fn malformed_sends_are_400_in_block_mode_and_pass_in_monitor_mode() {
+    let broken_mime = "From: a.b@army.mil\r\nTo: <c@navy.ml\r\nSubject x\r\n";
+    let malformed = || {
+        vec![
+            (
+                "jmap json",
+                Request::post("/jmap/api/")
+                    .content_type("application/json")
+                    .body(r#"{"using": [], "methodCalls": [["Email/set", {"#),
+            ),
+            (
+                "graph json",
+                Request::post("/v1.0/me/sendMail")
+                    .content_type("application/json")
+                    .body("{message: nope}"),
+            ),
+            (
+                "gmail base64",
+                Request::post("/gmail/v1/users/me/messages/send")
+                    .json(&json!({"raw": "!!!not base64!!!"})),
+            ),
+            (
+                "gmail multipart without its closing boundary",
+                Request::post("/upload/gmail/v1/users/me/messages/send?uploadType=multipart")
+                    .content_type("multipart/related; boundary=b1")
+                    .body(format!(
+                        "--b1\r\nContent-Type: application/json\r\n\r\n{{}}\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n{broken_mime}"
+                    )),
+            ),
+            (
+                "check json",
+                Request::post(CHECK_PATH)
+                    .content_type("application/json")
+                    .body(r#"{"to": 5}"#),
+            ),
+        ]
+    };
+    let mut f = filter(&config("block"));
+    for (what, req) in malformed() {
+        let o = run(&mut f, req.chunked(5));
+        assert_eq!(
+            o.status(),
+            Some(400),
+            "{what}: {:?}\n{}",
+            o.response.as_ref().map(|r| r.body_str()),
+            o.log_text()
+        );
+        assert!(o.forwarded().is_none(), "{what}");
+        let body = o.json().unwrap_or_else(|| panic!("{what}: 400 is JSON"));
+        assert!(!body.to_string().is_empty());
+    }
+    assert_eq!(counter(&f, "parse_errors"), 5, "{:?}", f.metrics());
+
+    let mut m = filter(&config("monitor"));
+    for (what, req) in malformed() {
+        let body = req.body_bytes();
+        let o = run(&mut m, req);
+        assert!(o.passed(), "{what}: monitor mode lets it through");
+        assert_eq!(o.forwarded().unwrap().body, body);
+    }
+    assert_eq!(counter(&m, "parse_errors"), 5);
+}
+
+#[test]
+fn a_body_beyond_envoys_buffer_limit_gets_envoys_413_not_a_trap() {
+    // If the route's buffer limit is below max_body_bytes, Envoy answers 413 itself; the
+    // filter sees only its response path.
+    let mut f = Filter::builder()
+        .config(config("block").to_string())
+        .buffer_limit(1024)
+        .start()
+        .expect("start");
+    let req = pad_json(jmap(MIL_SENDER, &[CLEAN], &[]), &"q".repeat(4096)).chunked(512);
+    let o = run(&mut f, req);
+    assert_eq!(o.status(), Some(413));
+    assert!(o.local_reply.as_ref().unwrap().by_envoy);
+    // The plugin keeps working.
+    let req = jmap(MIL_SENDER, &[CLEAN], &[]);
+    let body = req.body_bytes();
+    assert_passed(&run(&mut f, req), &body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+#[test]
+fn bad_configurations_are_refused_naming_the_key() {
+    for (cfg, key) in [
+        ("{", "JSON"),
+        ("[1, 2]", "object"),
+        (r#"{"mode": "shout"}"#, "mode"),
+        (r#"{"max_body_bytes": 0}"#, "max_body_bytes"),
+        (r#"{"max_body_bytes": "big"}"#, "max_body_bytes"),
+        (r#"{"confirm": {"secret": "short"}}"#, "confirm.secret"),
+        (r#"{"confirm": {"ttl_seconds": -5}}"#, "ttl_seconds"),
+        (r#"{"confirm": {"header": "bad header"}}"#, "confirm.header"),
+        (r#"{"sender_header": 42}"#, "sender_header"),
+        (r#"{"apis": ["outlook"]}"#, "apis"),
+        (r#"{"check_path": "no-slash"}"#, "check_path"),
+        (r#"{"policy": {"protected": [5]}}"#, "policy"),
+        (
+            r#"{"policy": {"rules": [{"from": "*.mil", "to": "*.ml", "severity": "explode"}]}}"#,
+            "policy",
+        ),
+        (r#"{"mdoe": "block"}"#, "mdoe"),
+    ] {
+        let logs = rejected(cfg);
+        assert!(
+            logs.contains(key),
+            "config {cfg}: the log names {key:?}:\n{logs}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_configuration_is_the_embedded_policy_in_block_mode() {
+    for cfg in ["", "{}"] {
+        let mut f = Filter::new(cfg).unwrap_or_else(|e| panic!("{cfg:?}: {e:#}"));
+        let o = run(&mut f, jmap(MIL_SENDER, &[TYPO], &[]));
+        assert_blocked(&o);
+        let req = jmap(MIL_SENDER, &[CLEAN], &[]);
+        let body = req.body_bytes();
+        assert_passed(&run(&mut f, req), &body);
+    }
+}
+
+#[test]
+fn a_custom_policy_is_used() {
+    // A policy that protects one company's domain: its typo blocks, the default's list is gone.
+    let mut cfg = config("block");
+    cfg["policy"] = json!({"protected": ["lockheedmartin.com"]});
+    let mut f = filter(&cfg);
+    let o = run(&mut f, check("me@example.org", &["ceo@lockheedmartln.com"]));
+    let body = assert_blocked(&o);
+    assert_eq!(
+        suggestions(verdict_of(&body).unwrap()),
+        vec!["ceo@lockheedmartin.com"]
+    );
+}
+
+#[test]
+fn only_the_configured_apis_are_inspected() {
+    let mut cfg = config("block");
+    cfg["apis"] = json!(["graph"]);
+    let mut f = filter(&cfg);
+    let req = jmap(MIL_SENDER, &[TYPO], &[]);
+    let body = req.body_bytes();
+    let o = run(&mut f, req);
+    assert_passed(&o, &body);
+    assert!(o.body_untouched());
+    assert_blocked(&run(
+        &mut f,
+        graph_send_mail(&[TYPO], &[]).header(SENDER_HEADER, MIL_SENDER),
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics and logs
+
+#[test]
+fn metric_values_after_a_sequence_of_requests() {
+    let mut f = filter(&config("block"));
+    let h = |r: Request| r.header(SENDER_HEADER, MIL_SENDER);
+    // 2 blocked (jmap, graph), 1 warned (graph), 2 allowed (jmap, gmail), 1 parse error (jmap),
+    // 1 confirmed (jmap), 1 confirm rejected (jmap), 2 non-sends.
+    let typo = h(jmap(MIL_SENDER, &[TYPO], &[]));
+    let token = blocked_token(&mut f, &typo);
+    run(&mut f, h(graph_send_mail(&[TYPO], &[])));
+    run(&mut f, h(graph_send_mail(&[WARN_TYPO], &[])));
+    run(&mut f, h(jmap(MIL_SENDER, &[CLEAN], &[])));
+    run(
+        &mut f,
+        h(gmail_raw(&mime_message(MIL_SENDER, &[CLEAN], &[]))),
+    );
+    run(
+        &mut f,
+        h(Request::post("/jmap/api/")
+            .content_type("application/json")
+            .body("{")),
+    );
+    run(&mut f, typo.clone().header(CONFIRM_HEADER, &token));
+    run(&mut f, typo.clone().header(CONFIRM_HEADER, "forged"));
+    run(&mut f, Request::get("/jmap/api/"));
+    run(&mut f, Request::get("/"));
+
+    let names = counter_names(&f);
+    let want = [
+        ("inspected", 9),
+        ("blocked", 3),
+        ("warned", 1),
+        ("allowed", 2),
+        ("parse_errors", 1),
+        ("confirmed", 1),
+        ("confirm_rejected", 1),
+        ("body_too_large", 0),
+    ];
+    for (name, value) in want {
+        assert_eq!(
+            counter(&f, name),
+            value,
+            "mistype.{name}; all metrics: {:?}",
+            f.metrics()
+        );
+    }
+    // Per API: some metric names carry the API, and their sums match the totals for the
+    // APIs used.
+    assert!(
+        names.iter().any(|n| n.contains("jmap")) && names.iter().any(|n| n.contains("graph")),
+        "per-API metrics: {names:?}"
+    );
+    for m in f.metrics().values() {
+        assert!(matches!(
+            m,
+            MetricValue::Counter(_) | MetricValue::Gauge(_) | MetricValue::Histogram(_)
+        ),);
+    }
+}
+
+#[test]
+fn no_errors_logged_for_ordinary_traffic() {
+    let mut f = filter(&config("block"));
+    run(&mut f, jmap(MIL_SENDER, &[TYPO], &[]));
+    run(&mut f, jmap(MIL_SENDER, &[CLEAN], &[]));
+    run(&mut f, Request::get("/"));
+    let errors: Vec<_> = f
+        .logs()
+        .iter()
+        .filter(|l| l.level >= LogLevel::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
