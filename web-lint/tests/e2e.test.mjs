@@ -219,3 +219,65 @@ test("a policy error is shown, not swallowed; a good policy is applied", async (
   await fixButton(page, "to").waitFor();
   assert.equal(await fixButton(page, "to").textContent(), "a@example.org");
 });
+
+// The page against the real demo backend (demo/backend.py, no Envoy in front): the JMAP request
+// the page builds is accepted and lands in the outbox with every field intact.
+test("with the demo backend, Send posts a JMAP request that reaches the outbox", async (t) => {
+  const { spawn } = await import("node:child_process");
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const os = await import("node:os");
+  const backendPy = path.join(repo, "demo", "backend.py");
+  try {
+    await stat(backendPy);
+  } catch {
+    t.skip("demo/backend.py is not in this checkout");
+    return;
+  }
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "mistype-e2e-"));
+  t.after(() => rm(tmp, { recursive: true, force: true }));
+  const portFile = path.join(tmp, "port");
+  const child = spawn("python3", [backendPy, "--port", "0", "--port-file", portFile, "--root", repo], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  t.after(async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+  });
+  let port = null;
+  for (let i = 0; i < 100 && port === null; i++) {
+    port = await readFile(portFile, "utf8").then((s) => Number(s.trim())).catch(() => null);
+    if (port === null) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(port, `the backend did not start: ${stderr}`);
+  const origin = `http://127.0.0.1:${port}`;
+
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${origin}/`);
+  await page.locator("#status", { hasText: "sending to /jmap/api" }).waitFor();
+  assert.equal(await page.locator("#from").inputValue(), "Sgt Ray <ray.k@army.mil>");
+  await page.locator("#to").pressSequentially('"Smith, J." <j.smith@army.mil>', { delay: 5 });
+  await page.locator("#cc").fill("ops@army.mil");
+  await page.locator("#subject").fill("Movement schedule");
+  await page.locator("#body").fill("Schedule for next week.");
+  await page.locator("#send").click();
+  await page.locator("#result h2", { hasText: "Sent" }).waitFor();
+
+  const outbox = await (await fetch(`${origin}/outbox.json`)).json();
+  assert.equal(outbox.messages.length, 1);
+  const m = outbox.messages[0];
+  assert.deepEqual(m.to, [{ name: "Smith, J.", email: "j.smith@army.mil" }]);
+  assert.deepEqual(m.cc.map((a) => a.email), ["ops@army.mil"]);
+  assert.deepEqual(m.from.map((a) => a.email), ["ray.k@army.mil"]);
+  assert.equal(m.subject, "Movement schedule");
+  assert.match(m.text, /Schedule for next week\./);
+  assert.deepEqual(m.rcpt_to, ["j.smith@army.mil", "ops@army.mil"]);
+  assert.deepEqual(errors, []);
+});
