@@ -1,1 +1,27 @@
-//! mistype proxy-wasm filter (being built).
+//! # mistype-filter
+//!
+//! mistype as a proxy-wasm HTTP filter for Envoy, in front of webmail send APIs: it recognises
+//! send requests (JMAP, Microsoft Graph, Gmail API, Roundcube, SnappyMail, Nextcloud Mail, SOGo,
+//! and the contract's check-request JSON), pulls out every recipient, asks the core, and blocks
+//! (`422`), warns (response headers) or only counts.
+//!
+//! Everything but the glue is pure and tested natively (`cargo test -p mistype-filter`):
+//! [`config`] (the plugin configuration), [`extract`] (one module per API), [`token`] (confirm
+//! tokens), [`decide`] (what to do) and [`metrics`] (counter names). The glue (`glue.rs`, built
+//! only for `wasm32`) wires them to the proxy-wasm SDK.
+
+pub mod config;
+pub mod decide;
+pub mod extract;
+pub mod metrics;
+pub mod token;
+
+#[cfg(target_arch = "wasm32")]
+mod glue;
+
+/// Seconds since the Unix epoch of a `SystemTime` (0 before 1970).
+pub fn unix_seconds(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,445 @@
+//! The plugin configuration: JSON in Envoy's `configuration` (a `google.protobuf.StringValue`).
+//!
+//! ```json
+//! {"policy": {...}, "mode": "block", "max_body_bytes": 4194304,
+//!  "confirm": {"header": "x-mistype-confirm", "secret": "...", "ttl_seconds": 600},
+//!  "sender_header": "x-authenticated-user",
+//!  "apis": ["jmap", {"api": "graph", "prefix": ["/v1.0"]}],
+//!  "check_path": "/mistype/check", "verdict_path": "/mistype/verdict"}
+//! ```
+//!
+//! Every key is optional; an empty configuration (zero bytes, whitespace or `{}`) is the embedded
+//! policy in block mode with every webmail API enabled at its standard paths. Unknown keys and bad
+//! values are errors that name the key.
+
+use crate::extract::{Api, Routes};
+use mistype::Policy;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// What the filter does with a misaddressed send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Answer `422` with the verdict; the upstream never sees the send.
+    Block,
+    /// Let it through; add `x-mistype-verdict` and `x-mistype-findings` to the response.
+    Warn,
+    /// Only count and log.
+    Monitor,
+}
+
+impl Mode {
+    /// The configuration name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Block => "block",
+            Mode::Warn => "warn",
+            Mode::Monitor => "monitor",
+        }
+    }
+}
+
+/// Confirmation tokens: a blocked send may be resent with a token in `header`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Confirm {
+    /// The request header that carries the token (lower case).
+    pub header: String,
+    /// The HMAC key; `None` disables confirmation (blocked sends cannot be confirmed).
+    pub secret: Option<Vec<u8>>,
+    /// How long a token is good for.
+    pub ttl_seconds: u64,
+}
+
+impl fmt::Debug for Confirm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Confirm")
+            .field("header", &self.header)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("ttl_seconds", &self.ttl_seconds)
+            .finish()
+    }
+}
+
+/// The parsed configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The policy; `None` is the embedded default policy.
+    pub policy: Option<Policy>,
+    /// Block, warn or monitor.
+    pub mode: Mode,
+    /// Bodies above this are not inspected: `413` in block mode, counted and passed otherwise.
+    pub max_body_bytes: usize,
+    /// Confirmation tokens.
+    pub confirm: Confirm,
+    /// A request header (set by the authenticating layer) naming the sender; it wins over the
+    /// sender the message states.
+    pub sender_header: Option<String>,
+    /// Which APIs are recognised where.
+    pub routes: Routes,
+}
+
+/// Defaults.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The largest `max_body_bytes` accepted (V8's Wasm memory limit is 1 GiB).
+pub const MAX_MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
+/// Default confirm header.
+pub const DEFAULT_CONFIRM_HEADER: &str = "x-mistype-confirm";
+/// Default token lifetime.
+pub const DEFAULT_TTL_SECONDS: u64 = 600;
+/// The shortest secret accepted.
+pub const MIN_SECRET_LEN: usize = 16;
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            policy: None,
+            mode: Mode::Block,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            confirm: Confirm {
+                header: DEFAULT_CONFIRM_HEADER.into(),
+                secret: None,
+                ttl_seconds: DEFAULT_TTL_SECONDS,
+            },
+            sender_header: None,
+            routes: Routes::default(),
+        }
+    }
+}
+
+/// A configuration that cannot be used; the message names the key and the value at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn bad<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
+}
+
+/// A JSON value shown in an error message, shortened.
+fn show(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        let short: String = s.chars().take(57).collect();
+        format!("{short}...")
+    } else {
+        s
+    }
+}
+
+fn check_keys(m: &Map<String, Value>, at: &str, allowed: &[&str]) -> Result<(), ConfigError> {
+    for k in m.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return bad(format!(
+                "{at}{k}: unknown key (known keys: {})",
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn string(v: &Value, key: &str) -> Result<String, ConfigError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        _ => bad(format!("{key}: {} is not a string", show(v))),
+    }
+}
+
+fn header_name(v: &Value, key: &str) -> Result<String, ConfigError> {
+    let s = string(v, key)?;
+    let valid = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !valid {
+        return bad(format!("{key}: {} is not an HTTP header name", show(v)));
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
+fn positive(v: &Value, key: &str, max: u64) -> Result<u64, ConfigError> {
+    match v.as_u64() {
+        Some(n) if n > 0 && n <= max => Ok(n),
+        _ => bad(format!(
+            "{key}: {} is not a whole number from 1 to {max}",
+            show(v)
+        )),
+    }
+}
+
+fn path(v: &Value, key: &str) -> Result<String, ConfigError> {
+    let s = string(v, key)?;
+    if !s.starts_with('/') || s.contains('?') || s.contains(char::is_whitespace) {
+        return bad(format!(
+            "{key}: {} is not a path (it starts with '/', without query or spaces)",
+            show(v)
+        ));
+    }
+    Ok(s)
+}
+
+fn prefixes(v: &Value, key: &str) -> Result<Vec<String>, ConfigError> {
+    let one = |v: &Value, key: &str| -> Result<String, ConfigError> {
+        let s = string(v, key)?;
+        if !(s.is_empty() || s.starts_with('/')) || s.contains('?') || s.contains(char::is_whitespace) {
+            return bad(format!(
+                "{key}: {} is not a path prefix (empty, or starting with '/')",
+                show(v)
+            ));
+        }
+        Ok(s)
+    };
+    match v {
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .map(|(i, p)| one(p, &format!("{key}[{i}]")))
+            .collect(),
+        Value::Array(_) => bad(format!("{key}: an empty list enables nothing; remove the API instead")),
+        _ => Ok(vec![one(v, key)?]),
+    }
+}
+
+fn apis(v: &Value) -> Result<Vec<(Api, Vec<String>)>, ConfigError> {
+    let Value::Array(items) = v else {
+        return bad(format!(
+            "apis: {} is not a list of API names or {{\"api\", \"prefix\"}} objects",
+            show(v)
+        ));
+    };
+    let names: Vec<&str> = Api::WEBMAIL.iter().map(|a| a.name()).collect();
+    let mut out: Vec<(Api, Vec<String>)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("apis[{i}]");
+        let (name, pfx) = match item {
+            Value::String(n) => (n.as_str(), None),
+            Value::Object(o) => {
+                check_keys(o, &format!("{at}."), &["api", "prefix"])?;
+                let Some(Value::String(n)) = o.get("api") else {
+                    return bad(format!("{at}.api: missing, or not a string"));
+                };
+                (n.as_str(), o.get("prefix"))
+            }
+            _ => return bad(format!("{at}: {} is not an API name or object", show(item))),
+        };
+        let api = match Api::from_name(name) {
+            Some(a) if a != Api::Check => a,
+            _ => {
+                return bad(format!(
+                    "{at}: \"{name}\" is not one of {}",
+                    names.join(", ")
+                ))
+            }
+        };
+        if out.iter().any(|(a, _)| *a == api) {
+            return bad(format!("{at}: \"{name}\" is listed twice"));
+        }
+        let p = match pfx {
+            Some(p) => prefixes(p, &format!("{at}.prefix"))?,
+            None => api.default_prefixes().iter().map(|s| s.to_string()).collect(),
+        };
+        out.push((api, p));
+    }
+    Ok(out)
+}
+
+impl Config {
+    /// Parses the plugin configuration bytes.
+    pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return bad("the configuration is not UTF-8 text");
+        };
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let v: Value = serde_json::from_str(text)
+            .or_else(|e| bad(format!("the configuration is not valid JSON: {e}")))?;
+        Config::from_value(&v)
+    }
+
+    /// From an already parsed JSON value.
+    pub fn from_value(v: &Value) -> Result<Config, ConfigError> {
+        let Value::Object(m) = v else {
+            return bad(format!("the configuration is a JSON object, not {}", show(v)));
+        };
+        check_keys(
+            m,
+            "",
+            &[
+                "policy",
+                "mode",
+                "max_body_bytes",
+                "confirm",
+                "sender_header",
+                "apis",
+                "check_path",
+                "verdict_path",
+            ],
+        )?;
+        let mut c = Config::default();
+        if let Some(p) = m.get("policy").filter(|p| !p.is_null()) {
+            c.policy = Some(Policy::from_value(p).or_else(|e| bad(format!("policy: {e}")))?);
+        }
+        if let Some(mode) = m.get("mode") {
+            c.mode = match mode.as_str() {
+                Some("block") => Mode::Block,
+                Some("warn") => Mode::Warn,
+                Some("monitor") => Mode::Monitor,
+                _ => {
+                    return bad(format!(
+                        "mode: {} is not one of block, warn, monitor",
+                        show(mode)
+                    ))
+                }
+            };
+        }
+        if let Some(n) = m.get("max_body_bytes") {
+            c.max_body_bytes = usize::try_from(positive(n, "max_body_bytes", MAX_MAX_BODY_BYTES)?)
+                .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        }
+        if let Some(cv) = m.get("confirm") {
+            let Value::Object(cm) = cv else {
+                return bad(format!("confirm: {} is not an object", show(cv)));
+            };
+            check_keys(cm, "confirm.", &["header", "secret", "ttl_seconds"])?;
+            if let Some(h) = cm.get("header") {
+                c.confirm.header = header_name(h, "confirm.header")?;
+            }
+            if let Some(s) = cm.get("secret") {
+                let s = string(s, "confirm.secret")?;
+                if s.len() < MIN_SECRET_LEN {
+                    return bad(format!(
+                        "confirm.secret: a secret of {} bytes is too short (at least {MIN_SECRET_LEN})",
+                        s.len()
+                    ));
+                }
+                c.confirm.secret = Some(s.into_bytes());
+            }
+            if let Some(t) = cm.get("ttl_seconds") {
+                c.confirm.ttl_seconds = positive(t, "confirm.ttl_seconds", 7 * 24 * 3600)?;
+            }
+        }
+        if let Some(h) = m.get("sender_header").filter(|h| !h.is_null()) {
+            c.sender_header = Some(header_name(h, "sender_header")?);
+        }
+        if let Some(a) = m.get("apis") {
+            c.routes.apis = apis(a)?;
+        }
+        if let Some(p) = m.get("check_path").filter(|p| !p.is_null()) {
+            c.routes.check_path = Some(path(p, "check_path")?);
+        }
+        if let Some(p) = m.get("verdict_path").filter(|p| !p.is_null()) {
+            c.routes.verdict_path = Some(path(p, "verdict_path")?);
+        }
+        if c.routes.check_path.is_some() && c.routes.check_path == c.routes.verdict_path {
+            return bad("verdict_path: the same path as check_path");
+        }
+        if c.sender_header.is_some() && c.sender_header.as_deref() == Some(c.confirm.header.as_str()) {
+            return bad("sender_header: the same header as confirm.header");
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(json: &str) -> String {
+        Config::parse(json.as_bytes()).unwrap_err().0
+    }
+
+    #[test]
+    fn empty_configuration_is_the_default() {
+        for empty in ["", "  \n", "{}"] {
+            let c = Config::parse(empty.as_bytes()).unwrap();
+            assert_eq!(c.mode, Mode::Block);
+            assert!(c.policy.is_none());
+            assert_eq!(c.max_body_bytes, 4 * 1024 * 1024);
+            assert_eq!(c.confirm.header, "x-mistype-confirm");
+            assert_eq!(c.confirm.secret, None);
+            assert_eq!(c.routes, Routes::default());
+            assert_eq!(c.routes.apis.len(), 7);
+        }
+    }
+
+    #[test]
+    fn full_configuration() {
+        let c = Config::parse(
+            br#"{"policy": {"protected": ["*.mil"], "rules": [{"from": "*.mil", "to": "*.ml", "severity": "block"}]},
+                 "mode": "warn", "max_body_bytes": 1024,
+                 "confirm": {"header": "X-Confirm", "secret": "0123456789abcdef0123", "ttl_seconds": 60},
+                 "sender_header": "X-Auth-User",
+                 "apis": ["jmap", {"api": "graph", "prefix": "/graph/v1.0"}, {"api": "sogo", "prefix": ["/a/", "/b/"]}],
+                 "check_path": "/c", "verdict_path": "/v"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.mode, Mode::Warn);
+        assert!(c.policy.is_some());
+        assert_eq!(c.max_body_bytes, 1024);
+        assert_eq!(c.confirm.header, "x-confirm");
+        assert_eq!(c.confirm.secret.as_deref(), Some(&b"0123456789abcdef0123"[..]));
+        assert_eq!(c.confirm.ttl_seconds, 60);
+        assert_eq!(c.sender_header.as_deref(), Some("x-auth-user"));
+        assert_eq!(
+            c.routes.apis,
+            vec![
+                (Api::Jmap, vec!["/jmap".to_string()]),
+                (Api::Graph, vec!["/graph/v1.0".to_string()]),
+                (Api::Sogo, vec!["/a/".to_string(), "/b/".to_string()]),
+            ]
+        );
+        assert!(c.routes.classify("POST", "/graph/v1.0/me/sendMail", None).is_some());
+        assert!(c.routes.classify("POST", "/v1.0/me/sendMail", None).is_none());
+        assert_eq!(c.routes.check_path.as_deref(), Some("/c"));
+        assert_eq!(c.routes.verdict_path.as_deref(), Some("/v"));
+        let none = Config::parse(br#"{"apis": []}"#).unwrap();
+        assert!(none.routes.classify("POST", "/jmap", None).is_none());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert_eq!(error(r#"{"mode": "blok"}"#), "mode: \"blok\" is not one of block, warn, monitor");
+        assert!(error(r#"{"mdoe": "block"}"#).starts_with("mdoe: unknown key"));
+        assert!(error(r#"{"max_body_bytes": 0}"#).starts_with("max_body_bytes: 0 is not"));
+        assert!(error(r#"{"max_body_bytes": "4M"}"#).starts_with("max_body_bytes: \"4M\""));
+        assert!(error(r#"{"confirm": {"secret": "short"}}"#).starts_with("confirm.secret:"));
+        assert!(error(r#"{"confirm": {"ttl": 5}}"#).starts_with("confirm.ttl: unknown key"));
+        assert!(error(r#"{"confirm": {"ttl_seconds": -1}}"#).starts_with("confirm.ttl_seconds:"));
+        assert!(error(r#"{"confirm": {"header": "x confirm"}}"#).starts_with("confirm.header:"));
+        assert!(error(r#"{"confirm": true}"#).starts_with("confirm:"));
+        assert!(error(r#"{"sender_header": 5}"#).starts_with("sender_header:"));
+        assert!(error(r#"{"apis": ["outlook"]}"#).starts_with("apis[0]: \"outlook\" is not one of jmap, graph"));
+        assert!(error(r#"{"apis": ["check"]}"#).starts_with("apis[0]:"));
+        assert!(error(r#"{"apis": ["jmap", "jmap"]}"#).contains("twice"));
+        assert!(error(r#"{"apis": [{"api": "jmap", "path": "/x"}]}"#).starts_with("apis[0].path: unknown key"));
+        assert!(error(r#"{"apis": [{"api": "jmap", "prefix": "x"}]}"#).starts_with("apis[0].prefix:"));
+        assert!(error(r#"{"apis": "jmap"}"#).starts_with("apis:"));
+        assert!(error(r#"{"check_path": "check"}"#).starts_with("check_path:"));
+        assert!(error(r#"{"check_path": "/x", "verdict_path": "/x"}"#).starts_with("verdict_path:"));
+        assert!(error(r#"[1]"#).contains("JSON object"));
+        assert!(error(r#"{"mode":"#).contains("not valid JSON"));
+        assert!(Config::parse(b"\xff").is_err());
+    }
+
+    #[test]
+    fn policy_errors_pass_through_from_the_core() {
+        let e = error(r#"{"policy": {"protected": 5}}"#);
+        assert!(e.starts_with("policy: "), "{e}");
+        assert!(e.contains("protected"), "{e}");
+        let e = error(r#"{"policy": "strict"}"#);
+        assert!(e.starts_with("policy: "), "{e}");
+    }
+
+    #[test]
+    fn the_secret_is_not_printed() {
+        let c = Config::parse(br#"{"confirm": {"secret": "0123456789abcdef-very-secret"}}"#).unwrap();
+        assert!(!format!("{c:?}").contains("very-secret"));
+    }
+}

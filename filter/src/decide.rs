@@ -1,0 +1,577 @@
+//! What to do with a request once it has been looked at: pure, so every branch is unit-tested.
+//!
+//! | situation | block mode | warn mode | monitor mode |
+//! |---|---|---|---|
+//! | verdict `allow`, or no recipients | pass | pass | pass |
+//! | verdict `warn` | pass + headers | pass + headers | pass |
+//! | verdict `block` | `422` + verdict (+ confirm token) | pass + headers | pass |
+//! | verdict `block` + valid token | pass + headers | (as above) | (as above) |
+//! | body above `max_body_bytes` | `413` | pass | pass |
+//! | recognised send that cannot be parsed | `400` | pass | pass |
+//!
+//! "headers" are `x-mistype-verdict` and `x-mistype-findings` on the response. Every case counts
+//! (see [`crate::metrics`]) and the non-trivial ones log.
+
+use crate::config::{Config, Mode};
+use crate::extract::{Api, ExtractError, Send};
+use crate::metrics::Counter;
+use crate::token::{Binding, Signer, TokenError};
+use mistype::{Severity, Verdict};
+use serde_json::{json, Value};
+
+/// Response header naming the verdict (`warn` or `block`).
+pub const VERDICT_HEADER: &str = "x-mistype-verdict";
+/// Response header with the findings, as ASCII JSON.
+pub const FINDINGS_HEADER: &str = "x-mistype-findings";
+/// At most this many findings go into [`FINDINGS_HEADER`].
+pub const MAX_HEADER_FINDINGS: usize = 10;
+
+/// What the filter does with the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Let it through; add these headers to the response.
+    Continue {
+        /// Response headers to add.
+        response_headers: Vec<(String, String)>,
+    },
+    /// Answer locally; the upstream never sees the request.
+    Reply {
+        /// HTTP status.
+        status: u32,
+        /// Response headers (`content-type` included).
+        headers: Vec<(String, String)>,
+        /// JSON body.
+        body: Vec<u8>,
+    },
+}
+
+/// Log severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Routine.
+    Debug,
+    /// A decision worth keeping.
+    Info,
+    /// Something the operator should look at.
+    Warn,
+}
+
+/// The decision: action, counters to increment (each overall and for the API), a log line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The API the counters belong to.
+    pub api: Api,
+    /// What to do.
+    pub action: Action,
+    /// Counters to increment by one.
+    pub counters: Vec<Counter>,
+    /// A log line.
+    pub log: Option<(Level, String)>,
+}
+
+impl Decision {
+    fn pass(api: Api, counters: Vec<Counter>) -> Decision {
+        Decision {
+            api,
+            action: Action::Continue {
+                response_headers: Vec::new(),
+            },
+            counters,
+            log: None,
+        }
+    }
+
+    fn log(mut self, level: Level, message: String) -> Decision {
+        self.log = Some((level, message));
+        self
+    }
+
+    /// The reply status, if the request is answered locally.
+    pub fn status(&self) -> Option<u32> {
+        match &self.action {
+            Action::Reply { status, .. } => Some(*status),
+            Action::Continue { .. } => None,
+        }
+    }
+}
+
+fn json_reply(status: u32, verdict: Option<Severity>, body: &Value) -> Action {
+    let mut headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("cache-control".to_string(), "no-store".to_string()),
+    ];
+    if let Some(v) = verdict {
+        headers.push((VERDICT_HEADER.to_string(), v.as_str().to_string()));
+    }
+    let mut bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    bytes.push(b'\n');
+    Action::Reply {
+        status,
+        headers,
+        body: bytes,
+    }
+}
+
+/// JSON text with every non-ASCII character escaped as `\uXXXX`, so it is a valid header value.
+pub fn ascii_json(v: &Value) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() && !c.is_ascii_control() {
+            out.push(c);
+        } else {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// The response headers that describe a verdict.
+pub fn verdict_headers(verdict: &Verdict) -> Vec<(String, String)> {
+    let findings: Vec<Value> = verdict
+        .findings
+        .iter()
+        .take(MAX_HEADER_FINDINGS)
+        .map(|f| {
+            json!({"address": f.address, "kind": f.kind.as_str(), "severity": f.severity.as_str(),
+                   "suggestion": f.suggestion})
+        })
+        .collect();
+    vec![
+        (VERDICT_HEADER.to_string(), verdict.verdict.as_str().to_string()),
+        (FINDINGS_HEADER.to_string(), ascii_json(&Value::Array(findings))),
+    ]
+}
+
+fn summary(verdict: &Verdict) -> String {
+    let parts: Vec<String> = verdict
+        .findings
+        .iter()
+        .map(|f| match &f.suggestion {
+            Some(s) => format!("{} -> {} ({})", f.address, s, f.kind.as_str()),
+            None => format!("{} ({})", f.address, f.kind.as_str()),
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// A recognised send above `max_body_bytes`.
+pub fn too_large(config: &Config, api: Api, size: usize) -> Decision {
+    let counters = vec![Counter::Inspected, Counter::BodyTooLarge];
+    let message = format!(
+        "the request body is {size} bytes or more; this filter inspects at most {} bytes",
+        config.max_body_bytes
+    );
+    match config.mode {
+        Mode::Block => Decision {
+            api,
+            action: json_reply(
+                413,
+                None,
+                &json!({"error": "body_too_large", "api": api.name(), "message": message,
+                        "max_body_bytes": config.max_body_bytes}),
+            ),
+            counters,
+            log: None,
+        }
+        .log(Level::Warn, format!("{} send refused: {message}", api.name())),
+        _ => Decision::pass(api, counters).log(
+            Level::Warn,
+            format!("{} send passed uninspected: {message}", api.name()),
+        ),
+    }
+}
+
+/// A recognised send that cannot be parsed.
+pub fn parse_error(config: &Config, e: &ExtractError) -> Decision {
+    let counters = vec![Counter::Inspected, Counter::ParseErrors];
+    match config.mode {
+        Mode::Block => Decision {
+            api: e.api,
+            action: json_reply(
+                400,
+                None,
+                &json!({"error": "unparseable_send", "api": e.api.name(), "message": e.message}),
+            ),
+            counters,
+            log: None,
+        }
+        .log(Level::Warn, format!("unparseable send refused: {e}")),
+        _ => Decision::pass(e.api, counters)
+            .log(Level::Warn, format!("unparseable send passed uninspected: {e}")),
+    }
+}
+
+/// The inputs of a judged send.
+#[derive(Clone, Copy, Debug)]
+pub struct Judged<'a> {
+    /// The send.
+    pub send: &'a Send,
+    /// The effective sender (header, else the message's).
+    pub sender: Option<&'a str>,
+    /// The core's verdict.
+    pub verdict: &'a Verdict,
+    /// The confirm token presented with the request, if any.
+    pub token: Option<&'a str>,
+    /// Now, Unix seconds (from the host).
+    pub now: u64,
+}
+
+/// A send the core has judged.
+pub fn judged(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
+    let api = j.send.api;
+    if j.send.has_no_recipients() {
+        return Decision::pass(api, vec![Counter::Inspected, Counter::NoRecipients])
+            .log(Level::Debug, format!("{} send names no recipients", api.name()));
+    }
+    let headers = || verdict_headers(j.verdict);
+    let with_headers = |counters: Vec<Counter>| Decision {
+        api,
+        action: Action::Continue {
+            response_headers: headers(),
+        },
+        counters,
+        log: None,
+    };
+    match (j.verdict.verdict, config.mode) {
+        (Severity::Allow, _) => Decision::pass(api, vec![Counter::Inspected, Counter::Allowed]),
+        (Severity::Warn, Mode::Monitor) | (Severity::Block, Mode::Monitor) => {
+            let c = if j.verdict.verdict == Severity::Warn {
+                Counter::Warned
+            } else {
+                Counter::Blocked
+            };
+            Decision::pass(api, vec![Counter::Inspected, c]).log(
+                Level::Info,
+                format!(
+                    "monitor: {} send would be {}: {}",
+                    api.name(),
+                    if c == Counter::Warned { "warned" } else { "blocked" },
+                    summary(j.verdict)
+                ),
+            )
+        }
+        (Severity::Warn, _) => with_headers(vec![Counter::Inspected, Counter::Warned]).log(
+            Level::Info,
+            format!("warned {} send: {}", api.name(), summary(j.verdict)),
+        ),
+        (Severity::Block, Mode::Warn) => with_headers(vec![Counter::Inspected, Counter::Blocked])
+            .log(
+                Level::Info,
+                format!("warn mode: passed a {} send with a block verdict: {}", api.name(), summary(j.verdict)),
+            ),
+        (Severity::Block, Mode::Block) => block(config, signer, j),
+    }
+}
+
+fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
+    let api = j.send.api;
+    let binding = Binding::new(j.sender, j.send.recipients());
+    let mut counters = vec![Counter::Inspected];
+    let mut confirm_error: Option<Value> = None;
+    if let Some(token) = j.token {
+        let result = match signer {
+            Some(s) => s.verify(token, &binding, j.now).map_err(|e| (e.as_str(), e.message())),
+            None => Err(("disabled", "confirmation is not enabled on this filter")),
+        };
+        match result {
+            Ok(()) => {
+                counters.push(Counter::Confirmed);
+                return Decision {
+                    api,
+                    action: Action::Continue {
+                        response_headers: verdict_headers(j.verdict),
+                    },
+                    counters,
+                    log: Some((
+                        Level::Info,
+                        format!("confirmed {} send let through: {}", api.name(), summary(j.verdict)),
+                    )),
+                };
+            }
+            Err((reason, message)) => {
+                counters.push(Counter::ConfirmRejected);
+                confirm_error = Some(json!({"reason": reason, "message": message}));
+            }
+        }
+    }
+    counters.push(Counter::Blocked);
+    let mut body = serde_json::to_value(j.verdict).unwrap_or_else(|_| json!({"verdict": "block"}));
+    if let (Value::Object(m), Some(s)) = (&mut body, signer) {
+        let expires_at = j.now.saturating_add(config.confirm.ttl_seconds);
+        m.insert(
+            "confirm".into(),
+            json!({"header": config.confirm.header, "token": s.issue(&binding, expires_at),
+                   "expires_at": expires_at}),
+        );
+    }
+    let rejected = confirm_error.is_some();
+    if let (Value::Object(m), Some(e)) = (&mut body, confirm_error) {
+        m.insert("confirm_error".into(), e);
+    }
+    Decision {
+        api,
+        action: json_reply(422, Some(Severity::Block), &body),
+        counters,
+        log: Some((
+            Level::Info,
+            format!(
+                "blocked {} send{}: {}",
+                api.name(),
+                if rejected { " (confirm token refused)" } else { "" },
+                summary(j.verdict)
+            ),
+        )),
+    }
+}
+
+/// The answer on `verdict_path`: `200` with the verdict.
+pub fn verdict_reply(verdict: &Verdict) -> Action {
+    let body = serde_json::to_value(verdict).unwrap_or_else(|_| json!({}));
+    json_reply(200, Some(verdict.verdict), &body)
+}
+
+/// The answer on `verdict_path` to a body that is not a check request.
+pub fn bad_request(e: &ExtractError) -> Action {
+    json_reply(400, None, &json!({"error": "bad_request", "message": e.message}))
+}
+
+/// Reason names of refused tokens, for documentation and tests.
+pub fn token_reasons() -> [&'static str; 4] {
+    [
+        TokenError::Malformed.as_str(),
+        TokenError::Forged.as_str(),
+        TokenError::AlteredRecipients.as_str(),
+        TokenError::Expired.as_str(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mistype::{Finding, Kind};
+
+    const NOW: u64 = 1_767_225_600;
+
+    fn config(mode: &str, secret: bool) -> Config {
+        let secret = if secret {
+            r#", "confirm": {"secret": "0123456789abcdef", "ttl_seconds": 300}"#
+        } else {
+            ""
+        };
+        Config::parse(format!(r#"{{"mode": "{mode}"{secret}}}"#).as_bytes()).unwrap()
+    }
+
+    fn signer() -> Signer {
+        Signer::new(b"0123456789abcdef").unwrap()
+    }
+
+    fn verdict(sev: Severity) -> Verdict {
+        let mut v = Verdict::empty(Value::Null);
+        v.verdict = sev;
+        if sev != Severity::Allow {
+            v.findings.push(Finding {
+                recipient: "Lt J <j.smith@navy.ml>".into(),
+                address: "j.smith@navy.ml".into(),
+                domain: "navy.ml".into(),
+                kind: Kind::SuffixTypo,
+                severity: sev,
+                suggestion: Some("j.smith@navy.mil".into()),
+                intended: Some("navy.mil".into()),
+                score: 0.97,
+                reason: "navy.ml is in Mali (.ml)".into(),
+            });
+        }
+        v
+    }
+
+    fn send() -> Send {
+        let mut s = Send::new(Api::Jmap);
+        s.to = vec!["Lt J <j.smith@navy.ml>".into()];
+        s
+    }
+
+    fn judge(c: &Config, sev: Severity, token: Option<&str>, now: u64) -> Decision {
+        let s = send();
+        let v = verdict(sev);
+        let signer = c.confirm.secret.as_ref().map(|_| signer());
+        judged(
+            c,
+            signer.as_ref(),
+            Judged {
+                send: &s,
+                sender: Some("a.b@army.mil"),
+                verdict: &v,
+                token,
+                now,
+            },
+        )
+    }
+
+    fn body(d: &Decision) -> Value {
+        match &d.action {
+            Action::Reply { body, headers, .. } => {
+                assert!(headers.contains(&("content-type".into(), "application/json".into())));
+                serde_json::from_slice(body).unwrap()
+            }
+            Action::Continue { .. } => panic!("not a reply: {d:?}"),
+        }
+    }
+
+    fn response_headers(d: &Decision) -> Vec<(String, String)> {
+        match &d.action {
+            Action::Continue { response_headers } => response_headers.clone(),
+            Action::Reply { .. } => panic!("not a pass: {d:?}"),
+        }
+    }
+
+    #[test]
+    fn block_mode_blocks_with_a_token() {
+        let c = config("block", true);
+        let d = judge(&c, Severity::Block, None, NOW);
+        assert_eq!(d.status(), Some(422));
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Blocked]);
+        let b = body(&d);
+        assert_eq!(b["verdict"], "block");
+        assert_eq!(b["findings"][0]["suggestion"], "j.smith@navy.mil");
+        assert_eq!(b["confirm"]["header"], "x-mistype-confirm");
+        assert_eq!(b["confirm"]["expires_at"], NOW + 300);
+        let token = b["confirm"]["token"].as_str().unwrap().to_string();
+        // The resend with the token passes, with the verdict headers.
+        let d = judge(&c, Severity::Block, Some(&token), NOW + 10);
+        assert_eq!(d.status(), None);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
+        assert_eq!(response_headers(&d)[0], (VERDICT_HEADER.into(), "block".into()));
+        // After expiry it is refused with the reason, and a fresh token is offered.
+        let d = judge(&c, Severity::Block, Some(&token), NOW + 301);
+        assert_eq!(d.status(), Some(422));
+        assert_eq!(
+            d.counters,
+            vec![Counter::Inspected, Counter::ConfirmRejected, Counter::Blocked]
+        );
+        let b = body(&d);
+        assert_eq!(b["confirm_error"]["reason"], "expired");
+        assert_ne!(b["confirm"]["token"].as_str().unwrap(), token);
+    }
+
+    #[test]
+    fn refused_tokens_say_why() {
+        let c = config("block", true);
+        let d = judge(&c, Severity::Block, Some("garbage"), NOW);
+        assert_eq!(body(&d)["confirm_error"]["reason"], "malformed");
+        let other = Signer::new(b"some-other-secret!!").unwrap();
+        let t = other.issue(&Binding::new(Some("a.b@army.mil"), ["j.smith@navy.ml"]), NOW + 60);
+        let d = judge(&c, Severity::Block, Some(&t), NOW);
+        assert_eq!(body(&d)["confirm_error"]["reason"], "forged");
+        let t = signer().issue(&Binding::new(Some("a.b@army.mil"), ["x@navy.ml"]), NOW + 60);
+        let d = judge(&c, Severity::Block, Some(&t), NOW);
+        assert_eq!(body(&d)["confirm_error"]["reason"], "altered-recipients");
+        assert_eq!(token_reasons().len(), 4);
+    }
+
+    #[test]
+    fn without_a_secret_there_is_no_token() {
+        let c = config("block", false);
+        let d = judge(&c, Severity::Block, None, NOW);
+        let b = body(&d);
+        assert!(b.get("confirm").is_none());
+        let d = judge(&c, Severity::Block, Some("anything"), NOW);
+        assert_eq!(body(&d)["confirm_error"]["reason"], "disabled");
+    }
+
+    #[test]
+    fn warn_and_monitor_modes_pass() {
+        let c = config("warn", true);
+        let d = judge(&c, Severity::Block, None, NOW);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Blocked]);
+        let h = response_headers(&d);
+        assert_eq!(h[0], ("x-mistype-verdict".into(), "block".into()));
+        assert_eq!(h[1].0, "x-mistype-findings");
+        let f: Value = serde_json::from_str(&h[1].1).unwrap();
+        assert_eq!(f[0]["suggestion"], "j.smith@navy.mil");
+        assert_eq!(f[0]["kind"], "suffix-typo");
+
+        let c = config("monitor", false);
+        let d = judge(&c, Severity::Block, None, NOW);
+        assert!(response_headers(&d).is_empty());
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Blocked]);
+        assert!(d.log.unwrap().1.contains("would be blocked"));
+        let d = judge(&c, Severity::Warn, None, NOW);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Warned]);
+    }
+
+    #[test]
+    fn warn_verdicts_pass_with_headers_in_block_mode() {
+        let c = config("block", true);
+        let d = judge(&c, Severity::Warn, None, NOW);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Warned]);
+        assert_eq!(response_headers(&d)[0].1, "warn");
+        let d = judge(&c, Severity::Allow, None, NOW);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Allowed]);
+        assert!(response_headers(&d).is_empty());
+    }
+
+    #[test]
+    fn no_recipients_pass_and_count() {
+        let c = config("block", false);
+        let s = Send::new(Api::Graph);
+        let v = Verdict::empty(Value::Null);
+        let d = judged(
+            &c,
+            None,
+            Judged { send: &s, sender: None, verdict: &v, token: None, now: NOW },
+        );
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::NoRecipients]);
+        assert_eq!(d.api, Api::Graph);
+        assert_eq!(d.status(), None);
+    }
+
+    #[test]
+    fn oversize_and_unparseable() {
+        let e = ExtractError { api: Api::Gmail, message: "raw is not base64url".into() };
+        let d = parse_error(&config("block", false), &e);
+        assert_eq!(d.status(), Some(400));
+        assert_eq!(body(&d)["error"], "unparseable_send");
+        assert_eq!(body(&d)["api"], "gmail");
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
+        let d = parse_error(&config("monitor", false), &e);
+        assert_eq!(d.status(), None);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
+
+        let d = too_large(&config("block", false), Api::Jmap, 5_000_000);
+        assert_eq!(d.status(), Some(413));
+        assert_eq!(body(&d)["max_body_bytes"], 4 * 1024 * 1024);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::BodyTooLarge]);
+        for mode in ["warn", "monitor"] {
+            let d = too_large(&config(mode, false), Api::Jmap, 5_000_000);
+            assert_eq!(d.status(), None);
+            assert_eq!(d.counters, vec![Counter::Inspected, Counter::BodyTooLarge]);
+        }
+    }
+
+    #[test]
+    fn verdict_endpoint_replies() {
+        let v = verdict(Severity::Warn);
+        match verdict_reply(&v) {
+            Action::Reply { status, body, .. } => {
+                assert_eq!(status, 200);
+                let b: Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(b, serde_json::to_value(&v).unwrap());
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = ExtractError { api: Api::Check, message: "x".into() };
+        assert!(matches!(bad_request(&e), Action::Reply { status: 400, .. }));
+    }
+
+    #[test]
+    fn header_json_is_ascii() {
+        let v = json!([{"address": "x@аrmy.mil", "e": "😀"}]);
+        let s = ascii_json(&v);
+        assert!(s.is_ascii());
+        assert_eq!(serde_json::from_str::<Value>(&s).unwrap(), v);
+    }
+}

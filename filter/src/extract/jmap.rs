@@ -1,0 +1,245 @@
+//! JMAP (RFC 8620 / RFC 8621): a send is an `EmailSubmission/set` with `create`.
+//!
+//! Recipients are `envelope.rcptTo[].email` when the submission has an envelope, else the
+//! `to`/`cc`/`bcc` of the Email it references (`"emailId": "#creationId"`) when that Email is
+//! created by an `Email/set` in the same request. A submission of an existing Email by id names no
+//! recipients.
+
+use super::{err, format_mailbox, is_json, parse_json, under, Api, ExtractError, Head, Route, Send};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+const API: Api = Api::Jmap;
+
+pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
+    if !head.method.eq_ignore_ascii_case("POST") || !is_json(head.media_type) {
+        return None;
+    }
+    under(head.path, prefix).map(|_| Route::Jmap)
+}
+
+/// The recipients of one JMAP `EmailAddress[]`, `EmailAddressGroup[]` or raw header string.
+fn addresses(v: &Value, at: &str, out: &mut Vec<String>) -> Result<(), ExtractError> {
+    match v {
+        Value::Null => Ok(()),
+        Value::String(s) => {
+            out.push(s.clone());
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let Value::Object(o) = item else {
+                    return err(API, format!("{at}[{i}] is not an object"));
+                };
+                if let Some(group) = o.get("addresses") {
+                    addresses(group, &format!("{at}[{i}].addresses"), out)?;
+                    continue;
+                }
+                let Some(Value::String(email)) = o.get("email") else {
+                    return err(API, format!("{at}[{i}].email is not a string"));
+                };
+                let name = o.get("name").and_then(Value::as_str);
+                out.push(format_mailbox(name, email));
+            }
+            Ok(())
+        }
+        _ => err(API, format!("{at} is not a list of addresses")),
+    }
+}
+
+/// Which recipient field a property of an Email names: `to`, `header:To`,
+/// `header:To:asAddresses`, `header:To:asGroupedAddresses:all`, ...
+fn field_of(key: &str) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    let name = match lower.strip_prefix("header:") {
+        Some(rest) => {
+            let mut it = rest.split(':');
+            let name = it.next().unwrap_or("");
+            for form in it {
+                if !matches!(form, "asaddresses" | "asgroupedaddresses" | "raw" | "all") {
+                    return None;
+                }
+            }
+            name.to_string()
+        }
+        None => lower,
+    };
+    match name.as_str() {
+        "to" => Some("to"),
+        "cc" => Some("cc"),
+        "bcc" => Some("bcc"),
+        "from" => Some("from"),
+        _ => None,
+    }
+}
+
+fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError> {
+    let mut s = Send::new(API);
+    let mut from = Vec::new();
+    for (k, v) in email {
+        let Some(field) = field_of(k) else { continue };
+        let at = format!("{at}.{k}");
+        match field {
+            "to" => addresses(v, &at, &mut s.to)?,
+            "cc" => addresses(v, &at, &mut s.cc)?,
+            "bcc" => addresses(v, &at, &mut s.bcc)?,
+            _ => addresses(v, &at, &mut from)?,
+        }
+    }
+    s.from = from.into_iter().next();
+    Ok(s)
+}
+
+pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
+    let v = parse_json(API, body)?;
+    let Some(calls) = v.get("methodCalls") else {
+        return err(API, "request without methodCalls");
+    };
+    let Value::Array(calls) = calls else {
+        return err(API, "methodCalls is not a list");
+    };
+    let mut emails: HashMap<&str, (&Map<String, Value>, String)> = HashMap::new();
+    let mut submissions = Vec::new();
+    for (i, call) in calls.iter().enumerate() {
+        let (Some(Value::String(name)), Some(args)) = (call.get(0), call.get(1)) else {
+            return err(API, format!("methodCalls[{i}] is not [name, arguments, id]"));
+        };
+        let create = match args.get("create") {
+            None | Some(Value::Null) => continue,
+            Some(Value::Object(c)) => c,
+            Some(_) => return err(API, format!("methodCalls[{i}][1].create is not an object")),
+        };
+        match name.as_str() {
+            "Email/set" => {
+                for (id, email) in create {
+                    let Value::Object(e) = email else {
+                        return err(API, format!("methodCalls[{i}][1].create.{id} is not an object"));
+                    };
+                    emails.insert(id.as_str(), (e, format!("methodCalls[{i}][1].create.{id}")));
+                }
+            }
+            "EmailSubmission/set" => {
+                for (id, sub) in create {
+                    let Value::Object(sub) = sub else {
+                        return err(API, format!("methodCalls[{i}][1].create.{id} is not an object"));
+                    };
+                    submissions.push((sub, format!("methodCalls[{i}][1].create.{id}")));
+                }
+            }
+            _ => {}
+        }
+    }
+    if submissions.is_empty() {
+        return Ok(None);
+    }
+    let mut send = Send::new(API);
+    for (sub, at) in submissions {
+        let envelope = match sub.get("envelope") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(e)) => Some(e),
+            Some(_) => return err(API, format!("{at}.envelope is not an object")),
+        };
+        if let Some(env) = envelope {
+            if let Some(mail_from) = env.get("mailFrom") {
+                if let Some(Value::String(f)) = mail_from.get("email") {
+                    if send.from.is_none() {
+                        send.from = Some(f.clone());
+                    }
+                }
+            }
+            let Some(Value::Array(rcpt)) = env.get("rcptTo") else {
+                return err(API, format!("{at}.envelope.rcptTo is not a list"));
+            };
+            for (j, r) in rcpt.iter().enumerate() {
+                let Some(Value::String(email)) = r.get("email") else {
+                    return err(API, format!("{at}.envelope.rcptTo[{j}].email is not a string"));
+                };
+                send.bcc.push(email.clone());
+            }
+            continue;
+        }
+        match sub.get("emailId") {
+            Some(Value::String(id)) => {
+                if let Some(reference) = id.strip_prefix('#') {
+                    if let Some((email, eat)) = emails.get(reference) {
+                        send.merge(email_send(email, eat)?);
+                    }
+                    // A reference to an Email created by an earlier request: its recipients are
+                    // not in this request.
+                }
+                // An existing Email by id: no recipients in the request.
+            }
+            _ => return err(API, format!("{at}.emailId is not a string")),
+        }
+    }
+    Ok(Some(send))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::tests::{error, send};
+    use crate::extract::{Api, Routes};
+
+    const CT: Option<&str> = Some("application/json");
+
+    #[test]
+    fn envelope_recipients() {
+        let body = br##"{"using":["urn:ietf:params:jmap:core","urn:ietf:params:jmap:mail","urn:ietf:params:jmap:submission"],
+ "methodCalls":[
+  ["Email/set",{"accountId":"A1","create":{"d1":{"mailboxIds":{"drafts":true},
+     "from":[{"email":"ops@unit.example.mil"}],
+     "to":[{"name":"Lt Ray","email":"ray@base.example.ml"}],"cc":[],"bcc":[{"email":"log@unit.example.mil"}],
+     "subject":"Schedule"}}},"c0"],
+  ["EmailSubmission/set",{"accountId":"A1","create":{"s1":{"identityId":"I1","emailId":"#d1",
+     "envelope":{"mailFrom":{"email":"ops@unit.example.mil"},"rcptTo":[{"email":"ray@base.example.ml"}]}}},
+     "onSuccessUpdateEmail":{"#s1":{"keywords/$draft":null}}},"c1"]]}"##;
+        let s = send("POST", "/jmap/api/", CT, body);
+        assert_eq!(s.api, Api::Jmap);
+        assert_eq!(s.from.as_deref(), Some("ops@unit.example.mil"));
+        assert_eq!(s.bcc, vec!["ray@base.example.ml"]);
+        assert!(s.to.is_empty());
+    }
+
+    #[test]
+    fn reference_to_an_email_created_in_the_same_request() {
+        let body = br##"{"using":[],"methodCalls":[
+  ["Email/set",{"accountId":"A","create":{"k":{"from":[{"name":"Ops","email":"ops@army.mil"}],
+     "to":[{"name":"Lt Ray","email":"ray@navy.ml"}, {"name":null,"email":"y@gmail.com"}],
+     "header:Cc:asAddresses":[{"email":"c@gmial.com"}],
+     "bcc":[{"name":"Team","addresses":[{"email":"t@army.mil"}]}]}}},"0"],
+  ["EmailSubmission/set",{"accountId":"A","create":{"s":{"emailId":"#k","identityId":"i"}}},"1"]]}"##;
+        let s = send("POST", "/jmap", CT, body);
+        assert_eq!(s.from.as_deref(), Some("\"Ops\" <ops@army.mil>"));
+        assert_eq!(s.to, vec!["\"Lt Ray\" <ray@navy.ml>", "y@gmail.com"]);
+        assert_eq!(s.cc, vec!["c@gmial.com"]);
+        assert_eq!(s.bcc, vec!["t@army.mil"]);
+    }
+
+    #[test]
+    fn existing_email_has_no_recipients_and_drafts_are_not_sends() {
+        let body = br##"{"methodCalls":[["EmailSubmission/set",{"create":{"s":{"emailId":"M123"}}},"1"]]}"##;
+        assert!(send("POST", "/jmap/", CT, body).has_no_recipients());
+        let draft = br##"{"methodCalls":[["Email/set",{"create":{"d":{"to":[{"email":"a@navy.ml"}]}}},"0"],["Mailbox/get",{},"1"]]}"##;
+        let c = Routes::default().classify("POST", "/jmap/", CT).unwrap();
+        assert_eq!(crate::extract::extract(c, CT, draft), Ok(None));
+    }
+
+    #[test]
+    fn malformed_requests() {
+        assert!(error("POST", "/jmap", CT, b"{").message.contains("JSON"));
+        assert!(error("POST", "/jmap", CT, b"{}").message.contains("methodCalls"));
+        assert!(error("POST", "/jmap", CT, br##"{"methodCalls":[["EmailSubmission/set",{"create":{"s":{"emailId":"#x","envelope":{"rcptTo":[{"email":3}]}}}},"1"]]}"##)
+            .message.contains("rcptTo[0].email"));
+        let e = error("POST", "/jmap", CT, br##"{"methodCalls":[["Email/set",{"create":{"d":{"to":5}}},"0"],["EmailSubmission/set",{"create":{"s":{"emailId":"#d"}}},"1"]]}"##);
+        assert!(e.message.contains("create.d.to"), "{e}");
+    }
+
+    #[test]
+    fn headers_only_look() {
+        let r = Routes::default();
+        assert!(r.classify("POST", "/jmap/api/", Some("application/json")).is_some());
+        assert!(r.classify("POST", "/jmap/api/", Some("text/html")).is_none());
+        assert!(r.classify("GET", "/jmap/api/", Some("application/json")).is_none());
+        assert!(r.classify("POST", "/jmap/upload/A1/", Some("image/png")).is_none());
+    }
+}

@@ -1,0 +1,548 @@
+//! Recognising send requests and pulling the recipients out of them.
+//!
+//! Two steps, so that the filter can decide from the request headers alone whether a request is
+//! worth buffering:
+//!
+//! 1. [`Routes::classify`] looks at the method, the `:path` and the content type and returns a
+//!    [`Candidate`] (which API, which route) or `None` for everything else;
+//! 2. [`extract`] reads the buffered body of a candidate and returns the [`Send`] (recipients,
+//!    sender), `Ok(None)` when the body shows it is not a send after all (a Roundcube draft save,
+//!    a JMAP request without a submission), or an [`ExtractError`] for a recognised send that
+//!    cannot be parsed.
+//!
+//! Everything here is pure: no proxy-wasm calls, so all of it is unit-tested natively.
+
+mod check;
+mod form;
+mod gmail;
+mod graph;
+mod jmap;
+mod mime;
+mod nextcloud;
+mod roundcube;
+mod snappymail;
+mod sogo;
+
+use mistype::CheckRequest;
+use serde_json::Value;
+
+pub use mime::format_mailbox;
+
+/// The send APIs the filter understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Api {
+    /// JMAP (RFC 8621): `Email/set` + `EmailSubmission/set`.
+    Jmap,
+    /// Microsoft Graph: `sendMail`, `reply`/`replyAll`/`forward`, `$batch`.
+    Graph,
+    /// Gmail API: `messages.send`, `drafts.send`, and their `/upload` variants.
+    Gmail,
+    /// Roundcube's compose form (`_task=mail&_action=send`).
+    Roundcube,
+    /// SnappyMail / RainLoop `SendMessage`.
+    Snappymail,
+    /// Nextcloud Mail's outbox.
+    Nextcloud,
+    /// SOGo's `.../send`.
+    Sogo,
+    /// The contract's check-request JSON on `check_path`.
+    Check,
+}
+
+impl Api {
+    /// Every API, in the order they are documented.
+    pub const ALL: [Api; 8] = [
+        Api::Jmap,
+        Api::Graph,
+        Api::Gmail,
+        Api::Roundcube,
+        Api::Snappymail,
+        Api::Nextcloud,
+        Api::Sogo,
+        Api::Check,
+    ];
+
+    /// The webmail APIs that `apis` in the configuration enables (all but `check`).
+    pub const WEBMAIL: [Api; 7] = [
+        Api::Jmap,
+        Api::Graph,
+        Api::Gmail,
+        Api::Roundcube,
+        Api::Snappymail,
+        Api::Nextcloud,
+        Api::Sogo,
+    ];
+
+    /// The name used in the configuration, in metrics and in replies.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Jmap => "jmap",
+            Api::Graph => "graph",
+            Api::Gmail => "gmail",
+            Api::Roundcube => "roundcube",
+            Api::Snappymail => "snappymail",
+            Api::Nextcloud => "nextcloud",
+            Api::Sogo => "sogo",
+            Api::Check => "check",
+        }
+    }
+
+    /// The API with this configuration name.
+    pub fn from_name(name: &str) -> Option<Api> {
+        Api::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The position of this API in [`Api::ALL`] (for per-API tables).
+    pub fn index(self) -> usize {
+        Api::ALL.iter().position(|a| *a == self).unwrap_or(0)
+    }
+
+    /// The path prefixes this API is recognised under when the configuration does not say.
+    pub fn default_prefixes(self) -> &'static [&'static str] {
+        match self {
+            Api::Jmap => &["/jmap"],
+            Api::Graph => &["/v1.0", "/beta"],
+            Api::Gmail => &[""],
+            Api::Roundcube => &["/"],
+            Api::Snappymail => &["/"],
+            Api::Nextcloud => &["/index.php/apps/mail", "/apps/mail"],
+            Api::Sogo => &["/SOGo/so/"],
+            Api::Check => &[],
+        }
+    }
+}
+
+/// A recognised send: who it goes to, and who sends it when the message says so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Send {
+    /// The API it came through.
+    pub api: Api,
+    /// The check request's `id` (only the `check` API carries one).
+    pub id: Value,
+    /// The sender as the message states it (`From`, `envelope.mailFrom`, ...), if it does.
+    pub from: Option<String>,
+    /// `To` recipients: each string is one RFC 5322 mailbox or address list.
+    pub to: Vec<String>,
+    /// `Cc` recipients.
+    pub cc: Vec<String>,
+    /// `Bcc` recipients (and envelope recipients).
+    pub bcc: Vec<String>,
+    /// Contacts (only the `check` API carries them).
+    pub contacts: Vec<String>,
+}
+
+impl Send {
+    /// An empty send through `api`: no recipients yet.
+    pub fn new(api: Api) -> Send {
+        Send {
+            api,
+            id: Value::Null,
+            from: None,
+            to: Vec::new(),
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            contacts: Vec::new(),
+        }
+    }
+
+    /// Every recipient string (to, cc, bcc).
+    pub fn recipients(&self) -> impl Iterator<Item = &str> {
+        self.to
+            .iter()
+            .chain(&self.cc)
+            .chain(&self.bcc)
+            .map(String::as_str)
+    }
+
+    /// True when the request names no recipient at all (sending a saved draft by id).
+    pub fn has_no_recipients(&self) -> bool {
+        self.recipients().all(|r| r.trim().is_empty())
+    }
+
+    /// Adds everything `other` carries (a nested send of a batch).
+    pub fn merge(&mut self, other: Send) {
+        if self.from.is_none() {
+            self.from = other.from;
+        }
+        self.to.extend(other.to);
+        self.cc.extend(other.cc);
+        self.bcc.extend(other.bcc);
+        self.contacts.extend(other.contacts);
+    }
+
+    /// The check request for the core. `sender` (from the authenticating layer's header) wins
+    /// over the sender the message states.
+    pub fn to_request(&self, sender: Option<&str>) -> CheckRequest {
+        let from = sender
+            .map(str::to_string)
+            .or_else(|| self.from.clone())
+            .filter(|f| !f.trim().is_empty());
+        let keep = |v: &Vec<String>| -> Vec<String> {
+            v.iter().filter(|s| !s.trim().is_empty()).cloned().collect()
+        };
+        CheckRequest {
+            id: self.id.clone(),
+            from,
+            to: keep(&self.to),
+            cc: keep(&self.cc),
+            bcc: keep(&self.bcc),
+            contacts: self.contacts.clone(),
+        }
+    }
+}
+
+/// A recognised send whose body cannot be parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtractError {
+    /// The API it came through.
+    pub api: Api,
+    /// What is wrong, for the reply and the log.
+    pub message: String,
+}
+
+impl std::fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.api.name(), self.message)
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
+pub(crate) fn err<T>(api: Api, message: impl Into<String>) -> Result<T, ExtractError> {
+    Err(ExtractError {
+        api,
+        message: message.into(),
+    })
+}
+
+/// Which route of an API a request matched; decides how its body is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// A JMAP API request.
+    Jmap,
+    /// Graph `sendMail`.
+    GraphSendMail,
+    /// Graph `reply` / `replyAll`.
+    GraphReply,
+    /// Graph `forward`.
+    GraphForward,
+    /// Graph `/messages/{id}/send`: a saved draft, no recipients in the request.
+    GraphDraftSend,
+    /// Graph `$batch`.
+    GraphBatch,
+    /// Gmail `messages.send` (`drafts: false`) or `drafts.send` with a JSON body.
+    GmailJson {
+        /// `drafts.send` rather than `messages.send`.
+        drafts: bool,
+    },
+    /// Gmail `/upload/...` (media, multipart or a resumable session).
+    GmailUpload {
+        /// `drafts.send` rather than `messages.send`.
+        drafts: bool,
+    },
+    /// A Roundcube form post.
+    Roundcube,
+    /// A SnappyMail JSON (or RainLoop form) action.
+    Snappymail,
+    /// Nextcloud Mail outbox create / update (the recipients are in the body).
+    NextcloudOutbox,
+    /// Nextcloud Mail send of an outbox entry or a draft by id (no recipients).
+    NextcloudById,
+    /// SOGo `.../send`.
+    Sogo,
+    /// The check-request JSON on `check_path`: judged like a send.
+    Check,
+    /// The check-request JSON on `verdict_path`: answered locally with the verdict.
+    Verdict,
+}
+
+/// A request the header-only look says may be a send; its body decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// The API.
+    pub api: Api,
+    /// The route within it.
+    pub route: Route,
+}
+
+/// Where each API is recognised: built from the configuration's `apis`, `check_path` and
+/// `verdict_path`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Routes {
+    /// Per enabled webmail API, its path prefixes.
+    pub apis: Vec<(Api, Vec<String>)>,
+    /// The exact path of the check-request endpoint judged like a send.
+    pub check_path: Option<String>,
+    /// The exact path of the local verdict endpoint.
+    pub verdict_path: Option<String>,
+}
+
+impl Default for Routes {
+    fn default() -> Routes {
+        Routes {
+            apis: Api::WEBMAIL
+                .into_iter()
+                .map(|a| {
+                    (
+                        a,
+                        a.default_prefixes().iter().map(|p| p.to_string()).collect(),
+                    )
+                })
+                .collect(),
+            check_path: None,
+            verdict_path: None,
+        }
+    }
+}
+
+/// The request as the header-only look sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Head<'a> {
+    /// `:method`.
+    pub method: &'a str,
+    /// The path without the query string.
+    pub path: &'a str,
+    /// The query string (without `?`), empty if none.
+    pub query: &'a str,
+    /// The media type of `content-type`, lower case, without parameters (`None` if absent).
+    pub media_type: Option<&'a str>,
+}
+
+/// Splits `:path` into path and query.
+pub fn split_path(full: &str) -> (&str, &str) {
+    match full.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (full, ""),
+    }
+}
+
+/// The media type of a `content-type` value: lower case, without parameters.
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+pub(crate) fn is_json(mt: Option<&str>) -> bool {
+    match mt {
+        None => true,
+        Some(m) => m == "application/json" || m.ends_with("+json") || m == "text/json",
+    }
+}
+
+pub(crate) fn is_form(mt: Option<&str>) -> bool {
+    matches!(
+        mt,
+        None | Some("application/x-www-form-urlencoded") | Some("multipart/form-data")
+    )
+}
+
+/// `path` under `prefix`: the rest of the path (starting with `/` or empty), if it is.
+pub(crate) fn under<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let prefix = prefix.trim_end_matches('/');
+    let rest = path.strip_prefix(prefix)?;
+    if rest.is_empty() || rest.starts_with('/') {
+        Some(rest)
+    } else {
+        None
+    }
+}
+
+impl Routes {
+    /// The header-only look: is this request possibly a send, and through which route?
+    pub fn classify(&self, method: &str, full_path: &str, content_type: Option<&str>) -> Option<Candidate> {
+        let (path, query) = split_path(full_path);
+        let mt = content_type.map(media_type);
+        let head = Head {
+            method,
+            path,
+            query,
+            media_type: mt.as_deref(),
+        };
+        let post = method.eq_ignore_ascii_case("POST");
+        if post && is_json(head.media_type) {
+            if self.verdict_path.as_deref() == Some(path) {
+                return Some(Candidate {
+                    api: Api::Check,
+                    route: Route::Verdict,
+                });
+            }
+            if self.check_path.as_deref() == Some(path) {
+                return Some(Candidate {
+                    api: Api::Check,
+                    route: Route::Check,
+                });
+            }
+        }
+        for (api, prefixes) in &self.apis {
+            for prefix in prefixes {
+                let route = match api {
+                    Api::Jmap => jmap::classify(&head, prefix),
+                    Api::Graph => graph::classify(&head, prefix),
+                    Api::Gmail => gmail::classify(&head, prefix),
+                    Api::Roundcube => roundcube::classify(&head, prefix),
+                    Api::Snappymail => snappymail::classify(&head, prefix),
+                    Api::Nextcloud => nextcloud::classify(&head, prefix),
+                    Api::Sogo => sogo::classify(&head, prefix),
+                    Api::Check => None,
+                };
+                if let Some(route) = route {
+                    return Some(Candidate { api: *api, route });
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Reads the body of a candidate: the send, `None` if the body shows it is not a send, or an
+/// error for a recognised send that cannot be parsed.
+pub fn extract(
+    candidate: Candidate,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Option<Send>, ExtractError> {
+    match candidate.route {
+        Route::Jmap => jmap::extract(body),
+        Route::GraphSendMail | Route::GraphReply | Route::GraphForward | Route::GraphDraftSend => {
+            graph::extract(candidate.route, content_type, body).map(Some)
+        }
+        Route::GraphBatch => graph::extract_batch(body),
+        Route::GmailJson { drafts } => gmail::extract_json(drafts, body).map(Some),
+        Route::GmailUpload { drafts } => gmail::extract_upload(drafts, content_type, body).map(Some),
+        Route::Roundcube => roundcube::extract(content_type, body),
+        Route::Snappymail => snappymail::extract(content_type, body),
+        Route::NextcloudOutbox => nextcloud::extract(body).map(Some),
+        Route::NextcloudById => Ok(Some(Send::new(Api::Nextcloud))),
+        Route::Sogo => sogo::extract(body).map(Some),
+        Route::Check | Route::Verdict => check::extract(body).map(Some),
+    }
+}
+
+/// Parses a JSON body, or says why not.
+pub(crate) fn parse_json(api: Api, body: &[u8]) -> Result<Value, ExtractError> {
+    serde_json::from_slice(body).or_else(|e| err(api, format!("malformed JSON: {e}")))
+}
+
+/// A list of recipient strings from a JSON value that is a string, an array of strings, or
+/// null/absent; `where_` names the key for errors.
+pub(crate) fn string_list(api: Api, v: Option<&Value>, where_: &str) -> Result<Vec<String>, ExtractError> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s.clone()),
+                _ => err(api, format!("{where_}[{i}] is not a string")),
+            })
+            .collect(),
+        Some(_) => err(api, format!("{where_} is neither a string nor a list of strings")),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn routes() -> Routes {
+        Routes {
+            check_path: Some("/mistype/check".into()),
+            verdict_path: Some("/mistype/verdict".into()),
+            ..Routes::default()
+        }
+    }
+
+    /// Classifies and extracts; panics on anything but a send.
+    pub fn send(method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> Send {
+        let c = routes()
+            .classify(method, path, ct)
+            .unwrap_or_else(|| panic!("{method} {path} not recognised"));
+        extract(c, ct, body)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("not a send"))
+    }
+
+    pub fn error(method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> ExtractError {
+        let c = routes()
+            .classify(method, path, ct)
+            .unwrap_or_else(|| panic!("{method} {path} not recognised"));
+        match extract(c, ct, body) {
+            Err(e) => e,
+            Ok(s) => panic!("expected an error, got {s:?}"),
+        }
+    }
+
+    #[test]
+    fn unrelated_requests_are_not_candidates() {
+        let r = routes();
+        assert_eq!(r.classify("GET", "/jmap/api/", Some("application/json")), None);
+        assert_eq!(r.classify("GET", "/", None), None);
+        assert_eq!(r.classify("POST", "/static/app.js", Some("text/javascript")), None);
+        assert_eq!(r.classify("POST", "/mistype/checkx", Some("application/json")), None);
+        assert_eq!(r.classify("POST", "/jmapx", Some("application/json")), None);
+        assert_eq!(
+            r.classify("POST", "/gmail/v1/users/me/messages", Some("application/json")),
+            None
+        );
+    }
+
+    #[test]
+    fn check_and_verdict_paths() {
+        let r = routes();
+        assert_eq!(
+            r.classify("POST", "/mistype/check?x=1", Some("application/json; charset=utf-8")),
+            Some(Candidate {
+                api: Api::Check,
+                route: Route::Check
+            })
+        );
+        assert_eq!(
+            r.classify("POST", "/mistype/verdict", None).map(|c| c.route),
+            Some(Route::Verdict)
+        );
+        let s = send(
+            "POST",
+            "/mistype/check",
+            Some("application/json"),
+            br#"{"id": 7, "from": "a@army.mil", "to": ["c@navy.ml"], "cc": ["d@x.org"], "contacts": ["army.nl"]}"#,
+        );
+        assert_eq!(s.id, serde_json::json!(7));
+        assert_eq!(s.from.as_deref(), Some("a@army.mil"));
+        assert_eq!(s.to, vec!["c@navy.ml"]);
+        assert_eq!(s.cc, vec!["d@x.org"]);
+        assert_eq!(s.contacts, vec!["army.nl"]);
+        let e = error("POST", "/mistype/check", None, b"{\"to\": 3}");
+        assert_eq!(e.api, Api::Check);
+        let e = error("POST", "/mistype/check", None, b"{nope");
+        assert!(e.message.contains("check request"), "{e}");
+    }
+
+    #[test]
+    fn to_request_prefers_the_header_sender() {
+        let mut s = Send::new(Api::Sogo);
+        s.from = Some("message@x.org".into());
+        s.to = vec!["a@b.org".into(), " ".into()];
+        assert_eq!(s.to_request(None).from.as_deref(), Some("message@x.org"));
+        assert_eq!(
+            s.to_request(Some("header@army.mil")).from.as_deref(),
+            Some("header@army.mil")
+        );
+        assert_eq!(s.to_request(None).to, vec!["a@b.org"]);
+        assert!(!s.has_no_recipients());
+        assert!(Send::new(Api::Sogo).has_no_recipients());
+    }
+
+    #[test]
+    fn api_names_round_trip() {
+        for a in Api::ALL {
+            assert_eq!(Api::from_name(a.name()), Some(a));
+            assert_eq!(Api::ALL[a.index()], a);
+        }
+        assert_eq!(Api::from_name("outlook"), None);
+    }
+}

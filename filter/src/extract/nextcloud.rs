@@ -1,0 +1,96 @@
+//! Nextcloud Mail's outbox: `POST /api/outbox` (create) and `PUT /api/outbox/{id}` (update) carry
+//! `to`/`cc`/`bcc` as `[{"label", "email"}]`; `POST /api/outbox/{id}` (send now) and
+//! `POST /api/outbox/from-draft/{id}` name no recipients. The background job that sends at
+//! `sendAt` makes no HTTP request at all, so the decision is taken on create and update.
+
+use super::{err, format_mailbox, parse_json, under, Api, ExtractError, Head, Route, Send};
+use serde_json::Value;
+
+const API: Api = Api::Nextcloud;
+
+pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
+    let rest = under(head.path, prefix)?;
+    let rest = rest.strip_prefix("/api/outbox")?;
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let post = head.method.eq_ignore_ascii_case("POST");
+    let put = head.method.eq_ignore_ascii_case("PUT");
+    match segs.as_slice() {
+        [] if post && super::is_json(head.media_type) => Some(Route::NextcloudOutbox),
+        [_id] if put && super::is_json(head.media_type) => Some(Route::NextcloudOutbox),
+        [_id] if post => Some(Route::NextcloudById),
+        ["from-draft", _id] if post => Some(Route::NextcloudById),
+        _ => None,
+    }
+}
+
+fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), ExtractError> {
+    match v {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(s) => out.push(s.clone()),
+                    Value::Object(o) => {
+                        let Some(Value::String(email)) = o.get("email") else {
+                            return err(API, format!("{at}[{i}].email is not a string"));
+                        };
+                        out.push(format_mailbox(o.get("label").and_then(Value::as_str), email));
+                    }
+                    _ => return err(API, format!("{at}[{i}] is not a recipient")),
+                }
+            }
+            Ok(())
+        }
+        Some(_) => err(API, format!("{at} is not a list")),
+    }
+}
+
+pub fn extract(body: &[u8]) -> Result<Send, ExtractError> {
+    let v = parse_json(API, body)?;
+    if !v.is_object() {
+        return err(API, "body is not a JSON object");
+    }
+    let mut s = Send::new(API);
+    recipients(v.get("to"), "to", &mut s.to)?;
+    recipients(v.get("cc"), "cc", &mut s.cc)?;
+    recipients(v.get("bcc"), "bcc", &mut s.bcc)?;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::tests::{error, send};
+    use crate::extract::Routes;
+
+    const JSON: Option<&str> = Some("application/json");
+
+    #[test]
+    fn outbox_create_and_update() {
+        let body = br#"{"accountId":3,"subject":"Schedule","bodyPlain":"...","isHtml":false,
+ "to":[{"label":"Lt Ray","email":"ray@base.example.ml"}],"cc":[],"bcc":[{"label":"log","email":"log@unit.example.mil"}],
+ "attachments":[],"sendAt":1767225600}"#;
+        let s = send("POST", "/index.php/apps/mail/api/outbox", JSON, body);
+        assert_eq!(s.to, vec!["\"Lt Ray\" <ray@base.example.ml>"]);
+        assert_eq!(s.bcc, vec!["\"log\" <log@unit.example.mil>"]);
+        let s = send("PUT", "/apps/mail/api/outbox/17", JSON, body);
+        assert_eq!(s.to.len(), 1);
+    }
+
+    #[test]
+    fn sends_by_id_and_non_sends() {
+        assert!(send("POST", "/index.php/apps/mail/api/outbox/17", None, b"").has_no_recipients());
+        assert!(send("POST", "/index.php/apps/mail/api/outbox/from-draft/9", None, b"").has_no_recipients());
+        let r = Routes::default();
+        assert!(r.classify("GET", "/index.php/apps/mail/api/outbox", JSON).is_none());
+        assert!(r.classify("POST", "/index.php/apps/mail/api/drafts", JSON).is_none());
+        assert!(r.classify("DELETE", "/index.php/apps/mail/api/outbox/17", JSON).is_none());
+    }
+
+    #[test]
+    fn malformed() {
+        let p = "/index.php/apps/mail/api/outbox";
+        assert!(error("POST", p, JSON, b"[").message.contains("JSON"));
+        assert!(error("POST", p, JSON, br#"{"to":{"email":"x"}}"#).message.contains("to is not a list"));
+        assert!(error("POST", p, JSON, br#"{"to":[{"label":"x"}]}"#).message.contains("email"));
+    }
+}

@@ -1,0 +1,106 @@
+//! Roundcube's compose form: `POST ?_task=mail&_action=send` with `_to`, `_cc`, `_bcc`
+//! (RFC 5322 address lists), urlencoded or multipart. `_draft=1` saves a draft: not a send.
+
+use super::{err, form, is_form, under, Api, ExtractError, Head, Route, Send};
+
+const API: Api = Api::Roundcube;
+
+pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
+    if !head.method.eq_ignore_ascii_case("POST") || !is_form(head.media_type) {
+        return None;
+    }
+    under(head.path, prefix).or_else(|| (prefix == "/").then_some(""))?;
+    let q = form::query(head.query);
+    let task = form::get(&q, "_task");
+    let action = form::get(&q, "_action");
+    let ok = match (task, action) {
+        (Some("mail"), None) | (Some("mail"), Some("send")) | (None, Some("send")) => true,
+        _ => false,
+    };
+    ok.then_some(Route::Roundcube)
+}
+
+pub fn extract(content_type: Option<&str>, body: &[u8]) -> Result<Option<Send>, ExtractError> {
+    let fields = form::fields(content_type, body).or_else(|e| err(API, e))?;
+    // The query was checked by `classify`; the body may carry `_action` when the query does not.
+    if let Some(action) = form::get(&fields, "_action") {
+        if action != "send" {
+            return Ok(None);
+        }
+    }
+    if form::get(&fields, "_draft").map(str::trim) == Some("1") {
+        return Ok(None);
+    }
+    let has_any = ["_to", "_cc", "_bcc"].iter().any(|k| form::get(&fields, k).is_some());
+    if !has_any && form::get(&fields, "_id").is_none() {
+        // Neither recipients nor a compose id: some other mail-task post (not a send).
+        return Ok(None);
+    }
+    let mut s = Send::new(API);
+    for (k, v) in &fields {
+        match k.as_str() {
+            "_to" => s.to.push(v.clone()),
+            "_cc" => s.cc.push(v.clone()),
+            "_bcc" => s.bcc.push(v.clone()),
+            "_from" if v.contains('@') => s.from = Some(v.clone()),
+            _ => {}
+        }
+    }
+    Ok(Some(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::tests::{error, send};
+    use crate::extract::{extract, Routes};
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+    const PATH: &str = "/?_task=mail&_action=send&_unlock=loading1&_framed=1";
+
+    #[test]
+    fn urlencoded_send() {
+        let body = b"_token=3fa9&_id=66a1&_draft=&_from=1&_to=Lt+Ray+%3Cray%40base.example.ml%3E%2C+x%40gmail.com&_cc=&_bcc=log%40unit.example.mil&_subject=Schedule&_message=hi&_is_html=0";
+        let s = send("POST", PATH, FORM, body);
+        assert_eq!(s.to, vec!["Lt Ray <ray@base.example.ml>, x@gmail.com"]);
+        assert_eq!(s.cc, vec![""]);
+        assert_eq!(s.bcc, vec!["log@unit.example.mil"]);
+        assert_eq!(s.from, None);
+        let r = s.to_request(None);
+        assert!(r.cc.is_empty());
+    }
+
+    #[test]
+    fn multipart_send_under_a_prefix() {
+        let body = b"--b1\r\nContent-Disposition: form-data; name=\"_to\"\r\n\r\nc@navy.ml\r\n\
+--b1\r\nContent-Disposition: form-data; name=\"_from\"\r\n\r\nops@army.mil\r\n--b1--\r\n";
+        let s = send(
+            "POST",
+            "/roundcube/?_task=mail&_action=send",
+            Some("multipart/form-data; boundary=b1"),
+            body,
+        );
+        assert_eq!(s.to, vec!["c@navy.ml"]);
+        assert_eq!(s.from.as_deref(), Some("ops@army.mil"));
+    }
+
+    #[test]
+    fn drafts_and_other_actions_are_not_sends() {
+        let r = Routes::default();
+        let c = r.classify("POST", PATH, FORM).unwrap();
+        assert_eq!(extract(c, FORM, b"_draft=1&_to=c%40navy.ml"), Ok(None));
+        let c = r.classify("POST", "/?_task=mail", FORM).unwrap();
+        assert_eq!(extract(c, FORM, b"_action=save&_to=c%40navy.ml"), Ok(None));
+        assert_eq!(extract(c, FORM, b"_uid=5&_mbox=INBOX"), Ok(None));
+        assert!(extract(c, FORM, b"_action=send&_to=c%40navy.ml").unwrap().is_some());
+        assert!(r.classify("POST", "/?_task=mail&_action=list", FORM).is_none());
+        assert!(r.classify("POST", "/?_task=login", FORM).is_none());
+        assert!(r.classify("GET", PATH, FORM).is_none());
+        assert!(r.classify("POST", PATH, Some("application/json")).is_none());
+    }
+
+    #[test]
+    fn malformed() {
+        assert!(error("POST", PATH, FORM, b"_to=\xff\xfe").message.contains("UTF-8"));
+        assert!(error("POST", PATH, Some("multipart/form-data; boundary=zz"), b"garbage").message.contains("boundary"));
+    }
+}

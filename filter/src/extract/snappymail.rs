@@ -1,0 +1,93 @@
+//! SnappyMail (`./?/Json/`, JSON, lowercase `to`/`cc`/`bcc`) and RainLoop (`./?/Ajax/`, form,
+//! capitalised `To`/`Cc`/`Bcc`): the `SendMessage` action. `SaveMessage` (drafts) is not a send.
+
+use super::{err, form, parse_json, under, Api, ExtractError, Head, Route, Send};
+use serde_json::Value;
+
+const API: Api = Api::Snappymail;
+
+pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
+    if !head.method.eq_ignore_ascii_case("POST") {
+        return None;
+    }
+    under(head.path, prefix).or_else(|| (prefix == "/").then_some(""))?;
+    let q = head.query;
+    let json = q.starts_with("/Json/") && super::is_json(head.media_type);
+    let ajax = q.starts_with("/Ajax/") && (super::is_form(head.media_type) || super::is_json(head.media_type));
+    (json || ajax).then_some(Route::Snappymail)
+}
+
+fn field<'a>(get: &dyn Fn(&str) -> Option<&'a str>, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .find_map(|n| get(n))
+        .map(|v| vec![v.to_string()])
+        .unwrap_or_default()
+}
+
+pub fn extract(content_type: Option<&str>, body: &[u8]) -> Result<Option<Send>, ExtractError> {
+    let is_form = content_type
+        .map(|ct| super::media_type(ct) != "application/json")
+        .unwrap_or(false);
+    let mut s = Send::new(API);
+    if is_form {
+        let fields = form::fields(content_type, body).or_else(|e| err(API, e))?;
+        if form::get(&fields, "Action") != Some("SendMessage") {
+            return Ok(None);
+        }
+        let get = |k: &str| form::get(&fields, k);
+        s.to = field(&get, &["To", "to"]);
+        s.cc = field(&get, &["Cc", "cc"]);
+        s.bcc = field(&get, &["Bcc", "bcc"]);
+        return Ok(Some(s));
+    }
+    let v = parse_json(API, body)?;
+    if v.get("Action").and_then(Value::as_str) != Some("SendMessage") {
+        return Ok(None);
+    }
+    for (names, out) in [
+        (["to", "To"], &mut s.to),
+        (["cc", "Cc"], &mut s.cc),
+        (["bcc", "Bcc"], &mut s.bcc),
+    ] {
+        if let Some(key) = names.iter().find(|k| v.get(**k).is_some()) {
+            *out = super::string_list(API, v.get(*key), key)?;
+        }
+    }
+    Ok(Some(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::tests::{error, send};
+    use crate::extract::{extract, Routes};
+
+    const JSON: Option<&str> = Some("application/json");
+    const PATH: &str = "/?/Json/&q[]=/0/";
+
+    #[test]
+    fn snappymail_json() {
+        let body = br#"{"Action":"SendMessage","identityID":"main","to":"Lt Ray <ray@base.example.ml>","cc":"","bcc":"log@unit.example.mil","subject":"Schedule","plain":"..."}"#;
+        let s = send("POST", PATH, JSON, body);
+        assert_eq!(s.to, vec!["Lt Ray <ray@base.example.ml>"]);
+        assert_eq!(s.bcc, vec!["log@unit.example.mil"]);
+        let c = Routes::default().classify("POST", PATH, JSON).unwrap();
+        assert_eq!(extract(c, JSON, br#"{"Action":"SaveMessage","to":"c@navy.ml"}"#), Ok(None));
+        assert_eq!(extract(c, JSON, br#"{"Action":"Folders"}"#), Ok(None));
+        assert!(error("POST", PATH, JSON, br#"{"Action":"SendMessage","to":7}"#).message.contains("to"));
+        assert!(error("POST", PATH, JSON, b"{").message.contains("JSON"));
+    }
+
+    #[test]
+    fn rainloop_form() {
+        let s = send(
+            "POST",
+            "/webmail/?/Ajax/&q[]=/tok/",
+            Some("application/x-www-form-urlencoded"),
+            b"Action=SendMessage&XToken=t&To=c%40navy.ml&Cc=&Bcc=",
+        );
+        assert_eq!(s.to, vec!["c@navy.ml"]);
+        assert!(Routes::default().classify("POST", "/?/Other/", JSON).is_none());
+        assert!(Routes::default().classify("GET", PATH, JSON).is_none());
+    }
+}

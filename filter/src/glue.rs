@@ -1,0 +1,342 @@
+//! The proxy-wasm glue: root context (configuration, engine, metrics) and HTTP context
+//! (header-only look, body buffering, decision). All decisions are made by the pure modules.
+
+use crate::config::Config;
+use crate::decide::{self, Action, Decision, Judged, Level};
+use crate::extract::{self, Api, Candidate, Route};
+use crate::metrics::{self, Counter};
+use crate::token::Signer;
+use mistype::Engine;
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action as ProxyAction, ContextType, LogLevel, MetricType};
+use std::rc::Rc;
+
+proxy_wasm::main! {{
+    // Also installs a panic hook that logs the panic at critical level before the trap.
+    proxy_wasm::set_log_level(LogLevel::Trace);
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
+}}
+
+/// Metric ids: overall, then per API, indexed by [`Counter::index`] and [`Api::index`].
+#[derive(Debug, Default)]
+struct Metrics {
+    total: Vec<u32>,
+    per_api: Vec<Vec<u32>>,
+}
+
+impl Metrics {
+    fn define() -> Result<Metrics, String> {
+        let define = |name: String| {
+            hostcalls::define_metric(MetricType::Counter, &name)
+                .map_err(|s| format!("cannot define metric {name}: {s:?}"))
+        };
+        let mut m = Metrics::default();
+        for c in Counter::ALL {
+            m.total.push(define(metrics::total_name(c))?);
+        }
+        for api in Api::ALL {
+            let mut ids = Vec::with_capacity(Counter::ALL.len());
+            for c in Counter::ALL {
+                ids.push(define(metrics::api_name(api, c))?);
+            }
+            m.per_api.push(ids);
+        }
+        Ok(m)
+    }
+
+    fn increment(&self, api: Api, c: Counter) {
+        let ids = [
+            self.total.get(c.index()),
+            self.per_api.get(api.index()).and_then(|v| v.get(c.index())),
+        ];
+        for id in ids.into_iter().flatten() {
+            if let Err(s) = hostcalls::increment_metric(*id, 1) {
+                log::error!("cannot increment metric {}: {s:?}", c.name());
+            }
+        }
+    }
+}
+
+/// What every HTTP context shares: built once per configuration.
+#[derive(Debug)]
+struct Shared {
+    config: Config,
+    engine: Engine,
+    signer: Option<Signer>,
+    metrics: Metrics,
+}
+
+#[derive(Default)]
+struct Root {
+    shared: Option<Rc<Shared>>,
+}
+
+impl Context for Root {}
+
+impl Root {
+    fn configure(&mut self, bytes: &[u8]) -> Result<Shared, String> {
+        let config = Config::parse(bytes).map_err(|e| e.to_string())?;
+        let engine = match &config.policy {
+            Some(p) => Engine::new(p),
+            None => Engine::with_default_policy(),
+        };
+        let signer = match &config.confirm.secret {
+            Some(s) => Some(Signer::new(s).map_err(|e| format!("confirm.secret: {e}"))?),
+            None => None,
+        };
+        let metrics = Metrics::define()?;
+        Ok(Shared {
+            config,
+            engine,
+            signer,
+            metrics,
+        })
+    }
+}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _size: usize) -> bool {
+        let bytes = self.get_plugin_configuration().unwrap_or_default();
+        match self.configure(&bytes) {
+            Ok(shared) => {
+                log::info!(
+                    "mistype {} configured: mode {}, {} APIs{}{}",
+                    mistype::VERSION,
+                    shared.config.mode.name(),
+                    shared.config.routes.apis.len(),
+                    if shared.signer.is_some() { ", confirm tokens on" } else { "" },
+                    if shared.config.policy.is_some() { ", custom policy" } else { ", embedded policy" },
+                );
+                self.shared = Some(Rc::new(shared));
+                true
+            }
+            Err(e) => {
+                log::error!("mistype: bad plugin configuration: {e}");
+                false
+            }
+        }
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Stream {
+            shared: self.shared.clone(),
+            candidate: None,
+            content_type: None,
+            token: None,
+            sender: None,
+            done: false,
+            response_headers: Vec::new(),
+            body_size: 0,
+        }))
+    }
+}
+
+struct Stream {
+    shared: Option<Rc<Shared>>,
+    candidate: Option<Candidate>,
+    content_type: Option<String>,
+    token: Option<String>,
+    sender: Option<String>,
+    /// The decision is taken; later callbacks pass through.
+    done: bool,
+    response_headers: Vec<(String, String)>,
+    /// The buffered body size the host last reported.
+    body_size: usize,
+}
+
+impl Context for Stream {}
+
+impl Stream {
+    fn now(&self) -> u64 {
+        crate::unix_seconds(self.get_current_time())
+    }
+
+    /// Counts, logs and carries out a decision.
+    fn apply(&mut self, shared: &Shared, d: Decision) -> ProxyAction {
+        self.done = true;
+        for c in &d.counters {
+            shared.metrics.increment(d.api, *c);
+        }
+        if let Some((level, msg)) = &d.log {
+            match level {
+                Level::Debug => log::debug!("{msg}"),
+                Level::Info => log::info!("{msg}"),
+                Level::Warn => log::warn!("{msg}"),
+            }
+        }
+        self.act(d.action)
+    }
+
+    fn act(&mut self, action: Action) -> ProxyAction {
+        self.done = true;
+        match action {
+            Action::Continue { response_headers } => {
+                self.response_headers = response_headers;
+                ProxyAction::Continue
+            }
+            Action::Reply {
+                status,
+                headers,
+                body,
+            } => {
+                let h: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                self.send_http_response(status, h, Some(&body));
+                ProxyAction::Pause
+            }
+        }
+    }
+
+    /// The body is complete: extract, check, decide.
+    fn finish(&mut self, body: &[u8]) -> ProxyAction {
+        let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        let send = extract::extract(candidate, self.content_type.as_deref(), body);
+        if candidate.route == Route::Verdict {
+            let action = match send {
+                Ok(Some(s)) => decide::verdict_reply(&shared.engine.check(&s.to_request(None))),
+                Ok(None) => {
+                    self.done = true;
+                    return ProxyAction::Continue;
+                }
+                Err(e) => decide::bad_request(&e),
+            };
+            return self.act(action);
+        }
+        let send = match send {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                self.done = true;
+                return ProxyAction::Continue;
+            }
+            Err(e) => {
+                let d = decide::parse_error(&shared.config, &e);
+                return self.apply(&shared, d);
+            }
+        };
+        let sender = self.sender.clone().or_else(|| send.from.clone());
+        let verdict = shared.engine.check(&send.to_request(sender.as_deref()));
+        let d = decide::judged(
+            &shared.config,
+            shared.signer.as_ref(),
+            Judged {
+                send: &send,
+                sender: sender.as_deref(),
+                verdict: &verdict,
+                token: self.token.as_deref(),
+                now: self.now(),
+            },
+        );
+        self.apply(&shared, d)
+    }
+
+    fn too_large(&mut self, size: usize) -> ProxyAction {
+        let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        let d = decide::too_large(&shared.config, candidate.api, size);
+        self.apply(&shared, d)
+    }
+
+    fn whole_body(&self, size: usize) -> Vec<u8> {
+        self.get_http_request_body(0, size)
+            .map(|b| b.to_vec())
+            .unwrap_or_default()
+    }
+}
+
+impl HttpContext for Stream {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> ProxyAction {
+        let Some(shared) = self.shared.clone() else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        let method = self.get_http_request_header(":method").unwrap_or_default();
+        let path = self.get_http_request_header(":path").unwrap_or_default();
+        let content_type = self.get_http_request_header("content-type");
+        let Some(candidate) = shared
+            .config
+            .routes
+            .classify(&method, &path, content_type.as_deref())
+        else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        self.candidate = Some(candidate);
+        self.content_type = content_type;
+        self.token = self.get_http_request_header(&shared.config.confirm.header);
+        if self.token.is_some() {
+            // The token is for this filter only; the upstream does not need it.
+            self.remove_http_request_header(&shared.config.confirm.header);
+        }
+        if let Some(h) = &shared.config.sender_header {
+            self.sender = self
+                .get_http_request_header(h)
+                .filter(|s| !s.trim().is_empty());
+        }
+        let declared = self
+            .get_http_request_header("content-length")
+            .and_then(|l| l.trim().parse::<usize>().ok());
+        if let Some(len) = declared {
+            if len > shared.config.max_body_bytes && candidate.route != Route::Verdict {
+                return self.too_large(len);
+            }
+        }
+        if end_of_stream {
+            return self.finish(&[]);
+        }
+        // Headers go on; the body is held in on_http_request_body until the decision.
+        ProxyAction::Continue
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
+        if self.done || self.candidate.is_none() {
+            return ProxyAction::Continue;
+        }
+        let max = self
+            .shared
+            .as_ref()
+            .map(|s| s.config.max_body_bytes)
+            .unwrap_or(usize::MAX);
+        self.body_size = body_size;
+        if body_size > max {
+            return self.too_large(body_size);
+        }
+        if !end_of_stream {
+            return ProxyAction::Pause;
+        }
+        let body = self.whole_body(body_size);
+        self.finish(&body)
+    }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> ProxyAction {
+        if self.done || self.candidate.is_none() {
+            return ProxyAction::Continue;
+        }
+        // HTTP/2 (or chunked HTTP/1.1) with trailers: the body ended without end_of_stream;
+        // body_size of the last body callback is the whole buffered body.
+        let body = if self.body_size > 0 {
+            self.whole_body(self.body_size)
+        } else {
+            Vec::new()
+        };
+        self.finish(&body)
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> ProxyAction {
+        for (k, v) in std::mem::take(&mut self.response_headers) {
+            self.add_http_response_header(&k, &v);
+        }
+        ProxyAction::Continue
+    }
+}

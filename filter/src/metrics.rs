@@ -1,0 +1,104 @@
+//! Counter names. Each counter exists once overall (`mistype.<counter>`) and once per API
+//! (`mistype.api.<api>.<counter>`); Envoy shows them under these names in `/stats` and as
+//! `mistype_<counter>` / `mistype_api_<api>_<counter>` in Prometheus (or, with the `stats_tags`
+//! rule in the README, as `mistype_api_<counter>{api="<api>"}`).
+
+use crate::extract::Api;
+
+/// The counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Counter {
+    /// Recognised sends looked at (including oversize and unparseable ones).
+    Inspected,
+    /// Sends whose verdict was `allow`.
+    Allowed,
+    /// Sends whose verdict was `warn`.
+    Warned,
+    /// Sends whose verdict was `block` (in block mode: answered 422; in warn and monitor mode:
+    /// would have been).
+    Blocked,
+    /// Sends with a `block` verdict let through by a valid confirm token.
+    Confirmed,
+    /// Confirm tokens refused (forged, altered, expired, malformed).
+    ConfirmRejected,
+    /// Recognised sends whose body could not be parsed.
+    ParseErrors,
+    /// Recognised sends above `max_body_bytes`.
+    BodyTooLarge,
+    /// Recognised sends naming no recipients (a saved draft sent by id).
+    NoRecipients,
+}
+
+impl Counter {
+    /// Every counter.
+    pub const ALL: [Counter; 9] = [
+        Counter::Inspected,
+        Counter::Allowed,
+        Counter::Warned,
+        Counter::Blocked,
+        Counter::Confirmed,
+        Counter::ConfirmRejected,
+        Counter::ParseErrors,
+        Counter::BodyTooLarge,
+        Counter::NoRecipients,
+    ];
+
+    /// The name's last segment.
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::Inspected => "inspected",
+            Counter::Allowed => "allowed",
+            Counter::Warned => "warned",
+            Counter::Blocked => "blocked",
+            Counter::Confirmed => "confirmed",
+            Counter::ConfirmRejected => "confirm_rejected",
+            Counter::ParseErrors => "parse_errors",
+            Counter::BodyTooLarge => "body_too_large",
+            Counter::NoRecipients => "no_recipients",
+        }
+    }
+
+    /// Position in [`Counter::ALL`].
+    pub fn index(self) -> usize {
+        Counter::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+}
+
+/// The overall metric name of a counter.
+pub fn total_name(c: Counter) -> String {
+    format!("mistype.{}", c.name())
+}
+
+/// The per-API metric name of a counter.
+pub fn api_name(api: Api, c: Counter) -> String {
+    format!("mistype.api.{}.{}", api.name(), c.name())
+}
+
+/// Every metric name the filter defines, overall first, then per API.
+pub fn all_names() -> Vec<String> {
+    let mut out: Vec<String> = Counter::ALL.iter().map(|c| total_name(*c)).collect();
+    for api in Api::ALL {
+        out.extend(Counter::ALL.iter().map(|c| api_name(api, *c)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(total_name(Counter::ConfirmRejected), "mistype.confirm_rejected");
+        assert_eq!(api_name(Api::Gmail, Counter::Blocked), "mistype.api.gmail.blocked");
+        let all = all_names();
+        assert_eq!(all.len(), 9 * 9);
+        let mut dedup = all.clone();
+        dedup.sort();
+        dedup.dedup();
+        assert_eq!(dedup.len(), all.len());
+        for c in Counter::ALL {
+            assert_eq!(Counter::ALL[c.index()], c);
+        }
+    }
+}
