@@ -192,7 +192,12 @@ export function attachCompose(form, linter, options = {}) {
     const fixed = applySuggestion(entry.value, finding);
     if (entry.chip) {
       entry.chip.setAttribute("data-address", fixed);
-      entry.chip.textContent = fixed;
+      // The chip's label may be a display name; only rewrite the address part of it.
+      const label = entry.chip.textContent;
+      if (label.includes(entry.value)) entry.chip.textContent = label.replace(entry.value, fixed);
+      else if (finding.suggestion && label.includes(finding.address)) {
+        entry.chip.textContent = label.replace(finding.address, finding.suggestion);
+      }
     } else {
       // Replace exactly this entry, if the text has not moved under us; else the first match.
       const text = f.node.value;

@@ -281,3 +281,30 @@ test("with the demo backend, Send posts a JMAP request that reaches the outbox",
   assert.deepEqual(m.rcpt_to, ["j.smith@army.mil", "ops@army.mil"]);
   assert.deepEqual(errors, []);
 });
+
+test("chip fields: each chip is linted and fixed in place", async (t) => {
+  const page = await openDemo(t);
+  const outcome = await page.evaluate(async () => {
+    const { Linter } = await import("./pkg/mistype_web_lint.js");
+    const { attachCompose } = await import("./pkg/compose.js");
+    const form = document.createElement("form");
+    form.innerHTML =
+      '<div id="chips" data-mistype-field="to">' +
+      '<span data-address="y@gmail.com">y@gmail.com</span>' +
+      '<span data-address="Lt J. Smith &lt;j.smith@navy.ml&gt;">Lt J. Smith</span></div>';
+    document.body.append(form);
+    const compose = attachCompose(form, new Linter(), { fields: ["to"], from: "a.b@army.mil" });
+    const state = compose.state();
+    return { findings: state.findings.map((f) => [f.field, f.entry, f.finding.suggestion]), block: state.block };
+  });
+  assert.deepEqual(outcome.findings, [["to", "Lt J. Smith <j.smith@navy.ml>", "j.smith@navy.mil"]]);
+  assert.equal(outcome.block, true);
+  const fix = page.locator('form:not(#compose) .mistype-fix');
+  assert.equal(await fix.textContent(), "j.smith@navy.mil");
+  await fix.click();
+  assert.equal(
+    await page.locator("#chips span").nth(1).getAttribute("data-address"),
+    "Lt J. Smith <j.smith@navy.mil>",
+  );
+  assert.equal(await page.locator("form:not(#compose) .mistype-note").count(), 0);
+});
