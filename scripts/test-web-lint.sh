@@ -2,8 +2,9 @@
 # Test mistype-web-lint for real, no mocks:
 #   1. the shared case corpus (testdata/) through the module under wasm-bindgen-test, in Node and
 #      in headless Chromium (chromedriver), compared with the native golden verdicts;
-#   2. the npm package (scripts/build-web-lint.sh) driven end to end in headless Chromium
-#      (playwright-core from scripts/js/node_modules, the system chromium; nothing downloaded).
+#   2. the npm package (scripts/build-web-lint.sh) loaded in Node (initSync) and the demo page
+#      driven end to end in headless Chromium (playwright-core from scripts/js/node_modules, the
+#      system chromium; nothing downloaded), also against the real demo backend.
 #
 #   scripts/test-web-lint.sh            # everything
 #   scripts/test-web-lint.sh wasm       # only 1
@@ -44,8 +45,8 @@ EOF
 
 run_e2e() {
   scripts/build-web-lint.sh
-  log "end to end in headless Chromium (node --test)"
-  node --test web-lint/tests/e2e.test.mjs
+  log "the package in Node, and end to end in headless Chromium (node --test)"
+  node --test web-lint/tests/node.test.mjs web-lint/tests/e2e.test.mjs
 }
 
 case "$what" in
