@@ -1,0 +1,64 @@
+//! Random requests through the header-only look and every body parser, then through the
+//! confirm-token binding: nothing may panic or hang.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mistype_filter::extract::{extract, Api, Routes};
+use mistype_filter::token::{Binding, Signer};
+
+const METHODS: [&str; 3] = ["POST", "PUT", "GET"];
+const PATHS: [&str; 16] = [
+    "/jmap/api/",
+    "/v1.0/me/sendMail",
+    "/v1.0/me/messages/AAMk/forward",
+    "/v1.0/$batch",
+    "/gmail/v1/users/me/messages/send",
+    "/gmail/v1/users/me/drafts/send",
+    "/upload/gmail/v1/users/me/messages/send?uploadType=multipart",
+    "/upload/gmail/v1/users/me/messages/send?uploadType=media",
+    "/?_task=mail&_action=send",
+    "/?/Json/&q[]=/0/",
+    "/?/Ajax/&q[]=/0/",
+    "/index.php/apps/mail/api/outbox",
+    "/SOGo/so/u/Mail/0/Drafts/d1/send",
+    "/check",
+    "/verdict",
+    "/elsewhere",
+];
+const TYPES: [Option<&str>; 8] = [
+    None,
+    Some("application/json"),
+    Some("text/plain"),
+    Some("message/rfc822"),
+    Some("application/x-www-form-urlencoded"),
+    Some("multipart/form-data; boundary=b"),
+    Some("multipart/related; boundary=b"),
+    Some("multipart/related"),
+];
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 3 {
+        return;
+    }
+    let routes = Routes {
+        check_path: Some("/check".into()),
+        verdict_path: Some("/verdict".into()),
+        ..Routes::default()
+    };
+    let method = METHODS[data[0] as usize % METHODS.len()];
+    let path = PATHS[data[1] as usize % PATHS.len()];
+    let ct = TYPES[data[2] as usize % TYPES.len()];
+    let body = &data[3..];
+    let Some(candidate) = routes.classify(method, path, ct) else {
+        return;
+    };
+    if let Ok(Some(send)) = extract(candidate, ct, body) {
+        assert!(Api::ALL.contains(&send.api));
+        let _ = send.to_request(None);
+        let binding = Binding::new(send.from.as_deref(), send.recipients());
+        if let Ok(signer) = Signer::new(b"fuzzing-secret-0123456789") {
+            let token = signer.issue(&binding, 100);
+            assert!(signer.verify(&token, &binding, 99).is_ok());
+        }
+    }
+});
