@@ -94,11 +94,13 @@ fn bonus(class: Class) -> f32 {
 /// How much slip a name of this many characters can absorb and still be recognised.
 fn budget_for(head_len: usize) -> f32 {
     match head_len {
-        0..=3 => 0.35,
+        0..=2 => 0.35,
+        // Every three-letter name is somebody's: one likely slip at most.
+        3 => 0.6,
         4 => 0.75,
         5..=6 => 1.05,
-        7..=9 => 1.5,
-        _ => 2.0,
+        7..=9 => 1.3,
+        _ => 1.5,
     }
 }
 
@@ -149,7 +151,7 @@ const REPAIR_SUFFIXES: &[(&str, f32)] = &[
 ];
 
 /// Two candidates this close are equally likely: report both.
-const TIE: f32 = 0.1;
+const TIE: f32 = 0.08;
 
 fn round2(x: f32) -> f64 {
     (f64::from(x) * 100.0).round() / 100.0
@@ -386,7 +388,21 @@ impl Engine {
     /// All findings for one mailbox.
     fn judge(&self, m: &Mailbox, d: &Domain, ctx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
-        let legit = self.refs.covering(d).is_some() || ctx.refs.covering(d).is_some();
+        let cover = self.refs.covering(d).or_else(|| ctx.refs.covering(d));
+        if let Some(r) = cover.filter(|r| r.domain.ascii != d.ascii) {
+            // Under a reference: only a slip of one of its listed subdomains (`uss.af.mil` for
+            // `us.af.mil`) is worth a word; the rest is the owner's business.
+            let parent = format!(".{}", r.domain.ascii);
+            let cands: Vec<Cand> = self
+                .candidates(d, ctx)
+                .into_iter()
+                .filter(|c| c.intended.ascii.ends_with(&parent) && c.kind != Kind::Embedded)
+                .collect();
+            if let Some(c) = cands.first() {
+                out.push(self.finding(m, d, c, ctx));
+            }
+        }
+        let legit = cover.is_some();
         if !legit {
             let cands = self.candidates(d, ctx);
             let best = cands.first().map(|c| c.eff);
@@ -424,6 +440,19 @@ impl Engine {
             if !label.is_empty() {
                 set.by_label(label, out);
                 set.near_label(label, false, out);
+                set.near_short_label(label, out);
+            }
+            // The label with homoglyphs folded (`socorn` → `socom`).
+            let folded = crate::slips::fold_ascii(label);
+            if folded != label && !folded.is_empty() {
+                set.by_label(&folded, out);
+                set.near_label(&folded, false, out);
+            }
+            // Each label of a longer head (`mod.gv.uk`: a slip inside a multi-label suffix).
+            if head.contains('.') {
+                for l in head.split('.') {
+                    set.by_label(l, out);
+                }
             }
             if joined != label && !joined.is_empty() {
                 set.by_label(&joined, out);
@@ -446,12 +475,14 @@ impl Engine {
         }
         if cands.is_empty() && label.len() >= 7 {
             // Two slips inside a long name.
-            let mut more = Vec::new();
-            self.refs.near_label(label, true, &mut more);
-            for id in more {
-                let r = &self.refs.refs[id as usize];
-                if let Some(c) = self.score(d, &sk, &r.domain, r.class, r.protected) {
-                    push_cand(&mut cands, c);
+            for set in [&self.refs, &ctx.refs] {
+                let mut more = Vec::new();
+                set.near_label(label, true, &mut more);
+                for id in more {
+                    let r = &set.refs[id as usize];
+                    if let Some(c) = self.score(d, &sk, &r.domain, r.class, r.protected) {
+                        push_cand(&mut cands, c);
+                    }
                 }
             }
         }
@@ -463,9 +494,24 @@ impl Engine {
                 if let Ok(intended) = normalize(&format!("{head}.{ss}")) {
                     let protected = self.is_protected(&intended.ascii)
                         || self.refs.get(&intended.ascii).is_some_and(|r| r.protected);
-                    if let Some(mut c) = self.score(d, &sk, &intended, Class::Sender, protected) {
-                        // Only a single slip in the suffix counts.
-                        if c.cost <= 0.75 {
+                    // A reference in the sender's own suffix explains it better than a made-up name.
+                    let explained = cands
+                        .iter()
+                        .any(|c| c.intended.suffix() == ss && c.intended.ascii != intended.ascii);
+                    let scored = if explained {
+                        None
+                    } else {
+                        self.score(d, &sk, &intended, Class::Sender, protected)
+                    };
+                    if let Some(mut c) = scored {
+                        if !magnet(ds, ss) {
+                            // Only the suffix is repaired; the name may hold a slip of its own.
+                            c.eff += bonus(Class::Sender) - 0.15;
+                        }
+                        // Only a single slip, and only towards a suffix that cannot exist or a
+                        // known typo magnet: two-letter country codes sit a key apart from each
+                        // other, and a German writing to .se meant Sweden.
+                        if c.cost <= 0.75 && (!d.suffix_known || magnet(ds, ss)) {
                             c.kind = self.kind_of(d, &sk, &c.intended);
                             push_cand(&mut cands, c);
                         }
@@ -504,11 +550,35 @@ impl Engine {
         } else {
             0.0
         };
-        let budget = if same_head {
-            0.75
+        let mut budget = if same_head {
+            // A suffix that cannot exist is a slip for sure; a real one needs a single slip.
+            if d.suffix_known {
+                0.75
+            } else {
+                1.3
+            }
         } else {
             budget_for(head_len) + suffix_slip
-        } + class_bonus;
+        };
+        // Nobody can register a name under .mil: a short name there that is one slip from a
+        // listed one is that one.
+        let closed = |x: &str| x == "mil" || x.starts_with("mil.") || x.ends_with(".mil");
+        if d.suffix() == intended.suffix() && closed(d.suffix()) {
+            budget = budget.max(1.25);
+        }
+        // Every three-letter name is somebody's (`cisa.gov` is not `cia.gov`, `kit.edu` is not
+        // `mit.edu`): a neighbouring key is too weak a sign there. Only the big mail providers,
+        // where typos pile up, get it; other short names take a doubled or swapped letter, or a
+        // last letter left off.
+        if head_len == 3 && !same_head && class != Class::Known && budget < 1.0 {
+            budget = budget.min(0.55);
+        }
+        // Short names get no context allowance: `usaa.com` is a bank, not a slip of `usa.com`.
+        let budget = if head_len <= 3 && !same_head && budget < 1.0 {
+            budget
+        } else {
+            budget + class_bonus.min(0.1)
+        };
         let isk = skeleton(&intended.unicode);
         let c = if isk == sk {
             // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
@@ -528,11 +598,7 @@ impl Engine {
             None
         }?;
         // Among otherwise equal slips, .com is by far the likeliest destination.
-        let popular = if intended.suffix() == "com" {
-            0.05
-        } else {
-            0.0
-        };
+        let popular = if intended.suffix() == "com" { 0.1 } else { 0.0 };
         let eff = c - class_bonus - popular;
         if c > budget {
             return None;
@@ -578,7 +644,7 @@ impl Engine {
             for set in [&self.refs, &ctx.refs] {
                 if let Some(r) = set.get(name) {
                     let min_len = if r.class == Class::Known && !r.protected {
-                        5
+                        3
                     } else {
                         2
                     };
@@ -613,6 +679,19 @@ impl Engine {
                     let (a, b) = p.split_at(cut);
                     if b.len() >= 2 && is_known_suffix(b) {
                         try_name(&format!("{a}.{b}"), &mut found);
+                    }
+                }
+            }
+            // `eagle-marine-com`: a hyphenated reference label (`eagle-marine.com`) with its
+            // suffix run on after another hyphen, possibly between other words.
+            if parts.len() >= 3 && parts.len() <= 8 {
+                for i in 0..parts.len() {
+                    for j in i + 2..parts.len() {
+                        for k in j + 1..=parts.len() {
+                            let name =
+                                format!("{}.{}", parts[i..j].join("-"), parts[j..k].join("."));
+                            try_name(&name, &mut found);
+                        }
                     }
                 }
             }
@@ -944,6 +1023,18 @@ impl Engine {
             }
         }
     }
+}
+
+/// Typed suffixes that are known destinations of slips from the sender's suffix: Mali's `.ml`
+/// for `.mil` (the decade of misdirected US military mail) and for the Dutch `.nl` (one key
+/// away), and `.co`/`.cm`/`.om` for a protected `.com`-style sender is deliberately absent —
+/// references and contacts cover those without flagging every Colombian startup.
+fn magnet(typed: &str, sender: &str) -> bool {
+    let tld = |x: &str| x.rsplit('.').next().unwrap_or("").to_string();
+    matches!(
+        (tld(typed).as_str(), tld(sender).as_str()),
+        ("ml", "mil") | ("ml", "nl") | ("mi", "mil")
+    )
 }
 
 /// Keep one candidate per intended domain: the cheapest, with the strongest context.

@@ -201,6 +201,51 @@ impl RefSet {
         }
     }
 
+    /// References whose label key is one edit from a short `key` (1 to 3 characters), found by
+    /// trying every one-edit variant: a fixed number of lookups, whatever the number of references.
+    pub fn near_short_label(&self, key: &str, out: &mut Vec<u32>) {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-";
+        let b = key.as_bytes();
+        if b.is_empty() || b.len() > 3 || !key.is_ascii() {
+            return;
+        }
+        let mut buf: Vec<u8> = Vec::with_capacity(4);
+        let probe = |v: &[u8], out: &mut Vec<u32>| {
+            if let Ok(k) = std::str::from_utf8(v) {
+                if let Some(&lid) = self.label_ids.get(k) {
+                    self.push_label(lid, out);
+                }
+            }
+        };
+        for i in 0..b.len() {
+            buf.clear();
+            buf.extend_from_slice(b);
+            buf.remove(i);
+            probe(&buf, out);
+            if i + 1 < b.len() {
+                buf.clear();
+                buf.extend_from_slice(b);
+                buf.swap(i, i + 1);
+                probe(&buf, out);
+            }
+            for &c in ALPHABET {
+                buf.clear();
+                buf.extend_from_slice(b);
+                buf[i] = c;
+                probe(&buf, out);
+            }
+        }
+        for i in 0..=b.len() {
+            for &c in ALPHABET {
+                buf.clear();
+                buf.extend_from_slice(&b[..i]);
+                buf.push(c);
+                buf.extend_from_slice(&b[i..]);
+                probe(&buf, out);
+            }
+        }
+    }
+
     /// References with this lookalike skeleton.
     pub fn by_skeleton(&self, sk: &str, out: &mut Vec<u32>) {
         if let Some(v) = self.skeletons.get(sk) {

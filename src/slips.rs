@@ -144,7 +144,7 @@ fn omit_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
     } else if c == b'-' {
         0.55
     } else if prev.is_none() {
-        0.9
+        0.75
     } else if next.is_none() {
         // The last letter is the one most often left off (`gmail.co`, `navy.mi`).
         0.55
