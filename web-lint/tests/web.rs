@@ -143,12 +143,18 @@ fn every_case_matches_the_golden_verdict() {
     );
 }
 
-/// Every case's own `expect` holds (verdict, suggestions, kinds, number of errors).
+/// Every promised case (`must-hold.jsonl`) meets its own `expect` (verdict, suggestions, kinds,
+/// number of errors). The accuracy corpus (`corpus.jsonl`) is scored, not promised; it is held
+/// to the native verdicts above.
 #[test]
-fn every_case_meets_its_expectation() {
+fn must_hold_cases_meet_their_expectation() {
     let mut linters = Linters(Vec::new());
     let mut failures = Vec::new();
-    let all = cases();
+    let all: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| c.file == "must-hold.jsonl")
+        .collect();
+    assert!(!all.is_empty());
     for c in &all {
         let name = c.case["name"].as_str().unwrap_or("?");
         let expect = &c.case["expect"];
