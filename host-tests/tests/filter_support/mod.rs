@@ -91,6 +91,31 @@ pub fn verdict_of(body: &Value) -> Option<&Value> {
     }
 }
 
+/// The verdict alone: the reply body without the filter's own additions (`confirm`,
+/// `confirm_error`), for comparison with the engine's verdict.
+pub fn bare_verdict(body: &Value) -> Option<Value> {
+    let mut v = verdict_of(body)?.clone();
+    if let Value::Object(m) = &mut v {
+        m.remove("confirm");
+        m.remove("confirm_error");
+    }
+    Some(v)
+}
+
+/// The native engine's verdict under a policy given as JSON.
+pub fn native_with_policy(policy: &Value, from: Option<&str>, to: &[&str]) -> Value {
+    let engine = mistype::Engine::from_policy_json(&policy.to_string()).expect("policy");
+    let req = mistype::CheckRequest {
+        id: Value::Null,
+        from: from.map(str::to_string),
+        to: to.iter().map(|s| s.to_string()).collect(),
+        cc: Vec::new(),
+        bcc: Vec::new(),
+        contacts: Vec::new(),
+    };
+    serde_json::to_value(engine.check(&req)).expect("verdict serialises")
+}
+
 /// The verdict word (`allow`/`warn`/`block`) in a reply body.
 pub fn verdict_word(body: &Value) -> Option<String> {
     verdict_of(body)
