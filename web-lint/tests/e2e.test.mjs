@@ -308,3 +308,76 @@ test("chip fields: each chip is linted and fixed in place", async (t) => {
   );
   assert.equal(await page.locator("form:not(#compose) .mistype-note").count(), 0);
 });
+
+// Both layers, as in `make demo`: the page behind real Envoy with mistype_filter.wasm in front
+// of the demo backend (scripts/demo.sh with the already built artifacts). Skipped, saying why,
+// when Envoy or the built filter is not there.
+test("behind Envoy and the filter: the 422 is shown with its suggestion, and Send anyway confirms", { timeout: 240_000 }, async (t) => {
+  const { spawn, execFileSync } = await import("node:child_process");
+  const net = await import("node:net");
+  const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
+  const wasm = process.env.MISTYPE_FILTER_WASM || path.join(targetDir, "wasm32-wasip1", "wasm", "mistype_filter.wasm");
+  const demoSh = path.join(repo, "scripts", "demo.sh");
+  try {
+    await stat(wasm);
+    await stat(demoSh);
+    execFileSync("sh", ["-c", "command -v envoy"], { stdio: "ignore" });
+  } catch {
+    t.skip(`needs envoy on PATH, scripts/demo.sh and the built filter (${path.relative(repo, wasm)})`);
+    return;
+  }
+  // A free loopback port for Envoy's listener.
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const child = spawn(demoSh, [], {
+    env: { ...process.env, MISTYPE_DEMO_SKIP_BUILD: "1", MISTYPE_DEMO_PORT: String(port), MISTYPE_FILTER_WASM: wasm },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  t.after(async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    assert.equal(child.exitCode, null, `scripts/demo.sh exited early:\n${log}`);
+    if (log.includes("mistype demo is running")) break;
+    assert.ok(Date.now() < deadline, `the demo did not start in time:\n${log}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  await page.goto(`${origin}/`);
+  await page.locator("#status", { hasText: "sending to /jmap/api" }).waitFor();
+  await page.locator("#to").pressSequentially("Lt J. Smith <j.smith@navy.ml>", { delay: 5 });
+  await page.locator("#subject").fill("Movement schedule");
+  await page.locator("#body").fill("Crew list attached.");
+  // The page warns first; sending anyway there hands the decision to the filter.
+  await page.locator("#send").click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Send anyway" }).click();
+  const result = page.locator("#result");
+  await result.locator("h2", { hasText: "the mail filter stopped this message" }).waitFor();
+  assert.match(await result.textContent(), /j\.smith@navy\.mil/);
+  assert.match(await result.textContent(), /verdict: block/);
+  await mkdir(outDir, { recursive: true });
+  await page.locator("main").screenshot({ path: path.join(outDir, "blocked-by-filter.png") });
+  let outbox = await (await fetch(`${origin}/outbox.json`)).json();
+  assert.equal(outbox.messages.length, 0, "a blocked send must not reach the backend");
+  await page.locator("#send-anyway").click();
+  await result.locator("h2", { hasText: "Sent" }).waitFor();
+  outbox = await (await fetch(`${origin}/outbox.json`)).json();
+  assert.equal(outbox.messages.length, 1);
+  assert.deepEqual(outbox.messages[0].rcpt_to, ["j.smith@navy.ml"]);
+  assert.equal(outbox.messages[0].subject, "Movement schedule");
+});
