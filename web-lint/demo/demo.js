@@ -56,6 +56,12 @@ function findingItems(findings) {
   );
 }
 
+/** A confirm token's expiry (Unix seconds, milliseconds or a date string) for people. */
+function when(expires) {
+  const d = typeof expires === "number" ? new Date(expires < 1e12 ? expires * 1000 : expires) : new Date(expires);
+  return Number.isNaN(d.getTime()) ? String(expires) : d.toLocaleTimeString();
+}
+
 function show(kind, title, ...children) {
   result.className = kind;
   result.replaceChildren(node("h2", { text: title }), ...children);
@@ -112,7 +118,7 @@ async function send(config, confirm) {
       "Not sent: the mail filter stopped this message",
       node("p", { text: `The server's verdict: ${body.verdict}.` }),
       findingItems(body.findings || []),
-      c.token ? node("p", {}, [again, c.expires_at ? ` (confirmation valid until ${c.expires_at})` : ""]) : "",
+      c.token ? node("p", {}, [again, c.expires_at ? ` (confirmation valid until ${when(c.expires_at)})` : ""]) : "",
     );
     result.focus();
     return;
