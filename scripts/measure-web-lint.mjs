@@ -14,6 +14,7 @@ import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { gzipSync, brotliCompressSync, constants as zc } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import os from "node:os";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..");
@@ -147,6 +148,8 @@ try {
   result = {
     package: JSON.parse(await readFile(path.join(pkgDir, "package.json"), "utf8")).version,
     chromium: chromiumVersion,
+    cpus: os.cpus().length,
+    loadavg_1m: os.loadavg()[0],
     size,
     startup_ms: {
       cold: startups[0],
@@ -166,7 +169,7 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KiB (${n} B)`;
 const ms = (n) => `${n.toFixed(1)} ms`;
 const us = (n) => `${n.toFixed(2)} µs`;
 const ok = (v, limit) => (v <= limit ? "ok" : "OVER");
-console.log(`mistype-web-lint ${result.package} in Chromium ${result.chromium}`);
+console.log(`mistype-web-lint ${result.package} in Chromium ${result.chromium} (${result.cpus} CPUs, load average ${result.loadavg_1m.toFixed(1)} at the end)`);
 console.log(`  .wasm raw            ${kb(size.raw)}`);
 console.log(`  .wasm gzip -9        ${kb(size.gzip)}   target <= 250 KB: ${ok(size.gzip, 250 * 1024)}`);
 console.log(`  .wasm brotli -11     ${kb(size.brotli)}`);
