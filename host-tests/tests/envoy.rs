@@ -17,6 +17,7 @@ fn plugin_config(mode: &str, max_body_bytes: u64) -> String {
     serde_json::json!({
         "mode": mode,
         "max_body_bytes": max_body_bytes,
+        "check_path": "/check",
         "confirm": {"header": CONFIRM, "secret": SECRET, "ttl_seconds": 600}
     })
     .to_string()

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Load comparison in real Envoy: the shipped filter/envoy.yaml with the mistype filter and the
+# same file without it (the lines between the BEGIN/END mistype-filter markers removed), on
+# loopback, bounded in time. Prints a markdown table.
+#
+#   scripts/load-envoy.sh
+#
+# What runs (all on 127.0.0.1, ports chosen by the OS):
+#   upstream   a separate Envoy answering 200 from a direct_response (after buffering the request
+#              body), so the upstream is fast and identical for both variants
+#   A          Envoy with filter/envoy.yaml minus the filter        (--concurrency 1)
+#   B          Envoy with filter/envoy.yaml (block mode, embedded policy, a test secret)
+#   client     wrk, LOAD_THREADS threads x LOAD_CONNECTIONS connections (default 1 x 4: on a
+#              2-core machine this leaves room for the proxy and the upstream, so the client is
+#              not what saturates)
+# Scenarios:
+#   pass-through   GET /mail/inbox            (the filter only looks at the headers)
+#   send           POST /jmap/api             a JMAP Email/set + EmailSubmission/set with three
+#                                             clean recipients (the filter parses and judges it)
+# Each scenario runs LOAD_ROUNDS times per variant, alternating A and B, LOAD_DURATION each
+# after a warm-up; the table shows the median round. Then B's memory before and after
+# LOAD_MEMORY_REQUESTS sends (admin /memory "allocated" and the process's VmRSS).
+#
+# Environment: LOAD_DURATION (10s), LOAD_ROUNDS (3), LOAD_THREADS (1), LOAD_CONNECTIONS (4),
+# LOAD_MEMORY_REQUESTS (100000), CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, ENVOY_BIN,
+# MISTYPE_LOAD_SKIP_BUILD=1 (use the built filter as is).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+WASM=${MISTYPE_FILTER_WASM:-$TARGET_DIR/wasm32-wasip1/wasm/mistype_filter.wasm}
+ENVOY=${ENVOY_BIN:-envoy}
+DURATION=${LOAD_DURATION:-10s}
+ROUNDS=${LOAD_ROUNDS:-3}
+THREADS=${LOAD_THREADS:-1}
+CONNS=${LOAD_CONNECTIONS:-4}
+MEM_REQUESTS=${LOAD_MEMORY_REQUESTS:-100000}
+
+log() { printf '[load-envoy] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+command -v wrk >/dev/null || die "wrk is missing (scripts/ensure-tools.sh load)"
+command -v "$ENVOY" >/dev/null || die "envoy is missing (scripts/ensure-tools.sh envoy)"
+if [ "${MISTYPE_LOAD_SKIP_BUILD:-0}" != 1 ] && [ -z "${MISTYPE_FILTER_WASM:-}" ]; then
+  if [ -x scripts/build-filter.sh ]; then
+    scripts/build-filter.sh
+  else
+    cargo build -q -p mistype-filter --target wasm32-wasip1 --profile wasm
+  fi
+fi
+[ -f "$WASM" ] || die "$WASM is missing (scripts/build-filter.sh)"
+
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/mistype-load.XXXXXX")
+PIDS=""
+cleanup() {
+  trap - INT TERM EXIT
+  local pid
+  for pid in $PIDS; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $PIDS; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_envoy NAME CONFIG: starts Envoy, waits for /ready (bounded), sets ADMIN_<NAME>, PID_<NAME>.
+start_envoy() {
+  local name=$1 config=$2 addr="$RUN/$1.admin"
+  "$ENVOY" -c "$config" --disable-hot-restart --concurrency 1 --log-level error \
+    --admin-address-path "$addr" >"$RUN/$name.log" 2>&1 &
+  local pid=$!
+  PIDS="$PIDS $pid"
+  for _ in $(seq 900); do
+    kill -0 "$pid" 2>/dev/null || { cat "$RUN/$name.log" >&2; die "envoy $name exited"; }
+    if [ -s "$addr" ] && [ "$(curl -s --max-time 2 "http://$(cat "$addr")/ready")" = LIVE ]; then
+      printf -v "ADMIN_$name" '%s' "$(cat "$addr")"
+      printf -v "PID_$name" '%s' "$pid"
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "envoy $name not ready after 90s"
+}
+
+# listener_port ADMIN NAME
+listener_port() {
+  curl -s --max-time 5 "http://$1/listeners?format=json" | python3 -c '
+import json, sys
+for l in json.load(sys.stdin)["listener_statuses"]:
+    if l["name"] == sys.argv[1]:
+        print(l["local_address"]["socket_address"]["port_value"])' "$2"
+}
+
+# The upstream.
+cat >"$RUN/upstream.yaml" <<'EOF'
+admin:
+  address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+static_resources:
+  listeners:
+  - name: upstream
+    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: upstream
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: "/"}
+                direct_response: {status: 200, body: {inline_string: '{"ok":true}'}}
+          http_filters:
+          - name: envoy.filters.http.buffer
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer
+              max_request_bytes: 1048576
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+EOF
+start_envoy upstream "$RUN/upstream.yaml"
+UPSTREAM_PORT=$(listener_port "$ADMIN_upstream" upstream)
+
+CONFIG='{"mode": "block", "check_path": "/check", "confirm": {"header": "x-mistype-confirm", "secret": "load-test-secret-not-for-production", "ttl_seconds": 600}}'
+python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
+  --without-filter >"$RUN/nofilter.yaml"
+python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
+  --wasm "$WASM" --config "$CONFIG" >"$RUN/filter.yaml"
+start_envoy nofilter "$RUN/nofilter.yaml"
+start_envoy filter "$RUN/filter.yaml"
+PORT_nofilter=$(listener_port "$ADMIN_nofilter" webmail)
+PORT_filter=$(listener_port "$ADMIN_filter" webmail)
+
+# wrk scripts: a done() that prints one machine-readable line (latencies in microseconds).
+cat >"$RUN/report.lua" <<'EOF'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d duration_us=%d rps=%.1f p50=%d p99=%d non2xx=%d errors=%d\n",
+    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+EOF
+BODY=$(python3 -c '
+import json
+rcpt = ["j.smith@navy.mil", "ops@army.mil", "friend@gmail.com"]
+print(json.dumps({"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"],
+  "methodCalls": [["Email/set", {"accountId": "demo", "create": {"m1": {
+      "from": [{"name": "Sgt Ray", "email": "ray.k@army.mil"}],
+      "to": [{"name": None, "email": r} for r in rcpt], "cc": [], "bcc": [],
+      "subject": "Movement schedule", "bodyValues": {"1": {"value": "Schedule for next week attached."}},
+      "textBody": [{"partId": "1", "type": "text/plain"}]}}}, "0"],
+    ["EmailSubmission/set", {"accountId": "demo", "create": {"s1": {"emailId": "#m1",
+      "envelope": {"mailFrom": {"email": "ray.k@army.mil"}, "rcptTo": [{"email": r} for r in rcpt]}}}}, "1"]]}))')
+{
+  printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\n'
+  printf 'wrk.body = [==[%s]==]\n' "$BODY"
+  cat "$RUN/report.lua"
+} >"$RUN/send.lua"
+
+# Sanity: the send passes the filter (200), a misaddressed one is blocked (422).
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data-binary "$BODY" \
+  "http://127.0.0.1:$PORT_filter/jmap/api")
+[ "$code" = 200 ] || die "the clean send got $code through the filter (expected 200)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+  --data-binary @demo/send-misaddressed.json "http://127.0.0.1:$PORT_filter/jmap/api")
+[ "$code" = 422 ] || log "warning: the misaddressed sample got $code (expected 422): is the detection core merged?"
+
+# run_wrk VARIANT SCENARIO DURATION -> RESULT line
+run_wrk() {
+  local port_var="PORT_$1" url script
+  case "$2" in
+    pass) url="http://127.0.0.1:${!port_var}/mail/inbox"; script="$RUN/report.lua" ;;
+    send) url="http://127.0.0.1:${!port_var}/jmap/api"; script="$RUN/send.lua" ;;
+  esac
+  wrk -t"$THREADS" -c"$CONNS" -d"$3" --latency -s "$script" "$url" | grep '^RESULT'
+}
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+
+declare -A RESULTS
+for scenario in pass send; do
+  for variant in nofilter filter; do
+    log "warm-up: $scenario via $variant"
+    run_wrk "$variant" "$scenario" 3s >/dev/null
+  done
+  for round in $(seq "$ROUNDS"); do
+    for variant in nofilter filter; do
+      log "round $round/$ROUNDS: $scenario via $variant ($DURATION, $THREADS thread(s), $CONNS connections)"
+      line=$(run_wrk "$variant" "$scenario" "$DURATION")
+      [ "$(field non2xx "$line")" = 0 ] && [ "$(field errors "$line")" = 0 ] ||
+        die "$scenario via $variant had errors: $line"
+      RESULTS[$scenario.$variant.$round]=$line
+    done
+  done
+done
+
+# median KEY_PREFIX FIELD: the median over rounds
+median() {
+  local r vals=()
+  for r in $(seq "$ROUNDS"); do vals+=("$(field "$2" "${RESULTS[$1.$r]}")"); done
+  printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+mem_allocated() { curl -s --max-time 5 "http://$ADMIN_filter/memory" | python3 -c 'import json,sys; print(json.load(sys.stdin)["allocated"])'; }
+mem_rss() { awk '/^VmRSS/ {print $2 * 1024}' "/proc/$PID_filter/status"; }
+curl -s --max-time 5 -o /dev/null "http://$ADMIN_filter/stats" # settle stats allocation
+ALLOC_BEFORE=$(mem_allocated)
+RSS_BEFORE=$(mem_rss)
+log "memory: $MEM_REQUESTS sends via the filter"
+# wrk runs for a duration, not a count: 5 s runs until the count is reached (at most 60 runs).
+MEM_DONE=0
+for _ in $(seq 60); do
+  line=$(wrk -t"$THREADS" -c"$CONNS" -d5s -s "$RUN/send.lua" "http://127.0.0.1:$PORT_filter/jmap/api" | grep '^RESULT')
+  [ "$(field non2xx "$line")" = 0 ] || die "memory run had non-2xx answers: $line"
+  MEM_DONE=$((MEM_DONE + $(field requests "$line")))
+  [ "$MEM_DONE" -ge "$MEM_REQUESTS" ] && break
+done
+ALLOC_AFTER=$(mem_allocated)
+RSS_AFTER=$(mem_rss)
+STATS=$(curl -s --max-time 5 "http://$ADMIN_filter/stats?filter=mistype" | sed 's/^/    /')
+
+python3 - "$ROUNDS" "$DURATION" "$THREADS" "$CONNS" \
+  "$(median pass.nofilter rps)" "$(median pass.nofilter p50)" "$(median pass.nofilter p99)" \
+  "$(median pass.filter rps)" "$(median pass.filter p50)" "$(median pass.filter p99)" \
+  "$(median send.nofilter rps)" "$(median send.nofilter p50)" "$(median send.nofilter p99)" \
+  "$(median send.filter rps)" "$(median send.filter p50)" "$(median send.filter p99)" \
+  "$MEM_DONE" "$ALLOC_BEFORE" "$ALLOC_AFTER" "$RSS_BEFORE" "$RSS_AFTER" "$(nproc)" <<'EOF'
+import sys
+a = sys.argv[1:]
+rounds, duration, threads, conns = a[0:4]
+v = [float(x) for x in a[4:16]]
+mem_n, ab, aa, rb, ra, cores = int(a[16]), int(a[17]), int(a[18]), int(a[19]), int(a[20]), a[21]
+(p_rps0, p50_0, p99_0, p_rps1, p50_1, p99_1, s_rps0, s50_0, s99_0, s_rps1, s50_1, s99_1) = v
+def ok(b): return "yes" if b else "**no**"
+print()
+print("Envoy 1.40 (V8), loopback, %s cores; wrk %s thread(s) x %s connections, %s per run, median of %s rounds."
+      % (cores, threads, conns, duration, rounds))
+print()
+print("| scenario | no filter req/s | filter req/s | ratio | no filter p50 / p99 (µs) | filter p50 / p99 (µs) | added p50 / p99 (µs) |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+print("| pass-through GET | %.0f | %.0f | %.1f%% | %.0f / %.0f | %.0f / %.0f | %+.0f / %+.0f |"
+      % (p_rps0, p_rps1, 100 * p_rps1 / p_rps0, p50_0, p99_0, p50_1, p99_1, p50_1 - p50_0, p99_1 - p99_0))
+print("| JMAP send, 3 clean recipients | %.0f | %.0f | %.1f%% | %.0f / %.0f | %.0f / %.0f | %+.0f / %+.0f |"
+      % (s_rps0, s_rps1, 100 * s_rps1 / s_rps0, s50_0, s99_0, s50_1, s99_1, s50_1 - s50_0, s99_1 - s99_0))
+print()
+print("| target | measured | met |")
+print("|---|---:|---|")
+print("| pass-through throughput >= 95%% of no filter | %.1f%% | %s |" % (100 * p_rps1 / p_rps0, ok(p_rps1 >= 0.95 * p_rps0)))
+print("| send: added p50 <= 200 µs | %+.0f µs | %s |" % (s50_1 - s50_0, ok(s50_1 - s50_0 <= 200)))
+print("| send: added p99 <= 1 ms | %+.0f µs | %s |" % (s99_1 - s99_0, ok(s99_1 - s99_0 <= 1000)))
+def mib(x): return x / 1048576
+print("| memory flat across %d sends: Envoy allocated (admin /memory) | %.1f -> %.1f MiB (%+.2f MiB) | %s |"
+      % (mem_n, mib(ab), mib(aa), mib(aa - ab), ok(aa - ab < 4 * 1048576)))
+print("| memory flat across %d sends: process RSS (Envoy + V8) | %.1f -> %.1f MiB (%+.2f MiB) | %s |"
+      % (mem_n, mib(rb), mib(ra), mib(ra - rb), ok(ra - rb < 8 * 1048576)))
+EOF
+echo
+echo "Filter counters after the run (B):"
+echo "$STATS"
