@@ -55,14 +55,29 @@ fn arrived(upstream: &Upstream, path: &str) -> Vec<Recorded> {
         .collect()
 }
 
-/// The filter's counter whose name ends with `.{suffix}` (the filter's metrics are
-/// `mistype.<name>`, optionally with an API segment; this takes the unlabelled total).
+/// The filter's overall counter `mistype.<name>`. Envoy 1.40 lists proxy-wasm metrics in
+/// `/stats` with their `wasmcustom.` namespace (`wasmcustom.mistype.blocked`) and strips it in
+/// Prometheus (`mistype_blocked`); older releases stripped it in `/stats` too, so both are
+/// accepted here.
 fn counter(envoy: &Envoy, name: &str) -> u64 {
     let stats = envoy.stats("mistype");
-    *stats.get(&format!("mistype.{name}")).unwrap_or_else(|| {
+    let found = stats
+        .get(&format!("wasmcustom.mistype.{name}"))
+        .or_else(|| stats.get(&format!("mistype.{name}")));
+    *found.unwrap_or_else(|| {
         let mut names: Vec<_> = stats.keys().collect();
         names.sort();
         panic!("no counter mistype.{name} in /stats; the filter's stats are {names:?}")
+    })
+}
+
+/// The value of a Prometheus sample `metric{} N` from `/stats/prometheus`.
+fn prometheus(envoy: &Envoy, metric: &str) -> Option<u64> {
+    let (status, body) = http_get(envoy.admin_port, "/stats/prometheus")?;
+    assert_eq!(status, 200);
+    body.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (name, value) = l.rsplit_once(' ')?;
+        (name == metric || name == format!("{metric}{{}}")).then(|| value.parse().ok())?
     })
 }
 
@@ -323,12 +338,22 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
     assert_eq!(resp.status, 422, "{}", resp.text());
     assert!(arrived(&upstream, "/check").is_empty());
 
-    // The filter's counters in /stats.
-    assert_eq!(counter(&envoy, "blocked"), 2);
+    // The filter's counters in /stats: every 422 (the first answer, the two refused tokens and
+    // the check request) counts as blocked; the confirmed resend does not.
+    assert_eq!(counter(&envoy, "blocked"), 4);
     assert_eq!(counter(&envoy, "confirmed"), 1);
     assert_eq!(counter(&envoy, "confirm_rejected"), 2);
     assert!(counter(&envoy, "allowed") >= 1);
     assert_eq!(counter(&envoy, "inspected"), 6);
+    // Per API, and as Prometheus sees them.
+    let stats = envoy.stats("mistype");
+    let jmap_blocked = stats
+        .get("wasmcustom.mistype.api.jmap.blocked")
+        .or_else(|| stats.get("mistype.api.jmap.blocked"));
+    assert_eq!(jmap_blocked, Some(&3), "{stats:?}");
+    assert_eq!(prometheus(&envoy, "mistype_blocked"), Some(4));
+    assert_eq!(prometheus(&envoy, "mistype_api_check_blocked"), Some(1));
+    assert_eq!(prometheus(&envoy, "mistype_confirmed"), Some(1));
 }
 
 #[test]
@@ -421,7 +446,10 @@ fn warn_mode_passes_with_verdict_headers() {
     assert_ne!(resp.header("x-mistype-verdict"), Some("warn"));
     assert_ne!(resp.header("x-mistype-verdict"), Some("block"));
     assert_eq!(arrived(&upstream, "/jmap/api").len(), 3);
-    assert_eq!(counter(&envoy, "warned"), 2);
+    // Counted by verdict: one warn, one that block mode would have blocked.
+    assert_eq!(counter(&envoy, "warned"), 1);
+    assert_eq!(counter(&envoy, "blocked"), 1);
+    assert_eq!(counter(&envoy, "allowed"), 1);
 }
 
 #[test]
