@@ -187,7 +187,10 @@ fn path(v: &Value, key: &str) -> Result<String, ConfigError> {
 fn prefixes(v: &Value, key: &str) -> Result<Vec<String>, ConfigError> {
     let one = |v: &Value, key: &str| -> Result<String, ConfigError> {
         let s = string(v, key)?;
-        if !(s.is_empty() || s.starts_with('/')) || s.contains('?') || s.contains(char::is_whitespace) {
+        if !(s.is_empty() || s.starts_with('/'))
+            || s.contains('?')
+            || s.contains(char::is_whitespace)
+        {
             return bad(format!(
                 "{key}: {} is not a path prefix (empty, or starting with '/')",
                 show(v)
@@ -201,7 +204,9 @@ fn prefixes(v: &Value, key: &str) -> Result<Vec<String>, ConfigError> {
             .enumerate()
             .map(|(i, p)| one(p, &format!("{key}[{i}]")))
             .collect(),
-        Value::Array(_) => bad(format!("{key}: an empty list enables nothing; remove the API instead")),
+        Value::Array(_) => bad(format!(
+            "{key}: an empty list enables nothing; remove the API instead"
+        )),
         _ => Ok(vec![one(v, key)?]),
     }
 }
@@ -242,7 +247,11 @@ fn apis(v: &Value) -> Result<Vec<(Api, Vec<String>)>, ConfigError> {
         }
         let p = match pfx {
             Some(p) => prefixes(p, &format!("{at}.prefix"))?,
-            None => api.default_prefixes().iter().map(|s| s.to_string()).collect(),
+            None => api
+                .default_prefixes()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         };
         out.push((api, p));
     }
@@ -266,7 +275,10 @@ impl Config {
     /// From an already parsed JSON value.
     pub fn from_value(v: &Value) -> Result<Config, ConfigError> {
         let Value::Object(m) = v else {
-            return bad(format!("the configuration is a JSON object, not {}", show(v)));
+            return bad(format!(
+                "the configuration is a JSON object, not {}",
+                show(v)
+            ));
         };
         check_keys(
             m,
@@ -340,7 +352,9 @@ impl Config {
         if c.routes.check_path.is_some() && c.routes.check_path == c.routes.verdict_path {
             return bad("verdict_path: the same path as check_path");
         }
-        if c.sender_header.is_some() && c.sender_header.as_deref() == Some(c.confirm.header.as_str()) {
+        if c.sender_header.is_some()
+            && c.sender_header.as_deref() == Some(c.confirm.header.as_str())
+        {
             return bad("sender_header: the same header as confirm.header");
         }
         Ok(c)
@@ -384,7 +398,10 @@ mod tests {
         assert!(c.policy.is_some());
         assert_eq!(c.max_body_bytes, 1024);
         assert_eq!(c.confirm.header, "x-confirm");
-        assert_eq!(c.confirm.secret.as_deref(), Some(&b"0123456789abcdef0123"[..]));
+        assert_eq!(
+            c.confirm.secret.as_deref(),
+            Some(&b"0123456789abcdef0123"[..])
+        );
         assert_eq!(c.confirm.ttl_seconds, 60);
         assert_eq!(c.sender_header.as_deref(), Some("x-auth-user"));
         assert_eq!(
@@ -395,8 +412,14 @@ mod tests {
                 (Api::Sogo, vec!["/a/".to_string(), "/b/".to_string()]),
             ]
         );
-        assert!(c.routes.classify("POST", "/graph/v1.0/me/sendMail", None).is_some());
-        assert!(c.routes.classify("POST", "/v1.0/me/sendMail", None).is_none());
+        assert!(c
+            .routes
+            .classify("POST", "/graph/v1.0/me/sendMail", None)
+            .is_some());
+        assert!(c
+            .routes
+            .classify("POST", "/v1.0/me/sendMail", None)
+            .is_none());
         assert_eq!(c.routes.check_path.as_deref(), Some("/c"));
         assert_eq!(c.routes.verdict_path.as_deref(), Some("/v"));
         let none = Config::parse(br#"{"apis": []}"#).unwrap();
@@ -405,7 +428,10 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        assert_eq!(error(r#"{"mode": "blok"}"#), "mode: \"blok\" is not one of block, warn, monitor");
+        assert_eq!(
+            error(r#"{"mode": "blok"}"#),
+            "mode: \"blok\" is not one of block, warn, monitor"
+        );
         assert!(error(r#"{"mdoe": "block"}"#).starts_with("mdoe: unknown key"));
         assert!(error(r#"{"max_body_bytes": 0}"#).starts_with("max_body_bytes: 0 is not"));
         assert!(error(r#"{"max_body_bytes": "4M"}"#).starts_with("max_body_bytes: \"4M\""));
@@ -415,11 +441,15 @@ mod tests {
         assert!(error(r#"{"confirm": {"header": "x confirm"}}"#).starts_with("confirm.header:"));
         assert!(error(r#"{"confirm": true}"#).starts_with("confirm:"));
         assert!(error(r#"{"sender_header": 5}"#).starts_with("sender_header:"));
-        assert!(error(r#"{"apis": ["outlook"]}"#).starts_with("apis[0]: \"outlook\" is not one of jmap, graph"));
+        assert!(error(r#"{"apis": ["outlook"]}"#)
+            .starts_with("apis[0]: \"outlook\" is not one of jmap, graph"));
         assert!(error(r#"{"apis": ["check"]}"#).starts_with("apis[0]:"));
         assert!(error(r#"{"apis": ["jmap", "jmap"]}"#).contains("twice"));
-        assert!(error(r#"{"apis": [{"api": "jmap", "path": "/x"}]}"#).starts_with("apis[0].path: unknown key"));
-        assert!(error(r#"{"apis": [{"api": "jmap", "prefix": "x"}]}"#).starts_with("apis[0].prefix:"));
+        assert!(error(r#"{"apis": [{"api": "jmap", "path": "/x"}]}"#)
+            .starts_with("apis[0].path: unknown key"));
+        assert!(
+            error(r#"{"apis": [{"api": "jmap", "prefix": "x"}]}"#).starts_with("apis[0].prefix:")
+        );
         assert!(error(r#"{"apis": "jmap"}"#).starts_with("apis:"));
         assert!(error(r#"{"check_path": "check"}"#).starts_with("check_path:"));
         assert!(error(r#"{"check_path": "/x", "verdict_path": "/x"}"#).starts_with("verdict_path:"));
@@ -439,7 +469,8 @@ mod tests {
 
     #[test]
     fn the_secret_is_not_printed() {
-        let c = Config::parse(br#"{"confirm": {"secret": "0123456789abcdef-very-secret"}}"#).unwrap();
+        let c =
+            Config::parse(br#"{"confirm": {"secret": "0123456789abcdef-very-secret"}}"#).unwrap();
         assert!(!format!("{c:?}").contains("very-secret"));
     }
 }

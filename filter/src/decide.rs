@@ -141,8 +141,14 @@ pub fn verdict_headers(verdict: &Verdict) -> Vec<(String, String)> {
         })
         .collect();
     vec![
-        (VERDICT_HEADER.to_string(), verdict.verdict.as_str().to_string()),
-        (FINDINGS_HEADER.to_string(), ascii_json(&Value::Array(findings))),
+        (
+            VERDICT_HEADER.to_string(),
+            verdict.verdict.as_str().to_string(),
+        ),
+        (
+            FINDINGS_HEADER.to_string(),
+            ascii_json(&Value::Array(findings)),
+        ),
     ]
 }
 
@@ -177,7 +183,10 @@ pub fn too_large(config: &Config, api: Api, size: usize) -> Decision {
             counters,
             log: None,
         }
-        .log(Level::Warn, format!("{} send refused: {message}", api.name())),
+        .log(
+            Level::Warn,
+            format!("{} send refused: {message}", api.name()),
+        ),
         _ => Decision::pass(api, counters).log(
             Level::Warn,
             format!("{} send passed uninspected: {message}", api.name()),
@@ -200,8 +209,10 @@ pub fn parse_error(config: &Config, e: &ExtractError) -> Decision {
             log: None,
         }
         .log(Level::Warn, format!("unparseable send refused: {e}")),
-        _ => Decision::pass(e.api, counters)
-            .log(Level::Warn, format!("unparseable send passed uninspected: {e}")),
+        _ => Decision::pass(e.api, counters).log(
+            Level::Warn,
+            format!("unparseable send passed uninspected: {e}"),
+        ),
     }
 }
 
@@ -224,8 +235,10 @@ pub struct Judged<'a> {
 pub fn judged(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
     let api = j.send.api;
     if j.send.has_no_recipients() {
-        return Decision::pass(api, vec![Counter::Inspected, Counter::NoRecipients])
-            .log(Level::Debug, format!("{} send names no recipients", api.name()));
+        return Decision::pass(api, vec![Counter::Inspected, Counter::NoRecipients]).log(
+            Level::Debug,
+            format!("{} send names no recipients", api.name()),
+        );
     }
     let headers = || verdict_headers(j.verdict);
     let with_headers = |counters: Vec<Counter>| Decision {
@@ -249,7 +262,11 @@ pub fn judged(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
                 format!(
                     "monitor: {} send would be {}: {}",
                     api.name(),
-                    if c == Counter::Warned { "warned" } else { "blocked" },
+                    if c == Counter::Warned {
+                        "warned"
+                    } else {
+                        "blocked"
+                    },
                     summary(j.verdict)
                 ),
             )
@@ -261,7 +278,11 @@ pub fn judged(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
         (Severity::Block, Mode::Warn) => with_headers(vec![Counter::Inspected, Counter::Blocked])
             .log(
                 Level::Info,
-                format!("warn mode: passed a {} send with a block verdict: {}", api.name(), summary(j.verdict)),
+                format!(
+                    "warn mode: passed a {} send with a block verdict: {}",
+                    api.name(),
+                    summary(j.verdict)
+                ),
             ),
         (Severity::Block, Mode::Block) => block(config, signer, j),
     }
@@ -274,7 +295,9 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
     let mut confirm_error: Option<Value> = None;
     if let Some(token) = j.token {
         let result = match signer {
-            Some(s) => s.verify(token, &binding, j.now).map_err(|e| (e.as_str(), e.message())),
+            Some(s) => s
+                .verify(token, &binding, j.now)
+                .map_err(|e| (e.as_str(), e.message())),
             None => Err(("disabled", "confirmation is not enabled on this filter")),
         };
         match result {
@@ -288,7 +311,11 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
                     counters,
                     log: Some((
                         Level::Info,
-                        format!("confirmed {} send let through: {}", api.name(), summary(j.verdict)),
+                        format!(
+                            "confirmed {} send let through: {}",
+                            api.name(),
+                            summary(j.verdict)
+                        ),
                     )),
                 };
             }
@@ -321,7 +348,11 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
             format!(
                 "blocked {} send{}: {}",
                 api.name(),
-                if rejected { " (confirm token refused)" } else { "" },
+                if rejected {
+                    " (confirm token refused)"
+                } else {
+                    ""
+                },
                 summary(j.verdict)
             ),
         )),
@@ -336,7 +367,11 @@ pub fn verdict_reply(verdict: &Verdict) -> Action {
 
 /// The answer on `verdict_path` to a body that is not a check request.
 pub fn bad_request(e: &ExtractError) -> Action {
-    json_reply(400, None, &json!({"error": "bad_request", "message": e.message}))
+    json_reply(
+        400,
+        None,
+        &json!({"error": "bad_request", "message": e.message}),
+    )
 }
 
 /// Reason names of refused tokens, for documentation and tests.
@@ -444,13 +479,20 @@ mod tests {
         let d = judge(&c, Severity::Block, Some(&token), NOW + 10);
         assert_eq!(d.status(), None);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
-        assert_eq!(response_headers(&d)[0], (VERDICT_HEADER.into(), "block".into()));
+        assert_eq!(
+            response_headers(&d)[0],
+            (VERDICT_HEADER.into(), "block".into())
+        );
         // After expiry it is refused with the reason, and a fresh token is offered.
         let d = judge(&c, Severity::Block, Some(&token), NOW + 301);
         assert_eq!(d.status(), Some(422));
         assert_eq!(
             d.counters,
-            vec![Counter::Inspected, Counter::ConfirmRejected, Counter::Blocked]
+            vec![
+                Counter::Inspected,
+                Counter::ConfirmRejected,
+                Counter::Blocked
+            ]
         );
         let b = body(&d);
         assert_eq!(b["confirm_error"]["reason"], "expired");
@@ -463,7 +505,10 @@ mod tests {
         let d = judge(&c, Severity::Block, Some("garbage"), NOW);
         assert_eq!(body(&d)["confirm_error"]["reason"], "malformed");
         let other = Signer::new(b"some-other-secret!!").unwrap();
-        let t = other.issue(&Binding::new(Some("a.b@army.mil"), ["j.smith@navy.ml"]), NOW + 60);
+        let t = other.issue(
+            &Binding::new(Some("a.b@army.mil"), ["j.smith@navy.ml"]),
+            NOW + 60,
+        );
         let d = judge(&c, Severity::Block, Some(&t), NOW);
         assert_eq!(body(&d)["confirm_error"]["reason"], "forged");
         let t = signer().issue(&Binding::new(Some("a.b@army.mil"), ["x@navy.ml"]), NOW + 60);
@@ -522,7 +567,13 @@ mod tests {
         let d = judged(
             &c,
             None,
-            Judged { send: &s, sender: None, verdict: &v, token: None, now: NOW },
+            Judged {
+                send: &s,
+                sender: None,
+                verdict: &v,
+                token: None,
+                now: NOW,
+            },
         );
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::NoRecipients]);
         assert_eq!(d.api, Api::Graph);
@@ -531,7 +582,10 @@ mod tests {
 
     #[test]
     fn oversize_and_unparseable() {
-        let e = ExtractError { api: Api::Gmail, message: "raw is not base64url".into() };
+        let e = ExtractError {
+            api: Api::Gmail,
+            message: "raw is not base64url".into(),
+        };
         let d = parse_error(&config("block", false), &e);
         assert_eq!(d.status(), Some(400));
         assert_eq!(body(&d)["error"], "unparseable_send");
@@ -563,7 +617,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let e = ExtractError { api: Api::Check, message: "x".into() };
+        let e = ExtractError {
+            api: Api::Check,
+            message: "x".into(),
+        };
         assert!(matches!(bad_request(&e), Action::Reply { status: 400, .. }));
     }
 

@@ -105,8 +105,16 @@ impl RootContext for Root {
                     mistype::VERSION,
                     shared.config.mode.name(),
                     shared.config.routes.apis.len(),
-                    if shared.signer.is_some() { ", confirm tokens on" } else { "" },
-                    if shared.config.policy.is_some() { ", custom policy" } else { ", embedded policy" },
+                    if shared.signer.is_some() {
+                        ", confirm tokens on"
+                    } else {
+                        ""
+                    },
+                    if shared.config.policy.is_some() {
+                        ", custom policy"
+                    } else {
+                        ", embedded policy"
+                    },
                 );
                 self.shared = Some(Rc::new(shared));
                 true
@@ -264,10 +272,11 @@ impl HttpContext for Stream {
         let method = self.get_http_request_header(":method").unwrap_or_default();
         let path = self.get_http_request_header(":path").unwrap_or_default();
         let content_type = self.get_http_request_header("content-type");
-        let Some(candidate) = shared
-            .config
-            .routes
-            .classify(&method, &path, content_type.as_deref())
+        let Some(candidate) =
+            shared
+                .config
+                .routes
+                .classify(&method, &path, content_type.as_deref())
         else {
             self.done = true;
             return ProxyAction::Continue;
@@ -333,7 +342,11 @@ impl HttpContext for Stream {
         self.finish(&body)
     }
 
-    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> ProxyAction {
+    fn on_http_response_headers(
+        &mut self,
+        _num_headers: usize,
+        _end_of_stream: bool,
+    ) -> ProxyAction {
         for (k, v) in std::mem::take(&mut self.response_headers) {
             self.add_http_response_header(&k, &v);
         }

@@ -89,8 +89,14 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(total_name(Counter::ConfirmRejected), "mistype.confirm_rejected");
-        assert_eq!(api_name(Api::Gmail, Counter::Blocked), "mistype.api.gmail.blocked");
+        assert_eq!(
+            total_name(Counter::ConfirmRejected),
+            "mistype.confirm_rejected"
+        );
+        assert_eq!(
+            api_name(Api::Gmail, Counter::Blocked),
+            "mistype.api.gmail.blocked"
+        );
         let all = all_names();
         assert_eq!(all.len(), 9 * 9);
         let mut dedup = all.clone();

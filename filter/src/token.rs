@@ -217,13 +217,17 @@ mod tests {
         let b = binding(&["Lt J <j.smith@navy.ml>", "x@gmail.com"]);
         let t = s.issue(&b, NOW + 600);
         assert_eq!(t.len(), 75);
-        assert!(t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(t
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_eq!(s.verify(&t, &b, NOW), Ok(()));
         assert_eq!(s.verify(&t, &b, NOW + 600), Ok(()));
         // Order, case, display names and duplicates do not matter; lists are split.
         let same = Binding::new(
             Some("ray.k@army.mil"),
-            ["X@GMAIL.COM, j.smith@navy.ml", "x@gmail.com"].iter().copied(),
+            ["X@GMAIL.COM, j.smith@navy.ml", "x@gmail.com"]
+                .iter()
+                .copied(),
         );
         assert_eq!(s.verify(&t, &same, NOW), Ok(()));
     }
@@ -253,7 +257,9 @@ mod tests {
         let s = Signer::new(b"0123456789abcdef").unwrap();
         let b = binding(&["c@navy.ml"]);
         // Another key.
-        let t = Signer::new(b"another-secret-0123").unwrap().issue(&b, NOW + 600);
+        let t = Signer::new(b"another-secret-0123")
+            .unwrap()
+            .issue(&b, NOW + 600);
         assert_eq!(s.verify(&t, &b, NOW), Err(TokenError::Forged));
         // Another sender.
         let t = s.issue(&b, NOW + 600);
@@ -268,7 +274,10 @@ mod tests {
         let old = s.issue(&b, NOW - 1);
         let mut bytes = URL_SAFE_NO_PAD.decode(&old).unwrap();
         bytes[..8].copy_from_slice(&(NOW + 999).to_be_bytes());
-        assert_eq!(s.verify(&URL_SAFE_NO_PAD.encode(&bytes), &b, NOW), Err(TokenError::Forged));
+        assert_eq!(
+            s.verify(&URL_SAFE_NO_PAD.encode(&bytes), &b, NOW),
+            Err(TokenError::Forged)
+        );
     }
 
     #[test]
@@ -284,7 +293,10 @@ mod tests {
 
     #[test]
     fn bindings_normalise() {
-        let b = Binding::new(None, ["B <b@x.org>, a@X.org", "", "a@x.org"].iter().copied());
+        let b = Binding::new(
+            None,
+            ["B <b@x.org>, a@X.org", "", "a@x.org"].iter().copied(),
+        );
         assert_eq!(b.recipients(), ["a@x.org", "b@x.org"]);
         assert_eq!(b.sender, "");
     }

@@ -31,7 +31,9 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
         let put = head.method.eq_ignore_ascii_case("PUT");
         let ct_ok = match head.media_type {
             None => true,
-            Some(m) => m.starts_with("message/") || m == "multipart/related" || m == "application/json",
+            Some(m) => {
+                m.starts_with("message/") || m == "multipart/related" || m == "application/json"
+            }
         };
         (post || put) && ct_ok
     } else {
@@ -88,7 +90,11 @@ pub fn extract_json(drafts: bool, body: &[u8]) -> Result<Send, ExtractError> {
     from_resource(drafts, &v)
 }
 
-pub fn extract_upload(drafts: bool, content_type: Option<&str>, body: &[u8]) -> Result<Send, ExtractError> {
+pub fn extract_upload(
+    drafts: bool,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Send, ExtractError> {
     let mt = content_type.map(super::media_type);
     match mt.as_deref() {
         Some("multipart/related") => {
@@ -111,8 +117,8 @@ pub fn extract_upload(drafts: bool, content_type: Option<&str>, body: &[u8]) -> 
                 return Ok(Send::new(API));
             }
             let v = parse_json(API, body)?;
-            let has_raw = v.get("raw").is_some()
-                || v.get("message").and_then(|m| m.get("raw")).is_some();
+            let has_raw =
+                v.get("raw").is_some() || v.get("message").and_then(|m| m.get("raw")).is_some();
             if has_raw {
                 from_resource(drafts, &v)
             } else {
@@ -142,26 +148,53 @@ mod tests {
         assert_eq!(s.to, vec!["ray@base.example.ml"]);
         let msg = "From: =?utf-8?B?UmF5IEvDtm5pZw==?= <ray@army.mil>\r\nTo: a@navy.ml,\r\n\tb@gmail.com\r\nCc: Group: x@gmial.com;\r\nBcc: z@us.af.mil\r\n\r\n?>?>?>\r\n";
         let body = format!(r#"{{"raw":"{}"}}"#, b64url(msg));
-        let s = send("POST", "/gmail/v1/users/ray%40army.mil/messages/send", CT, body.as_bytes());
+        let s = send(
+            "POST",
+            "/gmail/v1/users/ray%40army.mil/messages/send",
+            CT,
+            body.as_bytes(),
+        );
         assert_eq!(s.from.as_deref(), Some("\"Ray König\" <ray@army.mil>"));
         assert_eq!(s.to, vec!["a@navy.ml", "b@gmail.com"]);
         assert_eq!(s.cc, vec!["x@gmial.com"]);
         assert_eq!(s.bcc, vec!["z@us.af.mil"]);
         // Padded and standard alphabets are accepted too.
         let padded = base64::engine::general_purpose::STANDARD.encode(msg);
-        let s = send("POST", "/gmail/v1/users/me/messages/send", CT, format!(r#"{{"raw":"{padded}"}}"#).as_bytes());
+        let s = send(
+            "POST",
+            "/gmail/v1/users/me/messages/send",
+            CT,
+            format!(r#"{{"raw":"{padded}"}}"#).as_bytes(),
+        );
         assert_eq!(s.to, vec!["a@navy.ml", "b@gmail.com"]);
     }
 
     #[test]
     fn drafts_send() {
-        let s = send("POST", "/gmail/v1/users/me/drafts/send", CT, br#"{"id":"r-123"}"#);
+        let s = send(
+            "POST",
+            "/gmail/v1/users/me/drafts/send",
+            CT,
+            br#"{"id":"r-123"}"#,
+        );
         assert!(s.has_no_recipients());
-        let body = format!(r#"{{"id":"r-1","message":{{"raw":"{}"}}}}"#, b64url("To: c@navy.ml\r\n\r\n"));
-        let s = send("POST", "/gmail/v1/users/me/drafts/send", CT, body.as_bytes());
+        let body = format!(
+            r#"{{"id":"r-1","message":{{"raw":"{}"}}}}"#,
+            b64url("To: c@navy.ml\r\n\r\n")
+        );
+        let s = send(
+            "POST",
+            "/gmail/v1/users/me/drafts/send",
+            CT,
+            body.as_bytes(),
+        );
         assert_eq!(s.to, vec!["c@navy.ml"]);
-        assert!(Routes::default().classify("POST", "/gmail/v1/users/me/drafts", CT).is_none());
-        assert!(Routes::default().classify("POST", "/gmail/v1/users/me/messages/send/x", CT).is_none());
+        assert!(Routes::default()
+            .classify("POST", "/gmail/v1/users/me/drafts", CT)
+            .is_none());
+        assert!(Routes::default()
+            .classify("POST", "/gmail/v1/users/me/messages/send/x", CT)
+            .is_none());
     }
 
     #[test]
@@ -205,10 +238,19 @@ mod tests {
     fn malformed() {
         let p = "/gmail/v1/users/me/messages/send";
         assert!(error("POST", p, CT, b"{\"raw\":").message.contains("JSON"));
-        assert!(error("POST", p, CT, b"{\"raw\":\"***\"}").message.contains("base64"));
+        assert!(error("POST", p, CT, b"{\"raw\":\"***\"}")
+            .message
+            .contains("base64"));
         assert!(error("POST", p, CT, b"{}").message.contains("without raw"));
-        assert!(error("POST", p, CT, b"{\"raw\":5}").message.contains("not a string"));
-        let e = error("POST", p, CT, format!(r#"{{"raw":"{}"}}"#, b64url("\u{1}\u{2} nonsense")).as_bytes());
+        assert!(error("POST", p, CT, b"{\"raw\":5}")
+            .message
+            .contains("not a string"));
+        let e = error(
+            "POST",
+            p,
+            CT,
+            format!(r#"{{"raw":"{}"}}"#, b64url("\u{1}\u{2} nonsense")).as_bytes(),
+        );
         assert!(e.message.contains("header"), "{e}");
         let e = error(
             "POST",

@@ -45,7 +45,10 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     if !head.method.eq_ignore_ascii_case("POST") {
         return None;
     }
-    let ct_ok = matches!(head.media_type, None | Some("application/json") | Some("text/plain"));
+    let ct_ok = matches!(
+        head.media_type,
+        None | Some("application/json") | Some("text/plain")
+    );
     if !ct_ok {
         return None;
     }
@@ -66,9 +69,15 @@ fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), 
                     return err(API, format!("{at}[{i}] has no emailAddress"));
                 };
                 let Some(Value::String(address)) = ea.get("address") else {
-                    return err(API, format!("{at}[{i}].emailAddress.address is not a string"));
+                    return err(
+                        API,
+                        format!("{at}[{i}].emailAddress.address is not a string"),
+                    );
                 };
-                out.push(format_mailbox(ea.get("name").and_then(Value::as_str), address));
+                out.push(format_mailbox(
+                    ea.get("name").and_then(Value::as_str),
+                    address,
+                ));
             }
             Ok(())
         }
@@ -80,9 +89,21 @@ fn from_message(msg: &Value, at: &str, send: &mut Send) -> Result<(), ExtractErr
     if !msg.is_object() {
         return err(API, format!("{at} is not an object"));
     }
-    recipients(msg.get("toRecipients"), &format!("{at}.toRecipients"), &mut send.to)?;
-    recipients(msg.get("ccRecipients"), &format!("{at}.ccRecipients"), &mut send.cc)?;
-    recipients(msg.get("bccRecipients"), &format!("{at}.bccRecipients"), &mut send.bcc)?;
+    recipients(
+        msg.get("toRecipients"),
+        &format!("{at}.toRecipients"),
+        &mut send.to,
+    )?;
+    recipients(
+        msg.get("ccRecipients"),
+        &format!("{at}.ccRecipients"),
+        &mut send.cc,
+    )?;
+    recipients(
+        msg.get("bccRecipients"),
+        &format!("{at}.bccRecipients"),
+        &mut send.bcc,
+    )?;
     for key in ["from", "sender"] {
         if send.from.is_none() {
             if let Some(ea) = msg.get(key).and_then(|f| f.get("emailAddress")) {
@@ -96,7 +117,11 @@ fn from_message(msg: &Value, at: &str, send: &mut Send) -> Result<(), ExtractErr
 }
 
 fn from_mime(b64: &[u8]) -> Result<Send, ExtractError> {
-    let compact: Vec<u8> = b64.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let compact: Vec<u8> = b64
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     let raw = base64::engine::general_purpose::STANDARD
         .decode(&compact)
         .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&compact))
@@ -128,7 +153,11 @@ fn from_json(route: Route, v: &Value, at: &str) -> Result<Send, ExtractError> {
                 from_message(msg, &format!("{at}.message"), &mut s)?;
             }
             if route == Route::GraphForward {
-                recipients(v.get("toRecipients"), &format!("{at}.toRecipients"), &mut s.to)?;
+                recipients(
+                    v.get("toRecipients"),
+                    &format!("{at}.toRecipients"),
+                    &mut s.to,
+                )?;
             }
         }
         _ => {}
@@ -136,7 +165,11 @@ fn from_json(route: Route, v: &Value, at: &str) -> Result<Send, ExtractError> {
     Ok(s)
 }
 
-pub fn extract(route: Route, content_type: Option<&str>, body: &[u8]) -> Result<Send, ExtractError> {
+pub fn extract(
+    route: Route,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Send, ExtractError> {
     if route == Route::GraphDraftSend || body.iter().all(|b| b.is_ascii_whitespace()) {
         if route == Route::GraphSendMail {
             return err(API, "sendMail without a body");
@@ -174,7 +207,9 @@ pub fn extract_batch(body: &[u8]) -> Result<Option<Send>, ExtractError> {
             .iter()
             .find_map(|p| under(path, p))
             .unwrap_or(path);
-        let Some(route) = route_of(path) else { continue };
+        let Some(route) = route_of(path) else {
+            continue;
+        };
         if route == Route::GraphBatch {
             continue;
         }
@@ -217,12 +252,17 @@ mod tests {
 
     #[test]
     fn send_mail() {
-        let body = br#"{"message":{"subject":"Schedule","body":{"contentType":"Text","content":"..."},
+        let body =
+            br#"{"message":{"subject":"Schedule","body":{"contentType":"Text","content":"..."},
   "toRecipients":[{"emailAddress":{"address":"ray@base.example.ml","name":"Lt Ray"}}],
   "ccRecipients":[],"bccRecipients":[{"emailAddress":{"address":"log@unit.example.mil"}}],
   "from":{"emailAddress":{"address":"ops@unit.example.mil"}}},
  "saveToSentItems":true}"#;
-        for path in ["/v1.0/me/sendMail", "/v1.0/users/ops@unit.example.mil/sendmail", "/beta/me/SendMail"] {
+        for path in [
+            "/v1.0/me/sendMail",
+            "/v1.0/users/ops@unit.example.mil/sendmail",
+            "/beta/me/SendMail",
+        ] {
             let s = send("POST", path, CT, body);
             assert_eq!(s.to, vec!["\"Lt Ray\" <ray@base.example.ml>"]);
             assert_eq!(s.bcc, vec!["log@unit.example.mil"]);
@@ -239,7 +279,12 @@ mod tests {
             br#"{"message":{"toRecipients":[{"emailAddress":{"address":"x@gmial.com"}}]},"comment":"hi"}"#,
         );
         assert_eq!(s.to, vec!["x@gmial.com"]);
-        let s = send("POST", "/v1.0/me/messages/AAMk=/reply", CT, br#"{"comment":"thanks"}"#);
+        let s = send(
+            "POST",
+            "/v1.0/me/messages/AAMk=/reply",
+            CT,
+            br#"{"comment":"thanks"}"#,
+        );
         assert!(s.has_no_recipients());
         let s = send(
             "POST",
@@ -250,19 +295,35 @@ mod tests {
         assert_eq!(s.to, vec!["\"C\" <c@navy.ml>"]);
         let s = send("POST", "/v1.0/me/messages/AAMk/send", None, b"");
         assert!(s.has_no_recipients());
-        assert!(Routes::default().classify("POST", "/v1.0/me/messages/AAMk/createReply", CT).is_none());
-        assert!(Routes::default().classify("POST", "/v1.0/me/messages", CT).is_none());
-        assert!(Routes::default().classify("GET", "/v1.0/me/sendMail", CT).is_none());
+        assert!(Routes::default()
+            .classify("POST", "/v1.0/me/messages/AAMk/createReply", CT)
+            .is_none());
+        assert!(Routes::default()
+            .classify("POST", "/v1.0/me/messages", CT)
+            .is_none());
+        assert!(Routes::default()
+            .classify("GET", "/v1.0/me/sendMail", CT)
+            .is_none());
     }
 
     #[test]
     fn mime_variant() {
         let raw = "From: a@army.mil\r\nTo: c@navy.ml\r\nSubject: x\r\n\r\nhi\r\n";
         let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-        let s = send("POST", "/v1.0/me/sendMail", Some("text/plain"), b64.as_bytes());
+        let s = send(
+            "POST",
+            "/v1.0/me/sendMail",
+            Some("text/plain"),
+            b64.as_bytes(),
+        );
         assert_eq!(s.to, vec!["c@navy.ml"]);
         assert_eq!(s.from.as_deref(), Some("a@army.mil"));
-        let e = error("POST", "/v1.0/me/sendMail", Some("text/plain"), b"!!not base64!!");
+        let e = error(
+            "POST",
+            "/v1.0/me/sendMail",
+            Some("text/plain"),
+            b"!!not base64!!",
+        );
         assert!(e.message.contains("base64"), "{e}");
     }
 
@@ -279,7 +340,9 @@ mod tests {
         );
         let s = send("POST", "/v1.0/$batch", CT, body.as_bytes());
         assert_eq!(s.to, vec!["c@navy.ml", "p@gmx.com", "q@gmial.com"]);
-        let c = Routes::default().classify("POST", "/v1.0/$batch", CT).unwrap();
+        let c = Routes::default()
+            .classify("POST", "/v1.0/$batch", CT)
+            .unwrap();
         let none = br#"{"requests":[{"id":"1","method":"GET","url":"/me/messages"},{"id":"2","method":"POST","url":"/me/messages","body":{}}]}"#;
         assert_eq!(extract(c, CT, none), Ok(None));
         assert!(extract(c, CT, b"{\"requests\": 1}").is_err());
@@ -288,9 +351,15 @@ mod tests {
 
     #[test]
     fn malformed_bodies() {
-        assert!(error("POST", "/v1.0/me/sendMail", CT, b"{\"message\":").message.contains("JSON"));
-        assert!(error("POST", "/v1.0/me/sendMail", CT, b"{}").message.contains("without message"));
-        assert!(error("POST", "/v1.0/me/sendMail", CT, b"").message.contains("without a body"));
+        assert!(error("POST", "/v1.0/me/sendMail", CT, b"{\"message\":")
+            .message
+            .contains("JSON"));
+        assert!(error("POST", "/v1.0/me/sendMail", CT, b"{}")
+            .message
+            .contains("without message"));
+        assert!(error("POST", "/v1.0/me/sendMail", CT, b"")
+            .message
+            .contains("without a body"));
         let e = error(
             "POST",
             "/v1.0/me/sendMail",

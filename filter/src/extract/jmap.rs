@@ -5,7 +5,9 @@
 //! created by an `Email/set` in the same request. A submission of an existing Email by id names no
 //! recipients.
 
-use super::{err, format_mailbox, is_json, parse_json, under, Api, ExtractError, Head, Route, Send};
+use super::{
+    err, format_mailbox, is_json, parse_json, under, Api, ExtractError, Head, Route, Send,
+};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -102,7 +104,10 @@ pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
     let mut submissions = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         let (Some(Value::String(name)), Some(args)) = (call.get(0), call.get(1)) else {
-            return err(API, format!("methodCalls[{i}] is not [name, arguments, id]"));
+            return err(
+                API,
+                format!("methodCalls[{i}] is not [name, arguments, id]"),
+            );
         };
         let create = match args.get("create") {
             None | Some(Value::Null) => continue,
@@ -113,7 +118,10 @@ pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
             "Email/set" => {
                 for (id, email) in create {
                     let Value::Object(e) = email else {
-                        return err(API, format!("methodCalls[{i}][1].create.{id} is not an object"));
+                        return err(
+                            API,
+                            format!("methodCalls[{i}][1].create.{id} is not an object"),
+                        );
                     };
                     emails.insert(id.as_str(), (e, format!("methodCalls[{i}][1].create.{id}")));
                 }
@@ -121,7 +129,10 @@ pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
             "EmailSubmission/set" => {
                 for (id, sub) in create {
                     let Value::Object(sub) = sub else {
-                        return err(API, format!("methodCalls[{i}][1].create.{id} is not an object"));
+                        return err(
+                            API,
+                            format!("methodCalls[{i}][1].create.{id} is not an object"),
+                        );
                     };
                     submissions.push((sub, format!("methodCalls[{i}][1].create.{id}")));
                 }
@@ -152,7 +163,10 @@ pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
             };
             for (j, r) in rcpt.iter().enumerate() {
                 let Some(Value::String(email)) = r.get("email") else {
-                    return err(API, format!("{at}.envelope.rcptTo[{j}].email is not a string"));
+                    return err(
+                        API,
+                        format!("{at}.envelope.rcptTo[{j}].email is not a string"),
+                    );
                 };
                 send.bcc.push(email.clone());
             }
@@ -227,7 +241,9 @@ mod tests {
     #[test]
     fn malformed_requests() {
         assert!(error("POST", "/jmap", CT, b"{").message.contains("JSON"));
-        assert!(error("POST", "/jmap", CT, b"{}").message.contains("methodCalls"));
+        assert!(error("POST", "/jmap", CT, b"{}")
+            .message
+            .contains("methodCalls"));
         assert!(error("POST", "/jmap", CT, br##"{"methodCalls":[["EmailSubmission/set",{"create":{"s":{"emailId":"#x","envelope":{"rcptTo":[{"email":3}]}}}},"1"]]}"##)
             .message.contains("rcptTo[0].email"));
         let e = error("POST", "/jmap", CT, br##"{"methodCalls":[["Email/set",{"create":{"d":{"to":5}}},"0"],["EmailSubmission/set",{"create":{"s":{"emailId":"#d"}}},"1"]]}"##);
@@ -237,9 +253,17 @@ mod tests {
     #[test]
     fn headers_only_look() {
         let r = Routes::default();
-        assert!(r.classify("POST", "/jmap/api/", Some("application/json")).is_some());
-        assert!(r.classify("POST", "/jmap/api/", Some("text/html")).is_none());
-        assert!(r.classify("GET", "/jmap/api/", Some("application/json")).is_none());
-        assert!(r.classify("POST", "/jmap/upload/A1/", Some("image/png")).is_none());
+        assert!(r
+            .classify("POST", "/jmap/api/", Some("application/json"))
+            .is_some());
+        assert!(r
+            .classify("POST", "/jmap/api/", Some("text/html"))
+            .is_none());
+        assert!(r
+            .classify("GET", "/jmap/api/", Some("application/json"))
+            .is_none());
+        assert!(r
+            .classify("POST", "/jmap/upload/A1/", Some("image/png"))
+            .is_none());
     }
 }

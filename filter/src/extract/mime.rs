@@ -90,7 +90,10 @@ pub fn message_addresses(raw: &[u8]) -> Result<Addressed, String> {
         if key.is_empty() || !key.iter().all(|b| (33..=126).contains(b) && *b != b':') {
             return Err(format!(
                 "malformed message header: '{}' is not a header name",
-                String::from_utf8_lossy(key).chars().take(40).collect::<String>()
+                String::from_utf8_lossy(key)
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
             ));
         }
     }
@@ -144,7 +147,8 @@ pub fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<Part>, Str
     framed.extend_from_slice(content_type.replace(['\r', '\n'], " ").as_bytes());
     framed.extend_from_slice(b"\r\n\r\n");
     framed.extend_from_slice(body);
-    let mail = mailparse::parse_mail(&framed).map_err(|e| format!("malformed multipart body: {e}"))?;
+    let mail =
+        mailparse::parse_mail(&framed).map_err(|e| format!("malformed multipart body: {e}"))?;
     if mail.subparts.is_empty() {
         return Err("multipart body without parts".into());
     }
@@ -176,10 +180,16 @@ Cc: undisclosed-recipients:;\r\n\
 Bcc: Team: a@x.org, B <b@y.org>;, c@z.org\r\n\
 Subject: hi\r\n\r\nbody To: not@header.org\r\n";
         let a = message_addresses(raw).unwrap();
-        assert_eq!(a.from.as_deref(), Some("\"Sgt Ray König\" <ray.k@army.mil>"));
+        assert_eq!(
+            a.from.as_deref(),
+            Some("\"Sgt Ray König\" <ray.k@army.mil>")
+        );
         assert_eq!(
             a.to,
-            vec!["\"Smith, John\" <j.smith@navy.ml>", "\"Doe, Jane\" <jane@gmial.com>"]
+            vec![
+                "\"Smith, John\" <j.smith@navy.ml>",
+                "\"Doe, Jane\" <jane@gmial.com>"
+            ]
         );
         assert!(a.cc.is_empty());
         assert_eq!(a.bcc, vec!["a@x.org", "\"B\" <b@y.org>", "c@z.org"]);

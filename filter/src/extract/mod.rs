@@ -353,7 +353,12 @@ pub(crate) fn under<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
 
 impl Routes {
     /// The header-only look: is this request possibly a send, and through which route?
-    pub fn classify(&self, method: &str, full_path: &str, content_type: Option<&str>) -> Option<Candidate> {
+    pub fn classify(
+        &self,
+        method: &str,
+        full_path: &str,
+        content_type: Option<&str>,
+    ) -> Option<Candidate> {
         let (path, query) = split_path(full_path);
         let mt = content_type.map(media_type);
         let head = Head {
@@ -412,7 +417,9 @@ pub fn extract(
         }
         Route::GraphBatch => graph::extract_batch(body),
         Route::GmailJson { drafts } => gmail::extract_json(drafts, body).map(Some),
-        Route::GmailUpload { drafts } => gmail::extract_upload(drafts, content_type, body).map(Some),
+        Route::GmailUpload { drafts } => {
+            gmail::extract_upload(drafts, content_type, body).map(Some)
+        }
         Route::Roundcube => roundcube::extract(content_type, body),
         Route::Snappymail => snappymail::extract(content_type, body),
         Route::NextcloudOutbox => nextcloud::extract(body).map(Some),
@@ -429,7 +436,11 @@ pub(crate) fn parse_json(api: Api, body: &[u8]) -> Result<Value, ExtractError> {
 
 /// A list of recipient strings from a JSON value that is a string, an array of strings, or
 /// null/absent; `where_` names the key for errors.
-pub(crate) fn string_list(api: Api, v: Option<&Value>, where_: &str) -> Result<Vec<String>, ExtractError> {
+pub(crate) fn string_list(
+    api: Api,
+    v: Option<&Value>,
+    where_: &str,
+) -> Result<Vec<String>, ExtractError> {
     match v {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(vec![s.clone()]),
@@ -441,7 +452,10 @@ pub(crate) fn string_list(api: Api, v: Option<&Value>, where_: &str) -> Result<V
                 _ => err(api, format!("{where_}[{i}] is not a string")),
             })
             .collect(),
-        Some(_) => err(api, format!("{where_} is neither a string nor a list of strings")),
+        Some(_) => err(
+            api,
+            format!("{where_} is neither a string nor a list of strings"),
+        ),
     }
 }
 
@@ -480,13 +494,26 @@ pub(crate) mod tests {
     #[test]
     fn unrelated_requests_are_not_candidates() {
         let r = routes();
-        assert_eq!(r.classify("GET", "/jmap/api/", Some("application/json")), None);
+        assert_eq!(
+            r.classify("GET", "/jmap/api/", Some("application/json")),
+            None
+        );
         assert_eq!(r.classify("GET", "/", None), None);
-        assert_eq!(r.classify("POST", "/static/app.js", Some("text/javascript")), None);
-        assert_eq!(r.classify("POST", "/mistype/checkx", Some("application/json")), None);
+        assert_eq!(
+            r.classify("POST", "/static/app.js", Some("text/javascript")),
+            None
+        );
+        assert_eq!(
+            r.classify("POST", "/mistype/checkx", Some("application/json")),
+            None
+        );
         assert_eq!(r.classify("POST", "/jmapx", Some("application/json")), None);
         assert_eq!(
-            r.classify("POST", "/gmail/v1/users/me/messages", Some("application/json")),
+            r.classify(
+                "POST",
+                "/gmail/v1/users/me/messages",
+                Some("application/json")
+            ),
             None
         );
     }
@@ -495,14 +522,19 @@ pub(crate) mod tests {
     fn check_and_verdict_paths() {
         let r = routes();
         assert_eq!(
-            r.classify("POST", "/mistype/check?x=1", Some("application/json; charset=utf-8")),
+            r.classify(
+                "POST",
+                "/mistype/check?x=1",
+                Some("application/json; charset=utf-8")
+            ),
             Some(Candidate {
                 api: Api::Check,
                 route: Route::Check
             })
         );
         assert_eq!(
-            r.classify("POST", "/mistype/verdict", None).map(|c| c.route),
+            r.classify("POST", "/mistype/verdict", None)
+                .map(|c| c.route),
             Some(Route::Verdict)
         );
         let s = send(

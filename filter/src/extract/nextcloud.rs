@@ -34,7 +34,10 @@ fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), 
                         let Some(Value::String(email)) = o.get("email") else {
                             return err(API, format!("{at}[{i}].email is not a string"));
                         };
-                        out.push(format_mailbox(o.get("label").and_then(Value::as_str), email));
+                        out.push(format_mailbox(
+                            o.get("label").and_then(Value::as_str),
+                            email,
+                        ));
                     }
                     _ => return err(API, format!("{at}[{i}] is not a recipient")),
                 }
@@ -79,18 +82,34 @@ mod tests {
     #[test]
     fn sends_by_id_and_non_sends() {
         assert!(send("POST", "/index.php/apps/mail/api/outbox/17", None, b"").has_no_recipients());
-        assert!(send("POST", "/index.php/apps/mail/api/outbox/from-draft/9", None, b"").has_no_recipients());
+        assert!(send(
+            "POST",
+            "/index.php/apps/mail/api/outbox/from-draft/9",
+            None,
+            b""
+        )
+        .has_no_recipients());
         let r = Routes::default();
-        assert!(r.classify("GET", "/index.php/apps/mail/api/outbox", JSON).is_none());
-        assert!(r.classify("POST", "/index.php/apps/mail/api/drafts", JSON).is_none());
-        assert!(r.classify("DELETE", "/index.php/apps/mail/api/outbox/17", JSON).is_none());
+        assert!(r
+            .classify("GET", "/index.php/apps/mail/api/outbox", JSON)
+            .is_none());
+        assert!(r
+            .classify("POST", "/index.php/apps/mail/api/drafts", JSON)
+            .is_none());
+        assert!(r
+            .classify("DELETE", "/index.php/apps/mail/api/outbox/17", JSON)
+            .is_none());
     }
 
     #[test]
     fn malformed() {
         let p = "/index.php/apps/mail/api/outbox";
         assert!(error("POST", p, JSON, b"[").message.contains("JSON"));
-        assert!(error("POST", p, JSON, br#"{"to":{"email":"x"}}"#).message.contains("to is not a list"));
-        assert!(error("POST", p, JSON, br#"{"to":[{"label":"x"}]}"#).message.contains("email"));
+        assert!(error("POST", p, JSON, br#"{"to":{"email":"x"}}"#)
+            .message
+            .contains("to is not a list"));
+        assert!(error("POST", p, JSON, br#"{"to":[{"label":"x"}]}"#)
+            .message
+            .contains("email"));
     }
 }

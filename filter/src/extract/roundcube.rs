@@ -31,7 +31,9 @@ pub fn extract(content_type: Option<&str>, body: &[u8]) -> Result<Option<Send>, 
     if form::get(&fields, "_draft").map(str::trim) == Some("1") {
         return Ok(None);
     }
-    let has_any = ["_to", "_cc", "_bcc"].iter().any(|k| form::get(&fields, k).is_some());
+    let has_any = ["_to", "_cc", "_bcc"]
+        .iter()
+        .any(|k| form::get(&fields, k).is_some());
     if !has_any && form::get(&fields, "_id").is_none() {
         // Neither recipients nor a compose id: some other mail-task post (not a send).
         return Ok(None);
@@ -91,8 +93,12 @@ mod tests {
         let c = r.classify("POST", "/?_task=mail", FORM).unwrap();
         assert_eq!(extract(c, FORM, b"_action=save&_to=c%40navy.ml"), Ok(None));
         assert_eq!(extract(c, FORM, b"_uid=5&_mbox=INBOX"), Ok(None));
-        assert!(extract(c, FORM, b"_action=send&_to=c%40navy.ml").unwrap().is_some());
-        assert!(r.classify("POST", "/?_task=mail&_action=list", FORM).is_none());
+        assert!(extract(c, FORM, b"_action=send&_to=c%40navy.ml")
+            .unwrap()
+            .is_some());
+        assert!(r
+            .classify("POST", "/?_task=mail&_action=list", FORM)
+            .is_none());
         assert!(r.classify("POST", "/?_task=login", FORM).is_none());
         assert!(r.classify("GET", PATH, FORM).is_none());
         assert!(r.classify("POST", PATH, Some("application/json")).is_none());
@@ -100,7 +106,16 @@ mod tests {
 
     #[test]
     fn malformed() {
-        assert!(error("POST", PATH, FORM, b"_to=\xff\xfe").message.contains("UTF-8"));
-        assert!(error("POST", PATH, Some("multipart/form-data; boundary=zz"), b"garbage").message.contains("boundary"));
+        assert!(error("POST", PATH, FORM, b"_to=\xff\xfe")
+            .message
+            .contains("UTF-8"));
+        assert!(error(
+            "POST",
+            PATH,
+            Some("multipart/form-data; boundary=zz"),
+            b"garbage"
+        )
+        .message
+        .contains("boundary"));
     }
 }

@@ -13,7 +13,8 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     under(head.path, prefix).or_else(|| (prefix == "/").then_some(""))?;
     let q = head.query;
     let json = q.starts_with("/Json/") && super::is_json(head.media_type);
-    let ajax = q.starts_with("/Ajax/") && (super::is_form(head.media_type) || super::is_json(head.media_type));
+    let ajax = q.starts_with("/Ajax/")
+        && (super::is_form(head.media_type) || super::is_json(head.media_type));
     (json || ajax).then_some(Route::Snappymail)
 }
 
@@ -72,9 +73,16 @@ mod tests {
         assert_eq!(s.to, vec!["Lt Ray <ray@base.example.ml>"]);
         assert_eq!(s.bcc, vec!["log@unit.example.mil"]);
         let c = Routes::default().classify("POST", PATH, JSON).unwrap();
-        assert_eq!(extract(c, JSON, br#"{"Action":"SaveMessage","to":"c@navy.ml"}"#), Ok(None));
+        assert_eq!(
+            extract(c, JSON, br#"{"Action":"SaveMessage","to":"c@navy.ml"}"#),
+            Ok(None)
+        );
         assert_eq!(extract(c, JSON, br#"{"Action":"Folders"}"#), Ok(None));
-        assert!(error("POST", PATH, JSON, br#"{"Action":"SendMessage","to":7}"#).message.contains("to"));
+        assert!(
+            error("POST", PATH, JSON, br#"{"Action":"SendMessage","to":7}"#)
+                .message
+                .contains("to")
+        );
         assert!(error("POST", PATH, JSON, b"{").message.contains("JSON"));
     }
 
@@ -87,7 +95,9 @@ mod tests {
             b"Action=SendMessage&XToken=t&To=c%40navy.ml&Cc=&Bcc=",
         );
         assert_eq!(s.to, vec!["c@navy.ml"]);
-        assert!(Routes::default().classify("POST", "/?/Other/", JSON).is_none());
+        assert!(Routes::default()
+            .classify("POST", "/?/Other/", JSON)
+            .is_none());
         assert!(Routes::default().classify("GET", PATH, JSON).is_none());
     }
 }

@@ -45,13 +45,25 @@ mod tests {
         assert_eq!(s.to, vec!["Lt Ray <ray@base.example.ml>"]);
         assert_eq!(s.bcc, vec!["log@unit.example.mil"]);
         assert_eq!(s.from.as_deref(), Some("ops@unit.example.mil"));
-        assert!(Routes::default().classify("POST", "/SOGo/so/ops/Mail/0/folderDrafts/newDraft1/save", JSON).is_none());
-        assert!(Routes::default().classify("POST", "/SOGo/so/send", JSON).is_none());
+        assert!(Routes::default()
+            .classify(
+                "POST",
+                "/SOGo/so/ops/Mail/0/folderDrafts/newDraft1/save",
+                JSON
+            )
+            .is_none());
+        assert!(Routes::default()
+            .classify("POST", "/SOGo/so/send", JSON)
+            .is_none());
     }
 
     #[test]
     fn malformed() {
-        assert!(error("POST", PATH, JSON, b"{\"to\":").message.contains("JSON"));
-        assert!(error("POST", PATH, JSON, br#"{"to":[1]}"#).message.contains("to[0]"));
+        assert!(error("POST", PATH, JSON, b"{\"to\":")
+            .message
+            .contains("JSON"));
+        assert!(error("POST", PATH, JSON, br#"{"to":[1]}"#)
+            .message
+            .contains("to[0]"));
     }
 }
