@@ -896,7 +896,9 @@ impl Engine {
 
     fn finding(&self, m: &Mailbox, d: &Domain, c: &Cand, ctx: &Context) -> Finding {
         let i = &c.intended;
-        let score = (0.99 - 0.45 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
+        // A confidence, not a calibrated probability: 0.99 for a slip the context makes certain,
+        // falling towards 0.6 at the edge of the budget.
+        let score = (0.99 - 0.4 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
         let why_context = match c.class {
             Class::Sender => match &ctx.sender {
                 Some(s) if s.domain.suffix() == i.suffix() && s.domain.ascii != i.ascii => {

@@ -176,29 +176,33 @@ fn run_check(policy: Option<&PathBuf>, input: Option<&PathBuf>, summary: bool) -
             continue;
         }
         n += 1;
-        let result = match serde_json::from_str::<serde_json::Value>(text) {
+        // Verdicts keep the contract's key order (id, verdict, findings, errors).
+        let line = match serde_json::from_str::<serde_json::Value>(text) {
             Err(e) => {
+                errors += 1;
                 serde_json::json!({"id": null, "error": format!("line {}: not valid JSON ({e})", lineno + 1)})
+                    .to_string()
             }
             Ok(value) => {
                 let id = value.get("id").cloned().unwrap_or(serde_json::Value::Null);
                 match serde_json::from_value::<CheckRequest>(value) {
-                    Err(e) => serde_json::json!({"id": id, "error": format!(
-                        "line {}: not a check request ({e}); expected {{\"to\": [\"addr\", ...], \"from\"?: \"addr\", \"cc\"?, \"bcc\"?, \"contacts\"?}}",
-                        lineno + 1
-                    )}),
+                    Err(e) => {
+                        errors += 1;
+                        serde_json::json!({"id": id, "error": format!(
+                            "line {}: not a check request ({e}); expected {{\"to\": [\"addr\", ...], \"from\"?: \"addr\", \"cc\"?, \"bcc\"?, \"contacts\"?}}",
+                            lineno + 1
+                        )})
+                        .to_string()
+                    }
                     Ok(req) => {
                         let v = engine.check(&req);
                         counts[v.verdict as usize] += 1;
-                        serde_json::to_value(&v).unwrap_or(serde_json::Value::Null)
+                        serde_json::to_string(&v).unwrap_or_default()
                     }
                 }
             }
         };
-        if result.get("error").is_some() {
-            errors += 1;
-        }
-        if writeln!(out, "{result}").is_err() {
+        if writeln!(out, "{line}").is_err() {
             return ExitCode::SUCCESS; // a closed pipe: the reader has what it wanted
         }
     }
