@@ -1,0 +1,52 @@
+//! The README's CLI examples, run as written: every ```console block's `$ ` lines are run with
+//! `sh -c` (the built `mistype` first on PATH) and their standard output compared with the lines
+//! that follow.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn readme_console_examples_hold() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mistype")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut ran = 0;
+    let mut in_block = false;
+    let mut current: Option<(String, Vec<String>)> = None;
+    let mut examples = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("```console") {
+            in_block = true;
+            continue;
+        }
+        if in_block && line.starts_with("```") {
+            in_block = false;
+            examples.extend(current.take());
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            examples.extend(current.take());
+            current = Some((cmd.to_string(), Vec::new()));
+        } else if let Some((_, out)) = current.as_mut() {
+            out.push(line.to_string());
+        }
+    }
+    for (cmd, expected) in examples {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&cmd)
+            .env("PATH", &path)
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("run sh");
+        let got = String::from_utf8_lossy(&out.stdout);
+        let got: Vec<&str> = got.lines().collect();
+        assert_eq!(got, expected, "README example `{cmd}` printed something else");
+        ran += 1;
+    }
+    assert!(ran >= 3, "only {ran} README examples found");
+}
