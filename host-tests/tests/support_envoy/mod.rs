@@ -487,10 +487,7 @@ fn serve_connection(conn: TcpStream, reqs: Arc<Mutex<Vec<Recorded>>>) {
         return;
     };
     let mut reader = BufReader::new(conn);
-    loop {
-        let Some(req) = read_request(&mut reader) else {
-            break;
-        };
+    while let Some(req) = read_request(&mut reader) {
         let close = req
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
