@@ -1,12 +1,10 @@
 //! The proxy-wasm glue: root context (configuration, engine, metrics) and HTTP context
 //! (header-only look, body buffering, decision). All decisions are made by the pure modules.
 
-use crate::config::Config;
-use crate::decide::{self, Action, Decision, Judged, Level};
-use crate::extract::{self, Api, Candidate, Route};
+use crate::decide::{Action, Decision, Level};
+use crate::extract::{Api, Candidate};
 use crate::metrics::{self, Counter};
-use crate::token::Signer;
-use mistype::Engine;
+use crate::pipeline::{Filter, Outcome, RequestInfo};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action as ProxyAction, ContextType, LogLevel, MetricType};
@@ -61,9 +59,7 @@ impl Metrics {
 /// What every HTTP context shares: built once per configuration.
 #[derive(Debug)]
 struct Shared {
-    config: Config,
-    engine: Engine,
-    signer: Option<Signer>,
+    filter: Filter,
     metrics: Metrics,
 }
 
@@ -76,22 +72,9 @@ impl Context for Root {}
 
 impl Root {
     fn configure(&mut self, bytes: &[u8]) -> Result<Shared, String> {
-        let config = Config::parse(bytes).map_err(|e| e.to_string())?;
-        let engine = match &config.policy {
-            Some(p) => Engine::new(p),
-            None => Engine::with_default_policy(),
-        };
-        let signer = match &config.confirm.secret {
-            Some(s) => Some(Signer::new(s).map_err(|e| format!("confirm.secret: {e}"))?),
-            None => None,
-        };
+        let filter = Filter::from_bytes(bytes)?;
         let metrics = Metrics::define()?;
-        Ok(Shared {
-            config,
-            engine,
-            signer,
-            metrics,
-        })
+        Ok(Shared { filter, metrics })
     }
 }
 
@@ -103,14 +86,14 @@ impl RootContext for Root {
                 log::info!(
                     "mistype {} configured: mode {}, {} APIs{}{}",
                     mistype::VERSION,
-                    shared.config.mode.name(),
-                    shared.config.routes.apis.len(),
-                    if shared.signer.is_some() {
+                    shared.filter.config.mode.name(),
+                    shared.filter.config.routes.apis.len(),
+                    if shared.filter.signer.is_some() {
                         ", confirm tokens on"
                     } else {
                         ""
                     },
-                    if shared.config.policy.is_some() {
+                    if shared.filter.config.policy.is_some() {
                         ", custom policy"
                     } else {
                         ", embedded policy"
@@ -202,49 +185,31 @@ impl Stream {
         }
     }
 
+    fn outcome(&mut self, shared: &Shared, o: Outcome) -> ProxyAction {
+        match o {
+            Outcome::NotASend => {
+                self.done = true;
+                ProxyAction::Continue
+            }
+            Outcome::Answer(action) => self.act(action),
+            Outcome::Decided(d) => self.apply(shared, d),
+        }
+    }
+
     /// The body is complete: extract, check, decide.
     fn finish(&mut self, body: &[u8]) -> ProxyAction {
         let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
             self.done = true;
             return ProxyAction::Continue;
         };
-        let send = extract::extract(candidate, self.content_type.as_deref(), body);
-        if candidate.route == Route::Verdict {
-            let action = match send {
-                Ok(Some(s)) => decide::verdict_reply(&shared.engine.check(&s.to_request(None))),
-                Ok(None) => {
-                    self.done = true;
-                    return ProxyAction::Continue;
-                }
-                Err(e) => decide::bad_request(&e),
-            };
-            return self.act(action);
-        }
-        let send = match send {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                self.done = true;
-                return ProxyAction::Continue;
-            }
-            Err(e) => {
-                let d = decide::parse_error(&shared.config, &e);
-                return self.apply(&shared, d);
-            }
+        let info = RequestInfo {
+            content_type: self.content_type.as_deref(),
+            sender: self.sender.as_deref(),
+            token: self.token.as_deref(),
+            now: self.now(),
         };
-        let sender = self.sender.clone().or_else(|| send.from.clone());
-        let verdict = shared.engine.check(&send.to_request(sender.as_deref()));
-        let d = decide::judged(
-            &shared.config,
-            shared.signer.as_ref(),
-            Judged {
-                send: &send,
-                sender: sender.as_deref(),
-                verdict: &verdict,
-                token: self.token.as_deref(),
-                now: self.now(),
-            },
-        );
-        self.apply(&shared, d)
+        let o = shared.filter.inspect(candidate, body, info);
+        self.outcome(&shared, o)
     }
 
     fn too_large(&mut self, size: usize) -> ProxyAction {
@@ -252,8 +217,8 @@ impl Stream {
             self.done = true;
             return ProxyAction::Continue;
         };
-        let d = decide::too_large(&shared.config, candidate.api, size);
-        self.apply(&shared, d)
+        let o = shared.filter.too_large(candidate, size);
+        self.outcome(&shared, o)
     }
 
     fn whole_body(&self, size: usize) -> Vec<u8> {
@@ -272,23 +237,21 @@ impl HttpContext for Stream {
         let method = self.get_http_request_header(":method").unwrap_or_default();
         let path = self.get_http_request_header(":path").unwrap_or_default();
         let content_type = self.get_http_request_header("content-type");
-        let Some(candidate) =
-            shared
-                .config
-                .routes
-                .classify(&method, &path, content_type.as_deref())
+        let Some(candidate) = shared
+            .filter
+            .classify(&method, &path, content_type.as_deref())
         else {
             self.done = true;
             return ProxyAction::Continue;
         };
         self.candidate = Some(candidate);
         self.content_type = content_type;
-        self.token = self.get_http_request_header(&shared.config.confirm.header);
+        self.token = self.get_http_request_header(&shared.filter.config.confirm.header);
         if self.token.is_some() {
             // The token is for this filter only; the upstream does not need it.
-            self.remove_http_request_header(&shared.config.confirm.header);
+            self.remove_http_request_header(&shared.filter.config.confirm.header);
         }
-        if let Some(h) = &shared.config.sender_header {
+        if let Some(h) = &shared.filter.config.sender_header {
             self.sender = self
                 .get_http_request_header(h)
                 .filter(|s| !s.trim().is_empty());
@@ -297,7 +260,7 @@ impl HttpContext for Stream {
             .get_http_request_header("content-length")
             .and_then(|l| l.trim().parse::<usize>().ok());
         if let Some(len) = declared {
-            if len > shared.config.max_body_bytes && candidate.route != Route::Verdict {
+            if len > shared.filter.config.max_body_bytes {
                 return self.too_large(len);
             }
         }
@@ -315,7 +278,7 @@ impl HttpContext for Stream {
         let max = self
             .shared
             .as_ref()
-            .map(|s| s.config.max_body_bytes)
+            .map(|s| s.filter.config.max_body_bytes)
             .unwrap_or(usize::MAX);
         self.body_size = body_size;
         if body_size > max {

@@ -7,13 +7,15 @@
 //!
 //! Everything but the glue is pure and tested natively (`cargo test -p mistype-filter`):
 //! [`config`] (the plugin configuration), [`extract`] (one module per API), [`token`] (confirm
-//! tokens), [`decide`] (what to do) and [`metrics`] (counter names). The glue (`glue.rs`, built
+//! tokens), [`decide`] (what to do), [`metrics`] (counter names) and [`pipeline`] (all of it per
+//! request, with the engine). The glue (`glue.rs`, built
 //! only for `wasm32`) wires them to the proxy-wasm SDK.
 
 pub mod config;
 pub mod decide;
 pub mod extract;
 pub mod metrics;
+pub mod pipeline;
 pub mod token;
 
 #[cfg(target_arch = "wasm32")]

@@ -17,7 +17,14 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     if !head.method.eq_ignore_ascii_case("POST") || !is_json(head.media_type) {
         return None;
     }
-    under(head.path, prefix).map(|_| Route::Jmap)
+    let rest = under(head.path, prefix)?;
+    // Blob uploads and downloads, the event source and the session resource share the prefix on
+    // many servers; they are never API requests.
+    let first = rest.trim_start_matches('/').split('/').next().unwrap_or("");
+    let other = ["upload", "download", "eventsource", "session", "ws"]
+        .iter()
+        .any(|o| first.eq_ignore_ascii_case(o));
+    (!other).then_some(Route::Jmap)
 }
 
 /// The recipients of one JMAP `EmailAddress[]`, `EmailAddressGroup[]` or raw header string.
@@ -265,5 +272,8 @@ mod tests {
         assert!(r
             .classify("POST", "/jmap/upload/A1/", Some("image/png"))
             .is_none());
+        assert!(r.classify("POST", "/jmap/upload/A1/", None).is_none());
+        assert!(r.classify("POST", "/jmap/download/A1/b/x", None).is_none());
+        assert!(r.classify("POST", "/jmap/", None).is_some());
     }
 }

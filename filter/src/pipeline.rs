@@ -1,0 +1,514 @@
+//! The filter's per-request work without the proxy-wasm calls: configuration → engine once;
+//! then per request classify, extract, check, decide. The glue only moves bytes in and out.
+
+use crate::config::Config;
+use crate::decide::{self, Action, Decision, Judged};
+use crate::extract::{self, Api, Candidate, Route};
+use crate::token::Signer;
+use mistype::Engine;
+
+/// Everything built once per plugin configuration.
+#[derive(Debug)]
+pub struct Filter {
+    /// The configuration.
+    pub config: Config,
+    /// The core engine.
+    pub engine: Engine,
+    /// The confirm-token signer, when `confirm.secret` is set.
+    pub signer: Option<Signer>,
+}
+
+/// What the request inspection concluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not a send after all (a draft save, a JMAP request without submission): pass, uncounted.
+    NotASend,
+    /// A decision on a send (counted).
+    Decided(Decision),
+    /// The answer on `verdict_path` (uncounted).
+    Answer(Action),
+}
+
+/// The per-request inputs besides the body.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestInfo<'a> {
+    /// The `content-type` header.
+    pub content_type: Option<&'a str>,
+    /// The value of `sender_header`, if configured and present.
+    pub sender: Option<&'a str>,
+    /// The value of `confirm.header`, if present.
+    pub token: Option<&'a str>,
+    /// Now, Unix seconds.
+    pub now: u64,
+}
+
+impl Filter {
+    /// Parses the configuration and builds the engine; errors name the key at fault.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Filter, String> {
+        let config = Config::parse(bytes).map_err(|e| e.to_string())?;
+        Filter::new(config)
+    }
+
+    /// Builds the engine for a parsed configuration.
+    pub fn new(config: Config) -> Result<Filter, String> {
+        let engine = match &config.policy {
+            Some(p) => Engine::new(p),
+            None => Engine::with_default_policy(),
+        };
+        let signer = match &config.confirm.secret {
+            Some(s) => Some(Signer::new(s).map_err(|e| format!("confirm.secret: {e}"))?),
+            None => None,
+        };
+        Ok(Filter {
+            config,
+            engine,
+            signer,
+        })
+    }
+
+    /// The header-only look.
+    pub fn classify(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+    ) -> Option<Candidate> {
+        self.config.routes.classify(method, path, content_type)
+    }
+
+    /// A candidate whose body is larger than `max_body_bytes`.
+    pub fn too_large(&self, candidate: Candidate, size: usize) -> Outcome {
+        if candidate.route == Route::Verdict {
+            return Outcome::Answer(decide::bad_request(&extract::ExtractError {
+                api: Api::Check,
+                message: format!(
+                    "the request body is {size} bytes or more; the limit is {}",
+                    self.config.max_body_bytes
+                ),
+            }));
+        }
+        Outcome::Decided(decide::too_large(&self.config, candidate.api, size))
+    }
+
+    /// The whole body of a candidate is in: extract, check, decide.
+    pub fn inspect(&self, candidate: Candidate, body: &[u8], info: RequestInfo) -> Outcome {
+        let send = extract::extract(candidate, info.content_type, body);
+        if candidate.route == Route::Verdict {
+            return match send {
+                Ok(Some(s)) => Outcome::Answer(decide::verdict_reply(
+                    &self.engine.check(&s.to_request(None)),
+                )),
+                Ok(None) => Outcome::NotASend,
+                Err(e) => Outcome::Answer(decide::bad_request(&e)),
+            };
+        }
+        let send = match send {
+            Ok(Some(s)) => s,
+            Ok(None) => return Outcome::NotASend,
+            Err(e) => return Outcome::Decided(decide::parse_error(&self.config, &e)),
+        };
+        let sender = info
+            .sender
+            .map(str::to_string)
+            .or_else(|| send.from.clone());
+        let verdict = self.engine.check(&send.to_request(sender.as_deref()));
+        Outcome::Decided(decide::judged(
+            &self.config,
+            self.signer.as_ref(),
+            Judged {
+                send: &send,
+                sender: sender.as_deref(),
+                verdict: &verdict,
+                token: info.token,
+                now: info.now,
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Counter;
+    use base64::Engine as _;
+    use serde_json::{json, Value};
+
+    const NOW: u64 = 1_767_225_600;
+    const SECRET: &str = "0123456789abcdef0123";
+
+    fn filter(mode: &str) -> Filter {
+        Filter::from_bytes(
+            json!({"mode": mode, "confirm": {"secret": SECRET},
+                   "check_path": "/mistype/check", "verdict_path": "/mistype/verdict"})
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    fn run(
+        f: &Filter,
+        method: &str,
+        path: &str,
+        ct: &str,
+        body: &[u8],
+        sender: Option<&str>,
+        token: Option<&str>,
+    ) -> Outcome {
+        let c = f
+            .classify(method, path, Some(ct))
+            .unwrap_or_else(|| panic!("{path} not recognised"));
+        f.inspect(
+            c,
+            body,
+            RequestInfo {
+                content_type: Some(ct),
+                sender,
+                token,
+                now: NOW,
+            },
+        )
+    }
+
+    fn decided(o: Outcome) -> Decision {
+        match o {
+            Outcome::Decided(d) => d,
+            other => panic!("not a decision: {other:?}"),
+        }
+    }
+
+    fn reply_body(d: &Decision) -> Value {
+        match &d.action {
+            Action::Reply { body, .. } => serde_json::from_slice(body).unwrap(),
+            Action::Continue { .. } => panic!("passed: {d:?}"),
+        }
+    }
+
+    /// One send per API, with the given To, Cc and sender, in that API's own shape.
+    fn request(
+        api: Api,
+        to: &[&str],
+        cc: &[&str],
+        from: &str,
+    ) -> (&'static str, String, &'static str, Vec<u8>) {
+        let list = |v: &[&str]| v.join(", ");
+        match api {
+            Api::Jmap => {
+                let addrs =
+                    |v: &[&str]| -> Value { v.iter().map(|a| json!({"email": a})).collect() };
+                let body = json!({"using": [], "methodCalls": [
+                    ["Email/set", {"accountId": "A", "create": {"d": {"from": [{"email": from}], "to": addrs(to), "cc": addrs(cc)}}}, "0"],
+                    ["EmailSubmission/set", {"accountId": "A", "create": {"s": {"emailId": "#d", "identityId": "i"}}}, "1"]]});
+                (
+                    "POST",
+                    "/jmap/api/".into(),
+                    "application/json",
+                    body.to_string().into_bytes(),
+                )
+            }
+            Api::Graph => {
+                let addrs = |v: &[&str]| -> Value {
+                    v.iter()
+                        .map(|a| json!({"emailAddress": {"address": a}}))
+                        .collect()
+                };
+                let body = json!({"message": {"toRecipients": addrs(to), "ccRecipients": addrs(cc),
+                                              "from": {"emailAddress": {"address": from}}}});
+                (
+                    "POST",
+                    "/v1.0/me/sendMail".into(),
+                    "application/json",
+                    body.to_string().into_bytes(),
+                )
+            }
+            Api::Gmail => {
+                let mut msg = format!("From: {from}\r\nTo: {}\r\n", list(to));
+                if !cc.is_empty() {
+                    msg.push_str(&format!("Cc: {}\r\n", list(cc)));
+                }
+                msg.push_str("Subject: s\r\n\r\nbody\r\n");
+                let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(msg);
+                let body = json!({"raw": raw});
+                (
+                    "POST",
+                    "/gmail/v1/users/me/messages/send".into(),
+                    "application/json",
+                    body.to_string().into_bytes(),
+                )
+            }
+            Api::Roundcube => {
+                let body: String = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("_to", &list(to))
+                    .append_pair("_cc", &list(cc))
+                    .append_pair("_from", from)
+                    .append_pair("_draft", "")
+                    .finish();
+                (
+                    "POST",
+                    "/?_task=mail&_action=send".into(),
+                    "application/x-www-form-urlencoded",
+                    body.into_bytes(),
+                )
+            }
+            Api::Snappymail => {
+                let body = json!({"Action": "SendMessage", "to": list(to), "cc": list(cc)});
+                (
+                    "POST",
+                    "/?/Json/&q[]=/0/".into(),
+                    "application/json",
+                    body.to_string().into_bytes(),
+                )
+            }
+            Api::Nextcloud => {
+                let addrs = |v: &[&str]| -> Value {
+                    v.iter().map(|a| json!({"label": "", "email": a})).collect()
+                };
+                let body = json!({"accountId": 1, "to": addrs(to), "cc": addrs(cc), "bcc": []});
+                (
+                    "POST",
+                    "/index.php/apps/mail/api/outbox".into(),
+                    "application/json",
+                    body.to_string().into_bytes(),
+                )
+            }
+            Api::Sogo => {
+                let body = json!({"from": from, "to": to, "cc": cc, "bcc": []});
+                (
+                    "POST",
+                    "/SOGo/so/u/Mail/0/Drafts/d1/send".into(),
+                    "application/json",
+                    body.to_string().into_bytes(),
+                )
+            }
+            Api::Check => {
+                let body = json!({"from": from, "to": to, "cc": cc});
+                (
+                    "POST",
+                    "/mistype/check".into(),
+                    "application/json",
+                    body.to_string().into_bytes(),
+                )
+            }
+        }
+    }
+
+    fn through(
+        f: &Filter,
+        api: Api,
+        to: &[&str],
+        cc: &[&str],
+        from: &str,
+        sender: Option<&str>,
+    ) -> Decision {
+        let (m, p, ct, body) = request(api, to, cc, from);
+        let d = decided(run(f, m, &p, ct, &body, sender, None));
+        assert_eq!(d.api, api);
+        d
+    }
+
+    #[test]
+    fn every_api_typo_clean_and_mixed() {
+        let f = filter("block");
+        for api in Api::ALL {
+            // A .mil sender's typo of .mil: blocked with the suggestion.
+            let d = through(&f, api, &["c@navy.ml"], &[], "a.b@army.mil", None);
+            assert_eq!(d.status(), Some(422), "{api:?}: {d:?}");
+            let b = reply_body(&d);
+            assert_eq!(b["verdict"], "block", "{api:?}");
+            assert_eq!(b["findings"][0]["suggestion"], "c@navy.mil", "{api:?}: {b}");
+            assert_eq!(b["findings"][0]["kind"], "suffix-typo", "{api:?}: {b}");
+            assert!(b["confirm"]["token"].is_string());
+            assert_eq!(d.counters, vec![Counter::Inspected, Counter::Blocked]);
+            // Clean recipients pass.
+            let d = through(
+                &f,
+                api,
+                &["y@gmail.com"],
+                &["p@gmx.com"],
+                "a.b@army.mil",
+                None,
+            );
+            assert_eq!(d.status(), None, "{api:?}: {d:?}");
+            assert_eq!(
+                d.counters,
+                vec![Counter::Inspected, Counter::Allowed],
+                "{api:?}"
+            );
+            // Mixed: one typo among clean recipients (in Cc) still blocks, and names only it.
+            let d = through(
+                &f,
+                api,
+                &["y@gmail.com"],
+                &["p@gmx.com", "j.smith@navy.ml"],
+                "a.b@army.mil",
+                None,
+            );
+            let b = reply_body(&d);
+            let findings = b["findings"].as_array().unwrap();
+            assert_eq!(findings.len(), 1, "{api:?}: {b}");
+            assert_eq!(findings[0]["address"], "j.smith@navy.ml");
+            // A warn-level typo passes in block mode, with the headers.
+            let d = through(&f, api, &["x@gmial.com"], &[], "me@example.org", None);
+            match &d.action {
+                Action::Continue { response_headers } => {
+                    assert_eq!(response_headers[0].1, "warn", "{api:?}");
+                    assert!(response_headers[1].1.contains("x@gmail.com"), "{api:?}");
+                }
+                other => panic!("{api:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_sender_header_wins_over_the_message() {
+        let f = filter("block");
+        // Without a sender a Gmail user's mail.ml is only judged on its own.
+        let d = through(
+            &f,
+            Api::Sogo,
+            &["j.smith.mil@mail.ml"],
+            &[],
+            "someone@gmail.com",
+            None,
+        );
+        let b = reply_body(&d);
+        assert_eq!(
+            b["findings"][0]["suggestion"], "j.smith.mil@mail.mil",
+            "{b}"
+        );
+        // The header's .mil sender makes navy.ml a .mil slip even if the message claims otherwise.
+        let d = through(
+            &f,
+            Api::Sogo,
+            &["c@navy.ml"],
+            &[],
+            "x@gmail.com",
+            Some("a.b@army.mil"),
+        );
+        assert_eq!(reply_body(&d)["findings"][0]["suggestion"], "c@navy.mil");
+    }
+
+    #[test]
+    fn confirm_round_trip_through_the_pipeline() {
+        let f = filter("block");
+        let (m, p, ct, body) = request(Api::Gmail, &["c@navy.ml"], &[], "a.b@army.mil");
+        let d = decided(run(&f, m, &p, ct, &body, None, None));
+        let token = reply_body(&d)["confirm"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let d = decided(run(&f, m, &p, ct, &body, None, Some(&token)));
+        assert_eq!(d.status(), None);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
+        // The same token on another recipient set is refused.
+        let (m2, p2, ct2, body2) =
+            request(Api::Gmail, &["c@navy.ml", "d@navy.ml"], &[], "a.b@army.mil");
+        let d = decided(run(&f, m2, &p2, ct2, &body2, None, Some(&token)));
+        assert_eq!(
+            reply_body(&d)["confirm_error"]["reason"],
+            "altered-recipients"
+        );
+    }
+
+    #[test]
+    fn errors_in_addresses_are_reported_not_fatal() {
+        let f = filter("block");
+        let d = through(
+            &f,
+            Api::Check,
+            &["bad@@", "y@gmail.com"],
+            &[],
+            "a@example.org",
+            None,
+        );
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Allowed]);
+        let body = br#"{"to": ["bad@@"]}"#;
+        match run(
+            &f,
+            "POST",
+            "/mistype/verdict",
+            "application/json",
+            body,
+            None,
+            None,
+        ) {
+            Outcome::Answer(Action::Reply {
+                status: 200, body, ..
+            }) => {
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(v["errors"].as_array().map(Vec::len), Some(1), "{v}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn verdict_path_matches_the_engine() {
+        let f = filter("monitor");
+        let req = br#"{"id": "q1", "from": "a.b@army.mil", "to": ["c@navy.ml", "x@gmial.com"]}"#;
+        let want =
+            serde_json::to_value(f.engine.check(
+                &mistype::CheckRequest::from_json(std::str::from_utf8(req).unwrap()).unwrap(),
+            ))
+            .unwrap();
+        match run(
+            &f,
+            "POST",
+            "/mistype/verdict",
+            "application/json",
+            req,
+            None,
+            None,
+        ) {
+            Outcome::Answer(Action::Reply { status, body, .. }) => {
+                assert_eq!(status, 200);
+                assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), want);
+            }
+            other => panic!("{other:?}"),
+        }
+        match run(
+            &f,
+            "POST",
+            "/mistype/verdict",
+            "application/json",
+            b"[",
+            None,
+            None,
+        ) {
+            Outcome::Answer(Action::Reply { status, .. }) => assert_eq!(status, 400),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn not_a_send_and_too_large() {
+        let f = filter("block");
+        let o = run(
+            &f,
+            "POST",
+            "/?_task=mail&_action=send",
+            "application/x-www-form-urlencoded",
+            b"_draft=1&_to=c%40navy.ml",
+            None,
+            None,
+        );
+        assert_eq!(o, Outcome::NotASend);
+        let c = f.classify("POST", "/jmap/", None).unwrap();
+        match f.too_large(c, 10 << 20) {
+            Outcome::Decided(d) => assert_eq!(d.status(), Some(413)),
+            other => panic!("{other:?}"),
+        }
+        let c = f.classify("POST", "/mistype/verdict", None).unwrap();
+        assert!(matches!(
+            f.too_large(c, 10 << 20),
+            Outcome::Answer(Action::Reply { status: 400, .. })
+        ));
+    }
+
+    #[test]
+    fn bad_configurations_name_the_key() {
+        let e = Filter::from_bytes(br#"{"mode": "blok"}"#).unwrap_err();
+        assert_eq!(e, "mode: \"blok\" is not one of block, warn, monitor");
+        assert!(Filter::from_bytes(b"").is_ok());
+    }
+}
