@@ -21,7 +21,7 @@
 # after a warm-up; the table shows the median round. Then B's memory before and after
 # LOAD_MEMORY_REQUESTS sends (admin /memory "allocated" and the process's VmRSS).
 #
-# Environment: LOAD_DURATION (10s), LOAD_ROUNDS (3), LOAD_THREADS (1), LOAD_CONNECTIONS (4),
+# Environment: LOAD_DURATION (6s), LOAD_ROUNDS (5), LOAD_THREADS (1), LOAD_CONNECTIONS (4),
 # LOAD_MEMORY_REQUESTS (100000), CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, ENVOY_BIN,
 # MISTYPE_LOAD_SKIP_BUILD=1 (use the built filter as is).
 set -euo pipefail
@@ -31,8 +31,8 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 WASM=${MISTYPE_FILTER_WASM:-$TARGET_DIR/wasm32-wasip1/wasm/mistype_filter.wasm}
 ENVOY=${ENVOY_BIN:-envoy}
-DURATION=${LOAD_DURATION:-10s}
-ROUNDS=${LOAD_ROUNDS:-3}
+DURATION=${LOAD_DURATION:-6s}
+ROUNDS=${LOAD_ROUNDS:-5}
 THREADS=${LOAD_THREADS:-1}
 CONNS=${LOAD_CONNECTIONS:-4}
 MEM_REQUESTS=${LOAD_MEMORY_REQUESTS:-100000}

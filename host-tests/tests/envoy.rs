@@ -220,15 +220,30 @@ fn bad_plugin_configuration_is_rejected() {
             out.contains("Unable to create Wasm plugin mistype"),
             "validate names the plugin for {bad}:\n{out}"
         );
+        assert!(
+            out.contains("bad plugin configuration"),
+            "the filter logs why for {bad}:\n{out}"
+        );
         match Envoy::start(&yaml) {
             Ok(envoy) => panic!(
                 "Envoy started with plugin configuration {bad}:\n{}",
                 envoy.log_text()
             ),
-            Err(log) => assert!(
-                log.contains("exited with") && log.contains("mistype"),
-                "Envoy refuses to start with {bad}:\n{log}"
-            ),
+            Err(log) => {
+                assert!(
+                    log.contains("exited with") && log.contains("mistype"),
+                    "Envoy refuses to start with {bad}:\n{log}"
+                );
+                // The log names the key at fault.
+                let key = if bad.contains("max_body_bytes") {
+                    "max_body_bytes"
+                } else if bad.contains("loud") {
+                    "mode"
+                } else {
+                    "not valid JSON"
+                };
+                assert!(log.contains(key), "the log names {key:?}:\n{log}");
+            }
         }
     }
 }
@@ -352,7 +367,15 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
         .or_else(|| stats.get("mistype.api.jmap.blocked"));
     assert_eq!(jmap_blocked, Some(&3), "{stats:?}");
     assert_eq!(prometheus(&envoy, "mistype_blocked"), Some(4));
-    assert_eq!(prometheus(&envoy, "mistype_api_check_blocked"), Some(1));
+    // The shipped stats_tags rule turns the per-API counters into one labelled metric.
+    assert_eq!(
+        prometheus(&envoy, r#"mistype_api_blocked{api="check"}"#),
+        Some(1)
+    );
+    assert_eq!(
+        prometheus(&envoy, r#"mistype_api_blocked{api="jmap"}"#),
+        Some(3)
+    );
     assert_eq!(prometheus(&envoy, "mistype_confirmed"), Some(1));
 }
 
@@ -470,4 +493,77 @@ fn oversized_send_gets_the_filters_413_json() {
     let _ = resp.json();
     assert!(arrived(&upstream, "/jmap/api").is_empty());
     assert_eq!(counter(&envoy, "body_too_large"), 1);
+}
+
+/// The `pluginConfig` mapping of the Istio example as JSON. Istio hands it to Envoy as a JSON
+/// StringValue; this reads the subset of YAML the example uses (nested mappings, 2-space
+/// indentation, integer and string scalars).
+fn istio_plugin_config() -> serde_json::Value {
+    let path = repo_root().join("filter/istio/wasmplugin.yaml");
+    let text = std::fs::read_to_string(&path).expect("filter/istio/wasmplugin.yaml");
+    let mut lines = text
+        .lines()
+        .skip_while(|l| l.trim_end() != "  pluginConfig:");
+    assert!(lines.next().is_some(), "the example has spec.pluginConfig");
+    // (indent, object) stack; the root is the pluginConfig mapping at indent 4.
+    let mut stack: Vec<(usize, serde_json::Map<String, serde_json::Value>, String)> =
+        vec![(4, serde_json::Map::new(), String::new())];
+    for line in lines {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        if indent < 4 {
+            break;
+        }
+        while indent < stack.last().map(|s| s.0).unwrap_or(0) {
+            let (_, obj, key) = stack.pop().expect("nested mapping");
+            let parent = &mut stack.last_mut().expect("parent mapping").1;
+            parent.insert(key, serde_json::Value::Object(obj));
+        }
+        let (key, value) = line
+            .trim()
+            .split_once(':')
+            .unwrap_or_else(|| panic!("not a mapping line: {line}"));
+        let value = value.trim();
+        if value.is_empty() {
+            stack.push((indent + 2, serde_json::Map::new(), key.to_owned()));
+        } else {
+            let v = value
+                .parse::<u64>()
+                .map(serde_json::Value::from)
+                .unwrap_or_else(|_| serde_json::Value::from(value.trim_matches('"')));
+            stack
+                .last_mut()
+                .expect("mapping")
+                .1
+                .insert(key.to_owned(), v);
+        }
+    }
+    while stack.len() > 1 {
+        let (_, obj, key) = stack.pop().expect("nested mapping");
+        stack
+            .last_mut()
+            .expect("parent mapping")
+            .1
+            .insert(key, serde_json::Value::Object(obj));
+    }
+    serde_json::Value::Object(stack.pop().expect("root").1)
+}
+
+#[test]
+fn istio_example_plugin_config_is_accepted_by_the_filter_in_envoy() {
+    let cfg = istio_plugin_config();
+    assert_eq!(cfg["mode"], "block", "{cfg}");
+    assert_eq!(cfg["confirm"]["header"], CONFIRM, "{cfg}");
+    let yaml = render(
+        &shipped_envoy_yaml(),
+        &Render {
+            wasm: Some(filter_wasm()),
+            plugin_config: Some(cfg.to_string()),
+            ..Render::default()
+        },
+    );
+    let (ok, out) = envoy_validate(&yaml);
+    assert!(ok, "the Istio example's pluginConfig {cfg}:\n{out}");
 }
