@@ -46,7 +46,9 @@ impl Default for Limits {
 pub struct Engine {
     policy: Policy,
     refs: RefSet,
-    protected: Vec<Pattern>,
+    /// The protected patterns' names (a domain pattern covers its subdomains, a suffix pattern
+    /// everything under it: both are "this name or a parent of it").
+    protected_set: std::collections::HashSet<String>,
     /// Exact domains listed as trusted or known (rules do not fire for them).
     listed: Vec<Pattern>,
     limits: Limits,
@@ -188,11 +190,7 @@ impl Engine {
                 if let Pattern::Domain(d) = p {
                     if let Ok(domain) = normalize(d) {
                         let protected = is_protected(&domain.ascii);
-                        refs.push(Ref {
-                            domain,
-                            class,
-                            protected,
-                        });
+                        refs.push(Ref::new(domain, class, protected));
                     }
                 }
             }
@@ -204,9 +202,16 @@ impl Engine {
             .filter(|p| matches!(p, Pattern::Domain(_)))
             .cloned()
             .collect();
+        let protected_set = protected
+            .iter()
+            .filter_map(|p| match p {
+                Pattern::Domain(d) | Pattern::Suffix(d) => Some(d.clone()),
+                Pattern::Any => None,
+            })
+            .collect();
         Engine {
             refs: RefSet::build(refs),
-            protected,
+            protected_set,
             listed,
             policy,
             limits: Limits::default(),
@@ -230,11 +235,7 @@ impl Engine {
             };
             if let Ok(domain) = normalize(name) {
                 let protected = class == Class::Protected || e.is_protected(&domain.ascii);
-                refs.push(Ref {
-                    domain,
-                    class,
-                    protected,
-                });
+                refs.push(Ref::new(domain, class, protected));
             }
         }
         e.refs = RefSet::build(refs);
@@ -262,8 +263,18 @@ impl Engine {
         self.refs.len()
     }
 
+    /// Whether a protected domain or suffix covers `ascii`: one set lookup per parent domain.
     fn is_protected(&self, ascii: &str) -> bool {
-        self.protected.iter().any(|p| p.matches(ascii))
+        let mut s = ascii;
+        loop {
+            if self.protected_set.contains(s) {
+                return true;
+            }
+            match s.find('.') {
+                Some(p) => s = &s[p + 1..],
+                None => return false,
+            }
+        }
     }
 
     /// Prepare the sender context: the sender's domain and suffix, and the contacts (addresses or
@@ -276,11 +287,8 @@ impl Engine {
             match parse_address_list(f).into_iter().next() {
                 Some(Ok(m)) => match normalize(&m.domain) {
                     Ok(domain) => {
-                        refs.push(Ref {
-                            protected: self.is_protected(&domain.ascii),
-                            domain: domain.clone(),
-                            class: Class::Sender,
-                        });
+                        let protected = self.is_protected(&domain.ascii);
+                        refs.push(Ref::new(domain.clone(), Class::Sender, protected));
                         sender = Some(Sender { domain });
                     }
                     Err(e) => errors.push(RecipientError {
@@ -306,11 +314,8 @@ impl Engine {
                 None => c.clone(),
             };
             if let Ok(domain) = normalize(&domain_text) {
-                refs.push(Ref {
-                    protected: self.is_protected(&domain.ascii),
-                    domain,
-                    class: Class::Contact,
-                });
+                let protected = self.is_protected(&domain.ascii);
+                refs.push(Ref::new(domain, Class::Contact, protected));
             }
         }
         Context {
@@ -468,19 +473,19 @@ impl Engine {
         for (set, list) in [(&self.refs, &ids), (&ctx.refs, &ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
-                if let Some(c) = self.score(d, &sk, &r.domain, r.class, r.protected) {
+                if let Some(c) = self.score(d, &sk, r) {
                     push_cand(&mut cands, c);
                 }
             }
         }
-        if cands.is_empty() && label.len() >= 7 {
+        if cands.is_empty() && (7..=16).contains(&label.len()) {
             // Two slips inside a long name.
             for set in [&self.refs, &ctx.refs] {
                 let mut more = Vec::new();
                 set.near_label(label, true, &mut more);
                 for id in more {
                     let r = &set.refs[id as usize];
-                    if let Some(c) = self.score(d, &sk, &r.domain, r.class, r.protected) {
+                    if let Some(c) = self.score(d, &sk, r) {
                         push_cand(&mut cands, c);
                     }
                 }
@@ -501,7 +506,11 @@ impl Engine {
                     let scored = if explained {
                         None
                     } else {
-                        self.score(d, &sk, &intended, Class::Sender, protected)
+                        self.score(
+                            d,
+                            &sk,
+                            &Ref::new(intended.clone(), Class::Sender, protected),
+                        )
                     };
                     if let Some(mut c) = scored {
                         if !magnet(ds, ss) {
@@ -512,7 +521,10 @@ impl Engine {
                         // known typo magnet: two-letter country codes sit a key apart from each
                         // other, and a German writing to .se meant Sweden.
                         if c.cost <= 0.75 && (!d.suffix_known || magnet(ds, ss)) {
-                            c.kind = self.kind_of(d, &sk, &c.intended);
+                            c.kind = Kind::SuffixTypo;
+                            if !d.suffix_known {
+                                c.kind = Kind::InvalidDomain;
+                            }
                             push_cand(&mut cands, c);
                         }
                     }
@@ -529,14 +541,9 @@ impl Engine {
     }
 
     /// Score a slip from `intended` to `d`; `None` when it is out of budget or not a slip.
-    fn score(
-        &self,
-        d: &Domain,
-        sk: &str,
-        intended: &Domain,
-        class: Class,
-        protected: bool,
-    ) -> Option<Cand> {
+    fn score(&self, d: &Domain, sk: &str, r: &Ref) -> Option<Cand> {
+        let (intended, class, protected, isk) =
+            (&r.domain, r.class, r.protected, r.skeleton.as_str());
         if intended.ascii == d.ascii {
             return None;
         }
@@ -579,7 +586,6 @@ impl Engine {
         } else {
             budget + class_bonus.min(0.1)
         };
-        let isk = skeleton(&intended.unicode);
         let c = if isk == sk {
             // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
             Some(0.15)
@@ -604,7 +610,7 @@ impl Engine {
             return None;
         }
         Some(Cand {
-            kind: self.kind_of(d, sk, intended),
+            kind: self.kind_of(d, sk, intended, isk),
             intended: intended.clone(),
             class,
             protected: iprot,
@@ -614,8 +620,8 @@ impl Engine {
         })
     }
 
-    fn kind_of(&self, d: &Domain, sk: &str, intended: &Domain) -> Kind {
-        if skeleton(&intended.unicode) == sk {
+    fn kind_of(&self, d: &Domain, sk: &str, intended: &Domain, isk: &str) -> Kind {
+        if isk == sk {
             return Kind::Lookalike;
         }
         if !d.suffix_known {
@@ -640,6 +646,7 @@ impl Engine {
         }
         let labels: Vec<&str> = head.split('.').collect();
         let mut found: Vec<(Domain, Class, bool)> = Vec::new();
+        let first_known = |l: &str| self.refs.has_first_label(l) || ctx.refs.has_first_label(l);
         let try_name = |name: &str, found: &mut Vec<(Domain, Class, bool)>| {
             for set in [&self.refs, &ctx.refs] {
                 if let Some(r) = set.get(name) {
@@ -658,6 +665,9 @@ impl Engine {
         };
         // Dotted runs within the head: `army.mil` in `army.mil.ml`.
         for i in 0..labels.len() {
+            if !first_known(labels[i]) {
+                continue;
+            }
             for k in 2..=4 {
                 if i + k <= labels.len() {
                     try_name(&labels[i..i + k].join("."), &mut found);
@@ -668,16 +678,18 @@ impl Engine {
         for l in &labels {
             let parts: Vec<&str> = l.split('-').collect();
             for i in 0..parts.len() {
-                for k in 2..=4 {
-                    if i + k <= parts.len() {
-                        try_name(&parts[i..i + k].join("."), &mut found);
+                if first_known(parts[i]) {
+                    for k in 2..=4 {
+                        if i + k <= parts.len() {
+                            try_name(&parts[i..i + k].join("."), &mut found);
+                        }
                     }
                 }
                 // `armymil`: a reference label followed by its suffix, no separator.
                 let p = parts[i];
                 for (cut, _) in p.char_indices().skip(2) {
                     let (a, b) = p.split_at(cut);
-                    if b.len() >= 2 && is_known_suffix(b) {
+                    if (2..=6).contains(&b.len()) && first_known(a) && is_known_suffix(b) {
                         try_name(&format!("{a}.{b}"), &mut found);
                     }
                 }
@@ -686,6 +698,9 @@ impl Engine {
             // suffix run on after another hyphen, possibly between other words.
             if parts.len() >= 3 && parts.len() <= 8 {
                 for i in 0..parts.len() {
+                    if !first_known(parts[i]) {
+                        continue;
+                    }
                     for j in i + 2..parts.len() {
                         for k in j + 1..=parts.len() {
                             let name =

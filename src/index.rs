@@ -36,6 +36,19 @@ pub(crate) struct Ref {
     pub class: Class,
     /// Protected by a suffix pattern or listed as protected.
     pub protected: bool,
+    /// The lookalike skeleton of the domain (computed once).
+    pub skeleton: String,
+}
+
+impl Ref {
+    pub fn new(domain: Domain, class: Class, protected: bool) -> Ref {
+        Ref {
+            skeleton: skeleton(&domain.unicode),
+            domain,
+            class,
+            protected,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -44,9 +57,72 @@ pub(crate) struct RefSet {
     exact: HashMap<String, u32>,
     label_ids: HashMap<String, u32>,
     label_refs: Vec<Vec<u32>>,
-    /// (hash of a label key or of one of its one-deletion variants, label id), sorted.
-    deletions: Vec<(u64, u32)>,
+    /// Hashes of label keys and of their one-deletion variants → label ids.
+    deletions: DeletionTable,
     skeletons: HashMap<String, Vec<u32>>,
+    /// First labels of references (`army` of `army.mil`, `us` of `us.af.mil`): an embedded name
+    /// is only looked up when its first label is one of these.
+    first_labels: std::collections::HashSet<String>,
+}
+
+/// An open-addressing hash table from 64-bit hashes to runs of label ids: one probe (one cache
+/// miss) per lookup, where a binary search over a million sorted entries costs twenty.
+#[derive(Debug, Clone, Default)]
+struct DeletionTable {
+    /// Slot → hash (0 = empty; real hashes are forced non-zero).
+    keys: Vec<u64>,
+    /// Slot → (start, len) of its run in `ids`.
+    runs: Vec<(u32, u32)>,
+    ids: Vec<u32>,
+    mask: usize,
+}
+
+impl DeletionTable {
+    /// Build from (hash, id) pairs.
+    fn build(mut pairs: Vec<(u64, u32)>) -> DeletionTable {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut t = DeletionTable::default();
+        let distinct = pairs.windows(2).filter(|w| w[0].0 != w[1].0).count() + 1;
+        let size = (distinct * 2).next_power_of_two().max(16);
+        t.keys = vec![0; size];
+        t.runs = vec![(0, 0); size];
+        t.mask = size - 1;
+        t.ids = Vec::with_capacity(pairs.len());
+        let mut i = 0;
+        while i < pairs.len() {
+            let h = pairs[i].0;
+            let start = t.ids.len() as u32;
+            while i < pairs.len() && pairs[i].0 == h {
+                t.ids.push(pairs[i].1);
+                i += 1;
+            }
+            let mut slot = (h as usize) & t.mask;
+            while t.keys[slot] != 0 {
+                slot = (slot + 1) & t.mask;
+            }
+            t.keys[slot] = h;
+            t.runs[slot] = (start, t.ids.len() as u32 - start);
+        }
+        t
+    }
+
+    fn get(&self, h: u64) -> &[u32] {
+        if self.keys.is_empty() {
+            return &[];
+        }
+        let mut slot = (h as usize) & self.mask;
+        loop {
+            match self.keys[slot] {
+                0 => return &[],
+                k if k == h => {
+                    let (s, n) = self.runs[slot];
+                    return &self.ids[s as usize..(s + n) as usize];
+                }
+                _ => slot = (slot + 1) & self.mask,
+            }
+        }
+    }
 }
 
 /// FNV-1a over the bytes of `s` with byte `skip` left out (`usize::MAX`: none).
@@ -58,8 +134,11 @@ fn hash_skip(s: &[u8], skip: usize) -> u64 {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    // Mix in the length so that deletions of different strings rarely collide.
-    h ^ ((s.len() - usize::from(skip != usize::MAX)) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    // Mix in the length so that deletions of different strings rarely collide; never 0 (the
+    // table's empty mark).
+    let h = h
+        ^ ((s.len() - usize::from(skip != usize::MAX)) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h ^ (h >> 29)) | 1
 }
 
 /// Longest label indexed by deletion; longer labels are only matched exactly.
@@ -98,8 +177,15 @@ impl RefSet {
                     v.push(id);
                 }
             }
+            if let Some(first) = r.domain.ascii.split('.').next() {
+                for f in [first, first.split('-').next().unwrap_or(first)] {
+                    if !set.first_labels.contains(f) {
+                        set.first_labels.insert(f.to_string());
+                    }
+                }
+            }
             set.skeletons
-                .entry(skeleton(&r.domain.unicode))
+                .entry(r.skeleton.clone())
                 .or_default()
                 .push(id);
             set.refs.push(r);
@@ -117,9 +203,7 @@ impl RefSet {
                 }
             }
         }
-        del.sort_unstable();
-        del.dedup();
-        set.deletions = del;
+        set.deletions = DeletionTable::build(del);
         set
     }
 
@@ -167,13 +251,17 @@ impl RefSet {
     }
 
     fn lookup_hash(&self, h: u64, out: &mut Vec<u32>) {
-        let start = self.deletions.partition_point(|&(x, _)| x < h);
-        for &(x, lid) in &self.deletions[start..] {
-            if x != h || out.len() >= MAX_CANDIDATES {
+        for &lid in self.deletions.get(h) {
+            if out.len() >= MAX_CANDIDATES {
                 break;
             }
             self.push_label(lid, out);
         }
+    }
+
+    /// Whether some reference's name starts with this label.
+    pub fn has_first_label(&self, label: &str) -> bool {
+        self.first_labels.contains(label)
     }
 
     /// References whose label key is within about one edit of `key` (a superset: candidates are
@@ -264,11 +352,11 @@ mod tests {
     use crate::domain::normalize;
 
     fn set(names: &[&str]) -> RefSet {
-        RefSet::build(names.iter().map(|n| Ref {
-            domain: normalize(n).unwrap(),
-            class: Class::Known,
-            protected: false,
-        }))
+        RefSet::build(
+            names
+                .iter()
+                .map(|n| Ref::new(normalize(n).unwrap(), Class::Known, false)),
+        )
     }
 
     fn names(s: &RefSet, ids: &[u32]) -> Vec<String> {

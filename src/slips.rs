@@ -205,7 +205,7 @@ pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
     // d[i][j]: cost of turning intended[..i] into typed[..j]. Three rows suffice for the
     // transpositions and 2↔1 glyphs.
     let w = m + 1;
-    let mut rows = vec![f32::INFINITY; 3 * w];
+    let mut rows = [f32::INFINITY; 3 * (MAX_LEN + 1)];
     let at = |i: usize| (i % 3) * w;
     rows[0] = 0.0;
     let mut prev_min = 0.0f32;

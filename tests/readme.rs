@@ -9,8 +9,15 @@ use std::process::Command;
 fn readme_console_examples_hold() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mistype")).parent().unwrap().to_path_buf();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mistype"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut ran = 0;
     let mut in_block = false;
     let mut current: Option<(String, Vec<String>)> = None;
@@ -45,7 +52,10 @@ fn readme_console_examples_hold() {
             .expect("run sh");
         let got = String::from_utf8_lossy(&out.stdout);
         let got: Vec<&str> = got.lines().collect();
-        assert_eq!(got, expected, "README example `{cmd}` printed something else");
+        assert_eq!(
+            got, expected,
+            "README example `{cmd}` printed something else"
+        );
         ran += 1;
     }
     assert!(ran >= 3, "only {ran} README examples found");
