@@ -45,7 +45,15 @@ await mod.default();
 const t2 = performance.now();
 const linter = new mod.Linter();
 const t3 = performance.now();
-window.startup = { import: t1 - t0, init: t2 - t1, linter: t3 - t2, total: t3 - t0 };
+// Later Linters in the same module skip the one-time Public Suffix List parse: the
+// difference to the first one is that parse, what remains is indexing the default policy.
+let again = Infinity;
+for (let i = 0; i < 5; i++) {
+  const a = performance.now();
+  new mod.Linter().free();
+  again = Math.min(again, performance.now() - a);
+}
+window.startup = { import: t1 - t0, init: t2 - t1, linter: t3 - t2, total: t3 - t0, linter_again: again };
 window.mod = mod;
 window.linter = linter;
 </script>`;
@@ -157,6 +165,7 @@ try {
       median_init: median(startups.map((s) => s.init)),
       median_new_linter: median(startups.map((s) => s.linter)),
       best_init_plus_linter: Math.min(...startups.map((s) => s.init + s.linter)),
+      best_new_linter_again: Math.min(...startups.map((s) => s.linter_again)),
       runs: startups.length,
     },
     calls,
@@ -176,7 +185,7 @@ console.log(`  .wasm gzip -9        ${kb(size.gzip)}   target <= 250 KB: ${ok(si
 console.log(`  .wasm brotli -11     ${kb(size.brotli)}`);
 const s = result.startup_ms;
 console.log(`  init + new Linter()  median ${ms(s.median_init + s.median_new_linter)} (init ${ms(s.median_init)}, new Linter ${ms(s.median_new_linter)}) over ${s.runs} fresh contexts   target <= 30 ms: ${ok(s.median_init + s.median_new_linter, 30)}`);
-console.log(`                       best of ${s.runs}: ${ms(s.best_init_plus_linter)}`);
+console.log(`                       best of ${s.runs}: ${ms(s.best_init_plus_linter)}; a second new Linter() in the same page (no suffix-list parse): best ${ms(s.best_new_linter_again)}`);
 console.log(`                       cold (first context): init ${ms(s.cold.init)}, new Linter ${ms(s.cold.linter)}; with module import ${ms(s.cold.total)}`);
 const c = result.calls;
 console.log(`  checkAddress median  typo ${us(c.checkAddress_typo.median_us)}, clean ${us(c.checkAddress_clean.median_us)}, warn ${us(c.checkAddress_warn.median_us)}, keystrokes ${us(c.checkAddress_keystrokes.median_us)}   target <= 20 µs: ${ok(Math.max(c.checkAddress_typo.median_us, c.checkAddress_clean.median_us, c.checkAddress_keystrokes.median_us), 20)}`);
