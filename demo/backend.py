@@ -112,7 +112,7 @@ def _text_body(email):
     return "\n".join(texts)
 
 
-def handle_jmap(request, confirmed, outbox):
+def handle_jmap(request, outbox):
     """Process a JMAP request with Email/set and EmailSubmission/set; returns the response."""
     if not isinstance(request, dict):
         raise JmapError("urn:ietf:params:jmap:error:notRequest", "the request is not a JSON object")
@@ -187,7 +187,7 @@ def handle_jmap(request, confirmed, outbox):
                     continue
                 msg = dict(email)
                 msg.update({"via": "jmap", "mail_from": mail_from, "rcpt_to": rcpt_to,
-                            "confirmed": confirmed, "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+                            "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
                 created[sid] = {"id": outbox.add(msg), "undoStatus": "final"}
             responses.append(["EmailSubmission/set", {
                 "accountId": args.get("accountId"), "created": created or None,
@@ -197,7 +197,7 @@ def handle_jmap(request, confirmed, outbox):
     return {"methodResponses": responses, "sessionState": "demo"}
 
 
-def handle_check(request, confirmed, outbox):
+def handle_check(request, outbox):
     """The contract's check request, taken as a send: {"from", "to", "cc", "bcc"}."""
     if not isinstance(request, dict):
         raise ValueError("the check request is not a JSON object")
@@ -216,7 +216,7 @@ def handle_check(request, confirmed, outbox):
     sender = request.get("from")
     msg = {"via": "check", "from": [{"name": None, "email": sender}] if isinstance(sender, str) else [],
            "to": to, "cc": mailboxes("cc"), "bcc": mailboxes("bcc"), "subject": "", "text": "",
-           "mail_from": sender if isinstance(sender, str) else None, "confirmed": confirmed,
+           "mail_from": sender if isinstance(sender, str) else None,
            "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     msg["rcpt_to"] = [a["email"] for a in msg["to"] + msg["cc"] + msg["bcc"]]
     return {"id": request.get("id"), "accepted": True, "message": outbox.add(msg)}
@@ -230,11 +230,11 @@ def outbox_html(messages):
                 html.escape("%s <%s>" % (a["name"], a["email"]) if a.get("name") else a["email"])
                 for a in addrs)
         rows.append(
-            "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+            "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
                 html.escape(m["id"]), html.escape(m["received_at"]), fmt(m["from"]),
                 html.escape(", ".join(m["rcpt_to"])), html.escape(m["subject"]),
-                html.escape(m["via"]), "yes" if m["confirmed"] else ""))
-    body = "\n".join(rows) or '<tr><td colspan="7">Nothing has been sent yet.</td></tr>'
+                html.escape(m["via"])))
+    body = "\n".join(rows) or '<tr><td colspan="6">Nothing has been sent yet.</td></tr>'
     return """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mistype demo: outbox</title>
 <meta http-equiv="refresh" content="5">
@@ -244,7 +244,7 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style></head>
 <p>Messages that got through Envoy and the mistype filter to the webmail backend.
 <a href="/">Back to compose</a> &middot; <a href="/outbox.json">JSON</a></p>
 <table><tr><th>id</th><th>received</th><th>from</th><th>recipients</th><th>subject</th>
-<th>via</th><th>confirmed</th></tr>
+<th>via</th></tr>
 %s
 </table></body></html>
 """ % body
@@ -329,13 +329,12 @@ def make_handler(root, outbox, config):
 
         def do_POST(self):
             path = self.path.split("?", 1)[0].rstrip("/")
-            confirmed = self.headers.get(CONFIRM_HEADER) is not None
             try:
                 if path == "/jmap/api":
-                    return self.send(200, handle_jmap(self.read_json(), confirmed, outbox))
+                    return self.send(200, handle_jmap(self.read_json(), outbox))
                 if path == "/check":
                     try:
-                        return self.send(200, handle_check(self.read_json(), confirmed, outbox))
+                        return self.send(200, handle_check(self.read_json(), outbox))
                     except ValueError as e:
                         return self.send(400, {"error": str(e)})
             except JmapError as e:
