@@ -48,9 +48,7 @@ pub struct Engine {
     refs: RefSet,
     /// The protected patterns' names (a domain pattern covers its subdomains, a suffix pattern
     /// everything under it: both are "this name or a parent of it").
-    protected_set: std::collections::HashSet<String>,
-    /// Exact domains listed as trusted or known (rules do not fire for them).
-    listed: Vec<Pattern>,
+    protected_set: crate::index::FastSet<String>,
     limits: Limits,
 }
 
@@ -195,13 +193,7 @@ impl Engine {
                 }
             }
         }
-        let listed = policy
-            .trusted
-            .iter()
-            .chain(policy.known.iter())
-            .filter(|p| matches!(p, Pattern::Domain(_)))
-            .cloned()
-            .collect();
+
         let protected_set = protected
             .iter()
             .filter_map(|p| match p {
@@ -212,7 +204,6 @@ impl Engine {
         Engine {
             refs: RefSet::build(refs),
             protected_set,
-            listed,
             policy,
             limits: Limits::default(),
         }
@@ -495,7 +486,9 @@ impl Engine {
         if let Some(s) = &ctx.sender {
             let (ss, ds) = (s.domain.suffix(), d.suffix());
             let last = |x: &str| x.rsplit('.').next().unwrap_or("").to_string();
-            if !head.is_empty() && !ss.is_empty() && ss != ds && last(ss) != last(ds) {
+            // Only towards a suffix that cannot exist or a known typo magnet (see `magnet`).
+            let plausible = !d.suffix_known || magnet(ds, ss);
+            if plausible && !head.is_empty() && !ss.is_empty() && ss != ds && last(ss) != last(ds) {
                 if let Ok(intended) = normalize(&format!("{head}.{ss}")) {
                     let protected = self.is_protected(&intended.ascii)
                         || self.refs.get(&intended.ascii).is_some_and(|r| r.protected);
@@ -995,7 +988,10 @@ impl Engine {
 
     fn apply_rules(&self, m: &Mailbox, d: &Domain, ctx: &Context, out: &mut Vec<Finding>) {
         let Some(sender) = &ctx.sender else { return };
-        if self.listed.iter().any(|p| p.matches(&d.ascii))
+        if self
+            .refs
+            .covering(d)
+            .is_some_and(|r| matches!(r.class, Class::Known | Class::Trusted))
             || ctx
                 .refs
                 .covering(d)

@@ -10,7 +10,34 @@
 //!   references.
 //! - `skeletons`: references by their lookalike skeleton (UTS #39 plus ASCII folds).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: a fast hash for the short strings these maps hold (no hostile keys reach them at
+/// build time, and lookups are bounded per request).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+pub(crate) type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
 
 use crate::domain::Domain;
 use crate::slips::skeleton;
@@ -54,91 +81,115 @@ impl Ref {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RefSet {
     pub refs: Vec<Ref>,
-    exact: HashMap<String, u32>,
-    label_ids: HashMap<String, u32>,
+    exact: FastMap<String, u32>,
+    label_ids: FastMap<String, u32>,
     label_refs: Vec<Vec<u32>>,
     /// Hashes of label keys and of their one-deletion variants → label ids.
     deletions: DeletionTable,
-    skeletons: HashMap<String, Vec<u32>>,
+    skeletons: FastMap<String, Vec<u32>>,
     /// First labels of references (`army` of `army.mil`, `us` of `us.af.mil`): an embedded name
     /// is only looked up when its first label is one of these.
-    first_labels: std::collections::HashSet<String>,
+    first_labels: FastSet<String>,
 }
 
-/// An open-addressing hash table from 64-bit hashes to runs of label ids: one probe (one cache
-/// miss) per lookup, where a binary search over a million sorted entries costs twenty.
+/// An open-addressing multi-map from 64-bit hashes to label ids (linear probing, load at most
+/// one half): a lookup is one probe run, usually one cache line, where a binary search over a
+/// million sorted entries costs twenty misses; building needs no sort.
 #[derive(Debug, Clone, Default)]
 struct DeletionTable {
     /// Slot → hash (0 = empty; real hashes are forced non-zero).
     keys: Vec<u64>,
-    /// Slot → (start, len) of its run in `ids`.
-    runs: Vec<(u32, u32)>,
+    /// Slot → label id.
     ids: Vec<u32>,
     mask: usize,
 }
 
 impl DeletionTable {
-    /// Build from (hash, id) pairs.
-    fn build(mut pairs: Vec<(u64, u32)>) -> DeletionTable {
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut t = DeletionTable::default();
-        let distinct = pairs.windows(2).filter(|w| w[0].0 != w[1].0).count() + 1;
-        let size = (distinct * 2).next_power_of_two().max(16);
-        t.keys = vec![0; size];
-        t.runs = vec![(0, 0); size];
-        t.mask = size - 1;
-        t.ids = Vec::with_capacity(pairs.len());
-        let mut i = 0;
-        while i < pairs.len() {
-            let h = pairs[i].0;
-            let start = t.ids.len() as u32;
-            while i < pairs.len() && pairs[i].0 == h {
-                t.ids.push(pairs[i].1);
-                i += 1;
-            }
-            let mut slot = (h as usize) & t.mask;
-            while t.keys[slot] != 0 {
-                slot = (slot + 1) & t.mask;
-            }
-            t.keys[slot] = h;
-            t.runs[slot] = (start, t.ids.len() as u32 - start);
+    fn with_capacity(entries: usize) -> DeletionTable {
+        let size = (entries * 2).next_power_of_two().max(16);
+        DeletionTable {
+            keys: vec![0; size],
+            ids: vec![0; size],
+            mask: size - 1,
         }
-        t
     }
 
-    fn get(&self, h: u64) -> &[u32] {
+    fn insert(&mut self, h: u64, id: u32) {
+        let mut slot = (h as usize) & self.mask;
+        while self.keys[slot] != 0 {
+            if self.keys[slot] == h && self.ids[slot] == id {
+                return;
+            }
+            slot = (slot + 1) & self.mask;
+        }
+        self.keys[slot] = h;
+        self.ids[slot] = id;
+    }
+
+    /// Every id stored under `h`.
+    fn for_each(&self, h: u64, mut f: impl FnMut(u32) -> bool) {
         if self.keys.is_empty() {
-            return &[];
+            return;
         }
         let mut slot = (h as usize) & self.mask;
         loop {
             match self.keys[slot] {
-                0 => return &[],
-                k if k == h => {
-                    let (s, n) = self.runs[slot];
-                    return &self.ids[s as usize..(s + n) as usize];
-                }
-                _ => slot = (slot + 1) & self.mask,
+                0 => return,
+                k if k == h && !f(self.ids[slot]) => return,
+                _ => {}
             }
+            slot = (slot + 1) & self.mask;
         }
     }
 }
 
-/// FNV-1a over the bytes of `s` with byte `skip` left out (`usize::MAX`: none).
-fn hash_skip(s: &[u8], skip: usize) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (i, &b) in s.iter().enumerate() {
-        if i != skip {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
+const BASE: u64 = 0x100_0000_01b3;
+
+fn finish(h: u64, len: usize) -> u64 {
     // Mix in the length so that deletions of different strings rarely collide; never 0 (the
     // table's empty mark).
-    let h = h
-        ^ ((s.len() - usize::from(skip != usize::MAX)) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let h = h ^ (len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let h = (h ^ (h >> 31)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     (h ^ (h >> 29)) | 1
+}
+
+/// The hash of `s` and of every one-deletion variant of `s`, in O(len): a polynomial hash, where
+/// deleting byte `i` leaves the prefix shifted by one power and the suffix's weights unchanged.
+fn deletion_hashes(s: &[u8], out: &mut Vec<u64>) {
+    let n = s.len();
+    // prefix[i] = hash of s[..i]; suffix[i] = sum over k >= i of s[k] * BASE^(n-1-k).
+    let mut prefix = [0u64; 65];
+    let mut suffix = [0u64; 66];
+    if n > 64 {
+        return;
+    }
+    for i in 0..n {
+        prefix[i + 1] = prefix[i]
+            .wrapping_mul(BASE)
+            .wrapping_add(u64::from(s[i]) + 1);
+    }
+    let mut pow = 1u64;
+    for i in (0..n).rev() {
+        suffix[i] = suffix[i + 1].wrapping_add((u64::from(s[i]) + 1).wrapping_mul(pow));
+        pow = pow.wrapping_mul(BASE);
+    }
+    out.push(finish(prefix[n], n));
+    if n < 3 {
+        return;
+    }
+    // Deleting i: prefix[i] * BASE^(n-1-i) + suffix[i+1].
+    let mut pw = 1u64;
+    let mut pows = [0u64; 65];
+    for p in pows.iter_mut().take(n) {
+        *p = pw;
+        pw = pw.wrapping_mul(BASE);
+    }
+    for i in 0..n {
+        let h = prefix[i]
+            .wrapping_mul(pows[n - 1 - i])
+            .wrapping_add(suffix[i + 1]);
+        out.push(finish(h, n - 1));
+    }
 }
 
 /// Longest label indexed by deletion; longer labels are only matched exactly.
@@ -190,20 +241,26 @@ impl RefSet {
                 .push(id);
             set.refs.push(r);
         }
-        let mut del = Vec::with_capacity(set.label_ids.len() * 10);
+        let entries: usize = set
+            .label_ids
+            .keys()
+            .filter(|k| k.len() <= MAX_INDEXED_LABEL)
+            .map(|k| k.len() + 1)
+            .sum();
+        let mut table = DeletionTable::with_capacity(entries);
+        let mut hashes = Vec::with_capacity(MAX_INDEXED_LABEL + 1);
         for (key, &lid) in &set.label_ids {
             let b = key.as_bytes();
             if b.len() > MAX_INDEXED_LABEL {
                 continue;
             }
-            del.push((hash_skip(b, usize::MAX), lid));
-            if b.len() >= 3 {
-                for i in 0..b.len() {
-                    del.push((hash_skip(b, i), lid));
-                }
+            hashes.clear();
+            deletion_hashes(b, &mut hashes);
+            for &h in &hashes {
+                table.insert(h, lid);
             }
         }
-        set.deletions = DeletionTable::build(del);
+        set.deletions = table;
         set
     }
 
@@ -251,12 +308,10 @@ impl RefSet {
     }
 
     fn lookup_hash(&self, h: u64, out: &mut Vec<u32>) {
-        for &lid in self.deletions.get(h) {
-            if out.len() >= MAX_CANDIDATES {
-                break;
-            }
+        self.deletions.for_each(h, |lid| {
             self.push_label(lid, out);
-        }
+            out.len() < MAX_CANDIDATES
+        });
     }
 
     /// Whether some reference's name starts with this label.
@@ -272,9 +327,10 @@ impl RefSet {
         if b.len() < 3 || b.len() > MAX_INDEXED_LABEL {
             return;
         }
-        self.lookup_hash(hash_skip(b, usize::MAX), out);
-        for i in 0..b.len() {
-            self.lookup_hash(hash_skip(b, i), out);
+        let mut hashes = Vec::with_capacity(b.len() + 1);
+        deletion_hashes(b, &mut hashes);
+        for h in hashes {
+            self.lookup_hash(h, out);
         }
         if two && b.len() >= 7 {
             let mut buf = Vec::with_capacity(b.len());
@@ -282,8 +338,10 @@ impl RefSet {
                 buf.clear();
                 buf.extend_from_slice(&b[..i]);
                 buf.extend_from_slice(&b[i + 1..]);
-                for j in i..buf.len() {
-                    self.lookup_hash(hash_skip(&buf, j), out);
+                let mut hashes = Vec::with_capacity(buf.len() + 1);
+                deletion_hashes(&buf, &mut hashes);
+                for h in hashes.into_iter().skip(1 + i) {
+                    self.lookup_hash(h, out);
                 }
             }
         }

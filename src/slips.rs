@@ -13,20 +13,29 @@ const QWERTY: [&[u8]; 4] = [b"1234567890-", b"qwertyuiop", b"asdfghjkl", b"zxcvb
 const QWERTZ: [&[u8]; 4] = [b"1234567890-", b"qwertzuiop", b"asdfghjkl", b"yxcvbnm"];
 const AZERTY: [&[u8]; 4] = [b"1234567890-", b"azertyuiop", b"qsdfghjklm", b"wxcvbn"];
 
-fn pos(layout: &[&[u8]; 4], c: u8) -> Option<(usize, usize)> {
-    layout
-        .iter()
-        .enumerate()
-        .find_map(|(r, row)| row.iter().position(|&k| k == c).map(|i| (r, i)))
+const fn pos(layout: &[&[u8]; 4], c: u8) -> Option<(usize, usize)> {
+    let mut r = 0;
+    while r < 4 {
+        let row = layout[r];
+        let mut i = 0;
+        while i < row.len() {
+            if row[i] == c {
+                return Some((r, i));
+            }
+            i += 1;
+        }
+        r += 1;
+    }
+    None
 }
 
-fn adjacent_in(layout: &[&[u8]; 4], a: u8, b: u8) -> bool {
+const fn adjacent_in(layout: &[&[u8]; 4], a: u8, b: u8) -> bool {
     let (Some((ra, ca)), Some((rb, cb))) = (pos(layout, a), pos(layout, b)) else {
         return false;
     };
     let (ca, cb) = (ca as isize, cb as isize);
     match rb as isize - ra as isize {
-        0 => (ca - cb).abs() == 1,
+        0 => ca - cb == 1 || cb - ca == 1,
         // The row below is shifted right: below `w` sit `a` and `s`.
         1 => cb == ca || cb == ca - 1,
         -1 => cb == ca || cb == ca + 1,
@@ -34,14 +43,8 @@ fn adjacent_in(layout: &[&[u8]; 4], a: u8, b: u8) -> bool {
     }
 }
 
-/// Neighbour tables, built once: bit `b` of `ADJ[a]` says `b` is next to `a`.
-struct Adjacency {
-    qwerty: [u64; 64],
-    other: [u64; 64],
-}
-
 /// Map an ASCII domain byte to 0..64 (letters, digits, `-`, `.`, `_`).
-fn slot(c: u8) -> Option<usize> {
+const fn slot(c: u8) -> Option<usize> {
     match c {
         b'a'..=b'z' => Some((c - b'a') as usize),
         b'0'..=b'9' => Some(26 + (c - b'0') as usize),
@@ -52,39 +55,42 @@ fn slot(c: u8) -> Option<usize> {
     }
 }
 
-fn adjacency() -> &'static Adjacency {
-    static ADJ: std::sync::OnceLock<Adjacency> = std::sync::OnceLock::new();
-    ADJ.get_or_init(|| {
-        let mut t = Adjacency {
-            qwerty: [0; 64],
-            other: [0; 64],
-        };
-        let keys: Vec<u8> = (b'a'..=b'z').chain(b'0'..=b'9').chain([b'-']).collect();
-        for &a in &keys {
-            for &b in &keys {
-                let (Some(sa), Some(sb)) = (slot(a), slot(b)) else {
-                    continue;
-                };
-                if adjacent_in(&QWERTY, a, b) {
-                    t.qwerty[sa] |= 1 << sb;
-                } else if adjacent_in(&QWERTZ, a, b) || adjacent_in(&AZERTY, a, b) {
-                    t.other[sa] |= 1 << sb;
+const KEYS: &[u8; 37] = b"abcdefghijklmnopqrstuvwxyz0123456789-";
+
+/// Neighbour tables, computed at compile time: bit `b` of `QWERTY_ADJ[a]` says key `b` is next
+/// to key `a` on QWERTY; `OTHER_ADJ` holds the QWERTZ/AZERTY-only neighbours.
+const fn build_adjacency(other: bool) -> [u64; 64] {
+    let mut t = [0u64; 64];
+    let mut i = 0;
+    while i < KEYS.len() {
+        let mut j = 0;
+        while j < KEYS.len() {
+            let (a, b) = (KEYS[i], KEYS[j]);
+            let q = adjacent_in(&QWERTY, a, b);
+            let o = adjacent_in(&QWERTZ, a, b) || adjacent_in(&AZERTY, a, b);
+            if let (Some(sa), Some(sb)) = (slot(a), slot(b)) {
+                if (!other && q) || (other && !q && o) {
+                    t[sa] |= 1 << sb;
                 }
             }
+            j += 1;
         }
-        t
-    })
+        i += 1;
+    }
+    t
 }
+
+const QWERTY_ADJ: [u64; 64] = build_adjacency(false);
+const OTHER_ADJ: [u64; 64] = build_adjacency(true);
 
 /// 1 for QWERTY neighbours, 2 for QWERTZ/AZERTY-only neighbours, 0 otherwise.
 fn neighbour(a: u8, b: u8) -> u8 {
     let (Some(sa), Some(sb)) = (slot(a), slot(b)) else {
         return 0;
     };
-    let t = adjacency();
-    if t.qwerty[sa] >> sb & 1 == 1 {
+    if QWERTY_ADJ[sa] >> sb & 1 == 1 {
         1
-    } else if t.other[sa] >> sb & 1 == 1 {
+    } else if OTHER_ADJ[sa] >> sb & 1 == 1 {
         2
     } else {
         0
@@ -202,43 +208,70 @@ pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
     if n.abs_diff(m) as f32 * 0.45 > budget {
         return None;
     }
-    // d[i][j]: cost of turning intended[..i] into typed[..j]. Three rows suffice for the
-    // transpositions and 2↔1 glyphs.
-    let w = m + 1;
+    // The alignment only has work to do between the common prefix and suffix; keep two
+    // characters of them as context (transpositions and glyph pairs may straddle the edge).
+    // Costs still look at the neighbours in the whole strings.
+    let pre = typed
+        .iter()
+        .zip(intended)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let max_suf = n.min(m) - pre;
+    let suf = typed
+        .iter()
+        .rev()
+        .zip(intended.iter().rev())
+        .take(max_suf)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if pre == n && n == m {
+        return Some(0.0);
+    }
+    let p = pre.saturating_sub(2);
+    let s = suf.saturating_sub(2);
+    let (nn, mm) = (n - s - p, m - s - p);
+    let it = &intended[p..n - s];
+    let tt = &typed[p..m - s];
+    // d[i][j]: cost of turning it[..i] into tt[..j]. Three rows suffice for the transpositions
+    // and 2↔1 glyphs.
+    let w = mm + 1;
     let mut rows = [f32::INFINITY; 3 * (MAX_LEN + 1)];
     let at = |i: usize| (i % 3) * w;
     rows[0] = 0.0;
     let mut prev_min = 0.0f32;
-    for j in 1..=m {
-        let prev = (j >= 2).then(|| typed[j - 2]);
-        rows[j] = rows[j - 1] + insert_cost(typed[j - 1], prev, intended.first().copied());
+    for j in 1..=mm {
+        let b = p + j - 1;
+        let prev = (b >= 1).then(|| typed[b - 1]);
+        rows[j] = rows[j - 1] + insert_cost(typed[b], prev, intended.get(p).copied());
     }
-    for i in 1..=n {
+    for i in 1..=nn {
         let (cur, p1) = (at(i), at(i - 1));
-        let ic = intended[i - 1];
-        let iprev = (i >= 2).then(|| intended[i - 2]);
-        let inext = intended.get(i).copied();
-        rows[cur] = rows[p1] + omit_cost(ic, iprev, inext);
+        let abs = p + i - 1;
+        let ic = intended[abs];
+        let iprev = (abs >= 1).then(|| intended[abs - 1]);
+        let inext = intended.get(abs + 1).copied();
+        let om = omit_cost(ic, iprev, inext);
+        rows[cur] = rows[p1] + om;
         let mut row_min = rows[cur];
-        for j in 1..=m {
-            let tc = typed[j - 1];
+        for j in 1..=mm {
+            let tc = tt[j - 1];
             let mut best = if ic == tc {
                 rows[p1 + j - 1]
             } else {
-                rows[p1 + j - 1] + sub_cost(ic, tc, i == 1 && j == 1)
+                rows[p1 + j - 1] + sub_cost(ic, tc, p == 0 && i == 1 && j == 1)
             };
-            best = best.min(rows[p1 + j] + omit_cost(ic, iprev, inext));
+            best = best.min(rows[p1 + j] + om);
             best = best.min(rows[cur + j - 1] + insert_cost(tc, Some(ic), inext));
-            if i >= 2 && j >= 2 && ic == typed[j - 2] && intended[i - 2] == tc && ic != tc {
+            if i >= 2 && j >= 2 && ic == tt[j - 2] && it[i - 2] == tc && ic != tc {
                 best = best.min(rows[at(i - 2) + j - 2] + 0.55);
             }
             if j >= 2 {
-                if let Some(c) = glyph_2_1(&typed[j - 2..j], ic) {
+                if let Some(c) = glyph_2_1(&tt[j - 2..j], ic) {
                     best = best.min(rows[p1 + j - 2] + c);
                 }
             }
             if i >= 2 {
-                if let Some(c) = glyph_2_1(&intended[i - 2..i], tc) {
+                if let Some(c) = glyph_2_1(&it[i - 2..i], tc) {
                     best = best.min(rows[at(i - 2) + j - 1] + c + 0.05);
                 }
             }
@@ -251,7 +284,7 @@ pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
         }
         prev_min = row_min;
     }
-    let c = rows[at(n) + m];
+    let c = rows[at(nn) + mm];
     (c <= budget).then_some(c)
 }
 
