@@ -152,7 +152,8 @@ fn shipped_envoy_config_passes_envoy_validate() {
             ..Render::default()
         },
     );
-    assert!(!baseline.contains("envoy.filters.http.wasm"));
+    assert!(!baseline.contains("envoy.extensions.filters.http.wasm.v3.Wasm"));
+    assert!(!baseline.contains("mistype_filter.wasm"));
     let (ok, out) = envoy_validate(&baseline);
     assert!(ok, "the no-filter baseline validates:\n{out}");
 
