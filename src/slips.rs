@@ -83,14 +83,29 @@ const fn build_adjacency(other: bool) -> [u64; 64] {
 const QWERTY_ADJ: [u64; 64] = build_adjacency(false);
 const OTHER_ADJ: [u64; 64] = build_adjacency(true);
 
+/// `slot` for every byte (255: not a domain character), so the hot loop does one load.
+const SLOTS: [u8; 256] = {
+    let mut t = [255u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        if let Some(s) = slot(c as u8) {
+            t[c] = s as u8;
+        }
+        c += 1;
+    }
+    t
+};
+
 /// 1 for QWERTY neighbours, 2 for QWERTZ/AZERTY-only neighbours, 0 otherwise.
+#[inline]
 fn neighbour(a: u8, b: u8) -> u8 {
-    let (Some(sa), Some(sb)) = (slot(a), slot(b)) else {
+    let (sa, sb) = (SLOTS[a as usize], SLOTS[b as usize]);
+    if sa == 255 || sb == 255 {
         return 0;
-    };
-    if QWERTY_ADJ[sa] >> sb & 1 == 1 {
+    }
+    if QWERTY_ADJ[sa as usize] >> sb & 1 == 1 {
         1
-    } else if OTHER_ADJ[sa] >> sb & 1 == 1 {
+    } else if OTHER_ADJ[sa as usize] >> sb & 1 == 1 {
         2
     } else {
         0
@@ -160,26 +175,26 @@ fn omit_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
 }
 
 /// Cost of inserting `c` between intended `prev` and `next`.
+#[inline]
 fn insert_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
-    let digit_run = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_digit());
-    if c.is_ascii_digit()
-        && (digit_run(prev) || digit_run(next))
-        && prev != Some(c)
-        && next != Some(c)
-    {
-        1.2
-    } else if prev == Some(c) || next == Some(c) {
-        0.45
-    } else if c == b'.' {
-        0.5
-    } else if c == b'-'
-        || prev.is_some_and(|p| neighbour(p, c) == 1)
-        || next.is_some_and(|n| neighbour(n, c) == 1)
-    {
+    let digit = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_digit());
+    if prev == Some(c) || next == Some(c) {
+        return 0.45;
+    }
+    if c.is_ascii_digit() && (digit(prev) || digit(next)) {
+        // Numbers are names: `site45` is not `site345`.
+        return 1.2;
+    }
+    match c {
+        b'.' => return 0.5,
+        b'-' => return 0.6,
+        _ => {}
+    }
+    let np = prev.map_or(0, |p| neighbour(p, c));
+    let nn = next.map_or(0, |n| neighbour(n, c));
+    if np == 1 || nn == 1 {
         0.6
-    } else if prev.is_some_and(|p| neighbour(p, c) == 2)
-        || next.is_some_and(|n| neighbour(n, c) == 2)
-    {
+    } else if np == 2 || nn == 2 {
         0.75
     } else {
         1.0
@@ -265,12 +280,13 @@ pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
             if i >= 2 && j >= 2 && ic == tt[j - 2] && it[i - 2] == tc && ic != tc {
                 best = best.min(rows[at(i - 2) + j - 2] + 0.55);
             }
-            if j >= 2 {
+            // 2↔1 glyphs end in `n`, `v`, `l` or `i` (`rn`, `nn`, `vv`, `cl`, `ii`).
+            if j >= 2 && matches!(tc, b'n' | b'v' | b'l' | b'i') {
                 if let Some(c) = glyph_2_1(&tt[j - 2..j], ic) {
                     best = best.min(rows[p1 + j - 2] + c);
                 }
             }
-            if i >= 2 {
+            if i >= 2 && matches!(ic, b'n' | b'v' | b'l' | b'i') {
                 if let Some(c) = glyph_2_1(&it[i - 2..i], tc) {
                     best = best.min(rows[at(i - 2) + j - 1] + c + 0.05);
                 }
