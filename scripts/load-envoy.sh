@@ -19,11 +19,13 @@
 #   pass-through POST   POST /mail/search     JSON, not a send: the filter's header-only look
 #   send                POST /jmap/api        a JMAP Email/set + EmailSubmission/set with three
 #                                             clean recipients (the filter parses and judges it)
-# Each scenario runs LOAD_ROUNDS times per variant, alternating A and B, LOAD_DURATION each
-# after a warm-up; the table shows the median round. Then B's memory before and after
+# Each scenario runs LOAD_ROUNDS times per variant, alternating A and B, after a warm-up: a
+# throughput run (LOAD_CONNECTIONS connections, saturating) and a latency run (one connection, so
+# that latency is the per-request time and not queueing behind the other connections), each
+# LOAD_DURATION; the table shows the median round. Then B's memory before and after
 # LOAD_MEMORY_REQUESTS sends (admin /memory "allocated" and the process's VmRSS).
 #
-# Environment: LOAD_DURATION (6s), LOAD_ROUNDS (5), LOAD_THREADS (1), LOAD_CONNECTIONS (4),
+# Environment: LOAD_DURATION (5s), LOAD_ROUNDS (3), LOAD_THREADS (1), LOAD_CONNECTIONS (4),
 # LOAD_MEMORY_REQUESTS (100000), CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, ENVOY_BIN,
 # MISTYPE_LOAD_SKIP_BUILD=1 (use the built filter as is).
 set -euo pipefail
@@ -33,8 +35,8 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 WASM=${MISTYPE_FILTER_WASM:-$TARGET_DIR/wasm32-wasip1/wasm/mistype_filter.wasm}
 ENVOY=${ENVOY_BIN:-envoy}
-DURATION=${LOAD_DURATION:-6s}
-ROUNDS=${LOAD_ROUNDS:-5}
+DURATION=${LOAD_DURATION:-5s}
+ROUNDS=${LOAD_ROUNDS:-3}
 THREADS=${LOAD_THREADS:-1}
 CONNS=${LOAD_CONNECTIONS:-4}
 MEM_REQUESTS=${LOAD_MEMORY_REQUESTS:-100000}
@@ -180,7 +182,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json
   --data-binary @demo/send-misaddressed.json "http://127.0.0.1:$PORT_filter/jmap/api")
 [ "$code" = 422 ] || log "warning: the misaddressed sample got $code (expected 422): is the detection core merged?"
 
-# run_wrk VARIANT SCENARIO DURATION -> RESULT line
+# run_wrk VARIANT SCENARIO DURATION CONNECTIONS -> RESULT line
 run_wrk() {
   local port_var="PORT_$1" url script
   case "$2" in
@@ -188,31 +190,38 @@ run_wrk() {
     post) url="http://127.0.0.1:${!port_var}/mail/search"; script="$RUN/post.lua" ;;
     send) url="http://127.0.0.1:${!port_var}/jmap/api"; script="$RUN/send.lua" ;;
   esac
-  wrk -t"$THREADS" -c"$CONNS" -d"$3" --latency -s "$script" "$url" | grep '^RESULT'
+  wrk -t"$THREADS" -c"$4" -d"$3" --latency -s "$script" "$url" | grep '^RESULT'
 }
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
-declare -A RESULTS
+declare -A RESULTS LATENCY
 for scenario in pass post send; do
   for variant in nofilter filter; do
     log "warm-up: $scenario via $variant"
-    run_wrk "$variant" "$scenario" 3s >/dev/null
+    run_wrk "$variant" "$scenario" 3s "$CONNS" >/dev/null
   done
   for round in $(seq "$ROUNDS"); do
     for variant in nofilter filter; do
-      log "round $round/$ROUNDS: $scenario via $variant ($DURATION, $THREADS thread(s), $CONNS connections)"
-      line=$(run_wrk "$variant" "$scenario" "$DURATION")
+      log "round $round/$ROUNDS: $scenario via $variant: throughput ($DURATION, $CONNS connections), latency ($DURATION, 1 connection)"
+      line=$(run_wrk "$variant" "$scenario" "$DURATION" "$CONNS")
       [ "$(field non2xx "$line")" = 0 ] && [ "$(field errors "$line")" = 0 ] ||
         die "$scenario via $variant had errors: $line"
       RESULTS[$scenario.$variant.$round]=$line
+      line=$(run_wrk "$variant" "$scenario" "$DURATION" 1)
+      [ "$(field non2xx "$line")" = 0 ] && [ "$(field errors "$line")" = 0 ] ||
+        die "$scenario via $variant had errors: $line"
+      LATENCY[$scenario.$variant.$round]=$line
     done
   done
 done
 
-# median KEY_PREFIX FIELD: the median over rounds
+# median KEY_PREFIX FIELD: the median over rounds (rps from the throughput runs, p50/p99 from
+# the single-connection latency runs)
 median() {
   local r vals=()
-  for r in $(seq "$ROUNDS"); do vals+=("$(field "$2" "${RESULTS[$1.$r]}")"); done
+  for r in $(seq "$ROUNDS"); do
+    if [ "$2" = rps ]; then vals+=("$(field "$2" "${RESULTS[$1.$r]}")"); else vals+=("$(field "$2" "${LATENCY[$1.$r]}")"); fi
+  done
   printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 
@@ -252,8 +261,9 @@ rows = [("pass-through GET (filter skipped by route)", v[0:6]),
         ("JMAP send, 3 clean recipients (parsed and judged)", v[12:18])]
 def ok(b): return "yes" if b else "**no**"
 print()
-print("Envoy 1.40 (V8), loopback, %s cores; wrk %s thread(s) x %s connections, %s per run, median of %s rounds."
-      % (cores, threads, conns, duration, rounds))
+print("Envoy 1.40 (V8), loopback, %s cores. Throughput: wrk %s thread(s) x %s connections (saturating); "
+      "latency: wrk 1 thread x 1 connection (no queueing, so p50/p99 are per-request service times). "
+      "%s per run, A/B interleaved, median of %s rounds." % (cores, threads, conns, duration, rounds))
 print()
 print("| scenario | no filter req/s | filter req/s | ratio | no filter p50 / p99 (µs) | filter p50 / p99 (µs) | added p50 / p99 (µs) |")
 print("|---|---:|---:|---:|---:|---:|---:|")
