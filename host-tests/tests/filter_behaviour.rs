@@ -33,6 +33,10 @@ fn warn_mode_passes_the_send_and_annotates_the_response() {
         .response_header("x-mistype-findings")
         .expect("x-mistype-findings on the response");
     assert!(findings.contains(TYPO_FIXED), "{findings}");
+    assert!(findings.is_ascii(), "header values stay ASCII: {findings}");
+    let parsed: serde_json::Value =
+        serde_json::from_str(findings).unwrap_or_else(|e| panic!("{findings}: {e}"));
+    assert!(parsed.is_array() || parsed.is_object(), "{parsed}");
     // The upstream request itself is not changed.
     let up = o.forwarded().unwrap();
     assert!(up
