@@ -309,14 +309,36 @@ export function attachCompose(form, linter, options = {}) {
     timer = null;
     const ctx = context();
     const next = new Map();
-    for (const f of fields) {
-      const found = lintField(f, ctx);
-      next.set(f.key, found);
-      renderField(f, found);
-    }
+    for (const f of fields) next.set(f.key, lintField(f, ctx));
     results = next;
-    announce();
+    render();
     return state();
+  }
+
+  // While a pointer is down in the form, the notes are not redrawn: typing and then clicking
+  // Send at once lints on blur, and notes appearing between mousedown and mouseup would move
+  // the button away and swallow the click. The results are current; drawing waits for the click.
+  let pointerDown = false;
+  let renderPending = false;
+  function render() {
+    if (pointerDown) {
+      renderPending = true;
+      return;
+    }
+    renderPending = false;
+    for (const f of fields) renderField(f, results.get(f.key) || []);
+    announce();
+  }
+  function onPointerDown() {
+    pointerDown = true;
+  }
+  function onPointerUp() {
+    if (!pointerDown) return;
+    pointerDown = false;
+    // After the click event that follows this pointerup.
+    setTimeout(() => {
+      if (renderPending && !pointerDown) render();
+    }, 0);
   }
 
   function state() {
@@ -401,6 +423,12 @@ export function attachCompose(form, linter, options = {}) {
   // Capture phase: runs before the page's own submit handlers on the same form.
   form.addEventListener("submit", onSubmit, true);
   listeners.push([form, "submit", onSubmit, true]);
+  form.addEventListener("pointerdown", onPointerDown, true);
+  listeners.push([form, "pointerdown", onPointerDown, true]);
+  for (const type of ["pointerup", "pointercancel"]) {
+    doc.addEventListener(type, onPointerUp, true);
+    listeners.push([doc, type, onPointerUp, true]);
+  }
 
   lintNow();
 

@@ -381,3 +381,15 @@ test("behind Envoy and the filter: the 422 is shown with its suggestion, and Sen
   assert.deepEqual(outbox.messages[0].rcpt_to, ["j.smith@navy.ml"]);
   assert.equal(outbox.messages[0].subject, "Movement schedule");
 });
+
+test("typing and clicking Send at once: the click is not lost and the block still asks", async (t) => {
+  const page = await openDemo(t);
+  await page.locator("#to").pressSequentially("j.smith@army.ml, x@gmial.com", { delay: 5 });
+  await page.locator("#send").click(); // before the debounce has drawn anything
+  const dialog = page.getByRole("alertdialog");
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /did you mean j\.smith@army\.mil\?/);
+  assert.doesNotMatch(await dialog.textContent(), /gmial/, "only block findings are listed");
+  // The notes are drawn once the click is over.
+  assert.equal(await notes(page, "to").count(), 2);
+});
