@@ -173,12 +173,18 @@ impl Send {
     /// The check request for the core. `sender` (from the authenticating layer's header) wins
     /// over the sender the message states.
     pub fn to_request(&self, sender: Option<&str>) -> CheckRequest {
+        // Empty form fields (`_cc=`) are not recipients; a check request is passed on exactly as
+        // written, so that the filter's verdict is the native engine's for the same request.
+        let exact = self.api == Api::Check;
         let from = sender
             .map(str::to_string)
             .or_else(|| self.from.clone())
-            .filter(|f| !f.trim().is_empty());
+            .filter(|f| exact || !f.trim().is_empty());
         let keep = |v: &Vec<String>| -> Vec<String> {
-            v.iter().filter(|s| !s.trim().is_empty()).cloned().collect()
+            v.iter()
+                .filter(|s| exact || !s.trim().is_empty())
+                .cloned()
+                .collect()
         };
         CheckRequest {
             id: self.id.clone(),
@@ -565,6 +571,9 @@ pub(crate) mod tests {
             Some("header@army.mil")
         );
         assert_eq!(s.to_request(None).to, vec!["a@b.org"]);
+        let mut c = Send::new(Api::Check);
+        c.to = vec!["a@b.org".into(), "".into()];
+        assert_eq!(c.to_request(None).to, vec!["a@b.org", ""]);
         assert!(!s.has_no_recipients());
         assert!(Send::new(Api::Sogo).has_no_recipients());
     }
