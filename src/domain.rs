@@ -5,21 +5,16 @@ use std::sync::OnceLock;
 
 use publicsuffix::{List, Psl};
 
-/// The vendored list (see `data/README.md`): only its ICANN section is used, because mail goes to
-/// registered domains and the private section lists hosting platforms (`blogspot.com`, ...).
-const PSL_TEXT: &str = include_str!("../data/public_suffix_list.dat");
+/// The ICANN rules of the vendored list (see `data/README.md`), comments stripped by `build.rs`:
+/// mail goes to registered domains, and the private section lists hosting platforms
+/// (`blogspot.com`, ...).
+const PSL_TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/psl_icann.dat"));
 
 fn list() -> &'static List {
     static LIST: OnceLock<List> = OnceLock::new();
-    LIST.get_or_init(|| {
-        let icann = match PSL_TEXT.find("// ===END ICANN DOMAINS===") {
-            Some(end) => &PSL_TEXT[..end],
-            None => PSL_TEXT,
-        };
-        // The vendored list is known to parse (a unit test proves it); an empty list is the
-        // conservative fallback that keeps the engine alive rather than panicking.
-        icann.parse::<List>().unwrap_or_default()
-    })
+    // The embedded list is known to parse (a unit test proves it); an empty list is the
+    // conservative fallback that keeps the engine alive rather than panicking.
+    LIST.get_or_init(|| PSL_TEXT.parse::<List>().unwrap_or_default())
 }
 
 /// Parse the suffix list now (it is otherwise parsed on first use). Idempotent.
