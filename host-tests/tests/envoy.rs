@@ -568,3 +568,80 @@ fn istio_example_plugin_config_is_accepted_by_the_filter_in_envoy() {
     let (ok, out) = envoy_validate(&yaml);
     assert!(ok, "the Istio example's pluginConfig {cfg}:\n{out}");
 }
+
+#[test]
+fn every_send_route_of_the_shipped_config_reaches_the_filter() {
+    let upstream = Upstream::start();
+    let envoy = start(&upstream, Some(plugin_config("block", 65536)));
+    let json = "application/json";
+    let form = "application/x-www-form-urlencoded";
+    let jmap = jmap_send("a.b@army.mil", &["y@gmail.com"]);
+    // (api, path, content type, body): one send per route that enables the filter. The body
+    // only has to be recognised as that API's send; `inspected` counts it even when it cannot
+    // be parsed.
+    let sends: [(&str, &str, &str, &[u8]); 8] = [
+        ("jmap", "/jmap/api", json, jmap.as_bytes()),
+        (
+            "gmail",
+            "/gmail/v1/users/me/messages/send",
+            json,
+            br#"{"raw": "VG86IHlAZ21haWwuY29tDQoNCmhp"}"#,
+        ),
+        (
+            "graph",
+            "/v1.0/me/sendMail",
+            json,
+            br#"{"message": {"toRecipients": [{"emailAddress": {"address": "y@gmail.com"}}]}}"#,
+        ),
+        (
+            "nextcloud",
+            "/index.php/apps/mail/api/outbox",
+            json,
+            br#"{"to": [{"label": "Y", "email": "y@gmail.com"}]}"#,
+        ),
+        (
+            "sogo",
+            "/SOGo/so/user/Mail/0/folderDrafts/newDraft1/send",
+            json,
+            br#"{"to": ["y@gmail.com"]}"#,
+        ),
+        (
+            "roundcube",
+            "/?_task=mail&_action=send",
+            form,
+            b"_to=y%40gmail.com&_subject=hi",
+        ),
+        (
+            "roundcube",
+            "/?_task=mail",
+            form,
+            b"_action=send&_to=y%40gmail.com&_subject=hi",
+        ),
+        (
+            "snappymail",
+            "/?/Json/&q[]=/0/",
+            json,
+            br#"{"Action": "SendMessage", "to": "y@gmail.com"}"#,
+        ),
+    ];
+    let inspected = |api: &str| {
+        let stats = envoy.stats("mistype");
+        stats
+            .get(&format!("wasmcustom.mistype.api.{api}.inspected"))
+            .or_else(|| stats.get(&format!("mistype.api.{api}.inspected")))
+            .copied()
+            .unwrap_or(0)
+    };
+    for (api, path, ct, body) in sends {
+        let before = inspected(api);
+        let resp = curl(&Request::post(url(&envoy, path), ct, body));
+        assert!(resp.status > 0, "{path}: no answer");
+        assert_eq!(
+            inspected(api),
+            before + 1,
+            "a {api} send on {path} reaches the filter (answer {}: {})",
+            resp.status,
+            resp.text()
+        );
+    }
+}
