@@ -14,9 +14,10 @@
 #              2-core machine this leaves room for the proxy and the upstream, so the client is
 #              not what saturates)
 # Scenarios:
-#   pass-through GET    GET /mail/inbox       the shipped config routes GET/HEAD/OPTIONS past the
-#                                             filter (typed_per_filter_config disabled: no Wasm call)
-#   pass-through POST   POST /mail/search     JSON, not a send: the filter's header-only look
+#   pass-through GET    GET /mail/inbox       the shipped config routes reads (and every path that
+#                                             is not a send route) past the filter: no Wasm call
+#   pass-through POST   POST /v1.0/me/messages   JSON on a send route (Graph), but not a send: the
+#                                             filter's header-only look
 #   send                POST /jmap/api        a JMAP Email/set + EmailSubmission/set with three
 #                                             clean recipients (the filter parses and judges it)
 # Each scenario runs LOAD_ROUNDS times per variant, alternating A and B, after a warm-up: a
@@ -170,7 +171,7 @@ print(json.dumps({"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:m
 } >"$RUN/send.lua"
 {
   printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\n'
-  printf 'wrk.body = [==[{"query": "movement schedule", "limit": 50}]==]\n'
+  printf 'wrk.body = [==[{"subject": "Movement schedule", "body": {"content": "draft"}}]==]\n'
   cat "$RUN/report.lua"
 } >"$RUN/post.lua"
 
@@ -187,7 +188,7 @@ run_wrk() {
   local port_var="PORT_$1" url script
   case "$2" in
     pass) url="http://127.0.0.1:${!port_var}/mail/inbox"; script="$RUN/report.lua" ;;
-    post) url="http://127.0.0.1:${!port_var}/mail/search"; script="$RUN/post.lua" ;;
+    post) url="http://127.0.0.1:${!port_var}/v1.0/me/messages"; script="$RUN/post.lua" ;;
     send) url="http://127.0.0.1:${!port_var}/jmap/api"; script="$RUN/send.lua" ;;
   esac
   wrk -t"$THREADS" -c"$4" -d"$3" --latency -s "$script" "$url" | grep '^RESULT'
@@ -262,7 +263,7 @@ rounds, duration, threads, conns = a[0:4]
 mem_n, ab, aa, rb, ra, cores = int(a[4]), int(a[5]), int(a[6]), int(a[7]), int(a[8]), a[9]
 v = [float(x) for x in a[10:]]
 names = ["pass-through GET (filter skipped by route)",
-         "pass-through POST, not a send (header-only look)",
+         "pass-through POST on a send route, not a send (header-only look)",
          "JMAP send, 3 clean recipients (parsed and judged)"]
 rows = []
 for k, name in enumerate(names):
