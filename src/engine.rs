@@ -579,6 +579,18 @@ impl Engine {
         } else {
             budget + class_bonus.min(0.1)
         };
+        // A different suffix must be a slip of its own before the whole names are compared
+        // (`quizardal.it` is not worth aligning with `qiuzardal.com.au`).
+        // Only where both suffixes are real and split the names alike.
+        if !same_head
+            && d.suffix_known
+            && d.suffix() != intended.suffix()
+            && d.head().matches('.').count() == intended.head().matches('.').count()
+            && isk != sk
+            && cost(d.suffix().as_bytes(), intended.suffix().as_bytes(), 1.0).is_none()
+        {
+            return None;
+        }
         let c = if isk == sk {
             // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
             Some(0.15)
