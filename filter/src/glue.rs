@@ -234,9 +234,19 @@ impl HttpContext for Stream {
             self.done = true;
             return ProxyAction::Continue;
         };
-        let method = self.get_http_request_header(":method").unwrap_or_default();
-        let path = self.get_http_request_header(":path").unwrap_or_default();
-        let content_type = self.get_http_request_header("content-type");
+        // One hostcall for the whole header map: every single-header read is a round trip
+        // through the VM boundary (and an allocation callback), which dominated the cost of the
+        // header-only look on send routes.
+        let headers = self.get_http_request_headers();
+        let find = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let method = find(":method").unwrap_or_default();
+        let path = find(":path").unwrap_or_default();
+        let content_type = find("content-type");
         let Some(candidate) = shared
             .filter
             .classify(&method, &path, content_type.as_deref())
@@ -246,19 +256,15 @@ impl HttpContext for Stream {
         };
         self.candidate = Some(candidate);
         self.content_type = content_type;
-        self.token = self.get_http_request_header(&shared.filter.config.confirm.header);
+        self.token = find(&shared.filter.config.confirm.header);
         if self.token.is_some() {
             // The token is for this filter only; the upstream does not need it.
             self.remove_http_request_header(&shared.filter.config.confirm.header);
         }
         if let Some(h) = &shared.filter.config.sender_header {
-            self.sender = self
-                .get_http_request_header(h)
-                .filter(|s| !s.trim().is_empty());
+            self.sender = find(h).filter(|s| !s.trim().is_empty());
         }
-        let declared = self
-            .get_http_request_header("content-length")
-            .and_then(|l| l.trim().parse::<usize>().ok());
+        let declared = find("content-length").and_then(|l| l.trim().parse::<usize>().ok());
         if let Some(len) = declared {
             if len > shared.filter.config.max_body_bytes {
                 return self.too_large(len);
