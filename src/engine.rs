@@ -717,21 +717,38 @@ impl Engine {
             }
         }
         for (intended, class, protected) in found {
-            let iprot = protected || self.is_protected(&intended.ascii);
-            let cost = 0.4;
-            let b = bonus(class).max(if iprot { 0.1 } else { 0.0 });
             push_cand(
                 cands,
-                Cand {
-                    intended,
-                    class,
-                    protected: iprot,
-                    kind: Kind::Embedded,
-                    cost,
-                    eff: cost - b,
-                    budget: 1.0,
-                },
+                self.structural(intended, class, protected, Kind::Embedded, 0.4, 1.0),
             );
+        }
+    }
+
+    /// A candidate found by structure (embedded name, dropped dot, missing suffix) rather than
+    /// by edit distance: a fixed cost, lowered by context like any other.
+    fn structural(
+        &self,
+        intended: Domain,
+        class: Class,
+        protected: bool,
+        kind: Kind,
+        cost: f32,
+        budget: f32,
+    ) -> Cand {
+        let protected = protected || self.is_protected(&intended.ascii);
+        let b = bonus(class).max(if protected {
+            bonus(Class::Protected)
+        } else {
+            0.0
+        });
+        Cand {
+            intended,
+            class,
+            protected,
+            kind,
+            cost,
+            eff: cost - b,
+            budget,
         }
     }
 
@@ -758,21 +775,9 @@ impl Engine {
                 let Ok(intended) = normalize(&format!("{p}.{name}")) else {
                     continue;
                 };
-                let iprot = r.protected || self.is_protected(&intended.ascii);
-                let cost = 0.5;
-                let b = bonus(r.class).max(if iprot { 0.1 } else { 0.0 });
-                push_cand(
-                    cands,
-                    Cand {
-                        intended,
-                        class: r.class,
-                        protected: iprot,
-                        kind: Kind::MissingDot,
-                        cost,
-                        eff: cost - b,
-                        budget: 0.75,
-                    },
-                );
+                let c =
+                    self.structural(intended, r.class, r.protected, Kind::MissingDot, 0.5, 0.75);
+                push_cand(cands, c);
             }
         }
     }
@@ -796,18 +801,10 @@ impl Engine {
             }
         };
         if let Some(r) = pick {
-            let cost = 0.6;
+            let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
             push_cand(
                 cands,
-                Cand {
-                    intended: r.domain.clone(),
-                    class: r.class,
-                    protected: r.protected,
-                    kind: Kind::InvalidDomain,
-                    cost,
-                    eff: cost - bonus(r.class),
-                    budget: 0.75,
-                },
+                self.structural(i, r.class, r.protected, k, 0.6, 0.75),
             );
         }
         for (cut, _) in s.char_indices().skip(2) {
@@ -816,18 +813,10 @@ impl Engine {
                 continue;
             }
             if let Some(r) = self.refs.get(&format!("{a}.{b}")) {
-                let cost = 0.5;
+                let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
                 push_cand(
                     cands,
-                    Cand {
-                        intended: r.domain.clone(),
-                        class: r.class,
-                        protected: r.protected,
-                        kind: Kind::InvalidDomain,
-                        cost,
-                        eff: cost - bonus(r.class),
-                        budget: 0.75,
-                    },
+                    self.structural(i, r.class, r.protected, k, 0.5, 0.75),
                 );
             }
         }
