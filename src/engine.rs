@@ -430,7 +430,12 @@ impl Engine {
         let mut ctx_ids = Vec::new();
         let label = d.label();
         let head = d.head();
-        let joined: String = head.split('.').collect();
+        // Built once, and only when they differ from the label.
+        let joined = head.contains('.').then(|| head.replace('.', ""));
+        let folded = ["rn", "vv", "cl", "0", "1"]
+            .iter()
+            .any(|g| label.contains(g))
+            .then(|| crate::slips::fold_ascii(label));
         let sk = skeleton(&d.unicode);
         for (set, out) in [(&self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
             if !label.is_empty() {
@@ -439,10 +444,9 @@ impl Engine {
                 set.near_short_label(label, out);
             }
             // The label with homoglyphs folded (`socorn` → `socom`).
-            let folded = crate::slips::fold_ascii(label);
-            if folded != label && !folded.is_empty() {
-                set.by_label(&folded, out);
-                set.near_label(&folded, false, out);
+            if let Some(folded) = folded.as_deref().filter(|f| *f != label && !f.is_empty()) {
+                set.by_label(folded, out);
+                set.near_label(folded, false, out);
             }
             // Each label of a longer head (`mod.gv.uk`: a slip inside a multi-label suffix).
             if head.contains('.') {
@@ -450,9 +454,9 @@ impl Engine {
                     set.by_label(l, out);
                 }
             }
-            if joined != label && !joined.is_empty() {
-                set.by_label(&joined, out);
-                set.near_label(&joined, false, out);
+            if let Some(joined) = joined.as_deref().filter(|j| *j != label && !j.is_empty()) {
+                set.by_label(joined, out);
+                set.near_label(joined, false, out);
             }
             set.by_skeleton(&sk, out);
             if head.is_empty() {

@@ -212,14 +212,21 @@ impl RefSet {
             }
             let id = set.refs.len() as u32;
             set.exact.insert(r.domain.ascii.clone(), id);
-            let label = r.domain.label().to_string();
-            let joined: String = r.domain.head().split('.').collect();
-            for key in [label, joined] {
+            let head = r.domain.head();
+            // The joined key only differs from the label when the head has several labels.
+            let joined = head.contains('.').then(|| head.replace('.', ""));
+            for key in std::iter::once(r.domain.label()).chain(joined.as_deref()) {
                 if key.is_empty() {
                     continue;
                 }
                 let next = set.label_refs.len() as u32;
-                let lid = *set.label_ids.entry(key).or_insert(next);
+                let lid = match set.label_ids.get(key) {
+                    Some(&l) => l,
+                    None => {
+                        set.label_ids.insert(key.to_string(), next);
+                        next
+                    }
+                };
                 if lid == next {
                     set.label_refs.push(Vec::new());
                 }
@@ -229,16 +236,20 @@ impl RefSet {
                 }
             }
             if let Some(first) = r.domain.ascii.split('.').next() {
-                for f in [first, first.split('-').next().unwrap_or(first)] {
+                let before_hyphen = first.split('-').next().unwrap_or(first);
+                for f in [first, before_hyphen] {
                     if !set.first_labels.contains(f) {
                         set.first_labels.insert(f.to_string());
                     }
                 }
             }
-            set.skeletons
-                .entry(r.skeleton.clone())
-                .or_default()
-                .push(id);
+            // Most names are their own skeleton and are found through `exact` instead.
+            if r.skeleton != r.domain.ascii {
+                set.skeletons
+                    .entry(r.skeleton.clone())
+                    .or_default()
+                    .push(id);
+            }
             set.refs.push(r);
         }
         let entries: usize = set
@@ -394,6 +405,14 @@ impl RefSet {
 
     /// References with this lookalike skeleton.
     pub fn by_skeleton(&self, sk: &str, out: &mut Vec<u32>) {
+        if let Some(&id) = self.exact.get(sk) {
+            if out.len() < MAX_CANDIDATES
+                && !out.contains(&id)
+                && self.refs[id as usize].skeleton == sk
+            {
+                out.push(id);
+            }
+        }
         if let Some(v) = self.skeletons.get(sk) {
             for &id in v {
                 if out.len() < MAX_CANDIDATES && !out.contains(&id) {
