@@ -539,8 +539,7 @@ impl Engine {
 
     /// Score a slip from `intended` to `d`; `None` when it is out of budget or not a slip.
     fn score(&self, d: &Domain, sk: &str, r: &Ref) -> Option<Cand> {
-        let (intended, class, protected, isk) =
-            (&r.domain, r.class, r.protected, r.skeleton.as_str());
+        let (intended, class, protected, isk) = (&r.domain, r.class, r.protected, r.skeleton());
         if intended.ascii == d.ascii {
             return None;
         }

@@ -63,14 +63,22 @@ pub(crate) struct Ref {
     pub class: Class,
     /// Protected by a suffix pattern or listed as protected.
     pub protected: bool,
-    /// The lookalike skeleton of the domain (computed once).
-    pub skeleton: String,
+    /// The lookalike skeleton of the domain (computed once), when it differs from the name.
+    skeleton: Option<String>,
 }
 
 impl Ref {
+    /// The lookalike skeleton.
+    pub fn skeleton(&self) -> &str {
+        self.skeleton.as_deref().unwrap_or(&self.domain.ascii)
+    }
+
     pub fn new(domain: Domain, class: Class, protected: bool) -> Ref {
         Ref {
-            skeleton: skeleton(&domain.unicode),
+            skeleton: match skeleton(&domain.unicode) {
+                std::borrow::Cow::Owned(s) if s != domain.ascii => Some(s),
+                _ => None,
+            },
             domain,
             class,
             protected,
@@ -244,11 +252,8 @@ impl RefSet {
                 }
             }
             // Most names are their own skeleton and are found through `exact` instead.
-            if r.skeleton != r.domain.ascii {
-                set.skeletons
-                    .entry(r.skeleton.clone())
-                    .or_default()
-                    .push(id);
+            if let Some(sk) = &r.skeleton {
+                set.skeletons.entry(sk.clone()).or_default().push(id);
             }
             set.refs.push(r);
         }
@@ -408,7 +413,7 @@ impl RefSet {
         if let Some(&id) = self.exact.get(sk) {
             if out.len() < MAX_CANDIDATES
                 && !out.contains(&id)
-                && self.refs[id as usize].skeleton == sk
+                && self.refs[id as usize].skeleton() == sk
             {
                 out.push(id);
             }

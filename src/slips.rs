@@ -348,12 +348,20 @@ pub(crate) fn fold_ascii(s: &str) -> String {
 }
 
 /// The comparison form of a domain: UTS #39 skeleton (for non-ASCII), lower case, ASCII folds.
-pub(crate) fn skeleton(unicode: &str) -> String {
+/// Borrowed when the name is its own skeleton (most ASCII names).
+pub(crate) fn skeleton(unicode: &str) -> std::borrow::Cow<'_, str> {
     if unicode.is_ascii() {
-        return fold_ascii(unicode);
+        let b = unicode.as_bytes();
+        let folds = b.iter().any(|&c| c == b'0' || c == b'1')
+            || b.windows(2).any(|w| matches!(w, b"rn" | b"vv" | b"cl"));
+        return if folds {
+            std::borrow::Cow::Owned(fold_ascii(unicode))
+        } else {
+            std::borrow::Cow::Borrowed(unicode)
+        };
     }
     let sk: String = unicode_security::skeleton(unicode).collect();
-    fold_ascii(&sk.to_lowercase())
+    std::borrow::Cow::Owned(fold_ascii(&sk.to_lowercase()))
 }
 
 #[cfg(test)]
