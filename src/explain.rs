@@ -129,8 +129,18 @@ pub(crate) fn where_is(suffix: &str) -> String {
 
 /// Describe the difference between two labels as a slip, when it is a single simple one.
 pub(crate) fn describe(typed: &str, intended: &str) -> Option<String> {
+    if typed.is_ascii() && intended.is_ascii() {
+        return describe_in(typed.as_bytes(), intended.as_bytes(), |b: &u8| {
+            char::from(*b)
+        });
+    }
     let (t, i): (Vec<char>, Vec<char>) = (typed.chars().collect(), intended.chars().collect());
-    let pre = t.iter().zip(&i).take_while(|(a, b)| a == b).count();
+    describe_in(&t, &i, |c: &char| *c)
+}
+
+/// The single slip between `t` and `i`, whatever their unit (bytes or chars).
+fn describe_in<T: PartialEq>(t: &[T], i: &[T], ch: impl Fn(&T) -> char) -> Option<String> {
+    let pre = t.iter().zip(i).take_while(|(a, b)| a == b).count();
     let suf = t[pre..]
         .iter()
         .rev()
@@ -138,6 +148,8 @@ pub(crate) fn describe(typed: &str, intended: &str) -> Option<String> {
         .take_while(|(a, b)| a == b)
         .count();
     let (td, id) = (&t[pre..t.len() - suf], &i[pre..i.len() - suf]);
+    let (td, id): (Vec<char>, Vec<char>) =
+        (td.iter().map(&ch).collect(), id.iter().map(&ch).collect());
     Some(match (td.len(), id.len()) {
         (0, 1) if id[0] == '.' => "a missing dot".to_string(),
         (1, 0) if td[0] == '.' => "an extra dot".to_string(),
