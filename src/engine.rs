@@ -173,51 +173,48 @@ impl Engine {
 
     /// Build from a validated policy (its `defaults` flag adds the embedded default policy).
     pub fn new(policy: &Policy) -> Engine {
+        Engine::with_references(policy, std::iter::empty())
+    }
+
+    /// Build from a policy plus extra reference domains (each `(domain, class)` with class
+    /// `"protected"`, `"trusted"` or `"known"`), e.g. a large directory. Unusable names are
+    /// skipped. The benchmarks build 100,000-reference engines this way.
+    pub fn with_references<'a>(
+        policy: &Policy,
+        extra: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Engine {
         crate::domain::warm_up();
         let policy = policy.resolved();
-        let protected: Vec<Pattern> = policy.protected.clone();
-        let is_protected = |ascii: &str| protected.iter().any(|p| p.matches(ascii));
-        let mut refs = Vec::new();
-        let lists = [
-            (&policy.known, Class::Known),
-            (&policy.trusted, Class::Trusted),
-            (&policy.protected, Class::Protected),
-        ];
-        for (list, class) in lists {
-            for p in list {
-                if let Pattern::Domain(d) = p {
-                    if let Ok(domain) = normalize(d) {
-                        let protected = is_protected(&domain.ascii);
-                        refs.push(Ref::new(domain, class, protected));
-                    }
-                }
-            }
-        }
-
-        let protected_set = protected
+        let protected_set = policy
+            .protected
             .iter()
             .filter_map(|p| match p {
                 Pattern::Domain(d) | Pattern::Suffix(d) => Some(d.clone()),
                 Pattern::Any => None,
             })
             .collect();
-        Engine {
-            refs: RefSet::build(refs),
+        let mut e = Engine {
+            refs: RefSet::default(),
             protected_set,
             policy,
             limits: Limits::default(),
+        };
+        let mut refs = Vec::new();
+        let lists = [
+            (&e.policy.known, Class::Known),
+            (&e.policy.trusted, Class::Trusted),
+            (&e.policy.protected, Class::Protected),
+        ];
+        for (list, class) in lists {
+            for p in list {
+                if let Pattern::Domain(d) = p {
+                    if let Ok(domain) = normalize(d) {
+                        let protected = e.is_protected(&domain.ascii);
+                        refs.push(Ref::new(domain, class, protected));
+                    }
+                }
+            }
         }
-    }
-
-    /// Build from a policy plus extra reference domains (each `(domain, class)` with class
-    /// `"protected"`, `"trusted"` or `"known"`), e.g. a large directory. Unusable names are
-    /// skipped. Used by the benchmarks to build 100,000-reference engines.
-    pub fn with_references<'a>(
-        policy: &Policy,
-        extra: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Engine {
-        let mut e = Engine::new(policy);
-        let mut refs = std::mem::take(&mut e.refs).refs;
         for (name, class) in extra {
             let class = match class {
                 "protected" => Class::Protected,
@@ -922,6 +919,12 @@ impl Engine {
             _ if c.protected => format!("; {} is protected by your policy", i.unicode),
             _ => String::new(),
         };
+        // " ('ai' swapped)": the single slip between the names, when there is one.
+        let name_slip = || {
+            explain::describe(&d.ascii, &i.ascii)
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        };
         let reason = match c.kind {
             Kind::SuffixTypo => format!(
                 "{} is {}, not {}: {}{}",
@@ -937,9 +940,7 @@ impl Engine {
                 "{} looks like a typo of {}{}{}",
                 d.unicode,
                 i.unicode,
-                explain::describe(&d.ascii, &i.ascii)
-                    .map(|s| format!(" ({s})"))
-                    .unwrap_or_default(),
+                name_slip(),
                 why_context
             ),
             Kind::MissingDot => format!(
@@ -955,9 +956,7 @@ impl Engine {
                     "{} imitates {} with look-alike characters{}{}",
                     d.unicode,
                     i.unicode,
-                    explain::describe(&d.ascii, &i.ascii)
-                        .map(|s| format!(" ({s})"))
-                        .unwrap_or_default(),
+                    name_slip(),
                     why_context
                 ),
             },
