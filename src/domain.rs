@@ -5,8 +5,9 @@ use std::sync::OnceLock;
 
 use publicsuffix::{List, Psl};
 
-/// The ICANN rules of the vendored list (see `data/README.md`), comments stripped by `build.rs`:
-/// mail goes to registered domains, and the private section lists hosting platforms
+/// The ICANN rules of the vendored list (see `data/README.md`) as `build.rs` embeds them: comments
+/// stripped, internationalised rules in their `xn--` form (names are looked up in ASCII form).
+/// Mail goes to registered domains, and the private section lists hosting platforms
 /// (`blogspot.com`, ...).
 const PSL_TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/psl_icann.dat"));
 
@@ -185,6 +186,51 @@ mod tests {
         assert_eq!(d.suffix(), "cmo");
         let d = normalize("gouv.ml").unwrap();
         assert_eq!((d.head(), d.label(), d.registrable()), ("", "", "gouv.ml"));
+    }
+
+    #[test]
+    fn embedded_rules_are_the_idna_forms_of_the_vendored_ones() {
+        let original = include_str!("../data/public_suffix_list.dat");
+        let start = original.find("// ===BEGIN ICANN DOMAINS===").unwrap();
+        let end = original.find("// ===END ICANN DOMAINS===").unwrap();
+        let embedded: std::collections::HashSet<&str> = PSL_TEXT.lines().collect();
+        let mut idn = 0;
+        let mut rules = 0;
+        for line in original[start..end].lines() {
+            let rule = line.split_whitespace().next().unwrap_or("");
+            if rule.is_empty() || rule.starts_with("//") {
+                continue;
+            }
+            rules += 1;
+            let (prefix, name) = match rule.strip_prefix('!') {
+                Some(n) => ("!", n),
+                None => ("", rule),
+            };
+            let ascii = if name.is_ascii() {
+                name.to_ascii_lowercase()
+            } else {
+                idn += 1;
+                idna::domain_to_ascii(name).unwrap()
+            };
+            let want = format!("{prefix}{ascii}");
+            assert!(
+                embedded.contains(want.as_str()),
+                "{rule} should be embedded as {want}"
+            );
+        }
+        assert!(
+            rules > 6000 && idn > 300,
+            "{rules} rules, {idn} internationalised"
+        );
+        assert_eq!(
+            embedded.len(),
+            rules + 2,
+            "one line per rule and the two markers"
+        );
+        // An internationalised suffix is found by the ASCII name normalize gives.
+        let d = normalize("例え.公司.cn").unwrap();
+        assert_eq!(d.suffix(), "xn--55qx5d.cn");
+        assert!(d.suffix_known);
     }
 
     #[test]
