@@ -46,8 +46,44 @@ fn main() {
         out.push('\n');
     }
     out.push_str("// ===END ICANN DOMAINS===\n");
-    let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("psl_icann.dat");
-    std::fs::write(dest, out).expect("write the stripped suffix list");
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+    std::fs::write(out_dir.join("psl_icann.dat"), out).expect("write the stripped suffix list");
+    confusables(&out_dir);
+}
+
+/// Pack `data/confusables.txt` into the three tables `src/uts39.rs` searches: sorted code points,
+/// the end offset of each one's prototype, and all prototypes in one string.
+fn confusables(out_dir: &std::path::Path) {
+    let src = "data/confusables.txt";
+    println!("cargo:rerun-if-changed={src}");
+    let text = std::fs::read_to_string(src).expect("data/confusables.txt is in the repo");
+    let mut keys = Vec::new();
+    let mut ends = Vec::new();
+    let mut prototypes = String::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (key, proto) = line.split_once('\t').expect("code point<TAB>prototype");
+        let key = u32::from_str_radix(key, 16).expect("hexadecimal code point");
+        assert!(keys.last().is_none_or(|&k| k < key), "sorted, at {line}");
+        for p in proto.split_whitespace() {
+            let p = u32::from_str_radix(p, 16).expect("hexadecimal code point");
+            prototypes.push(char::from_u32(p).expect("a scalar value"));
+        }
+        keys.push(key);
+        ends.push(u16::try_from(prototypes.len()).expect("prototypes fit u16 offsets"));
+    }
+    let list = |v: &[String]| v.join(",");
+    let code = format!(
+        "static CONFUSABLE_KEYS: [u32; {n}] = [{keys}];\n\
+         static CONFUSABLE_ENDS: [u16; {n}] = [{ends}];\n\
+         static CONFUSABLE_PROTOTYPES: &str = {prototypes:?};\n",
+        n = keys.len(),
+        keys = list(&keys.iter().map(u32::to_string).collect::<Vec<_>>()),
+        ends = list(&ends.iter().map(u16::to_string).collect::<Vec<_>>()),
+    );
+    std::fs::write(out_dir.join("confusables.rs"), code).expect("write the confusables tables");
 }
 
 /// RFC 3492 Punycode of one label (its code points as given: the list's rules are already in the

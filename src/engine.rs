@@ -881,8 +881,10 @@ impl Engine {
             });
         }
         if !d.unicode.is_ascii() {
-            use unicode_security::MixedScript;
-            let mixed = d.unicode.split('.').find(|l| !l.is_single_script());
+            let mixed = d
+                .unicode
+                .split('.')
+                .find(|l| !crate::uts39::is_single_script(l));
             if let Some(l) = mixed {
                 let chars = explain::foreign_chars(l).unwrap_or_default();
                 return Some(Finding {

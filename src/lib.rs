@@ -31,6 +31,8 @@ mod explain;
 mod index;
 mod policy;
 mod slips;
+#[doc(hidden)]
+pub mod uts39;
 mod verdict;
 
 pub use address::{parse_address_list, Mailbox};

@@ -360,7 +360,7 @@ pub(crate) fn skeleton(unicode: &str) -> std::borrow::Cow<'_, str> {
             std::borrow::Cow::Borrowed(unicode)
         };
     }
-    let sk: String = unicode_security::skeleton(unicode).collect();
+    let sk = crate::uts39::skeleton(unicode);
     std::borrow::Cow::Owned(fold_ascii(&sk.to_lowercase()))
 }
 

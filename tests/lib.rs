@@ -4,3 +4,4 @@ mod cases;
 mod cli;
 mod readme;
 mod support;
+mod uts39;

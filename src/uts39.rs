@@ -1,0 +1,122 @@
+//! The two UTS #39 checks the engine makes on internationalised names, on compact tables:
+//!
+//! - [`skeleton`]: the confusable skeleton, `NFD(map(NFD(s)))` where `map` replaces each
+//!   character by its prototype in Unicode's confusables data, for names UTS #46 has mapped (the
+//!   table holds only characters that can stand in one, which leaves out upper case, full-width
+//!   forms and the rest of what UTS #46 maps away).
+//!   NFD comes from ICU4X's normalizer, which `idna` already links for UTS #46; the prototypes
+//!   are `data/confusables.txt`, which `build.rs` packs into three static arrays (sorted code
+//!   points, end offsets, one string of prototypes): about a third of the bytes of a
+//!   `(char, &[char])` table, which matters for the browser module's download.
+//! - [`is_single_script`]: whether a label's characters share a script (Common and Inherited go
+//!   with any; Han goes with Hiragana/Katakana and Hangul as in Japanese and Korean), UTS #39's
+//!   "resolved script set" on `unicode-script`'s Script_Extensions.
+//!
+//! `data/confusables.txt` is generated from the `unicode-security` crate's data and checked
+//! against it by a test (`tests/uts39.rs`), which also compares whole skeletons.
+
+use unicode_script::{Script, ScriptExtension};
+
+include!(concat!(env!("OUT_DIR"), "/confusables.rs"));
+
+/// The prototype of `c` (already in NFD): `None` when `c` is its own prototype, `Some("")` when it
+/// is dropped (default ignorable).
+pub(crate) fn prototype(c: char) -> Option<&'static str> {
+    let i = CONFUSABLE_KEYS.binary_search(&u32::from(c)).ok()?;
+    let start = if i == 0 {
+        0
+    } else {
+        usize::from(CONFUSABLE_ENDS[i - 1])
+    };
+    CONFUSABLE_PROTOTYPES.get(start..usize::from(CONFUSABLE_ENDS[i]))
+}
+
+/// The UTS #39 skeleton of `s`, a name as UTS #46 maps it (no case folding).
+pub fn skeleton(s: &str) -> String {
+    let nfd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfd();
+    let decomposed = nfd.normalize(s);
+    let mut mapped = String::with_capacity(decomposed.len());
+    for c in decomposed.chars() {
+        match prototype(c) {
+            Some(p) => mapped.push_str(p),
+            None => mapped.push(c),
+        }
+    }
+    match nfd.normalize(&mapped) {
+        std::borrow::Cow::Borrowed(_) => mapped,
+        std::borrow::Cow::Owned(o) => o,
+    }
+}
+
+/// A resolved script set: Script_Extensions plus the Han-with-Bopomofo, Japanese and Korean
+/// writing systems of UTS #39 §5.1.
+#[derive(Clone, Copy)]
+struct ScriptSet {
+    base: ScriptExtension,
+    hanb: bool,
+    jpan: bool,
+    kore: bool,
+}
+
+impl ScriptSet {
+    fn of(c: char) -> Self {
+        let base = ScriptExtension::from(c);
+        let any = base.is_common() || base.is_inherited() || base.contains_script(Script::Han);
+        ScriptSet {
+            base,
+            hanb: any || base.contains_script(Script::Bopomofo),
+            jpan: any
+                || base.contains_script(Script::Hiragana)
+                || base.contains_script(Script::Katakana),
+            kore: any || base.contains_script(Script::Hangul),
+        }
+    }
+
+    fn intersect(&mut self, other: ScriptSet) {
+        self.base.intersect_with(other.base);
+        self.hanb &= other.hanb;
+        self.jpan &= other.jpan;
+        self.kore &= other.kore;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.base.is_empty() && !self.hanb && !self.jpan && !self.kore
+    }
+}
+
+/// Whether all characters of `s` can be written in one script (UTS #39 single-script).
+pub fn is_single_script(s: &str) -> bool {
+    let mut set = ScriptSet::of(' ');
+    for c in s.chars() {
+        set.intersect(ScriptSet::of(c));
+        if set.is_empty() {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_skeletons() {
+        assert_eq!(skeleton("\u{430}rmy"), skeleton("army"));
+        assert_eq!(skeleton("p\u{430}yp\u{430}l"), "paypal");
+        assert_eq!(skeleton("g\u{3bf}\u{3bf}gle"), "google");
+        // Decomposes: the accent stays, as a combining mark.
+        assert_eq!(skeleton("caf\u{e9}"), "cafe\u{301}");
+        assert_eq!(prototype('a'), None);
+    }
+
+    #[test]
+    fn scripts() {
+        assert!(is_single_script("army"));
+        assert!(is_single_script("армия"));
+        assert!(!is_single_script("\u{430}rmy"));
+        assert!(is_single_script("東京タワー"));
+        assert!(is_single_script("서울123"));
+        assert!(!is_single_script("ελλάδαgr"));
+    }
+}
