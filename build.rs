@@ -5,8 +5,10 @@
 //! (`blogspot.com`, ...), so only the ICANN section is kept. The engine looks suffixes up in the
 //! ASCII form of a name, so internationalised rules (`公司.cn`) are stored as the `xn--` labels
 //! UTS #46 gives them, encoded here once (RFC 3492) instead of at every start-up: the list then
-//! parses without calling IDNA for each of its thousands of rules, which was most of the browser
-//! module's start-up time. A unit test in `src/domain.rs` checks each encoded rule against `idna`.
+//! parses without calling IDNA for each of its thousands of rules. The rules are grouped (by
+//! top-level domain, and the largest ones by their last two labels) so that each group can be
+//! parsed on first use. A unit test in `src/domain.rs`
+//! checks each encoded rule against `idna`, and the grouped lookups against the whole list.
 //! The dated original stays in `data/` as published.
 use std::path::PathBuf;
 
@@ -22,66 +24,107 @@ fn main() {
     let end = text
         .find("// ===END ICANN DOMAINS===")
         .expect("ICANN section end");
-    // The section markers stay: the parser files rules under the section they stand in.
-    let mut out = String::with_capacity(end - start);
-    out.push_str("// ===BEGIN ICANN DOMAINS===\n");
+    // Rules grouped by top-level domain, and the largest top-level domains by their last two
+    // labels: `src/domain.rs` parses the groups a name needs the first time such a name is looked
+    // up, so start-up parses nothing and a process parses only the few groups it meets.
+    let mut rules: Vec<Vec<String>> = Vec::new();
     for line in text[start..end].lines() {
         let rule = line.split_whitespace().next().unwrap_or("");
         if rule.is_empty() || rule.starts_with("//") {
             continue;
         }
-        let mut first = true;
-        for label in rule.split('.') {
-            if !first {
-                out.push('.');
-            }
-            first = false;
-            if label.is_ascii() {
-                out.push_str(&label.to_ascii_lowercase());
-            } else {
-                out.push_str("xn--");
-                out.push_str(&punycode(label));
-            }
-        }
-        out.push('\n');
+        rules.push(
+            rule.split('.')
+                .map(|label| {
+                    if label.is_ascii() {
+                        label.to_ascii_lowercase()
+                    } else {
+                        format!("xn--{}", punycode(label))
+                    }
+                })
+                .collect(),
+        );
     }
-    out.push_str("// ===END ICANN DOMAINS===\n");
+    let tld = |labels: &[String]| labels[labels.len() - 1].trim_start_matches('!').to_string();
+    let mut per_tld: std::collections::HashMap<String, usize> = Default::default();
+    for labels in &rules {
+        *per_tld.entry(tld(labels)).or_default() += 1;
+    }
+    // The group: the rule's top-level label (`uk`), or for the few top-level domains with many
+    // rules (`jp`, `no`, `it`, ...) its last two labels (`kawasaki.jp`, `*.kawasaki.jp` included),
+    // or its only one (`jp`).
+    let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for labels in &rules {
+        let key = if per_tld[&tld(labels)] > 64 {
+            labels[labels.len().saturating_sub(2)..].join(".")
+        } else {
+            tld(labels)
+        };
+        groups
+            .entry(key.trim_start_matches('!').to_string())
+            .or_default()
+            .push(labels.join("."));
+    }
+    // Each group: a mark, then its rules a line each. The mark says how the key follows from the
+    // first rule (no rule holds either): '|' its last label, '/' its last two.
+    let out: String = groups
+        .iter()
+        .map(|(key, rules)| {
+            let mark = if key.contains('.') { '/' } else { '|' };
+            format!("{mark}{}", rules.join("\n"))
+        })
+        .collect();
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     std::fs::write(out_dir.join("psl_icann.dat"), out).expect("write the stripped suffix list");
     confusables(&out_dir);
 }
 
-/// Pack `data/confusables.txt` into the three tables `src/uts39.rs` searches: sorted code points,
-/// the end offset of each one's prototype, and all prototypes in one string.
+/// Pack `data/confusables.txt` for `src/uts39.rs`: the code points as LEB128 deltas from the one
+/// before, the byte length of each one's prototype, and all prototypes in one string (about half
+/// the compressed size of arrays of code points and offsets).
 fn confusables(out_dir: &std::path::Path) {
     let src = "data/confusables.txt";
     println!("cargo:rerun-if-changed={src}");
     let text = std::fs::read_to_string(src).expect("data/confusables.txt is in the repo");
-    let mut keys = Vec::new();
-    let mut ends = Vec::new();
+    let mut deltas = Vec::new();
+    let mut lens = Vec::new();
     let mut prototypes = String::new();
+    let mut last = 0u32;
     for line in text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
         let (key, proto) = line.split_once('\t').expect("code point<TAB>prototype");
         let key = u32::from_str_radix(key, 16).expect("hexadecimal code point");
-        assert!(keys.last().is_none_or(|&k| k < key), "sorted, at {line}");
+        assert!(key > last || deltas.is_empty(), "sorted, at {line}");
+        let mut delta = key - last;
+        last = key;
+        loop {
+            let byte = (delta & 0x7f) as u8;
+            delta >>= 7;
+            if delta == 0 {
+                deltas.push(byte);
+                break;
+            }
+            deltas.push(byte | 0x80);
+        }
+        let before = prototypes.len();
         for p in proto.split_whitespace() {
             let p = u32::from_str_radix(p, 16).expect("hexadecimal code point");
             prototypes.push(char::from_u32(p).expect("a scalar value"));
         }
-        keys.push(key);
-        ends.push(u16::try_from(prototypes.len()).expect("prototypes fit u16 offsets"));
+        lens.push(u8::try_from(prototypes.len() - before).expect("a prototype of under 256 bytes"));
     }
-    let list = |v: &[String]| v.join(",");
+    let bytes = |v: &[u8]| v.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
     let code = format!(
-        "static CONFUSABLE_KEYS: [u32; {n}] = [{keys}];\n\
-         static CONFUSABLE_ENDS: [u16; {n}] = [{ends}];\n\
+        "static CONFUSABLE_COUNT: usize = {n};\n\
+         static CONFUSABLE_DELTAS: [u8; {d}] = [{deltas}];\n\
+         static CONFUSABLE_LENGTHS: [u8; {n}] = [{lens}];\n\
          static CONFUSABLE_PROTOTYPES: &str = {prototypes:?};\n",
-        n = keys.len(),
-        keys = list(&keys.iter().map(u32::to_string).collect::<Vec<_>>()),
-        ends = list(&ends.iter().map(u16::to_string).collect::<Vec<_>>()),
+        n = lens.len(),
+        d = deltas.len(),
+        deltas = bytes(&deltas),
+        lens = bytes(&lens),
     );
     std::fs::write(out_dir.join("confusables.rs"), code).expect("write the confusables tables");
 }

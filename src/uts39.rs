@@ -5,9 +5,9 @@
 //!   table holds only characters that can stand in one, which leaves out upper case, full-width
 //!   forms and the rest of what UTS #46 maps away).
 //!   NFD comes from ICU4X's normalizer, which `idna` already links for UTS #46; the prototypes
-//!   are `data/confusables.txt`, which `build.rs` packs into three static arrays (sorted code
-//!   points, end offsets, one string of prototypes): about a third of the bytes of a
-//!   `(char, &[char])` table, which matters for the browser module's download.
+//!   are `data/confusables.txt`, which `build.rs` packs small for the browser module's download
+//!   (code points as deltas, prototype lengths, one string of prototypes) and which is unpacked
+//!   into a searchable table the first time a name that is not ASCII is seen.
 //! - [`is_single_script`]: whether a label's characters share a script (Common and Inherited go
 //!   with any; Han goes with Hiragana/Katakana and Hangul as in Japanese and Korean), UTS #39's
 //!   "resolved script set" on `unicode-script`'s Script_Extensions.
@@ -15,20 +15,50 @@
 //! `data/confusables.txt` is generated from the `unicode-security` crate's data and checked
 //! against it by a test (`tests/uts39.rs`), which also compares whole skeletons.
 
+use std::sync::OnceLock;
+
 use unicode_script::{Script, ScriptExtension};
 
 include!(concat!(env!("OUT_DIR"), "/confusables.rs"));
 
+/// The confusables unpacked: sorted code points, and where each one's prototype starts in
+/// `CONFUSABLE_PROTOTYPES` (one more entry than code points: the end).
+struct Confusables {
+    keys: Vec<u32>,
+    starts: Vec<u32>,
+}
+
+fn confusables() -> &'static Confusables {
+    static TABLE: OnceLock<Confusables> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut keys = Vec::with_capacity(CONFUSABLE_COUNT);
+        let mut starts = Vec::with_capacity(CONFUSABLE_COUNT + 1);
+        let (mut key, mut delta, mut shift, mut start) = (0u32, 0u32, 0, 0u32);
+        for &b in &CONFUSABLE_DELTAS {
+            delta |= u32::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                key += delta;
+                keys.push(key);
+                (delta, shift) = (0, 0);
+            }
+        }
+        for &len in &CONFUSABLE_LENGTHS {
+            starts.push(start);
+            start += u32::from(len);
+        }
+        starts.push(start);
+        Confusables { keys, starts }
+    })
+}
+
 /// The prototype of `c` (already in NFD): `None` when `c` is its own prototype, `Some("")` when it
 /// is dropped (default ignorable).
 pub(crate) fn prototype(c: char) -> Option<&'static str> {
-    let i = CONFUSABLE_KEYS.binary_search(&u32::from(c)).ok()?;
-    let start = if i == 0 {
-        0
-    } else {
-        usize::from(CONFUSABLE_ENDS[i - 1])
-    };
-    CONFUSABLE_PROTOTYPES.get(start..usize::from(CONFUSABLE_ENDS[i]))
+    let t = confusables();
+    let i = t.keys.binary_search(&u32::from(c)).ok()?;
+    let (start, end) = (*t.starts.get(i)?, *t.starts.get(i + 1)?);
+    CONFUSABLE_PROTOTYPES.get(start as usize..end as usize)
 }
 
 /// The UTS #39 skeleton of `s`, a name as UTS #46 maps it (no case folding).
@@ -108,6 +138,13 @@ mod tests {
         // Decomposes: the accent stays, as a combining mark.
         assert_eq!(skeleton("caf\u{e9}"), "cafe\u{301}");
         assert_eq!(prototype('a'), None);
+        let t = confusables();
+        assert_eq!(t.keys.len(), CONFUSABLE_COUNT);
+        assert_eq!(t.starts.len(), CONFUSABLE_COUNT + 1);
+        assert_eq!(
+            t.starts.last().copied(),
+            Some(CONFUSABLE_PROTOTYPES.len() as u32)
+        );
     }
 
     #[test]
