@@ -50,30 +50,39 @@ fn main() {
     for labels in &rules {
         *per_tld.entry(tld(labels)).or_default() += 1;
     }
-    // The group: the rule's top-level label (`uk`), or for the few top-level domains with many
-    // rules (`jp`, `no`, `it`, ...) its last two labels (`kawasaki.jp`, `*.kawasaki.jp` included),
-    // or its only one (`jp`).
-    let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    // Per top-level label: the rules keyed by it alone (all of them for most top-level domains;
+    // only the bare rule for the few with many rules: `jp`, `no`, `it`, ...), and for those few,
+    // groups keyed by the label left of it (`kawasaki` for `kawasaki.jp`, `*.kawasaki.jp`, ...;
+    // `*` for a `*.tld` rule). Rules are stored without the top-level label (the bare rule as an empty
+    // line), which gzips better.
+    type Groups = std::collections::BTreeMap<String, Vec<String>>;
+    let mut tlds: std::collections::BTreeMap<String, (Vec<String>, Groups)> = Default::default();
     for labels in &rules {
-        let key = if per_tld[&tld(labels)] > 64 {
-            labels[labels.len().saturating_sub(2)..].join(".")
+        let top = tld(labels);
+        let short: String = labels[..labels.len() - 1].join(".");
+        let entry = tlds.entry(top.clone()).or_default();
+        if per_tld[&top] > 16 && labels.len() > 1 {
+            let second = labels[labels.len() - 2].trim_start_matches('!').to_string();
+            entry.1.entry(second).or_default().push(short);
         } else {
-            tld(labels)
-        };
-        groups
-            .entry(key.trim_start_matches('!').to_string())
-            .or_default()
-            .push(labels.join("."));
+            entry.0.push(short);
+        }
     }
-    // Each group: a mark, then its rules a line each. The mark says how the key follows from the
-    // first rule (no rule holds either): '|' its last label, '/' its last two.
-    let out: String = groups
-        .iter()
-        .map(|(key, rules)| {
-            let mark = if key.contains('.') { '/' } else { '|' };
-            format!("{mark}{}", rules.join("\n"))
-        })
-        .collect();
+    // Each top-level domain: '|', its label, then a line feed and its own rules if it has any;
+    // then each group of it: '/' and the group's rules. No rule holds '|' or '/'.
+    let mut out = String::new();
+    for (top, (own, groups)) in &tlds {
+        out.push('|');
+        out.push_str(top);
+        if !own.is_empty() {
+            out.push('\n');
+            out.push_str(&own.join("\n"));
+        }
+        for rules in groups.values() {
+            out.push('/');
+            out.push_str(&rules.join("\n"));
+        }
+    }
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     std::fs::write(out_dir.join("psl_icann.dat"), out).expect("write the stripped suffix list");
     confusables(&out_dir);

@@ -31,9 +31,14 @@ WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/wasm-small/mistype_web_lint.wasm"
 # and Debian's binaryen (version 108) rewrites externref as anyref, which browsers reject
 # ("WebAssembly.Table.set(): Argument 1 is invalid for table"). rustc enables these wasm
 # proposals by default for wasm32-unknown-unknown; wasm-opt must accept them.
+# --one-caller-inline-max-function-size: by default -Oz inlines every function with one caller,
+# however large, so rare paths (IDNA, error wording, the lazy suffix-list parse) ended up inside
+# the hot functions that V8 recompiles with TurboFan during the first new Linter(); on a small
+# machine those compiles took tens of milliseconds away from start-up. Keeping large
+# single-caller functions apart also made the module smaller.
 log "wasm-opt -Oz"
 WASM_OPT="$TARGET_DIR/wasm32-unknown-unknown/wasm-small/mistype_web_lint.opt.wasm"
-wasm-opt -Oz \
+wasm-opt -Oz --one-caller-inline-max-function-size 200 \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
   -o "$WASM_OPT" "$WASM_IN"

@@ -9,7 +9,7 @@ use crate::index::FastMap;
 
 /// The ICANN rules of the vendored list (see `data/README.md`) as `build.rs` embeds them: comments
 /// stripped, internationalised rules in their `xn--` form (names are looked up in ASCII form), and
-/// grouped (see [`SuffixList`]; each group is a mark, `|` or `/`, then its rules, a line each). Mail goes to
+/// grouped (see [`SuffixList`] and `build.rs`). Mail goes to
 /// registered domains, and the private section lists hosting platforms (`blogspot.com`, ...).
 const PSL_TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/psl_icann.dat"));
 /// The section marker a list text needs in front of its rules (the parser files rules under the
@@ -20,90 +20,137 @@ const SECTION: &str = "// ===BEGIN ICANN DOMAINS===\n";
 ///
 /// Deciding the suffix of `x.b.tld` takes only the rules `tld`, `*.tld` and those ending in
 /// `b.tld` (`b.tld`, `*.b.tld`, `!x.b.tld`, ...): a rule matches a name only if its labels match
-/// the name's last labels. So `build.rs` groups the rules by top-level label, and those of the few
-/// top-level domains with many rules (`jp`, `no`, `it`, ...) by their last two labels; a name is
-/// split by a `publicsuffix` list of its groups (`tld`, `*.tld`, `b.tld`, those that exist),
-/// parsed on first use and kept. A unit test checks this against the whole list for every rule.
-/// Parsing all ~7,000 rules at start-up took most of the browser module's start-up time; the
-/// default policy's ~950 domains need a few hundred.
+/// the name's last labels. So `build.rs` groups the rules by top-level label, and those of the
+/// few top-level domains with many rules (`jp`, `no`, `it`, ...) also by the label left of it; a
+/// name is split by a `publicsuffix` list of the groups it needs, parsed on first use and kept.
+/// Start-up only indexes the top-level labels. A unit test checks this against the whole list
+/// for every rule. Parsing all ~7,000 rules at start-up took most of the browser module's
+/// start-up time; the default policy's ~950 domains need a few hundred.
 struct SuffixList {
-    /// Per top-level label: the indexes of its own group (`jp`) and of its wildcard group
-    /// (`*.ck`).
-    tlds: FastMap<&'static str, (Option<usize>, Option<usize>)>,
-    /// Per two-label key (`kawasaki.jp`): the index of its group.
-    seconds: FastMap<&'static str, usize>,
-    /// The rules of each group, a rule a line.
+    tlds: FastMap<&'static str, Tld>,
+}
+
+/// The rules under one top-level label. Rules are stored a line each without the label (the
+/// bare rule as an empty line).
+struct Tld {
+    /// The rules keyed by the label alone: all of them, or for the top-level domains with many
+    /// rules, the bare one.
+    own: Option<&'static str>,
+    /// The groups keyed by a second label, each behind a '/', unparsed until needed.
+    grouped: &'static str,
+    seconds: OnceLock<Seconds>,
+    /// The list for names with no group of their own.
+    list: OnceLock<List>,
+}
+
+/// A top-level domain's groups, indexed on first use.
+struct Seconds {
+    /// Second label (`kawasaki`) to its group.
+    index: FastMap<&'static str, usize>,
     groups: Vec<&'static str>,
-    /// Per group: the list that splits names under its key (for a top-level group, the names
-    /// under it with no group of their own).
+    /// The `*.tld` rules.
+    wild: Option<&'static str>,
     lists: Vec<OnceLock<List>>,
 }
 
-impl SuffixList {
-    fn list(&self, at: usize, parts: [Option<usize>; 3]) -> &List {
-        self.lists[at].get_or_init(|| {
-            let mut text = String::from(SECTION);
-            for i in parts.into_iter().flatten() {
-                text.push_str(self.groups[i]);
-                text.push('\n');
-            }
-            // The groups are known to parse (a unit test parses them all); an empty list is the
-            // conservative fallback that keeps the engine alive rather than panicking.
-            text.parse().unwrap_or_default()
-        })
+impl Tld {
+    fn seconds(&self) -> &Seconds {
+        self.seconds.get_or_init(|| self.index_seconds())
     }
+
+    #[cold]
+    #[inline(never)]
+    fn index_seconds(&self) -> Seconds {
+        let mut s = Seconds {
+            index: FastMap::default(),
+            groups: Vec::new(),
+            wild: None,
+            lists: Vec::new(),
+        };
+        for rules in self.grouped.split('/').filter(|g| !g.is_empty()) {
+            let first = rules.split('\n').next().unwrap_or(rules);
+            let first = first.strip_prefix('!').unwrap_or(first);
+            match first.rsplit('.').next().unwrap_or(first) {
+                "*" => s.wild = Some(rules),
+                second => {
+                    s.index.insert(second, s.groups.len());
+                    s.groups.push(rules);
+                    s.lists.push(OnceLock::new());
+                }
+            }
+        }
+        s
+    }
+
+    /// The list that splits `…second.tld`.
+    fn list(&self, tld: &str, second: Option<&str>) -> &List {
+        if self.grouped.is_empty() {
+            return self
+                .list
+                .get_or_init(|| parse_rules(tld, [self.own, None, None]));
+        }
+        let s = self.seconds();
+        match second.and_then(|l| s.index.get(l)) {
+            Some(&i) => {
+                s.lists[i].get_or_init(|| parse_rules(tld, [self.own, s.wild, Some(s.groups[i])]))
+            }
+            None => self
+                .list
+                .get_or_init(|| parse_rules(tld, [self.own, s.wild, None])),
+        }
+    }
+}
+
+/// Append rules stored without their top-level label to a list text, a line each, with it.
+fn push_rules(text: &mut String, tld: &str, rules: &str) {
+    for rule in rules.split('\n') {
+        if !rule.is_empty() {
+            text.push_str(rule);
+            text.push('.');
+        }
+        text.push_str(tld);
+        text.push('\n');
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn parse_rules(tld: &str, parts: [Option<&str>; 3]) -> List {
+    let mut text = String::from(SECTION);
+    for rules in parts.into_iter().flatten() {
+        push_rules(&mut text, tld, rules);
+    }
+    // The embedded rules are known to parse (a unit test parses them all); an empty list is the
+    // conservative fallback that keeps the engine alive rather than panicking.
+    text.parse().unwrap_or_default()
 }
 
 fn suffix_list() -> &'static SuffixList {
     static LIST: OnceLock<SuffixList> = OnceLock::new();
-    LIST.get_or_init(|| {
-        // One pass over the bytes for the groups' marks.
-        let bytes = PSL_TEXT.as_bytes();
-        let mut starts = Vec::with_capacity(4096);
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'|' || b == b'/' {
-                starts.push(i);
-            }
-        }
-        let n = starts.len();
-        let mut sl = SuffixList {
-            tlds: FastMap::with_capacity_and_hasher(n, Default::default()),
-            seconds: FastMap::with_capacity_and_hasher(n, Default::default()),
-            groups: Vec::with_capacity(n),
-            lists: Vec::with_capacity(n),
-        };
-        for (i, &start) in starts.iter().enumerate() {
-            let end = starts.get(i + 1).copied().unwrap_or(bytes.len());
-            let rules = PSL_TEXT.get(start + 1..end).unwrap_or("");
-            let key = group_key(rules, bytes[start] == b'/');
-            if let Some(tld) = key.strip_prefix("*.") {
-                sl.tlds.entry(tld).or_default().1 = Some(i);
-            } else if key.contains('.') {
-                sl.seconds.insert(key, i);
-            } else {
-                sl.tlds.entry(key).or_default().0 = Some(i);
-            }
-            sl.groups.push(rules);
-            sl.lists.push(OnceLock::new());
-        }
-        sl
-    })
+    LIST.get_or_init(index_suffix_list)
 }
 
-/// A group's key: the last label (or the last two) of its first rule.
-fn group_key(rules: &str, two: bool) -> &str {
-    let first = rules.split('\n').next().unwrap_or(rules);
-    let first = first.strip_prefix('!').unwrap_or(first);
-    let mut dots = if two { 2 } else { 1 };
-    for (i, &b) in first.as_bytes().iter().enumerate().rev() {
-        if b == b'.' {
-            dots -= 1;
-            if dots == 0 {
-                return &first[i + 1..];
-            }
-        }
+#[cold]
+#[inline(never)]
+fn index_suffix_list() -> SuffixList {
+    let mut tlds = FastMap::with_capacity_and_hasher(2048, Default::default());
+    for entry in PSL_TEXT.split('|').filter(|e| !e.is_empty()) {
+        let (head, grouped) = entry.split_once('/').unwrap_or((entry, ""));
+        let (tld, own) = match head.split_once('\n') {
+            Some((tld, own)) => (tld, Some(own)),
+            None => (head, None),
+        };
+        tlds.insert(
+            tld,
+            Tld {
+                own,
+                grouped,
+                seconds: OnceLock::new(),
+                list: OnceLock::new(),
+            },
+        );
     }
-    first
+    SuffixList { tlds }
 }
 
 /// The public suffix of `ascii` (a lower-case ASCII name): its length in bytes and whether it is
@@ -113,22 +160,14 @@ fn suffix_of(ascii: &str) -> (usize, bool) {
         Some(i) => (&ascii[..i], &ascii[i + 1..]),
         None => ("", ascii),
     };
-    let sl = suffix_list();
-    let (own, wild) = sl.tlds.get(tld).copied().unwrap_or_default();
-    let second = rest.rsplit('.').next().unwrap_or(rest);
-    let group = if rest.is_empty() || second == "*" {
-        None
-    } else {
-        // `second.tld`, the tail of `ascii`.
-        let key = &ascii[ascii.len() - tld.len() - 1 - second.len()..];
-        sl.seconds.get(key).copied()
+    let Some(t) = suffix_list().tlds.get(tld) else {
+        return (tld.len(), false);
     };
-    let list = match (group, own, wild) {
-        (Some(at), ..) => sl.list(at, [own, wild, group]),
-        (None, Some(at), _) | (None, None, Some(at)) => sl.list(at, [own, wild, None]),
-        (None, None, None) => return (tld.len(), false),
-    };
-    match list.suffix(ascii.as_bytes()) {
+    let second = rest
+        .rsplit('.')
+        .next()
+        .filter(|s| !s.is_empty() && *s != "*");
+    match t.list(tld, second).suffix(ascii.as_bytes()) {
         Some(s) => (s.as_bytes().len(), s.is_known()),
         None => (tld.len(), false),
     }
@@ -208,52 +247,18 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
     if d.starts_with('[') {
         return Err(format!("'{d}' is an address literal, not a domain name"));
     }
+    // The common case, a plain ASCII name, takes the short path; IDNA and the wording of errors
+    // live in functions of their own, out of the way of the one that runs for every name.
     let ascii = if d.is_ascii() && !d.contains("xn--") && !d.contains("XN--") {
         d.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(d)
-            .map_err(|_| format!("'{d}' is not a valid internationalised domain name (UTS #46)"))?
+        to_ascii_idn(d)?
     };
-    if ascii.len() > 253 {
-        return Err(format!(
-            "'{}' is {} characters long; a domain name has at most 253",
-            crate::address::clip(d, 60),
-            ascii.len()
-        ));
-    }
-    for label in ascii.split('.') {
-        if label.is_empty() {
-            return Err(format!(
-                "'{d}' has an empty label (two dots in a row, or a leading dot)"
-            ));
-        }
-        if label.len() > 63 {
-            return Err(format!(
-                "a label of '{}' is {} characters; at most 63 are allowed",
-                crate::address::clip(d, 60),
-                label.len()
-            ));
-        }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        {
-            return Err(format!(
-                "'{d}' contains '{c}', which a domain name cannot hold"
-            ));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!(
-                "the label '{label}' of '{d}' starts or ends with '-'"
-            ));
-        }
+    if !is_valid_ascii(&ascii) {
+        return Err(why_invalid(d, &ascii));
     }
     let unicode = if ascii.contains("xn--") {
-        let (u, r) = idna::domain_to_unicode(&ascii);
-        if r.is_err() {
-            return Err(format!("'{d}' holds invalid punycode"));
-        }
-        u
+        to_unicode_idn(d, &ascii)?
     } else {
         ascii.clone()
     };
@@ -269,6 +274,84 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
         suffix_len,
         suffix_known,
     })
+}
+
+#[cold]
+#[inline(never)]
+fn to_ascii_idn(d: &str) -> Result<String, String> {
+    idna::domain_to_ascii(d)
+        .map_err(|_| format!("'{d}' is not a valid internationalised domain name (UTS #46)"))
+}
+
+#[cold]
+#[inline(never)]
+fn to_unicode_idn(d: &str, ascii: &str) -> Result<String, String> {
+    let (u, r) = idna::domain_to_unicode(ascii);
+    match r {
+        Ok(()) => Ok(u),
+        Err(_) => Err(format!("'{d}' holds invalid punycode")),
+    }
+}
+
+/// Whether a lower-case ASCII name is at most 253 bytes of labels of 1 to 63 letters, digits,
+/// `-` and `_`, none starting or ending with `-`.
+fn is_valid_ascii(ascii: &str) -> bool {
+    let b = ascii.as_bytes();
+    if b.len() > 253 {
+        return false;
+    }
+    let mut start = 0;
+    for i in 0..=b.len() {
+        if i == b.len() || b[i] == b'.' {
+            let label = &b[start..i];
+            if label.is_empty()
+                || label.len() > 63
+                || label[0] == b'-'
+                || label[label.len() - 1] == b'-'
+            {
+                return false;
+            }
+            start = i + 1;
+        } else if !(b[i].is_ascii_alphanumeric() || b[i] == b'-' || b[i] == b'_') {
+            return false;
+        }
+    }
+    true
+}
+
+/// Why a name [`is_valid_ascii`] refused is not a domain name.
+#[cold]
+#[inline(never)]
+fn why_invalid(d: &str, ascii: &str) -> String {
+    if ascii.len() > 253 {
+        return format!(
+            "'{}' is {} characters long; a domain name has at most 253",
+            crate::address::clip(d, 60),
+            ascii.len()
+        );
+    }
+    for label in ascii.split('.') {
+        if label.is_empty() {
+            return format!("'{d}' has an empty label (two dots in a row, or a leading dot)");
+        }
+        if label.len() > 63 {
+            return format!(
+                "a label of '{}' is {} characters; at most 63 are allowed",
+                crate::address::clip(d, 60),
+                label.len()
+            );
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return format!("'{d}' contains '{c}', which a domain name cannot hold");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return format!("the label '{label}' of '{d}' starts or ends with '-'");
+        }
+    }
+    format!("'{d}' is not a domain name")
 }
 
 /// Whether `s` (lower-case ASCII, no dots needed) is a public suffix on the list.
@@ -307,7 +390,7 @@ mod tests {
         let original = include_str!("../data/public_suffix_list.dat");
         let start = original.find("// ===BEGIN ICANN DOMAINS===").unwrap();
         let end = original.find("// ===END ICANN DOMAINS===").unwrap();
-        let embedded: std::collections::HashSet<&str> = embedded_rules().into_iter().collect();
+        let embedded: std::collections::HashSet<String> = embedded_rules().into_iter().collect();
         assert_eq!(embedded_rules().len(), embedded.len());
         let mut idn = 0;
         let mut rules = 0;
@@ -344,24 +427,39 @@ mod tests {
         assert!(d.suffix_known);
     }
 
-    /// Every rule of the embedded list, without the group keys.
-    fn embedded_rules() -> Vec<&'static str> {
-        PSL_TEXT
-            .split(['|', '/'])
-            .skip(1)
-            .flat_map(|g| g.split('\n'))
-            .collect()
+    /// Every group of the embedded list as (top-level label, rules without it).
+    fn embedded_groups() -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::new();
+        for (tld, t) in &suffix_list().tlds {
+            out.extend(t.own.map(|own| (*tld, own)));
+            let s = t.seconds();
+            out.extend(s.wild.map(|w| (*tld, w)));
+            out.extend(s.groups.iter().map(|g| (*tld, *g)));
+        }
+        out
+    }
+
+    /// Every rule of the embedded list.
+    fn embedded_rules() -> Vec<String> {
+        let mut text = String::new();
+        for (tld, rules) in embedded_groups() {
+            push_rules(&mut text, tld, rules);
+        }
+        text.lines().map(str::to_string).collect()
     }
 
     #[test]
     fn grouped_lists_split_as_the_whole_list() {
         let rules = embedded_rules();
         let whole: List = format!("{SECTION}{}", rules.join("\n")).parse().unwrap();
-        let sl = suffix_list();
-        assert!(sl.groups.len() > 1000, "{} groups", sl.groups.len());
-        for (i, text) in sl.groups.iter().enumerate() {
-            let group: List = format!("{SECTION}{text}").parse().unwrap();
-            assert!(!group.is_empty(), "group {i}: {text}");
+        let groups = embedded_groups();
+        assert!(groups.len() > 2000, "{} groups", groups.len());
+        assert!(suffix_list().tlds.len() > 1000);
+        for (tld, rules) in groups {
+            let mut text = String::from(SECTION);
+            push_rules(&mut text, tld, rules);
+            let group: List = text.parse().unwrap();
+            assert!(!group.is_empty(), "{text}");
         }
         let mut names = vec![
             "gmail.cmo".to_string(),

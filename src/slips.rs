@@ -360,8 +360,13 @@ pub(crate) fn skeleton(unicode: &str) -> std::borrow::Cow<'_, str> {
             std::borrow::Cow::Borrowed(unicode)
         };
     }
-    let sk = crate::uts39::skeleton(unicode);
-    std::borrow::Cow::Owned(fold_ascii(&sk.to_lowercase()))
+    std::borrow::Cow::Owned(skeleton_idn(unicode))
+}
+
+#[cold]
+#[inline(never)]
+fn skeleton_idn(unicode: &str) -> String {
+    fold_ascii(&crate::uts39::skeleton(unicode).to_lowercase())
 }
 
 #[cfg(test)]
