@@ -249,7 +249,7 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
     }
     // The common case, a plain ASCII name, takes the short path; IDNA and the wording of errors
     // live in functions of their own, out of the way of the one that runs for every name.
-    let ascii = if d.is_ascii() && !d.contains("xn--") && !d.contains("XN--") {
+    let ascii = if d.is_ascii() && !has_punycode_label(d) {
         d.to_ascii_lowercase()
     } else {
         to_ascii_idn(d)?
@@ -257,7 +257,7 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
     if !is_valid_ascii(&ascii) {
         return Err(why_invalid(d, &ascii));
     }
-    let unicode = if ascii.contains("xn--") {
+    let unicode = if has_punycode_label(&ascii) {
         to_unicode_idn(d, &ascii)?
     } else {
         ascii.clone()
@@ -274,6 +274,16 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
         suffix_len,
         suffix_known,
     })
+}
+
+/// Whether a label of `d` starts with the ACE prefix `xn--` (in any case).
+fn has_punycode_label(d: &str) -> bool {
+    let b = d.as_bytes();
+    let ace = |at: usize| {
+        b.get(at..at + 4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+    };
+    ace(0) || b.iter().enumerate().any(|(i, &c)| c == b'.' && ace(i + 1))
 }
 
 #[cold]

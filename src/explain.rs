@@ -148,16 +148,26 @@ fn describe_in<T: PartialEq>(t: &[T], i: &[T], ch: impl Fn(&T) -> char) -> Optio
         .take_while(|(a, b)| a == b)
         .count();
     let (td, id) = (&t[pre..t.len() - suf], &i[pre..i.len() - suf]);
+    if td.len() > 2 || id.len() > 1 + usize::from(td.len() == 2) {
+        return None;
+    }
     let (td, id): (Vec<char>, Vec<char>) =
         (td.iter().map(&ch).collect(), id.iter().map(&ch).collect());
+    let quoted = |cs: &[char], after: &str| {
+        let mut s = String::with_capacity(16 + after.len());
+        s.push('\'');
+        s.extend(cs);
+        s.push('\'');
+        s.push_str(after);
+        s
+    };
     Some(match (td.len(), id.len()) {
         (0, 1) if id[0] == '.' => "a missing dot".to_string(),
         (1, 0) if td[0] == '.' => "an extra dot".to_string(),
-        (0, 1) => format!("a missing '{}'", id[0]),
-        (1, 0) => format!("an extra '{}'", td[0]),
-        (1, 1) => format!("'{}' typed for '{}'", td[0], id[0]),
-        (2, 2) if td[0] == id[1] && td[1] == id[0] => format!("'{}{}' swapped", id[0], id[1]),
-        (2, 1) => format!("'{}{}' typed for '{}'", td[0], td[1], id[0]),
+        (0, 1) => ["a missing ", &quoted(&id, "")].concat(),
+        (1, 0) => ["an extra ", &quoted(&td, "")].concat(),
+        (1, 1) | (2, 1) => [quoted(&td, " typed for "), quoted(&id, "")].concat(),
+        (2, 2) if td[0] == id[1] && td[1] == id[0] => quoted(&id, " swapped"),
         _ => return None,
     })
 }

@@ -250,7 +250,15 @@ pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
     // d[i][j]: cost of turning it[..i] into tt[..j]. Three rows suffice for the transpositions
     // and 2↔1 glyphs.
     let w = mm + 1;
-    let mut rows = [f32::INFINITY; 3 * (MAX_LEN + 1)];
+    // Most names are short: a small array on the stack, the full size only when needed.
+    let mut small = [f32::INFINITY; 3 * 24];
+    let mut large = Vec::new();
+    let rows: &mut [f32] = if 3 * w <= small.len() {
+        &mut small
+    } else {
+        large.resize(3 * w, f32::INFINITY);
+        &mut large
+    };
     let at = |i: usize| (i % 3) * w;
     rows[0] = 0.0;
     let mut prev_min = 0.0f32;
