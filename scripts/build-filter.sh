@@ -6,6 +6,14 @@
 #   CARGO_TARGET_DIR=/tmp/t scripts/build-filter.sh
 #
 # Honours $CARGO_TARGET_DIR (default: target/ in the repository).
+#
+# The proxy-wasm SDK exports every callback of the ABI. Envoy calls an exported callback on every
+# stream whether or not the filter does anything in it, and skips callbacks a module does not
+# export; each call is a crossing into V8. So the artifact keeps only the callbacks the filter
+# uses (wasm-metadce from binaryen drops the rest and the code only they reach): per request,
+# context create, request headers, body and trailers, response headers, and delete. Response
+# body and trailers, on_log, on_done (whose default is "done") and the TCP, gRPC, timer, queue and
+# HTTP-call callbacks are gone.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
@@ -16,6 +24,29 @@ if [[ ! -f "$artifact" ]]; then
     echo "build-filter.sh: cargo succeeded but $artifact is missing" >&2
     exit 1
 fi
+command -v wasm-metadce >/dev/null || {
+    echo "build-filter.sh: wasm-metadce (binaryen) is missing; run scripts/ensure-tools.sh" >&2
+    exit 1
+}
+graph=$(mktemp)
+trimmed=$(mktemp)
+trap 'rm -f "$graph" "$trimmed"' EXIT
+{
+    printf '['
+    sep=''
+    for export in memory _initialize proxy_abi_version_0_2_1 proxy_on_memory_allocate \
+        proxy_on_vm_start proxy_on_configure proxy_on_context_create proxy_on_delete \
+        proxy_on_request_headers proxy_on_request_body proxy_on_request_trailers \
+        proxy_on_response_headers; do
+        printf '%s{"name": "%s", "root": true, "export": "%s"}' "$sep" "$export" "$export"
+        sep=', '
+    done
+    printf ']\n'
+} >"$graph"
+wasm-metadce -f "$graph" "$artifact" -o "$trimmed" >/dev/null
+# Replace the file (cargo hard-links it to deps/; leave that one alone).
+rm -f "$artifact"
+cp "$trimmed" "$artifact"
 bytes=$(wc -c <"$artifact")
 echo "mistype_filter.wasm: $bytes bytes ($(( (bytes + 1023) / 1024 )) KiB)" >&2
 echo "$artifact"

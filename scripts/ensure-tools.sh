@@ -27,6 +27,8 @@ apt_install() {
 }
 
 ensure_rust() {
+  # binaryen: wasm-metadce trims the filter's exports (scripts/build-filter.sh).
+  command -v wasm-metadce >/dev/null || need_apt+=(binaryen)
   local installed
   installed=$(rustup target list --installed)
   for t in wasm32-wasip1 wasm32-unknown-unknown; do
