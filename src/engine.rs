@@ -423,8 +423,8 @@ impl Engine {
 
     /// Candidates within budget, best first, one per intended domain.
     fn candidates(&self, d: &Domain, ctx: &Context) -> Vec<Cand> {
-        let mut ids = Vec::new();
-        let mut ctx_ids = Vec::new();
+        let mut ids = Vec::with_capacity(64);
+        let mut ctx_ids = Vec::with_capacity(16);
         let label = d.label();
         let head = d.head();
         // Built once, and only when they differ from the label.
@@ -635,8 +635,12 @@ impl Engine {
         if !d.head().is_empty() && d.head() == intended.head() {
             return Kind::SuffixTypo;
         }
-        let strip = |s: &str| s.replace('.', "");
-        if strip(&d.ascii) == strip(&intended.ascii) && d.ascii.len() < intended.ascii.len() {
+        let same_undotted = |a: &str, b: &str| {
+            a.bytes()
+                .filter(|&c| c != b'.')
+                .eq(b.bytes().filter(|&c| c != b'.'))
+        };
+        if d.ascii.len() < intended.ascii.len() && same_undotted(&d.ascii, &intended.ascii) {
             return Kind::MissingDot;
         }
         Kind::LabelTypo
@@ -910,81 +914,95 @@ impl Engine {
         // A confidence, not a calibrated probability: 0.99 for a slip the context makes certain,
         // falling towards 0.6 at the edge of the budget.
         let score = (0.99 - 0.4 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
+        // Plain concatenation rather than `format!`: this runs for every finding, and the
+        // formatting machinery was a good part of a check's time.
         let why_context = match c.class {
             Class::Sender => match &ctx.sender {
                 Some(s) if s.domain.suffix() == i.suffix() && s.domain.ascii != i.ascii => {
-                    format!("; you write from .{}", i.suffix())
+                    cat(&["; you write from .", i.suffix()])
                 }
                 _ => "; it is your own domain".to_string(),
             },
-            Class::Contact => format!("; {} is in your contacts", i.unicode),
-            _ if c.protected => format!("; {} is protected by your policy", i.unicode),
+            Class::Contact => cat(&["; ", &i.unicode, " is in your contacts"]),
+            _ if c.protected => cat(&["; ", &i.unicode, " is protected by your policy"]),
             _ => String::new(),
         };
         // " ('ai' swapped)": the single slip between the names, when there is one.
         let name_slip = || {
             explain::describe(&d.ascii, &i.ascii)
-                .map(|s| format!(" ({s})"))
+                .map(|s| cat(&[" (", &s, ")"]))
                 .unwrap_or_default()
         };
         let reason = match c.kind {
-            Kind::SuffixTypo => format!(
-                "{} is {}, not {}: {}{}",
-                d.unicode,
-                explain::where_is(d.suffix()),
-                i.unicode,
-                explain::describe(d.suffix(), i.suffix())
-                    .map(|s| format!("the ending has {s}"))
+            Kind::SuffixTypo => cat(&[
+                &d.unicode,
+                " is ",
+                &explain::where_is(d.suffix()),
+                ", not ",
+                &i.unicode,
+                ": ",
+                &explain::describe(d.suffix(), i.suffix())
+                    .map(|s| cat(&["the ending has ", &s]))
                     .unwrap_or_else(|| "a slip in the ending".into()),
-                why_context
-            ),
-            Kind::LabelTypo => format!(
-                "{} looks like a typo of {}{}{}",
-                d.unicode,
-                i.unicode,
-                name_slip(),
-                why_context
-            ),
-            Kind::MissingDot => format!(
-                "{} is a different domain from {} (a dot is missing){}",
-                d.unicode, i.unicode, why_context
-            ),
+                &why_context,
+            ]),
+            Kind::LabelTypo => cat(&[
+                &d.unicode,
+                " looks like a typo of ",
+                &i.unicode,
+                &name_slip(),
+                &why_context,
+            ]),
+            Kind::MissingDot => cat(&[
+                &d.unicode,
+                " is a different domain from ",
+                &i.unicode,
+                " (a dot is missing)",
+                &why_context,
+            ]),
             Kind::Lookalike => match explain::foreign_chars(&d.unicode) {
-                Some(chars) => format!(
-                    "{} imitates {} with look-alike characters: {chars}{}",
-                    d.unicode, i.unicode, why_context
-                ),
-                None => format!(
-                    "{} imitates {} with look-alike characters{}{}",
-                    d.unicode,
-                    i.unicode,
-                    name_slip(),
-                    why_context
-                ),
+                Some(chars) => cat(&[
+                    &d.unicode,
+                    " imitates ",
+                    &i.unicode,
+                    " with look-alike characters: ",
+                    &chars,
+                    &why_context,
+                ]),
+                None => cat(&[
+                    &d.unicode,
+                    " imitates ",
+                    &i.unicode,
+                    " with look-alike characters",
+                    &name_slip(),
+                    &why_context,
+                ]),
             },
-            Kind::Embedded => format!(
-                "{} is not {}: it only contains that name, and belongs to whoever owns {}{}",
-                d.unicode,
-                i.unicode,
+            Kind::Embedded => cat(&[
+                &d.unicode,
+                " is not ",
+                &i.unicode,
+                ": it only contains that name, and belongs to whoever owns ",
                 d.registrable(),
-                why_context
-            ),
-            Kind::InvalidDomain => format!(
-                "{} cannot receive mail (.{} is not a top-level domain); you probably meant {}{}",
-                d.unicode,
+                &why_context,
+            ]),
+            Kind::InvalidDomain => cat(&[
+                &d.unicode,
+                " cannot receive mail (.",
                 d.suffix(),
-                i.unicode,
-                why_context
-            ),
+                " is not a top-level domain); you probably meant ",
+                &i.unicode,
+                &why_context,
+            ]),
             Kind::RiskyDestination => String::new(),
         };
         Finding {
             recipient: m.raw.clone(),
-            address: format!("{}@{}", m.local, d.unicode),
+            address: cat(&[&m.local, "@", &d.unicode]),
             domain: d.unicode.clone(),
             kind: c.kind,
             severity: severity_of(c),
-            suggestion: Some(format!("{}@{}", m.local, i.unicode)),
+            suggestion: Some(cat(&[&m.local, "@", &i.unicode])),
             intended: Some(i.unicode.clone()),
             score: round2(score),
             reason,
@@ -1048,11 +1066,22 @@ impl Engine {
 /// away), and `.co`/`.cm`/`.om` for a protected `.com`-style sender is deliberately absent —
 /// references and contacts cover those without flagging every Colombian startup.
 fn magnet(typed: &str, sender: &str) -> bool {
-    let tld = |x: &str| x.rsplit('.').next().unwrap_or("").to_string();
+    fn tld(x: &str) -> &str {
+        x.rsplit('.').next().unwrap_or("")
+    }
     matches!(
-        (tld(typed).as_str(), tld(sender).as_str()),
+        (tld(typed), tld(sender)),
         ("ml", "mil") | ("ml", "nl") | ("mi", "mil")
     )
+}
+
+/// The parts joined, in one allocation.
+fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 /// Keep one candidate per intended domain: the cheapest, with the strongest context.

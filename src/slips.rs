@@ -278,13 +278,19 @@ pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
         let mut row_min = rows[cur];
         for j in 1..=mm {
             let tc = tt[j - 1];
-            let mut best = if ic == tc {
-                rows[p1 + j - 1]
-            } else {
-                rows[p1 + j - 1] + sub_cost(ic, tc, p == 0 && i == 1 && j == 1)
-            };
-            best = best.min(rows[p1 + j] + om);
-            best = best.min(rows[cur + j - 1] + insert_cost(tc, Some(ic), inext));
+            // Costs are only looked up when they could win: a substitution costs at least 0.3 and
+            // an insertion at least 0.45 (the results are the same, the work is less).
+            let mut best = rows[p1 + j] + om;
+            let diag = rows[p1 + j - 1];
+            if ic == tc {
+                best = best.min(diag);
+            } else if diag + 0.3 < best {
+                best = best.min(diag + sub_cost(ic, tc, p == 0 && i == 1 && j == 1));
+            }
+            let left = rows[cur + j - 1];
+            if left + 0.45 < best {
+                best = best.min(left + insert_cost(tc, Some(ic), inext));
+            }
             if i >= 2 && j >= 2 && ic == tt[j - 2] && it[i - 2] == tc && ic != tc {
                 best = best.min(rows[at(i - 2) + j - 2] + 0.55);
             }
