@@ -239,6 +239,28 @@ impl Domain {
 
 /// Why a domain is not a usable domain name.
 pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
+    let (d, ascii) = ascii_form(input)?;
+    let unicode = if has_punycode_label(&ascii) {
+        to_unicode_idn(d, &ascii)?
+    } else {
+        ascii.clone()
+    };
+    // A single label (`gmail`) has no suffix; treat the whole name as an unknown one.
+    let (suffix_len, suffix_known) = if ascii.contains('.') {
+        suffix_of(&ascii)
+    } else {
+        (ascii.len(), false)
+    };
+    Ok(Domain {
+        ascii,
+        unicode,
+        suffix_len,
+        suffix_known,
+    })
+}
+
+/// The input trimmed (no trailing dot), and its validated lower-case ASCII form.
+fn ascii_form(input: &str) -> Result<(&str, String), String> {
     let trimmed = input.trim();
     let d = trimmed.strip_suffix('.').unwrap_or(trimmed);
     if d.is_empty() {
@@ -257,23 +279,17 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
     if !is_valid_ascii(&ascii) {
         return Err(why_invalid(d, &ascii));
     }
-    let unicode = if has_punycode_label(&ascii) {
-        to_unicode_idn(d, &ascii)?
-    } else {
-        ascii.clone()
-    };
-    // A single label (`gmail`) has no suffix; treat the whole name as an unknown one.
-    let (suffix_len, suffix_known) = if ascii.contains('.') {
-        suffix_of(&ascii)
-    } else {
-        (ascii.len(), false)
-    };
-    Ok(Domain {
-        ascii,
-        unicode,
-        suffix_len,
-        suffix_known,
-    })
+    Ok((d, ascii))
+}
+
+/// The lower-case ASCII form of a domain name, validated as [`normalize`] validates it, without
+/// the suffix split (policy patterns keep only this).
+pub(crate) fn ascii_name(input: &str) -> Result<String, String> {
+    let (d, ascii) = ascii_form(input)?;
+    if has_punycode_label(&ascii) {
+        to_unicode_idn(d, &ascii)?;
+    }
+    Ok(ascii)
 }
 
 /// Whether a label of `d` starts with the ACE prefix `xn--` (in any case).

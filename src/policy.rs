@@ -18,7 +18,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::domain::normalize;
+use crate::domain::ascii_name;
 use crate::error::{Error, ErrorKind};
 use crate::verdict::Severity;
 
@@ -49,11 +49,11 @@ impl Pattern {
                 "'{text}': a wildcard may only stand first, as in '*.mil'"
             ));
         }
-        let d = normalize(rest).map_err(|e| format!("'{text}' is not a domain: {e}"))?;
+        let ascii = ascii_name(rest).map_err(|e| format!("'{text}' is not a domain: {e}"))?;
         Ok(if wild || t.starts_with('.') {
-            Pattern::Suffix(d.ascii)
+            Pattern::Suffix(ascii)
         } else {
-            Pattern::Domain(d.ascii)
+            Pattern::Domain(ascii)
         })
     }
 
