@@ -199,7 +199,13 @@ impl Engine {
             policy,
             limits: Limits::default(),
         };
-        let mut refs = Vec::new();
+        let extra = extra.into_iter();
+        let mut refs = Vec::with_capacity(
+            e.policy.known.len()
+                + e.policy.trusted.len()
+                + e.policy.protected.len()
+                + extra.size_hint().0,
+        );
         let lists = [
             (&e.policy.known, Class::Known),
             (&e.policy.trusted, Class::Trusted),

@@ -234,7 +234,17 @@ pub(crate) const MAX_CANDIDATES: usize = 48;
 impl RefSet {
     /// Build from references; later duplicates of a domain keep the strongest class.
     pub fn build(refs: impl IntoIterator<Item = Ref>) -> RefSet {
-        let mut set = RefSet::default();
+        let refs = refs.into_iter();
+        // Sized up front: growing maps of 100,000 keys rehashes them many times over.
+        let n = refs.size_hint().0;
+        let mut set = RefSet {
+            refs: Vec::with_capacity(n),
+            exact: FastMap::with_capacity_and_hasher(n, Default::default()),
+            label_ids: FastMap::with_capacity_and_hasher(n, Default::default()),
+            label_refs: Vec::with_capacity(n),
+            first_labels: FastSet::with_capacity_and_hasher(n, Default::default()),
+            ..RefSet::default()
+        };
         for r in refs {
             if let Some(&id) = set.exact.get(&r.domain.ascii) {
                 let old = &mut set.refs[id as usize];
