@@ -179,6 +179,20 @@ pub(crate) fn warm_up() {
     let _ = suffix_list();
 }
 
+/// Parse every group of the suffix list now, for hosts where start-up is cheap and the first
+/// request under each top-level domain should not pay for its group (the proxy filter). Idempotent.
+pub(crate) fn parse_all() {
+    let sl = suffix_list();
+    for (tld, t) in &sl.tlds {
+        let _ = t.list(tld, None);
+        if !t.grouped.is_empty() {
+            for second in t.seconds().index.keys() {
+                let _ = t.list(tld, Some(second));
+            }
+        }
+    }
+}
+
 /// A normalised, valid domain name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Domain {
@@ -507,6 +521,17 @@ mod tests {
                 .map(|s| (s.as_bytes().len(), s.is_known()))
                 .unwrap();
             assert_eq!(suffix_of(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn parse_all_fills_every_group() {
+        parse_all();
+        for t in suffix_list().tlds.values() {
+            assert!(t.list.get().is_some());
+            if !t.grouped.is_empty() {
+                assert!(t.seconds().lists.iter().all(|l| l.get().is_some()));
+            }
         }
     }
 

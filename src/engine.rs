@@ -236,6 +236,15 @@ impl Engine {
         e
     }
 
+    /// Parse the whole Public Suffix List now. It is otherwise parsed a top-level domain at a
+    /// time, the first time a name needs it, which keeps start-up short (the browser); a host
+    /// that builds its engine once at configuration time and then serves requests (the proxy
+    /// filter) calls this so that no request pays for a parse. Idempotent.
+    pub fn load_suffix_list(self) -> Engine {
+        crate::domain::parse_all();
+        self
+    }
+
     /// Parse, validate and build from policy JSON.
     pub fn from_policy_json(json: &str) -> Result<Engine, Error> {
         Ok(Engine::new(&Policy::from_json(json)?))
@@ -1081,13 +1090,9 @@ fn magnet(typed: &str, sender: &str) -> bool {
     )
 }
 
-/// The parts joined, in one allocation.
+/// The parts joined, in one allocation (the slice type lets `&String` parts coerce).
 fn cat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        out.push_str(p);
-    }
-    out
+    parts.concat()
 }
 
 /// Keep one candidate per intended domain: the cheapest, with the strongest context.

@@ -381,7 +381,6 @@ impl RefSet {
         }
         let mut hashes = Vec::with_capacity(b.len() + 1);
         deletion_hashes(b, &mut hashes);
-        out.reserve(MAX_CANDIDATES);
         for h in hashes {
             self.lookup_hash(h, out);
         }

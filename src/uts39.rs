@@ -52,8 +52,7 @@ fn confusables() -> &'static Confusables {
     })
 }
 
-/// The prototype of `c` (already in NFD): `None` when `c` is its own prototype, `Some("")` when it
-/// is dropped (default ignorable).
+/// The prototype of `c` (already in NFD): `None` when `c` is its own prototype.
 pub(crate) fn prototype(c: char) -> Option<&'static str> {
     let t = confusables();
     let i = t.keys.binary_search(&u32::from(c)).ok()?;

@@ -51,10 +51,13 @@ impl Filter {
 
     /// Builds the engine for a parsed configuration.
     pub fn new(config: Config) -> Result<Filter, String> {
+        // Everything is built here, at configure time: the suffix list whole, so that no
+        // request pays for parsing a part of it.
         let engine = match &config.policy {
             Some(p) => Engine::new(p),
             None => Engine::with_default_policy(),
-        };
+        }
+        .load_suffix_list();
         let signer = match &config.confirm.secret {
             Some(s) => Some(Signer::new(s).map_err(|e| format!("confirm.secret: {e}"))?),
             None => None,
