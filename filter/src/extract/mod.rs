@@ -62,16 +62,9 @@ impl Api {
         Api::Check,
     ];
 
-    /// The webmail APIs that `apis` in the configuration enables (all but `check`).
-    pub const WEBMAIL: [Api; 7] = [
-        Api::Jmap,
-        Api::Graph,
-        Api::Gmail,
-        Api::Roundcube,
-        Api::Snappymail,
-        Api::Nextcloud,
-        Api::Sogo,
-    ];
+    /// The webmail APIs that `apis` in the configuration enables: all but `check`, which
+    /// [`Api::ALL`] lists last.
+    pub const WEBMAIL: &'static [Api] = Api::ALL.split_at(Api::ALL.len() - 1).0;
 
     /// The name used in the configuration, in metrics and in replies.
     pub fn name(self) -> &'static str {
@@ -287,7 +280,8 @@ impl Default for Routes {
     fn default() -> Routes {
         Routes {
             apis: Api::WEBMAIL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|a| {
                     (
                         a,
@@ -585,5 +579,7 @@ pub(crate) mod tests {
             assert_eq!(Api::ALL[a.index()], a);
         }
         assert_eq!(Api::from_name("outlook"), None);
+        assert_eq!(Api::WEBMAIL.len(), Api::ALL.len() - 1);
+        assert!(!Api::WEBMAIL.contains(&Api::Check));
     }
 }

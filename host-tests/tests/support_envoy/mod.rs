@@ -21,33 +21,12 @@ use std::time::{Duration, Instant};
 /// a busy machine.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The repository root (host-tests/..).
-pub fn repo_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
-}
+pub use host_tests::repo_root;
 
-/// `$CARGO_TARGET_DIR` (relative values are taken from the repository root), else `<repo>/target`.
-pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => {
-            let dir = PathBuf::from(dir);
-            if dir.is_absolute() {
-                dir
-            } else {
-                repo_root().join(dir)
-            }
-        }
-        _ => repo_root().join("target"),
-    }
-}
-
-/// The built filter: `$MISTYPE_FILTER_WASM`, else `<target>/wasm32-wasip1/wasm/mistype_filter.wasm`.
+/// The built filter (`host_tests::wasm_path`: `$MISTYPE_FILTER_WASM`, else
+/// `<target>/wasm32-wasip1/wasm/mistype_filter.wasm`), which must exist.
 pub fn filter_wasm() -> PathBuf {
-    if let Some(path) = std::env::var_os("MISTYPE_FILTER_WASM") {
-        return PathBuf::from(path);
-    }
-    let path = target_dir().join("wasm32-wasip1/wasm/mistype_filter.wasm");
+    let path = host_tests::wasm_path();
     assert!(
         path.is_file(),
         "{} is missing: build the filter first (scripts/build-filter.sh)",
