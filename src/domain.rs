@@ -251,6 +251,35 @@ impl Domain {
     }
 }
 
+/// CISA's registry of `.gov` names, the short ones only (`data/dotgov-short.txt`, sorted).
+const DOTGOV_SHORT: &str = include_str!("../data/dotgov-short.txt");
+/// The longest label `DOTGOV_SHORT` holds.
+const DOTGOV_MAX_LABEL: usize = 6;
+
+/// Whether `label.gov` is a registered name: `None` when the label is too long for the embedded
+/// list to know. `.gov` is a closed registry (only US governments can register), so a short name
+/// that is not on it cannot receive mail.
+pub(crate) fn dotgov_registered(label: &str) -> Option<bool> {
+    if label.is_empty() || label.len() > DOTGOV_MAX_LABEL {
+        return None;
+    }
+    let body = DOTGOV_SHORT;
+    // The header comment sorts before every label ('#' < '-' < digits < letters), so a binary
+    // search over whole lines can treat it as one more line.
+    let (mut lo, mut hi) = (0, body.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let start = body[..mid].rfind('\n').map_or(0, |i| i + 1).max(lo);
+        let end = body[start..].find('\n').map_or(body.len(), |i| start + i);
+        match body[start..end].cmp(label) {
+            std::cmp::Ordering::Equal => return Some(true),
+            std::cmp::Ordering::Less => lo = end + 1,
+            std::cmp::Ordering::Greater => hi = start,
+        }
+    }
+    Some(false)
+}
+
 /// Why a domain is not a usable domain name.
 pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
     let (d, ascii) = ascii_form(input)?;
@@ -403,6 +432,34 @@ pub(crate) fn is_known_suffix(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotgov_registry_is_sorted_and_searchable() {
+        let labels: Vec<&str> = DOTGOV_SHORT
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        assert!(labels.len() > 1000, "{} labels", labels.len());
+        assert!(
+            labels.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
+        for l in &labels {
+            assert!(l.len() <= DOTGOV_MAX_LABEL && !l.is_empty(), "{l:?}");
+            assert!(l
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            assert_eq!(dotgov_registered(l), Some(true), "{l}");
+        }
+        for l in ["dhs", "fbi", "cisa", "usda", "nasa", "va", "18f"] {
+            assert_eq!(dotgov_registered(l), Some(true), "{l}");
+        }
+        for l in ["dhe", "fb9", "nssa", "aaaaaa", "zzzzzz", "0", "-", "a"] {
+            assert_eq!(dotgov_registered(l), Some(false), "{l}");
+        }
+        assert_eq!(dotgov_registered("defense"), None);
+        assert_eq!(dotgov_registered(""), None);
+    }
 
     #[test]
     fn list_parses_and_splits() {

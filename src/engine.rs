@@ -14,7 +14,7 @@
 //! 5. Destination rules (`*.mil` → `*.ml`) add or raise a finding.
 
 use crate::address::{clip, parse_address_list, Mailbox};
-use crate::domain::{is_known_suffix, normalize, Domain};
+use crate::domain::{dotgov_registered, is_known_suffix, normalize, Domain};
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::{Pattern, Policy, Rule};
@@ -55,6 +55,8 @@ pub struct Engine {
 #[derive(Debug, Clone)]
 struct Sender {
     domain: Domain,
+    /// The sender's own domain is protected (government, military, defence).
+    protected: bool,
 }
 
 /// The per-request context: the sender and the sender's contacts, prepared once and reused for
@@ -102,6 +104,17 @@ fn budget_for(head_len: usize) -> f32 {
         7..=9 => 1.3,
         _ => 1.5,
     }
+}
+
+/// Whether `d` sits in a closed registry and is not a name anyone could have registered there:
+/// anything under `.mil` that is not a reference, or a short `.gov` name missing from CISA's
+/// registry.
+fn closed_and_unregistered(d: &Domain) -> bool {
+    let s = d.suffix();
+    if s == "mil" || s.starts_with("mil.") || s.ends_with(".mil") {
+        return true;
+    }
+    s == "gov" && dotgov_registered(d.label()) == Some(false)
 }
 
 /// Prefixes that name a country, region or mail subdomain (`se.ibm.com` typed as `seibm.com`).
@@ -292,7 +305,7 @@ impl Engine {
                     Ok(domain) => {
                         let protected = self.is_protected(&domain.ascii);
                         refs.push(Ref::new(domain.clone(), Class::Sender, protected));
-                        sender = Some(Sender { domain });
+                        sender = Some(Sender { domain, protected });
                     }
                     Err(e) => errors.push(RecipientError {
                         recipient: clip(f, 256),
@@ -441,6 +454,7 @@ impl Engine {
         let mut ids = Vec::with_capacity(64);
         let mut ctx_ids = Vec::with_capacity(16);
         let label = d.label();
+        let peer = ctx.sender.as_ref().is_some_and(|s| s.protected);
         let head = d.head();
         // Built once, and only when they differ from the label.
         let joined = head.contains('.').then(|| head.replace('.', ""));
@@ -480,7 +494,7 @@ impl Engine {
         for (set, list) in [(&self.refs, &ids), (&ctx.refs, &ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
-                if let Some(c) = self.score(d, &sk, r) {
+                if let Some(c) = self.score(d, &sk, r, peer) {
                     push_cand(&mut cands, c);
                 }
             }
@@ -492,7 +506,7 @@ impl Engine {
                 set.near_label(label, true, &mut more);
                 for id in more {
                     let r = &set.refs[id as usize];
-                    if let Some(c) = self.score(d, &sk, r) {
+                    if let Some(c) = self.score(d, &sk, r, peer) {
                         push_cand(&mut cands, c);
                     }
                 }
@@ -519,6 +533,7 @@ impl Engine {
                             d,
                             &sk,
                             &Ref::new(intended.clone(), Class::Sender, protected),
+                            peer,
                         )
                     };
                     if let Some(mut c) = scored {
@@ -550,7 +565,8 @@ impl Engine {
     }
 
     /// Score a slip from `intended` to `d`; `None` when it is out of budget or not a slip.
-    fn score(&self, d: &Domain, sk: &str, r: &Ref) -> Option<Cand> {
+    /// `peer`: the sender's own domain is protected.
+    fn score(&self, d: &Domain, sk: &str, r: &Ref, peer: bool) -> Option<Cand> {
         let (intended, class, protected, isk) = (&r.domain, r.class, r.protected, r.skeleton());
         if intended.ascii == d.ascii {
             return None;
@@ -575,10 +591,11 @@ impl Engine {
         } else {
             budget_for(head_len) + suffix_slip
         };
-        // Nobody can register a name under .mil: a short name there that is one slip from a
-        // listed one is that one.
-        let closed = |x: &str| x == "mil" || x.starts_with("mil.") || x.ends_with(".mil");
-        if d.suffix() == intended.suffix() && closed(d.suffix()) {
+        // Closed registries: nobody can register a name under .mil, and only US governments
+        // under .gov (whose short names are all on CISA's registry, embedded). A name there that
+        // does not exist and is one slip from a listed one is that one; `cisa.gov` exists, so it
+        // is not `cia.gov`.
+        if d.suffix() == intended.suffix() && closed_and_unregistered(d) {
             budget = budget.max(1.25);
         }
         // Every three-letter name is somebody's (`cisa.gov` is not `cia.gov`, `kit.edu` is not
@@ -589,7 +606,15 @@ impl Engine {
             budget = budget.min(0.55);
         }
         // Short names get no context allowance: `usaa.com` is a bank, not a slip of `usa.com`.
-        let budget = if head_len <= 3 && !same_head && budget < 1.0 {
+        // Except between protected peers inside a government suffix: a sender in the government
+        // and defence community one slip from another member's short name there (`mid.gov.uk`
+        // from `army.mil`) meant that member. Not in open registries (`nyc.com` is not
+        // `ngc.com`), nor for a registered `.gov` name (`cisa.gov`).
+        let peer_allowance = peer
+            && iprot
+            && self.is_protected(&d.ascii)
+            && !(d.suffix() == "gov" && dotgov_registered(d.label()) != Some(false));
+        let budget = if head_len <= 3 && !same_head && budget < 1.0 && !peer_allowance {
             budget
         } else {
             budget + class_bonus.min(0.1)
@@ -967,6 +992,11 @@ impl Engine {
                 &i.unicode,
                 &name_slip(),
                 &why_context,
+                if d.suffix() == "gov" && dotgov_registered(d.label()) == Some(false) {
+                    "; no such .gov name is registered"
+                } else {
+                    ""
+                },
             ]),
             Kind::MissingDot => cat(&[
                 &d.unicode,
