@@ -10,6 +10,7 @@
 //!   references.
 //! - `skeletons`: references by their lookalike skeleton (UTS #39 plus ASCII folds).
 
+use hashbrown::HashTable;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -115,15 +116,37 @@ impl Ref {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RefSet {
     pub refs: Vec<Ref>,
-    exact: FastMap<String, u32>,
-    label_ids: FastMap<String, u32>,
-    label_refs: Vec<Vec<u32>>,
-    /// Hashes of label keys and of their one-deletion variants → label ids.
+    /// Reference ids, found by their ASCII name (held in `refs`, so no key is stored twice).
+    exact: HashTable<u32>,
+    /// The label keys, one after another: key `k` is `key_text[key_ends[k - 1]..key_ends[k]]`.
+    key_text: String,
+    key_ends: Vec<u32>,
+    /// Key ids, found by their text.
+    keys: HashTable<u32>,
+    /// The references of key `k`: `members[starts[k]..starts[k + 1]]`, in reference order.
+    starts: Vec<u32>,
+    members: Vec<u32>,
+    /// Hashes of label keys and of their one-deletion variants → key ids.
     deletions: DeletionTable,
     skeletons: FastMap<String, Vec<u32>>,
-    /// First labels of references (`army` of `army.mil`, `us` of `us.af.mil`): an embedded name
-    /// is only looked up when its first label is one of these.
-    first_labels: FastSet<String>,
+    /// First labels of references (`army` of `army.mil`, `us` of `us.af.mil`), and their part
+    /// before a hyphen, as (reference id, length) of a prefix of its name: an embedded name is
+    /// only looked up when its first label is one of these.
+    first_labels: HashTable<(u32, u32)>,
+}
+
+/// The hash the reference tables use for names and keys.
+fn hash_str(s: &str) -> u64 {
+    let mut h = FastHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// Key `k` of a `key_text`/`key_ends` pair.
+fn key_at<'a>(text: &'a str, ends: &[u32], k: u32) -> &'a str {
+    let k = k as usize;
+    let start = if k == 0 { 0 } else { ends[k - 1] as usize };
+    &text[start..ends[k] as usize]
 }
 
 /// An open-addressing multi-map from 64-bit hashes to label ids (linear probing, load at most
@@ -235,18 +258,26 @@ impl RefSet {
     /// Build from references; later duplicates of a domain keep the strongest class.
     pub fn build(refs: impl IntoIterator<Item = Ref>) -> RefSet {
         let refs = refs.into_iter();
-        // Sized up front: growing maps of 100,000 keys rehashes them many times over.
+        // Sized up front: growing tables of 100,000 entries rehashes them many times over.
         let n = refs.size_hint().0;
         let mut set = RefSet {
             refs: Vec::with_capacity(n),
-            exact: FastMap::with_capacity_and_hasher(n, Default::default()),
-            label_ids: FastMap::with_capacity_and_hasher(n, Default::default()),
-            label_refs: Vec::with_capacity(n),
-            first_labels: FastSet::with_capacity_and_hasher(n, Default::default()),
+            exact: HashTable::with_capacity(n),
+            key_text: String::with_capacity(n * 8),
+            key_ends: Vec::with_capacity(n),
+            keys: HashTable::with_capacity(n),
+            first_labels: HashTable::with_capacity(n),
             ..RefSet::default()
         };
+        // (key id, reference id), in reference order; grouped by key below.
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n + n / 8);
         for r in refs {
-            if let Some(&id) = set.exact.get(&r.domain.ascii) {
+            let h = hash_str(&r.domain.ascii);
+            let all = &set.refs;
+            if let Some(&id) = set
+                .exact
+                .find(h, |&i| all[i as usize].domain.ascii == r.domain.ascii)
+            {
                 let old = &mut set.refs[id as usize];
                 old.protected |= r.protected;
                 if r.class > old.class {
@@ -255,53 +286,82 @@ impl RefSet {
                 continue;
             }
             let id = set.refs.len() as u32;
-            set.exact.insert(r.domain.ascii.clone(), id);
-            let head = r.domain.head();
-            // The joined key only differs from the label when the head has several labels.
-            let joined = head.contains('.').then(|| head.replace('.', ""));
-            for key in std::iter::once(r.domain.label()).chain(joined.as_deref()) {
-                if key.is_empty() {
-                    continue;
-                }
-                let next = set.label_refs.len() as u32;
-                let lid = match set.label_ids.get(key) {
-                    Some(&l) => l,
-                    None => {
-                        set.label_ids.insert(key.to_string(), next);
-                        next
-                    }
-                };
-                if lid == next {
-                    set.label_refs.push(Vec::new());
-                }
-                let v = &mut set.label_refs[lid as usize];
-                if !v.contains(&id) {
-                    v.push(id);
-                }
-            }
-            if let Some(first) = r.domain.ascii.split('.').next() {
-                let before_hyphen = first.split('-').next().unwrap_or(first);
-                for f in [first, before_hyphen] {
-                    if !set.first_labels.contains(f) {
-                        set.first_labels.insert(f.to_string());
-                    }
-                }
-            }
             // Most names are their own skeleton and are found through `exact` instead.
             if let Some(sk) = &r.skeleton {
                 set.skeletons.entry(sk.clone()).or_default().push(id);
             }
             set.refs.push(r);
+            let all = &set.refs;
+            set.exact
+                .insert_unique(h, id, |&i| hash_str(&all[i as usize].domain.ascii));
+            let d = &all[id as usize].domain;
+            let head = d.head();
+            // The joined key only differs from the label when the head has several labels.
+            let joined = head.contains('.').then(|| head.replace('.', ""));
+            for key in std::iter::once(d.label()).chain(joined.as_deref()) {
+                if key.is_empty() {
+                    continue;
+                }
+                let kh = hash_str(key);
+                let (text, ends) = (&mut set.key_text, &mut set.key_ends);
+                let k = match set.keys.find(kh, |&k| key_at(text, ends, k) == key) {
+                    Some(&k) => k,
+                    None => {
+                        let k = ends.len() as u32;
+                        text.push_str(key);
+                        ends.push(text.len() as u32);
+                        set.keys
+                            .insert_unique(kh, k, |&k| hash_str(key_at(text, ends, k)));
+                        k
+                    }
+                };
+                pairs.push((k, id));
+            }
+            if let Some(first) = d.ascii.split('.').next() {
+                let before_hyphen = first.split('-').next().unwrap_or(first);
+                for f in [first, before_hyphen] {
+                    let fh = hash_str(f);
+                    let found = set
+                        .first_labels
+                        .find(fh, |&(i, len)| {
+                            &all[i as usize].domain.ascii[..len as usize] == f
+                        })
+                        .is_some();
+                    if !found {
+                        set.first_labels
+                            .insert_unique(fh, (id, f.len() as u32), |&(i, len)| {
+                                hash_str(&all[i as usize].domain.ascii[..len as usize])
+                            });
+                    }
+                }
+            }
         }
-        let entries: usize = set
-            .label_ids
-            .keys()
+        // Group the references by key (a stable counting sort: reference order within a key).
+        let nk = set.key_ends.len();
+        let mut starts = vec![0u32; nk + 1];
+        for &(k, _) in &pairs {
+            starts[k as usize + 1] += 1;
+        }
+        for i in 0..nk {
+            starts[i + 1] += starts[i];
+        }
+        let mut next = starts.clone();
+        let mut members = vec![0u32; pairs.len()];
+        for &(k, id) in &pairs {
+            let at = &mut next[k as usize];
+            members[*at as usize] = id;
+            *at += 1;
+        }
+        set.starts = starts;
+        set.members = members;
+        let keys = || (0..nk as u32).map(|k| key_at(&set.key_text, &set.key_ends, k));
+        let entries: usize = keys()
             .filter(|k| k.len() <= MAX_INDEXED_LABEL)
             .map(|k| k.len() + 1)
             .sum();
         let mut table = DeletionTable::with_capacity(entries);
         let mut hashes = Vec::with_capacity(MAX_INDEXED_LABEL + 1);
-        for (key, &lid) in &set.label_ids {
+        for (k, key) in keys().enumerate() {
             let b = key.as_bytes();
             if b.len() > MAX_INDEXED_LABEL {
                 continue;
@@ -309,7 +369,7 @@ impl RefSet {
             hashes.clear();
             deletion_hashes(b, &mut hashes);
             for &h in &hashes {
-                table.insert(h, lid);
+                table.insert(h, k as u32);
             }
         }
         set.deletions = table;
@@ -322,7 +382,20 @@ impl RefSet {
 
     /// The reference for this exact ASCII domain.
     pub fn get(&self, ascii: &str) -> Option<&Ref> {
-        self.exact.get(ascii).map(|&i| &self.refs[i as usize])
+        self.exact
+            .find(hash_str(ascii), |&i| {
+                self.refs[i as usize].domain.ascii == ascii
+            })
+            .map(|&i| &self.refs[i as usize])
+    }
+
+    /// The id of the label key `key`.
+    fn key_id(&self, key: &str) -> Option<u32> {
+        self.keys
+            .find(hash_str(key), |&k| {
+                key_at(&self.key_text, &self.key_ends, k) == key
+            })
+            .copied()
     }
 
     /// The reference equal to `ascii` or to one of its parent domains (`mail.army.mil` →
@@ -341,8 +414,9 @@ impl RefSet {
         }
     }
 
-    fn push_label(&self, lid: u32, out: &mut Vec<u32>) {
-        for &id in &self.label_refs[lid as usize] {
+    fn push_label(&self, k: u32, out: &mut Vec<u32>) {
+        let (a, b) = (self.starts[k as usize], self.starts[k as usize + 1]);
+        for &id in &self.members[a as usize..b as usize] {
             if out.len() >= MAX_CANDIDATES {
                 return;
             }
@@ -354,8 +428,8 @@ impl RefSet {
 
     /// References whose label key equals `key`.
     pub fn by_label(&self, key: &str, out: &mut Vec<u32>) {
-        if let Some(&lid) = self.label_ids.get(key) {
-            self.push_label(lid, out);
+        if let Some(k) = self.key_id(key) {
+            self.push_label(k, out);
         }
     }
 
@@ -368,7 +442,11 @@ impl RefSet {
 
     /// Whether some reference's name starts with this label.
     pub fn has_first_label(&self, label: &str) -> bool {
-        self.first_labels.contains(label)
+        self.first_labels
+            .find(hash_str(label), |&(i, len)| {
+                self.refs[i as usize].domain.ascii.get(..len as usize) == Some(label)
+            })
+            .is_some()
     }
 
     /// References whose label key is within about one edit of `key` (a superset: candidates are
@@ -410,8 +488,8 @@ impl RefSet {
         let mut buf: Vec<u8> = Vec::with_capacity(4);
         let probe = |v: &[u8], out: &mut Vec<u32>| {
             if let Ok(k) = std::str::from_utf8(v) {
-                if let Some(&lid) = self.label_ids.get(k) {
-                    self.push_label(lid, out);
+                if let Some(k) = self.key_id(k) {
+                    self.push_label(k, out);
                 }
             }
         };
@@ -446,7 +524,11 @@ impl RefSet {
 
     /// References with this lookalike skeleton.
     pub fn by_skeleton(&self, sk: &str, out: &mut Vec<u32>) {
-        if let Some(&id) = self.exact.get(sk) {
+        if let Some(id) = self
+            .exact
+            .find(hash_str(sk), |&i| self.refs[i as usize].domain.ascii == sk)
+            .copied()
+        {
             if out.len() < MAX_CANDIDATES
                 && !out.contains(&id)
                 && self.refs[id as usize].skeleton() == sk
