@@ -38,9 +38,11 @@ struct Tld {
     own: Option<&'static str>,
     /// The groups keyed by a second label, each behind a '/', unparsed until needed.
     grouped: &'static str,
-    seconds: OnceLock<Seconds>,
+    /// Boxed, like `list`: ~1,500 of these are indexed at start-up and few are ever used, so
+    /// each stays a few words (the unboxed ones made the index ~400 KB of fresh memory).
+    seconds: OnceLock<Box<Seconds>>,
     /// The list for names with no group of their own.
-    list: OnceLock<List>,
+    list: OnceLock<Box<List>>,
 }
 
 /// A top-level domain's groups, indexed on first use.
@@ -54,8 +56,14 @@ struct Seconds {
 }
 
 impl Tld {
+    /// The top-level label is the only rule under it (`com`, `de`, `mil` and 1,300 others in
+    /// the ICANN section): the suffix of every name under it is that label, with no list to parse.
+    fn bare_only(&self) -> bool {
+        self.own == Some("") && self.grouped.is_empty()
+    }
+
     fn seconds(&self) -> &Seconds {
-        self.seconds.get_or_init(|| self.index_seconds())
+        self.seconds.get_or_init(|| Box::new(self.index_seconds()))
     }
 
     #[cold]
@@ -87,7 +95,7 @@ impl Tld {
         if self.grouped.is_empty() {
             return self
                 .list
-                .get_or_init(|| parse_rules(tld, [self.own, None, None]));
+                .get_or_init(|| Box::new(parse_rules(tld, [self.own, None, None])));
         }
         let s = self.seconds();
         match second.and_then(|l| s.index.get(l)) {
@@ -96,7 +104,7 @@ impl Tld {
             }
             None => self
                 .list
-                .get_or_init(|| parse_rules(tld, [self.own, s.wild, None])),
+                .get_or_init(|| Box::new(parse_rules(tld, [self.own, s.wild, None]))),
         }
     }
 }
@@ -133,8 +141,9 @@ fn suffix_list() -> &'static SuffixList {
 #[cold]
 #[inline(never)]
 fn index_suffix_list() -> SuffixList {
-    let mut tlds = FastMap::with_capacity_and_hasher(2048, Default::default());
-    for entry in PSL_TEXT.split('|').filter(|e| !e.is_empty()) {
+    let entries = PSL_TEXT.split('|').filter(|e| !e.is_empty());
+    let mut tlds = FastMap::with_capacity_and_hasher(entries.clone().count(), Default::default());
+    for entry in entries {
         let (head, grouped) = entry.split_once('/').unwrap_or((entry, ""));
         let (tld, own) = match head.split_once('\n') {
             Some((tld, own)) => (tld, Some(own)),
@@ -163,6 +172,9 @@ fn suffix_of(ascii: &str) -> (usize, bool) {
     let Some(t) = suffix_list().tlds.get(tld) else {
         return (tld.len(), false);
     };
+    if t.bare_only() {
+        return (tld.len(), true);
+    }
     let second = rest
         .rsplit('.')
         .next()
@@ -183,7 +195,7 @@ pub(crate) fn warm_up() {
 /// request under each top-level domain should not pay for its group (the proxy filter). Idempotent.
 pub(crate) fn parse_all() {
     let sl = suffix_list();
-    for (tld, t) in &sl.tlds {
+    for (tld, t) in sl.tlds.iter().filter(|(_, t)| !t.bare_only()) {
         let _ = t.list(tld, None);
         if !t.grouped.is_empty() {
             for second in t.seconds().index.keys() {
@@ -584,7 +596,7 @@ mod tests {
     #[test]
     fn parse_all_fills_every_group() {
         parse_all();
-        for t in suffix_list().tlds.values() {
+        for t in suffix_list().tlds.values().filter(|t| !t.bare_only()) {
             assert!(t.list.get().is_some());
             if !t.grouped.is_empty() {
                 assert!(t.seconds().lists.iter().all(|l| l.get().is_some()));
