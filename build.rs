@@ -85,6 +85,8 @@ fn main() {
     }
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     std::fs::write(out_dir.join("psl_icann.dat"), out).expect("write the stripped suffix list");
+    std::fs::write(out_dir.join("psl_tld_count.rs"), tlds.len().to_string())
+        .expect("write the top-level domain count");
     confusables(&out_dir);
 }
 
