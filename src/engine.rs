@@ -114,7 +114,12 @@ fn closed_and_unregistered(d: &Domain) -> bool {
     if s == "mil" || s.starts_with("mil.") || s.ends_with(".mil") {
         return true;
     }
-    s == "gov" && dotgov_registered(d.label()) == Some(false)
+    unregistered_gov(d)
+}
+
+/// A short `.gov` name that CISA's registry does not hold (so nobody can receive mail there).
+fn unregistered_gov(d: &Domain) -> bool {
+    d.suffix() == "gov" && dotgov_registered(d.label()) == Some(false)
 }
 
 /// Prefixes that name a country, region or mail subdomain (`se.ibm.com` typed as `seibm.com`).
@@ -613,7 +618,7 @@ impl Engine {
         let peer_allowance = peer
             && iprot
             && self.is_protected(&d.ascii)
-            && !(d.suffix() == "gov" && dotgov_registered(d.label()) != Some(false));
+            && (d.suffix() != "gov" || unregistered_gov(d));
         let budget = if head_len <= 3 && !same_head && budget < 1.0 && !peer_allowance {
             budget
         } else {
@@ -992,7 +997,7 @@ impl Engine {
                 &i.unicode,
                 &name_slip(),
                 &why_context,
-                if d.suffix() == "gov" && dotgov_registered(d.label()) == Some(false) {
+                if unregistered_gov(d) {
                     "; no such .gov name is registered"
                 } else {
                     ""
