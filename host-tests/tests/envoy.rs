@@ -579,20 +579,19 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
     // (api, path, content type, body): one send per route that enables the filter. The body
     // only has to be recognised as that API's send; `inspected` counts it even when it cannot
     // be parsed.
-    let sends: [(&str, &str, &str, &[u8]); 8] = [
+    let graph_send =
+        br#"{"message": {"toRecipients": [{"emailAddress": {"address": "y@gmail.com"}}]}}"#;
+    let graph_reply = br#"{"comment": "hi", "message": {"toRecipients": [{"emailAddress": {"address": "y@gmail.com"}}]}}"#;
+    let gmail_raw = br#"{"raw": "VG86IHlAZ21haWwuY29tDQoNCmhp"}"#;
+    let sends: Vec<(&str, &str, &str, &[u8])> = vec![
         ("jmap", "/jmap/api", json, jmap.as_bytes()),
         (
             "gmail",
             "/gmail/v1/users/me/messages/send",
             json,
-            br#"{"raw": "VG86IHlAZ21haWwuY29tDQoNCmhp"}"#,
+            gmail_raw,
         ),
-        (
-            "graph",
-            "/v1.0/me/sendMail",
-            json,
-            br#"{"message": {"toRecipients": [{"emailAddress": {"address": "y@gmail.com"}}]}}"#,
-        ),
+        ("graph", "/v1.0/me/sendMail", json, graph_send),
         (
             "nextcloud",
             "/index.php/apps/mail/api/outbox",
@@ -622,6 +621,27 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             "/?/Json/&q[]=/0/",
             json,
             br#"{"Action": "SendMessage", "to": "y@gmail.com"}"#,
+        ),
+        // Gmail and Graph are routed by their send endpoints only: each form of them.
+        ("gmail", "/gmail/v1/users/me/drafts/send", json, br#"{"id": "r-1", "message": {"raw": "VG86IHlAZ21haWwuY29tDQoNCmhp"}}"#),
+        ("gmail", "/gmail/v1/users/someone%40example.org/messages/send", json, gmail_raw),
+        (
+            "gmail",
+            "/upload/gmail/v1/users/me/messages/send?uploadType=media",
+            "message/rfc822",
+            b"To: y@gmail.com\r\nSubject: hi\r\n\r\nhi\r\n",
+        ),
+        ("graph", "/v1.0/users/ops@example.org/sendMail", json, graph_send),
+        ("graph", "/beta/me/sendMail", json, graph_send),
+        ("graph", "/v1.0/me/messages/AAMk1/reply", json, graph_reply),
+        ("graph", "/v1.0/me/messages/AAMk1/replyAll", json, graph_reply),
+        ("graph", "/v1.0/me/mailFolders/inbox/messages/AAMk1/forward", json, graph_reply),
+        ("graph", "/v1.0/me/messages/AAMk1/send", json, b""),
+        (
+            "graph",
+            "/v1.0/$batch",
+            json,
+            br#"{"requests": [{"id": "1", "method": "POST", "url": "/me/sendMail", "body": {"message": {"toRecipients": [{"emailAddress": {"address": "y@gmail.com"}}]}}}]}"#,
         ),
     ];
     let inspected = |api: &str| {
