@@ -219,12 +219,6 @@ fn suffix_of(ascii: &str) -> (usize, bool) {
     }
 }
 
-/// Index the suffix list now (it is otherwise indexed on first use). Idempotent and cheap: the
-/// groups themselves are parsed on first use.
-pub(crate) fn warm_up() {
-    let _ = suffix_list();
-}
-
 /// Parse every group of the suffix list now, for hosts where start-up is cheap and the first
 /// request under each top-level domain should not pay for its group (the proxy filter). Idempotent.
 pub(crate) fn parse_all() {
@@ -272,7 +266,11 @@ impl Domain {
     /// The label just left of the suffix (`army` in `mail.army.mil`).
     pub fn label(&self) -> &str {
         let h = self.head();
-        h.rsplit('.').next().unwrap_or(h)
+        // A byte loop rather than `rsplit`: this runs for every reference at start-up.
+        match h.bytes().rposition(|b| b == b'.') {
+            Some(i) => &h[i + 1..],
+            None => h,
+        }
     }
 
     /// The registrable domain (`army.mil` for `mail.army.mil`), or the whole domain when it is a
@@ -309,21 +307,46 @@ pub(crate) fn dotgov_registered(label: &str) -> Option<bool> {
     if label.is_empty() || label.len() > DOTGOV_MAX_LABEL {
         return None;
     }
-    let body = DOTGOV_SHORT;
-    // The header comment sorts before every label ('#' < '-' < digits < letters), so a binary
-    // search over whole lines can treat it as one more line.
+    Some(find_line(DOTGOV_SHORT, label, |l| l).is_some())
+}
+
+/// A domain of the embedded default policy as [`normalize`] gives it, split at build time
+/// (`build.rs`): building the default engine then parses no part of the suffix list and runs no
+/// validation for its ~950 names (the browser does this at every start, before its code is
+/// optimised). A unit test checks every one against `normalize`. `None` for other names.
+pub(crate) fn prepared(name: &str) -> Option<Domain> {
+    static SPLITS: OnceLock<FastMap<&'static str, (usize, bool)>> = OnceLock::new();
+    let splits = SPLITS.get_or_init(|| {
+        crate::policy::default_entries()
+            .filter_map(|(name, _, split)| Some((name, split?)))
+            .collect()
+    });
+    let &(suffix_len, suffix_known) = splits.get(name)?;
+    Some(Domain {
+        ascii: name.to_string(),
+        unicode: name.to_string(),
+        suffix_len,
+        suffix_known,
+    })
+}
+
+/// The line of sorted `body` whose `key_of` equals `key`, by binary search over whole lines in
+/// place. Lines sort by their keys, and lines before the first key (a `#` header) sort before
+/// every key.
+fn find_line<'a>(body: &'a str, key: &str, key_of: impl Fn(&'a str) -> &'a str) -> Option<&'a str> {
     let (mut lo, mut hi) = (0, body.len());
     while lo < hi {
         let mid = (lo + hi) / 2;
         let start = body[..mid].rfind('\n').map_or(0, |i| i + 1).max(lo);
         let end = body[start..].find('\n').map_or(body.len(), |i| start + i);
-        match body[start..end].cmp(label) {
-            std::cmp::Ordering::Equal => return Some(true),
+        let line = &body[start..end];
+        match key_of(line).cmp(key) {
+            std::cmp::Ordering::Equal => return Some(line),
             std::cmp::Ordering::Less => lo = end + 1,
             std::cmp::Ordering::Greater => hi = start,
         }
     }
-    Some(false)
+    None
 }
 
 /// Why a domain is not a usable domain name.
@@ -478,6 +501,27 @@ pub(crate) fn is_known_suffix(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prepared_default_domains_equal_normalized_ones() {
+        let names: Vec<&str> = crate::policy::default_entries().map(|e| e.0).collect();
+        assert!(names.len() > 800, "{}", names.len());
+        assert!(
+            names.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
+        for name in names.iter().filter(|n| !n.starts_with('*')) {
+            assert_eq!(prepared(name), Some(normalize(name).unwrap()), "{name}");
+        }
+        // Every domain of the embedded policy is prepared.
+        let p = crate::Policy::embedded();
+        for pat in p.known.iter().chain(&p.trusted).chain(&p.protected) {
+            if let crate::Pattern::Domain(d) = pat {
+                assert!(prepared(d).is_some(), "{d}");
+            }
+        }
+        assert_eq!(prepared("example.org"), None);
+    }
 
     #[test]
     fn dotgov_registry_is_sorted_and_searchable() {

@@ -14,7 +14,7 @@
 //! 5. Destination rules (`*.mil` → `*.ml`) add or raise a finding.
 
 use crate::address::{clip, parse_address_list, Mailbox};
-use crate::domain::{dotgov_registered, is_known_suffix, normalize, Domain};
+use crate::domain::{dotgov_registered, is_known_suffix, normalize, prepared, Domain};
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::{Pattern, Policy, Rule};
@@ -186,7 +186,7 @@ fn severity_of(c: &Cand) -> Severity {
 impl Engine {
     /// The engine with the embedded default policy.
     pub fn with_default_policy() -> Engine {
-        Engine::new(&Policy::embedded())
+        Engine::build(Policy::embedded(), std::iter::empty())
     }
 
     /// Build from a validated policy (its `defaults` flag adds the embedded default policy).
@@ -201,8 +201,14 @@ impl Engine {
         policy: &Policy,
         extra: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Engine {
-        crate::domain::warm_up();
-        let policy = policy.resolved();
+        Engine::build(policy.resolved(), extra)
+    }
+
+    /// Build from a resolved policy (taken, not copied: the browser builds the default at every
+    /// start) plus extra references.
+    fn build<'a>(policy: Policy, extra: impl IntoIterator<Item = (&'a str, &'a str)>) -> Engine {
+        // The suffix list is indexed when a name first needs it: the default policy's names
+        // come split from build.rs, so a default engine needs none of it.
         let protected_set = policy
             .protected
             .iter()
@@ -232,7 +238,7 @@ impl Engine {
         for (list, class) in lists {
             for p in list {
                 if let Pattern::Domain(d) = p {
-                    if let Ok(domain) = normalize(d) {
+                    if let Ok(domain) = prepared(d).map_or_else(|| normalize(d), Ok) {
                         let protected = e.is_protected(&domain.ascii);
                         refs.push(Ref::new(domain, class, protected));
                     }

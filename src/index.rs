@@ -135,6 +135,11 @@ pub(crate) struct RefSet {
     first_labels: HashTable<(u32, u32)>,
 }
 
+/// `s` up to the first `c` (all of it without one).
+fn before(s: &str, c: u8) -> &str {
+    &s[..s.bytes().position(|b| b == c).unwrap_or(s.len())]
+}
+
 /// The hash the reference tables use for names and keys.
 fn hash_str(s: &str) -> u64 {
     let mut h = FastHasher::default();
@@ -297,7 +302,12 @@ impl RefSet {
             let d = &all[id as usize].domain;
             let head = d.head();
             // The joined key only differs from the label when the head has several labels.
-            let joined = head.contains('.').then(|| head.replace('.', ""));
+            // (Byte loops rather than `contains`/`split` here and below: in the browser this runs
+            // for every reference at start-up, before the code is optimised.)
+            let joined = head
+                .bytes()
+                .any(|b| b == b'.')
+                .then(|| head.replace('.', ""));
             for key in std::iter::once(d.label()).chain(joined.as_deref()) {
                 if key.is_empty() {
                     continue;
@@ -317,22 +327,21 @@ impl RefSet {
                 };
                 pairs.push((k, id));
             }
-            if let Some(first) = d.ascii.split('.').next() {
-                let before_hyphen = first.split('-').next().unwrap_or(first);
-                for f in [first, before_hyphen] {
-                    let fh = hash_str(f);
-                    let found = set
-                        .first_labels
-                        .find(fh, |&(i, len)| {
-                            &all[i as usize].domain.ascii[..len as usize] == f
-                        })
-                        .is_some();
-                    if !found {
-                        set.first_labels
-                            .insert_unique(fh, (id, f.len() as u32), |&(i, len)| {
-                                hash_str(&all[i as usize].domain.ascii[..len as usize])
-                            });
-                    }
+            let first = before(&d.ascii, b'.');
+            let before_hyphen = before(first, b'-');
+            for f in [first, before_hyphen] {
+                let fh = hash_str(f);
+                let found = set
+                    .first_labels
+                    .find(fh, |&(i, len)| {
+                        &all[i as usize].domain.ascii[..len as usize] == f
+                    })
+                    .is_some();
+                if !found {
+                    set.first_labels
+                        .insert_unique(fh, (id, f.len() as u32), |&(i, len)| {
+                            hash_str(&all[i as usize].domain.ascii[..len as usize])
+                        });
                 }
             }
         }

@@ -108,7 +108,58 @@ pub struct Policy {
     pub defaults: bool,
 }
 
+#[cfg(test)]
 const DEFAULT_POLICY: &str = include_str!("../data/default-policy.json");
+
+/// `data/default-policy.json`, prepared by `build.rs`: a sorted table of its names (with their
+/// lists and suffix splits; see `domain::prepared`) and its rules as JSON.
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/default_policy.rs"));
+}
+
+/// The entries of the embedded default table: name, lists (`k`, `t`, `p`), and for a domain its
+/// suffix split (length, on the list). A plain loop over the bytes: the browser runs this at
+/// start-up, before its code is optimised, where `split`/`lines` (memchr) are slow.
+pub(crate) fn default_entries(
+) -> impl Iterator<Item = (&'static str, &'static str, Option<(usize, bool)>)> {
+    let text = generated::DEFAULT_TABLE;
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        while pos < bytes.len() {
+            let start = pos;
+            let (mut tabs, mut n, mut end) = ([0usize; 3], 0, bytes.len());
+            for (i, &c) in bytes[start..].iter().enumerate() {
+                match c {
+                    b'\t' if n < 3 => {
+                        tabs[n] = start + i;
+                        n += 1;
+                    }
+                    b'\n' => {
+                        end = start + i;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            pos = end + 1;
+            if n == 0 {
+                continue;
+            }
+            let classes = &text[tabs[0] + 1..if n >= 2 { tabs[1] } else { end }];
+            let split = if n == 3 {
+                text[tabs[1] + 1..tabs[2]]
+                    .parse()
+                    .ok()
+                    .map(|len| (len, &text[tabs[2] + 1..end] == "1"))
+            } else {
+                None
+            };
+            return Some((&text[start..tabs[0]], classes, split));
+        }
+        None
+    })
+}
 
 fn perr(msg: String) -> Error {
     Error::new(ErrorKind::Policy, msg)
@@ -256,10 +307,34 @@ impl Policy {
     /// military suffixes and their best-known domains, major defence contractors (`protected`),
     /// and the `.mil`→`.ml` rule.
     pub fn embedded() -> Policy {
-        // The embedded file is checked by a unit test; fall back to empty rather than panic.
-        let mut p = Policy::from_json(DEFAULT_POLICY).unwrap_or_default();
-        p.defaults = false;
-        p
+        // build.rs wrote the names of the embedded file into a table, lower-case ASCII and
+        // checked, so they need neither JSON nor validation here (the browser builds this at
+        // every start); a unit test checks the result against `from_json` of the file.
+        let (mut protected, mut trusted, mut known) = (Vec::new(), Vec::new(), Vec::new());
+        for (name, classes, _) in default_entries() {
+            let pattern = match name.strip_prefix("*.") {
+                Some(suffix) => Pattern::Suffix(suffix.to_string()),
+                None => Pattern::Domain(name.to_string()),
+            };
+            for c in classes.chars() {
+                match c {
+                    'p' => protected.push(pattern.clone()),
+                    't' => trusted.push(pattern.clone()),
+                    _ => known.push(pattern.clone()),
+                }
+            }
+        }
+        let rules = serde_json::from_str(generated::DEFAULT_RULES)
+            .map_err(|e| perr(e.to_string()))
+            .and_then(|v| rules(&v))
+            .unwrap_or_default();
+        Policy {
+            protected,
+            trusted,
+            known,
+            rules,
+            defaults: false,
+        }
     }
 
     /// This policy with the embedded default added when `defaults` is true.
@@ -283,6 +358,18 @@ mod tests {
     #[test]
     fn embedded_policy_is_valid_and_large() {
         let p = Policy::from_json(DEFAULT_POLICY).unwrap();
+        // What build.rs prepared is the file, as the public parser reads it (in table order).
+        let e = Policy::embedded();
+        let sorted = |v: &[Pattern]| {
+            let mut v: Vec<String> = v.iter().map(|p| p.to_string()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(&e.protected), sorted(&p.protected));
+        assert_eq!(sorted(&e.trusted), sorted(&p.trusted));
+        assert_eq!(sorted(&e.known), sorted(&p.known));
+        assert_eq!(e.rules, p.rules);
+        assert!(!e.defaults);
         assert!(p.known.len() >= 200, "{}", p.known.len());
         assert!(p.protected.contains(&Pattern::Suffix("mil".into())));
         assert!(p.protected.contains(&Pattern::Domain("army.mil".into())));
