@@ -358,7 +358,7 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
         ascii.clone()
     };
     // A single label (`gmail`) has no suffix; treat the whole name as an unknown one.
-    let (suffix_len, suffix_known) = if ascii.contains('.') {
+    let (suffix_len, suffix_known) = if crate::index::find_byte(&ascii, b'.').is_some() {
         suffix_of(&ascii)
     } else {
         (ascii.len(), false)

@@ -297,7 +297,7 @@ impl Engine {
             if self.protected_set.contains(s) {
                 return true;
             }
-            match s.find('.') {
+            match crate::index::find_byte(s, b'.') {
                 Some(p) => s = &s[p + 1..],
                 None => return false,
             }
@@ -468,7 +468,7 @@ impl Engine {
         let peer = ctx.sender.as_ref().is_some_and(|s| s.protected);
         let head = d.head();
         // Built once, and only when they differ from the label.
-        let joined = head.contains('.').then(|| head.replace('.', ""));
+        let joined = crate::index::find_byte(head, b'.').map(|_| head.replace('.', ""));
         let folded = ["rn", "vv", "cl", "0", "1"]
             .iter()
             .any(|g| label.contains(g))
@@ -486,7 +486,7 @@ impl Engine {
                 set.near_label(folded, false, out);
             }
             // Each label of a longer head (`mod.gv.uk`: a slip inside a multi-label suffix).
-            if head.contains('.') {
+            if crate::index::find_byte(head, b'.').is_some() {
                 for l in head.split('.') {
                     set.by_label(l, out);
                 }
@@ -526,10 +526,14 @@ impl Engine {
         // The sender's own suffix: a `.mil` sender who types `.ml` meant `.mil`.
         if let Some(s) = &ctx.sender {
             let (ss, ds) = (s.domain.suffix(), d.suffix());
-            let last = |x: &str| x.rsplit('.').next().unwrap_or("").to_string();
             // Only towards a suffix that cannot exist or a known typo magnet (see `magnet`).
             let plausible = !d.suffix_known || magnet(ds, ss);
-            if plausible && !head.is_empty() && !ss.is_empty() && ss != ds && last(ss) != last(ds) {
+            if plausible
+                && !head.is_empty()
+                && !ss.is_empty()
+                && ss != ds
+                && last_label(ss) != last_label(ds)
+            {
                 if let Ok(intended) = normalize(&format!("{head}.{ss}")) {
                     let protected = self.is_protected(&intended.ascii)
                         || self.refs.get(&intended.ascii).is_some_and(|r| r.protected);
@@ -636,7 +640,7 @@ impl Engine {
         if !same_head
             && d.suffix_known
             && d.suffix() != intended.suffix()
-            && d.head().matches('.').count() == intended.head().matches('.').count()
+            && dots(d.head()) == dots(intended.head())
             && isk != sk
             && cost(d.suffix().as_bytes(), intended.suffix().as_bytes(), 1.0).is_none()
         {
@@ -814,7 +818,12 @@ impl Engine {
         if !d.subdomain().is_empty() || label.len() < 5 {
             return;
         }
+        let first = label.as_bytes()[0];
         for p in SUBDOMAIN_PREFIXES {
+            // The first byte first: this runs for every recipient.
+            if p.as_bytes()[0] != first {
+                continue;
+            }
             let Some(rest) = label.strip_prefix(p) else {
                 continue;
             };
@@ -1122,13 +1131,23 @@ impl Engine {
 /// away), and `.co`/`.cm`/`.om` for a protected `.com`-style sender is deliberately absent —
 /// references and contacts cover those without flagging every Colombian startup.
 fn magnet(typed: &str, sender: &str) -> bool {
-    fn tld(x: &str) -> &str {
-        x.rsplit('.').next().unwrap_or("")
-    }
     matches!(
-        (tld(typed), tld(sender)),
+        (last_label(typed), last_label(sender)),
         ("ml", "mil") | ("ml", "nl") | ("mi", "mil")
     )
+}
+
+/// The number of dots in a name.
+fn dots(x: &str) -> usize {
+    x.bytes().filter(|&b| b == b'.').count()
+}
+
+/// The last label of a name (all of it without a dot).
+fn last_label(x: &str) -> &str {
+    match x.bytes().rposition(|b| b == b'.') {
+        Some(i) => &x[i + 1..],
+        None => x,
+    }
 }
 
 /// The parts joined, in one allocation (the slice type lets `&String` parts coerce).
