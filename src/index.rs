@@ -223,14 +223,15 @@ fn finish(h: u64, len: usize) -> u64 {
 
 /// The hash of `s` and of every one-deletion variant of `s`, in O(len): a polynomial hash, where
 /// deleting byte `i` leaves the prefix shifted by one power and the suffix's weights unchanged.
-fn deletion_hashes(s: &[u8], out: &mut Vec<u64>) {
+fn deletion_hashes(s: &[u8], mut out: impl FnMut(u64)) {
+    const N: usize = MAX_INDEXED_LABEL + 1;
     let n = s.len();
-    // prefix[i] = hash of s[..i]; suffix[i] = sum over k >= i of s[k] * BASE^(n-1-k).
-    let mut prefix = [0u64; 65];
-    let mut suffix = [0u64; 66];
-    if n > 64 {
+    if n > MAX_INDEXED_LABEL {
         return;
     }
+    // prefix[i] = hash of s[..i]; suffix[i] = sum over k >= i of s[k] * BASE^(n-1-k).
+    let mut prefix = [0u64; N];
+    let mut suffix = [0u64; N + 1];
     for i in 0..n {
         prefix[i + 1] = prefix[i]
             .wrapping_mul(BASE)
@@ -241,13 +242,13 @@ fn deletion_hashes(s: &[u8], out: &mut Vec<u64>) {
         suffix[i] = suffix[i + 1].wrapping_add((u64::from(s[i]) + 1).wrapping_mul(pow));
         pow = pow.wrapping_mul(BASE);
     }
-    out.push(finish(prefix[n], n));
+    out(finish(prefix[n], n));
     if n < 3 {
         return;
     }
     // Deleting i: prefix[i] * BASE^(n-1-i) + suffix[i+1].
     let mut pw = 1u64;
-    let mut pows = [0u64; 65];
+    let mut pows = [0u64; N];
     for p in pows.iter_mut().take(n) {
         *p = pw;
         pw = pw.wrapping_mul(BASE);
@@ -256,7 +257,7 @@ fn deletion_hashes(s: &[u8], out: &mut Vec<u64>) {
         let h = prefix[i]
             .wrapping_mul(pows[n - 1 - i])
             .wrapping_add(suffix[i + 1]);
-        out.push(finish(h, n - 1));
+        out(finish(h, n - 1));
     }
 }
 
@@ -375,17 +376,12 @@ impl RefSet {
             .map(|k| k.len() + 1)
             .sum();
         let mut table = DeletionTable::with_capacity(entries);
-        let mut hashes = Vec::with_capacity(MAX_INDEXED_LABEL + 1);
         for (k, key) in keys().enumerate() {
             let b = key.as_bytes();
             if b.len() > MAX_INDEXED_LABEL {
                 continue;
             }
-            hashes.clear();
-            deletion_hashes(b, &mut hashes);
-            for &h in &hashes {
-                table.insert(h, k as u32);
-            }
+            deletion_hashes(b, |h| table.insert(h, k as u32));
         }
         set.deletions = table;
         set
@@ -472,22 +468,22 @@ impl RefSet {
         if b.len() < 3 || b.len() > MAX_INDEXED_LABEL {
             return;
         }
-        let mut hashes = Vec::with_capacity(b.len() + 1);
-        deletion_hashes(b, &mut hashes);
-        for h in hashes {
-            self.lookup_hash(h, out);
-        }
+        deletion_hashes(b, |h| self.lookup_hash(h, out));
         if two && b.len() >= 7 {
-            let mut buf = Vec::with_capacity(b.len());
+            let mut buf = [0u8; MAX_INDEXED_LABEL];
             for i in 0..b.len() {
-                buf.clear();
-                buf.extend_from_slice(&b[..i]);
-                buf.extend_from_slice(&b[i + 1..]);
-                let mut hashes = Vec::with_capacity(buf.len() + 1);
-                deletion_hashes(&buf, &mut hashes);
-                for h in hashes.into_iter().skip(1 + i) {
-                    self.lookup_hash(h, out);
-                }
+                // `b` without byte `i`, then its deletions from `i` on (the earlier ones were
+                // tried from another `i`).
+                let m = b.len() - 1;
+                buf[..i].copy_from_slice(&b[..i]);
+                buf[i..m].copy_from_slice(&b[i + 1..]);
+                let mut seen = 0;
+                deletion_hashes(&buf[..m], |h| {
+                    if seen > i {
+                        self.lookup_hash(h, out);
+                    }
+                    seen += 1;
+                });
             }
         }
     }
