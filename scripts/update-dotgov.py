@@ -13,7 +13,7 @@ import csv
 import sys
 from pathlib import Path
 
-MAX_LABEL = 6
+MAX_LABEL = 5
 
 
 def main() -> None:

@@ -298,7 +298,7 @@ impl Domain {
 /// CISA's registry of `.gov` names, the short ones only (`data/dotgov-short.txt`, sorted).
 const DOTGOV_SHORT: &str = include_str!("../data/dotgov-short.txt");
 /// The longest label `DOTGOV_SHORT` holds.
-const DOTGOV_MAX_LABEL: usize = 6;
+const DOTGOV_MAX_LABEL: usize = 5;
 
 /// Whether `label.gov` is a registered name: `None` when the label is too long for the embedded
 /// list to know. `.gov` is a closed registry (only US governments can register), so a short name
@@ -544,10 +544,11 @@ mod tests {
         for l in ["dhs", "fbi", "cisa", "usda", "nasa", "va", "18f"] {
             assert_eq!(dotgov_registered(l), Some(true), "{l}");
         }
-        for l in ["dhe", "fb9", "nssa", "aaaaaa", "zzzzzz", "0", "-", "a"] {
+        for l in ["dhe", "fb9", "nssa", "aaaaa", "zzzzz", "0", "-", "a"] {
             assert_eq!(dotgov_registered(l), Some(false), "{l}");
         }
         assert_eq!(dotgov_registered("defense"), None);
+        assert_eq!(dotgov_registered("aaaaaa"), None);
         assert_eq!(dotgov_registered(""), None);
     }
 
