@@ -91,12 +91,10 @@ fn main() {
     confusables(&out_dir);
 }
 
-/// Pack `data/confusables.txt` for `src/uts39.rs`: the code points as LEB128 deltas from the one
-/// before, the byte length of each one's prototype, and all prototypes in one string (about half
-/// the compressed size of arrays of code points and offsets).
 /// The embedded default policy, prepared: one sorted table, a line per name or suffix pattern
 /// (`name TAB classes`, where classes are `k`nown, `t`rusted and `p`rotected, then for a domain
-/// `TAB suffix-length TAB 1|0` with its public suffix split here by the rules above). The engine
+/// `TAB suffix-length TAB 1|0` with its public suffix, split here by `publicsuffix` from the
+/// rules above, as the runtime splits names). The engine
 /// then builds its default without JSON and without parsing any part of the suffix list (the
 /// browser does this at every start). Unit tests check the table against the JSON parser and
 /// every split against the runtime's own.
@@ -105,7 +103,12 @@ fn default_policy(out_dir: &std::path::Path, rules: &[Vec<String>]) {
     println!("cargo:rerun-if-changed={src}");
     let text = std::fs::read_to_string(src).expect("data/default-policy.json is in the repo");
     let v: serde_json::Value = serde_json::from_str(&text).expect("the default policy is JSON");
-    let set: std::collections::HashSet<String> = rules.iter().map(|r| r.join(".")).collect();
+    use publicsuffix::Psl;
+    let text_rules: Vec<String> = rules.iter().map(|r| r.join(".")).collect();
+    let list: publicsuffix::List =
+        format!("// ===BEGIN ICANN DOMAINS===\n{}", text_rules.join("\n"))
+            .parse()
+            .expect("the ICANN rules parse");
     let mut table: std::collections::BTreeMap<String, String> = Default::default();
     for (key, class) in [("known", 'k'), ("trusted", 't'), ("protected", 'p')] {
         let items = v[key]
@@ -130,8 +133,14 @@ fn default_policy(out_dir: &std::path::Path, rules: &[Vec<String>]) {
         lines.push('\t');
         lines.push_str(classes);
         if !name.starts_with('*') && !name.contains("xn--") {
-            let (len, known) = public_suffix(name, &set);
-            lines.push_str(&format!("\t{len}\t{}", u8::from(known)));
+            let s = list
+                .suffix(name.as_bytes())
+                .unwrap_or_else(|| panic!("default policy: '{name}' has no suffix"));
+            lines.push_str(&format!(
+                "\t{}\t{}",
+                s.as_bytes().len(),
+                u8::from(s.is_known())
+            ));
         }
         lines.push('\n');
     }
@@ -144,28 +153,9 @@ fn default_policy(out_dir: &std::path::Path, rules: &[Vec<String>]) {
     std::fs::write(out_dir.join("default_policy.rs"), out).expect("write the default policy");
 }
 
-/// The public suffix of a lower-case ASCII name by the list's algorithm: the matching rule with
-/// the most labels prevails, an exception rule over all others (less its first label), and no
-/// match means the implicit `*` (the last label, not on the list). Its length in bytes, and
-/// whether a listed rule gave it.
-fn public_suffix(name: &str, rules: &std::collections::HashSet<String>) -> (usize, bool) {
-    let labels: Vec<&str> = name.split('.').collect();
-    let n = labels.len();
-    let tail = |i: usize| labels[i..].join(".");
-    for i in 0..n {
-        if rules.contains(&format!("!{}", tail(i))) {
-            return (tail(i + 1).len(), true);
-        }
-    }
-    for i in 0..n {
-        let wild = i + 1 < n && rules.contains(&format!("*.{}", tail(i + 1)));
-        if rules.contains(&tail(i)) || wild {
-            return (tail(i).len(), true);
-        }
-    }
-    (labels[n - 1].len(), false)
-}
-
+/// Pack `data/confusables.txt` for `src/uts39.rs`: the code points as LEB128 deltas from the one
+/// before, the byte length of each one's prototype, and all prototypes in one string (about half
+/// the compressed size of arrays of code points and offsets).
 fn confusables(out_dir: &std::path::Path) {
     let src = "data/confusables.txt";
     println!("cargo:rerun-if-changed={src}");
