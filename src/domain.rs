@@ -265,12 +265,7 @@ impl Domain {
 
     /// The label just left of the suffix (`army` in `mail.army.mil`).
     pub fn label(&self) -> &str {
-        let h = self.head();
-        // A byte loop rather than `rsplit`: this runs for every reference at start-up.
-        match h.bytes().rposition(|b| b == b'.') {
-            Some(i) => &h[i + 1..],
-            None => h,
-        }
+        last_label(self.head())
     }
 
     /// The registrable domain (`army.mil` for `mail.army.mil`), or the whole domain when it is a
@@ -295,6 +290,21 @@ impl Domain {
     }
 }
 
+/// The position of the first `c` in `s`. A plain loop: on the short names these paths see it is
+/// cheaper than `find` (memchr), and much cheaper in the browser before its code is optimised
+/// (this runs for every reference at start-up).
+pub(crate) fn find_byte(s: &str, c: u8) -> Option<usize> {
+    s.bytes().position(|b| b == c)
+}
+
+/// The last label of a name (all of it without a dot), by a plain loop as in [`find_byte`].
+pub(crate) fn last_label(x: &str) -> &str {
+    match x.bytes().rposition(|b| b == b'.') {
+        Some(i) => &x[i + 1..],
+        None => x,
+    }
+}
+
 /// CISA's registry of `.gov` names, the short ones only (`data/dotgov-short.txt`, sorted).
 const DOTGOV_SHORT: &str = include_str!("../data/dotgov-short.txt");
 /// The longest label `DOTGOV_SHORT` holds.
@@ -307,7 +317,7 @@ pub(crate) fn dotgov_registered(label: &str) -> Option<bool> {
     if label.is_empty() || label.len() > DOTGOV_MAX_LABEL {
         return None;
     }
-    Some(find_line(DOTGOV_SHORT, label, |l| l).is_some())
+    Some(has_line(DOTGOV_SHORT, label))
 }
 
 /// A domain of the embedded default policy as [`normalize`] gives it, split at build time
@@ -330,23 +340,21 @@ pub(crate) fn prepared(name: &str) -> Option<Domain> {
     })
 }
 
-/// The line of sorted `body` whose `key_of` equals `key`, by binary search over whole lines in
-/// place. Lines sort by their keys, and lines before the first key (a `#` header) sort before
-/// every key.
-fn find_line<'a>(body: &'a str, key: &str, key_of: impl Fn(&'a str) -> &'a str) -> Option<&'a str> {
+/// Whether sorted `body` has the line `key`, by binary search over whole lines in place. A `#`
+/// header sorts before every key.
+fn has_line(body: &str, key: &str) -> bool {
     let (mut lo, mut hi) = (0, body.len());
     while lo < hi {
         let mid = (lo + hi) / 2;
         let start = body[..mid].rfind('\n').map_or(0, |i| i + 1).max(lo);
         let end = body[start..].find('\n').map_or(body.len(), |i| start + i);
-        let line = &body[start..end];
-        match key_of(line).cmp(key) {
-            std::cmp::Ordering::Equal => return Some(line),
+        match body[start..end].cmp(key) {
+            std::cmp::Ordering::Equal => return true,
             std::cmp::Ordering::Less => lo = end + 1,
             std::cmp::Ordering::Greater => hi = start,
         }
     }
-    None
+    false
 }
 
 /// Why a domain is not a usable domain name.
@@ -358,7 +366,7 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
         ascii.clone()
     };
     // A single label (`gmail`) has no suffix; treat the whole name as an unknown one.
-    let (suffix_len, suffix_known) = if crate::index::find_byte(&ascii, b'.').is_some() {
+    let (suffix_len, suffix_known) = if find_byte(&ascii, b'.').is_some() {
         suffix_of(&ascii)
     } else {
         (ascii.len(), false)

@@ -14,7 +14,9 @@
 //! 5. Destination rules (`*.mil` → `*.ml`) add or raise a finding.
 
 use crate::address::{clip, parse_address_list, Mailbox};
-use crate::domain::{dotgov_registered, is_known_suffix, normalize, prepared, Domain};
+use crate::domain::{
+    dotgov_registered, find_byte, is_known_suffix, last_label, normalize, prepared, Domain,
+};
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::{Pattern, Policy, Rule};
@@ -297,7 +299,7 @@ impl Engine {
             if self.protected_set.contains(s) {
                 return true;
             }
-            match crate::index::find_byte(s, b'.') {
+            match find_byte(s, b'.') {
                 Some(p) => s = &s[p + 1..],
                 None => return false,
             }
@@ -468,7 +470,7 @@ impl Engine {
         let peer = ctx.sender.as_ref().is_some_and(|s| s.protected);
         let head = d.head();
         // Built once, and only when they differ from the label.
-        let joined = crate::index::find_byte(head, b'.').map(|_| head.replace('.', ""));
+        let joined = find_byte(head, b'.').map(|_| head.replace('.', ""));
         let folded = ["rn", "vv", "cl", "0", "1"]
             .iter()
             .any(|g| label.contains(g))
@@ -486,7 +488,7 @@ impl Engine {
                 set.near_label(folded, false, out);
             }
             // Each label of a longer head (`mod.gv.uk`: a slip inside a multi-label suffix).
-            if crate::index::find_byte(head, b'.').is_some() {
+            if find_byte(head, b'.').is_some() {
                 for l in head.split('.') {
                     set.by_label(l, out);
                 }
@@ -1140,14 +1142,6 @@ fn magnet(typed: &str, sender: &str) -> bool {
 /// The number of dots in a name.
 fn dots(x: &str) -> usize {
     x.bytes().filter(|&b| b == b'.').count()
-}
-
-/// The last label of a name (all of it without a dot).
-fn last_label(x: &str) -> &str {
-    match x.bytes().rposition(|b| b == b'.') {
-        Some(i) => &x[i + 1..],
-        None => x,
-    }
 }
 
 /// The parts joined, in one allocation (the slice type lets `&String` parts coerce).

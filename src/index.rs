@@ -66,7 +66,7 @@ impl Hasher for FastHasher {
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 pub(crate) type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 
-use crate::domain::Domain;
+use crate::domain::{find_byte, Domain};
 use crate::slips::skeleton;
 
 /// Why a domain is a reference; ordered from weakest to strongest context.
@@ -135,12 +135,6 @@ pub(crate) struct RefSet {
     first_labels: HashTable<(u32, u32)>,
 }
 
-/// The position of the first `c` in `s`: a plain loop, cheaper than `find` (memchr) on the short
-/// names of these paths, and much cheaper in the browser before its code is optimised.
-pub(crate) fn find_byte(s: &str, c: u8) -> Option<usize> {
-    s.bytes().position(|b| b == c)
-}
-
 /// `s` up to the first `c` (all of it without one).
 fn before(s: &str, c: u8) -> &str {
     &s[..find_byte(s, c).unwrap_or(s.len())]
@@ -151,6 +145,11 @@ fn hash_str(s: &str) -> u64 {
     let mut h = FastHasher::default();
     h.write(s.as_bytes());
     h.finish()
+}
+
+/// A `first_labels` entry's text: the first `len` bytes of reference `i`'s name.
+fn prefix(refs: &[Ref], (i, len): (u32, u32)) -> &str {
+    &refs[i as usize].domain.ascii[..len as usize]
 }
 
 /// Key `k` of a `key_text`/`key_ends` pair.
@@ -309,12 +308,7 @@ impl RefSet {
             let d = &all[id as usize].domain;
             let head = d.head();
             // The joined key only differs from the label when the head has several labels.
-            // (Byte loops rather than `contains`/`split` here and below: in the browser this runs
-            // for every reference at start-up, before the code is optimised.)
-            let joined = head
-                .bytes()
-                .any(|b| b == b'.')
-                .then(|| head.replace('.', ""));
+            let joined = find_byte(head, b'.').map(|_| head.replace('.', ""));
             for key in std::iter::once(d.label()).chain(joined.as_deref()) {
                 if key.is_empty() {
                     continue;
@@ -338,17 +332,13 @@ impl RefSet {
             let before_hyphen = before(first, b'-');
             for f in [first, before_hyphen] {
                 let fh = hash_str(f);
-                let found = set
+                if set
                     .first_labels
-                    .find(fh, |&(i, len)| {
-                        &all[i as usize].domain.ascii[..len as usize] == f
-                    })
-                    .is_some();
-                if !found {
+                    .find(fh, |&e| prefix(all, e) == f)
+                    .is_none()
+                {
                     set.first_labels
-                        .insert_unique(fh, (id, f.len() as u32), |&(i, len)| {
-                            hash_str(&all[i as usize].domain.ascii[..len as usize])
-                        });
+                        .insert_unique(fh, (id, f.len() as u32), |&e| hash_str(prefix(all, e)));
                 }
             }
         }
@@ -454,9 +444,7 @@ impl RefSet {
     /// Whether some reference's name starts with this label.
     pub fn has_first_label(&self, label: &str) -> bool {
         self.first_labels
-            .find(hash_str(label), |&(i, len)| {
-                self.refs[i as usize].domain.ascii.get(..len as usize) == Some(label)
-            })
+            .find(hash_str(label), |&e| prefix(&self.refs, e) == label)
             .is_some()
     }
 
