@@ -276,6 +276,56 @@ for typo, target in CONTACT_PAIRS:
     add("typo", f"public pair with contact: {typo} for {target}",
         {"from": "me@example.org", "to": [f"{local}@{typo}"], "contacts": [f"someone@{target}"]}, None, f"{local}@{target}")
 
+# The rest of anchors §8(c) c1, added later with their own generator so that the cases above and
+# below stay as they were: upper case, accents, Chrome's target embeddings and edit-distance
+# vectors, and the pairs with a weak or odd slip (`zopo`, `iclid`, `gmsn`), which are kept
+# whether or not mistype catches them.
+more = random.Random(8)
+
+
+def sender_for_more(target):
+    return more.choice(["j.doe@gmail.com", "ops@navy.mil", "k.jansen@mindef.nl", "travel@acme-travel.com"])
+
+
+MORE_PUBLIC = [
+    ("GNAIL.con", "gmail.com"), ("GMIAL.COM", "gmail.com"), ("tahoo.com", "yahoo.com"),
+    ("zopo.com", "zoho.com"), ("iclid.com", "icloud.com"), ("gmsn.com", "msn.com"),
+    ("googl\u00e9.com", "google.com"), ("go\u00f6gle.com", "google.com"), ("appl3.com", "apple.com"),
+    ("tw1tter.com", "twitter.com"), ("m1crosoft.com", "microsoft.com"), ("faceb0ok.com", "facebook.com"),
+    ("facebo0k.com", "facebook.com"), ("facedook.com", "facebook.com"), ("faced00k.com", "facebook.com"),
+    ("google.com.foo.com", "google.com"), ("foo-google.com-bar.com", "google.com"),
+    ("foo.google-com-foo.com", "google.com"), ("googl\u00e9.com-login.com", "google.com"),
+]
+for typo, target in MORE_PUBLIC:
+    local = more.choice(FIRST)
+    add("typo", f"public pair: {typo} for {target}", {"from": "me@example.org", "to": [f"{local}@{typo}"]}, None, f"{local}@{target}")
+MORE_CONTACT_PAIRS = [
+    ("weiipoint.com", "wellpoint.com"), ("plarnis.org", "plamis.org"), ("exampleco.jp", "example.co.jp"),
+    ("foo.office.com-foo.com", "office.com"), ("abcyd.com", "abcxd.com"), ("abcxxd.com", "abcxd.com"),
+    ("abcxd.com", "abcxxd.com"), ("abcy1.com", "abcx1.com"), ("abcde1.com", "abcd1.com"),
+    ("abcdy.com", "abcdx.com"), ("axbcde.com", "abcde.com"), ("aybcde.com", "axbcde.com"),
+]
+for typo, target in MORE_CONTACT_PAIRS:
+    local = more.choice(FIRST)
+    add("typo", f"public pair with contact: {typo} for {target}",
+        {"from": "me@example.org", "to": [f"{local}@{typo}"], "contacts": [f"someone@{target}"]}, None, f"{local}@{target}")
+# A dot dropped where a two-label suffix begins (`modgov.uk`), and a reference's name with its
+# suffix inside a longer name across dots and hyphens (`army.mil-secure.com`).
+RUN_IN = ["mod.gov.uk", "defence.gov.au", "forces.gc.ca", "defense.gouv.fr", "diplomatie.gouv.fr",
+          "dfat.gov.au", "hotmail.co.uk", "yahoo.co.uk", "optusnet.com.au", "uol.com.br"]
+for t in RUN_IN:
+    lab, suf = split(t)
+    second, tld = suf.split(".", 1)
+    typo = f"{lab}{second}.{tld}"
+    local = more.choice(FIRST)
+    add("typo", f"missing-dot: {typo} for {t}", {"from": sender_for_more(t), "to": [f"{local}@{typo}"]}, None, f"{local}@{t}")
+EMBED = ["{t}-secure.com", "secure-{t}.net", "{t}-mail.org", "mail-{lab}.{suf}.com", "{lab}.{suf}-login.com"]
+for t in MILITARY + ALLIED:
+    lab, suf = split(t)
+    typo = more.choice(EMBED).format(t=t, lab=lab, suf=suf)
+    local = more.choice(FIRST)
+    add("typo", f"embedded: {typo} for {t}", {"from": sender_for_more(t), "to": [f"{local}@{typo}"]}, None, f"{local}@{t}")
+
 # 2. Generated slips.
 for t in MILITARY:
     typos_of(t, 30, tag="military ")

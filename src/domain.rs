@@ -500,6 +500,12 @@ fn why_invalid(d: &str, ascii: &str) -> String {
     format!("'{d}' is not a domain name")
 }
 
+/// Whether the top-level domain `tld` has suffixes of two or more labels under it (`uk`:
+/// `co.uk`, `gov.uk`), so that a name there could have run into one (`modgov.uk`).
+pub(crate) fn has_deeper_suffixes(tld: &str) -> bool {
+    suffix_list().tlds.get(tld).is_some_and(|t| !t.bare_only())
+}
+
 /// Whether `s` (lower-case ASCII, no dots needed) is a public suffix on the list.
 pub(crate) fn is_known_suffix(s: &str) -> bool {
     let (len, known) = suffix_of(s);

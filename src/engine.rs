@@ -15,7 +15,8 @@
 
 use crate::address::{clip, parse_address_list, Mailbox};
 use crate::domain::{
-    dotgov_registered, find_byte, is_known_suffix, last_label, normalize, prepared, Domain,
+    dotgov_registered, find_byte, has_deeper_suffixes, is_known_suffix, last_label, normalize,
+    prepared, Domain,
 };
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
@@ -51,6 +52,9 @@ pub struct Engine {
     /// The protected patterns' names (a domain pattern covers its subdomains, a suffix pattern
     /// everything under it: both are "this name or a parent of it").
     protected_set: crate::index::FastSet<String>,
+    /// The bases of the protected suffix patterns (`mil`, `gov.uk`, `mod.uk`): namespaces that
+    /// belong to a government or its forces as a whole.
+    namespace_set: crate::index::FastSet<String>,
     limits: Limits,
 }
 
@@ -109,19 +113,29 @@ fn budget_for(head_len: usize) -> f32 {
 }
 
 /// Whether `d` sits in a closed registry and is not a name anyone could have registered there:
-/// anything under `.mil` that is not a reference, or a short `.gov` name missing from CISA's
-/// registry.
+/// anything under `.mil` that is not a reference, a short `.gov` name missing from CISA's
+/// registry, or a `.gov.uk` name too short for its rules.
 fn closed_and_unregistered(d: &Domain) -> bool {
     let s = d.suffix();
     if s == "mil" || s.starts_with("mil.") || s.ends_with(".mil") {
         return true;
     }
-    unregistered_gov(d)
+    unregistered_note(d).is_some()
 }
 
-/// A short `.gov` name that CISA's registry does not hold (so nobody can receive mail there).
-fn unregistered_gov(d: &Domain) -> bool {
-    d.suffix() == "gov" && dotgov_registered(d.label()) == Some(false)
+/// Why a government name cannot exist, for the finding's reason: a short `.gov` name that
+/// CISA's registry does not hold, or a `.gov.uk` name under the 3 characters GOV.UK's naming
+/// rules require. Nobody can receive mail there.
+fn unregistered_note(d: &Domain) -> Option<&'static str> {
+    match d.suffix() {
+        "gov" if dotgov_registered(d.label()) == Some(false) => {
+            Some("; no such .gov name is registered")
+        }
+        "gov.uk" if (1..3).contains(&d.label().len()) => {
+            Some("; .gov.uk names have at least 3 characters")
+        }
+        _ => None,
+    }
 }
 
 /// Prefixes that name a country, region or mail subdomain (`se.ibm.com` typed as `seibm.com`).
@@ -185,6 +199,20 @@ fn severity_of(c: &Cand) -> Severity {
     }
 }
 
+/// Whether `ascii` or one of its parent domains is in `set`: one lookup per parent.
+fn covered(set: &crate::index::FastSet<String>, ascii: &str) -> bool {
+    let mut s = ascii;
+    loop {
+        if set.contains(s) {
+            return true;
+        }
+        match find_byte(s, b'.') {
+            Some(p) => s = &s[p + 1..],
+            None => return false,
+        }
+    }
+}
+
 impl Engine {
     /// The engine with the embedded default policy.
     pub fn with_default_policy() -> Engine {
@@ -219,9 +247,18 @@ impl Engine {
                 Pattern::Any => None,
             })
             .collect();
+        let namespace_set = policy
+            .protected
+            .iter()
+            .filter_map(|p| match p {
+                Pattern::Suffix(d) => Some(d.clone()),
+                _ => None,
+            })
+            .collect();
         let mut e = Engine {
             refs: RefSet::default(),
             protected_set,
+            namespace_set,
             policy,
             limits: Limits::default(),
         };
@@ -294,16 +331,12 @@ impl Engine {
 
     /// Whether a protected domain or suffix covers `ascii`: one set lookup per parent domain.
     fn is_protected(&self, ascii: &str) -> bool {
-        let mut s = ascii;
-        loop {
-            if self.protected_set.contains(s) {
-                return true;
-            }
-            match find_byte(s, b'.') {
-                Some(p) => s = &s[p + 1..],
-                None => return false,
-            }
-        }
+        covered(&self.protected_set, ascii)
+    }
+
+    /// Whether a protected suffix pattern covers `ascii` (or `ascii` is its base: `mod.uk`).
+    fn in_namespace(&self, ascii: &str) -> bool {
+        covered(&self.namespace_set, ascii)
     }
 
     /// Prepare the sender context: the sender's domain and suffix, and the contacts (addresses or
@@ -471,12 +504,31 @@ impl Engine {
         let head = d.head();
         // Built once, and only when they differ from the label.
         let joined = find_byte(head, b'.').map(|_| head.replace('.', ""));
-        let folded = ["rn", "vv", "cl", "0", "1"]
+        // Homoglyphs folded, and `ii` read as `ll` (`weIIpoint`: a capital I looks like an l).
+        let folded = ["rn", "vv", "cl", "0", "1", "ii"]
             .iter()
             .any(|g| label.contains(g))
-            .then(|| crate::slips::fold_ascii(label));
+            .then(|| crate::slips::fold_ascii(label).replace("ii", "ll"));
         let sk = skeleton(&d.unicode);
+        // A dot dropped between the name and a two-label suffix (`modgov.uk` for `mod.gov.uk`):
+        // the names that end where such a suffix begins. Only under top-level domains that
+        // have such suffixes, so `.com` names pay nothing.
+        let mut run_in: Vec<&str> = Vec::new();
+        if d.suffix_known
+            && find_byte(d.suffix(), b'.').is_none()
+            && has_deeper_suffixes(d.suffix())
+        {
+            for k in 2..=4.min(label.len().saturating_sub(2)) {
+                let (name, second) = label.split_at(label.len() - k);
+                if second.is_ascii() && is_known_suffix(&cat(&[second, ".", d.suffix()])) {
+                    run_in.push(name);
+                }
+            }
+        }
         for (set, out) in [(&self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
+            for name in &run_in {
+                set.by_label(name, out);
+            }
             if !label.is_empty() {
                 set.by_label(label, out);
                 set.near_label(label, false, out);
@@ -623,14 +675,19 @@ impl Engine {
             budget = budget.min(0.55);
         }
         // Short names get no context allowance: `usaa.com` is a bank, not a slip of `usa.com`.
-        // Except between protected peers inside a government suffix: a sender in the government
-        // and defence community one slip from another member's short name there (`mid.gov.uk`
-        // from `army.mil`) meant that member. Not in open registries (`nyc.com` is not
-        // `ngc.com`), nor for a registered `.gov` name (`cisa.gov`).
+        // Except between protected peers: a sender in the government and defence community one
+        // slip from another member's short name meant that member, inside a government suffix
+        // (`mid.gov.uk` from `army.mil`), or towards a name that is a government namespace of
+        // its own (`mof.uk` for `mod.uk`, whose `*.mod.uk` the policy protects). Not towards a
+        // company in an open registry (`nyc.com` is not `ngc.com`), nor for a registered `.gov`
+        // name (`cisa.gov`).
         let peer_allowance = peer
             && iprot
-            && self.is_protected(&d.ascii)
-            && (d.suffix() != "gov" || unregistered_gov(d));
+            && if self.is_protected(&d.ascii) {
+                d.suffix() != "gov" || unregistered_note(d).is_some()
+            } else {
+                self.in_namespace(&intended.ascii)
+            };
         let budget = if head_len <= 3 && !same_head && budget < 1.0 && !peer_allowance {
             budget
         } else {
@@ -644,6 +701,7 @@ impl Engine {
             && d.suffix() != intended.suffix()
             && dots(d.head()) == dots(intended.head())
             && isk != sk
+            && !same_undotted(&d.ascii, &intended.ascii)
             && cost(d.suffix().as_bytes(), intended.suffix().as_bytes(), 1.0).is_none()
         {
             return None;
@@ -692,11 +750,6 @@ impl Engine {
         if !d.head().is_empty() && d.head() == intended.head() {
             return Kind::SuffixTypo;
         }
-        let same_undotted = |a: &str, b: &str| {
-            a.bytes()
-                .filter(|&c| c != b'.')
-                .eq(b.bytes().filter(|&c| c != b'.'))
-        };
         if d.ascii.len() < intended.ascii.len() && same_undotted(&d.ascii, &intended.ascii) {
             return Kind::MissingDot;
         }
@@ -740,19 +793,40 @@ impl Engine {
                 }
             }
         }
-        // Hyphenated and concatenated runs inside each label.
-        for l in &labels {
-            let parts: Vec<&str> = l.split('-').collect();
-            for i in 0..parts.len() {
-                if first_known(parts[i]) {
-                    for k in 2..=4 {
-                        if i + k <= parts.len() {
-                            try_name(&parts[i..i + k].join("."), &mut found);
-                        }
+        // Runs across hyphens and dots alike: `army-mil.com`, `mail-army.mil.com`,
+        // `army.mil-mail.com`, `foo-google.com-bar.com` (browsers' target-embedding check).
+        let token_runs = |text: &str, found: &mut Vec<(Domain, Class, bool)>| {
+            let tokens: Vec<&str> = text.split(['.', '-']).take(64).collect();
+            for i in 0..tokens.len() {
+                if !first_known(tokens[i]) {
+                    continue;
+                }
+                for k in 2..=4 {
+                    if i + k <= tokens.len() {
+                        try_name(&tokens[i..i + k].join("."), found);
                     }
                 }
-                // `armymil`: a reference label followed by its suffix, no separator.
-                let p = parts[i];
+            }
+        };
+        if find_byte(head, b'-').is_some() {
+            token_runs(head, &mut found);
+        }
+        // The same in the look-alike form of an international name (`googlé.com-login.com`).
+        if !d.unicode.is_ascii() {
+            let sk = skeleton(&d.unicode);
+            let mut sk_head: &str = &sk;
+            for _ in 0..=dots(d.suffix()) {
+                sk_head = sk_head.rfind('.').map_or("", |p| &sk_head[..p]);
+            }
+            if sk_head != head {
+                token_runs(sk_head, &mut found);
+            }
+        }
+        // Concatenated runs inside each label.
+        for l in &labels {
+            let parts: Vec<&str> = l.split('-').collect();
+            // `armymil`: a reference label followed by its suffix, no separator.
+            for p in &parts {
                 for (cut, _) in p.char_indices().skip(2) {
                     let (a, b) = p.split_at(cut);
                     if (2..=6).contains(&b.len()) && first_known(a) && is_known_suffix(b) {
@@ -1014,11 +1088,7 @@ impl Engine {
                 &i.unicode,
                 &name_slip(),
                 &why_context,
-                if unregistered_gov(d) {
-                    "; no such .gov name is registered"
-                } else {
-                    ""
-                },
+                unregistered_note(d).unwrap_or(""),
             ]),
             Kind::MissingDot => cat(&[
                 &d.unicode,
@@ -1140,6 +1210,13 @@ fn magnet(typed: &str, sender: &str) -> bool {
 }
 
 /// The number of dots in a name.
+/// The same name but for its dots (`modgov.uk`, `mod.gov.uk`).
+fn same_undotted(a: &str, b: &str) -> bool {
+    a.bytes()
+        .filter(|&c| c != b'.')
+        .eq(b.bytes().filter(|&c| c != b'.'))
+}
+
 fn dots(x: &str) -> usize {
     x.bytes().filter(|&b| b == b'.').count()
 }

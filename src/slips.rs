@@ -380,7 +380,14 @@ pub(crate) fn skeleton(unicode: &str) -> std::borrow::Cow<'_, str> {
 #[cold]
 #[inline(never)]
 fn skeleton_idn(unicode: &str) -> String {
-    fold_ascii(&crate::uts39::skeleton(unicode).to_lowercase())
+    let sk = crate::uts39::skeleton(unicode).to_lowercase();
+    // Accents off, as browsers compare names with the well-known ones (`googlé` is `google`):
+    // the skeleton is decomposed, so the marks stand alone.
+    let bare: String = sk
+        .chars()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .collect();
+    fold_ascii(&bare)
 }
 
 #[cfg(test)]
