@@ -21,7 +21,7 @@ use crate::domain::{
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::{Pattern, Policy, Rule};
-use crate::slips::{cost, skeleton};
+use crate::slips::{cost, cost_named, skeleton};
 use crate::verdict::{CheckRequest, Finding, Kind, RecipientError, Severity, Verdict};
 use crate::Error;
 
@@ -658,7 +658,7 @@ impl Engine {
                 1.3
             }
         } else {
-            budget_for(head_len) + suffix_slip
+            budget_for(head_len).min(if suffix_slip > 0.0 { 1.05 } else { f32::MAX }) + suffix_slip
         };
         // Closed registries: nobody can register a name under .mil, and only US governments
         // under .gov (whose short names are all on CISA's registry, embedded). A name there that
@@ -710,9 +710,16 @@ impl Engine {
             // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
             Some(0.15)
         } else if d.ascii.is_ascii() && intended.ascii.is_ascii() {
-            let raw = cost(d.ascii.as_bytes(), intended.ascii.as_bytes(), budget);
+            let suffix_len = intended.suffix().len();
+            let name_len = |x: &str| x.len().saturating_sub(suffix_len);
+            let raw = cost_named(
+                d.ascii.as_bytes(),
+                intended.ascii.as_bytes(),
+                name_len(&intended.ascii),
+                budget,
+            );
             let folded = if sk != d.ascii || isk != intended.ascii {
-                cost(sk.as_bytes(), isk.as_bytes(), budget).map(|c| c + 0.1)
+                cost_named(sk.as_bytes(), isk.as_bytes(), name_len(isk), budget).map(|c| c + 0.1)
             } else {
                 None
             };

@@ -122,8 +122,8 @@ fn homoglyph(a: u8, b: u8) -> bool {
     pair(b'0', b'o') || pair(b'1', b'l') || pair(b'1', b'i') || pair(b'l', b'i') || pair(b'5', b's')
 }
 
-/// Cost of typing `t` where `i` was intended.
-fn sub_cost(i: u8, t: u8, first: bool) -> f32 {
+/// Cost of typing `t` where `i` was intended; `in_name`: in the name rather than the suffix.
+fn sub_cost(i: u8, t: u8, first: bool, in_name: bool) -> f32 {
     if homoglyph(i, t) {
         return 0.3;
     }
@@ -137,6 +137,9 @@ fn sub_cost(i: u8, t: u8, first: bool) -> f32 {
     let base = match neighbour(i, t) {
         1 => 0.6,
         2 => 0.75,
+        // A misspelt vowel in a name (`daam` for `daum`, `meil` for `mail`); in a suffix it is
+        // another country (`.at` is not `.it`, `.ru` is not `.ro`).
+        _ if is_vowel(i) && is_vowel(t) && in_name => 0.7,
         _ if is_vowel(i) && is_vowel(t) => 0.85,
         _ => 1.0,
     };
@@ -214,8 +217,20 @@ fn glyph_2_1(t: &[u8], i: u8) -> Option<f32> {
 const MAX_LEN: usize = 128;
 
 /// The cheapest sequence of slips turning `intended` into `typed`, or `None` when it costs more
-/// than `budget`. Both are lower-case ASCII; longer than 128 bytes compares as too far.
+/// than `budget`. Both are lower-case ASCII; longer than 128 bytes compares as too far. Both are
+/// read as suffixes; see [`cost_named`].
 pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
+    cost_named(typed, intended, 0, budget)
+}
+
+/// [`cost`] where the first `name_len` bytes of `intended` are a name (where a misspelt vowel is
+/// a likelier slip than in a suffix).
+pub(crate) fn cost_named(
+    typed: &[u8],
+    intended: &[u8],
+    name_len: usize,
+    budget: f32,
+) -> Option<f32> {
     let (n, m) = (intended.len(), typed.len());
     if n > MAX_LEN || m > MAX_LEN {
         return None;
@@ -285,7 +300,8 @@ pub(crate) fn cost(typed: &[u8], intended: &[u8], budget: f32) -> Option<f32> {
             if ic == tc {
                 best = best.min(diag);
             } else if diag + 0.3 < best {
-                best = best.min(diag + sub_cost(ic, tc, p == 0 && i == 1 && j == 1));
+                best =
+                    best.min(diag + sub_cost(ic, tc, p == 0 && i == 1 && j == 1, abs < name_len));
             }
             let left = rows[cur + j - 1];
             if left + 0.45 < best {
