@@ -517,6 +517,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn deeper_suffixes_only_under_top_level_domains_that_have_them() {
+        assert!(
+            has_deeper_suffixes("uk") && has_deeper_suffixes("au") && has_deeper_suffixes("jp")
+        );
+        assert!(!has_deeper_suffixes("com") && !has_deeper_suffixes("mil"));
+        assert!(!has_deeper_suffixes("notatld"));
+    }
+
+    #[test]
     fn prepared_default_domains_equal_normalized_ones() {
         let names: Vec<&str> = crate::policy::default_entries().map(|e| e.0).collect();
         assert!(names.len() > 800, "{}", names.len());

@@ -415,6 +415,27 @@ mod tests {
     }
 
     #[test]
+    fn vowels_cost_less_in_the_name_than_in_the_suffix() {
+        let named = |t: &str, i: &str, name_len| {
+            cost_named(t.as_bytes(), i.as_bytes(), name_len, 5.0).unwrap()
+        };
+        // `daum.net`: the name is the first 5 bytes (with its dot).
+        assert!((named("daam.net", "daum.net", 5) - 0.7).abs() < 1e-6);
+        assert!((named("tiscali.at", "tiscali.it", 8) - 0.85).abs() < 1e-6);
+        // Without a name, as `cost` reads it, a vowel costs the suffix price.
+        assert!((c("daam.net", "daum.net") - 0.85).abs() < 1e-6);
+    }
+
+    #[test]
+    fn accents_come_off_in_skeletons() {
+        assert_eq!(skeleton("googl\u{e9}.com"), "google.com");
+        assert_eq!(skeleton("go\u{f6}gle.com"), "google.com");
+        assert_eq!(skeleton("b\u{fc}cher.de"), "bucher.de");
+        // Other scripts' look-alikes still map as UTS #39 says.
+        assert_eq!(skeleton("\u{430}rmy.mil"), "army.mil");
+    }
+
+    #[test]
     fn neighbours() {
         assert_eq!(neighbour(b'n', b'm'), 1);
         assert_eq!(neighbour(b'a', b's'), 1);
