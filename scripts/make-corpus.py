@@ -261,9 +261,20 @@ PUBLIC = [
     ("seibm.com", "se.ibm.com"), ("caibm.com", "ca.ibm.com"), ("ausintel.com", "aus.intel.com"),
     ("chndell.com", "chn.dell.com"), ("gmai1.com", "gmail.com"), ("zohomil.com", "zohomail.com"),
 ]
-for typo, target in PUBLIC:
-    local = rng.choice(FIRST)
-    add("typo", f"public pair: {typo} for {target}", {"from": sender_for(target), "to": [f"{local}@{typo}"]}, None, f"{local}@{target}")
+
+
+def add_pairs(pairs, r, sender=lambda target: "me@example.org", contact=False):
+    """Each (typo, intended) pair as a typo case; `contact`: the intended domain is a contact."""
+    for typo, target in pairs:
+        local = r.choice(FIRST)
+        req = {"from": sender(target), "to": [f"{local}@{typo}"]}
+        if contact:
+            req["contacts"] = [f"someone@{target}"]
+        kind = "public pair with contact" if contact else "public pair"
+        add("typo", f"{kind}: {typo} for {target}", req, None, f"{local}@{target}")
+
+
+add_pairs(PUBLIC, rng, sender=sender_for)
 CONTACT_PAIRS = [("emaildomain.con", "emaildomain.com"), ("emaildomain.co", "emaildomain.com"),
                  ("emaildoman.com", "emaildomain.com"), ("randomsmallcompany.cmo", "randomsmallcompany.com"),
                  ("con-artists.con", "con-artists.com"), ("custmo.com", "custom.com"),
@@ -271,10 +282,7 @@ CONTACT_PAIRS = [("emaildomain.con", "emaildomain.com"), ("emaildomain.co", "ema
                  ("comacast.net", "comcast.net"), ("seznan.cz", "seznam.cz"), ("we11point.com", "wellpoint.com"),
                  ("prennera.com", "premera.com"), ("tes1a.com", "tesla.com"), ("faceb00k.com", "facebook.com"),
                  ("goog0le.com", "google.com"), ("gooogle.com", "google.com"), ("gogle.com", "google.com")]
-for typo, target in CONTACT_PAIRS:
-    local = rng.choice(FIRST)
-    add("typo", f"public pair with contact: {typo} for {target}",
-        {"from": "me@example.org", "to": [f"{local}@{typo}"], "contacts": [f"someone@{target}"]}, None, f"{local}@{target}")
+add_pairs(CONTACT_PAIRS, rng, contact=True)
 
 # The rest of anchors §8(c) c1, added later with their own generator so that the cases above and
 # below stay as they were: upper case, accents, Chrome's target embeddings and edit-distance
@@ -296,19 +304,14 @@ MORE_PUBLIC = [
     ("google.com.foo.com", "google.com"), ("foo-google.com-bar.com", "google.com"),
     ("foo.google-com-foo.com", "google.com"), ("googl\u00e9.com-login.com", "google.com"),
 ]
-for typo, target in MORE_PUBLIC:
-    local = more.choice(FIRST)
-    add("typo", f"public pair: {typo} for {target}", {"from": "me@example.org", "to": [f"{local}@{typo}"]}, None, f"{local}@{target}")
+add_pairs(MORE_PUBLIC, more)
 MORE_CONTACT_PAIRS = [
     ("weiipoint.com", "wellpoint.com"), ("plarnis.org", "plamis.org"), ("exampleco.jp", "example.co.jp"),
     ("foo.office.com-foo.com", "office.com"), ("abcyd.com", "abcxd.com"), ("abcxxd.com", "abcxd.com"),
     ("abcxd.com", "abcxxd.com"), ("abcy1.com", "abcx1.com"), ("abcde1.com", "abcd1.com"),
     ("abcdy.com", "abcdx.com"), ("axbcde.com", "abcde.com"), ("aybcde.com", "axbcde.com"),
 ]
-for typo, target in MORE_CONTACT_PAIRS:
-    local = more.choice(FIRST)
-    add("typo", f"public pair with contact: {typo} for {target}",
-        {"from": "me@example.org", "to": [f"{local}@{typo}"], "contacts": [f"someone@{target}"]}, None, f"{local}@{target}")
+add_pairs(MORE_CONTACT_PAIRS, more, contact=True)
 # A dot dropped where a two-label suffix begins (`modgov.uk`), and a reference's name with its
 # suffix inside a longer name across dots and hyphens (`army.mil-secure.com`).
 RUN_IN = ["mod.gov.uk", "defence.gov.au", "forces.gc.ca", "defense.gouv.fr", "diplomatie.gouv.fr",
