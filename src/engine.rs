@@ -520,7 +520,7 @@ impl Engine {
         {
             for k in 2..=4.min(label.len().saturating_sub(2)) {
                 let (name, second) = label.split_at(label.len() - k);
-                if second.is_ascii() && is_known_suffix(&cat(&[second, ".", d.suffix()])) {
+                if is_known_suffix(&cat(&[second, ".", d.suffix()])) {
                     run_in.push(name);
                 }
             }
@@ -624,7 +624,7 @@ impl Engine {
                 }
             }
         }
-        self.embedded(d, ctx, &mut cands);
+        self.embedded(d, &sk, ctx, &mut cands);
         self.dropped_subdomain_dot(d, ctx, &mut cands);
         if head.is_empty() {
             self.split_single_label(d, &mut cands);
@@ -658,7 +658,14 @@ impl Engine {
                 1.3
             }
         } else {
-            budget_for(head_len).min(if suffix_slip > 0.0 { 1.05 } else { f32::MAX }) + suffix_slip
+            let name_budget = budget_for(head_len);
+            if suffix_slip > 0.0 {
+                // With a slip in the suffix, the name may hold one slip, not two (`freesurf.nl`
+                // is not `frisurf.no`).
+                name_budget.min(1.05) + suffix_slip
+            } else {
+                name_budget
+            }
         };
         // Closed registries: nobody can register a name under .mil, and only US governments
         // under .gov (whose short names are all on CISA's registry, embedded). A name there that
@@ -765,7 +772,8 @@ impl Engine {
 
     /// `army.mil.ml`, `army-mil.com`, `armymil.com`, `foo.google-com.net`: a reference's name
     /// inside another domain.
-    fn embedded(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+    /// `sk`: the look-alike form of `d` (its skeleton).
+    fn embedded(&self, d: &Domain, sk: &str, ctx: &Context, cands: &mut Vec<Cand>) {
         let head = d.head();
         if head.is_empty() {
             return;
@@ -789,44 +797,38 @@ impl Engine {
                 }
             }
         };
-        // Dotted runs within the head: `army.mil` in `army.mil.ml`.
-        for i in 0..labels.len() {
-            if !first_known(labels[i]) {
-                continue;
-            }
-            for k in 2..=4 {
-                if i + k <= labels.len() {
-                    try_name(&labels[i..i + k].join("."), &mut found);
-                }
-            }
-        }
-        // Runs across hyphens and dots alike: `army-mil.com`, `mail-army.mil.com`,
-        // `army.mil-mail.com`, `foo-google.com-bar.com` (browsers' target-embedding check).
-        let token_runs = |text: &str, found: &mut Vec<(Domain, Class, bool)>| {
-            let tokens: Vec<&str> = text.split(['.', '-']).take(64).collect();
-            for i in 0..tokens.len() {
-                if !first_known(tokens[i]) {
+        // Runs of two to four parts that name a reference, joined by dots.
+        let runs = |parts: &[&str], found: &mut Vec<(Domain, Class, bool)>| {
+            for i in 0..parts.len() {
+                if !first_known(parts[i]) {
                     continue;
                 }
                 for k in 2..=4 {
-                    if i + k <= tokens.len() {
-                        try_name(&tokens[i..i + k].join("."), found);
+                    if i + k <= parts.len() {
+                        try_name(&parts[i..i + k].join("."), found);
                     }
                 }
             }
         };
+        // Dotted runs within the head: `army.mil` in `army.mil.ml`, `t-online.de` in
+        // `t-online.de.example.com`.
+        runs(&labels, &mut found);
+        // Runs across hyphens and dots alike: `army-mil.com`, `mail-army.mil.com`,
+        // `army.mil-mail.com`, `foo-google.com-bar.com` (browsers' target-embedding check).
+        fn tokens(text: &str) -> Vec<&str> {
+            text.split(['.', '-']).take(64).collect()
+        }
         if find_byte(head, b'-').is_some() {
-            token_runs(head, &mut found);
+            runs(&tokens(head), &mut found);
         }
         // The same in the look-alike form of an international name (`googlé.com-login.com`).
         if !d.unicode.is_ascii() {
-            let sk = skeleton(&d.unicode);
-            let mut sk_head: &str = &sk;
+            let mut sk_head = sk;
             for _ in 0..=dots(d.suffix()) {
                 sk_head = sk_head.rfind('.').map_or("", |p| &sk_head[..p]);
             }
             if sk_head != head {
-                token_runs(sk_head, &mut found);
+                runs(&tokens(sk_head), &mut found);
             }
         }
         // Concatenated runs inside each label.
@@ -1216,7 +1218,6 @@ fn magnet(typed: &str, sender: &str) -> bool {
     )
 }
 
-/// The number of dots in a name.
 /// The same name but for its dots (`modgov.uk`, `mod.gov.uk`).
 fn same_undotted(a: &str, b: &str) -> bool {
     a.bytes()
@@ -1224,6 +1225,7 @@ fn same_undotted(a: &str, b: &str) -> bool {
         .eq(b.bytes().filter(|&c| c != b'.'))
 }
 
+/// The number of dots in a name.
 fn dots(x: &str) -> usize {
     x.bytes().filter(|&b| b == b'.').count()
 }
