@@ -85,6 +85,23 @@ enum Command {
     },
 }
 
+/// Writes `text` to standard output (never `print!`, which panics when the reader has gone).
+fn emit(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// A reader that has gone away (`mistype ... | head`) is not an error: it has what it wanted, so
+/// the command stops quietly with `status`. Any other write error is reported (exit 2).
+fn stop_writing(e: &io::Error, status: ExitCode) -> ExitCode {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        status
+    } else {
+        fail(format!("cannot write to standard output: {e}"))
+    }
+}
+
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("mistype: {msg}");
     ExitCode::from(2)
@@ -116,8 +133,10 @@ fn main() -> ExitCode {
 
 fn run_policy(default: bool, file: Option<&PathBuf>) -> ExitCode {
     if default {
-        print!("{}", include_str!("../data/default-policy.json"));
-        return ExitCode::SUCCESS;
+        return match emit(include_str!("../data/default-policy.json")) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => stop_writing(&e, ExitCode::SUCCESS),
+        };
     }
     let Some(path) = file else {
         return fail("give a policy FILE or --default");
@@ -134,8 +153,8 @@ fn run_policy(default: bool, file: Option<&PathBuf>) -> ExitCode {
     match Policy::from_json(&text) {
         Ok(p) => {
             let engine = Engine::new(&p);
-            println!(
-                "{}: valid. {} protected, {} trusted, {} known, {} rules{}; {} reference domains in all.",
+            let line = format!(
+                "{}: valid. {} protected, {} trusted, {} known, {} rules{}; {} reference domains in all.\n",
                 path.display(),
                 p.protected.len(),
                 p.trusted.len(),
@@ -144,7 +163,10 @@ fn run_policy(default: bool, file: Option<&PathBuf>) -> ExitCode {
                 if p.defaults { ", plus the embedded defaults" } else { "" },
                 engine.reference_count()
             );
-            ExitCode::SUCCESS
+            match emit(&line) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => stop_writing(&e, ExitCode::SUCCESS),
+            }
         }
         Err(e) => fail(format!("{}: {e}", path.display())),
     }
@@ -202,11 +224,13 @@ fn run_check(policy: Option<&PathBuf>, input: Option<&PathBuf>, summary: bool) -
                 }
             }
         };
-        if writeln!(out, "{line}").is_err() {
-            return ExitCode::SUCCESS; // a closed pipe: the reader has what it wanted
+        if let Err(e) = writeln!(out, "{line}") {
+            return stop_writing(&e, ExitCode::SUCCESS);
         }
     }
-    let _ = out.flush();
+    if let Err(e) = out.flush() {
+        return stop_writing(&e, ExitCode::SUCCESS);
+    }
     if summary {
         eprintln!(
             "{n} requests: {} allow, {} warn, {} block, {errors} errors",
@@ -254,20 +278,24 @@ fn run_explain(a: &ExplainArgs) -> ExitCode {
         ..CheckRequest::default()
     };
     let v = engine.check(&req);
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    let text = if a.json {
+        serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
     } else {
         let on = match a.color.as_str() {
             "always" => true,
             "never" => false,
             _ => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
-        print!("{}", explain_text(&req, &v, &Paint { on }));
-    }
-    if v.verdict == Severity::Allow {
+        explain_text(&req, &v, &Paint { on })
+    };
+    let status = if v.verdict == Severity::Allow {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    };
+    match emit(&text) {
+        Ok(()) => status,
+        Err(e) => stop_writing(&e, status),
     }
 }
 

@@ -172,3 +172,59 @@ fn help_documents_every_option() {
         assert!(out.contains(opt), "check --help lacks {opt}:\n{out}");
     }
 }
+
+/// Runs `mistype args...` with `stdin`, reads only the first `read` bytes of its output and closes
+/// the pipe, as `| head -c 10` does; returns the exit code and what it wrote to standard error.
+fn run_closing_early(args: &[&str], stdin: &str, read: usize) -> (Option<i32>, String) {
+    use std::io::Read;
+    let mut child = mistype()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mistype");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_string();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = vec![0u8; read];
+    stdout.read_exact(&mut head).expect("the first bytes");
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    feeder.join().unwrap();
+    (status.code(), err)
+}
+
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    // Enough output to overflow any pipe buffer, so the writes after the close do fail.
+    let many: Vec<String> = (0..3000).map(|i| format!("x{i}@gmial.com")).collect();
+    let lines: String = many
+        .iter()
+        .map(|a| format!("{{\"to\": [\"{a}\"]}}\n"))
+        .collect();
+    let listed = many.join("\n");
+    // The policy fits in a pipe buffer: that reader closes before reading anything.
+    let cases: [(&[&str], &str, usize, i32); 4] = [
+        (&["--json", "-"], &listed, 10, 1),
+        (&["-"], &listed, 10, 1),
+        (&["check"], &lines, 10, 0),
+        (&["policy", "--default"], "", 0, 0),
+    ];
+    for (args, stdin, read, code) in cases {
+        let (status, err) = run_closing_early(args, stdin, read);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(err, "", "{args:?} should say nothing on a closed pipe");
+        assert_eq!(status, Some(code), "{args:?}: {err}");
+    }
+}
