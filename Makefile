@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web accuracy bench fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web accuracy accuracy-field bench fuzz corpus
 
 demo:
 	scripts/demo.sh
@@ -53,6 +53,11 @@ test-web:
 accuracy:
 	cargo build -q --release -p mistype
 	node scripts/compare-peers.mjs
+
+# Field accuracy on held-out data (dnstwist permutations, public domain lists; cached, not committed).
+accuracy-field:
+	cargo build -q --release -p mistype
+	python3 benches/accuracy/field.py
 
 bench:
 	cargo bench -p mistype-benches
