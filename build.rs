@@ -7,7 +7,7 @@
 //! UTS #46 gives them, encoded here once (RFC 3492) instead of at every start-up: the list then
 //! parses without calling IDNA for each of its thousands of rules. The rules are grouped (by
 //! top-level domain, and the largest ones by their last two labels) so that each group can be
-//! parsed on first use. A unit test in `src/domain.rs`
+//! parsed on first use. A unit test in `src/suffix_list.rs`
 //! checks each encoded rule against `idna`, and the grouped lookups against the whole list.
 //! The dated original stays in `data/` as published.
 use std::path::PathBuf;
@@ -25,8 +25,8 @@ fn main() {
         .find("// ===END ICANN DOMAINS===")
         .expect("ICANN section end");
     // Rules grouped by top-level domain, and the largest top-level domains by their last two
-    // labels: `src/domain.rs` parses the groups a name needs the first time such a name is looked
-    // up, so start-up parses nothing and a process parses only the few groups it meets.
+    // labels: `src/suffix_list.rs` parses the groups a name needs the first time such a name is
+    // looked up, so start-up parses nothing and a process parses only the few groups it meets.
     let mut rules: Vec<Vec<String>> = Vec::new();
     for line in text[start..end].lines() {
         let rule = line.split_whitespace().next().unwrap_or("");

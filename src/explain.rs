@@ -1,4 +1,13 @@
-//! Sentences a person can act on.
+//! Sentences a person can act on: every reason a finding gives, and the one constructor of a
+//! [`Finding`].
+
+use crate::address::Mailbox;
+use crate::domain::Domain;
+use crate::index::Class;
+use crate::policy::Rule;
+use crate::registries::unregistered_note;
+use crate::score::{severity_of, Cand};
+use crate::verdict::{Finding, Kind, Severity};
 
 /// Country or territory of a country-code TLD, for the ones people most often land on by mistake.
 pub(crate) fn country(tld: &str) -> Option<&'static str> {
@@ -186,6 +195,193 @@ pub(crate) fn foreign_chars(s: &str) -> Option<String> {
         }
     }
     (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The one constructor of a finding: `m` typed with domain `d`, and `intended` the domain meant
+/// (the suggestion keeps the local part as typed).
+pub(crate) fn finding(
+    m: &Mailbox,
+    d: &Domain,
+    kind: Kind,
+    severity: Severity,
+    intended: Option<&Domain>,
+    score: f64,
+    reason: String,
+) -> Finding {
+    Finding {
+        recipient: m.raw.clone(),
+        address: cat(&[&m.local, "@", &d.unicode]),
+        domain: d.unicode.clone(),
+        kind,
+        severity,
+        suggestion: intended.map(|i| cat(&[&m.local, "@", &i.unicode])),
+        intended: intended.map(|i| i.unicode.clone()),
+        score,
+        reason,
+    }
+}
+
+/// The finding for a candidate: its reason names the slip and the context that made it likely.
+/// `sender`: the sender's domain, when known.
+pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -> Finding {
+    let i = &c.intended;
+    // A confidence, not a calibrated probability: 0.99 for a slip the context makes certain,
+    // falling towards 0.6 at the edge of the budget.
+    let score = (0.99 - 0.4 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
+    // Plain concatenation rather than `format!`: this runs for every finding, and the
+    // formatting machinery was a good part of a check's time.
+    let why_context = match c.class {
+        Class::Sender => match sender {
+            Some(s) if s.suffix() == i.suffix() && s.ascii != i.ascii => {
+                cat(&["; you write from .", i.suffix()])
+            }
+            _ => "; it is your own domain".to_string(),
+        },
+        Class::Contact => cat(&["; ", &i.unicode, " is in your contacts"]),
+        _ if c.protected => cat(&["; ", &i.unicode, " is protected by your policy"]),
+        _ => String::new(),
+    };
+    // " ('ai' swapped)": the single slip between the names, when there is one.
+    let name_slip = || {
+        describe(&d.ascii, &i.ascii)
+            .map(|s| cat(&[" (", &s, ")"]))
+            .unwrap_or_default()
+    };
+    let reason = match c.kind {
+        Kind::SuffixTypo => cat(&[
+            &d.unicode,
+            " is ",
+            &where_is(d.suffix()),
+            ", not ",
+            &i.unicode,
+            ": ",
+            &describe(d.suffix(), i.suffix())
+                .map(|s| cat(&["the ending has ", &s]))
+                .unwrap_or_else(|| "a slip in the ending".into()),
+            &why_context,
+        ]),
+        Kind::LabelTypo => cat(&[
+            &d.unicode,
+            " looks like a typo of ",
+            &i.unicode,
+            &name_slip(),
+            &why_context,
+            unregistered_note(d).unwrap_or(""),
+        ]),
+        Kind::MissingDot => cat(&[
+            &d.unicode,
+            " is a different domain from ",
+            &i.unicode,
+            " (a dot is missing)",
+            &why_context,
+        ]),
+        Kind::Lookalike => match foreign_chars(&d.unicode) {
+            Some(chars) => cat(&[
+                &d.unicode,
+                " imitates ",
+                &i.unicode,
+                " with look-alike characters: ",
+                &chars,
+                &why_context,
+            ]),
+            None => cat(&[
+                &d.unicode,
+                " imitates ",
+                &i.unicode,
+                " with look-alike characters",
+                &name_slip(),
+                &why_context,
+            ]),
+        },
+        Kind::Embedded => cat(&[
+            &d.unicode,
+            " is not ",
+            &i.unicode,
+            ": it only contains that name, and belongs to whoever owns ",
+            d.registrable(),
+            &why_context,
+        ]),
+        Kind::InvalidDomain => cat(&[
+            &d.unicode,
+            " cannot receive mail (.",
+            d.suffix(),
+            " is not a top-level domain); you probably meant ",
+            &i.unicode,
+            &why_context,
+        ]),
+        Kind::RiskyDestination => String::new(),
+    };
+    finding(m, d, c.kind, severity_of(c), Some(i), round2(score), reason)
+}
+
+/// The finding for a suffix that does not exist: with the popular suffix one slip away when
+/// there is one (`intended`), or for a single label with no suffix at all.
+pub(crate) fn impossible_suffix(
+    m: &Mailbox,
+    d: &Domain,
+    intended: Option<&Domain>,
+    severity: Severity,
+) -> Finding {
+    let typed = d.suffix();
+    let reason = match intended {
+        Some(i) => format!(
+            ".{typed} is not a top-level domain, so mail to {} cannot arrive; you probably meant {}",
+            d.unicode, i.unicode
+        ),
+        None if d.head().is_empty() => format!(
+            "{} has no top-level domain (such as .com or .mil), so mail to it cannot arrive",
+            d.unicode
+        ),
+        None => format!(
+            ".{typed} is not a top-level domain, so mail to {} cannot arrive",
+            d.unicode
+        ),
+    };
+    let score = if intended.is_some() { 0.8 } else { 0.99 };
+    finding(m, d, Kind::InvalidDomain, severity, intended, score, reason)
+}
+
+/// The finding for a label (`label`) that mixes writing systems.
+pub(crate) fn mixed_scripts(m: &Mailbox, d: &Domain, label: &str) -> Finding {
+    let chars = foreign_chars(label).unwrap_or_default();
+    let reason = format!(
+        "'{label}' mixes writing systems ({chars}), a common disguise for a lookalike domain"
+    );
+    finding(m, d, Kind::Lookalike, Severity::Warn, None, 0.7, reason)
+}
+
+/// The finding for a destination the policy's `rule` stops, with no slip found.
+pub(crate) fn risky_destination(m: &Mailbox, d: &Domain, rule: &Rule) -> Finding {
+    let reason = format!(
+        "your policy stops mail from {} to {}: {} is {}",
+        rule.from,
+        rule.to,
+        d.unicode,
+        where_is(d.suffix())
+    );
+    finding(
+        m,
+        d,
+        Kind::RiskyDestination,
+        rule.severity,
+        None,
+        0.99,
+        reason,
+    )
+}
+
+/// What a finding's reason gains when a policy `rule` raises its severity.
+pub(crate) fn policy_stops(rule: &Rule) -> String {
+    format!("; your policy stops mail from {} to {}", rule.from, rule.to)
+}
+
+/// The parts joined, in one allocation (the slice type lets `&String` parts coerce).
+fn cat(parts: &[&str]) -> String {
+    parts.concat()
+}
+
+fn round2(x: f32) -> f64 {
+    (f64::from(x) * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

@@ -24,13 +24,18 @@
 #![deny(missing_docs)]
 
 pub mod address;
+mod candidates;
 mod domain;
 mod engine;
 mod error;
 mod explain;
+mod hasher;
 mod index;
 mod policy;
+mod registries;
+mod score;
 mod slips;
+mod suffix_list;
 #[doc(hidden)]
 pub mod uts39;
 mod verdict;

@@ -18,8 +18,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::domain::ascii_name;
+use std::sync::OnceLock;
+
+use crate::domain::{ascii_name, Domain};
 use crate::error::{Error, ErrorKind};
+use crate::hasher::FastMap;
 use crate::verdict::Severity;
 
 /// A domain, or a whole suffix (`*.mil`, `*.gov.uk`), or everything (`*`, in rules only).
@@ -112,7 +115,7 @@ pub struct Policy {
 const DEFAULT_POLICY: &str = include_str!("../data/default-policy.json");
 
 /// `data/default-policy.json`, prepared by `build.rs`: a sorted table of its names (with their
-/// lists and suffix splits; see `domain::prepared`) and its rules as JSON.
+/// lists and suffix splits; see `prepared`) and its rules as JSON.
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/default_policy.rs"));
 }
@@ -158,6 +161,25 @@ pub(crate) fn default_entries(
             return Some((&text[start..tabs[0]], classes, split));
         }
         None
+    })
+}
+/// A domain of the embedded default policy as `domain::normalize` gives it, split at build time
+/// (`build.rs`): building the default engine then parses no part of the suffix list and runs no
+/// validation for its ~950 names (the browser does this at every start, before its code is
+/// optimised). A unit test checks every one against `normalize`. `None` for other names.
+pub(crate) fn prepared(name: &str) -> Option<Domain> {
+    static SPLITS: OnceLock<FastMap<&'static str, (usize, bool)>> = OnceLock::new();
+    let splits = SPLITS.get_or_init(|| {
+        default_entries()
+            .filter_map(|(name, _, split)| Some((name, split?)))
+            .collect()
+    });
+    let &(suffix_len, suffix_known) = splits.get(name)?;
+    Some(Domain {
+        ascii: name.to_string(),
+        unicode: name.to_string(),
+        suffix_len,
+        suffix_known,
     })
 }
 
@@ -354,6 +376,31 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prepared_default_domains_equal_normalized_ones() {
+        let names: Vec<&str> = default_entries().map(|e| e.0).collect();
+        assert!(names.len() > 800, "{}", names.len());
+        assert!(
+            names.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
+        for name in names.iter().filter(|n| !n.starts_with('*')) {
+            assert_eq!(
+                prepared(name),
+                Some(crate::domain::normalize(name).unwrap()),
+                "{name}"
+            );
+        }
+        // Every domain of the embedded policy is prepared.
+        let p = crate::Policy::embedded();
+        for pat in p.known.iter().chain(&p.trusted).chain(&p.protected) {
+            if let crate::Pattern::Domain(d) = pat {
+                assert!(prepared(d).is_some(), "{d}");
+            }
+        }
+        assert_eq!(prepared("example.org"), None);
+    }
 
     #[test]
     fn embedded_policy_is_valid_and_large() {

@@ -1,0 +1,440 @@
+//! Finding candidates: which references a typed domain could be a slip of. Candidates come from
+//! indexes (same label with another suffix, labels one edit apart, joined labels, lookalike
+//! skeletons), never from a scan; from structure (embedded names, a dropped subdomain dot, a
+//! missing or run-on suffix); and from the sender's own suffix. Each is scored (`score`); the
+//! candidates within budget come back best first.
+
+use crate::domain::{find_byte, last_label, normalize, Domain};
+use crate::engine::{Context, Engine};
+use crate::index::{Class, Ref};
+use crate::score::{bonus, dots, Cand};
+use crate::slips::{cost, skeleton};
+use crate::suffix_list::{has_deeper_suffixes, is_known_suffix};
+use crate::verdict::Kind;
+
+/// Prefixes that name a country, region or mail subdomain (`se.ibm.com` typed as `seibm.com`).
+const SUBDOMAIN_PREFIXES: &[&str] = &[
+    "us", "uk", "ca", "au", "de", "fr", "se", "nl", "jp", "cn", "in", "br", "it", "es", "ch", "be",
+    "at", "dk", "no", "fi", "ie", "il", "kr", "sg", "nz", "za", "mx", "pl", "eu", "aus", "chn",
+    "usa", "ger", "deu", "fra", "jpn", "ind", "bra", "can", "gbr", "apac", "emea",
+];
+
+/// Popular suffixes tried when a typed suffix does not exist, with a small prior cost.
+const REPAIR_SUFFIXES: &[(&str, f32)] = &[
+    ("com", 0.0),
+    ("net", 0.05),
+    ("org", 0.05),
+    ("edu", 0.1),
+    ("gov", 0.1),
+    ("mil", 0.1),
+    ("int", 0.15),
+    ("info", 0.1),
+    ("biz", 0.15),
+    ("io", 0.1),
+    ("co", 0.1),
+    ("uk", 0.1),
+    ("co.uk", 0.1),
+    ("de", 0.1),
+    ("fr", 0.1),
+    ("nl", 0.1),
+    ("it", 0.1),
+    ("es", 0.1),
+    ("ca", 0.1),
+    ("us", 0.1),
+    ("ru", 0.1),
+    ("jp", 0.1),
+    ("cn", 0.1),
+    ("br", 0.1),
+    ("in", 0.1),
+    ("au", 0.1),
+    ("ch", 0.1),
+    ("se", 0.1),
+    ("no", 0.1),
+    ("dk", 0.1),
+    ("fi", 0.1),
+    ("pl", 0.1),
+    ("be", 0.1),
+    ("at", 0.1),
+    ("cz", 0.1),
+];
+
+impl Engine {
+    /// Candidates within budget, best first, one per intended domain.
+    pub(crate) fn candidates(&self, d: &Domain, ctx: &Context) -> Vec<Cand> {
+        let mut ids = Vec::with_capacity(64);
+        let mut ctx_ids = Vec::with_capacity(16);
+        let label = d.label();
+        let peer = ctx.sender.as_ref().is_some_and(|s| s.protected);
+        let head = d.head();
+        // Built once, and only when they differ from the label.
+        let joined = find_byte(head, b'.').map(|_| head.replace('.', ""));
+        // Homoglyphs folded, and `ii` read as `ll` (`weIIpoint`: a capital I looks like an l).
+        let folded = ["rn", "vv", "cl", "0", "1", "ii"]
+            .iter()
+            .any(|g| label.contains(g))
+            .then(|| crate::slips::fold_ascii(label).replace("ii", "ll"));
+        let sk = skeleton(&d.unicode);
+        // A dot dropped between the name and a two-label suffix (`modgov.uk` for `mod.gov.uk`):
+        // the names that end where such a suffix begins. Only under top-level domains that
+        // have such suffixes, so `.com` names pay nothing.
+        let mut run_in: Vec<&str> = Vec::new();
+        if d.suffix_known
+            && find_byte(d.suffix(), b'.').is_none()
+            && has_deeper_suffixes(d.suffix())
+        {
+            for k in 2..=4.min(label.len().saturating_sub(2)) {
+                let (name, second) = label.split_at(label.len() - k);
+                if is_known_suffix(&[second, ".", d.suffix()].concat()) {
+                    run_in.push(name);
+                }
+            }
+        }
+        for (set, out) in [(&self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
+            for name in &run_in {
+                set.by_label(name, out);
+            }
+            if !label.is_empty() {
+                set.by_label(label, out);
+                set.near_label(label, false, out);
+                set.near_short_label(label, out);
+            }
+            // The label with homoglyphs folded (`socorn` → `socom`).
+            if let Some(folded) = folded.as_deref().filter(|f| *f != label && !f.is_empty()) {
+                set.by_label(folded, out);
+                set.near_label(folded, false, out);
+            }
+            // Each label of a longer head (`mod.gv.uk`: a slip inside a multi-label suffix).
+            if find_byte(head, b'.').is_some() {
+                for l in head.split('.') {
+                    set.by_label(l, out);
+                }
+            }
+            if let Some(joined) = joined.as_deref().filter(|j| *j != label && !j.is_empty()) {
+                set.by_label(joined, out);
+                set.near_label(joined, false, out);
+            }
+            set.by_skeleton(&sk, out);
+            if head.is_empty() {
+                // A single label such as `gmail` or `gmailcom`.
+                set.by_label(&d.ascii, out);
+            }
+        }
+        let mut cands: Vec<Cand> = Vec::new();
+        for (set, list) in [(&self.refs, &ids), (&ctx.refs, &ctx_ids)] {
+            for &id in list {
+                let r = &set.refs[id as usize];
+                if let Some(c) = self.score(d, &sk, r, peer) {
+                    push_cand(&mut cands, c);
+                }
+            }
+        }
+        if cands.is_empty() && (7..=16).contains(&label.len()) {
+            // Two slips inside a long name.
+            for set in [&self.refs, &ctx.refs] {
+                let mut more = Vec::new();
+                set.near_label(label, true, &mut more);
+                for id in more {
+                    let r = &set.refs[id as usize];
+                    if let Some(c) = self.score(d, &sk, r, peer) {
+                        push_cand(&mut cands, c);
+                    }
+                }
+            }
+        }
+        self.sender_suffix(d, &sk, ctx, peer, &mut cands);
+        self.embedded(d, &sk, ctx, &mut cands);
+        self.dropped_subdomain_dot(d, ctx, &mut cands);
+        if head.is_empty() {
+            self.split_single_label(d, &mut cands);
+        }
+        cands.sort_by(|a, b| a.eff.total_cmp(&b.eff).then(b.class.cmp(&a.class)));
+        cands
+    }
+
+    /// The sender's own suffix: a `.mil` sender who types `.ml` meant `.mil`. `sk`: the
+    /// look-alike form of `d`; `peer`: the sender's own domain is protected.
+    fn sender_suffix(
+        &self,
+        d: &Domain,
+        sk: &str,
+        ctx: &Context,
+        peer: bool,
+        cands: &mut Vec<Cand>,
+    ) {
+        let Some(s) = &ctx.sender else { return };
+        let head = d.head();
+        let (ss, ds) = (s.domain.suffix(), d.suffix());
+        // Only towards a suffix that cannot exist or a known typo magnet (see `magnet`).
+        let plausible = !d.suffix_known || magnet(ds, ss);
+        if plausible
+            && !head.is_empty()
+            && !ss.is_empty()
+            && ss != ds
+            && last_label(ss) != last_label(ds)
+        {
+            if let Ok(intended) = normalize(&format!("{head}.{ss}")) {
+                let protected = self.is_protected(&intended.ascii)
+                    || self.refs.get(&intended.ascii).is_some_and(|r| r.protected);
+                // A reference in the sender's own suffix explains it better than a made-up name.
+                let explained = cands
+                    .iter()
+                    .any(|c| c.intended.suffix() == ss && c.intended.ascii != intended.ascii);
+                let scored = if explained {
+                    None
+                } else {
+                    self.score(
+                        d,
+                        sk,
+                        &Ref::new(intended.clone(), Class::Sender, protected),
+                        peer,
+                    )
+                };
+                if let Some(mut c) = scored {
+                    if !magnet(ds, ss) {
+                        // Only the suffix is repaired; the name may hold a slip of its own.
+                        c.eff += bonus(Class::Sender) - 0.15;
+                    }
+                    // Only a single slip, and only towards a suffix that cannot exist or a
+                    // known typo magnet: two-letter country codes sit a key apart from each
+                    // other, and a German writing to .se meant Sweden.
+                    if c.cost <= 0.75 && (!d.suffix_known || magnet(ds, ss)) {
+                        c.kind = Kind::SuffixTypo;
+                        if !d.suffix_known {
+                            c.kind = Kind::InvalidDomain;
+                        }
+                        push_cand(cands, c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `army.mil.ml`, `army-mil.com`, `armymil.com`, `foo.google-com.net`: a reference's name
+    /// inside another domain.
+    /// `sk`: the look-alike form of `d` (its skeleton).
+    fn embedded(&self, d: &Domain, sk: &str, ctx: &Context, cands: &mut Vec<Cand>) {
+        let head = d.head();
+        if head.is_empty() {
+            return;
+        }
+        let labels: Vec<&str> = head.split('.').collect();
+        let mut found: Vec<(Domain, Class, bool)> = Vec::new();
+        let first_known = |l: &str| self.refs.has_first_label(l) || ctx.refs.has_first_label(l);
+        let try_name = |name: &str, found: &mut Vec<(Domain, Class, bool)>| {
+            for set in [&self.refs, &ctx.refs] {
+                if let Some(r) = set.get(name) {
+                    let min_len = if r.class == Class::Known && !r.protected {
+                        3
+                    } else {
+                        2
+                    };
+                    if r.domain.label().len() >= min_len
+                        && !found.iter().any(|f| f.0.ascii == r.domain.ascii)
+                    {
+                        found.push((r.domain.clone(), r.class, r.protected));
+                    }
+                }
+            }
+        };
+        // Runs of two to four parts that name a reference, joined by dots.
+        let runs = |parts: &[&str], found: &mut Vec<(Domain, Class, bool)>| {
+            for i in 0..parts.len() {
+                if !first_known(parts[i]) {
+                    continue;
+                }
+                for k in 2..=4 {
+                    if i + k <= parts.len() {
+                        try_name(&parts[i..i + k].join("."), found);
+                    }
+                }
+            }
+        };
+        // Dotted runs within the head: `army.mil` in `army.mil.ml`, `t-online.de` in
+        // `t-online.de.example.com`.
+        runs(&labels, &mut found);
+        // Runs across hyphens and dots alike: `army-mil.com`, `mail-army.mil.com`,
+        // `army.mil-mail.com`, `foo-google.com-bar.com` (browsers' target-embedding check).
+        fn tokens(text: &str) -> Vec<&str> {
+            text.split(['.', '-']).take(64).collect()
+        }
+        if find_byte(head, b'-').is_some() {
+            runs(&tokens(head), &mut found);
+        }
+        // The same in the look-alike form of an international name (`googlé.com-login.com`).
+        if !d.unicode.is_ascii() {
+            let mut sk_head = sk;
+            for _ in 0..=dots(d.suffix()) {
+                sk_head = sk_head.rfind('.').map_or("", |p| &sk_head[..p]);
+            }
+            if sk_head != head {
+                runs(&tokens(sk_head), &mut found);
+            }
+        }
+        // Concatenated runs inside each label.
+        for l in &labels {
+            let parts: Vec<&str> = l.split('-').collect();
+            // `armymil`: a reference label followed by its suffix, no separator.
+            for p in &parts {
+                for (cut, _) in p.char_indices().skip(2) {
+                    let (a, b) = p.split_at(cut);
+                    if (2..=6).contains(&b.len()) && first_known(a) && is_known_suffix(b) {
+                        try_name(&format!("{a}.{b}"), &mut found);
+                    }
+                }
+            }
+            // `eagle-marine-com`: a hyphenated reference label (`eagle-marine.com`) with its
+            // suffix run on after another hyphen, possibly between other words.
+            if parts.len() >= 3 && parts.len() <= 8 {
+                for i in 0..parts.len() {
+                    if !first_known(parts[i]) {
+                        continue;
+                    }
+                    for j in i + 2..parts.len() {
+                        for k in j + 1..=parts.len() {
+                            let name =
+                                format!("{}.{}", parts[i..j].join("-"), parts[j..k].join("."));
+                            try_name(&name, &mut found);
+                        }
+                    }
+                }
+            }
+        }
+        for (intended, class, protected) in found {
+            push_cand(
+                cands,
+                self.structural(intended, class, protected, Kind::Embedded, 0.4, 1.0),
+            );
+        }
+    }
+
+    /// `seibm.com` for `se.ibm.com`: a short country or region prefix run into a protected or
+    /// trusted name, with the dot dropped.
+    fn dropped_subdomain_dot(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+        let label = d.label();
+        if !d.subdomain().is_empty() || label.len() < 5 {
+            return;
+        }
+        let first = label.as_bytes()[0];
+        for p in SUBDOMAIN_PREFIXES {
+            // The first byte first: this runs for every recipient.
+            if p.as_bytes()[0] != first {
+                continue;
+            }
+            let Some(rest) = label.strip_prefix(p) else {
+                continue;
+            };
+            if rest.len() < 3 {
+                continue;
+            }
+            let name = format!("{rest}.{}", d.suffix());
+            for set in [&self.refs, &ctx.refs] {
+                let Some(r) = set.get(&name) else { continue };
+                if r.class == Class::Known && !r.protected {
+                    continue;
+                }
+                let Ok(intended) = normalize(&format!("{p}.{name}")) else {
+                    continue;
+                };
+                let c =
+                    self.structural(intended, r.class, r.protected, Kind::MissingDot, 0.5, 0.75);
+                push_cand(cands, c);
+            }
+        }
+    }
+
+    /// `gmailcom`: a reference with its last dot dropped; `gmail`: a reference without its
+    /// suffix (only when one reference, or one `.com` reference, has that name).
+    fn split_single_label(&self, d: &Domain, cands: &mut Vec<Cand>) {
+        let s = d.ascii.as_str();
+        let mut same = Vec::new();
+        self.refs.by_label(s, &mut same);
+        let same: Vec<&Ref> = same
+            .iter()
+            .map(|&i| &self.refs.refs[i as usize])
+            .filter(|r| r.domain.subdomain().is_empty())
+            .collect();
+        let pick = match same.as_slice() {
+            [one] => Some(*one),
+            many => {
+                let com: Vec<&&Ref> = many.iter().filter(|r| r.domain.suffix() == "com").collect();
+                (com.len() == 1).then(|| *com[0])
+            }
+        };
+        if let Some(r) = pick {
+            let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
+            push_cand(
+                cands,
+                self.structural(i, r.class, r.protected, k, 0.6, 0.75),
+            );
+        }
+        for (cut, _) in s.char_indices().skip(2) {
+            let (a, b) = s.split_at(cut);
+            if b.len() < 2 || !is_known_suffix(b) {
+                continue;
+            }
+            if let Some(r) = self.refs.get(&format!("{a}.{b}")) {
+                let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
+                push_cand(
+                    cands,
+                    self.structural(i, r.class, r.protected, k, 0.5, 0.75),
+                );
+            }
+        }
+    }
+}
+
+/// A popular suffix one slip from `d`'s, which does not exist (`gmail.cmo` → `gmail.com`);
+/// `None` when none is, or two are equally close, or `d` is a single label.
+pub(crate) fn repaired_suffix(d: &Domain) -> Option<Domain> {
+    let typed = d.suffix();
+    let mut best: Option<(f32, &str)> = None;
+    let mut tie = false;
+    if !d.head().is_empty() {
+        for &(s, prior) in REPAIR_SUFFIXES {
+            if let Some(c) = cost(typed.as_bytes(), s.as_bytes(), 1.0) {
+                let c = c + prior;
+                match best {
+                    Some((b, _)) if (c - b).abs() < 0.01 => tie = true,
+                    Some((b, _)) if c > b => {}
+                    _ => {
+                        best = Some((c, s));
+                        tie = false;
+                    }
+                }
+            }
+        }
+    }
+    match best {
+        Some((_, s)) if !tie => normalize(&format!("{}.{s}", d.head())).ok(),
+        _ => None,
+    }
+}
+
+/// Typed suffixes that are known destinations of slips from the sender's suffix: Mali's `.ml`
+/// for `.mil` (the decade of misdirected US military mail) and for the Dutch `.nl` (one key
+/// away), and `.co`/`.cm`/`.om` for a protected `.com`-style sender is deliberately absent —
+/// references and contacts cover those without flagging every Colombian startup.
+fn magnet(typed: &str, sender: &str) -> bool {
+    matches!(
+        (last_label(typed), last_label(sender)),
+        ("ml", "mil") | ("ml", "nl") | ("mi", "mil")
+    )
+}
+
+/// Keep one candidate per intended domain: the cheapest, with the strongest context.
+fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
+    if let Some(old) = cands
+        .iter_mut()
+        .find(|o| o.intended.ascii == c.intended.ascii)
+    {
+        if c.eff < old.eff {
+            let protected = old.protected || c.protected;
+            *old = c;
+            old.protected = protected;
+        } else {
+            old.protected |= c.protected;
+        }
+        return;
+    }
+    cands.push(c);
+}

@@ -1,0 +1,388 @@
+//! Scoring: how likely a typed domain is a slip of one reference. A weighted edit distance (see
+//! `slips`), lowered by context (the sender's own domain and suffix, contacts, protected
+//! domains), against a budget that grows with the length of the name (short names need a
+//! near-certain slip) and that the rules below adjust, each for the cases its comment names.
+
+use crate::domain::Domain;
+use crate::engine::Engine;
+use crate::index::{Class, Ref};
+use crate::registries::{closed_and_unregistered, registered_gov};
+use crate::slips::{cost, cost_named};
+use crate::verdict::{Kind, Severity};
+
+/// A possible intended domain for a typed one.
+#[derive(Debug, Clone)]
+pub(crate) struct Cand {
+    pub intended: Domain,
+    pub class: Class,
+    pub protected: bool,
+    pub kind: Kind,
+    /// Raw slip cost.
+    pub cost: f32,
+    /// Cost after context.
+    pub eff: f32,
+    pub budget: f32,
+}
+
+/// Two candidates this close are equally likely: report both.
+pub(crate) const TIE: f32 = 0.08;
+
+/// Context lowers the cost of a slip towards a reference and raises the budget.
+pub(crate) fn bonus(class: Class) -> f32 {
+    match class {
+        Class::Sender => 0.3,
+        Class::Contact => 0.25,
+        Class::Protected => 0.1,
+        Class::Trusted => 0.05,
+        Class::Known => 0.0,
+    }
+}
+
+/// The context bonus of a reference: its class's, at least a protected domain's when it is one.
+fn class_bonus(class: Class, protected: bool) -> f32 {
+    bonus(class).max(if protected {
+        bonus(Class::Protected)
+    } else {
+        0.0
+    })
+}
+
+/// A slip towards a protected domain blocks; any other warns.
+pub(crate) fn severity_of(c: &Cand) -> Severity {
+    if c.protected {
+        Severity::Block
+    } else {
+        Severity::Warn
+    }
+}
+
+/// How much slip a name of this many characters can absorb and still be recognised.
+fn budget_for(head_len: usize) -> f32 {
+    match head_len {
+        0..=2 => 0.35,
+        // Every three-letter name is somebody's: one likely slip at most.
+        3 => 0.6,
+        4 => 0.75,
+        5..=6 => 1.05,
+        7..=9 => 1.3,
+        _ => 1.5,
+    }
+}
+
+/// The budget before context. With the same name, a suffix that cannot exist is a slip for sure
+/// and a real one needs a single slip. Otherwise the budget grows with the name's length; a slip
+/// in the name may come with one in the suffix (`gmil.con`), but then the name may hold one slip,
+/// not two (`freesurf.nl` is not `frisurf.no`).
+fn base_budget(d: &Domain, intended: &Domain, same_head: bool, head_len: usize) -> f32 {
+    if same_head {
+        return if d.suffix_known { 0.75 } else { 1.3 };
+    }
+    let name_budget = budget_for(head_len);
+    if d.suffix() != intended.suffix() {
+        name_budget.min(1.05) + 0.6
+    } else {
+        name_budget
+    }
+}
+
+/// Closed registries: nobody can register a name under .mil, and only US governments under .gov
+/// (whose short names are all on CISA's registry, embedded). A name there that does not exist and
+/// is one slip from a listed one is that one; `cisa.gov` exists, so it is not `cia.gov`.
+fn closed_registry(budget: f32, d: &Domain, intended: &Domain) -> f32 {
+    if d.suffix() == intended.suffix() && closed_and_unregistered(d) {
+        budget.max(1.25)
+    } else {
+        budget
+    }
+}
+
+/// Every three-letter name is somebody's (`cisa.gov` is not `cia.gov`, `kit.edu` is not
+/// `mit.edu`): a neighbouring key is too weak a sign there. Only the big mail providers, where
+/// typos pile up, get it; other short names take a doubled or swapped letter, or a last letter
+/// left off.
+fn three_letter_names(budget: f32, head_len: usize, same_head: bool, class: Class) -> f32 {
+    if head_len == 3 && !same_head && class != Class::Known && budget < 1.0 {
+        budget.min(0.55)
+    } else {
+        budget
+    }
+}
+
+/// Short names get no context allowance: `usaa.com` is a bank, not a slip of `usa.com`. Except
+/// between protected peers (see [`Engine::peer_allowance`]).
+fn context_allowance(
+    budget: f32,
+    head_len: usize,
+    same_head: bool,
+    peer_allowance: bool,
+    class_bonus: f32,
+) -> f32 {
+    if head_len <= 3 && !same_head && budget < 1.0 && !peer_allowance {
+        budget
+    } else {
+        budget + class_bonus.min(0.1)
+    }
+}
+
+/// A different suffix must be a slip of its own before the whole names are compared
+/// (`quizardal.it` is not worth aligning with `qiuzardal.com.au`). Only where both suffixes are
+/// real and split the names alike.
+fn unrelated_suffix(d: &Domain, sk: &str, intended: &Domain, isk: &str, same_head: bool) -> bool {
+    !same_head
+        && d.suffix_known
+        && d.suffix() != intended.suffix()
+        && dots(d.head()) == dots(intended.head())
+        && isk != sk
+        && !same_undotted(&d.ascii, &intended.ascii)
+        && cost(d.suffix().as_bytes(), intended.suffix().as_bytes(), 1.0).is_none()
+}
+
+impl Engine {
+    /// Score a slip from `r` to `d`; `None` when it is out of budget or not a slip.
+    /// `sk`: the look-alike form of `d` (its skeleton). `peer`: the sender's own domain is
+    /// protected.
+    pub(crate) fn score(&self, d: &Domain, sk: &str, r: &Ref, peer: bool) -> Option<Cand> {
+        let (intended, class, protected, isk) = (&r.domain, r.class, r.protected, r.skeleton());
+        if intended.ascii == d.ascii {
+            return None;
+        }
+        let iprot = protected || self.is_protected(&intended.ascii);
+        let class_bonus = class_bonus(class, iprot);
+        let same_head = !d.head().is_empty() && d.head() == intended.head();
+        let head_len = intended.head().chars().filter(|&c| c != '.').count();
+        let budget = base_budget(d, intended, same_head, head_len);
+        let budget = closed_registry(budget, d, intended);
+        let budget = three_letter_names(budget, head_len, same_head, class);
+        let peer_allowance = peer && iprot && self.peer_allowance(d, intended);
+        let budget = context_allowance(budget, head_len, same_head, peer_allowance, class_bonus);
+        if unrelated_suffix(d, sk, intended, isk, same_head) {
+            return None;
+        }
+        let c = if isk == sk {
+            // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
+            Some(0.15)
+        } else if d.ascii.is_ascii() && intended.ascii.is_ascii() {
+            let suffix_len = intended.suffix().len();
+            let name_len = |x: &str| x.len().saturating_sub(suffix_len);
+            let raw = cost_named(
+                d.ascii.as_bytes(),
+                intended.ascii.as_bytes(),
+                name_len(&intended.ascii),
+                budget,
+            );
+            let folded = if sk != d.ascii || isk != intended.ascii {
+                cost_named(sk.as_bytes(), isk.as_bytes(), name_len(isk), budget).map(|c| c + 0.1)
+            } else {
+                None
+            };
+            match (raw, folded) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        } else {
+            None
+        }?;
+        // Among otherwise equal slips, .com is by far the likeliest destination.
+        let popular = if intended.suffix() == "com" { 0.1 } else { 0.0 };
+        let eff = c - class_bonus - popular;
+        if c > budget {
+            return None;
+        }
+        Some(Cand {
+            kind: kind_of(d, sk, intended, isk),
+            intended: intended.clone(),
+            class,
+            protected: iprot,
+            cost: c,
+            eff,
+            budget,
+        })
+    }
+
+    /// Between protected peers (both the sender's domain and the intended one protected), a
+    /// short name one slip from another member's keeps its context allowance: inside a
+    /// government suffix (`mid.gov.uk` from `army.mil`), or towards a name that is a government
+    /// namespace of its own (`mof.uk` for `mod.uk`, whose `*.mod.uk` the policy protects). Not
+    /// towards a company in an open registry (`nyc.com` is not `ngc.com`), nor for a registered
+    /// `.gov` name (`cisa.gov`).
+    fn peer_allowance(&self, d: &Domain, intended: &Domain) -> bool {
+        if self.is_protected(&d.ascii) {
+            !registered_gov(d)
+        } else {
+            self.in_namespace(&intended.ascii)
+        }
+    }
+
+    /// A candidate found by structure (embedded name, dropped dot, missing suffix) rather than
+    /// by edit distance: a fixed cost, lowered by context like any other.
+    pub(crate) fn structural(
+        &self,
+        intended: Domain,
+        class: Class,
+        protected: bool,
+        kind: Kind,
+        cost: f32,
+        budget: f32,
+    ) -> Cand {
+        let protected = protected || self.is_protected(&intended.ascii);
+        Cand {
+            intended,
+            class,
+            protected,
+            kind,
+            cost,
+            eff: cost - class_bonus(class, protected),
+            budget,
+        }
+    }
+}
+
+/// The kind of slip from `intended` to `d` (`sk`, `isk`: their skeletons).
+fn kind_of(d: &Domain, sk: &str, intended: &Domain, isk: &str) -> Kind {
+    if isk == sk {
+        return Kind::Lookalike;
+    }
+    if !d.suffix_known {
+        return Kind::InvalidDomain;
+    }
+    if !d.head().is_empty() && d.head() == intended.head() {
+        return Kind::SuffixTypo;
+    }
+    if d.ascii.len() < intended.ascii.len() && same_undotted(&d.ascii, &intended.ascii) {
+        return Kind::MissingDot;
+    }
+    Kind::LabelTypo
+}
+
+/// The same name but for its dots (`modgov.uk`, `mod.gov.uk`).
+pub(crate) fn same_undotted(a: &str, b: &str) -> bool {
+    a.bytes()
+        .filter(|&c| c != b'.')
+        .eq(b.bytes().filter(|&c| c != b'.'))
+}
+
+/// The number of dots in a name.
+pub(crate) fn dots(x: &str) -> usize {
+    x.bytes().filter(|&b| b == b'.').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::normalize;
+    use crate::{CheckRequest, Policy};
+
+    fn dom(name: &str) -> Domain {
+        normalize(name).unwrap()
+    }
+
+    /// The intended domains the default engine (plus `extra` known references) suggests for `to`
+    /// sent from `from`.
+    fn suggested(extra: &[&str], from: &str, to: &str) -> Vec<String> {
+        let policy = Policy::embedded();
+        let engine = Engine::with_references(&policy, extra.iter().map(|d| (*d, "known")));
+        let request = CheckRequest {
+            from: Some(from.to_string()),
+            to: vec![format!("x@{to}")],
+            ..CheckRequest::default()
+        };
+        let v = engine.check(&request);
+        v.findings.into_iter().filter_map(|f| f.intended).collect()
+    }
+
+    #[test]
+    fn base_budget_allows_one_name_slip_beside_a_suffix_slip() {
+        let (typed, meant) = (dom("freesurf.nl"), dom("frisurf.no"));
+        // Seven letters absorb two slips (1.3) on their own, one (1.05) beside a suffix slip.
+        assert_eq!(budget_for(7), 1.3);
+        assert_eq!(base_budget(&typed, &meant, false, 7), 1.05 + 0.6);
+        assert_eq!(base_budget(&dom("freesurf.no"), &meant, false, 7), 1.3);
+        assert!(suggested(&[], "a@example.org", "freesurf.nl").is_empty());
+        assert_eq!(
+            suggested(&[], "a@example.org", "gmil.con"),
+            vec!["gmail.com"]
+        );
+        // The same name: a real suffix takes one slip, one that cannot exist more.
+        assert_eq!(
+            base_budget(&dom("gmail.co"), &dom("gmail.com"), true, 5),
+            0.75
+        );
+        assert_eq!(
+            base_budget(&dom("gmail.cmo"), &dom("gmail.com"), true, 5),
+            1.3
+        );
+    }
+
+    #[test]
+    fn closed_registry_names_that_cannot_exist_get_a_wider_budget() {
+        let cia = dom("cia.gov");
+        // `cisa.gov` is registered: its budget stays.
+        assert_eq!(closed_registry(0.6, &dom("cisa.gov"), &cia), 0.6);
+        assert!(suggested(&[], "a@example.org", "cisa.gov").is_empty());
+        // `cja.gov` is not on CISA's registry, nor anything under .mil but the references.
+        assert_eq!(closed_registry(0.6, &dom("cja.gov"), &cia), 1.25);
+        assert_eq!(
+            closed_registry(0.75, &dom("arny.mil"), &dom("army.mil")),
+            1.25
+        );
+        // Only within the same suffix.
+        assert_eq!(closed_registry(0.6, &dom("cja.com"), &cia), 0.6);
+    }
+
+    #[test]
+    fn three_letter_names_take_only_strong_slips_unless_a_mail_provider() {
+        // `kit.edu` is not `mit.edu`: a neighbouring key costs more than 0.55.
+        assert_eq!(three_letter_names(0.6, 3, false, Class::Trusted), 0.55);
+        assert_eq!(three_letter_names(0.6, 3, false, Class::Known), 0.6);
+        assert_eq!(three_letter_names(1.25, 3, false, Class::Protected), 1.25);
+        assert_eq!(three_letter_names(0.75, 4, false, Class::Protected), 0.75);
+        assert!(suggested(&[], "a@example.org", "kit.edu").is_empty());
+        assert!(suggested(&[], "a@army.mil", "cisa.gov").is_empty());
+    }
+
+    #[test]
+    fn short_names_get_no_context_allowance_but_between_peers() {
+        // `usaa.com` is a bank, not a slip of `usa.com`.
+        assert_eq!(context_allowance(0.6, 3, false, false, 0.3), 0.6);
+        let near = |a: f32, b: f32| (a - b).abs() < 1e-6;
+        assert!(near(context_allowance(0.6, 3, false, true, 0.3), 0.7));
+        assert!(near(context_allowance(0.75, 4, false, false, 0.05), 0.8));
+        assert!(suggested(&[], "a@example.org", "usaa.com").is_empty());
+    }
+
+    #[test]
+    fn peers_keep_their_allowance_only_inside_government_namespaces() {
+        let engine = Engine::with_default_policy();
+        // Inside a government suffix, and towards a namespace of its own (`*.mod.uk`).
+        assert!(engine.peer_allowance(&dom("mid.gov.uk"), &dom("mod.gov.uk")));
+        assert!(engine.peer_allowance(&dom("mof.uk"), &dom("mod.uk")));
+        // Not towards a company in an open registry, nor for a registered .gov name.
+        assert!(!engine.peer_allowance(&dom("nyc.com"), &dom("ngc.com")));
+        assert!(!engine.peer_allowance(&dom("cisa.gov"), &dom("cia.gov")));
+        assert!(suggested(&[], "a@army.mil", "nyc.com").is_empty());
+        assert_eq!(
+            suggested(&[], "a@army.mil", "mid.gov.uk"),
+            vec!["mod.gov.uk"]
+        );
+    }
+
+    #[test]
+    fn a_different_suffix_must_be_a_slip_of_its_own() {
+        let (typed, meant) = (dom("quizardal.it"), dom("qiuzardal.com.au"));
+        let (sk, isk) = (
+            crate::slips::skeleton(&typed.unicode),
+            crate::slips::skeleton(&meant.unicode),
+        );
+        assert!(unrelated_suffix(&typed, &sk, &meant, &isk, false));
+        assert!(suggested(&["qiuzardal.com.au"], "a@example.org", "quizardal.it").is_empty());
+        // Suffixes one slip apart (`.co`, `.com`): the whole names are compared.
+        let typed = dom("qiuzardal.co");
+        let sk = crate::slips::skeleton(&typed.unicode);
+        let meant = dom("qiuzardal.com");
+        let isk = crate::slips::skeleton(&meant.unicode);
+        assert!(!unrelated_suffix(&typed, &sk, &meant, &isk, true));
+        let typed = dom("quizardal.co");
+        let sk = crate::slips::skeleton(&typed.unicode);
+        assert!(!unrelated_suffix(&typed, &sk, &meant, &isk, false));
+    }
+}
