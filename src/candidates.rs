@@ -13,10 +13,12 @@ use crate::suffix_list::{has_deeper_suffixes, is_known_suffix};
 use crate::verdict::Kind;
 
 /// Prefixes that name a country, region or mail subdomain (`se.ibm.com` typed as `seibm.com`).
+/// Three-letter country codes that are English words or word beginnings (`can`, `ind`, `bra`)
+/// are left out: they begin ordinary names (`canford.com` is a school, not `can.ford.com`).
 const SUBDOMAIN_PREFIXES: &[&str] = &[
     "us", "uk", "ca", "au", "de", "fr", "se", "nl", "jp", "cn", "in", "br", "it", "es", "ch", "be",
     "at", "dk", "no", "fi", "ie", "il", "kr", "sg", "nz", "za", "mx", "pl", "eu", "aus", "chn",
-    "usa", "ger", "deu", "fra", "jpn", "ind", "bra", "can", "gbr", "apac", "emea",
+    "usa", "ger", "deu", "fra", "jpn", "gbr", "apac", "emea",
 ];
 
 /// Popular suffixes tried when a typed suffix does not exist, with a small prior cost.
@@ -74,6 +76,13 @@ impl Engine {
             .any(|g| label.contains(g))
             .then(|| crate::slips::fold_ascii(label).replace("ii", "ll"));
         let sk = skeleton(&d.unicode);
+        // An international name: its look-alike label may hold a slip besides the look-alikes
+        // (`arnņy` reads `arnny`, two homoglyphs of `army`).
+        let sk_label = (!d.unicode.is_ascii())
+            .then(|| sk.strip_suffix(&[".", d.suffix()].concat()))
+            .flatten()
+            .map(last_label)
+            .filter(|l| l.is_ascii() && !l.is_empty() && *l != label);
         // A dot dropped between the name and a two-label suffix (`modgov.uk` for `mod.gov.uk`):
         // the names that end where such a suffix begins. Only under top-level domains that
         // have such suffixes, so `.com` names pay nothing.
@@ -114,6 +123,11 @@ impl Engine {
                 set.near_label(joined, false, out);
             }
             set.by_skeleton(&sk, out);
+            if let Some(l) = sk_label {
+                set.by_label(l, out);
+                set.near_label(l, false, out);
+                set.near_short_label(l, out);
+            }
             if head.is_empty() {
                 // A single label such as `gmail` or `gmailcom`.
                 set.by_label(&d.ascii, out);
@@ -141,6 +155,8 @@ impl Engine {
                 }
             }
         }
+        self.dropped_suffix_label(d, ctx, &ids, &ctx_ids, &mut cands);
+        self.habit_suffix(d, ctx, &mut cands);
         self.sender_suffix(d, &sk, ctx, peer, &mut cands);
         self.embedded(d, &sk, ctx, &mut cands);
         self.dropped_subdomain_dot(d, ctx, &mut cands);
@@ -149,6 +165,75 @@ impl Engine {
         }
         cands.sort_by(|a, b| a.eff.total_cmp(&b.eff).then(b.class.cmp(&a.class)));
         cands
+    }
+
+    /// A label of a two-label suffix left out (`yahoo.za` for `yahoo.co.za`, `defence.au` for
+    /// `defence.gov.au`): certain when the typed suffix takes no names itself (`.za`), and a habit
+    /// slip from inside the organisation otherwise (see [`Engine::habit_suffix`]). `ids`,
+    /// `ctx_ids`: the references found for `d`, among them those with its label.
+    fn dropped_suffix_label(
+        &self,
+        d: &Domain,
+        ctx: &Context,
+        ids: &[u32],
+        ctx_ids: &[u32],
+        cands: &mut Vec<Cand>,
+    ) {
+        if d.head().is_empty() || !second_levels_only(d.suffix()) {
+            return;
+        }
+        let tail = [".", d.suffix()].concat();
+        for (set, list) in [(&self.refs, ids), (&ctx.refs, ctx_ids)] {
+            for &id in list {
+                let r = &set.refs[id as usize];
+                let s = r.domain.suffix();
+                if r.domain.head() == d.head()
+                    && s.ends_with(&tail)
+                    && dots(s) == dots(d.suffix()) + 1
+                {
+                    let c = self.structural(
+                        r.domain.clone(),
+                        r.class,
+                        r.protected,
+                        Kind::InvalidDomain,
+                        0.5,
+                        0.75,
+                    );
+                    push_cand(cands, c);
+                }
+            }
+        }
+    }
+
+    /// Habit slips of the suffix from inside a government or military organisation: a sender
+    /// whose own domain is protected types a colleague's name with the ending the hand writes
+    /// everywhere else (`army.com`, `navy.org` from `.mil`), drops a label of a two-label suffix
+    /// (`defence.au` for `defence.gov.au`, `mod.uk`-style), or writes the country's commercial
+    /// second level for its government one (`mod.co.uk` for `mod.gov.uk`). Only towards a
+    /// protected reference (or the sender's own domain) in the sender's own suffix; these
+    /// endings are someone else's real domains, so the mail would leave the organisation.
+    fn habit_suffix(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+        let Some(s) = ctx.sender.as_ref().filter(|s| s.protected) else {
+            return;
+        };
+        let (head, ts, ss) = (d.head(), d.suffix(), s.domain.suffix());
+        if head.is_empty() || ts == ss || !habit(ts, ss) {
+            return;
+        }
+        let name = [head, ".", ss].concat();
+        for set in [&self.refs, &ctx.refs] {
+            if let Some(r) = set.get(&name).filter(|r| r.protected) {
+                let c = self.structural(
+                    r.domain.clone(),
+                    r.class,
+                    r.protected,
+                    Kind::SuffixTypo,
+                    0.5,
+                    0.75,
+                );
+                push_cand(cands, c);
+            }
+        }
     }
 
     /// The sender's own suffix: a `.mil` sender who types `.ml` meant `.mil`. `sk`: the
@@ -299,7 +384,14 @@ impl Engine {
                 }
             }
         }
+        // A name that ends in a zone its country's registry runs itself (`asu.edu.ru`: `edu.ru`)
+        // is a registration there, not `asu.edu` with a country run on.
+        let zone = [d.label(), ".", d.suffix()].concat();
+        let in_zone = REGISTRY_ZONES.contains(&zone.as_str());
         for (intended, class, protected) in found {
+            if in_zone && intended.ascii.ends_with(&[".", d.label()].concat()) {
+                continue;
+            }
             push_cand(
                 cands,
                 self.structural(intended, class, protected, Kind::Embedded, 0.4, 1.0),
@@ -383,14 +475,33 @@ impl Engine {
     }
 }
 
+/// Second-level zones a country's registry runs itself but which the Public Suffix List carries
+/// in its private section (the engine reads the ICANN section): the `.ru` registry's reserved
+/// zones, submitted by the Coordination Center for TLD RU (list of 2023-02-09).
+const REGISTRY_ZONES: &[&str] = &["ac.ru", "edu.ru", "gov.ru", "int.ru", "mil.ru", "test.ru"];
+
+/// Top-level domains whose registries admit only one kind of registrant (IANA's sponsored and
+/// restricted ones): the US military, US governments, US post-secondary institutions and
+/// treaty organisations. Nobody outside meant a name there by chance (`yandex.mail` is not
+/// `yandex.mil`), so a suffix is repaired to one of them only for a sender who writes from it.
+const RESTRICTED_TLDS: &[&str] = &["mil", "gov", "edu", "int"];
+
 /// A popular suffix one slip from `d`'s, which does not exist (`gmail.cmo` → `gmail.com`);
-/// `None` when none is, or two are equally close, or `d` is a single label.
-pub(crate) fn repaired_suffix(d: &Domain) -> Option<Domain> {
+/// `None` when none is, or two are equally close, or `d` is a single label, or `d`'s suffix is
+/// a real top-level domain that only takes names under its second levels (`.za`: `co.za`).
+/// `sender_suffix`: the sender's own suffix, which admits a restricted top-level domain.
+pub(crate) fn repaired_suffix(d: &Domain, sender_suffix: Option<&str>) -> Option<Domain> {
     let typed = d.suffix();
+    if second_levels_only(typed) {
+        return None;
+    }
     let mut best: Option<(f32, &str)> = None;
     let mut tie = false;
     if !d.head().is_empty() {
         for &(s, prior) in REPAIR_SUFFIXES {
+            if RESTRICTED_TLDS.contains(&s) && sender_suffix.map(last_label) != Some(s) {
+                continue;
+            }
             if let Some(c) = cost(typed.as_bytes(), s.as_bytes(), 1.0) {
                 let c = c + prior;
                 match best {
@@ -407,6 +518,35 @@ pub(crate) fn repaired_suffix(d: &Domain) -> Option<Domain> {
     match best {
         Some((_, s)) if !tie => normalize(&format!("{}.{s}", d.head())).ok(),
         _ => None,
+    }
+}
+
+/// Whether `suffix` is a top-level domain that exists but takes no names directly under it,
+/// only under its second levels (`.za`: `co.za`, `ac.za`): the Public Suffix List has rules
+/// below it and none for it.
+pub(crate) fn second_levels_only(suffix: &str) -> bool {
+    find_byte(suffix, b'.').is_none() && has_deeper_suffixes(suffix) && !is_known_suffix(suffix)
+}
+
+/// Whether `typed` is a habit slip of the government or military suffix `own` (see
+/// [`Engine::habit_suffix`]): a generic `.com`/`.org`/`.net`, `own` without its first label
+/// (`gov.au` → `au`), or the same country's commercial second level (`gov.uk` → `co.uk`).
+fn habit(typed: &str, own: &str) -> bool {
+    const GENERIC: &[&str] = &["com", "org", "net"];
+    let cc = last_label(own);
+    if GENERIC.contains(&cc) || own.starts_with("com.") || own.starts_with("co.") {
+        return false;
+    }
+    if GENERIC.contains(&typed) {
+        return true;
+    }
+    match own.split_once('.') {
+        Some((_, rest)) => {
+            typed == rest
+                || ((typed == ["co.", cc].concat() || typed == ["com.", cc].concat())
+                    && is_known_suffix(typed))
+        }
+        None => false,
     }
 }
 
@@ -437,4 +577,44 @@ fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
         return;
     }
     cands.push(c);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn habit_slips_of_government_suffixes() {
+        // The generic endings, a dropped first label, the country's commercial second level.
+        assert!(habit("com", "mil") && habit("org", "mil") && habit("net", "gov.uk"));
+        assert!(habit("au", "gov.au") && habit("uk", "gov.uk") && habit("nz", "mil.nz"));
+        assert!(habit("co.uk", "gov.uk") && habit("com.au", "gov.au"));
+        // Not from a commercial suffix, nor to another country or an unlisted second level.
+        assert!(!habit("org", "com") && !habit("com", "co.uk") && !habit("net", "com.au"));
+        assert!(!habit("de", "gov.uk") && !habit("ml", "mil") && !habit("xx.uk", "gov.uk"));
+    }
+
+    #[test]
+    fn top_level_domains_that_take_names_only_below() {
+        assert!(second_levels_only("za"));
+        assert!(!second_levels_only("uk") && !second_levels_only("com"));
+        assert!(!second_levels_only("co.za") && !second_levels_only("cmo"));
+    }
+
+    #[test]
+    fn restricted_top_level_domains_are_repaired_only_for_their_own() {
+        let d = normalize("yandex.mail").unwrap();
+        assert_eq!(repaired_suffix(&d, None), None);
+        assert_eq!(repaired_suffix(&d, Some("com")), None);
+        assert_eq!(
+            repaired_suffix(&d, Some("mil")).map(|d| d.ascii),
+            Some("yandex.mil".to_string())
+        );
+        let d = normalize("gmail.cmo").unwrap();
+        assert_eq!(
+            repaired_suffix(&d, None).map(|d| d.ascii),
+            Some("gmail.com".to_string())
+        );
+        assert_eq!(repaired_suffix(&normalize("yahoo.za").unwrap(), None), None);
+    }
 }

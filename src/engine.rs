@@ -372,7 +372,7 @@ impl Engine {
                     .map(|c| explain::slip(m, d, c, ctx.sender.as_ref().map(|s| &s.domain))),
             );
             if out.is_empty() {
-                if let Some(f) = self.orphan(m, d) {
+                if let Some(f) = self.orphan(m, d, ctx) {
                     out.push(f);
                 }
             }
@@ -383,9 +383,9 @@ impl Engine {
 
     /// A finding with no intended domain: an impossible suffix (with a repaired one when a
     /// popular suffix is one slip away), or a label mixing scripts.
-    fn orphan(&self, m: &Mailbox, d: &Domain) -> Option<Finding> {
+    fn orphan(&self, m: &Mailbox, d: &Domain, ctx: &Context) -> Option<Finding> {
         if !d.suffix_known {
-            let intended = repaired_suffix(d);
+            let intended = repaired_suffix(d, ctx.sender.as_ref().map(|s| s.domain.suffix()));
             let severity = match &intended {
                 Some(i) if self.is_protected(&i.ascii) => Severity::Block,
                 _ => Severity::Warn,
@@ -397,11 +397,14 @@ impl Engine {
                 severity,
             ));
         }
+        if !d.unicode.is_ascii() && crate::registries::is_mil(d) {
+            return Some(explain::not_ascii_under_mil(m, d));
+        }
         if !d.unicode.is_ascii() {
             let mixed = d
                 .unicode
                 .split('.')
-                .find(|l| !crate::uts39::is_single_script(l));
+                .find(|l| !crate::uts39::is_highly_restrictive(l));
             if let Some(l) = mixed {
                 return Some(explain::mixed_scripts(m, d, l));
             }

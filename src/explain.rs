@@ -305,7 +305,11 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
             &d.unicode,
             " cannot receive mail (.",
             d.suffix(),
-            " is not a top-level domain); you probably meant ",
+            if crate::candidates::second_levels_only(d.suffix()) {
+                " takes names only under its second levels); you probably meant "
+            } else {
+                " is not a top-level domain); you probably meant "
+            },
             &i.unicode,
             &why_context,
         ]),
@@ -323,22 +327,38 @@ pub(crate) fn impossible_suffix(
     severity: Severity,
 ) -> Finding {
     let typed = d.suffix();
+    // `.za` exists (South Africa's), but takes names only under its second levels: say so.
+    let no_such = if crate::candidates::second_levels_only(typed) {
+        format!(
+            ".{typed} ({}) takes no names directly under it, only under its second levels",
+            country(typed).unwrap_or("a country code")
+        )
+    } else {
+        format!(".{typed} is not a top-level domain")
+    };
     let reason = match intended {
         Some(i) => format!(
-            ".{typed} is not a top-level domain, so mail to {} cannot arrive; you probably meant {}",
+            "{no_such}, so mail to {} cannot arrive; you probably meant {}",
             d.unicode, i.unicode
         ),
         None if d.head().is_empty() => format!(
             "{} has no top-level domain (such as .com or .mil), so mail to it cannot arrive",
             d.unicode
         ),
-        None => format!(
-            ".{typed} is not a top-level domain, so mail to {} cannot arrive",
-            d.unicode
-        ),
+        None => format!("{no_such}, so mail to {} cannot arrive", d.unicode),
     };
     let score = if intended.is_some() { 0.8 } else { 0.99 };
     finding(m, d, Kind::InvalidDomain, severity, intended, score, reason)
+}
+
+/// The finding for an international name under a military registry, which has none.
+pub(crate) fn not_ascii_under_mil(m: &Mailbox, d: &Domain) -> Finding {
+    let chars = foreign_chars(&d.unicode).unwrap_or_default();
+    let reason = format!(
+        "{} cannot be a real address: military registries hold only plain a-z, 0-9 and '-' names, and this one has look-alike characters ({chars})",
+        d.unicode
+    );
+    finding(m, d, Kind::Lookalike, Severity::Block, None, 0.9, reason)
 }
 
 /// The finding for a label (`label`) that mixes writing systems.

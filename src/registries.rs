@@ -41,11 +41,15 @@ fn has_line(body: &str, key: &str) -> bool {
 /// anything under `.mil` that is not a reference, a short `.gov` name missing from CISA's
 /// registry, or a `.gov.uk` name too short for its rules.
 pub(crate) fn closed_and_unregistered(d: &Domain) -> bool {
+    is_mil(d) || unregistered_note(d).is_some()
+}
+
+/// Whether `d` is under `.mil` or a country's `mil.` second level: military registries, which
+/// register plain ASCII names only (IANA's IDN tables list none for them), so an international
+/// name there is a disguise.
+pub(crate) fn is_mil(d: &Domain) -> bool {
     let s = d.suffix();
-    if s == "mil" || s.starts_with("mil.") || s.ends_with(".mil") {
-        return true;
-    }
-    unregistered_note(d).is_some()
+    s == "mil" || s.starts_with("mil.") || s.ends_with(".mil")
 }
 
 /// Whether `d` is a `.gov` name that may be registered: CISA's registry holds it, or it is too

@@ -3,7 +3,7 @@
 //! domains), against a budget that grows with the length of the name (short names need a
 //! near-certain slip) and that the rules below adjust, each for the cases its comment names.
 
-use crate::domain::Domain;
+use crate::domain::{last_label, Domain};
 use crate::engine::Engine;
 use crate::index::{Class, Ref};
 use crate::registries::{closed_and_unregistered, registered_gov};
@@ -137,6 +137,50 @@ fn unrelated_suffix(d: &Domain, sk: &str, intended: &Domain, isk: &str, same_hea
         && cost(d.suffix().as_bytes(), intended.suffix().as_bytes(), 1.0).is_none()
 }
 
+/// A slip in the name and another country's code are two independent mistakes: `lnu.se` is a
+/// Swedish university, not `lmu.de` typed twice wrong, and `hot-mail.cf` is not four countries'
+/// Hotmail. A different country code alone (same name) is judged as a suffix slip, and a slip in
+/// the name with a generic or impossible suffix (`gmil.con`) as before. The sender's own domain
+/// and contacts are context enough for two slips (`riverd3sign.pk` for a contact's
+/// `riverdesign.pl`).
+fn across_countries(d: &Domain, intended: &Domain, same_head: bool, class: Class) -> bool {
+    let (t, i) = (last_label(d.suffix()), last_label(intended.suffix()));
+    !same_head
+        && !matches!(class, Class::Sender | Class::Contact)
+        && d.suffix_known
+        && t.len() == 2
+        && i.len() == 2
+        && t != i
+}
+
+/// Academic registries (`.edu`, `ac.*`, `edu.*`) admit only accredited institutions: nobody can
+/// register a slip of a university's name there, so a name that exists is another institution
+/// (`usma.edu` is West Point, not `usna.edu`; `stamford.edu`, `emich.edu`, `acm.ac.uk`), and one
+/// that does not bounces. Between two names of the same academic suffix only the strongest slips
+/// count (a doubled or swapped letter, a last letter left off), with the first letter right,
+/// unless the intended name is the sender's own or a contact's.
+fn academic_registry(
+    budget: f32,
+    d: &Domain,
+    intended: &Domain,
+    same_head: bool,
+    class: Class,
+) -> f32 {
+    let s = d.suffix();
+    let academic = s == "edu" || s.starts_with("ac.") || s.starts_with("edu.");
+    if !academic
+        || same_head
+        || s != intended.suffix()
+        || matches!(class, Class::Sender | Class::Contact)
+    {
+        return budget;
+    }
+    if d.label().as_bytes().first() != intended.label().as_bytes().first() {
+        return 0.0;
+    }
+    budget.min(0.55)
+}
+
 impl Engine {
     /// Score a slip from `r` to `d`; `None` when it is out of budget or not a slip.
     /// `sk`: the look-alike form of `d` (its skeleton). `peer`: the sender's own domain is
@@ -155,7 +199,10 @@ impl Engine {
         let budget = three_letter_names(budget, head_len, same_head, class);
         let peer_allowance = peer && iprot && self.peer_allowance(d, intended);
         let budget = context_allowance(budget, head_len, same_head, peer_allowance, class_bonus);
-        if unrelated_suffix(d, sk, intended, isk, same_head) {
+        let budget = academic_registry(budget, d, intended, same_head, class);
+        if unrelated_suffix(d, sk, intended, isk, same_head)
+            || across_countries(d, intended, same_head, class)
+        {
             return None;
         }
         let c = if isk == sk {

@@ -402,8 +402,32 @@ fn skeleton_idn(unicode: &str) -> String {
     let bare: String = sk
         .chars()
         .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .map(letter_like)
         .collect();
     fold_ascii(&bare)
+}
+
+/// The plain letter a small capital or IPA letter reads as in a lower-case name. UTS #39 maps
+/// Cyrillic `к`, `м`, `т`, `ь`, `ԍ` to these Latin forms (`ĸ`, `ʍ`, `ᴛ`, `ƅ`, `ɢ`) rather than to
+/// ASCII, so a whole-script Cyrillic name (`ьаеѕуѕтемѕ`, UTS #39's whole-script confusables)
+/// would keep them; in a domain they cannot be told from the letter, and no real name mixes them
+/// in. Also the IPA letters that imitate plain ones (`ɾ` for `r`, `ǝ`/`ə` for `e`).
+fn letter_like(c: char) -> char {
+    match c {
+        '\u{185}' => 'b',
+        '\u{138}' => 'k',
+        '\u{28d}' => 'm',
+        '\u{1d1b}' => 't',
+        '\u{262}' => 'g',
+        '\u{1dd}' | '\u{259}' => 'e',
+        '\u{27e}' | '\u{280}' => 'r',
+        '\u{29c}' => 'h',
+        '\u{26a}' => 'i',
+        '\u{29f}' => 'l',
+        '\u{274}' => 'n',
+        '\u{1d00}' => 'a',
+        _ => c,
+    }
 }
 
 #[cfg(test)]
@@ -412,6 +436,17 @@ mod tests {
 
     fn c(t: &str, i: &str) -> f32 {
         cost(t.as_bytes(), i.as_bytes(), 5.0).unwrap()
+    }
+
+    #[test]
+    fn letter_like_forms_read_as_their_letters() {
+        // UTS #39 maps Cyrillic к, м, т, ь to Latin small capitals and the like; they read as k,
+        // m, t, b in a name (`ьаеѕуѕтемѕ` is `baesystems`).
+        assert_eq!(skeleton("ьаеѕуѕтемѕ.com"), "baesystems.com");
+        assert_eq!(skeleton("маіӏ.mil"), "mail.mil");
+        assert_eq!(skeleton("aɾmŷ.mil"), "army.mil");
+        // A real Cyrillic name keeps letters that have no Latin look-alike.
+        assert!(!skeleton("почта.рф").is_ascii());
     }
 
     #[test]

@@ -125,6 +125,30 @@ pub fn is_single_script(s: &str) -> bool {
     true
 }
 
+/// UTS #39 §5.2 "Highly Restrictive": one script, or Latin with the Han-based writing systems
+/// that are ordinarily written with it (Han with Hiragana and Katakana, with Bopomofo, or with
+/// Hangul): `51xyz域名` mixes Latin and Han as Chinese names do, and is not a disguise.
+pub fn is_highly_restrictive(s: &str) -> bool {
+    if is_single_script(s) {
+        return true;
+    }
+    let mut set = ScriptSet::of(' ');
+    for c in s.chars() {
+        let of = ScriptSet::of(c);
+        if of.base.contains_script(Script::Latin) && !of.base.is_common() {
+            continue;
+        }
+        set.intersect(of);
+    }
+    // What is left besides Latin must be one of the Han-based writing systems, not Latin with
+    // Cyrillic or Greek.
+    (set.hanb || set.jpan || set.kore)
+        && s.chars().any(|c| {
+            let b = ScriptExtension::from(c);
+            !b.is_common() && !b.is_inherited() && !b.contains_script(Script::Latin)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +178,18 @@ mod tests {
         assert!(is_single_script("東京タワー"));
         assert!(is_single_script("서울123"));
         assert!(!is_single_script("ελλάδαgr"));
+    }
+
+    #[test]
+    fn highly_restrictive() {
+        // Latin with Han, Japanese or Korean is ordinary; Latin with Cyrillic or Greek is not.
+        assert!(is_highly_restrictive("51xyz域名"));
+        assert!(is_highly_restrictive("abcテスト東京"));
+        assert!(is_highly_restrictive("abc서울"));
+        assert!(is_highly_restrictive("army"));
+        assert!(!is_highly_restrictive("\u{430}rmy"));
+        assert!(!is_highly_restrictive("ελλάδαgr"));
+        // Hangul with Katakana is no writing system.
+        assert!(!is_highly_restrictive("abc서울テスト"));
     }
 }
