@@ -384,6 +384,51 @@ impl Engine {
                 }
             }
         }
+        // Impersonation: a protected or trusted organisation's whole name beside a word that
+        // asks for action (`lockheedmartin-verify.com`, `clicklockheedmartin.com`), as
+        // commercial products warn on "lookalike domains". Nobody types these by accident, but a
+        // reply to a phishing mail goes there. Names of at least 6 characters beside a hyphen,
+        // of at least 8 run into the word; the words are the phishing-URL keywords of Garera et
+        // al. (2007) and the actions phishing mail asks for. Other words beside a name are
+        // ordinary (`columbiacollege.edu`, `choose-health.org`, `amazon-travel.info`).
+        let label = d.label();
+        let brand = |name: &str, found: &mut Vec<(Domain, Class, bool)>| {
+            if !first_known(name) {
+                return;
+            }
+            let mut ids = Vec::new();
+            for set in [&self.refs, &ctx.refs] {
+                ids.clear();
+                set.by_label(name, &mut ids);
+                for &id in &ids {
+                    let r = &set.refs[id as usize];
+                    let organisation = r.protected || r.class != Class::Known;
+                    if organisation
+                        && r.domain.label() == name
+                        && r.domain.subdomain().is_empty()
+                        && !found.iter().any(|f| f.0.ascii == r.domain.ascii)
+                    {
+                        found.push((r.domain.clone(), r.class, r.protected));
+                    }
+                }
+            }
+        };
+        if find_byte(label, b'-').is_some() && label.len() <= 63 {
+            let parts: Vec<&str> = label.split('-').collect();
+            if parts.iter().any(|p| ACTION_WORDS.contains(p)) {
+                for part in parts.iter().filter(|p| p.len() >= 6) {
+                    brand(part, &mut found);
+                }
+            }
+        } else if label.len() >= 11 {
+            for w in ACTION_WORDS.iter().filter(|w| w.len() >= 3) {
+                if let Some(name) = label.strip_prefix(w).or_else(|| label.strip_suffix(w)) {
+                    if name.len() >= 8 {
+                        brand(name, &mut found);
+                    }
+                }
+            }
+        }
         // A name that ends in a zone its country's registry runs itself (`asu.edu.ru`: `edu.ru`)
         // is a registration there, not `asu.edu` with a country run on.
         let zone = [d.label(), ".", d.suffix()].concat();
@@ -474,6 +519,35 @@ impl Engine {
         }
     }
 }
+
+/// Words that ask for action, beside which an organisation's name is impersonation: the
+/// phishing-URL keywords of Garera, Provos, Chew and Rubin, "A Framework for Detection and
+/// Measurement of Phishing Attacks" (WORM 2007) (`secure`, `account`, `webscr`, `login`,
+/// `signin`, `banking`, `confirm`), and the actions phishing mail asks for.
+const ACTION_WORDS: &[&str] = &[
+    "secure",
+    "account",
+    "webscr",
+    "login",
+    "signin",
+    "banking",
+    "confirm",
+    "verify",
+    "verification",
+    "update",
+    "click",
+    "support",
+    "helpdesk",
+    "password",
+    "auth",
+    "sso",
+    "portal",
+    "payroll",
+    "invoice",
+    "billing",
+    "alert",
+    "security",
+];
 
 /// Second-level zones a country's registry runs itself but which the Public Suffix List carries
 /// in its private section (the engine reads the ICANN section): the `.ru` registry's reserved

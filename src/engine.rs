@@ -77,6 +77,33 @@ pub struct Context {
     errors: Vec<RecipientError>,
 }
 
+/// Two candidates each one plain edit from the typed name and this close in weighted cost are
+/// equally likely (see `judge`).
+const ONE_SLIP_TIE: f32 = 0.35;
+
+/// Whether `a` becomes `b` by one edit: a character changed, added or left out, or two
+/// neighbours swapped.
+fn single_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[pre..], &b[pre..]);
+    let suf = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (
+        &a[..a.len() - suf.min(a.len())],
+        &b[..b.len() - suf.min(b.len())],
+    );
+    match (a.len(), b.len()) {
+        (1, 1) | (0, 1) | (1, 0) => true,
+        (2, 2) => a[0] == b[1] && a[1] == b[0],
+        _ => false,
+    }
+}
+
 /// Whether `ascii` or one of its parent domains is in `set`: one lookup per parent.
 fn covered(set: &FastSet<String>, ascii: &str) -> bool {
     let mut s = ascii;
@@ -356,9 +383,23 @@ impl Engine {
         if !legit {
             let cands = self.candidates(d, ctx);
             let best = cands.first().map(|c| c.eff);
+            // One slip each in the name is a tie whatever the keyboard says a little likelier
+            // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
+            // intended domain, never one picked by weights this close.
+            // Names in the same suffix only: another country's ending is judged by its own rules.
+            let one_slip = |c: &Cand| {
+                c.kind == Kind::LabelTypo
+                    && c.intended.suffix() == d.suffix()
+                    && single_edit(&d.ascii, &c.intended.ascii)
+            };
+            let best_one = cands.first().is_some_and(one_slip);
             let mut tied: Vec<&Cand> = cands
                 .iter()
-                .filter(|c| best.is_some_and(|b| c.eff - b <= TIE))
+                .filter(|c| {
+                    best.is_some_and(|b| {
+                        c.eff - b <= TIE || (best_one && c.eff - b <= ONE_SLIP_TIE && one_slip(c))
+                    })
+                })
                 .collect();
             // Equally likely: report all, the most severe first (never list order).
             tied.sort_by(|a, b| {
@@ -444,5 +485,19 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::single_edit;
+
+    #[test]
+    fn single_edits() {
+        assert!(single_edit("hs.gov", "dhs.gov") && single_edit("hs.gov", "hhs.gov"));
+        assert!(single_edit("gmial.com", "gmail.com") && single_edit("gmal.com", "gmail.com"));
+        assert!(single_edit("gmsil.com", "gmail.com") && single_edit("gmaill.com", "gmail.com"));
+        assert!(!single_edit("gmail.com", "gmail.com") && !single_edit("gmil.con", "gmail.com"));
+        assert!(!single_edit("abc.com", "cba.com") && !single_edit("ab.com", "abcd.com"));
     }
 }

@@ -193,6 +193,13 @@ fn insert_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
         b'-' => return 0.6,
         _ => {}
     }
+    // A digit added at the end of a name of letters, before the dot (`aol0`, `mail2`,
+    // `nato2`): the shape of registered typo domains (`hotmail4.com`, `usps5.com` in the public
+    // throwaway lists). A letter added there makes another word (`mailw.com` is a real
+    // provider, not `mail.com`) and costs as anywhere else.
+    if c.is_ascii_digit() && next == Some(b'.') && prev.is_some_and(|p| p.is_ascii_lowercase()) {
+        return 0.6;
+    }
     let np = prev.map_or(0, |p| neighbour(p, c));
     let nn = next.map_or(0, |n| neighbour(n, c));
     if np == 1 || nn == 1 {
