@@ -100,9 +100,21 @@ fn closed_registry(budget: f32, d: &Domain, intended: &Domain) -> f32 {
 /// `mit.edu`): a neighbouring key is too weak a sign there. Only the big mail providers, where
 /// typos pile up, get it; other short names take a doubled or swapped letter, or a last letter
 /// left off.
-fn three_letter_names(budget: f32, head_len: usize, same_head: bool, class: Class) -> f32 {
+fn three_letter_names(
+    budget: f32,
+    head_len: usize,
+    typed_len: usize,
+    same_head: bool,
+    class: Class,
+) -> f32 {
     if head_len == 3 && !same_head && class != Class::Known && budget < 1.0 {
-        budget.min(0.55)
+        // A key added next to its neighbour (`ftum` for `tum`) makes a four-letter name, a
+        // sparser namespace than the three-letter one a changed or dropped letter lands in.
+        if typed_len == 4 {
+            budget.min(0.6)
+        } else {
+            budget.min(0.55)
+        }
     } else {
         budget
     }
@@ -196,7 +208,13 @@ impl Engine {
         let head_len = intended.head().chars().filter(|&c| c != '.').count();
         let budget = base_budget(d, intended, same_head, head_len);
         let budget = closed_registry(budget, d, intended);
-        let budget = three_letter_names(budget, head_len, same_head, class);
+        // A registered `.gov` name is never taken for its neighbour (`cisa.gov`, `usda.gov`).
+        let typed_len = if registered_gov(d) {
+            0
+        } else {
+            d.head().chars().filter(|&c| c != '.').count()
+        };
+        let budget = three_letter_names(budget, head_len, typed_len, same_head, class);
         let peer_allowance = peer && iprot && self.peer_allowance(d, intended);
         let budget = context_allowance(budget, head_len, same_head, peer_allowance, class_bonus);
         let budget = academic_registry(budget, d, intended, same_head, class);
@@ -379,10 +397,18 @@ mod tests {
     #[test]
     fn three_letter_names_take_only_strong_slips_unless_a_mail_provider() {
         // `kit.edu` is not `mit.edu`: a neighbouring key costs more than 0.55.
-        assert_eq!(three_letter_names(0.6, 3, false, Class::Trusted), 0.55);
-        assert_eq!(three_letter_names(0.6, 3, false, Class::Known), 0.6);
-        assert_eq!(three_letter_names(1.25, 3, false, Class::Protected), 1.25);
-        assert_eq!(three_letter_names(0.75, 4, false, Class::Protected), 0.75);
+        assert_eq!(three_letter_names(0.6, 3, 3, false, Class::Trusted), 0.55);
+        assert_eq!(three_letter_names(0.6, 3, 3, false, Class::Known), 0.6);
+        assert_eq!(
+            three_letter_names(1.25, 3, 3, false, Class::Protected),
+            1.25
+        );
+        assert_eq!(
+            three_letter_names(0.75, 4, 4, false, Class::Protected),
+            0.75
+        );
+        // A key added makes a four-letter name: a neighbouring key may have done it.
+        assert_eq!(three_letter_names(0.6, 3, 4, false, Class::Trusted), 0.6);
         assert!(suggested(&[], "a@example.org", "kit.edu").is_empty());
         assert!(suggested(&[], "a@army.mil", "cisa.gov").is_empty());
     }
