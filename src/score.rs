@@ -169,8 +169,7 @@ fn across_countries(d: &Domain, intended: &Domain, same_head: bool, class: Class
 /// register a slip of a university's name there, so a name that exists is another institution
 /// (`usma.edu` is West Point, not `usna.edu`; `stamford.edu`, `emich.edu`, `acm.ac.uk`), and one
 /// that does not bounces. Between two names of the same academic suffix only the strongest slips
-/// count (a doubled or swapped letter, a last letter left off), with the first letter right,
-/// unless the intended name is the sender's own or a contact's.
+/// count (see [`strong_slip`]), unless the intended name is the sender's own or a contact's.
 fn academic_registry(
     budget: f32,
     d: &Domain,
@@ -187,10 +186,33 @@ fn academic_registry(
     {
         return budget;
     }
-    if d.label().as_bytes().first() != intended.label().as_bytes().first() {
+    if !strong_slip(d.head().as_bytes(), intended.head().as_bytes()) {
         return 0.0;
     }
     budget.min(0.55)
+}
+
+/// The slips that leave no doubt about the name, with its first letter right: a letter doubled
+/// or undoubled, two neighbours swapped, the last letter left off.
+fn strong_slip(t: &[u8], i: &[u8]) -> bool {
+    if t.first() != i.first() {
+        return false;
+    }
+    let pre = t.iter().zip(i).take_while(|(a, b)| a == b).count();
+    match t.len() as isize - i.len() as isize {
+        // `stanfford`: the extra letter repeats its neighbour.
+        1 => t[pre + 1..] == i[pre..] && pre > 0 && t[pre] == t[pre - 1],
+        // `stanfor`: the last letter left off; `aples` for `apples`: a doubled one undoubled.
+        -1 => pre == t.len() || (t[pre..] == i[pre + 1..] && pre > 0 && i[pre] == i[pre - 1]),
+        // `stanfrod`: two neighbours swapped.
+        0 => {
+            pre + 1 < t.len()
+                && t[pre] == i[pre + 1]
+                && t[pre + 1] == i[pre]
+                && t[pre + 2..] == i[pre + 2..]
+        }
+        _ => false,
+    }
 }
 
 impl Engine {
@@ -392,6 +414,15 @@ mod tests {
         );
         // Only within the same suffix.
         assert_eq!(closed_registry(0.6, &dom("cja.com"), &cia), 0.6);
+    }
+
+    #[test]
+    fn strong_slips() {
+        let strong = |t: &str, i: &str| strong_slip(t.as_bytes(), i.as_bytes());
+        assert!(strong("stanfford", "stanford") && strong("stanfrod", "stanford"));
+        assert!(strong("stanfor", "stanford") && !strong("dke", "duke"));
+        assert!(strong("mit", "mitt") && !strong("usma", "usna") && !strong("emich", "umich"));
+        assert!(!strong("stamford", "stanford") && !strong("uca", "ucla") && !strong("acm", "cam"));
     }
 
     #[test]

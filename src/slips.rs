@@ -122,10 +122,29 @@ fn homoglyph(a: u8, b: u8) -> bool {
     pair(b'0', b'o') || pair(b'1', b'l') || pair(b'1', b'i') || pair(b'l', b'i') || pair(b'5', b's')
 }
 
+/// Letters that pass for each other at a glance in lower case, less closely than
+/// [`homoglyph`]s: the single-character ASCII glyphs of dnstwist's homoglyph fuzzer (`b`/`d`,
+/// `c`/`e`, `g`/`q`, `m`/`n`, `n`/`r`, `u`/`v`), which typosquatters register.
+fn near_glyph(a: u8, b: u8) -> bool {
+    let pair = |x: u8, y: u8| (a == x && b == y) || (a == y && b == x);
+    pair(b'b', b'd')
+        || pair(b'c', b'e')
+        || pair(b'g', b'q')
+        || pair(b'm', b'n')
+        || pair(b'n', b'r')
+        || pair(b'u', b'v')
+}
+
 /// Cost of typing `t` where `i` was intended; `in_name`: in the name rather than the suffix.
 fn sub_cost(i: u8, t: u8, first: bool, in_name: bool) -> f32 {
     if homoglyph(i, t) {
         return 0.3;
+    }
+    // Likelier than an unrelated letter, a little less likely than a neighbouring key, and
+    // above the strong slips short names are held to (`tun.de` is not `tum.de`, `fec.gov` not
+    // `fcc.gov`). Not on the first letter, which is read first (`qmail.com` is a provider).
+    if in_name && !first && near_glyph(i, t) {
+        return 0.58;
     }
     if i.is_ascii_digit() && t.is_ascii_digit() {
         // `site45` vs `site35`: different numbers are different names, not slips.
@@ -217,6 +236,9 @@ fn glyph_2_1(t: &[u8], i: u8) -> Option<f32> {
         (b"rn", b'm') | (b"vv", b'w') => Some(0.25),
         (b"cl", b'd') => Some(0.35),
         (b"nn", b'm') | (b"ii", b'u') => Some(0.5),
+        // dnstwist's two-character glyphs: `lb` for `b`, `dl` for `d`, `lh` for `h`, `lc`
+        // for `k`.
+        (b"lb", b'b') | (b"dl", b'd') | (b"lh", b'h') | (b"lc", b'k') => Some(0.5),
         _ => None,
     }
 }
@@ -317,8 +339,9 @@ pub(crate) fn cost_named(
             if i >= 2 && j >= 2 && ic == tt[j - 2] && it[i - 2] == tc && ic != tc {
                 best = best.min(rows[at(i - 2) + j - 2] + 0.55);
             }
-            // 2↔1 glyphs end in `n`, `v`, `l` or `i` (`rn`, `nn`, `vv`, `cl`, `ii`).
-            if j >= 2 && matches!(tc, b'n' | b'v' | b'l' | b'i') {
+            // 2↔1 glyphs end in `n`, `v`, `l`, `i`, `b`, `h` or `c` (`rn`, `nn`, `vv`, `cl`,
+            // `ii`, `lb`, `lh`, `lc`).
+            if j >= 2 && matches!(tc, b'n' | b'v' | b'l' | b'i' | b'b' | b'h' | b'c') {
                 if let Some(c) = glyph_2_1(&tt[j - 2..j], ic) {
                     best = best.min(rows[p1 + j - 2] + c);
                 }
