@@ -413,10 +413,9 @@ impl Engine {
                 }
             }
         };
-        if find_byte(label, b'-').is_some() && label.len() <= 63 {
-            let parts: Vec<&str> = label.split('-').collect();
-            if parts.iter().any(|p| ACTION_WORDS.contains(p)) {
-                for part in parts.iter().filter(|p| p.len() >= 6) {
+        if find_byte(label, b'-').is_some() {
+            if label.split('-').any(|p| ACTION_WORDS.contains(&p)) {
+                for part in label.split('-').filter(|p| p.len() >= 6) {
                     brand(part, &mut found);
                 }
             }
@@ -431,10 +430,20 @@ impl Engine {
         }
         // A name that ends in a zone its country's registry runs itself (`asu.edu.ru`: `edu.ru`)
         // is a registration there, not `asu.edu` with a country run on.
-        let zone = [d.label(), ".", d.suffix()].concat();
-        let in_zone = REGISTRY_ZONES.contains(&zone.as_str());
+        if found.is_empty() {
+            return;
+        }
+        let in_zone = REGISTRY_ZONES.iter().any(|z| {
+            z.strip_suffix(d.suffix())
+                .and_then(|z| z.strip_suffix('.'))
+                .is_some_and(|z| z == d.label())
+        });
         for (intended, class, protected) in found {
-            if in_zone && intended.ascii.ends_with(&[".", d.label()].concat()) {
+            let ends_in_label = intended
+                .ascii
+                .strip_suffix(d.label())
+                .is_some_and(|rest| rest.ends_with('.'));
+            if in_zone && ends_in_label {
                 continue;
             }
             push_cand(

@@ -107,6 +107,11 @@ fn three_letter_names(
     same_head: bool,
     class: Class,
 ) -> f32 {
+    // The big mail providers' two-letter names (`qq.com`, `wp.pl`), where typos pile up: a
+    // doubled letter (`qqq.com`, `wpp.pl`) and nothing weaker.
+    if head_len == 2 && typed_len == 3 && !same_head && class == Class::Known {
+        return budget.max(0.45);
+    }
     if head_len == 3 && !same_head && class != Class::Known && budget < 1.0 {
         // A key added next to its neighbour (`ftum` for `tum`) makes a four-letter name, a
         // sparser namespace than the three-letter one a changed or dropped letter lands in.
@@ -440,6 +445,9 @@ mod tests {
         );
         // A key added makes a four-letter name: a neighbouring key may have done it.
         assert_eq!(three_letter_names(0.6, 3, 4, false, Class::Trusted), 0.6);
+        // A provider's two-letter name takes a doubled letter; an organisation's does not.
+        assert_eq!(three_letter_names(0.35, 2, 3, false, Class::Known), 0.45);
+        assert_eq!(three_letter_names(0.35, 2, 3, false, Class::Trusted), 0.35);
         assert!(suggested(&[], "a@example.org", "kit.edu").is_empty());
         assert!(suggested(&[], "a@army.mil", "cisa.gov").is_empty());
     }

@@ -126,25 +126,16 @@ fn homoglyph(a: u8, b: u8) -> bool {
 /// [`homoglyph`]s: the single-character ASCII glyphs of dnstwist's homoglyph fuzzer (`b`/`d`,
 /// `c`/`e`, `g`/`q`, `m`/`n`, `n`/`r`, `u`/`v`), which typosquatters register.
 fn near_glyph(a: u8, b: u8) -> bool {
-    let pair = |x: u8, y: u8| (a == x && b == y) || (a == y && b == x);
-    pair(b'b', b'd')
-        || pair(b'c', b'e')
-        || pair(b'g', b'q')
-        || pair(b'm', b'n')
-        || pair(b'n', b'r')
-        || pair(b'u', b'v')
+    matches!(
+        (a.min(b), a.max(b)),
+        (b'b', b'd') | (b'c', b'e') | (b'g', b'q') | (b'm', b'n') | (b'n', b'r') | (b'u', b'v')
+    )
 }
 
 /// Cost of typing `t` where `i` was intended; `in_name`: in the name rather than the suffix.
 fn sub_cost(i: u8, t: u8, first: bool, in_name: bool) -> f32 {
     if homoglyph(i, t) {
         return 0.3;
-    }
-    // Likelier than an unrelated letter, a little less likely than a neighbouring key, and
-    // above the strong slips short names are held to (`tun.de` is not `tum.de`, `fec.gov` not
-    // `fcc.gov`). Not on the first letter, which is read first (`qmail.com` is a provider).
-    if in_name && !first && near_glyph(i, t) {
-        return 0.58;
     }
     if i.is_ascii_digit() && t.is_ascii_digit() {
         // `site45` vs `site35`: different numbers are different names, not slips.
@@ -154,6 +145,11 @@ fn sub_cost(i: u8, t: u8, first: bool, in_name: bool) -> f32 {
         return 1.2;
     }
     let base = match neighbour(i, t) {
+        // Likelier than an unrelated letter, a little less likely than a neighbouring key, and
+        // above the strong slips short names are held to (`tun.de` is not `tum.de`, `fec.gov`
+        // not `fcc.gov`). Not on the first letter, which is read first (`qmail.com` is a
+        // provider).
+        _ if in_name && !first && near_glyph(i, t) => 0.58,
         1 => 0.6,
         2 => 0.75,
         // A misspelt vowel in a name (`daam` for `daum`, `meil` for `mail`); in a suffix it is
