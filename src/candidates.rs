@@ -179,7 +179,8 @@ impl Engine {
         ctx_ids: &[u32],
         cands: &mut Vec<Cand>,
     ) {
-        if d.head().is_empty() || !second_levels_only(d.suffix()) {
+        // A known suffix takes names of its own: the list lookup only for the rest.
+        if d.head().is_empty() || d.suffix_known || !second_levels_only(d.suffix()) {
             return;
         }
         let tail = [".", d.suffix()].concat();
