@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use mistype::{CheckRequest, Engine, Finding, Policy, Severity, Verdict};
 
+mod cli;
+
 /// Catch misaddressed email: recipient domains that are typos or lookalikes of what was meant.
 ///
 /// With addresses, explains for a person what is wrong with each and what was meant:
@@ -74,6 +76,24 @@ enum Command {
         #[arg(value_name = "INPUT")]
         input: Option<PathBuf>,
     },
+    /// Find the misaddressed mail in past mail: mail logs, message traces, mailboxes.
+    ///
+    /// Reads Postfix and Exim logs, Microsoft 365 / Exchange message-trace and Google Workspace
+    /// email-log CSV exports, mbox files, Maildir folders and message files, plain or gzip, told
+    /// apart by their content. Prints a summary (how much was read, what was misaddressed, to
+    /// which intended domains, by whom, when, and whether it was delivered); --json and --csv
+    /// give one line per finding. Unreadable lines and messages are counted and listed with
+    /// their place, never fatal. Exit status: 0 nothing found, 1 findings, 2 unusable arguments.
+    /// See docs/audit.md.
+    Audit(cli::audit::AuditArgs),
+    /// Learn the organisation's real correspondents from its past mail, as a policy fragment.
+    ///
+    /// Reads the same inputs as `audit` and writes {"known": [...]} with the domains the
+    /// organisation sent to repeatedly (or exchanged mail with), never one the engine flags as
+    /// a slip of a protected or known domain; what was left out, and why, is in the fragment's
+    /// "_left_out" and on standard error. Use it as a policy file (`--policy`), or merge its
+    /// "known" list into yours. See docs/audit.md.
+    Learn(cli::learn::LearnArgs),
     /// Validate a policy file, or print the embedded default policy.
     Policy {
         /// Print the embedded default policy as JSON.
@@ -110,6 +130,8 @@ fn main() -> ExitCode {
             input,
         }) => run_check(policy.as_ref(), input.as_ref(), summary),
         Some(Command::Policy { default, file }) => run_policy(default, file.as_ref()),
+        Some(Command::Audit(args)) => cli::audit::run(&args),
+        Some(Command::Learn(args)) => cli::learn::run(&args),
         None => run_explain(&cli.explain),
     }
 }
