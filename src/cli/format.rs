@@ -120,6 +120,6 @@ mod tests {
         );
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0"), None);
         assert_eq!(sniff(b""), None);
-        assert_eq!(Format::parse("nope").unwrap_err().contains("postfix"), true);
+        assert!(Format::parse("nope").unwrap_err().contains("postfix"));
     }
 }

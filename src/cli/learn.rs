@@ -251,12 +251,27 @@ pub fn decide(engine: &Engine, tally: &Tally, org: &[String], t: Thresholds) -> 
         org: org.to_vec(),
         ..Learned::default()
     };
+    let mut contexts: HashMap<String, mistype::Context> = HashMap::new();
+    let mut flagged: Vec<(Correspondent, String)> = Vec::new();
     for (d, mut c) in per {
         c.senders = senders.get(d).map_or(0, |s| s.len() as u64);
         c.via = via
             .get(d)
             .map(|v| v.1.to_string())
             .unwrap_or_else(|| org[0].clone());
+        if c.sent + c.refused > 0 {
+            // Every domain mailed is judged, however rarely: a slip mailed for years by one
+            // person is exactly what must be reported, not learned.
+            let ctx = contexts
+                .entry(c.via.clone())
+                .or_insert_with(|| engine.context(Some(&format!("postmaster@{}", c.via)), &[]));
+            let v = engine.check_recipient(&format!("x@{}", c.domain), ctx);
+            if let Some(f) = v.findings.first() {
+                let why = describe(f);
+                flagged.push((c, why));
+                continue;
+            }
+        }
         let qualifies = (c.sent >= t.min_messages && c.senders >= t.min_senders)
             || (c.sent >= 1 && c.received >= t.min_received);
         if qualifies {
@@ -265,6 +280,11 @@ pub fn decide(engine: &Engine, tally: &Tally, org: &[String], t: Thresholds) -> 
             out.below += 1;
         }
     }
+    flagged.sort_by(|a, b| {
+        (b.0.sent + b.0.refused)
+            .cmp(&(a.0.sent + a.0.refused))
+            .then(a.0.domain.cmp(&b.0.domain))
+    });
     cands.sort_by(|a, b| {
         (b.sent + b.received)
             .cmp(&(a.sent + a.received))
@@ -289,22 +309,13 @@ pub fn decide(engine: &Engine, tally: &Tally, org: &[String], t: Thresholds) -> 
     let mut accepted: Vec<String> = Vec::new();
     let mut big_upto = 0usize;
     let mut big = engine.context(None, &[]);
-    let mut contexts: HashMap<String, mistype::Context> = HashMap::new();
     for c in cands {
         if listed(&c.domain).is_some() {
             out.already.push(c);
             continue;
         }
-        let ctx = contexts
-            .entry(c.via.clone())
-            .or_insert_with(|| engine.context(Some(&format!("postmaster@{}", c.via)), &[]));
         let addr = format!("x@{}", c.domain);
-        let v = engine.check_recipient(&addr, ctx);
-        if let Some(f) = v.findings.first() {
-            let why = describe(f);
-            out.left_out.push((c, why));
-            continue;
-        }
+        let v = engine.check_recipient(&addr, &big);
         if let Some(e) = v.errors.first() {
             let why = format!("cannot be judged: {}", e.message);
             out.left_out.push((c, why));
@@ -334,6 +345,9 @@ pub fn decide(engine: &Engine, tally: &Tally, org: &[String], t: Thresholds) -> 
         accepted.push(c.domain.clone());
         out.known.push(c);
     }
+    // Engine-flagged first (most mail first), then slips of learned domains.
+    flagged.append(&mut out.left_out);
+    out.left_out = flagged;
     out
 }
 
@@ -447,10 +461,10 @@ pub fn run(args: &LearnArgs) -> ExitCode {
     }
     if !learned.left_out.is_empty() {
         s += &format!(
-            "Left out ({}), though mailed often enough:\n",
+            "Left out ({}, the first 50 here, all in the fragment's \"_left_out\"):\n",
             learned.left_out.len()
         );
-        for (c, why) in &learned.left_out {
+        for (c, why) in learned.left_out.iter().take(50) {
             s += &format!(
                 "  {} ({} messages, {} senders): {why}\n",
                 c.domain, c.sent, c.senders
@@ -459,8 +473,8 @@ pub fn run(args: &LearnArgs) -> ExitCode {
     }
     if learned.below > 0 {
         s += &format!(
-            "{} other domains were mailed fewer times than the thresholds (--min-messages {}, --min-senders {}, --min-received {}).\n",
-            learned.below, t.min_messages, t.min_senders, t.min_received
+            "Not learned, mailed fewer times than the thresholds (--min-messages {}, --min-senders {}, --min-received {}): {} domain(s).\n",
+            t.min_messages, t.min_senders, t.min_received, learned.below
         );
     }
     if tally.dropped_pairs > 0 {
