@@ -461,8 +461,13 @@ pub fn run(args: &LearnArgs) -> ExitCode {
     }
     if !learned.left_out.is_empty() {
         s += &format!(
-            "Left out ({}, the first 50 here, all in the fragment's \"_left_out\"):\n",
-            learned.left_out.len()
+            "Left out ({}){}:\n",
+            learned.left_out.len(),
+            if learned.left_out.len() > 50 {
+                " (the first 50; all are in the fragment's \"_left_out\")"
+            } else {
+                ""
+            }
         );
         for (c, why) in learned.left_out.iter().take(50) {
             s += &format!(
