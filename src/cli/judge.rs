@@ -27,17 +27,16 @@ const MAX_PAIRS: usize = 1 << 20;
 pub struct Judge<'e> {
     engine: &'e Engine,
     contexts: HashMap<Box<str>, Context>,
-    pairs: HashMap<(Box<str>, Box<str>), Outcome>,
+    /// Sender domain → recipient domain → outcome (two levels, so that a lookup by `&str`
+    /// allocates nothing).
+    pairs: HashMap<Box<str>, HashMap<Box<str>, Outcome>>,
+    size: usize,
     /// How many pairs the engine was asked about.
     pub judged: u64,
 }
 
 fn lower(s: &str) -> Box<str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        s.to_ascii_lowercase().into()
-    } else {
-        s.into()
-    }
+    s.to_ascii_lowercase().into()
 }
 
 impl<'e> Judge<'e> {
@@ -47,6 +46,7 @@ impl<'e> Judge<'e> {
             engine,
             contexts: HashMap::new(),
             pairs: HashMap::new(),
+            size: 0,
             judged: 0,
         }
     }
@@ -60,16 +60,31 @@ impl<'e> Judge<'e> {
             );
         };
         // Look up without allocating when both are lower case (the common case).
-        let key = (lower(sd), lower(rd));
-        if let Some(o) = self.pairs.get(&key) {
+        let lower_sd;
+        let sd = if sd.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower_sd = sd.to_ascii_lowercase();
+            lower_sd.as_str()
+        } else {
+            sd
+        };
+        let lower_rd;
+        let rd = if rd.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower_rd = rd.to_ascii_lowercase();
+            lower_rd.as_str()
+        } else {
+            rd
+        };
+        if let Some(o) = self.pairs.get(sd).and_then(|m| m.get(rd)) {
             return o.clone();
         }
-        if self.pairs.len() >= MAX_PAIRS {
+        if self.size >= MAX_PAIRS {
             self.pairs.clear();
+            self.size = 0;
         }
         if self.contexts.len() >= MAX_PAIRS / 16 {
             self.contexts.clear();
         }
+        let key = (lower(sd), lower(rd));
         let engine = self.engine;
         let ctx = self.contexts.entry(key.0.clone()).or_insert_with(|| {
             let from = (!sd.is_empty()).then(|| format!("postmaster@{sd}"));
@@ -84,7 +99,8 @@ impl<'e> Judge<'e> {
         } else {
             Outcome::Clean
         };
-        self.pairs.insert(key, outcome.clone());
+        self.size += 1;
+        self.pairs.entry(key.0).or_default().insert(key.1, outcome.clone());
         outcome
     }
 }

@@ -15,18 +15,38 @@ use super::join::Event;
 use super::record::{bare, Status};
 use super::timestamp;
 
-/// The stamp, and what follows the host name.
-fn stamp_and_rest(line: &str) -> Option<(Option<String>, &str)> {
-    let (time, rest) = if let Some((t, used)) = timestamp::syslog_prefix(line) {
-        (Some(t), &line[used..])
+/// The stamp (as written), and what follows the host name.
+fn stamp_and_rest(line: &str) -> Option<(&str, &str)> {
+    let used = if line.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        line.find(' ')? // RFC 3339
     } else {
-        let sp = line.find(' ')?;
-        let t = timestamp::parse(&line[..sp])?;
-        (Some(t), &line[sp..])
+        // `Nov 29 20:07:57` or `Mar  2 01:02:03`, maybe with a fraction.
+        let b = line.as_bytes();
+        if b.len() < 16 || b[3] != b' ' || !b[0].is_ascii_alphabetic() {
+            return None;
+        }
+        let mut i = 4;
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if b.get(i) != Some(&b' ') {
+            return None;
+        }
+        i + 1 + line[i + 1..].find(' ')?
     };
-    let rest = rest.trim_start();
+    let rest = line[used..].trim_start();
     let host_end = rest.find(' ')?;
-    Some((time, &rest[host_end + 1..]))
+    Some((&line[..used], &rest[host_end + 1..]))
+}
+
+/// The stamp as sortable text.
+fn time_of(stamp: &str) -> Option<String> {
+    timestamp::syslog_prefix(stamp)
+        .map(|(t, _)| t)
+        .or_else(|| timestamp::parse(stamp))
 }
 
 /// A queue id: letters and digits, short (`A14A298C010`) or long (`4Xq1Tz3Rm9z1Q`).
@@ -75,7 +95,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
     }
     let text = String::from_utf8_lossy(raw);
     let line = text.trim_end_matches(['\r', '\n']);
-    let Some((time, rest)) = stamp_and_rest(line) else {
+    let Some((stamp, rest)) = stamp_and_rest(line) else {
         return Event::Other;
     };
     // `postfix/smtp[123]: ` (the pid is optional in some relays' formats).
@@ -119,7 +139,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
         };
         return Event::To {
             qid,
-            time,
+            time: time_of(stamp),
             rcpt: rcpt.to_string(),
             status,
         };
@@ -140,7 +160,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
             };
             return Event::From {
                 qid,
-                time,
+                time: time_of(stamp),
                 sender: bare(sender).map(str::to_string),
             };
         }
