@@ -18,7 +18,15 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 fn release_binary() -> PathBuf {
     let st = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-q", "-p", "mistype", "--bin", "mistype"])
+        .args([
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "mistype",
+            "--bin",
+            "mistype",
+        ])
         .status()
         .expect("cargo build");
     assert!(st.success(), "cargo build --release -p mistype failed");
@@ -49,17 +57,28 @@ fn audit(c: &mut Criterion) {
             .arg(input)
             .output()
             .expect("run mistype");
-        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout.len()
     };
     // The run finds what the generator slipped in.
-    let out = Command::new(&bin).args(["audit", "--json"]).arg(&log).output().unwrap();
+    let out = Command::new(&bin)
+        .args(["audit", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(summary["recipients"], written.recipients);
     let mut group = c.benchmark_group("audit_postfix");
     group.throughput(Throughput::Elements(written.recipients));
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     for threads in [1usize, 2] {
         group.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, &t| {
             b.iter(|| run(t, &log))
@@ -68,8 +87,12 @@ fn audit(c: &mut Criterion) {
     group.finish();
     let mut group = c.benchmark_group("audit_postfix_gzip");
     group.throughput(Throughput::Elements(written.recipients));
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
-    group.bench_with_input(BenchmarkId::new("threads", 2), &2usize, |b, &t| b.iter(|| run(t, &gz)));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_with_input(BenchmarkId::new("threads", 2), &2usize, |b, &t| {
+        b.iter(|| run(t, &gz))
+    });
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }

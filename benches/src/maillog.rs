@@ -138,7 +138,11 @@ pub fn write_postfix_log(
         }
         // 1 January 2026 is a Thursday.
         let weekend = matches!((day + 3) % 7, 5 | 6);
-        let n = if weekend { people * per_day / 10 } else { people * per_day };
+        let n = if weekend {
+            people * per_day / 10
+        } else {
+            people * per_day
+        };
         for k in 0..n {
             // Spread over the working day, in order.
             let secs = 7 * 3600 + (k as u64 * 12 * 3600) / n.max(1) as u64;
@@ -168,7 +172,12 @@ pub fn write_postfix_log(
                 rng.below(250),
                 rng.below(250)
             );
-            let _ = writeln!(buf, "{ts} mx1 postfix/cleanup[{}]: {qid:X}: message-id=<{qid:x}.{}@{ORG}>", 1000 + rng.below(9000), rng.below(1 << 30));
+            let _ = writeln!(
+                buf,
+                "{ts} mx1 postfix/cleanup[{}]: {qid:X}: message-id=<{qid:x}.{}@{ORG}>",
+                1000 + rng.below(9000),
+                rng.below(1 << 30)
+            );
             let _ = writeln!(
                 buf,
                 "{ts} mx1 postfix/qmgr[812]: {qid:X}: from=<{user}@{ORG}>, size={}, nrcpt={nrcpt} (queue active)",
@@ -192,7 +201,9 @@ pub fn write_postfix_log(
                 };
                 let slip = rng.below(2000) == 0;
                 if slip {
-                    domain = if rng.below(2) == 0 && domain.split('.').next().is_some_and(|l| l.len() >= 5) {
+                    domain = if rng.below(2) == 0
+                        && domain.split('.').next().is_some_and(|l| l.len() >= 5)
+                    {
                         swapped(&domain)
                     } else {
                         suffix_slip(&domain, rng.below(3))

@@ -114,9 +114,23 @@ impl<R: Read> Iterator for Chunker<R> {
     }
 }
 
-/// The lines of a chunk, each with its newline.
+/// The lines of a chunk, each with its newline (the last may lack one).
 pub fn lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
-    chunk.split_inclusive(|&b| b == b'\n')
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', chunk);
+    std::iter::from_fn(move || match ends.next() {
+        Some(i) => {
+            let l = &chunk[start..=i];
+            start = i + 1;
+            Some(l)
+        }
+        None if start < chunk.len() => {
+            let l = &chunk[start..];
+            start = chunk.len();
+            Some(l)
+        }
+        None => None,
+    })
 }
 
 #[cfg(test)]
@@ -158,6 +172,14 @@ mod tests {
             buf[..2].copy_from_slice(b"l\n");
             Ok(2)
         }
+    }
+
+    #[test]
+    fn lines_of_a_chunk() {
+        let got: Vec<&[u8]> = lines(b"a\nbc\n\nd").collect();
+        assert_eq!(got, vec![&b"a\n"[..], b"bc\n", b"\n", b"d"]);
+        assert_eq!(lines(b"").count(), 0);
+        assert_eq!(lines(b"x\n").count(), 1);
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 use super::join::Event;
 use super::record::{bare, Status};
+use super::short::Short;
 use super::timestamp;
 
 fn is_exim_id(s: &str) -> bool {
@@ -29,8 +30,8 @@ fn is_exim_id(s: &str) -> bool {
             .all(|p| p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-/// Stamp, message id and what follows it.
-fn split(line: &str) -> Option<(Option<String>, &str, &str)> {
+/// Stamp (as written), message id and what follows it.
+fn split(line: &str) -> Option<(&str, &str, &str)> {
     let mut rest = line;
     let mut take = || -> Option<&str> {
         let r = rest.trim_start();
@@ -41,8 +42,13 @@ fn split(line: &str) -> Option<(Option<String>, &str, &str)> {
     };
     let date = take()?;
     let clock = take()?;
-    let time = timestamp::parse(&format!("{date} {clock}"));
-    time.as_ref()?;
+    if date.len() != 10
+        || !date.as_bytes()[0].is_ascii_digit()
+        || !clock.as_bytes()[0].is_ascii_digit()
+    {
+        return None;
+    }
+    let stamp = &line[..date.len() + 1 + clock.len()];
     let mut tok = take()?;
     if tok.starts_with(['+', '-']) && tok.len() == 5 {
         tok = take()?;
@@ -50,7 +56,7 @@ fn split(line: &str) -> Option<(Option<String>, &str, &str)> {
     if tok.starts_with('[') && tok.ends_with(']') {
         tok = take()?;
     }
-    Some((time, tok, rest.trim_start()))
+    Some((stamp, tok, rest.trim_start()))
 }
 
 /// Read one log line.
@@ -58,15 +64,21 @@ pub fn parse_line(raw: &[u8]) -> Event {
     if raw.contains(&0) {
         return Event::Bad("binary data (a NUL byte) in a log line".into());
     }
-    let text = String::from_utf8_lossy(raw);
+    let text = match std::str::from_utf8(raw) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
     let line = text.trim_end_matches(['\r', '\n']);
-    let Some((time, id, rest)) = split(line) else {
+    let Some((stamp, id, rest)) = split(line) else {
         return Event::Other;
     };
     if !is_exim_id(id) {
         return Event::Other;
     }
-    let qid: Box<str> = id.into();
+    if timestamp::parse(stamp).is_none() {
+        return Event::Other;
+    }
+    let qid = Short::new(id);
     if rest == "Completed" || rest.starts_with("Completed ") {
         return Event::Done { qid };
     }
@@ -82,7 +94,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
             }
             return Event::From {
                 qid,
-                time,
+                stamp: Short::new(stamp),
                 sender: bare(sender).filter(|s| *s != "<>").map(str::to_string),
             };
         }
@@ -114,7 +126,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
     };
     Event::To {
         qid,
-        time,
+        stamp: Short::new(stamp),
         rcpt: rcpt.to_string(),
         status,
     }
@@ -143,15 +155,15 @@ mod tests {
     fn reads_arrivals_deliveries_and_completion() {
         assert_eq!(
             p("2026-11-29 20:07:57 1tXyZ1-000ABC-Q1 <= ray.k@army.mil H=ws1 [10.0.0.5] P=esmtps S=1234 id=abc@army.mil"),
-            Event::From { qid: "1tXyZ1-000ABC-Q1".into(), time: Some("2026-11-29 20:07:57".into()), sender: Some("ray.k@army.mil".into()) }
+            Event::From { qid: "1tXyZ1-000ABC-Q1".into(), stamp: "2026-11-29 20:07:57".into(), sender: Some("ray.k@army.mil".into()) }
         );
         assert_eq!(
             p("2026-11-29 20:07:57.123 +0100 [4242] 1tXyZ1-000000ABCD-Qxyz <= <> R=1tXyZ0-000ABC-Q1 U=Debian-exim"),
-            Event::From { qid: "1tXyZ1-000000ABCD-Qxyz".into(), time: Some("2026-11-29 20:07:57".into()), sender: None }
+            Event::From { qid: "1tXyZ1-000000ABCD-Qxyz".into(), stamp: "2026-11-29 20:07:57.123".into(), sender: None }
         );
         let to = |rcpt: &str, status| Event::To {
             qid: "1tXyZ1-000ABC-Q1".into(),
-            time: Some("2026-11-29 20:07:58".into()),
+            stamp: "2026-11-29 20:07:58".into(),
             rcpt: rcpt.into(),
             status,
         };

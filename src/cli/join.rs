@@ -5,6 +5,8 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::record::{Field, Loc, Message, Rcpt, Status};
+use super::short::Short;
+use super::timestamp;
 
 /// One mail-log line, reduced to what the join needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,25 +14,25 @@ pub enum Event {
     /// The envelope sender (`None`: the null sender of a bounce).
     From {
         /// Queue id.
-        qid: Box<str>,
-        /// Log time.
-        time: Option<String>,
+        qid: Short,
+        /// The log line's time stamp as written.
+        stamp: Short,
         /// Bare sender address.
         sender: Option<String>,
     },
     /// The message's Message-ID.
     MessageId {
         /// Queue id.
-        qid: Box<str>,
+        qid: Short,
         /// Without angle brackets.
         id: String,
     },
     /// One delivery attempt for one recipient.
     To {
         /// Queue id.
-        qid: Box<str>,
-        /// Log time.
-        time: Option<String>,
+        qid: Short,
+        /// The log line's time stamp as written.
+        stamp: Short,
         /// Bare recipient address.
         rcpt: String,
         /// What happened.
@@ -39,7 +41,7 @@ pub enum Event {
     /// The message left the queue: no more lines for it.
     Done {
         /// Queue id.
-        qid: Box<str>,
+        qid: Short,
     },
     /// A line of another program, or of a kind that carries no sender or recipient.
     Other,
@@ -67,8 +69,8 @@ struct Open {
 /// too many are open, or at the end.
 #[derive(Debug, Default)]
 pub struct Joiner {
-    open: HashMap<Box<str>, Open>,
-    order: VecDeque<(u64, Box<str>)>,
+    open: HashMap<Short, Open>,
+    order: VecDeque<(u64, Short)>,
     seq: u64,
     /// Recipients cut off by [`MAX_RCPTS`], as (message location, count).
     pub overflowed: Vec<Loc>,
@@ -80,14 +82,14 @@ impl Joiner {
         Joiner::default()
     }
 
-    fn entry(&mut self, qid: &str, loc: Loc, out: &mut impl FnMut(Message)) -> &mut Open {
-        if !self.open.contains_key(qid) {
+    fn entry(&mut self, qid: Short, loc: Loc, out: &mut impl FnMut(Message)) -> &mut Open {
+        if !self.open.contains_key(&qid) {
             if self.open.len() >= MAX_OPEN {
                 self.evict_oldest(out);
             }
             self.seq += 1;
-            let key: Box<str> = qid.into();
-            self.order.push_back((self.seq, key.clone()));
+            let key = qid;
+            self.order.push_back((self.seq, key));
             self.open.insert(
                 key,
                 Open {
@@ -106,20 +108,20 @@ impl Joiner {
                     .retain(|(s, q)| open.get(q).is_some_and(|o| o.seq == *s));
             }
         }
-        self.open.get_mut(qid).expect("inserted above")
+        self.open.get_mut(&qid).expect("inserted above")
     }
 
     fn evict_oldest(&mut self, out: &mut impl FnMut(Message)) {
         while let Some((seq, qid)) = self.order.pop_front() {
             if self.open.get(&qid).is_some_and(|o| o.seq == seq) {
-                self.finish_one(&qid, out);
+                self.finish_one(qid, out);
                 return;
             }
         }
     }
 
-    fn finish_one(&mut self, qid: &str, out: &mut impl FnMut(Message)) {
-        if let Some(o) = self.open.remove(qid) {
+    fn finish_one(&mut self, qid: Short, out: &mut impl FnMut(Message)) {
+        if let Some(o) = self.open.remove(&qid) {
             if o.overflow {
                 self.overflowed.push(o.msg.loc);
             }
@@ -132,26 +134,26 @@ impl Joiner {
     /// Take one event read at `loc`; completed messages go to `out`.
     pub fn push(&mut self, ev: Event, loc: Loc, out: &mut impl FnMut(Message)) {
         match ev {
-            Event::From { qid, time, sender } => {
-                let o = self.entry(&qid, loc, out);
+            Event::From { qid, stamp, sender } => {
+                let o = self.entry(qid, loc, out);
                 if o.msg.time.is_none() {
-                    o.msg.time = time;
+                    o.msg.time = timestamp::any(stamp.as_str());
                 }
                 o.msg.sender = sender;
             }
             Event::MessageId { qid, id } => {
-                let o = self.entry(&qid, loc, out);
+                let o = self.entry(qid, loc, out);
                 o.msg.message_id = Some(id);
             }
             Event::To {
                 qid,
-                time,
+                stamp,
                 rcpt,
                 status,
             } => {
-                let o = self.entry(&qid, loc, out);
+                let o = self.entry(qid, loc, out);
                 if o.msg.time.is_none() {
-                    o.msg.time = time;
+                    o.msg.time = timestamp::any(stamp.as_str());
                 }
                 let at = match &o.index {
                     Some(ix) => ix.get(&rcpt).copied(),
@@ -190,7 +192,7 @@ impl Joiner {
                     }
                 }
             }
-            Event::Done { qid } => self.finish_one(&qid, out),
+            Event::Done { qid } => self.finish_one(qid, out),
             Event::Other | Event::Bad(_) => {}
         }
     }
@@ -215,7 +217,7 @@ mod tests {
     fn to(qid: &str, rcpt: &str, status: Status) -> Event {
         Event::To {
             qid: qid.into(),
-            time: None,
+            stamp: "".into(),
             rcpt: rcpt.into(),
             status,
         }
@@ -229,7 +231,7 @@ mod tests {
         j.push(
             Event::From {
                 qid: "A1".into(),
-                time: Some("t0".into()),
+                stamp: "2026-11-29 20:07:57".into(),
                 sender: Some("a@x.org".into()),
             },
             loc(1),

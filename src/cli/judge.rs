@@ -100,7 +100,10 @@ impl<'e> Judge<'e> {
             Outcome::Clean
         };
         self.size += 1;
-        self.pairs.entry(key.0).or_default().insert(key.1, outcome.clone());
+        self.pairs
+            .entry(key.0)
+            .or_default()
+            .insert(key.1, outcome.clone());
         outcome
     }
 }

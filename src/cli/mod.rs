@@ -17,5 +17,6 @@ pub mod progress;
 pub mod read;
 pub mod record;
 pub mod report;
+pub mod short;
 pub mod timestamp;
 pub mod trace_csv;

@@ -13,7 +13,7 @@
 
 use super::join::Event;
 use super::record::{bare, Status};
-use super::timestamp;
+use super::short::Short;
 
 /// The stamp (as written), and what follows the host name.
 fn stamp_and_rest(line: &str) -> Option<(&str, &str)> {
@@ -42,13 +42,6 @@ fn stamp_and_rest(line: &str) -> Option<(&str, &str)> {
     Some((&line[..used], &rest[host_end + 1..]))
 }
 
-/// The stamp as sortable text.
-fn time_of(stamp: &str) -> Option<String> {
-    timestamp::syslog_prefix(stamp)
-        .map(|(t, _)| t)
-        .or_else(|| timestamp::parse(stamp))
-}
-
 /// A queue id: letters and digits, short (`A14A298C010`) or long (`4Xq1Tz3Rm9z1Q`).
 fn is_qid(s: &str) -> bool {
     (5..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -57,8 +50,7 @@ fn is_qid(s: &str) -> bool {
 /// The value of `key=<...>` in `rest`: the text up to the first `>` outside double quotes
 /// (a quoted local part may hold `>` and `,`).
 fn angle_value<'a>(rest: &'a str, key: &str) -> Option<&'a str> {
-    let start = rest.find(key)? + key.len();
-    let tail = &rest[start..];
+    let tail = rest.strip_prefix(key)?;
     let (mut quoted, mut escaped) = (false, false);
     for (i, b) in tail.bytes().enumerate() {
         match b {
@@ -72,8 +64,16 @@ fn angle_value<'a>(rest: &'a str, key: &str) -> Option<&'a str> {
     None
 }
 
+static STATUS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("status="));
+
+/// The first `": "` in `s`.
+fn colon_space(s: &str) -> Option<usize> {
+    memchr::memchr_iter(b':', s.as_bytes()).find(|&i| s.as_bytes().get(i + 1) == Some(&b' '))
+}
+
 fn status_of(rest: &str) -> Option<Option<Status>> {
-    let s = rest.find("status=")? + 7;
+    let s = STATUS.find(rest.as_bytes())? + 7;
     let word: &str = rest[s..]
         .split(|c: char| !c.is_ascii_alphabetic())
         .next()
@@ -93,13 +93,17 @@ pub fn parse_line(raw: &[u8]) -> Event {
     if raw.contains(&0) {
         return Event::Bad("binary data (a NUL byte) in a log line".into());
     }
-    let text = String::from_utf8_lossy(raw);
+    // Valid UTF-8 is borrowed; only a line with invalid bytes is copied (and they replaced).
+    let text = match std::str::from_utf8(raw) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
     let line = text.trim_end_matches(['\r', '\n']);
     let Some((stamp, rest)) = stamp_and_rest(line) else {
         return Event::Other;
     };
     // `postfix/smtp[123]: ` (the pid is optional in some relays' formats).
-    let Some(colon) = rest.find(": ") else {
+    let Some(colon) = colon_space(rest) else {
         return Event::Other;
     };
     let prog = &rest[..colon];
@@ -112,7 +116,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
     }
     let service = &prog[slash + 1..];
     let body = &rest[colon + 2..];
-    let Some(qcolon) = body.find(": ") else {
+    let Some(qcolon) = colon_space(body) else {
         return Event::Other;
     };
     let qid = &body[..qcolon];
@@ -120,7 +124,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
         return Event::Other;
     }
     let msg = &body[qcolon + 2..];
-    let qid: Box<str> = qid.into();
+    let qid = Short::new(qid);
     if msg.starts_with("to=<") {
         let Some(rcpt) = angle_value(msg, "to=<") else {
             return Event::Bad(format!(
@@ -139,7 +143,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
         };
         return Event::To {
             qid,
-            time: time_of(stamp),
+            stamp: Short::new(stamp),
             rcpt: rcpt.to_string(),
             status,
         };
@@ -149,7 +153,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
             return Event::Done { qid };
         }
         if msg.starts_with("from=<") {
-            if msg.contains("status=expired") {
+            if STATUS.find(msg.as_bytes()).is_some() {
                 return Event::Other;
             }
             let Some(sender) = angle_value(msg, "from=<") else {
@@ -160,7 +164,7 @@ pub fn parse_line(raw: &[u8]) -> Event {
             };
             return Event::From {
                 qid,
-                time: time_of(stamp),
+                stamp: Short::new(stamp),
                 sender: bare(sender).map(str::to_string),
             };
         }
@@ -204,15 +208,15 @@ mod tests {
     fn reads_the_lines_that_matter() {
         assert_eq!(
             p("Nov 29 20:07:57 mx postfix/qmgr[30079]: A14A298C010: from=<ray.k@army.mil>, size=305, nrcpt=2 (queue active)"),
-            Event::From { qid: "A14A298C010".into(), time: Some("--11-29 20:07:57".into()), sender: Some("ray.k@army.mil".into()) }
+            Event::From { qid: "A14A298C010".into(), stamp: "Nov 29 20:07:57".into(), sender: Some("ray.k@army.mil".into()) }
         );
         assert_eq!(
             p("Nov 29 20:07:57 mx postfix/qmgr[30079]: BCDA198CA42: from=<>, size=2277, nrcpt=1 (queue active)"),
-            Event::From { qid: "BCDA198CA42".into(), time: Some("--11-29 20:07:57".into()), sender: None }
+            Event::From { qid: "BCDA198CA42".into(), stamp: "Nov 29 20:07:57".into(), sender: None }
         );
         assert_eq!(
             p("2026-11-29T20:07:57.123456+01:00 mx postfix-out/smtp[1]: 4Xq1Tz3Rm9z1Q: to=<c@navy.ml>, orig_to=<c@alias>, relay=x[1.2.3.4]:25, delay=0.1, dsn=5.1.1, status=bounced (host said: 550 no)"),
-            Event::To { qid: "4Xq1Tz3Rm9z1Q".into(), time: Some("2026-11-29 20:07:57".into()), rcpt: "c@navy.ml".into(), status: Status::Bounced }
+            Event::To { qid: "4Xq1Tz3Rm9z1Q".into(), stamp: "2026-11-29T20:07:57.123456+01:00".into(), rcpt: "c@navy.ml".into(), status: Status::Bounced }
         );
         assert_eq!(
             p("Nov 29 20:07:57 mx postfix/cleanup[1]: A14A298C010: message-id=<abc@host>"),

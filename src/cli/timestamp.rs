@@ -93,6 +93,13 @@ pub fn parse(text: &str) -> Option<String> {
     }
 }
 
+/// Any stamp a log line starts with: syslog's or one with a year.
+pub fn any(stamp: &str) -> Option<String> {
+    syslog_prefix(stamp)
+        .map(|(t, _)| t)
+        .or_else(|| parse(stamp))
+}
+
 /// Seconds since 1970 as `YYYY-MM-DD HH:MM:SS` (UTC).
 pub fn from_unix(secs: i64) -> Option<String> {
     if !(0..253_402_300_800).contains(&secs) {
