@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit accuracy bench fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit accuracy bench bench-check fuzz corpus
 
 demo:
 	scripts/demo.sh
@@ -62,6 +62,11 @@ accuracy:
 
 bench:
 	cargo bench -p mistype-benches
+
+# `mistype check` on JSON lines beside mailcheck on the same requests (requests per second).
+bench-check:
+	cargo build -q --release -p mistype
+	node scripts/bench-check.mjs
 
 corpus:
 	python3 scripts/make-corpus.py

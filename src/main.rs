@@ -1,7 +1,7 @@
 //! The `mistype` command line: batch checks for machines, explanations for people, policy checks.
 
 use std::fs;
-use std::io::{self, BufRead, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -174,68 +174,18 @@ fn run_policy(default: bool, file: Option<&PathBuf>) -> ExitCode {
 
 fn run_check(policy: Option<&PathBuf>, input: Option<&PathBuf>, summary: bool) -> ExitCode {
     let engine = match load_engine(policy) {
-        Ok(e) => e,
+        Ok(e) => e.load_suffix_list(),
         Err(e) => return fail(e),
     };
-    let reader: Box<dyn BufRead> = match input {
+    let reader: Box<dyn Read + Send> = match input {
         Some(p) if p.as_os_str() != "-" => match fs::File::open(p) {
-            Ok(f) => Box::new(io::BufReader::new(f)),
+            Ok(f) => Box::new(f),
             Err(e) => return fail(format!("cannot read the input '{}': {e}", p.display())),
         },
-        _ => Box::new(io::BufReader::new(io::stdin())),
+        _ => Box::new(io::stdin()),
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let (mut n, mut counts, mut errors) = (0usize, [0usize; 3], 0usize);
-    for (lineno, line) in reader.split(b'\n').enumerate() {
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => return fail(format!("reading line {}: {e}", lineno + 1)),
-        };
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        n += 1;
-        // Verdicts keep the contract's key order (id, verdict, findings, errors).
-        let line = match serde_json::from_str::<serde_json::Value>(text) {
-            Err(e) => {
-                errors += 1;
-                serde_json::json!({"id": null, "error": format!("line {}: not valid JSON ({e})", lineno + 1)})
-                    .to_string()
-            }
-            Ok(value) => {
-                let id = value.get("id").cloned().unwrap_or(serde_json::Value::Null);
-                match serde_json::from_value::<CheckRequest>(value) {
-                    Err(e) => {
-                        errors += 1;
-                        serde_json::json!({"id": id, "error": format!(
-                            "line {}: not a check request ({e}); expected {{\"to\": [\"addr\", ...], \"from\"?: \"addr\", \"cc\"?, \"bcc\"?, \"contacts\"?}}",
-                            lineno + 1
-                        )})
-                        .to_string()
-                    }
-                    Ok(req) => {
-                        let v = engine.check(&req);
-                        counts[v.verdict as usize] += 1;
-                        serde_json::to_string(&v).unwrap_or_default()
-                    }
-                }
-            }
-        };
-        if writeln!(out, "{line}").is_err() {
-            return ExitCode::SUCCESS; // a closed pipe: the reader has what it wanted
-        }
-    }
-    let _ = out.flush();
-    if summary {
-        eprintln!(
-            "{n} requests: {} allow, {} warn, {} block, {errors} errors",
-            counts[0], counts[1], counts[2]
-        );
-    }
-    ExitCode::SUCCESS
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cli::check::run(&engine, reader, workers, summary)
 }
 
 struct Paint {

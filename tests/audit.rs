@@ -777,3 +777,54 @@ fn learn_thresholds_are_options() {
         r.out
     );
 }
+
+#[test]
+fn check_keeps_the_order_across_chunks_and_threads() {
+    // Over a megabyte of requests: several chunks, judged on every core, written in order, with
+    // the line numbers of bad lines right.
+    let mut input = String::new();
+    for i in 0..30_000 {
+        if i == 25_000 {
+            input.push_str("not json\n");
+        }
+        let to = if i % 3 == 0 {
+            "c@navy.ml"
+        } else {
+            "c@navy.mil"
+        };
+        input.push_str(&format!(
+            "{{\"id\": {i}, \"from\": \"a.b@army.mil\", \"to\": [\"{to}\"], \"contacts\": [\"partner-{i}.com\"]}}\n"
+        ));
+    }
+    assert!(input.len() > 2 << 20);
+    let r = run(mistype().args(["check", "--summary"]), input.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.err);
+    let lines: Vec<Value> = r
+        .out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 30_001);
+    for (k, l) in lines.iter().enumerate() {
+        let i = if k > 25_000 { k - 1 } else { k };
+        if k == 25_000 {
+            assert_eq!(
+                l["error"].as_str().unwrap().split(':').next(),
+                Some("line 25001")
+            );
+            continue;
+        }
+        assert_eq!(l["id"], i, "line {k}");
+        assert_eq!(
+            l["verdict"],
+            if i % 3 == 0 { "block" } else { "allow" },
+            "line {k}"
+        );
+    }
+    assert!(
+        r.err
+            .contains("30001 requests: 20000 allow, 0 warn, 10000 block, 1 errors"),
+        "{}",
+        r.err
+    );
+}

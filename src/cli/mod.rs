@@ -3,6 +3,7 @@
 //! export and mailbox format. None of this is in the library: the core stays free of I/O.
 
 pub mod audit;
+pub mod check;
 pub mod chunks;
 pub mod exim;
 pub mod format;
