@@ -27,9 +27,14 @@ impl Rng {
     }
 }
 
+// Enough syllables, three or four to a name, that partner names are seldom one slip apart (as
+// real organisations' names are).
 const SYLLABLES: &[&str] = &[
     "ka", "lo", "mer", "tan", "vo", "ri", "sen", "dal", "po", "ne", "gra", "fil", "tor", "ben",
     "sta", "qui", "mo", "lex", "dor", "ia", "cor", "pan", "ves", "tri", "nu", "hel", "zar", "bo",
+    "shu", "gent", "wald", "brook", "stein", "ford", "mark", "hold", "quist", "ander", "hav",
+    "jun", "ost", "berg", "lind", "crest", "oak", "pine", "rive", "scal", "tek", "prax", "nov",
+    "syl", "gard", "wick", "ham", "ton", "ley", "by",
 ];
 const SUFFIXES: &[&str] = &[
     "com", "com", "com", "com", "net", "org", "de", "fr", "nl", "co.uk", "it", "es", "se", "ch",
@@ -42,7 +47,7 @@ fn partner_domains(n: usize, rng: &mut Rng) -> Vec<String> {
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let mut label = String::new();
-        for _ in 0..2 + rng.below(3) {
+        for _ in 0..3 + rng.below(2) {
             label.push_str(SYLLABLES[rng.below(SYLLABLES.len())]);
         }
         let d = format!("{label}.{}", SUFFIXES[rng.below(SUFFIXES.len())]);
@@ -183,6 +188,7 @@ pub fn write_postfix_log(
                 "{ts} mx1 postfix/qmgr[812]: {qid:X}: from=<{user}@{ORG}>, size={}, nrcpt={nrcpt} (queue active)",
                 2000 + rng.below(200_000)
             );
+            let mut seen: Vec<String> = Vec::with_capacity(nrcpt);
             for _ in 0..nrcpt {
                 let roll = rng.below(100);
                 let mut domain = if roll < 40 {
@@ -199,6 +205,11 @@ pub fn write_postfix_log(
                 } else {
                     format!("contact{}", rng.below(500))
                 };
+                let addr = format!("{local}@{domain}");
+                if seen.contains(&addr) {
+                    continue; // the same recipient twice: once is enough
+                }
+                seen.push(addr);
                 let slip = rng.below(2000) == 0;
                 if slip {
                     domain = if rng.below(2) == 0
@@ -236,7 +247,7 @@ pub fn write_postfix_log(
             }
             let _ = writeln!(buf, "{ts} mx1 postfix/qmgr[812]: {qid:X}: removed");
             out.messages += 1;
-            out.lines += 4 + nrcpt as u64;
+            out.lines += 4 + seen.len() as u64;
             out.bytes += buf.len() as u64;
             w.write_all(buf.as_bytes())?;
         }

@@ -41,6 +41,9 @@ pub struct LearnArgs {
     pub min_received: u64,
 }
 
+/// A candidate that looks like a slip of a learned domain is left out when it got less than
+/// one part in this many of that domain's mail.
+pub const SLIP_SHARE: u64 = 10;
 /// Different senders remembered per pair (enough for any sensible `--min-senders`).
 const MAX_SENDERS: usize = 64;
 /// Most (sender domain, recipient domain) pairs counted.
@@ -307,6 +310,7 @@ pub fn decide(engine: &Engine, tally: &Tally, org: &[String], t: Thresholds) -> 
     // ones since.
     const BATCH: usize = 64;
     let mut accepted: Vec<String> = Vec::new();
+    let mut mail_of: HashMap<String, u64> = HashMap::new();
     let mut big_upto = 0usize;
     let mut big = engine.context(None, &[]);
     for c in cands {
@@ -333,15 +337,23 @@ pub fn decide(engine: &Engine, tally: &Tally, org: &[String], t: Thresholds) -> 
                 .into_iter()
                 .next()
         });
-        if let Some(f) = slip {
+        // A slip gets a small share of the mail its look-alike gets; two similar names that
+        // both get plenty are two real correspondents.
+        let meant = slip.as_ref().and_then(|f| f.intended.clone());
+        let meant_mail = meant
+            .as_deref()
+            .and_then(|m| mail_of.get(m).copied())
+            .unwrap_or(0);
+        if let (Some(f), true) = (slip, (c.sent + c.received) * SLIP_SHARE < meant_mail) {
             let why = format!(
-                "looks like a slip of {}, learned from more mail: {}",
-                f.intended.as_deref().unwrap_or("a learned domain"),
+                "looks like a slip of {} ({meant_mail} messages, learned): {}",
+                meant.as_deref().unwrap_or("a learned domain"),
                 f.reason
             );
             out.left_out.push((c, why));
             continue;
         }
+        mail_of.insert(c.domain.clone(), c.sent + c.received);
         accepted.push(c.domain.clone());
         out.known.push(c);
     }
@@ -472,7 +484,9 @@ pub fn run(args: &LearnArgs) -> ExitCode {
         for (c, why) in learned.left_out.iter().take(50) {
             s += &format!(
                 "  {} ({} messages, {} senders): {why}\n",
-                c.domain, c.sent, c.senders
+                c.domain,
+                c.sent + c.refused,
+                c.senders
             );
         }
     }
