@@ -616,7 +616,7 @@ fn the_order_is_the_same_on_one_thread_and_on_many() {
 }
 
 fn learn_log() -> String {
-    // army.mil writes to a partner (3 senders), to navy.ml (a slip of navy.mil, very often),
+    // army.mil writes to a partner (3 senders, 40 messages), to navy.ml (a slip of navy.mil, very often),
     // to a slip of the partner (twice), to a one-off, and exchanges mail with a supplier.
     let mut log = String::new();
     let mut n = 0;
@@ -628,7 +628,7 @@ fn learn_log() -> String {
              Nov 29 20:07:58 mx postfix/qmgr[1]: Q{n:08X}: removed\n"
         ));
     };
-    for i in 0..12 {
+    for i in 0..40 {
         mail(
             &format!("s{}@army.mil", i % 3),
             "pm@acme-logistics.de",
