@@ -47,7 +47,9 @@ impl<R: Read> Chunker<R> {
     fn fill(&mut self, want: usize) {
         while !self.eof && self.error.is_none() && self.buf.len() < want {
             let old = self.buf.len();
-            self.buf.resize(want.max(old + 4096), 0);
+            // Zero only what one read can fill (pipes and gzip give 32-64 KiB at a time).
+            self.buf
+                .resize(want.min(old + (256 << 10)).max(old + 4096), 0);
             match self.r.read(&mut self.buf[old..]) {
                 Ok(0) => {
                     self.buf.truncate(old);

@@ -152,8 +152,9 @@ impl Reader {
                     Some(Format::Maildir) => Some(Format::Eml),
                     f => f,
                 };
+                // Read in large blocks by the chunker itself: no buffer in between.
                 let counted = Counting {
-                    inner: io::BufReader::with_capacity(1 << 16, f),
+                    inner: f,
                     progress: self.progress.clone(),
                 };
                 self.read_stream(input, Box::new(counted), format, sink)
