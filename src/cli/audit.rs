@@ -76,13 +76,16 @@ struct AuditSink<'e, W: Write> {
     names: Vec<String>,
     mode: Mode,
     out: W,
-    out_ok: bool,
+    /// The first write error (a reader that has gone, or a full disk).
+    write_error: Option<io::Error>,
 }
 
 impl<W: Write> AuditSink<'_, W> {
     fn write(&mut self, line: &str) {
-        if self.out_ok && writeln!(self.out, "{line}").is_err() {
-            self.out_ok = false; // a closed pipe: the reader has what it wanted
+        if self.write_error.is_none() {
+            if let Err(e) = writeln!(self.out, "{line}") {
+                self.write_error = Some(e);
+            }
         }
     }
 }
@@ -198,7 +201,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         names: Vec::new(),
         mode,
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),
-        out_ok: true,
+        write_error: None,
     };
     if mode == Mode::Csv {
         sink.write(CSV_HEADER);
@@ -209,7 +212,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
     let formats = formats_read(&reader.formats);
     let human = sink.summary.human(&reader.names, &formats);
     match mode {
-        Mode::Human => sink.write(&human),
+        Mode::Human => sink.write(human.trim_end()),
         Mode::Json => {
             let l = sink.summary.json(&reader.names).to_string();
             sink.write(&l);
@@ -217,7 +220,17 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         }
         Mode::Csv => eprint!("{human}"),
     }
-    let _ = sink.out.flush();
+    if let Err(e) = sink.out.flush() {
+        sink.write_error = sink.write_error.or(Some(e));
+    }
+    // A reader that has gone (`mistype audit --json | head`) has what it wanted; any other
+    // write error is reported.
+    if let Some(e) = sink
+        .write_error
+        .filter(|e| e.kind() != io::ErrorKind::BrokenPipe)
+    {
+        return crate::fail(format!("cannot write to standard output: {e}"));
+    }
     if sink.summary.flagged > 0 {
         ExitCode::from(1)
     } else {

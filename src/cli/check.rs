@@ -65,7 +65,7 @@ pub fn run(
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let (mut n, mut counts, mut errors) = (0usize, [0usize; 3], 0usize);
     let mut failed = None;
-    let mut closed = false;
+    let mut write_error: Option<io::Error> = None;
     // Each chunk with the number of its first line.
     let mut next_line = 1u64;
     let numbered = Chunker::new(input).map(move |c| {
@@ -127,12 +127,22 @@ pub fn run(
             if failed.is_none() {
                 failed = j.failed;
             }
-            if !closed && failed.is_none() && out.write_all(j.text.as_bytes()).is_err() {
-                closed = true; // a closed pipe: the reader has what it wanted
+            if write_error.is_none() && failed.is_none() {
+                if let Err(e) = out.write_all(j.text.as_bytes()) {
+                    write_error = Some(e);
+                }
             }
         },
     );
-    let _ = out.flush();
+    if let Err(e) = out.flush() {
+        write_error = write_error.or(Some(e));
+    }
+    if let Some(e) = write_error {
+        // A reader that has gone (`mistype check | head`) has what it wanted.
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            return crate::fail(format!("cannot write to standard output: {e}"));
+        }
+    }
     if let Some(e) = failed {
         return crate::fail(e);
     }
