@@ -8,12 +8,12 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web accuracy accuracy-field bench fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit accuracy accuracy-field bench bench-check fuzz corpus
 
 demo:
 	scripts/demo.sh
 
-test: tools lint wasm-core test-core test-filter test-host test-web
+test: tools lint wasm-core test-core test-filter test-host test-web test-audit
 	@echo "make test: all checks passed"
 
 tools:
@@ -33,6 +33,12 @@ wasm-core:
 # Core unit tests, the shared corpus (must-hold cases, golden verdicts, accuracy), the CLI, doc tests.
 test-core:
 	cargo test -p mistype
+
+# `mistype audit` on the log of a real Postfix (a private instance on loopback, relaying to a sink).
+test-audit:
+	scripts/ensure-tools.sh postfix
+	cargo build -q -p mistype
+	scripts/test-audit-postfix.py "$${CARGO_TARGET_DIR:-target}/debug/mistype"
 
 # The filter's pure logic natively, then the built mistype_filter.wasm.
 test-filter:
@@ -61,6 +67,11 @@ accuracy-field:
 
 bench:
 	cargo bench -p mistype-benches
+
+# `mistype check` on JSON lines beside mailcheck on the same requests (requests per second).
+bench-check:
+	cargo build -q --release -p mistype
+	node scripts/bench-check.mjs
 
 corpus:
 	python3 scripts/make-corpus.py

@@ -4,7 +4,7 @@
 #
 #   scripts/ensure-tools.sh            # everything
 #   scripts/ensure-tools.sh rust       # only rustup targets + wasm-bindgen-cli
-#   scripts/ensure-tools.sh envoy|browser|node|load
+#   scripts/ensure-tools.sh envoy|browser|node|load|postfix
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +69,16 @@ ensure_node_modules() {
   fi
 }
 
+ensure_postfix() {
+  # `make test-audit` runs its own Postfix instance on loopback (scripts/test-audit-postfix.py).
+  # "No configuration": the package installs no main.cf and starts nothing.
+  if [ ! -x /usr/sbin/postfix ]; then
+    debconf-set-selections <<<"postfix postfix/main_mailer_type select No configuration"
+    debconf-set-selections <<<"postfix postfix/mailname string localhost"
+    need_apt+=(postfix)
+  fi
+}
+
 ensure_load() {
   command -v wrk >/dev/null || need_apt+=(wrk)
 }
@@ -80,8 +90,9 @@ case "$what" in
   browser) ensure_browser; ensure_node ;;
   node) ensure_node ;;
   load) ensure_load ;;
-  all) ensure_rust; ensure_envoy; ensure_browser; ensure_node; ensure_load ;;
-  *) echo "usage: $0 [all|rust|envoy|browser|node|load]" >&2; exit 2 ;;
+  postfix) ensure_postfix ;;
+  all) ensure_rust; ensure_envoy; ensure_browser; ensure_node; ensure_load; ensure_postfix ;;
+  *) echo "usage: $0 [all|rust|envoy|browser|node|load|postfix]" >&2; exit 2 ;;
 esac
 if [ "${#need_apt[@]}" -gt 0 ]; then
   apt_install "${need_apt[@]}"

@@ -1,12 +1,14 @@
 //! The `mistype` command line: batch checks for machines, explanations for people, policy checks.
 
 use std::fs;
-use std::io::{self, BufRead, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use mistype::{CheckRequest, Engine, Finding, Policy, Severity, Verdict};
+
+mod cli;
 
 /// Catch misaddressed email: recipient domains that are typos or lookalikes of what was meant.
 ///
@@ -74,6 +76,24 @@ enum Command {
         #[arg(value_name = "INPUT")]
         input: Option<PathBuf>,
     },
+    /// Find the misaddressed mail in past mail: mail logs, message traces, mailboxes.
+    ///
+    /// Reads Postfix and Exim logs, Microsoft 365 / Exchange message-trace and Google Workspace
+    /// email-log CSV exports, mbox files, Maildir folders and message files, plain or gzip, told
+    /// apart by their content. Prints a summary (how much was read, what was misaddressed, to
+    /// which intended domains, by whom, when, and whether it was delivered); --json and --csv
+    /// give one line per finding. Unreadable lines and messages are counted and listed with
+    /// their place, never fatal. Exit status: 0 nothing found, 1 findings, 2 unusable arguments.
+    /// See docs/audit.md.
+    Audit(cli::audit::AuditArgs),
+    /// Learn the organisation's real correspondents from its past mail, as a policy fragment.
+    ///
+    /// Reads the same inputs as `audit` and writes {"known": [...]} with the domains the
+    /// organisation sent to repeatedly (or exchanged mail with), never one the engine flags as
+    /// a slip of a protected or known domain; what was left out, and why, is in the fragment's
+    /// "_left_out" and on standard error. Use it as a policy file (`--policy`), or merge its
+    /// "known" list into yours. See docs/audit.md.
+    Learn(cli::learn::LearnArgs),
     /// Validate a policy file, or print the embedded default policy.
     Policy {
         /// Print the embedded default policy as JSON.
@@ -127,6 +147,8 @@ fn main() -> ExitCode {
             input,
         }) => run_check(policy.as_ref(), input.as_ref(), summary),
         Some(Command::Policy { default, file }) => run_policy(default, file.as_ref()),
+        Some(Command::Audit(args)) => cli::audit::run(&args),
+        Some(Command::Learn(args)) => cli::learn::run(&args),
         None => run_explain(&cli.explain),
     }
 }
@@ -174,70 +196,18 @@ fn run_policy(default: bool, file: Option<&PathBuf>) -> ExitCode {
 
 fn run_check(policy: Option<&PathBuf>, input: Option<&PathBuf>, summary: bool) -> ExitCode {
     let engine = match load_engine(policy) {
-        Ok(e) => e,
+        Ok(e) => e.load_suffix_list(),
         Err(e) => return fail(e),
     };
-    let reader: Box<dyn BufRead> = match input {
+    let reader: Box<dyn Read + Send> = match input {
         Some(p) if p.as_os_str() != "-" => match fs::File::open(p) {
-            Ok(f) => Box::new(io::BufReader::new(f)),
+            Ok(f) => Box::new(f),
             Err(e) => return fail(format!("cannot read the input '{}': {e}", p.display())),
         },
-        _ => Box::new(io::BufReader::new(io::stdin())),
+        _ => Box::new(io::stdin()),
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let (mut n, mut counts, mut errors) = (0usize, [0usize; 3], 0usize);
-    for (lineno, line) in reader.split(b'\n').enumerate() {
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => return fail(format!("reading line {}: {e}", lineno + 1)),
-        };
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        n += 1;
-        // Verdicts keep the contract's key order (id, verdict, findings, errors).
-        let line = match serde_json::from_str::<serde_json::Value>(text) {
-            Err(e) => {
-                errors += 1;
-                serde_json::json!({"id": null, "error": format!("line {}: not valid JSON ({e})", lineno + 1)})
-                    .to_string()
-            }
-            Ok(value) => {
-                let id = value.get("id").cloned().unwrap_or(serde_json::Value::Null);
-                match serde_json::from_value::<CheckRequest>(value) {
-                    Err(e) => {
-                        errors += 1;
-                        serde_json::json!({"id": id, "error": format!(
-                            "line {}: not a check request ({e}); expected {{\"to\": [\"addr\", ...], \"from\"?: \"addr\", \"cc\"?, \"bcc\"?, \"contacts\"?}}",
-                            lineno + 1
-                        )})
-                        .to_string()
-                    }
-                    Ok(req) => {
-                        let v = engine.check(&req);
-                        counts[v.verdict as usize] += 1;
-                        serde_json::to_string(&v).unwrap_or_default()
-                    }
-                }
-            }
-        };
-        if let Err(e) = writeln!(out, "{line}") {
-            return stop_writing(&e, ExitCode::SUCCESS);
-        }
-    }
-    if let Err(e) = out.flush() {
-        return stop_writing(&e, ExitCode::SUCCESS);
-    }
-    if summary {
-        eprintln!(
-            "{n} requests: {} allow, {} warn, {} block, {errors} errors",
-            counts[0], counts[1], counts[2]
-        );
-    }
-    ExitCode::SUCCESS
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cli::check::run(&engine, reader, workers, summary)
 }
 
 struct Paint {

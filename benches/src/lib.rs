@@ -58,3 +58,5 @@ pub fn typo_of(domain: &str) -> String {
     }
     String::from_utf8(b).unwrap_or_else(|_| domain.to_string())
 }
+
+pub mod maillog;
