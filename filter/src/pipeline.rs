@@ -122,7 +122,8 @@ impl Filter {
                 send: &send,
                 sender: sender.as_deref(),
                 verdict: &verdict,
-                token: info.token,
+                // A form-posting client (Roundcube) carries the token in its body.
+                token: info.token.or(send.confirm.as_deref()),
                 now: info.now,
             },
         ))
@@ -410,6 +411,64 @@ mod tests {
         assert_eq!(
             reply_body(&d)["confirm_error"]["reason"],
             "altered-recipients"
+        );
+    }
+
+    #[test]
+    fn roundcube_compose_window_block_page_and_confirm_field() {
+        let f = filter("block");
+        let ct = "application/x-www-form-urlencoded";
+        let path = "/?_task=mail&_unlock=loading17&_framed=1";
+        // `_from` is an identity id; the plugin's `_mistype_from` gives the .mil sender.
+        let form = |extra: &str| {
+            format!("_id=9&_action=send&_from=1&_mistype_from=ops%40army.mil&_to=%22Lt+J.+Smith%22+%3Cj.smith%40navy.ml%3E%2C&_cc=&_bcc={extra}")
+        };
+        let d = decided(run(&f, "POST", path, ct, form("").as_bytes(), None, None));
+        let (status, headers, body) = match &d.action {
+            Action::Reply {
+                status,
+                headers,
+                body,
+            } => (
+                *status,
+                headers.clone(),
+                String::from_utf8(body.clone()).unwrap(),
+            ),
+            other => panic!("passed: {other:?}"),
+        };
+        assert_eq!(status, 200);
+        assert!(headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.starts_with("text/html")));
+        assert!(body.contains("content=\"Roundcube\""));
+        assert!(body.contains("did you mean j.smith@navy.mil?"), "{body}");
+        // The .mil sender made it a .mil slip (the reason says so).
+        let start = body.find("\"token\":\"").unwrap() + "\"token\":\"".len();
+        let token = &body[start..start + body[start..].find('"').unwrap()];
+        // Resent with the token in the plugin's form field: through.
+        let with = format!("{}&_mistype_confirm={}", form(""), token);
+        let d = decided(run(&f, "POST", path, ct, with.as_bytes(), None, None));
+        assert_eq!(d.status(), None, "{d:?}");
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
+        // The token does not cover another recipient.
+        let other = format!("{}&_mistype_confirm={}", form("x%40gmail.com"), token);
+        let d = decided(run(&f, "POST", path, ct, other.as_bytes(), None, None));
+        assert_eq!(d.status(), Some(200));
+        assert!(d.counters.contains(&Counter::ConfirmRejected));
+        // Not from the compose window (no `_framed`): the JSON reply of every API.
+        let d = decided(run(
+            &f,
+            "POST",
+            "/?_task=mail&_action=send",
+            ct,
+            form("").as_bytes(),
+            None,
+            None,
+        ));
+        assert_eq!(d.status(), Some(422));
+        assert_eq!(
+            reply_body(&d)["findings"][0]["suggestion"],
+            "j.smith@navy.mil"
         );
     }
 
