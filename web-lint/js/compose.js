@@ -817,6 +817,9 @@ export function attachCompose(root, linter, options = {}) {
       current = next;
       return lintNow();
     },
+    skipNextCheck() {
+      bypass = true;
+    },
     detach() {
       clearTimeout(timer);
       for (const u of unwatch) u();
