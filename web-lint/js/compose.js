@@ -408,7 +408,8 @@ export const roundcubeAdapter = {
   resend(root) {
     const doc = root.ownerDocument || root;
     const rc = rcmailOf(doc);
-    if (rc) rc.command("send");
+    // `props` must be an object: Roundcube reads props.nocheck.
+    if (rc) rc.command("send", {});
     else {
       const b = [...doc.querySelectorAll("a, button")].find(isRoundcubeSend);
       if (b) b.click();

@@ -101,7 +101,7 @@
               confirmField.value = confirm.token;
               confirming = true;
               if (controller) controller.skipNextCheck();
-              rc.command("send");
+              rc.command("send", {});
               return true;
             }
           : null,
