@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web accuracy bench fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-webmail accuracy bench fuzz corpus
 
 demo:
 	scripts/demo.sh
@@ -46,6 +46,11 @@ test-host:
 # The browser module: corpus under wasm-bindgen-test in Node and headless Chromium, package, e2e.
 test-web:
 	scripts/test-web-lint.sh
+
+# Real webmail: the Roundcube plugin (Debian Roundcube, Dovecot, an SMTP sink, behind Envoy) and
+# the browser extension, in headless Chromium.
+test-webmail:
+	scripts/test-webmail.sh
 
 # --- measurements and tools (not part of `make test`) ---
 

@@ -73,7 +73,7 @@ ensure_node_modules() {
 # (scripts/test-webmail.sh starts them on loopback with its own config; nothing starts on install).
 ensure_roundcube() {
   if [ -f /usr/share/roundcube/program/js/app.js ] && command -v apache2 >/dev/null \
-    && [ -x /usr/sbin/dovecot ] && [ -d /usr/share/roundcube/plugins ] \
+    && [ -x /usr/sbin/dovecot ] && [ -d /usr/share/roundcube/skins/larry ] \
     && dpkg -s roundcube-sqlite3 libapache2-mod-php >/dev/null 2>&1; then
     return
   fi
@@ -93,7 +93,7 @@ SEL
     chmod +x "$rc"
     made=1
   fi
-  need_roundcube=(roundcube roundcube-core roundcube-sqlite3 roundcube-plugins apache2 libapache2-mod-php dovecot-imapd)
+  need_roundcube=(roundcube roundcube-core roundcube-sqlite3 roundcube-plugins roundcube-skin-larry apache2 libapache2-mod-php dovecot-imapd)
   apt_install "${need_roundcube[@]}" || { [ "$made" = 1 ] && rm -f "$rc"; return 1; }
   if [ "$made" = 1 ]; then rm -f "$rc"; fi
 }

@@ -28,3 +28,27 @@ export async function login(page, url, user, password) {
   await page.locator("#rcmloginsubmit").click();
   await page.waitForURL(/_task=mail/);
 }
+
+// --- One Roundcube set-up for every suite of the run (webmail.test.mjs stops it at the end).
+let started = null;
+export function roundcube() {
+  if (!started) {
+    started = (async () => {
+      const { stat } = await import("node:fs/promises");
+      const { startRoundcube } = await import("./roundcube-env.mjs");
+      await stat(wasm).catch(() => {
+        throw new Error(`the filter is not built (${wasm}); run scripts/build-filter.sh`);
+      });
+      await stat(path.join(pkgDir, "mistype_web_lint_bg.wasm")).catch(() => {
+        throw new Error("web-lint/pkg is not built; run scripts/build-web-lint.sh");
+      });
+      return startRoundcube({ repo, pkgDir, wasm });
+    })();
+  }
+  return started;
+}
+
+export async function stopRoundcube() {
+  const env = started ? await started.catch(() => null) : null;
+  if (env) await env.stop();
+}

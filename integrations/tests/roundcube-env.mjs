@@ -124,7 +124,7 @@ function detached(cmd, args, logFile, env = process.env) {
 }
 
 function killGroup(child, signal = "SIGTERM") {
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -133,22 +133,28 @@ function killGroup(child, signal = "SIGTERM") {
 }
 
 /**
- * Starts everything; returns { url (through Envoy), direct (Apache), smtp, dir, stop() }.
+ * Starts everything; returns { url (elastic + plugin, through Envoy), direct (the same, Apache
+ * itself), larry (larry + plugin), plain (elastic without the plugin), smtp, dir, stop() }.
  * opts: repo, pkgDir, wasm (the built filter), filterConfig (object, the plugin configuration).
  */
 export async function startRoundcube(opts) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "mistype-roundcube-"));
   await chmod(dir, 0o755);
-  const [imapPort, httpPort, envoyPort, adminPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [imapPort, httpPort, larryPort, plainPort, envoyPort, adminPort] = await Promise.all(
+    [1, 2, 3, 4, 5, 6].map(() => freePort()),
+  );
   const smtp = smtpSink();
   const smtpPort = await smtp.listen();
   const children = [];
+  const exited = (c) => c.exitCode !== null || c.signalCode !== null;
   const stop = async () => {
     for (const c of children) killGroup(c);
-    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 50 && !children.every(exited); i++) await new Promise((r) => setTimeout(r, 100));
     for (const c of children) killGroup(c, "SIGKILL");
     await smtp.close();
-    if (!process.env.MISTYPE_KEEP_TMP) await rm(dir, { recursive: true, force: true });
+    if (!process.env.MISTYPE_KEEP_TMP) {
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => {});
+    }
   };
   try {
     // --- Dovecot: one user in a passwd file, maildir under the temp dir.
@@ -227,9 +233,17 @@ service stats {
       ROUNDCUBE_DRAFT_AUTOSAVE: "0",
       ROUNDCUBE_MAIL_DOMAIN: "army.mil",
     };
-    const setEnv = Object.entries(env)
-      .map(([k, v]) => `SetEnv ${k} "${v.replace(/"/g, '\\"')}"`)
-      .join("\n");
+    const setEnv = (vars) =>
+      Object.entries(vars)
+        .map(([k, v]) => `  SetEnv ${k} "${v.replace(/"/g, '\\"')}"`)
+        .join("\n");
+    // Three sites on one Roundcube: elastic with the plugin (behind Envoy), larry with the
+    // plugin, and elastic without it (for the browser extension).
+    const sites = [
+      [httpPort, env],
+      [larryPort, { ...env, ROUNDCUBE_SKIN: "larry" }],
+      [plainPort, { ...env, ROUNDCUBE_PLUGINS: "[]" }],
+    ];
     const mods = "/usr/lib/apache2/modules";
     await writeFile(
       path.join(dir, "apache.conf"),
@@ -237,7 +251,7 @@ service stats {
 ServerName 127.0.0.1
 PidFile ${dir}/apache.pid
 Mutex file:${dir}
-Listen 127.0.0.1:${httpPort}
+${sites.map(([port]) => `Listen 127.0.0.1:${port}`).join("\n")}
 User www-data
 Group www-data
 ErrorLog ${dir}/apache-error.log
@@ -269,7 +283,7 @@ DirectoryIndex index.php
   AllowOverride None
   Require all granted
 </Directory>
-${setEnv}
+${sites.map(([port, vars]) => `<VirtualHost 127.0.0.1:${port}>\n${setEnv(vars)}\n</VirtualHost>`).join("\n")}
 `,
     );
     children.push(detached("/usr/sbin/apache2", ["-f", path.join(dir, "apache.conf"), "-DFOREGROUND"], path.join(dir, "apache.out"), { ...process.env, APACHE_RUN_DIR: dir, APACHE_LOCK_DIR: dir, APACHE_LOG_DIR: dir }));
@@ -290,12 +304,14 @@ ${setEnv}
     children.push(detached("envoy", ["-c", path.join(dir, "envoy.yaml"), "--concurrency", "1", "--log-level", "warn", "--base-id", String(process.pid % 60000)], path.join(dir, "envoy.out")));
 
     await waitPort(imapPort, "Dovecot");
-    await waitPort(httpPort, "Apache");
+    for (const p of [httpPort, larryPort, plainPort]) await waitPort(p, "Apache");
     await waitPort(envoyPort, "Envoy", 60_000);
     const envoyOut = () => children[2].output();
     return {
       url: `http://127.0.0.1:${envoyPort}/`,
       direct: `http://127.0.0.1:${httpPort}/`,
+      larry: `http://127.0.0.1:${larryPort}/`,
+      plain: `http://127.0.0.1:${plainPort}/`,
       admin: `http://127.0.0.1:${adminPort}/`,
       smtp,
       dir,

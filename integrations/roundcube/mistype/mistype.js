@@ -8,6 +8,8 @@
   "use strict";
   if (!window.rcmail) return;
   var rc = window.rcmail;
+  // At once, so that the mistype browser extension leaves this page to the plugin.
+  document.documentElement.setAttribute("data-mistype", "loading");
 
   function label(name) {
     return rc.get_label(name, "mistype");

@@ -2,27 +2,22 @@
 // the built filter, driven in headless Chromium. One Roundcube set-up for every test here
 // (roundcube-env.mjs); each test composes in a fresh compose window of one logged-in session.
 //
-//   scripts/test-webmail.sh        (builds what is needed, then node --test this file)
+//   scripts/test-webmail.sh roundcube   (builds what is needed; webmail.test.mjs runs this suite)
 //
 // Screenshots of each state: $CARGO_TARGET_DIR/webmail-e2e/roundcube-*.png
-import { test, before, after } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { stat } from "node:fs/promises";
-import { startRoundcube, USER, PASSWORD } from "./roundcube-env.mjs";
-import { repo, pkgDir, wasm, chromium, CHROMIUM, ARGS, shot, login } from "./common.mjs";
+import { USER, PASSWORD } from "./roundcube-env.mjs";
+import { chromium, CHROMIUM, ARGS, shot, login, roundcube } from "./common.mjs";
 
 let env;
 let browser;
 let context;
 
+export function roundcubeSuite() {
+describe("Roundcube plugin (elastic, behind Envoy)", () => {
 before(async () => {
-  await stat(wasm).catch(() => {
-    throw new Error(`the filter is not built (${wasm}); run scripts/build-filter.sh`);
-  });
-  await stat(`${pkgDir}/mistype_web_lint_bg.wasm`).catch(() => {
-    throw new Error("web-lint/pkg is not built; run scripts/build-web-lint.sh");
-  });
-  env = await startRoundcube({ repo, pkgDir, wasm });
+  env = await roundcube();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false, args: ARGS, timeout: 60_000 });
   context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
@@ -33,8 +28,8 @@ before(async () => {
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (env) await env.stop();
+  // The browser stays for the larry suite, which closes it.
+  if (context) await context.close();
 });
 
 /** A fresh compose window with the plugin ready; uncaught page errors fail the test. */
@@ -48,7 +43,7 @@ async function compose(t) {
     assert.deepEqual(errors, [], "uncaught errors in the page");
   });
   await page.goto(env.url + "?_task=mail&_action=compose");
-  await page.locator("html[data-mistype]").waitFor({ state: "attached" });
+  await page.locator('html[data-mistype="ready"], html[data-mistype="failed"]').waitFor({ state: "attached" });
   const state = await page.getAttribute("html", "data-mistype");
   if (state !== "ready") {
     const shown = await page.locator("#messagestack").textContent();
@@ -181,3 +176,48 @@ test("a gmial.com send reaches the user's eyes before it leaves", async (t) => {
   await page.waitForTimeout(500);
   assert.equal(env.smtp.messages.filter((m) => m.rcpt.includes("friend@gmial.com")).length, 0);
 });
+});
+
+describe("Roundcube plugin (larry: plain textareas)", () => {
+  let larry;
+  before(async () => {
+    const env = await roundcube();
+    larry = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await larry.newPage();
+    await login(page, env.larry, USER, PASSWORD);
+    await page.close();
+    larry.env = env;
+  });
+  after(async () => {
+    if (larry) await larry.close();
+    if (browser) await browser.close();
+  });
+
+  test("larry: the warning, the fix in the textarea, and the question before sending", async (t) => {
+    const page = await larry.newPage();
+    page.setDefaultTimeout(20_000);
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    t.after(() => page.close());
+    await page.goto(larry.env.larry + "?_task=mail&_action=compose");
+    await page.locator('html[data-mistype="ready"], html[data-mistype="failed"]').waitFor({ state: "attached" });
+    assert.equal(await page.getAttribute("html", "data-mistype"), "ready");
+    const to = page.locator("textarea#_to");
+    await to.pressSequentially("Lt J. Smith <j.smith@navy.ml>", { delay: 10 });
+    const note = page.locator('td .mistype-notes[data-mistype-for="to"] .mistype-note');
+    await note.waitFor();
+    assert.match(await note.textContent(), /Did you mean j\.smith@navy\.mil\?/);
+    await shot(page, "roundcube-larry-warning");
+    await note.getByRole("button", { name: /Change j\.smith@navy\.ml/ }).click();
+    assert.equal(await to.inputValue(), "Lt J. Smith <j.smith@navy.mil>");
+    await to.pressSequentially(", c@navy.ml", { delay: 10 });
+    await page.locator("#compose-subject").fill("larry");
+    await page.locator("input.mainaction, a.button.send").filter({ visible: true }).first().click();
+    const d = page.locator(".ui-dialog").filter({ visible: true }).last();
+    await d.getByText("These recipients look misaddressed").waitFor();
+    assert.match(await d.textContent(), /c@navy\.ml/);
+    await d.getByRole("button", { name: "Go back and fix" }).click();
+    assert.deepEqual(errors, []);
+  });
+});
+}
