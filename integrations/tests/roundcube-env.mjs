@@ -218,7 +218,7 @@ service stats {
     await mkdir(rcConf);
     await writeFile(
       path.join(rcConf, "config.inc.php"),
-      `<?php\n$config = [];\n$config['mistype_ask_on'] = 'warn';\n$config['log_driver'] = 'file';\n$config['log_dir'] = '${dir}/rclogs/';\n`,
+      `<?php\n$config = [];\n$config['mistype_ask_on'] = 'warn';\n$config['mistype_policy'] = '{"protected": ["northwind-defence.example"]}';\n$config['log_driver'] = 'file';\n$config['log_dir'] = '${dir}/rclogs/';\n`,
     );
     await mkdir(path.join(dir, "rclogs"));
     execFileSync("chown", ["www-data:www-data", path.join(dir, "rclogs")]);

@@ -65,6 +65,7 @@ async function subject(page, text) {
 
 test("typing a typo shows the warning under the To box and in Roundcube's message area", async (t) => {
   const page = await compose(t);
+  const before = await page.locator("#compose_to ul.recipient-input").boundingBox();
   await typing(page, "to").pressSequentially("j.smith@navy.ml", { delay: 10 });
   const note = notes(page, "to").locator(".mistype-note");
   await note.waitFor();
@@ -74,10 +75,10 @@ test("typing a typo shows the warning under the To box and in Roundcube's messag
   await page.locator("#messagestack").getByText(/Did you mean j\.smith@navy\.mil/).waitFor();
   // The note sits below the whole input group: the chip box keeps its width.
   const box = await page.locator("#compose_to ul.recipient-input").boundingBox();
-  const cc = await page.locator("#compose_cc ul.recipient-input").boundingBox().catch(() => null);
   const noteBox = await note.boundingBox();
   assert.ok(noteBox.y >= box.y + box.height - 1, "the note is below the chip box");
-  if (cc && cc.width) assert.ok(Math.abs(box.width - cc.width) < 2, `To box ${box.width}px vs Cc ${cc.width}px`);
+  assert.ok(Math.abs(box.width - before.width) < 2, `the chip box was ${before.width}px wide, now ${box.width}px`);
+  assert.ok(Math.abs(box.height - before.height) < 2, `the chip box was ${before.height}px high, now ${box.height}px`);
   await shot(page, "roundcube-1-warning");
 });
 
@@ -148,6 +149,16 @@ test("a send the filter blocks shows the reason in Roundcube; confirmed, it arri
   assert.match(msg.data, /^Subject: filter block/m);
   await page.locator("#messagestack").getByText(/sent successfully/i).waitFor().catch(() => {});
   await shot(page, "roundcube-5-confirmed-sent");
+});
+
+test("the policy from the plugin's configuration is used", async (t) => {
+  // roundcube-env.mjs sets mistype_policy to protect northwind-defence.example.
+  const page = await compose(t);
+  await typing(page, "to").pressSequentially("ops@northwind-defense.example,", { delay: 10 });
+  const fix = notes(page, "to").locator(".mistype-fix");
+  await fix.waitFor();
+  assert.equal(await fix.textContent(), "ops@northwind-defence.example");
+  assert.equal(await notes(page, "to").locator(".mistype-note").getAttribute("data-severity"), "block");
 });
 
 test("a clean send arrives without a question", async (t) => {
