@@ -17,6 +17,14 @@ const POLICY_DIR = "/etc/chromium/policies/managed";
 const POLICY_FILE = path.join(POLICY_DIR, "mistype-extension-test.json");
 const ORG_POLICY = JSON.stringify({ protected: ["northwind-defence.example"] });
 
+/** A webmail the extension has no adapter for: a form whose recipient field is labelled "To". */
+const GENERIC_PAGE = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Some webmail</title></head>
+<body><form id="mail"><p><label for="rcpt">To</label> <input id="rcpt" type="text" size="50"></p>
+<p><label for="subj">Subject</label> <input id="subj" type="text"></p><p><button id="go">Send</button></p></form>
+<script>document.getElementById("mail").addEventListener("submit", (e) => {
+  e.preventDefault(); document.body.dataset.sent = (Number(document.body.dataset.sent || 0) + 1).toString(); });</script>
+</body></html>`;
+
 /** The extension's id, from the manifest's public key (as Chromium derives it). */
 async function extensionId() {
   const { createHash } = await import("node:crypto");
@@ -30,6 +38,11 @@ function demoServer() {
   const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
   const server = createServer(async (req, res) => {
     let rel = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    if (rel === "/generic.html") {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(GENERIC_PAGE);
+      return;
+    }
     let base = path.join(repo, "web-lint", "demo");
     if (rel.startsWith("/pkg/")) {
       base = path.join(repo, "web-lint", "pkg");
@@ -123,6 +136,26 @@ export function extensionSuite() {
       await dialog.getByRole("button", { name: "Send anyway" }).click();
       await p.locator("#result h2").waitFor();
       assert.match(await p.locator("#result").textContent(), /Local verdict: block/);
+    });
+
+    test("a site without an adapter: generic detection finds the To field, warns, and asks on submit", async (t) => {
+      const ctx = await launch(t);
+      const p = await page(ctx, t);
+      await p.goto(base + "generic.html");
+      await attached(p, "generic");
+      await p.locator("#rcpt").pressSequentially("friend@gmial.com", { delay: 10 });
+      const note = p.locator(".mistype-note");
+      await note.waitFor();
+      assert.match(await note.textContent(), /Did you mean friend@gmail\.com\?/);
+      await p.locator("#go").click();
+      const dialog = p.getByRole("alertdialog");
+      await dialog.waitFor();
+      await dialog.getByRole("button", { name: "Go back and fix" }).click();
+      assert.equal(await p.evaluate(() => document.body.dataset.sent || "0"), "0");
+      await shot(p, "extension-generic-warning");
+      await p.locator("#go").click();
+      await dialog.getByRole("button", { name: "Send anyway" }).click();
+      await p.waitForFunction(() => document.body.dataset.sent === "1");
     });
 
     test("Roundcube without the plugin: chips, fix, a question before a gmial.com send, a clean send arrives", async (t) => {
