@@ -6,19 +6,21 @@
 //
 // Apache and Dovecot run from config files in a temp dir, each in its own session (detached), so
 // that stopping them never signals the test runner. The Debian packages are installed by
-// scripts/ensure-tools.sh roundcube; the plugin is installed as an operator would: copied into
-// Roundcube's plugins folder with the built web-lint package in its pkg/.
+// scripts/ensure-tools.sh roundcube; the plugin is installed as an operator would (copied into
+// plugins/ with the built web-lint package in its pkg/), in a private Roundcube tree that links
+// Debian's code, so the system's Roundcube is never changed.
 import { spawn, execFileSync } from "node:child_process";
 import { createServer as netServer, Socket } from "node:net";
-import { mkdtemp, writeFile, mkdir, cp, rm, readFile, chmod } from "node:fs/promises";
+import { mkdtemp, writeFile, mkdir, cp, rm, readFile, chmod, symlink, readdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 export const USER = "ray.k@army.mil";
 export const PASSWORD = "mistype-test";
-const PLUGINS_DIR = "/var/lib/roundcube/plugins";
-const DOCROOT = "/var/lib/roundcube/public_html";
+// Debian's Roundcube tree and the SQLite database dbconfig-common created at install.
+const RC_ROOT = "/var/lib/roundcube";
+const DEBIAN_DB = "/var/lib/dbconfig-common/sqlite3/roundcube/roundcube";
 
 /** A free TCP port on 127.0.0.1 (bound, read, released). */
 export function freePort() {
@@ -205,11 +207,29 @@ service stats {
     );
     children.push(detached("/usr/sbin/dovecot", ["-F", "-c", path.join(dir, "dovecot.conf")], path.join(dir, "dovecot.out")));
 
-    // --- The plugin, installed as documented: a copy in plugins/, the package in its pkg/.
-    const plugin = path.join(PLUGINS_DIR, "mistype");
-    await rm(plugin, { recursive: true, force: true });
+    // --- A private Roundcube tree: Debian's code, skins and plugins linked, its own plugins/
+    // folder (the plugin copied in, as an operator installs it), temp, logs and a copy of the
+    // database, so that runs never touch the system's Roundcube or each other.
+    const rc = path.join(dir, "rc");
+    for (const d of ["plugins", "public_html", "temp", "logs", "db"]) await mkdir(path.join(rc, d), { recursive: true });
+    for (const name of ["program", "skins", "SQL", "config", "index.php"]) {
+      await symlink(path.join(RC_ROOT, name), path.join(rc, name));
+    }
+    for (const name of await readdir(path.join(RC_ROOT, "plugins"))) {
+      await symlink(path.join(RC_ROOT, "plugins", name), path.join(rc, "plugins", name));
+    }
+    const plugin = path.join(rc, "plugins", "mistype");
     await cp(path.join(opts.repo, "integrations", "roundcube", "mistype"), plugin, { recursive: true });
     await cp(opts.pkgDir, path.join(plugin, "pkg"), { recursive: true });
+    // The public entry point is copied, not linked: it finds the tree from its own folder.
+    await cp(path.join(RC_ROOT, "public_html", "index.php"), path.join(rc, "public_html", "index.php"));
+    await symlink("../plugins", path.join(rc, "public_html", "plugins"));
+    await symlink("../skins", path.join(rc, "public_html", "skins"));
+    await symlink(path.join(RC_ROOT, "public_html", "program"), path.join(rc, "public_html", "program"));
+    const db = path.join(rc, "db", "roundcube.sqlite");
+    await cp(DEBIAN_DB, db);
+    execFileSync("chown", ["-R", "www-data:www-data", path.join(rc, "temp"), path.join(rc, "logs"), path.join(rc, "db")]);
+    const docroot = path.join(rc, "public_html");
 
     // --- Roundcube's settings: Debian's config.inc.php stays; what differs comes from the
     // environment (ROUNDCUBE_<KEY>, which Roundcube reads over its files) and from our own
@@ -232,6 +252,7 @@ service stats {
       ROUNDCUBE_SKIN: "elastic",
       ROUNDCUBE_DRAFT_AUTOSAVE: "0",
       ROUNDCUBE_MAIL_DOMAIN: "army.mil",
+      ROUNDCUBE_DB_DSNW: `sqlite:///${db}?mode=0640`,
     };
     const setEnv = (vars) =>
       Object.entries(vars)
@@ -268,7 +289,7 @@ MinSpareServers 2
 MaxSpareServers 4
 TypesConfig /etc/mime.types
 AddType application/wasm .wasm
-DocumentRoot ${DOCROOT}
+DocumentRoot ${docroot}
 DirectoryIndex index.php
 <FilesMatch "\\.php$">
   SetHandler application/x-httpd-php
@@ -277,7 +298,7 @@ DirectoryIndex index.php
   AllowOverride None
   Require all denied
 </Directory>
-<Directory ${DOCROOT}/>
+<Directory ${docroot}/>
   # Debian's .htaccess (rewrites, PHP settings for uploads) is not needed on loopback.
   Options +FollowSymLinks
   AllowOverride None
