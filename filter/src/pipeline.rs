@@ -105,11 +105,15 @@ impl Filter {
                 Err(e) => Outcome::Answer(decide::bad_request(&e)),
             };
         }
-        let send = match send {
+        let mut send = match send {
             Ok(Some(s)) => s,
             Ok(None) => return Outcome::NotASend,
             Err(e) => return Outcome::Decided(decide::parse_error(&self.config, &e)),
         };
+        // A plugin's sender hint counts only where no authenticating layer names the sender.
+        if send.from_is_hint && self.config.sender_header.is_some() {
+            send.from = None;
+        }
         let sender = info
             .sender
             .map(str::to_string)
@@ -470,6 +474,47 @@ mod tests {
             reply_body(&d)["findings"][0]["suggestion"],
             "j.smith@navy.mil"
         );
+    }
+
+    #[test]
+    fn the_roundcube_plugins_sender_counts_only_without_sender_header() {
+        let ct = "application/x-www-form-urlencoded";
+        let path = "/?_task=mail&_action=send";
+        // From a .nl identity, army.ml is one key from army.nl: a warning, not a .mil block.
+        let body = b"_from=1&_mistype_from=k%40mindef.nl&_to=p%40army.ml";
+        let f = filter("block");
+        let d = decided(run(&f, "POST", path, ct, body, None, None));
+        assert_eq!(d.status(), None, "{d:?}");
+        // With sender_header configured, the hint is ignored even when the header is absent.
+        let with_header = Filter::from_bytes(
+            json!({"mode": "block", "sender_header": "x-authenticated-user"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+        let plain = decided(run(
+            &f,
+            "POST",
+            path,
+            ct,
+            b"_from=1&_to=p%40army.ml",
+            None,
+            None,
+        ));
+        let d = decided(run(&with_header, "POST", path, ct, body, None, None));
+        assert_eq!(d.status(), plain.status(), "{d:?}");
+        assert_eq!(d.counters, plain.counters);
+        // And the header, when present, is the sender.
+        let d = decided(run(
+            &with_header,
+            "POST",
+            path,
+            ct,
+            body,
+            Some("k@mindef.nl"),
+            None,
+        ));
+        assert_eq!(d.status(), None, "{d:?}");
     }
 
     #[test]

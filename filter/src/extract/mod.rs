@@ -129,6 +129,9 @@ pub struct Send {
     /// The client reads the reply in a hidden iframe (Roundcube's `_framed=1`): a block is
     /// answered with a page it displays.
     pub framed: bool,
+    /// `from` is only what a compose-window plugin says (Roundcube's `_mistype_from`), not the
+    /// message's own sender: it is not used when `sender_header` is configured.
+    pub from_is_hint: bool,
 }
 
 impl Send {
@@ -144,6 +147,7 @@ impl Send {
             contacts: Vec::new(),
             confirm: None,
             framed: false,
+            from_is_hint: false,
         }
     }
 

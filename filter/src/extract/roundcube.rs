@@ -68,8 +68,9 @@ pub fn extract(
     }
     // An address in `_from` (an identity-less set-up) is what Roundcube sends as; else the
     // plugin's identity address.
-    if s.from.is_none() {
+    if s.from.is_none() && plugin_from.is_some() {
         s.from = plugin_from;
+        s.from_is_hint = true;
     }
     Ok(Some(s))
 }
@@ -132,11 +133,13 @@ mod tests {
         let body = b"_id=1&_from=2&_mistype_from=ops%40army.mil&_mistype_confirm=tok.123&_to=c%40navy.ml%2C";
         let s = send("POST", PATH, FORM, body);
         assert_eq!(s.from.as_deref(), Some("ops@army.mil"));
+        assert!(s.from_is_hint);
         assert_eq!(s.confirm.as_deref(), Some("tok.123"));
         // An address in `_from` itself wins; an empty token is no token.
         let body = b"_from=me%40corp.example&_mistype_from=ops%40army.mil&_mistype_confirm=&_to=c%40navy.ml";
         let s = send("POST", PATH, FORM, body);
         assert_eq!(s.from.as_deref(), Some("me@corp.example"));
+        assert!(!s.from_is_hint);
         assert_eq!(s.confirm, None);
         // No address in the plugin's field: no sender.
         let s = send(
