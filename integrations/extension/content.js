@@ -37,21 +37,27 @@
     }
   }
 
+  const FIELD_OPTIONS = { fields: ["to", "cc", "bcc"], labels: {} };
+  let adapterInUse = null;
+
   async function tryAttach() {
     if (controller) {
-      // The compose window went away (a single-page webmail): start over on the next one.
-      if (attachedNodes.every((n) => n.isConnected)) return;
+      // Still the same widgets: nothing to do. Else the compose window went away or was rebuilt
+      // (a single-page webmail, a widget that replaced its field): start over.
+      const now = adapterInUse.fields(document, FIELD_OPTIONS).map((f) => f.node);
+      if (now.length === attachedNodes.length && now.every((n, i) => n === attachedNodes[i])) return;
       controller.detach();
       controller = null;
     }
-    // The mistype Roundcube plugin already checks this page.
-    if (html.hasAttribute("data-mistype")) return status("plugin");
+    // The mistype Roundcube plugin checks this page (unless it failed to start).
+    const plugin = html.getAttribute("data-mistype");
+    if (plugin !== null && plugin !== "failed") return status("plugin");
     settings = settings || (await globalThis.mistypeSettings());
     if (!settings.enabled) return status("off");
     const compose = await loadCompose();
     const adapter = compose.detectAdapter(document);
     if (!adapter) return status("idle");
-    const fields = adapter.fields(document, { fields: ["to", "cc", "bcc"], labels: {} });
+    const fields = adapter.fields(document, FIELD_OPTIONS);
     if (fields.length === 0) return status("idle");
     const web = await loadWeb();
     if (controller) return;
@@ -60,6 +66,7 @@
       askOn: settings.ask_on,
     });
     attachedNodes = fields.map((f) => f.node);
+    adapterInUse = adapter;
     status(`attached:${adapter.name}`);
   }
 

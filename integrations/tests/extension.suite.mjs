@@ -94,7 +94,17 @@ async function page(context, t) {
   return p;
 }
 
-const attached = (p, name) => p.locator(`html[data-mistype-extension="attached:${name}"]`).waitFor({ state: "attached" });
+async function attached(p, name) {
+  await p
+    .locator(`html[data-mistype-extension="attached:${name}"]`)
+    .waitFor({ state: "attached" })
+    .catch(async (e) => {
+      const attrs = await p.evaluate(() =>
+        [...document.documentElement.attributes].map((a) => `${a.name}=${a.value}`).join(" "),
+      );
+      throw new Error(`${e.message}\n<html ${attrs}> at ${p.url()}`);
+    });
+}
 
 export function extensionSuite() {
   describe("browser extension (unpacked, headless Chromium)", () => {
