@@ -137,7 +137,8 @@
               // New findings also in Roundcube's own message area.
               var key = messages.join(" ");
               if (key && key !== shown) {
-                rc.display_message(key, state.block ? "error" : "warning", 8000);
+                // A warning, not an error: larry shows errors as a box over the compose window.
+                rc.display_message(key, "warning", 8000);
               }
               shown = key;
             },
