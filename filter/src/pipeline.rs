@@ -446,7 +446,8 @@ mod tests {
             .any(|(k, v)| k == "content-type" && v.starts_with("text/html")));
         assert!(body.contains("content=\"Roundcube\""));
         assert!(body.contains("did you mean j.smith@navy.mil?"), "{body}");
-        // The .mil sender made it a .mil slip (the reason says so).
+        // The .mil sender from `_mistype_from` is in the reason.
+        assert!(body.contains("you write from .mil"), "{body}");
         let start = body.find("\"token\":\"").unwrap() + "\"token\":\"".len();
         let token = &body[start..start + body[start..].find('"').unwrap()];
         // Resent with the token in the plugin's form field: through.
