@@ -203,6 +203,18 @@ export function extensionSuite() {
       assert.ok(msg.rcpt.includes("j.smith@navy.mil"));
     });
 
+    test("Roundcube with the mistype plugin: the extension leaves the page to the plugin", async (t) => {
+      const ctx = await launch(t);
+      const p = await page(ctx, t);
+      await login(p, env.url, USER, PASSWORD);
+      await p.goto(env.url + "?_task=mail&_action=compose");
+      await p.locator('html[data-mistype="ready"]').waitFor({ state: "attached" });
+      await p.locator('html[data-mistype-extension="plugin"]').waitFor({ state: "attached" });
+      await p.locator("#compose_to ul.recipient-input li.input input").pressSequentially("c@navy.ml", { delay: 10 });
+      await p.locator('.mistype-notes[data-mistype-for="to"] .mistype-note').waitFor();
+      assert.equal(await p.locator('.mistype-notes[data-mistype-for="to"]').count(), 1);
+    });
+
     test("managed policy: the organisation's policy reaches the extension and locks the options page", async (t) => {
       const id = await extensionId();
       const typo = "ops@northwind-defense.example";
