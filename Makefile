@@ -8,12 +8,12 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit accuracy accuracy-field bench bench-check fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail accuracy accuracy-field bench bench-check fuzz corpus
 
 demo:
 	scripts/demo.sh
 
-test: tools lint wasm-core test-core test-filter test-host test-web test-audit
+test: tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail
 	@echo "make test: all checks passed"
 
 tools:
@@ -52,6 +52,11 @@ test-host:
 # The browser module: corpus under wasm-bindgen-test in Node and headless Chromium, package, e2e.
 test-web:
 	scripts/test-web-lint.sh
+
+# Real webmail: the Roundcube plugin (Debian Roundcube, Dovecot, an SMTP sink, behind Envoy) and
+# the browser extension, in headless Chromium.
+test-webmail:
+	scripts/test-webmail.sh
 
 # --- measurements and tools (not part of `make test`) ---
 

@@ -79,6 +79,35 @@ ensure_postfix() {
   fi
 }
 
+# Roundcube 1.6 from Debian with SQLite, Apache + mod_php and Dovecot, for the webmail tests
+# (scripts/test-webmail.sh starts them on loopback with its own config; nothing starts on install).
+ensure_roundcube() {
+  if [ -f /usr/share/roundcube/program/js/app.js ] && command -v apache2 >/dev/null \
+    && [ -x /usr/sbin/dovecot ] && [ -d /usr/share/roundcube/skins/larry ] \
+    && dpkg -s roundcube-sqlite3 libapache2-mod-php >/dev/null 2>&1; then
+    return
+  fi
+  # dbconfig-common: SQLite database, no questions asked.
+  debconf-set-selections <<'SEL'
+roundcube-core roundcube/dbconfig-install boolean true
+roundcube-core roundcube/database-type select sqlite3
+roundcube-core roundcube/restart-webserver boolean false
+roundcube-core roundcube/reconfigure-webserver multiselect
+dovecot-core dovecot-core/create-ssl-cert boolean false
+dovecot-core dovecot-core/ssl-cert-name string localhost
+SEL
+  # policy-rc.d: the packages' services must not start on install.
+  local rc=/usr/sbin/policy-rc.d made=0
+  if [ ! -e "$rc" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$rc"
+    chmod +x "$rc"
+    made=1
+  fi
+  need_roundcube=(roundcube roundcube-core roundcube-sqlite3 roundcube-plugins roundcube-skin-larry apache2 libapache2-mod-php dovecot-imapd)
+  apt_install "${need_roundcube[@]}" || { [ "$made" = 1 ] && rm -f "$rc"; return 1; }
+  if [ "$made" = 1 ]; then rm -f "$rc"; fi
+}
+
 ensure_load() {
   command -v wrk >/dev/null || need_apt+=(wrk)
 }
@@ -91,8 +120,9 @@ case "$what" in
   node) ensure_node ;;
   load) ensure_load ;;
   postfix) ensure_postfix ;;
-  all) ensure_rust; ensure_envoy; ensure_browser; ensure_node; ensure_load; ensure_postfix ;;
-  *) echo "usage: $0 [all|rust|envoy|browser|node|load|postfix]" >&2; exit 2 ;;
+  roundcube) ensure_roundcube; ensure_browser; ensure_node; ensure_envoy ;;
+  all) ensure_rust; ensure_envoy; ensure_browser; ensure_node; ensure_load; ensure_postfix; ensure_roundcube ;;
+  *) echo "usage: $0 [all|rust|envoy|browser|node|load|postfix|roundcube]" >&2; exit 2 ;;
 esac
 if [ "${#need_apt[@]}" -gt 0 ]; then
   apt_install "${need_apt[@]}"

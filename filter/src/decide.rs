@@ -341,7 +341,12 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
     }
     Decision {
         api,
-        action: json_reply(422, Some(Severity::Block), &body),
+        // Roundcube's compose window shows only pages shaped like its own (reply_roundcube).
+        action: if api == Api::Roundcube && j.send.framed {
+            crate::reply_roundcube::blocked_page(&body)
+        } else {
+            json_reply(422, Some(Severity::Block), &body)
+        },
         counters,
         log: Some((
             Level::Info,

@@ -16,6 +16,7 @@ pub mod decide;
 pub mod extract;
 pub mod metrics;
 pub mod pipeline;
+pub mod reply_roundcube;
 pub mod token;
 
 #[cfg(target_arch = "wasm32")]

@@ -105,11 +105,15 @@ impl Filter {
                 Err(e) => Outcome::Answer(decide::bad_request(&e)),
             };
         }
-        let send = match send {
+        let mut send = match send {
             Ok(Some(s)) => s,
             Ok(None) => return Outcome::NotASend,
             Err(e) => return Outcome::Decided(decide::parse_error(&self.config, &e)),
         };
+        // A plugin's sender hint counts only where no authenticating layer names the sender.
+        if send.from_is_hint && self.config.sender_header.is_some() {
+            send.from = None;
+        }
         let sender = info
             .sender
             .map(str::to_string)
@@ -122,7 +126,8 @@ impl Filter {
                 send: &send,
                 sender: sender.as_deref(),
                 verdict: &verdict,
-                token: info.token,
+                // A form-posting client (Roundcube) carries the token in its body.
+                token: info.token.or(send.confirm.as_deref()),
                 now: info.now,
             },
         ))
@@ -411,6 +416,106 @@ mod tests {
             reply_body(&d)["confirm_error"]["reason"],
             "altered-recipients"
         );
+    }
+
+    #[test]
+    fn roundcube_compose_window_block_page_and_confirm_field() {
+        let f = filter("block");
+        let ct = "application/x-www-form-urlencoded";
+        let path = "/?_task=mail&_unlock=loading17&_framed=1";
+        // `_from` is an identity id; the plugin's `_mistype_from` gives the .mil sender.
+        let form = |extra: &str| {
+            format!("_id=9&_action=send&_from=1&_mistype_from=ops%40army.mil&_to=%22Lt+J.+Smith%22+%3Cj.smith%40navy.ml%3E%2C&_cc=&_bcc={extra}")
+        };
+        let d = decided(run(&f, "POST", path, ct, form("").as_bytes(), None, None));
+        let (status, headers, body) = match &d.action {
+            Action::Reply {
+                status,
+                headers,
+                body,
+            } => (
+                *status,
+                headers.clone(),
+                String::from_utf8(body.clone()).unwrap(),
+            ),
+            other => panic!("passed: {other:?}"),
+        };
+        assert_eq!(status, 200);
+        assert!(headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.starts_with("text/html")));
+        assert!(body.contains("content=\"Roundcube\""));
+        assert!(body.contains("did you mean j.smith@navy.mil?"), "{body}");
+        // The .mil sender from `_mistype_from` is in the reason.
+        assert!(body.contains("you write from .mil"), "{body}");
+        let start = body.find("\"token\":\"").unwrap() + "\"token\":\"".len();
+        let token = &body[start..start + body[start..].find('"').unwrap()];
+        // Resent with the token in the plugin's form field: through.
+        let with = format!("{}&_mistype_confirm={}", form(""), token);
+        let d = decided(run(&f, "POST", path, ct, with.as_bytes(), None, None));
+        assert_eq!(d.status(), None, "{d:?}");
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
+        // The token does not cover another recipient.
+        let other = format!("{}&_mistype_confirm={}", form("x%40gmail.com"), token);
+        let d = decided(run(&f, "POST", path, ct, other.as_bytes(), None, None));
+        assert_eq!(d.status(), Some(200));
+        assert!(d.counters.contains(&Counter::ConfirmRejected));
+        // Not from the compose window (no `_framed`): the JSON reply of every API.
+        let d = decided(run(
+            &f,
+            "POST",
+            "/?_task=mail&_action=send",
+            ct,
+            form("").as_bytes(),
+            None,
+            None,
+        ));
+        assert_eq!(d.status(), Some(422));
+        assert_eq!(
+            reply_body(&d)["findings"][0]["suggestion"],
+            "j.smith@navy.mil"
+        );
+    }
+
+    #[test]
+    fn the_roundcube_plugins_sender_counts_only_without_sender_header() {
+        let ct = "application/x-www-form-urlencoded";
+        let path = "/?_task=mail&_action=send";
+        // From a .nl identity, army.ml is one key from army.nl: a warning, not a .mil block.
+        let body = b"_from=1&_mistype_from=k%40mindef.nl&_to=p%40army.ml";
+        let f = filter("block");
+        let d = decided(run(&f, "POST", path, ct, body, None, None));
+        assert_eq!(d.status(), None, "{d:?}");
+        // With sender_header configured, the hint is ignored even when the header is absent.
+        let with_header = Filter::from_bytes(
+            json!({"mode": "block", "sender_header": "x-authenticated-user"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+        let plain = decided(run(
+            &f,
+            "POST",
+            path,
+            ct,
+            b"_from=1&_to=p%40army.ml",
+            None,
+            None,
+        ));
+        let d = decided(run(&with_header, "POST", path, ct, body, None, None));
+        assert_eq!(d.status(), plain.status(), "{d:?}");
+        assert_eq!(d.counters, plain.counters);
+        // And the header, when present, is the sender.
+        let d = decided(run(
+            &with_header,
+            "POST",
+            path,
+            ct,
+            body,
+            Some("k@mindef.nl"),
+            None,
+        ));
+        assert_eq!(d.status(), None, "{d:?}");
     }
 
     #[test]

@@ -145,7 +145,10 @@ async function main() {
   if (config && config.from) form.from.value = config.from;
   $("status").textContent = `mistype ${version()} · ${config ? `sending to ${config.send_url}` : "static page: Send shows the local verdict only"}`;
 
-  const compose = attachCompose(form, linter);
+  // With the mistype browser extension installed, the extension checks this page (as it would any
+  // webmail); the page does not attach a second check.
+  const extension = document.documentElement.hasAttribute("data-mistype-extension");
+  const compose = extension ? null : attachCompose(form, linter);
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -176,7 +179,7 @@ async function main() {
       const next = text ? new Linter(text) : new Linter();
       linter.free();
       linter = next;
-      compose.setLinter(linter);
+      if (compose) compose.setLinter(linter);
       error.hidden = true;
       error.textContent = "";
       $("policy-status").textContent = text ? "Policy applied." : "Embedded default policy applied.";

@@ -1,16 +1,104 @@
 // Types for mistype-web-lint/compose (compose.js).
 import type { Finding, Linter } from "./mistype_web_lint.js";
 
+/** One recipient entry of a field: typed text (with its offsets) or a chip. */
+export interface RecipientEntry {
+  /** The entry as written: `Name <addr>` or `addr`. */
+  value: string;
+  start?: number;
+  end?: number;
+  /** The chip element, for chip widgets. */
+  chip?: Element | null;
+}
+
+/** One recipient field as an adapter sees it. */
+export interface AdapterField {
+  /** Unique per page (`to`, `cc`, `bcc`, or `field-1`, `field-2` for unnamed ones). */
+  key: string;
+  /** Shown in announcements. */
+  label: string;
+  /** The element that gets the marks (`aria-invalid`, `mistype-has-block`) and `aria-describedby`. */
+  node: HTMLElement;
+  /** Where keyboard focus goes after a fix (default `node`). */
+  focusNode?: () => HTMLElement | null;
+  /** The addresses in the field now: typed text and chips. */
+  entries(): RecipientEntry[];
+  /** Replace one entry so that the webmail's own state follows (its model, chips, hidden field). */
+  replace(entry: RecipientEntry, fixed: string, finding: Finding): boolean | void;
+  /** Put the notes element where it does not break the webmail's layout. */
+  placeNotes(notes: HTMLElement): void;
+  /** Listen for edits: `onInput` (debounced lint) and `onChange("blur" | Event)`; returns an unsubscribe. */
+  watch(onInput: () => void, onChange: (why?: unknown) => void): () => void;
+}
+
+/**
+ * Fits the compose helper to one webmail's compose page. Shipped: `plain` (named form fields,
+ * the default), `demo` (the project's demo page), `roundcube` (Roundcube 1.6: elastic's recipient
+ * chips, larry's textareas, `beforesend`), `generic` (recipient-looking fields of any page).
+ */
+export interface ComposeAdapter {
+  name: string;
+  /** Whether this adapter fits the page or element. */
+  match(root: Document | Element): boolean;
+  /** The recipient fields. */
+  fields(root: Document | Element, options: Required<Pick<ComposeOptions, "fields">> & { labels: Record<string, string> }): AdapterField[];
+  /** The sender address, if the page shows one. */
+  from(root: Document | Element, options?: ComposeOptions): string | null;
+  /** The element whose edits change the sender (re-lint), if any. */
+  fromNode?(root: Document | Element, options?: ComposeOptions): HTMLElement | null;
+  /**
+   * Hook the webmail's before-send. `ask()` returns true when the send may go on now; false means
+   * it was stopped and the user is being asked. Returns an unhook function.
+   */
+  hookSend(root: Document | Element, ask: () => boolean): () => void;
+  /** Send again after the user confirmed. */
+  resend(root: Document | Element): void;
+}
+
+/** The shipped adapters. */
+export const adapters: {
+  plain: ComposeAdapter;
+  demo: ComposeAdapter;
+  roundcube: ComposeAdapter;
+  generic: ComposeAdapter & { candidates(root: Document | Element): HTMLElement[] };
+};
+export const plainAdapter: ComposeAdapter;
+export const demoAdapter: ComposeAdapter;
+export const roundcubeAdapter: ComposeAdapter;
+export const genericAdapter: ComposeAdapter & { candidates(root: Document | Element): HTMLElement[] };
+
+/** The adapter for a page: Roundcube, the demo page, else `generic` when any field looks like a recipient field; else null. */
+export function detectAdapter(root: Document | Element): ComposeAdapter | null;
+
+/** The address in `Name <addr>` or a bare address; null when there is none. */
+export function addressOf(text: string): string | null;
+
 /** Options for {@link attachCompose}. Every key is optional. */
 export interface ComposeOptions {
+  /** The compose page's adapter, or a shipped adapter's name (default `"plain"`). */
+  adapter?: ComposeAdapter | "plain" | "demo" | "roundcube" | "generic";
   /**
-   * The recipient fields: names of form controls (`<input>`/`<textarea>` holding comma- or
-   * semicolon-separated addresses) or elements; an element without a `value` is a chip
-   * container whose chips carry `data-address`. Default `["to", "cc", "bcc"]`; missing ones
-   * are skipped.
+   * When a send is stopped to ask: `"block"` (default: only block findings) or `"warn"` (any
+   * finding, so that a `gmial.com` reaches the user's eyes before it leaves).
+   */
+  askOn?: "block" | "warn";
+  /**
+   * Ask in the webmail's own UI instead of the built-in `<dialog>`: call `proceed()` to send,
+   * `cancel()` to go back to the fields.
+   */
+  confirm?: (asked: ComposeFinding[], how: { proceed(): void; cancel(): void }) => void;
+  /** Called after each lint whose findings changed, with the state and the announced messages. */
+  onFindings?: (state: ComposeState, messages: string[]) => void;
+  /** Called after a one-click fix. */
+  onFix?: (fix: { field: string; entry: string; fixed: string; finding: Finding }) => void;
+  /**
+   * For the `plain` adapter, the recipient fields: names of form controls (`<input>`/`<textarea>`
+   * holding comma- or semicolon-separated addresses) or elements; an element without a `value` is
+   * a chip container whose chips carry `data-address`. Default `["to", "cc", "bcc"]`; missing
+   * ones are skipped. Fields without a name or id get the keys `field-1`, `field-2`, ...
    */
   fields?: Array<string | HTMLElement>;
-  /** The sender; default: the value of the form's `from` control, if any. */
+  /** The sender; default: the adapter's (plain: the form's `from` control; Roundcube: the identity). */
   from?: string | null | (() => string | null);
   /** Addresses or bare domains the sender already corresponds with (never flagged). */
   contacts?: string[] | (() => string[]);
@@ -36,6 +124,10 @@ export interface ComposeState {
 }
 
 export interface ComposeController {
+  /** The adapter's name. */
+  adapter: string;
+  /** Let the next send through without asking (it was confirmed elsewhere, e.g. after a gateway block). */
+  skipNextCheck(): void;
   /** Lint every field now (skipping the debounce) and return the state. */
   lint(): ComposeState;
   /** The state of the last lint. */
@@ -47,12 +139,13 @@ export interface ComposeController {
 }
 
 /**
- * Lint the recipient fields of `form` as the user types: "Did you mean …?" with a one-click
- * fix, block findings marked, reasons on demand, announcements through `aria-live`, and an
- * in-page confirmation when the form is submitted with a block finding still present.
+ * Lint the recipient fields of `root` (a form for the `plain` adapter, the document for a
+ * webmail's adapter) as the user types: "Did you mean …?" with a one-click fix, block findings
+ * marked, reasons on demand, announcements through `aria-live`, and a confirmation when the
+ * user sends with a finding still present (block findings, or any with `askOn: "warn"`).
  */
 export function attachCompose(
-  form: HTMLFormElement,
+  root: HTMLFormElement | Document | HTMLElement,
   linter: Linter,
   options?: ComposeOptions,
 ): ComposeController;

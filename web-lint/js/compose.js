@@ -7,6 +7,12 @@
 //   await init();
 //   const compose = attachCompose(document.querySelector("form"), new Linter());
 //
+// Adapters (see compose.d.ts) fit it to a webmail's own compose widgets: `plain` (default: named
+// form fields), `roundcube` (Roundcube 1.6's recipient chips, its `beforesend` hook), `demo` (the
+// project's demo page) and `generic` (recipient-looking fields of any page, for the extension):
+//
+//   attachCompose(document, linter, { adapter: "roundcube", askOn: "warn" });
+//
 // What it does:
 // - lints To/Cc/Bcc (text inputs with comma- or semicolon-separated addresses, or chip
 //   containers whose chips carry `data-address`) a short moment after each keystroke;
@@ -98,39 +104,415 @@ function resolve(value, fallback) {
   return value === undefined ? fallback : value;
 }
 
+/** The address inside "Name <addr>", or the text itself when it has no angle brackets. */
+export function addressOf(text) {
+  if (typeof text !== "string") return null;
+  const m = /<([^<>]*@[^<>]*)>\s*$/.exec(text);
+  const a = (m ? m[1] : text).trim();
+  return a.includes("@") ? a : null;
+}
+
+/** Keys unique per form: two fields without a name or id are `field-1`, `field-2`. */
+function uniqueKey(key, taken, index) {
+  let k = key || `field-${index + 1}`;
+  if (!taken.has(k)) return k;
+  let n = 2;
+  while (taken.has(`${k}-${n}`)) n++;
+  return `${k}-${n}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adapters. An adapter knows one webmail's compose page:
+//   fields(root, opts) -> [{ key, label, node, entries(), replace(entry, fixed), placeNotes(notes),
+//                            watch(onInput, onChange) -> unwatch }]
+//   from(root, opts)   -> the sender address or null
+//   hookSend(root, ask) -> unhook; `ask()` returns true when the send may go on now, false when
+//                          it was stopped (then the user is asked, and `resend` follows a "yes")
+//   resend(root)       -> sends again, after the user confirmed
+// ---------------------------------------------------------------------------------------------
+
+function textField(node, key, label) {
+  return {
+    key,
+    label,
+    node,
+    entries: () => splitRecipients(node.value).map((e) => ({ ...e, chip: null })),
+    replace(entry, fixed) {
+      // Replace exactly this entry, if the text has not moved under us; else the first match.
+      const text = node.value;
+      const at = text.slice(entry.start, entry.end) === entry.value ? entry.start : text.indexOf(entry.value);
+      if (at < 0) return false;
+      node.value = text.slice(0, at) + fixed + text.slice(at + entry.value.length);
+      node.dispatchEvent(new Event("input", { bubbles: true }));
+      node.dispatchEvent(new Event("change", { bubbles: true }));
+      return true;
+    },
+    placeNotes(notes) {
+      node.after(notes);
+    },
+    watch(onInput, onChange) {
+      const blur = () => onChange("blur");
+      node.addEventListener("input", onInput);
+      node.addEventListener("change", onChange);
+      node.addEventListener("blur", blur);
+      return () => {
+        node.removeEventListener("input", onInput);
+        node.removeEventListener("change", onChange);
+        node.removeEventListener("blur", blur);
+      };
+    },
+  };
+}
+
+function chipField(node, key, label) {
+  const observer = typeof MutationObserver === "function" ? MutationObserver : null;
+  return {
+    key,
+    label,
+    node,
+    entries: () =>
+      [...node.querySelectorAll("[data-address]")].map((chip) => ({
+        value: chip.getAttribute("data-address"),
+        chip,
+      })),
+    replace(entry, fixed, finding) {
+      const chip = entry.chip;
+      chip.setAttribute("data-address", fixed);
+      // The chip's label may be a display name; only rewrite the address part of it.
+      const label = chip.textContent;
+      if (label.includes(entry.value)) chip.textContent = label.replace(entry.value, fixed);
+      else if (finding && finding.suggestion && label.includes(finding.address)) {
+        chip.textContent = label.replace(finding.address, finding.suggestion);
+      }
+      return true;
+    },
+    placeNotes(notes) {
+      node.after(notes);
+    },
+    watch(onInput, onChange) {
+      node.addEventListener("input", onInput);
+      node.addEventListener("change", onChange);
+      const mo = observer ? new observer(() => onInput()) : null;
+      if (mo) mo.observe(node, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-address"] });
+      return () => {
+        node.removeEventListener("input", onInput);
+        node.removeEventListener("change", onChange);
+        if (mo) mo.disconnect();
+      };
+    },
+  };
+}
+
+function formOf(root) {
+  if (root && root.tagName === "FORM") return root;
+  return root && root.querySelector ? root.querySelector("form") : null;
+}
+
+/** Plain HTML forms: named text inputs, or chip containers whose chips carry `data-address`. */
+export const plainAdapter = {
+  name: "plain",
+  match: () => true,
+  fields(root, opts) {
+    const form = formOf(root);
+    const taken = new Set();
+    return opts.fields
+      .map((name, i) => {
+        const node =
+          typeof name === "string"
+            ? (form && form.elements.namedItem(name)) || root.querySelector(`[data-mistype-field="${name}"]`)
+            : name;
+        if (!node) return null;
+        const key = uniqueKey(typeof name === "string" ? name : node.name || node.id, taken, i);
+        taken.add(key);
+        const label = opts.labels[key] || key;
+        return "value" in node && typeof node.value === "string" ? textField(node, key, label) : chipField(node, key, label);
+      })
+      .filter(Boolean);
+  },
+  from(root) {
+    const form = formOf(root);
+    const f = form && form.elements.namedItem("from");
+    return f && "value" in f ? f.value || null : null;
+  },
+  fromNode(root) {
+    const form = formOf(root);
+    const f = form && form.elements.namedItem("from");
+    return f && f.addEventListener ? f : null;
+  },
+  hookSend(root, ask) {
+    const form = formOf(root);
+    if (!form) return () => {};
+    const onSubmit = (event) => {
+      if (ask()) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    };
+    // Capture phase: runs before the page's own submit handlers on the same form.
+    form.addEventListener("submit", onSubmit, true);
+    return () => form.removeEventListener("submit", onSubmit, true);
+  },
+  resend(root) {
+    const form = formOf(root);
+    if (!form) return;
+    if (typeof form.requestSubmit === "function") form.requestSubmit();
+    else form.dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
+  },
+};
+
+/** The project's demo page (web-lint/demo/): a plain form `#compose` with from/to/cc/bcc. */
+export const demoAdapter = {
+  ...plainAdapter,
+  name: "demo",
+  match: (root) => !!(root.querySelector && root.querySelector("form#compose input[name=to]")),
+  fields(root, opts) {
+    return plainAdapter.fields(root.tagName === "FORM" ? root : root.querySelector("form#compose"), opts);
+  },
+};
+
+const RC_FIELDS = [
+  ["_to", "To"],
+  ["_cc", "Cc"],
+  ["_bcc", "Bcc"],
+];
+
+/** The compose window's Roundcube object, when this script runs in the page's own world. */
+function rcmailOf(doc) {
+  const w = doc.defaultView;
+  try {
+    return w && w.rcmail && typeof w.rcmail.addEventListener === "function" ? w.rcmail : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Attach the linter to a compose form. Returns a controller; see compose.d.ts.
+ * One Roundcube recipient field. Elastic: the form's `<textarea name="_to">` is off-screen and the
+ * user sees `<ul class="recipient-input">` with one `<li class="recipient">` per address and a last
+ * `<li class="input"><input>` where the typing happens; the textarea is the widget's text (chips
+ * then typed text), and a `change` event on it rebuilds the chips. Larry and other skins without
+ * the widget: the textarea itself, like a plain field.
  */
-export function attachCompose(form, linter, options = {}) {
-  const doc = form.ownerDocument;
+function roundcubeField(textarea, key, label) {
+  const list =
+    textarea.parentElement &&
+    [...textarea.parentElement.children].find((e) => e.tagName === "UL" && e.classList.contains("recipient-input"));
+  if (!list) {
+    const f = textField(textarea, key, label);
+    return { ...f, placeNotes: (notes) => (textarea.closest("td") || textarea.parentElement).append(notes) };
+  }
+  const typed = () => list.querySelector("li.input input");
+  const chipText = (li) => li.textContent.replace(/[,;\s]+$/, "").trim();
+  // What Roundcube itself writes into the textarea: every chip's text, then the typed text.
+  const widgetText = () => {
+    const input = typed();
+    return [...list.querySelectorAll("li.recipient")].map((li) => li.textContent).join("") + (input ? input.value : "");
+  };
+  return {
+    key,
+    label,
+    node: list,
+    focusNode: () => typed() || list,
+    entries() {
+      const out = [...list.querySelectorAll("li.recipient")].map((li) => ({ value: chipText(li), chip: li }));
+      const input = typed();
+      if (input && input.value.trim()) {
+        for (const e of splitRecipients(input.value)) out.push({ ...e, chip: null, typed: true });
+      }
+      return out;
+    },
+    replace(entry, fixed) {
+      // Rewrite the widget's text and hand it to Roundcube through its own path (textarea value +
+      // `change`): the chips are rebuilt from it, so Roundcube's state and the chips both follow.
+      const input = typed();
+      let text;
+      if (entry.chip && entry.chip.isConnected) {
+        const lis = [...list.querySelectorAll("li.recipient")];
+        text =
+          lis.map((li) => (li === entry.chip ? `${fixed}, ` : li.textContent)).join("") + (input ? input.value : "");
+      } else {
+        const current = widgetText();
+        const at = current.lastIndexOf(entry.value);
+        if (at < 0) return false;
+        text = current.slice(0, at) + fixed + current.slice(at + entry.value.length);
+        // A fixed typed address is complete: end it so that it becomes a chip.
+        if (!/[,;]\s*$/.test(text)) text += ", ";
+      }
+      if (input) input.value = "";
+      textarea.value = text;
+      // jQuery's `.on('change')` listens to the native event as well.
+      textarea.dispatchEvent(new Event("change", { bubbles: true }));
+      return true;
+    },
+    placeNotes(notes) {
+      // Below the whole input group (chips + buttons), never inside the flex row it lays out.
+      const group = list.closest(".input-group") || list;
+      group.after(notes);
+    },
+    watch(onInput, onChange) {
+      const mo = new MutationObserver(() => onInput());
+      mo.observe(list, { childList: true, subtree: true, characterData: true });
+      list.addEventListener("input", onInput);
+      list.addEventListener("focusout", onChange);
+      return () => {
+        mo.disconnect();
+        list.removeEventListener("input", onInput);
+        list.removeEventListener("focusout", onChange);
+      };
+    },
+  };
+}
+
+/** Roundcube 1.6 (elastic, and larry's plain textareas). */
+export const roundcubeAdapter = {
+  name: "roundcube",
+  match: (root) => !!(root.querySelector && root.querySelector('textarea[name="_to"]')),
+  fields(root) {
+    return RC_FIELDS.map(([name, label]) => {
+      const ta = root.querySelector(`textarea[name="${name}"]`);
+      return ta ? roundcubeField(ta, name.slice(1), label) : null;
+    }).filter(Boolean);
+  },
+  from(root) {
+    // `_from` is an identity id; its option reads "Name <address>". A plain-text `_from` (an
+    // identity-less account) holds the address itself.
+    const sel = root.querySelector('[name="_from"]');
+    if (!sel) return null;
+    if (sel.tagName === "SELECT") {
+      const opt = sel.selectedOptions && sel.selectedOptions[0];
+      return opt ? addressOf(opt.textContent) : null;
+    }
+    return addressOf(sel.value);
+  },
+  fromNode: (root) => root.querySelector('[name="_from"]'),
+  hookSend(root, ask) {
+    const doc = root.ownerDocument || root;
+    const rc = rcmailOf(doc);
+    if (rc) {
+      // Roundcube's own hook: returning false from `beforesend` aborts the command.
+      const handler = () => (ask() ? undefined : false);
+      rc.addEventListener("beforesend", handler);
+      return () => rc.removeEventListener("beforesend", handler);
+    }
+    // Without access to the page's `rcmail` (an extension's isolated world): stop the click on
+    // the Send command before Roundcube's own handler sees it.
+    const onClick = (event) => {
+      const t = event.target && event.target.closest && event.target.closest("a, button");
+      if (!t || !isRoundcubeSend(t)) return;
+      if (ask()) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    };
+    doc.addEventListener("click", onClick, true);
+    return () => doc.removeEventListener("click", onClick, true);
+  },
+  resend(root) {
+    const doc = root.ownerDocument || root;
+    const rc = rcmailOf(doc);
+    // `props` must be an object: Roundcube reads props.nocheck.
+    if (rc) rc.command("send", {});
+    else {
+      const b = [...doc.querySelectorAll("a, button")].find(isRoundcubeSend);
+      if (b) b.click();
+    }
+  },
+};
+
+function isRoundcubeSend(el) {
+  const on = el.getAttribute("onclick") || "";
+  return /command\(\s*'send'/.test(on) || (el.classList.contains("send") && el.closest(".formbuttons, #compose-content, .footer"));
+}
+
+const GENERIC_HINT = /^(to|cc|bcc|recipients?|_to|_cc|_bcc|rcpt|to\[\]|cc\[\]|bcc\[\])$/i;
+const GENERIC_LABEL = /^\s*(to|cc|bcc|recipients?|an|à|para|kopie|blindkopie)\s*:?\s*$/i;
+
+/**
+ * Any other site: text fields that look like recipient fields (name, id, aria-label, autocomplete
+ * or a label saying To/Cc/Bcc), plus `input[type=email][multiple]`.
+ */
+export const genericAdapter = {
+  ...plainAdapter,
+  name: "generic",
+  match: (root) => genericAdapter.candidates(root).length > 0,
+  candidates(root) {
+    const doc = root.ownerDocument || root;
+    const out = [];
+    for (const node of root.querySelectorAll("input, textarea")) {
+      if (node.type && !["text", "email", "search", "textarea", ""].includes(node.type)) continue;
+      const names = [node.name, node.id, node.getAttribute("aria-label"), node.getAttribute("data-mistype-field")];
+      let hit = names.some((n) => n && GENERIC_HINT.test(n.trim()));
+      if (!hit && node.type === "email" && node.multiple) hit = true;
+      if (!hit && node.id) {
+        const lab = doc.querySelector(`label[for="${CSS.escape(node.id)}"]`);
+        if (lab && GENERIC_LABEL.test(lab.textContent)) hit = true;
+      }
+      if (hit) out.push(node);
+    }
+    return out;
+  },
+  fields(root, opts) {
+    const taken = new Set();
+    return genericAdapter.candidates(root).map((node, i) => {
+      const key = uniqueKey((node.name || node.id || "").replace(/^_/, "").toLowerCase(), taken, i);
+      taken.add(key);
+      return textField(node, key, opts.labels[key] || key);
+    });
+  },
+  hookSend(root, ask) {
+    const forms = new Set(genericAdapter.candidates(root).map((n) => n.form).filter(Boolean));
+    const unhooks = [...forms].map((f) => plainAdapter.hookSend(f, ask));
+    return () => unhooks.forEach((u) => u());
+  },
+  resend(root) {
+    const f = genericAdapter.candidates(root).map((n) => n.form).find(Boolean);
+    if (f) plainAdapter.resend(f);
+  },
+};
+
+/** The shipped adapters, by name. */
+export const adapters = {
+  plain: plainAdapter,
+  demo: demoAdapter,
+  roundcube: roundcubeAdapter,
+  generic: genericAdapter,
+};
+
+/** The adapter for a page: Roundcube, the demo page, else the generic one (or null). */
+export function detectAdapter(root) {
+  for (const a of [roundcubeAdapter, demoAdapter, genericAdapter]) if (a.match(root)) return a;
+  return null;
+}
+
+/**
+ * Attach the linter to a compose form (or, with an adapter, to a webmail's compose page).
+ * Returns a controller; see compose.d.ts.
+ */
+export function attachCompose(root, linter, options = {}) {
+  const doc = root.ownerDocument || root;
   const opts = { ...DEFAULTS, ...options, labels: { ...DEFAULTS.labels, ...(options.labels || {}) } };
+  const adapter =
+    typeof opts.adapter === "string" ? adapters[opts.adapter] : opts.adapter || plainAdapter;
+  if (!adapter) throw new Error(`attachCompose: unknown adapter ${JSON.stringify(opts.adapter)}`);
+  // Where the live region and the dialog go (never `form.body`: a form names its controls).
+  const host = root.nodeType === 9 ? root.body : root;
   const id = `mistype-${++uid}`;
   let current = linter;
   let timer = null;
   let bypass = false;
   let lastAnnounced = "";
-  /** field name -> [{entry, finding}] */
+  /** field key -> [{entry, finding}] */
   let results = new Map();
 
-  const fields = opts.fields
-    .map((name) => {
-      const node =
-        typeof name === "string"
-          ? form.elements.namedItem(name) || form.querySelector(`[data-mistype-field="${name}"]`)
-          : name;
-      if (!node) return null;
-      const key = typeof name === "string" ? name : node.name || node.id || "field";
-      const notes = el(doc, "div", {
-        class: "mistype-notes",
-        id: `${id}-${key}-notes`,
-        "data-mistype-for": key,
-      });
-      node.after(notes);
-      const described = node.getAttribute("aria-describedby");
-      node.setAttribute("aria-describedby", `${described ? described + " " : ""}${notes.id}`);
-      return { key, node, notes, described, chips: !("value" in node) };
-    })
-    .filter(Boolean);
+  const fields = adapter.fields(root, opts).map((f) => {
+    const notes = el(doc, "div", {
+      class: "mistype-notes",
+      id: `${id}-${f.key}-notes`,
+      "data-mistype-for": f.key,
+    });
+    f.placeNotes(notes);
+    const described = f.node.getAttribute("aria-describedby");
+    f.node.setAttribute("aria-describedby", `${described ? described + " " : ""}${notes.id}`);
+    return { ...f, notes, described };
+  });
 
   const live = el(doc, "div", {
     class: "mistype-live",
@@ -138,7 +520,7 @@ export function attachCompose(form, linter, options = {}) {
     role: "status",
     style: VISUALLY_HIDDEN,
   });
-  form.append(live);
+  host.append(live);
 
   // The confirmation dialog: a native modal <dialog> traps focus and closes on Escape.
   const dialogTitle = el(doc, "h2", { id: `${id}-dialog-title`, text: "Send to a blocked address?" });
@@ -157,26 +539,17 @@ export function attachCompose(form, linter, options = {}) {
     },
     [dialogTitle, dialogBody, el(doc, "div", { class: "mistype-dialog-actions" }, [cancelBtn, confirmBtn])],
   );
-  form.append(dialog);
+  host.append(dialog);
 
   function context() {
-    const fromField = form.elements.namedItem("from");
-    const from = resolve(opts.from, fromField && "value" in fromField ? fromField.value : null);
+    const from = resolve(opts.from, adapter.from(root, opts));
     const contacts = resolve(opts.contacts, []);
     return { from: from || null, contacts: Array.isArray(contacts) ? contacts : [] };
   }
 
-  function entriesOf(f) {
-    if (!f.chips) return splitRecipients(f.node.value).map((e) => ({ ...e, chip: null }));
-    return [...f.node.querySelectorAll("[data-address]")].map((chip) => ({
-      value: chip.getAttribute("data-address"),
-      chip,
-    }));
-  }
-
   function lintField(f, ctx) {
     const found = [];
-    for (const entry of entriesOf(f)) {
+    for (const entry of f.entries()) {
       let findings;
       try {
         findings = current.checkAddress(entry.value, ctx);
@@ -190,26 +563,13 @@ export function attachCompose(form, linter, options = {}) {
 
   function fix(f, entry, finding) {
     const fixed = applySuggestion(entry.value, finding);
-    if (entry.chip) {
-      entry.chip.setAttribute("data-address", fixed);
-      // The chip's label may be a display name; only rewrite the address part of it.
-      const label = entry.chip.textContent;
-      if (label.includes(entry.value)) entry.chip.textContent = label.replace(entry.value, fixed);
-      else if (finding.suggestion && label.includes(finding.address)) {
-        entry.chip.textContent = label.replace(finding.address, finding.suggestion);
-      }
-    } else {
-      // Replace exactly this entry, if the text has not moved under us; else the first match.
-      const text = f.node.value;
-      const at = text.slice(entry.start, entry.end) === entry.value ? entry.start : text.indexOf(entry.value);
-      if (at < 0) return;
-      f.node.value = text.slice(0, at) + fixed + text.slice(at + entry.value.length);
-      f.node.dispatchEvent(new Event("input", { bubbles: true }));
-    }
+    f.replace(entry, fixed, finding);
     lintNow();
-    live.textContent = `${opts.labels[f.key] || f.key}: changed to ${applySuggestion(entry.value, finding)}.`;
+    live.textContent = `${f.label}: changed to ${fixed}.`;
     lastAnnounced = announceKey();
-    f.node.focus();
+    const target = f.focusNode ? f.focusNode() : f.node;
+    if (target && target.focus) target.focus();
+    if (typeof opts.onFix === "function") opts.onFix({ field: f.key, entry: entry.value, fixed, finding });
   }
 
   function renderField(f, found) {
@@ -302,6 +662,7 @@ export function attachCompose(form, linter, options = {}) {
       }
     }
     live.textContent = msgs.join(" ");
+    if (typeof opts.onFindings === "function") opts.onFindings(state(), msgs);
   }
 
   function lintNow() {
@@ -354,23 +715,39 @@ export function attachCompose(form, linter, options = {}) {
     timer = setTimeout(lintNow, opts.debounce);
   }
 
-  function onSubmit(event) {
+  /** The adapter's before-send: true lets the send go on now. */
+  function ask() {
     if (bypass) {
       bypass = false;
-      return;
+      return true;
     }
     const s = lintNow();
-    const blocked = s.findings.filter((x) => x.finding.severity === "block");
-    if (blocked.length === 0) return;
-    event.preventDefault();
-    event.stopImmediatePropagation();
+    const stopOn = opts.askOn === "warn" ? () => true : (x) => x.finding.severity === "block";
+    const asked = s.findings.filter(stopOn);
+    if (asked.length === 0) return true;
+    const proceed = () => {
+      bypass = true;
+      if (typeof opts.onConfirm === "function") opts.onConfirm(state());
+      adapter.resend(root);
+    };
+    const cancel = () => {
+      const first = fields.find((f) => f.node.classList.contains("mistype-has-block")) || fields[0];
+      const target = first && (first.focusNode ? first.focusNode() : first.node);
+      if (target && target.focus) target.focus();
+    };
+    if (typeof opts.confirm === "function") {
+      opts.confirm(asked, { proceed, cancel });
+      return false;
+    }
+    const anyBlock = asked.some((x) => x.finding.severity === "block");
+    dialogTitle.textContent = anyBlock ? "Send to a blocked address?" : "Send to an address that looks mistyped?";
     dialogBody.replaceChildren(
       el(doc, "p", { text: "These recipients look misaddressed:" }),
       el(
         doc,
         "ul",
         {},
-        blocked.map(({ finding }) =>
+        asked.map(({ finding }) =>
           el(doc, "li", {}, [
             el(doc, "span", { class: "mistype-address", text: finding.address }),
             finding.suggestion ? ` (did you mean ${finding.suggestion}?)` : "",
@@ -380,10 +757,15 @@ export function attachCompose(form, linter, options = {}) {
         ),
       ),
     );
+    pendingProceed = proceed;
+    pendingCancel = cancel;
     if (typeof dialog.showModal === "function") dialog.showModal();
     else dialog.setAttribute("open", "");
     cancelBtn.focus();
+    return false;
   }
+  let pendingProceed = null;
+  let pendingCancel = null;
 
   function closeDialog() {
     if (typeof dialog.close === "function" && dialog.open) dialog.close();
@@ -392,56 +774,56 @@ export function attachCompose(form, linter, options = {}) {
 
   cancelBtn.addEventListener("click", () => {
     closeDialog();
-    const first = fields.find((f) => f.node.classList.contains("mistype-has-block"));
-    if (first) first.node.focus();
+    if (pendingCancel) pendingCancel();
   });
   confirmBtn.addEventListener("click", () => {
     closeDialog();
-    bypass = true;
-    if (typeof opts.onConfirm === "function") opts.onConfirm(state());
-    if (typeof form.requestSubmit === "function") form.requestSubmit();
-    else form.dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
+    if (pendingProceed) pendingProceed();
   });
 
-  const listeners = [];
+  const unwatch = [];
   for (const f of fields) {
-    const on = (type, fn) => {
-      f.node.addEventListener(type, fn);
-      listeners.push([f.node, type, fn]);
-    };
-    on("input", schedule);
-    on("change", lintNow);
-    on("blur", () => {
-      if (timer) lintNow();
+    unwatch.push(
+      f.watch(schedule, (why) => {
+        // A blur lints only what is still waiting for the debounce; a change lints at once.
+        if (why !== "blur" || timer) lintNow();
+      }),
+    );
+  }
+  const fromNode = adapter.fromNode ? adapter.fromNode(root, opts) : null;
+  if (fromNode) {
+    fromNode.addEventListener("input", schedule);
+    fromNode.addEventListener("change", schedule);
+    unwatch.push(() => {
+      fromNode.removeEventListener("input", schedule);
+      fromNode.removeEventListener("change", schedule);
     });
   }
-  const fromField = form.elements.namedItem("from");
-  if (fromField && fromField.addEventListener) {
-    fromField.addEventListener("input", schedule);
-    listeners.push([fromField, "input", schedule]);
-  }
-  // Capture phase: runs before the page's own submit handlers on the same form.
-  form.addEventListener("submit", onSubmit, true);
-  listeners.push([form, "submit", onSubmit, true]);
-  form.addEventListener("pointerdown", onPointerDown, true);
-  listeners.push([form, "pointerdown", onPointerDown, true]);
+  unwatch.push(adapter.hookSend(root, ask));
+  const pointerRoot = root.tagName === "FORM" ? root : doc;
+  pointerRoot.addEventListener("pointerdown", onPointerDown, true);
+  unwatch.push(() => pointerRoot.removeEventListener("pointerdown", onPointerDown, true));
   for (const type of ["pointerup", "pointercancel"]) {
     doc.addEventListener(type, onPointerUp, true);
-    listeners.push([doc, type, onPointerUp, true]);
+    unwatch.push(() => doc.removeEventListener(type, onPointerUp, true));
   }
 
   lintNow();
 
   return {
+    adapter: adapter.name,
     lint: lintNow,
     state,
     setLinter(next) {
       current = next;
       return lintNow();
     },
+    skipNextCheck() {
+      bypass = true;
+    },
     detach() {
       clearTimeout(timer);
-      for (const [node, type, fn, capture] of listeners) node.removeEventListener(type, fn, capture);
+      for (const u of unwatch) u();
       for (const f of fields) {
         f.notes.remove();
         f.node.classList.remove("mistype-has-block", "mistype-has-warn");

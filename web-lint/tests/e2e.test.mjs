@@ -309,6 +309,59 @@ test("chip fields: each chip is linted and fixed in place", async (t) => {
   assert.equal(await page.locator("form:not(#compose) .mistype-note").count(), 0);
 });
 
+test("chip fields without a name or id get their own keys: an empty one does not hide another's finding", async (t) => {
+  const page = await openDemo(t);
+  const outcome = await page.evaluate(async () => {
+    const { Linter } = await import("./pkg/mistype_web_lint.js");
+    const { attachCompose } = await import("./pkg/compose.js");
+    const form = document.createElement("form");
+    form.innerHTML =
+      '<div class="to"><span data-address="c@navy.ml">c@navy.ml</span></div><div class="bcc"></div>';
+    document.body.append(form);
+    const [to, bcc] = form.querySelectorAll("div");
+    const compose = attachCompose(form, new Linter(), { fields: [to, bcc], from: "a.b@army.mil" });
+    return {
+      findings: compose.state().findings.map((f) => [f.field, f.finding.suggestion]),
+      notes: [...form.querySelectorAll(".mistype-notes")].map((n) => [n.dataset.mistypeFor, n.children.length]),
+    };
+  });
+  assert.deepEqual(outcome.findings, [["field-1", "c@navy.mil"]]);
+  assert.deepEqual(outcome.notes, [["field-1", 1], ["field-2", 0]]);
+});
+
+test("generic adapter: recipient fields found by name and label, the send asks, the page's own form is used", async (t) => {
+  const page = await openDemo(t);
+  const found = await page.evaluate(async () => {
+    const { Linter } = await import("./pkg/mistype_web_lint.js");
+    const { attachCompose, detectAdapter, genericAdapter } = await import("./pkg/compose.js");
+    document.getElementById("compose").remove();
+    const form = document.createElement("form");
+    form.id = "other";
+    form.innerHTML =
+      '<label for="r1">To</label><input id="r1" type="text">' +
+      '<input name="recipients_cc" type="text"><input name="cc" type="text">' +
+      '<label for="s">Subject</label><input id="s" type="text"><button id="go">Send</button>';
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      document.body.dataset.sent = "yes";
+    });
+    document.body.append(form);
+    const adapter = detectAdapter(document);
+    window.composeCtl = attachCompose(document, new Linter(), { adapter, askOn: "warn" });
+    return { adapter: adapter.name, fields: genericAdapter.candidates(document).map((n) => n.id || n.name) };
+  });
+  assert.deepEqual(found, { adapter: "generic", fields: ["r1", "cc"] });
+  await page.locator("#r1").pressSequentially("friend@gmial.com", { delay: 5 });
+  await page.locator('.mistype-notes[data-mistype-for="r1"] .mistype-note').waitFor();
+  await page.locator("#go").click();
+  const dialog = page.getByRole("alertdialog");
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /friend@gmial\.com/);
+  assert.equal(await page.evaluate(() => document.body.dataset.sent || ""), "");
+  await dialog.getByRole("button", { name: "Send anyway" }).click();
+  await page.waitForFunction(() => document.body.dataset.sent === "yes");
+});
+
 // Both layers, as in `make demo`: the page behind real Envoy with mistype_filter.wasm in front
 // of the demo backend (scripts/demo.sh with the already built artifacts). Skipped, saying why,
 // when Envoy or the built filter is not there.

@@ -53,6 +53,13 @@ test("the TypeScript types describe the API precisely", () => {
   assert.match(cdts, /export function attachCompose\(/);
 });
 
+test("compose.d.ts declares every export of compose.js, and nothing else", () => {
+  const cdts = readFileSync(path.join(pkgDir, pkg.exports["./compose"].types), "utf8");
+  const declared = [...cdts.matchAll(/^export (?:function|const) (\w+)/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(declared, Object.keys(compose).sort());
+  assert.deepEqual(Object.keys(compose.adapters).sort(), ["demo", "generic", "plain", "roundcube"]);
+});
+
 test("initSync, new Linter() and check work in Node", () => {
   const linter = new Linter();
   const v = linter.check({ id: "n1", from: "a.b@army.mil", to: ["c@navy.ml"], cc: "y@gmail.com" });

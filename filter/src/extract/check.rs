@@ -16,5 +16,6 @@ pub fn extract(body: &[u8]) -> Result<Send, ExtractError> {
         cc: r.cc,
         bcc: r.bcc,
         contacts: r.contacts,
+        ..Send::new(Api::Check)
     })
 }

@@ -27,6 +27,7 @@ use mistype::CheckRequest;
 use serde_json::Value;
 
 pub use mime::format_mailbox;
+pub use roundcube::{CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD, FROM_FIELD as ROUNDCUBE_FROM_FIELD};
 
 /// The send APIs the filter understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -122,6 +123,15 @@ pub struct Send {
     pub bcc: Vec<String>,
     /// Contacts (only the `check` API carries them).
     pub contacts: Vec<String>,
+    /// A confirm token carried in the body by a form-posting client that cannot add a request
+    /// header (Roundcube's `_mistype_confirm`).
+    pub confirm: Option<String>,
+    /// The client reads the reply in a hidden iframe (Roundcube's `_framed=1`): a block is
+    /// answered with a page it displays.
+    pub framed: bool,
+    /// `from` is only what a compose-window plugin says (Roundcube's `_mistype_from`), not the
+    /// message's own sender: it is not used when `sender_header` is configured.
+    pub from_is_hint: bool,
 }
 
 impl Send {
@@ -135,6 +145,9 @@ impl Send {
             cc: Vec::new(),
             bcc: Vec::new(),
             contacts: Vec::new(),
+            confirm: None,
+            framed: false,
+            from_is_hint: false,
         }
     }
 
@@ -240,7 +253,10 @@ pub enum Route {
         drafts: bool,
     },
     /// A Roundcube form post.
-    Roundcube,
+    Roundcube {
+        /// `_framed=1`: Roundcube's own compose window, which reads the reply in a hidden iframe.
+        framed: bool,
+    },
     /// A SnappyMail JSON (or RainLoop form) action.
     Snappymail,
     /// Nextcloud Mail outbox create / update (the recipients are in the body).
@@ -420,7 +436,7 @@ pub fn extract(
         Route::GmailUpload { drafts } => {
             gmail::extract_upload(drafts, content_type, body).map(Some)
         }
-        Route::Roundcube => roundcube::extract(content_type, body),
+        Route::Roundcube { framed } => roundcube::extract(content_type, body, framed),
         Route::Snappymail => snappymail::extract(content_type, body),
         Route::NextcloudOutbox => nextcloud::extract(body).map(Some),
         Route::NextcloudById => Ok(Some(Send::new(Api::Nextcloud))),

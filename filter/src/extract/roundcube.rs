@@ -1,9 +1,18 @@
 //! Roundcube's compose form: `POST ?_task=mail&_action=send` with `_to`, `_cc`, `_bcc`
 //! (RFC 5322 address lists), urlencoded or multipart. `_draft=1` saves a draft: not a send.
+//!
+//! `_from` is an identity id, never an address; the mistype Roundcube plugin adds the identity's
+//! address as [`FROM_FIELD`], and a confirm token as [`CONFIRM_FIELD`] (Roundcube posts its form
+//! into a hidden iframe with `form.submit()`, so it cannot add the confirm header).
 
 use super::{err, form, is_form, under, Api, ExtractError, Head, Route, Send};
 
 const API: Api = Api::Roundcube;
+
+/// The form field that carries a confirm token.
+pub const CONFIRM_FIELD: &str = "_mistype_confirm";
+/// The form field with the sending identity's address (the plugin's sender context).
+pub const FROM_FIELD: &str = "_mistype_from";
 
 pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     if !head.method.eq_ignore_ascii_case("POST") || !is_form(head.media_type) {
@@ -17,10 +26,15 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
         (task, action),
         (Some("mail"), None) | (Some("mail"), Some("send")) | (None, Some("send"))
     );
-    ok.then_some(Route::Roundcube)
+    let framed = form::get(&q, "_framed").map(str::trim) == Some("1");
+    ok.then_some(Route::Roundcube { framed })
 }
 
-pub fn extract(content_type: Option<&str>, body: &[u8]) -> Result<Option<Send>, ExtractError> {
+pub fn extract(
+    content_type: Option<&str>,
+    body: &[u8],
+    framed: bool,
+) -> Result<Option<Send>, ExtractError> {
     let fields = form::fields(content_type, body).or_else(|e| err(API, e))?;
     // The query was checked by `classify`; the body may carry `_action` when the query does not.
     if let Some(action) = form::get(&fields, "_action") {
@@ -39,14 +53,24 @@ pub fn extract(content_type: Option<&str>, body: &[u8]) -> Result<Option<Send>, 
         return Ok(None);
     }
     let mut s = Send::new(API);
+    s.framed = framed;
+    let mut plugin_from = None;
     for (k, v) in &fields {
         match k.as_str() {
             "_to" => s.to.push(v.clone()),
             "_cc" => s.cc.push(v.clone()),
             "_bcc" => s.bcc.push(v.clone()),
             "_from" if v.contains('@') => s.from = Some(v.clone()),
+            FROM_FIELD if v.contains('@') => plugin_from = Some(v.trim().to_string()),
+            CONFIRM_FIELD if !v.trim().is_empty() => s.confirm = Some(v.trim().to_string()),
             _ => {}
         }
+    }
+    // An address in `_from` (an identity-less set-up) is what Roundcube sends as; else the
+    // plugin's identity address.
+    if s.from.is_none() && plugin_from.is_some() {
+        s.from = plugin_from;
+        s.from_is_hint = true;
     }
     Ok(Some(s))
 }
@@ -102,6 +126,37 @@ mod tests {
         assert!(r.classify("POST", "/?_task=login", FORM).is_none());
         assert!(r.classify("GET", PATH, FORM).is_none());
         assert!(r.classify("POST", PATH, Some("application/json")).is_none());
+    }
+
+    #[test]
+    fn the_plugins_sender_and_confirm_fields() {
+        let body = b"_id=1&_from=2&_mistype_from=ops%40army.mil&_mistype_confirm=tok.123&_to=c%40navy.ml%2C";
+        let s = send("POST", PATH, FORM, body);
+        assert_eq!(s.from.as_deref(), Some("ops@army.mil"));
+        assert!(s.from_is_hint);
+        assert_eq!(s.confirm.as_deref(), Some("tok.123"));
+        // An address in `_from` itself wins; an empty token is no token.
+        let body = b"_from=me%40corp.example&_mistype_from=ops%40army.mil&_mistype_confirm=&_to=c%40navy.ml";
+        let s = send("POST", PATH, FORM, body);
+        assert_eq!(s.from.as_deref(), Some("me@corp.example"));
+        assert!(!s.from_is_hint);
+        assert_eq!(s.confirm, None);
+        // No address in the plugin's field: no sender.
+        let s = send(
+            "POST",
+            PATH,
+            FORM,
+            b"_from=2&_mistype_from=2&_to=c%40navy.ml",
+        );
+        assert_eq!(s.from, None);
+        assert!(s.framed);
+        let s = send(
+            "POST",
+            "/?_task=mail&_action=send",
+            FORM,
+            b"_to=c%40navy.ml",
+        );
+        assert!(!s.framed);
     }
 
     #[test]

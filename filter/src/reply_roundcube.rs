@@ -1,0 +1,222 @@
+//! The reply to a Roundcube send the filter stops: a page Roundcube displays.
+//!
+//! Roundcube posts its compose form into a hidden iframe; a reply without its
+//! `<meta name="generator" content="Roundcube">` makes it show "Connection Error", and a `422`
+//! cannot carry anything the user sees. This page is shaped like Roundcube's own framed replies:
+//! `200`, the generator meta, and a script that unlocks the compose window
+//! (`parent.rcmail.iframe_loaded(<_unlock>)`), shows the reason in Roundcube's message area
+//! (`parent.rcmail.display_message(…, 'error')`) and hands the verdict, with the confirm token, to
+//! the mistype plugin (`parent.rcmail.triggerEvent('mistype_blocked', …)`), which offers to send
+//! again with the token in [`crate::extract::ROUNDCUBE_CONFIRM_FIELD`].
+
+use crate::decide::{Action, VERDICT_HEADER};
+use crate::extract::ROUNDCUBE_CONFIRM_FIELD;
+use serde_json::{json, Value};
+
+/// At most this many findings are named in the message line.
+const MAX_NAMED: usize = 3;
+
+/// The page for a blocked send; `verdict` is the JSON body the filter would send to an API client
+/// (the verdict, `confirm` with the token when confirmation is enabled, `confirm_error`).
+pub fn blocked_page(verdict: &Value) -> Action {
+    let message = message(verdict);
+    let mut event = verdict.clone();
+    if let Value::Object(m) = &mut event {
+        m.insert("message".into(), Value::String(message.clone()));
+        if let Some(Value::Object(c)) = m.get_mut("confirm") {
+            c.insert("field".into(), json!(ROUNDCUBE_CONFIRM_FIELD));
+        }
+    }
+    let body = format!(
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"generator\" content=\"Roundcube\">\n<title>mistype</title>\n</head>\n<body>\n\
+<p id=\"mistype-message\">{text}</p>\n<script>\n\
+(function () {{\n\
+  var verdict = {event};\n\
+  var m = /[?&]_unlock=([a-z0-9]+)/i.exec(window.location.search);\n\
+  var rc = window.parent && window.parent !== window ? window.parent.rcmail : null;\n\
+  if (!rc) return;\n\
+  rc.iframe_loaded(m ? m[1] : 0);\n\
+  rc.display_message(verdict.message, 'error', 15000);\n\
+  rc.triggerEvent('mistype_blocked', verdict);\n\
+}})();\n\
+</script>\n</body>\n</html>\n",
+        text = html_text(&message),
+        event = script_json(&event),
+    );
+    Action::Reply {
+        status: 200,
+        headers: vec![
+            ("content-type".into(), "text/html; charset=utf-8".into()),
+            ("cache-control".into(), "no-store".into()),
+            (VERDICT_HEADER.into(), "block".into()),
+        ],
+        body: body.into_bytes(),
+    }
+}
+
+/// One line for Roundcube's message area: what was stopped and what was probably meant.
+pub fn message(verdict: &Value) -> String {
+    let empty = Vec::new();
+    let findings = verdict
+        .get("findings")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    let blocking: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f.get("severity").and_then(Value::as_str) == Some("block"))
+        .collect();
+    let shown = if blocking.is_empty() {
+        findings.iter().collect()
+    } else {
+        blocking
+    };
+    let mut parts: Vec<String> = shown
+        .iter()
+        .take(MAX_NAMED)
+        .map(|f| {
+            let address = f.get("address").and_then(Value::as_str).unwrap_or("?");
+            let reason = f.get("reason").and_then(Value::as_str).unwrap_or("");
+            let mut s = match f.get("suggestion").and_then(Value::as_str) {
+                Some(sug) => format!("{address} (did you mean {sug}?)"),
+                None => address.to_string(),
+            };
+            if !reason.is_empty() {
+                s.push_str(": ");
+                s.push_str(reason);
+            }
+            s
+        })
+        .collect();
+    if shown.len() > MAX_NAMED {
+        parts.push(format!("and {} more", shown.len() - MAX_NAMED));
+    }
+    let mut out = format!("Not sent, mistype stopped it. {}", parts.join("; "));
+    if let Some(e) = verdict
+        .get("confirm_error")
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+    {
+        out.push_str(&format!(" (The confirmation was not accepted: {e}.)"));
+    }
+    out
+}
+
+/// JSON that is safe inside a `<script>` element: no `<`, `>`, `&` or line separators that could
+/// end the element or the string early.
+pub fn script_json(v: &Value) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text escaped for HTML element content.
+pub fn html_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict() -> Value {
+        json!({
+            "verdict": "block",
+            "findings": [
+                {"address": "j.smith@navy.ml", "severity": "block", "suggestion": "j.smith@navy.mil",
+                 "reason": "navy.ml is in Mali (.ml)"},
+                {"address": "x@gmial.com", "severity": "warn", "suggestion": "x@gmail.com",
+                 "reason": "gmial.com looks like gmail.com"}
+            ],
+            "confirm": {"header": "x-mistype-confirm", "token": "v1.abc", "expires_at": 5}
+        })
+    }
+
+    fn page(v: &Value) -> (u32, Vec<(String, String)>, String) {
+        match blocked_page(v) {
+            Action::Reply {
+                status,
+                headers,
+                body,
+            } => (status, headers, String::from_utf8(body).unwrap()),
+            other => panic!("not a reply: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_page_roundcube_accepts_and_shows() {
+        let (status, headers, body) = page(&verdict());
+        assert_eq!(status, 200);
+        assert!(headers.contains(&("content-type".into(), "text/html; charset=utf-8".into())));
+        // Roundcube's iframe check looks for exactly this meta.
+        assert!(body.contains("<meta name=\"generator\" content=\"Roundcube\">"));
+        assert!(body.contains("rc.iframe_loaded("));
+        assert!(body.contains("rc.display_message(verdict.message, 'error'"));
+        assert!(body.contains("rc.triggerEvent('mistype_blocked', verdict)"));
+        // The token and the form field it goes back in are handed to the plugin.
+        assert!(body.contains("\"token\":\"v1.abc\""));
+        assert!(body.contains("\"field\":\"_mistype_confirm\""));
+    }
+
+    #[test]
+    fn the_message_names_the_blocking_findings() {
+        let m = message(&verdict());
+        assert_eq!(
+            m,
+            "Not sent, mistype stopped it. j.smith@navy.ml (did you mean j.smith@navy.mil?): navy.ml is in Mali (.ml)"
+        );
+        let mut v = verdict();
+        v["confirm_error"] = json!({"reason": "expired", "message": "the token has expired"});
+        assert!(
+            message(&v).ends_with("(The confirmation was not accepted: the token has expired.)")
+        );
+        // Only warn findings (a warn verdict held for confirmation): those are named.
+        let v = json!({"findings": [{"address": "x@gmial.com", "severity": "warn", "suggestion": "x@gmail.com"}]});
+        assert_eq!(
+            message(&v),
+            "Not sent, mistype stopped it. x@gmial.com (did you mean x@gmail.com?)"
+        );
+    }
+
+    #[test]
+    fn recipient_text_cannot_break_out_of_the_script_or_the_page() {
+        let v = json!({"findings": [{"address": "</script><script>alert(1)</script>@navy.ml",
+                                     "severity": "block", "reason": "a & b\u{2028}"}]});
+        let (_, _, body) = page(&v);
+        assert_eq!(body.matches("</script>").count(), 1);
+        assert!(!body.contains("<script>alert"));
+        assert!(body.contains("\\u003c/script\\u003e"));
+        assert!(body.contains("&lt;/script&gt;"));
+        // A line separator ends a string in older JavaScript: escaped inside the script.
+        let script = &body[body.find("<script>").unwrap()..];
+        assert!(!script.contains('\u{2028}'));
+        // The escaped JSON is still the same JSON.
+        let start = body.find("var verdict = ").unwrap() + "var verdict = ".len();
+        let end = body[start..].find(";\n").unwrap() + start;
+        let back: Value = serde_json::from_str(&body[start..end]).unwrap();
+        assert_eq!(
+            back["findings"][0]["address"],
+            "</script><script>alert(1)</script>@navy.ml"
+        );
+    }
+}

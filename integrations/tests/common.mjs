@@ -1,0 +1,54 @@
+// Shared by the webmail tests: paths, the browser, screenshots.
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, "..", "..");
+export const target = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
+export const pkgDir = path.join(repo, "web-lint", "pkg");
+export const wasm = path.join(target, "wasm32-wasip1", "wasm", "mistype_filter.wasm");
+export const shots = path.join(target, "webmail-e2e");
+const require = createRequire(path.join(repo, "scripts", "js", "package.json"));
+export const { chromium } = require("playwright-core");
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+export const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"];
+
+export async function shot(page, name) {
+  await mkdir(shots, { recursive: true });
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+}
+
+/** Logs in to Roundcube and waits for the mailbox. */
+export async function login(page, url, user, password) {
+  await page.goto(url + "?_task=login");
+  await page.locator("#rcmloginuser").fill(user);
+  await page.locator("#rcmloginpwd").fill(password);
+  await page.locator("#rcmloginsubmit").click();
+  await page.waitForURL(/_task=mail/);
+}
+
+// --- One Roundcube set-up for every suite of the run (webmail.test.mjs stops it at the end).
+let started = null;
+export function roundcube() {
+  if (!started) {
+    started = (async () => {
+      const { stat } = await import("node:fs/promises");
+      const { startRoundcube } = await import("./roundcube-env.mjs");
+      await stat(wasm).catch(() => {
+        throw new Error(`the filter is not built (${wasm}); run scripts/build-filter.sh`);
+      });
+      await stat(path.join(pkgDir, "mistype_web_lint_bg.wasm")).catch(() => {
+        throw new Error("web-lint/pkg is not built; run scripts/build-web-lint.sh");
+      });
+      return startRoundcube({ repo, pkgDir, wasm });
+    })();
+  }
+  return started;
+}
+
+export async function stopRoundcube() {
+  const env = started ? await started.catch(() => null) : null;
+  if (env) await env.stop();
+}

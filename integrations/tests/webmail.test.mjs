@@ -1,0 +1,12 @@
+// The webmail tests in one process, so that they share one Roundcube set-up (common.mjs):
+// the Roundcube plugin (roundcube.suite.mjs) and the browser extension (extension.suite.mjs).
+// Select with MISTYPE_WEBMAIL=roundcube|extension (default: both).
+import { after } from "node:test";
+import { stopRoundcube } from "./common.mjs";
+import { roundcubeSuite } from "./roundcube.suite.mjs";
+
+const only = process.env.MISTYPE_WEBMAIL || "all";
+if (only === "all" || only === "roundcube") roundcubeSuite();
+if (only === "all" || only === "extension") (await import("./extension.suite.mjs")).extensionSuite();
+
+after(stopRoundcube);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# mistype in real webmail, with real parts (no mocks):
+#   - Roundcube 1.6 from Debian (elastic and larry skins) with the mistype plugin, Dovecot and an
+#     SMTP sink, behind Envoy with the shipped filter/envoy.yaml and the built filter, driven in
+#     headless Chromium (integrations/tests/roundcube.test.mjs);
+#   - the browser extension loaded unpacked into Chromium (--headless=new) on that Roundcube and
+#     on the demo page, plus a managed-policy case (integrations/tests/extension.suite.mjs).
+# One Roundcube set-up for all of it, on 127.0.0.1 with ports chosen at run time.
+#
+#   scripts/test-webmail.sh              # everything
+#   scripts/test-webmail.sh roundcube    # only the plugin
+#   scripts/test-webmail.sh extension    # only the extension
+#
+# Honours $CARGO_TARGET_DIR (default <repo>/target); screenshots of every state go to
+# $CARGO_TARGET_DIR/webmail-e2e/. Needs root (it installs the plugin into Roundcube's plugins
+# folder, starts Apache as www-data, and the managed-policy case writes a Chromium policy file).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+what=${1:-all}
+log() { printf '[test-webmail] %s\n' "$*" >&2; }
+
+scripts/ensure-tools.sh rust
+scripts/ensure-tools.sh roundcube
+scripts/ensure-tools.sh node
+scripts/build-web-lint.sh
+scripts/build-filter.sh >/dev/null
+
+case "$what" in
+  all|roundcube|extension) ;;
+  *) echo "usage: $0 [all|roundcube|extension]" >&2; exit 2 ;;
+esac
+if [ "$what" != roundcube ]; then scripts/build-extension.sh >/dev/null; fi
+log "node --test integrations/tests/webmail.test.mjs ($what)"
+# One process for every suite: they share one Roundcube set-up.
+MISTYPE_WEBMAIL=$what node --test integrations/tests/webmail.test.mjs
