@@ -16,5 +16,7 @@ pub fn extract(body: &[u8]) -> Result<Send, ExtractError> {
         cc: r.cc,
         bcc: r.bcc,
         contacts: r.contacts,
+        references: Vec::new(),
+        calls: Vec::new(),
     })
 }
