@@ -128,6 +128,22 @@ def mime_summary(raw):
     }
 
 
+def split_multipart(ctype, body):
+    """The parts' contents of a multipart body (a message/rfc822 part stays raw bytes)."""
+    m = re.search(r'boundary="?([^";]+)"?', ctype)
+    if not m:
+        return []
+    out = []
+    for chunk in body.split(b"--" + m.group(1).encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, content = chunk.partition(b"\r\n\r\n")
+        if content.endswith(b"\r\n"):
+            content = content[:-2]
+        out.append(content)
+    return out
+
+
 def b64url_decode(text):
     text = text.strip()
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -438,14 +454,11 @@ class Handler(BaseHTTPRequestHandler):
                                     b"".join(up["bodies"]))
         meta, raw = {}, None
         if upload and upload_type == "multipart":
-            ctype = self.headers.get("content-type", "")
-            parsed = email.message_from_bytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body,
-                                              policy=email.policy.compat32)
-            parts = parsed.get_payload()
-            if not isinstance(parts, list) or len(parts) != 2:
+            parts = split_multipart(self.headers.get("content-type", ""), body)
+            if len(parts) != 2:
                 return self.google_error(400, "Multipart upload must have two parts")
-            meta = json.loads(parts[0].get_payload(decode=True) or b"{}")
-            raw = parts[1].get_payload(decode=True)
+            meta = json.loads(parts[0] or b"{}")
+            raw = parts[1]
         elif upload:  # media
             raw = body
         elif body.strip():
