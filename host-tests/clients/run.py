@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -369,6 +370,67 @@ def check_case(case, sends, relayed):
     return why
 
 
+def server_call(port, method, path, token=None, body=None, ctype="application/json"):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method,
+                                 data=None if body is None else json.dumps(body).encode())
+    if token:
+        req.add_header("authorization", "Bearer " + token)
+    if body is not None:
+        req.add_header("content-type", ctype)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def server_self_check(port):
+    """The filter's lookups, sent to the mail server directly as the filter sends them: the
+    answers must be the real services' shapes, and only for the user's own credentials."""
+    why = []
+    msg = {"subject": "s", "toRecipients": [{"emailAddress": {"address": "j.smith@navy.ml"}}]}
+    st, draft = server_call(port, "POST", "/v1.0/me/messages", "tok-ops", msg)
+    sel = "?$select=from,sender,toRecipients,ccRecipients,bccRecipients"
+    st, got = server_call(port, "GET", "/v1.0/me/messages/%s%s" % (draft["id"], sel), "tok-ops")
+    if st != 200 or got.get("toRecipients") != msg["toRecipients"] or "subject" in got \
+            or got.get("from", {}).get("emailAddress", {}).get("address") != SENDER:
+        why.append("Graph lookup: %d %s" % (st, got))
+    st, got = server_call(port, "GET", "/v1.0/users/%s/messages/%s%s" % (SENDER, draft["id"], sel), "tok-ops")
+    if st != 200 or got.get("toRecipients") != msg["toRecipients"]:
+        why.append("Graph /users/{u} lookup: %d %s" % (st, got))
+    for token in ("tok-other", None):
+        st, got = server_call(port, "GET", "/v1.0/me/messages/%s%s" % (draft["id"], sel), token)
+        if st not in (401, 404):
+            why.append("Graph lookup with %s credentials answered %d" % (token or "no", st))
+    raw = base64.urlsafe_b64encode(b"From: ops@army.mil\r\nTo: j.smith@navy.ml\r\nSubject: s\r\n\r\nhi\r\n")
+    st, d = server_call(port, "POST", "/gmail/v1/users/me/drafts", "tok-ops", {"message": {"raw": raw.decode()}})
+    st, got = server_call(port, "GET", "/gmail/v1/users/me/drafts/%s?format=metadata" % d["id"], "tok-ops")
+    headers = {h["name"]: h["value"] for h in got.get("message", {}).get("payload", {}).get("headers", [])}
+    if st != 200 or got.get("id") != d["id"] or headers.get("To") != "j.smith@navy.ml" \
+            or not got["message"].get("threadId"):
+        why.append("Gmail lookup: %d %s" % (st, got))
+    st, got = server_call(port, "GET", "/gmail/v1/users/me/drafts/%s?format=metadata" % d["id"], "tok-other")
+    if st != 404:
+        why.append("Gmail lookup with another user's credentials answered %d" % st)
+    using = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]
+    create = {"using": using, "methodCalls": [["Email/set", {"accountId": SENDER, "create": {"d": {
+        "from": [{"email": SENDER}], "to": [{"email": "j.smith@navy.ml"}], "subject": "s"}}}, "c"]]}
+    st, got = server_call(port, "POST", "/jmap/api/", "tok-ops", create)
+    eid = got["methodResponses"][0][1]["created"]["d"]["id"]
+    look = {"using": using, "methodCalls": [["Email/get", {"accountId": SENDER, "ids": [eid],
+                                                           "properties": ["from", "sender", "to", "cc", "bcc"]}, "mistype"]]}
+    st, got = server_call(port, "POST", "/jmap/api/", "tok-ops", look)
+    resp = got["methodResponses"][0]
+    if st != 200 or resp[0] != "Email/get" or resp[2] != "mistype" \
+            or resp[1]["list"][0]["to"] != [{"email": "j.smith@navy.ml"}] or "subject" in resp[1]["list"][0]:
+        why.append("JMAP lookup: %d %s" % (st, got))
+    st, got = server_call(port, "POST", "/jmap/api/", "tok-other", look)
+    if st != 200 or got["methodResponses"][0][0] != "error":
+        why.append("JMAP lookup with another user's credentials: %d %s" % (st, got))
+    server_call(port, "POST", "/_rig/reset")
+    return why
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", help="comma-separated library names")
@@ -385,6 +447,13 @@ def main():
         rig = Rig(tmp)
         try:
             rig.start()
+            why = server_self_check(rig.server_port)
+            if why:
+                failed += 1
+                print("FAIL mail server answers the filter's lookups: " + "; ".join(why))
+            else:
+                passed += 1
+                print("PASS mail server answers the filter's lookups")
             results = []
             for lib in libs:
                 t0 = time.time()
