@@ -63,7 +63,7 @@ function describe(e) {
   // request(): a method-level error object, or the parsed body of a non-2xx answer.
   return {
     shown: e?.description || e?.detail || e?.error?.message || "",
-    status: e?.status ?? 200,
+    status: e?.status ?? null,
     confirm: findConfirm(e),
   };
 }
