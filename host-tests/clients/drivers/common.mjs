@@ -69,8 +69,11 @@ export async function runAll(flows, describe) {
         } catch (e) {
           throw new Error(`preparing the case: ${errText(e)}`);
         }
+        // Every send carries the case's tag in a header, so that the mail server can count the
+        // requests of this send that reached it (a refused one must open none).
+        const caseHeader = { "x-rig-case": tag };
         try {
-          await send({});
+          await send(caseHeader);
           c.blocked = false;
         } catch (e) {
           const d = describe(e);
@@ -80,7 +83,7 @@ export async function runAll(flows, describe) {
           if (d.confirm) {
             c.token = d.confirm.token;
             try {
-              await send({ [d.confirm.header]: d.confirm.token });
+              await send({ ...caseHeader, [d.confirm.header]: d.confirm.token });
               c.confirmed = true;
             } catch (e2) {
               c.confirmed = false;

@@ -71,8 +71,11 @@ def run_all(flows, describe):
                     send = flows[flow](tag, address, kind)
                 except Exception as e:
                     raise RuntimeError("preparing the case: " + err_text(e))
+                # Every send carries the case's tag in a header, so that the mail server can count
+                # the requests of this send that reached it (a refused one must open none).
+                case_header = {"x-rig-case": tag}
                 try:
-                    send({})
+                    send(dict(case_header))
                     case["blocked"] = False
                 except Exception as e:
                     d = describe(e)
@@ -80,7 +83,7 @@ def run_all(flows, describe):
                     if d.get("confirm"):
                         case["token"] = d["confirm"]["token"]
                         try:
-                            send({d["confirm"]["header"]: d["confirm"]["token"]})
+                            send(dict(case_header, **{d["confirm"]["header"]: d["confirm"]["token"]}))
                             case["confirmed"] = True
                         except Exception as e2:
                             case["confirmed"] = False

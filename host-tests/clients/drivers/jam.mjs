@@ -21,8 +21,11 @@ const email = (tag, address) => ({
 
 // fetchInit.headers replaces jmap-jam's own headers: an app that adds one repeats Authorization
 // (and, like most, forgets Content-Type, so fetch labels the JSON text/plain).
-const init = (headers) =>
-  Object.keys(headers).length ? { fetchInit: { headers: { Authorization: `Bearer ${TOKEN}`, ...headers } } } : {};
+// The rig's x-rig-case header is left out: the first attempt must be jmap-jam's own request.
+function init(headers) {
+  const { "x-rig-case": _tag, ...extra } = headers;
+  return Object.keys(extra).length ? { fetchInit: { headers: { Authorization: `Bearer ${TOKEN}`, ...extra } } } : {};
+}
 
 // An app reads a submission's refusal from notCreated (a JMAP server refuses submissions there).
 function refusedIn(setResponse) {
