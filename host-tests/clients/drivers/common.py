@@ -1,6 +1,7 @@
 """Shared by the Python drivers: the rig's environment, the case loop and what a case reports.
 A driver is an app: it uses its library as documented and shows what the library gives it."""
 
+import base64
 import json
 import os
 import sys
@@ -15,6 +16,11 @@ CLEAN = RECIPIENTS.get("clean", "")
 
 # The inbox message (seeded by the mail server) whose sender is each recipient kind.
 INBOX = {"typo": "in-typo", "provider": "in-provider", "clean": "in-clean"}
+
+
+# Request bodies a driver captured itself (path, bytes), for connections the rig's relay does not
+# parse (HTTP/2): run_all reports them with each case.
+WIRE = []
 
 
 class Refused(Exception):
@@ -64,6 +70,7 @@ def run_all(flows, describe):
         for kind, address in RECIPIENTS.items():
             tag = "[rig:%s:%s:%s]" % (LIB, flow, kind)
             case = {"lib": LIB, "flow": flow, "rcpt": kind, "tag": tag}
+            WIRE.clear()
             try:
                 if flow not in flows:
                     raise KeyError("no such flow " + flow)
@@ -90,4 +97,6 @@ def run_all(flows, describe):
                             case["confirm_shown"] = describe(e2)["shown"]
             except Exception as e:
                 case["error"] = err_text(e)
+            if WIRE:
+                case["wire"] = [{"path": p, "b64": base64.b64encode(b).decode()} for p, b in WIRE]
             emit(case)

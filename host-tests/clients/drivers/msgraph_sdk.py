@@ -1,11 +1,14 @@
 """Microsoft Graph with msgraph-sdk (PyPI, Kiota) through the rig."""
 
 import asyncio
+import os
+
+import httpx
 
 from kiota_abstractions.authentication import (AccessTokenProvider, AllowedHostsValidator,
                                                BaseBearerTokenAuthenticationProvider)
 from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph import GraphRequestAdapter, GraphServiceClient, graph_request_adapter
 from msgraph.generated.models.body_type import BodyType
 from msgraph.generated.models.email_address import EmailAddress
 from msgraph.generated.models.item_body import ItemBody
@@ -21,9 +24,10 @@ from msgraph.generated.users.item.messages.item.create_reply_all.create_reply_al
 from msgraph.generated.users.item.messages.item.forward.forward_post_request_body import ForwardPostRequestBody
 from msgraph.generated.users.item.messages.item.reply.reply_post_request_body import ReplyPostRequestBody
 from msgraph.generated.users.item.send_mail.send_mail_post_request_body import SendMailPostRequestBody
+from msgraph_core import GraphClientFactory
 from msgraph_core.requests.batch_request_content import BatchRequestContent
 
-from common import BASE, INBOX, TOKEN, Refused, find_confirm, run_all
+from common import BASE, INBOX, TOKEN, WIRE, Refused, find_confirm, run_all
 
 
 class RigToken(AccessTokenProvider):
@@ -36,7 +40,22 @@ class RigToken(AccessTokenProvider):
         return AllowedHostsValidator([])
 
 
-adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(RigToken()))
+async def capture(request):
+    # The hook sees the URL before the SDK's UrlReplaceHandler rewrites it.
+    WIRE.append((request.url.path.replace("/users/me-token-to-replace", "/me"), request.content))
+
+
+if os.environ.get("RIG_HTTP2"):
+    # msgraph-sdk speaks HTTP/2 to Graph (through TLS); the rig's listener is plain text, so the
+    # app hands the SDK an httpx client that speaks HTTP/2 with prior knowledge (h2c), which
+    # Envoy's codec AUTO accepts. The relay does not parse HTTP/2: the app records what it sent.
+    # The SDK's own middleware options come along (they turn /users/me-token-to-replace into /me).
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(http1=False, http2=True, timeout=30, event_hooks={"request": [capture]}),
+        options=graph_request_adapter.options)
+    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(RigToken()), client=http)
+else:
+    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(RigToken()))
 adapter.base_url = BASE + "/v1.0"
 client = GraphServiceClient(request_adapter=adapter)
 loop = asyncio.new_event_loop()
