@@ -137,9 +137,19 @@ def split_multipart(ctype, body):
     for chunk in body.split(b"--" + m.group(1).encode())[1:]:
         if chunk.startswith(b"--"):
             break
-        head, _, content = chunk.partition(b"\r\n\r\n")
+        # Parts end their headers with a blank line, CRLF or (Python's email generator) LF.
+        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk[1:] if chunk.startswith(b"\n") else chunk
+        crlf, lf = chunk.find(b"\r\n\r\n"), chunk.find(b"\n\n")
+        if crlf >= 0 and (lf < 0 or crlf <= lf):
+            content = chunk[crlf + 4:]
+        elif lf >= 0:
+            content = chunk[lf + 2:]
+        else:
+            continue
         if content.endswith(b"\r\n"):
             content = content[:-2]
+        elif content.endswith(b"\n"):
+            content = content[:-1]
         out.append(content)
     return out
 
@@ -502,10 +512,10 @@ class Handler(BaseHTTPRequestHandler):
                     return self.google_error(404, "Requested entity was not found.", "notFound", "NOT_FOUND")
                 if raw is None:
                     raw = draft["raw"]
-                del drafts[did]
             elif raw is None:
                 return self.google_error(400, "Invalid draft")
             self.record_send("gmail", "drafts.send", body, mime_summary(raw))
+            drafts.pop(did, None)
             return self.send_json(200, {"id": STORE.new_id("m"), "threadId": STORE.new_id("t"), "labelIds": ["SENT"]})
         if coll == "drafts" and method == "POST" and item is None:
             if raw is None:

@@ -49,15 +49,17 @@ def with_headers(headers, call):
 
 
 def refused_in(responses):
-    """An app reads a submission's refusal from not_created, and method errors from the results."""
+    """An app reads a submission's refusal from not_created and method errors from the results,
+    and shows every text it finds (jmapc keeps a description only for some error types)."""
+    texts = []
     for r in responses if isinstance(responses, list) else [responses]:
         r = getattr(r, "response", r)
         if isinstance(r, jmapc.errors.Error):
-            raise Refused(getattr(r, "description", None) or r.type, 200, parse_json(last.get("body")))
-        failed = getattr(r, "not_created", None) or {}
-        if failed:
-            shown = "; ".join(e.description or e.type for e in failed.values())
-            raise Refused(shown, 200, parse_json(last.get("body")))
+            texts.append(getattr(r, "description", None) or r.type)
+        for e in (getattr(r, "not_created", None) or {}).values():
+            texts.append(e.description or e.type)
+    if texts:
+        raise Refused("; ".join(texts), 200, parse_json(last.get("body")))
 
 
 def draft_then_submit(tag, address, kind):

@@ -132,7 +132,9 @@ async def post_batch_with_headers(content, headers):
     saved = dict(http.headers)
     http.headers.update(headers)
     try:
-        return await client.batch.post(content)
+        # Without an error map msgraph-core raises a bare APIError ("no error class is registered
+        # for this code") that carries no message: the app maps every status to ODataError.
+        return await client.batch.post(content, error_map={"XXX": ODataError})
     finally:
         http.headers.clear()
         http.headers.update(saved)
