@@ -86,7 +86,7 @@ LIBRARIES = {
 # session start): the server may see more requests of the case than sends.
 MULTI_REQUEST_FLOWS = {"messages.send-resumable"}
 
-DRIVER_TIMEOUT = 240  # seconds for one library's whole run
+DRIVER_TIMEOUT = 150  # seconds for one library's whole run (Envoy ends a stuck request at 15 s)
 READY_TIMEOUT = 90  # Envoy's first start compiles the filter in V8
 
 # ---------------------------------------------------------------------------------------------
