@@ -677,9 +677,12 @@ class Handler(BaseHTTPRequestHandler):
                                     "description": "no such email: " + sub.get("emailId", "")}
                 continue
             addr = lambda k: [a.get("email", "") for a in em.get(k) or []]  # noqa: E731
-            self.record_send("jmap", "EmailSubmission/set", body,
-                             {"subject": em.get("subject", ""), "text": json.dumps(em), "to": addr("to"), "cc": addr("cc"),
-                              "bcc": addr("bcc")})
+            summary = {"subject": em.get("subject", ""), "text": json.dumps(em), "to": addr("to"),
+                       "cc": addr("cc"), "bcc": addr("bcc")}
+            envelope = sub.get("envelope") or {}
+            if envelope.get("rcptTo"):  # the server delivers to the envelope, not the headers
+                summary.update({"to": [r.get("email", "") for r in envelope["rcptTo"]], "cc": [], "bcc": []})
+            self.record_send("jmap", "EmailSubmission/set", body, summary)
             sid = STORE.new_id("S")
             created[key] = {"id": sid, "sendAt": "2026-01-01T00:00:00Z", "undoStatus": "final"}
             created_ids[key] = sid

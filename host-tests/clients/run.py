@@ -60,7 +60,7 @@ PLUGIN_CONFIG = json.dumps({
 # Each library: its driver and the flows it runs (every flow with every recipient kind).
 LIBRARIES = {
     "graph-js": {"cmd": ["node", "drivers/graph.mjs"],
-                 "flows": ["sendMail", "draft-send", "draft-patch-send", "createReply-send",
+                 "flows": ["sendMail", "sendMail-mime", "draft-send", "draft-bcc-send", "draft-patch-send", "createReply-send",
                            "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail"]},
     "msgraph-sdk": {"cmd": ["PY", "drivers/msgraph_sdk.py"],
                     "flows": ["sendMail", "draft-send", "draft-patch-send", "createReply-send",
@@ -77,9 +77,11 @@ LIBRARIES = {
     # jmap-jam's fetchInit.headers would replace its own headers, so its first attempts carry no
     # x-rig-case header and the server cannot count them.
     "jmap-jam": {"cmd": ["node", "drivers/jam.mjs"], "case_header": False,
-                 "flows": ["draft-then-submit", "create-and-submit-ref"]},
+                 "flows": ["draft-then-submit", "autosave-then-submit", "submit-with-envelope",
+                           "create-and-submit-ref"]},
     "jmapc": {"cmd": ["PY", "drivers/jmapc_driver.py"],
-              "flows": ["draft-then-submit", "create-and-submit-ref"]},
+              "flows": ["draft-then-submit", "autosave-then-submit", "submit-with-envelope",
+                        "create-and-submit-ref"]},
 }
 
 # Sends made of several requests, the first of which carries no message (a resumable upload's

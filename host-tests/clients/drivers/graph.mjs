@@ -1,6 +1,6 @@
 // Microsoft Graph JavaScript client (npm @microsoft/microsoft-graph-client) through the rig.
 import { Client, BatchRequestContent, HTTPMessageHandler } from "@microsoft/microsoft-graph-client";
-import { BASE, TOKEN, INBOX, Refused, findConfirm, parseMaybe, runAll } from "./common.mjs";
+import { BASE, TOKEN, SENDER, INBOX, Refused, findConfirm, parseMaybe, runAll } from "./common.mjs";
 
 // The client's AuthenticationHandler adds the access token only to https:// URLs of Graph (or of
 // customHosts) and strips Authorization from any other URL; the rig's Envoy listens on plain http
@@ -24,6 +24,8 @@ const message = (tag, address) => ({
   body: { contentType: "Text", content: `Hello ${tag}` },
   ...(address ? { toRecipients: rcpt(address) } : {}),
 });
+const mime = (tag, address) =>
+  `From: ${SENDER}\r\nTo: ${address}\r\nSubject: ${tag}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello ${tag}\r\n`;
 const sendDraft = (id) => (headers) => client.api(`/me/messages/${id}/send`).headers(headers).post();
 
 const flows = {
@@ -33,6 +35,16 @@ const flows = {
     const draft = await client.api("/me/messages").post(message(tag, address));
     return sendDraft(draft.id);
   },
+  "draft-bcc-send": async (tag, address) => {
+    const draft = await client.api("/me/messages").post({ ...message(tag, null), bccRecipients: rcpt(address) });
+    return sendDraft(draft.id);
+  },
+  // sendMail with the message as base64 MIME (text/plain), as Graph accepts it.
+  "sendMail-mime": async (tag, address) => (headers) =>
+    client
+      .api("/me/sendMail")
+      .headers({ "Content-Type": "text/plain", ...headers })
+      .post(Buffer.from(mime(tag, address)).toString("base64")),
   "draft-patch-send": async (tag, address) => {
     const draft = await client.api("/me/messages").post(message(tag, null));
     await client.api(`/me/messages/${draft.id}`).patch({ toRecipients: rcpt(address) });

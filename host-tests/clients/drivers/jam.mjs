@@ -46,6 +46,32 @@ const flows = {
       refusedIn(res);
     };
   },
+  // Autosave: each save creates the new version and destroys the previous one.
+  "autosave-then-submit": async (tag, address) => {
+    const [first] = await jam.api.Email.set({ accountId, create: { d: email(tag, "j.smith@navy.mil") } });
+    const [saved] = await jam.api.Email.set({
+      accountId,
+      create: { d: email(tag, address) },
+      destroy: [first.created.d.id],
+    });
+    const emailId = saved.created.d.id;
+    return async (headers) => {
+      const [res] = await jam.api.EmailSubmission.set({ accountId, create: { s: { emailId, identityId } } }, init(headers));
+      refusedIn(res);
+    };
+  },
+  "submit-with-envelope": async (tag, address) => {
+    const [created] = await jam.api.Email.set({ accountId, create: { d: email(tag, address) } });
+    const emailId = created.created.d.id;
+    const envelope = { mailFrom: { email: SENDER }, rcptTo: [{ email: address }] };
+    return async (headers) => {
+      const [res] = await jam.api.EmailSubmission.set(
+        { accountId, create: { s: { emailId, identityId, envelope } } },
+        init(headers),
+      );
+      refusedIn(res);
+    };
+  },
   "create-and-submit-ref": async (tag, address) => async (headers) => {
     const [res] = await jam.requestMany((b) => {
       const e = b.Email.set({ accountId, create: { d: email(tag, address) } });

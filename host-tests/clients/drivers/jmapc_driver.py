@@ -5,9 +5,10 @@ import urllib.parse
 
 import jmapc
 from jmapc.methods import EmailSet, EmailSubmissionSet, IdentityGet, MailboxGet
+from jmapc.models.email_submission import Address, Envelope
 from jmapc.session import Session
 
-from common import BASE, SENDER, TOKEN, Refused, find_confirm, parse_json, run_all
+from common import BASE, CLEAN, SENDER, TOKEN, Refused, find_confirm, parse_json, run_all
 
 
 class Client(jmapc.Client):
@@ -81,7 +82,29 @@ def create_and_submit_ref(tag, address, kind):
     return send
 
 
-FLOWS = {"draft-then-submit": draft_then_submit, "create-and-submit-ref": create_and_submit_ref}
+def autosave_then_submit(tag, address, kind):
+    """Autosave: each save creates the new version and destroys the previous one."""
+    first = client.request(EmailSet(create={"d": email(tag, CLEAN)})).created["d"].id
+    email_id = client.request(EmailSet(create={"d": email(tag, address)}, destroy=[first])).created["d"].id
+
+    def send(headers):
+        refused_in(with_headers(headers, lambda: client.request(
+            EmailSubmissionSet(create={"s": jmapc.EmailSubmission(email_id=email_id, identity_id=identity_id)}))))
+    return send
+
+
+def submit_with_envelope(tag, address, kind):
+    email_id = client.request(EmailSet(create={"d": email(tag, address)})).created["d"].id
+    envelope = Envelope(mail_from=Address(email=SENDER), rcpt_to=[Address(email=address)])
+
+    def send(headers):
+        refused_in(with_headers(headers, lambda: client.request(EmailSubmissionSet(create={
+            "s": jmapc.EmailSubmission(email_id=email_id, identity_id=identity_id, envelope=envelope)}))))
+    return send
+
+
+FLOWS = {"draft-then-submit": draft_then_submit, "create-and-submit-ref": create_and_submit_ref,
+         "autosave-then-submit": autosave_then_submit, "submit-with-envelope": submit_with_envelope}
 
 
 def describe(e):
