@@ -88,6 +88,8 @@ class Store:
 
     def new_id(self, prefix):
         self.counter += 1
+        if prefix == "AAMk":  # Graph message ids are base64 and often end in "="
+            return "AAMkAD%s%dAAA=" % (uuid.uuid4().hex[:12], self.counter)
         return "%s%d-%s" % (prefix, self.counter, uuid.uuid4().hex[:8])
 
 

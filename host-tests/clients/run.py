@@ -60,7 +60,7 @@ PLUGIN_CONFIG = json.dumps({
 # Each library: its driver and the flows it runs (every flow with every recipient kind).
 LIBRARIES = {
     "graph-js": {"cmd": ["node", "drivers/graph.mjs"],
-                 "flows": ["sendMail", "sendMail-mime", "draft-send", "draft-bcc-send", "draft-patch-send", "createReply-send",
+                 "flows": ["sendMail", "sendMail-mime", "draft-send", "users-draft-send", "draft-bcc-send", "draft-patch-send", "createReply-send",
                            "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail"]},
     "msgraph-sdk": {"cmd": ["PY", "drivers/msgraph_sdk.py"],
                     "flows": ["sendMail", "draft-send", "draft-patch-send", "createReply-send",

@@ -26,7 +26,8 @@ const message = (tag, address) => ({
 });
 const mime = (tag, address) =>
   `From: ${SENDER}\r\nTo: ${address}\r\nSubject: ${tag}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello ${tag}\r\n`;
-const sendDraft = (id) => (headers) => client.api(`/me/messages/${id}/send`).headers(headers).post();
+const sendDraft = (id) => (headers) =>
+  client.api(`/me/messages/${encodeURIComponent(id)}/send`).headers(headers).post();
 
 const flows = {
   sendMail: async (tag, address) => (headers) =>
@@ -34,6 +35,12 @@ const flows = {
   "draft-send": async (tag, address) => {
     const draft = await client.api("/me/messages").post(message(tag, address));
     return sendDraft(draft.id);
+  },
+  // The same through /users/{user} instead of /me.
+  "users-draft-send": async (tag, address) => {
+    const user = encodeURIComponent(SENDER);
+    const draft = await client.api(`/users/${user}/messages`).post(message(tag, address));
+    return (headers) => client.api(`/users/${user}/messages/${encodeURIComponent(draft.id)}/send`).headers(headers).post();
   },
   "draft-bcc-send": async (tag, address) => {
     const draft = await client.api("/me/messages").post({ ...message(tag, null), bccRecipients: rcpt(address) });
