@@ -350,11 +350,11 @@ def run_driver(lib, spec, rig):
 
 
 def relayed_bodies(rig):
-    """(path without query) -> set of request bodies the clients sent through the relay."""
+    """(path without query, percent-decoded) -> the request bodies the clients sent through the relay."""
     out = {}
     with rig.relay.lock:
         for r in rig.relay.requests:
-            path = urllib.parse.urlsplit(r["target"]).path
+            path = urllib.parse.unquote(urllib.parse.urlsplit(r["target"]).path)
             out.setdefault(path, []).append(r["body"])
     return out
 
@@ -397,9 +397,9 @@ def check_case(case, sends, relayed, requests):
     for s in arrived:
         for part in s["parts_b64"]:
             body = base64.b64decode(part)
-            path = urllib.parse.urlsplit(s["path"]).path
+            path = urllib.parse.unquote(urllib.parse.urlsplit(s["path"]).path)
             sent = relayed.get(path, []) + [base64.b64decode(w["b64"]) for w in case.get("wire", [])
-                                            if w["path"] == path]
+                                            if urllib.parse.unquote(w["path"]) == path]
             if body not in sent:
                 why.append("the body that arrived at %s differs from what the client sent" % path)
     return why
