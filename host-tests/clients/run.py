@@ -48,14 +48,8 @@ RECIPIENTS = {
     "clean": {"to": "j.smith@navy.mil", "blocked": False, "shown": []},
 }
 
-# The confirm secret of the rig's plugin configuration (a test value, not the shipped one).
-CONFIRM_SECRET = "cmlnLXRlc3Qtc2VjcmV0LW5vdC1mb3ItdXNl"
-PLUGIN_CONFIG = json.dumps({
-    "mode": "block",
-    "max_body_bytes": 26214400,
-    "check_path": "/check",
-    "confirm": {"header": "x-mistype-confirm", "secret": CONFIRM_SECRET, "ttl_seconds": 600},
-}, indent=2)
+# The plugin configuration is the shipped one, unchanged (block mode, its confirm secret and
+# whatever else the shipped file configures); only the ports and the wasm path are substituted.
 
 # Each library: its driver and the flows it runs (every flow with every recipient kind).
 LIBRARIES = {
@@ -285,7 +279,7 @@ class Rig:
         self.server_port = int(line[1])
         self.envoy_port, admin_port = free_port(), free_port()
         yaml = render_envoy.render((REPO / "filter" / "envoy.yaml").read_text(), self.envoy_port,
-                                   admin_port, self.server_port, str(wasm), PLUGIN_CONFIG)
+                                   admin_port, self.server_port, str(wasm))
         cfg = Path(self.tmp) / "envoy.yaml"
         cfg.write_text(yaml)
         log = open(Path(self.tmp) / "envoy.log", "w")
