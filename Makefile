@@ -13,7 +13,7 @@ SHELL := /bin/bash
 demo:
 	scripts/demo.sh
 
-test: tools lint wasm-core test-core test-filter test-host test-web
+test: tools lint wasm-core test-core test-filter test-host test-web test-clients
 	@echo "make test: all checks passed"
 
 tools:
