@@ -8,12 +8,12 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail accuracy accuracy-field bench bench-check fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check fuzz corpus
 
 demo:
 	scripts/demo.sh
 
-test: tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail
+test: tools lint wasm-core test-core test-filter test-host test-web test-clients test-webmail test-audit
 	@echo "make test: all checks passed"
 
 tools:
@@ -57,6 +57,14 @@ test-web:
 # the browser extension, in headless Chromium.
 test-webmail:
 	scripts/test-webmail.sh
+
+# The official mail API client libraries (Graph JS, msgraph-sdk, @googleapis/gmail,
+# google-api-python-client, jmap-jam, jmapc) sending through real Envoy with the shipped
+# filter/envoy.yaml to a test mail server (host-tests/clients/README.md).
+test-clients:
+	scripts/ensure-tools.sh clients
+	scripts/build-filter.sh >/dev/null
+	python3 host-tests/clients/run.py
 
 # --- measurements and tools (not part of `make test`) ---
 

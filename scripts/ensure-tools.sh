@@ -4,7 +4,7 @@
 #
 #   scripts/ensure-tools.sh            # everything
 #   scripts/ensure-tools.sh rust       # only rustup targets + wasm-bindgen-cli
-#   scripts/ensure-tools.sh envoy|browser|node|load|postfix
+#   scripts/ensure-tools.sh envoy|browser|node|load|postfix|roundcube|clients
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -108,6 +108,25 @@ SEL
   if [ "$made" = 1 ]; then rm -f "$rc"; fi
 }
 
+
+# The real-client rig (host-tests/clients): the official mail API client libraries, pinned. npm ci
+# when the lock file changed; a virtualenv with requirements.txt when that file changed.
+ensure_clients() {
+  local dir=host-tests/clients
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.rig-lock"; then
+    log "npm ci in $dir (Graph JS, @googleapis/gmail, jmap-jam)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$dir/node_modules/.rig-lock"
+  fi
+  if ! cmp -s "$dir/requirements.txt" "$dir/.venv/.rig-requirements"; then
+    log "virtualenv $dir/.venv (msgraph-sdk, google-api-python-client, jmapc)"
+    rm -rf "$dir/.venv"
+    python3 -m venv "$dir/.venv"
+    "$dir/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$dir/requirements.txt"
+    cp "$dir/requirements.txt" "$dir/.venv/.rig-requirements"
+  fi
+}
+
 ensure_load() {
   command -v wrk >/dev/null || need_apt+=(wrk)
 }
@@ -119,15 +138,15 @@ case "$what" in
   browser) ensure_browser; ensure_node ;;
   node) ensure_node ;;
   load) ensure_load ;;
-  postfix) ensure_postfix ;;
-  roundcube) ensure_roundcube; ensure_browser; ensure_node; ensure_envoy ;;
-  all) ensure_rust; ensure_envoy; ensure_browser; ensure_node; ensure_load; ensure_postfix; ensure_roundcube ;;
-  *) echo "usage: $0 [all|rust|envoy|browser|node|load|postfix|roundcube]" >&2; exit 2 ;;
+#   scripts/ensure-tools.sh envoy|browser|node|load|postfix|roundcube|clients
 esac
 if [ "${#need_apt[@]}" -gt 0 ]; then
   apt_install "${need_apt[@]}"
 fi
 case "$what" in
   all|browser|node) ensure_node_modules ;;
+esac
+case "$what" in
+  all|clients) ensure_clients ;;
 esac
 exit 0

@@ -41,6 +41,7 @@ fn main() -> Result<(), String> {
     let gmail = json!({"raw": raw}).to_string();
     let ct = Some("application/json");
     let info = RequestInfo {
+        path: "/jmap/api/",
         content_type: ct,
         sender: None,
         token: None,

@@ -76,6 +76,56 @@ pub struct Config {
     pub sender_header: Option<String>,
     /// Which APIs are recognised where.
     pub routes: Routes,
+    /// Sends by reference: how the stored message's recipients are looked up.
+    pub lookup: Lookup,
+    /// Hold a possible send's headers until its body is judged (Envoy's
+    /// `allow_on_headers_stop_iteration: true` is needed). `false` lets the headers go upstream
+    /// at once and holds only the body.
+    pub hold_headers: bool,
+    /// In block mode, a `warn` finding scored at least this is handled like a `block` finding:
+    /// the send is answered `422` (with a confirm token when confirmation is on). `None`: warn
+    /// findings never block.
+    pub block_warn_score: Option<f64>,
+}
+
+/// What happens to a send whose stored message cannot be looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Refuse it (block mode only; warn and monitor mode pass it): the safe default.
+    Block,
+    /// Let it through, counted and logged.
+    Pass,
+}
+
+/// The lookup of stored messages (drafts sent by id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    /// The Envoy cluster the lookups go to (the mail server's).
+    pub cluster: String,
+    /// How long a lookup may take.
+    pub timeout_ms: u32,
+    /// What a failed, timed-out or unreadable lookup leads to.
+    pub on_failure: OnFailure,
+    /// The request headers copied into a lookup, so that it sees what the user may see.
+    pub forward_headers: Vec<String>,
+}
+
+/// Default lookup cluster: the shipped `filter/envoy.yaml` names the mail server `webmail`.
+pub const DEFAULT_LOOKUP_CLUSTER: &str = "webmail";
+/// Default lookup timeout.
+pub const DEFAULT_LOOKUP_TIMEOUT_MS: u32 = 5000;
+/// Default `block_warn_score`.
+pub const DEFAULT_BLOCK_WARN_SCORE: f64 = 0.65;
+
+impl Default for Lookup {
+    fn default() -> Lookup {
+        Lookup {
+            cluster: DEFAULT_LOOKUP_CLUSTER.into(),
+            timeout_ms: DEFAULT_LOOKUP_TIMEOUT_MS,
+            on_failure: OnFailure::Block,
+            forward_headers: vec!["authorization".into(), "cookie".into()],
+        }
+    }
 }
 
 /// Defaults.
@@ -102,6 +152,9 @@ impl Default for Config {
             },
             sender_header: None,
             routes: Routes::default(),
+            lookup: Lookup::default(),
+            hold_headers: true,
+            block_warn_score: Some(DEFAULT_BLOCK_WARN_SCORE),
         }
     }
 }
@@ -258,6 +311,54 @@ fn apis(v: &Value) -> Result<Vec<(Api, Vec<String>)>, ConfigError> {
     Ok(out)
 }
 
+fn lookup(v: &Value) -> Result<Lookup, ConfigError> {
+    let Value::Object(m) = v else {
+        return bad(format!("lookup: {} is not an object", show(v)));
+    };
+    check_keys(
+        m,
+        "lookup.",
+        &["cluster", "timeout_ms", "on_failure", "forward_headers"],
+    )?;
+    let mut l = Lookup::default();
+    if let Some(c) = m.get("cluster") {
+        l.cluster = string(c, "lookup.cluster")?;
+        if l.cluster.trim().is_empty() {
+            return bad("lookup.cluster: an empty cluster name");
+        }
+    }
+    if let Some(t) = m.get("timeout_ms") {
+        l.timeout_ms = u32::try_from(positive(t, "lookup.timeout_ms", 60_000)?)
+            .unwrap_or(DEFAULT_LOOKUP_TIMEOUT_MS);
+    }
+    if let Some(f) = m.get("on_failure") {
+        l.on_failure = match f.as_str() {
+            Some("block") => OnFailure::Block,
+            Some("pass") => OnFailure::Pass,
+            _ => {
+                return bad(format!(
+                    "lookup.on_failure: {} is not one of block, pass",
+                    show(f)
+                ))
+            }
+        };
+    }
+    if let Some(h) = m.get("forward_headers") {
+        let Value::Array(items) = h else {
+            return bad(format!(
+                "lookup.forward_headers: {} is not a list of header names",
+                show(h)
+            ));
+        };
+        l.forward_headers = items
+            .iter()
+            .enumerate()
+            .map(|(i, h)| header_name(h, &format!("lookup.forward_headers[{i}]")))
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(l)
+}
+
 impl Config {
     /// Parses the plugin configuration bytes.
     pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
@@ -292,6 +393,9 @@ impl Config {
                 "apis",
                 "check_path",
                 "verdict_path",
+                "lookup",
+                "hold_headers",
+                "block_warn_score",
             ],
         )?;
         let mut c = Config::default();
@@ -349,6 +453,29 @@ impl Config {
         if let Some(p) = m.get("verdict_path").filter(|p| !p.is_null()) {
             c.routes.verdict_path = Some(path(p, "verdict_path")?);
         }
+        if let Some(l) = m.get("lookup") {
+            c.lookup = lookup(l)?;
+        }
+        if let Some(h) = m.get("hold_headers") {
+            let Value::Bool(b) = h else {
+                return bad(format!("hold_headers: {} is not true or false", show(h)));
+            };
+            c.hold_headers = *b;
+        }
+        if let Some(s) = m.get("block_warn_score") {
+            c.block_warn_score = match s {
+                Value::Null => None,
+                Value::Number(n) if n.as_f64().is_some_and(|f| (0.0..=1.0).contains(&f)) => {
+                    n.as_f64()
+                }
+                _ => {
+                    return bad(format!(
+                        "block_warn_score: {} is not a number from 0 to 1, or null",
+                        show(s)
+                    ))
+                }
+            };
+        }
         if c.routes.check_path.is_some() && c.routes.check_path == c.routes.verdict_path {
             return bad("verdict_path: the same path as check_path");
         }
@@ -381,6 +508,53 @@ mod tests {
             assert_eq!(c.routes, Routes::default());
             assert_eq!(c.routes.apis.len(), 7);
         }
+    }
+
+    #[test]
+    fn lookup_hold_and_warn_score() {
+        let c = Config::default();
+        assert_eq!(c.lookup.cluster, "webmail");
+        assert_eq!(c.lookup.timeout_ms, 5000);
+        assert_eq!(c.lookup.on_failure, OnFailure::Block);
+        assert_eq!(c.lookup.forward_headers, vec!["authorization", "cookie"]);
+        assert!(c.hold_headers);
+        assert_eq!(c.block_warn_score, Some(0.65));
+        let c = Config::parse(
+            br#"{"lookup": {"cluster": "mail", "timeout_ms": 250, "on_failure": "pass",
+                 "forward_headers": ["Authorization", "X-Session"]},
+                 "hold_headers": false, "block_warn_score": null}"#,
+        )
+        .unwrap();
+        assert_eq!(c.lookup.cluster, "mail");
+        assert_eq!(c.lookup.timeout_ms, 250);
+        assert_eq!(c.lookup.on_failure, OnFailure::Pass);
+        assert_eq!(c.lookup.forward_headers, vec!["authorization", "x-session"]);
+        assert!(!c.hold_headers);
+        assert_eq!(c.block_warn_score, None);
+        assert_eq!(
+            error(r#"{"lookup": {"on_failure": "allow"}}"#),
+            "lookup.on_failure: \"allow\" is not one of block, pass"
+        );
+        assert_eq!(
+            error(r#"{"lookup": {"timeout": 5}}"#),
+            "lookup.timeout: unknown key (known keys: cluster, timeout_ms, on_failure, forward_headers)"
+        );
+        assert_eq!(
+            error(r#"{"lookup": {"timeout_ms": 0}}"#),
+            "lookup.timeout_ms: 0 is not a whole number from 1 to 60000"
+        );
+        assert_eq!(
+            error(r#"{"lookup": {"forward_headers": [":path"]}}"#),
+            "lookup.forward_headers[0]: \":path\" is not an HTTP header name"
+        );
+        assert_eq!(
+            error(r#"{"hold_headers": "yes"}"#),
+            "hold_headers: \"yes\" is not true or false"
+        );
+        assert_eq!(
+            error(r#"{"block_warn_score": 2}"#),
+            "block_warn_score: 2 is not a number from 0 to 1, or null"
+        );
     }
 
     #[test]

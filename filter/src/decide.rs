@@ -4,17 +4,23 @@
 //! |---|---|---|---|
 //! | verdict `allow`, or no recipients | pass | pass | pass |
 //! | verdict `warn` | pass + headers | pass + headers | pass |
-//! | verdict `block` | `422` + verdict (+ confirm token) | pass + headers | pass |
-//! | verdict `block` + valid token | pass + headers | (as above) | (as above) |
+//! | verdict `warn`, a finding scored ≥ `block_warn_score` | refused (`422`) + confirm token | pass + headers | pass |
+//! | verdict `block` | refused (`422`) + verdict (+ confirm token) | pass + headers | pass |
+//! | refused verdict + valid token | pass + headers | (as above) | (as above) |
 //! | body above `max_body_bytes` | `413` | pass | pass |
 //! | recognised send that cannot be parsed | `400` | pass | pass |
+//! | stored message not looked up, `lookup.on_failure` `block` | `503` | pass | pass |
+//! | stored message not looked up, `lookup.on_failure` `pass` | pass | pass | pass |
 //!
-//! "headers" are `x-mistype-verdict` and `x-mistype-findings` on the response. Every case counts
-//! (see [`crate::metrics`]) and the non-trivial ones log.
+//! "headers" are `x-mistype-verdict` and `x-mistype-findings` on the response. Refusals are in the
+//! API's own dialect ([`crate::reply`]). Every case counts (see [`crate::metrics`]) and the
+//! non-trivial ones log.
 
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, OnFailure};
 use crate::extract::{Api, ExtractError, Send};
+use crate::lookup::LookupError;
 use crate::metrics::Counter;
+use crate::reply::{self, Code, Refusal};
 use crate::token::{Binding, Signer, TokenError};
 use mistype::{Severity, Verdict};
 use serde_json::{json, Value};
@@ -164,6 +170,17 @@ fn summary(verdict: &Verdict) -> String {
     parts.join(", ")
 }
 
+fn refusal(status: u32, code: Code, message: String, api: Api) -> Refusal {
+    let mut details = serde_json::Map::new();
+    details.insert("api".into(), Value::String(api.name().into()));
+    Refusal {
+        status,
+        code,
+        message,
+        details,
+    }
+}
+
 /// A recognised send above `max_body_bytes`.
 pub fn too_large(config: &Config, api: Api, size: usize) -> Decision {
     let counters = vec![Counter::Inspected, Counter::BodyTooLarge];
@@ -172,21 +189,21 @@ pub fn too_large(config: &Config, api: Api, size: usize) -> Decision {
         config.max_body_bytes
     );
     match config.mode {
-        Mode::Block => Decision {
-            api,
-            action: json_reply(
-                413,
-                None,
-                &json!({"error": "body_too_large", "api": api.name(), "message": message,
-                        "max_body_bytes": config.max_body_bytes}),
-            ),
-            counters,
-            log: None,
+        Mode::Block => {
+            let mut r = refusal(413, Code::TooLarge, message.clone(), api);
+            r.details
+                .insert("max_body_bytes".into(), json!(config.max_body_bytes));
+            Decision {
+                api,
+                action: reply::reply(api, &[], r),
+                counters,
+                log: None,
+            }
+            .log(
+                Level::Warn,
+                format!("{} send refused: {message}", api.name()),
+            )
         }
-        .log(
-            Level::Warn,
-            format!("{} send refused: {message}", api.name()),
-        ),
         _ => Decision::pass(api, counters).log(
             Level::Warn,
             format!("{} send passed uninspected: {message}", api.name()),
@@ -200,10 +217,15 @@ pub fn parse_error(config: &Config, e: &ExtractError) -> Decision {
     match config.mode {
         Mode::Block => Decision {
             api: e.api,
-            action: json_reply(
-                400,
-                None,
-                &json!({"error": "unparseable_send", "api": e.api.name(), "message": e.message}),
+            action: reply::reply(
+                e.api,
+                &[],
+                refusal(
+                    400,
+                    Code::Unparseable,
+                    format!("Not sent: the filter cannot read this send: {}", e.message),
+                    e.api,
+                ),
             ),
             counters,
             log: None,
@@ -214,6 +236,46 @@ pub fn parse_error(config: &Config, e: &ExtractError) -> Decision {
             format!("unparseable send passed uninspected: {e}"),
         ),
     }
+}
+
+/// A send by reference whose stored message could not be looked up.
+pub fn lookup_failed(config: &Config, api: Api, what: &str, e: &LookupError) -> Decision {
+    let counters = vec![Counter::Inspected, Counter::LookupFailed];
+    let refuse = config.mode == Mode::Block && config.lookup.on_failure == OnFailure::Block;
+    if !refuse {
+        return Decision::pass(api, counters).log(
+            Level::Warn,
+            format!(
+                "{} send passed unjudged: looking up {what} failed ({}): {e}",
+                api.name(),
+                e.reason()
+            ),
+        );
+    }
+    let mut r = refusal(
+        503,
+        Code::LookupFailed,
+        format!(
+            "Not sent: the recipients of {what} could not be checked ({e}). Try again in a moment."
+        ),
+        api,
+    );
+    r.details
+        .insert("reason".into(), Value::String(e.reason().into()));
+    Decision {
+        api,
+        action: reply::reply(api, &[], r),
+        counters,
+        log: None,
+    }
+    .log(
+        Level::Warn,
+        format!(
+            "{} send refused: looking up {what} failed ({}): {e}",
+            api.name(),
+            e.reason()
+        ),
+    )
 }
 
 /// The inputs of a judged send.
@@ -271,6 +333,7 @@ pub fn judged(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
                 ),
             )
         }
+        (Severity::Warn, Mode::Block) if escalated(config, j.verdict) => block(config, signer, j),
         (Severity::Warn, _) => with_headers(vec![Counter::Inspected, Counter::Warned]).log(
             Level::Info,
             format!("warned {} send: {}", api.name(), summary(j.verdict)),
@@ -286,6 +349,14 @@ pub fn judged(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
             ),
         (Severity::Block, Mode::Block) => block(config, signer, j),
     }
+}
+
+/// True when a `warn` verdict has a finding sure enough to refuse the send in block mode
+/// (`block_warn_score`): a certain provider typo (`gmial.com`) must not pass silently.
+fn escalated(config: &Config, verdict: &Verdict) -> bool {
+    config
+        .block_warn_score
+        .is_some_and(|min| verdict.findings.iter().any(|f| f.score >= min))
 }
 
 fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
@@ -326,26 +397,42 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
         }
     }
     counters.push(Counter::Blocked);
-    let mut body = serde_json::to_value(j.verdict).unwrap_or_else(|_| json!({"verdict": "block"}));
-    if let (Value::Object(m), Some(s)) = (&mut body, signer) {
+    let mut details = match serde_json::to_value(j.verdict) {
+        Ok(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    if let Some(s) = signer {
         let expires_at = j.now.saturating_add(config.confirm.ttl_seconds);
-        m.insert(
+        details.insert(
             "confirm".into(),
             json!({"header": config.confirm.header, "token": s.issue(&binding, expires_at),
                    "expires_at": expires_at}),
         );
     }
     let rejected = confirm_error.is_some();
-    if let (Value::Object(m), Some(e)) = (&mut body, confirm_error) {
-        m.insert("confirm_error".into(), e);
+    if let Some(e) = confirm_error {
+        details.insert("confirm_error".into(), e);
     }
+    let escalate_from = (j.verdict.verdict == Severity::Warn)
+        .then_some(config.block_warn_score)
+        .flatten();
+    let message = reply::block_message(j.verdict, escalate_from, signer.is_some());
     Decision {
         api,
         // Roundcube's compose window shows only pages shaped like its own (reply_roundcube).
         action: if api == Api::Roundcube && j.send.framed {
-            crate::reply_roundcube::blocked_page(&body)
+            crate::reply_roundcube::blocked_page(&Value::Object(details))
         } else {
-            json_reply(422, Some(Severity::Block), &body)
+            reply::reply(
+                api,
+                &j.send.calls,
+                Refusal {
+                    status: 422,
+                    code: Code::Misaddressed,
+                    message,
+                    details,
+                },
+            )
         },
         counters,
         log: Some((
@@ -410,6 +497,10 @@ mod tests {
     }
 
     fn verdict(sev: Severity) -> Verdict {
+        scored(sev, 0.97)
+    }
+
+    fn scored(sev: Severity, score: f64) -> Verdict {
         let mut v = Verdict::empty(Value::Null);
         v.verdict = sev;
         if sev != Severity::Allow {
@@ -421,7 +512,7 @@ mod tests {
                 severity: sev,
                 suggestion: Some("j.smith@navy.mil".into()),
                 intended: Some("navy.mil".into()),
-                score: 0.97,
+                score,
                 reason: "navy.ml is in Mali (.ml)".into(),
             });
         }
@@ -429,7 +520,7 @@ mod tests {
     }
 
     fn send() -> Send {
-        let mut s = Send::new(Api::Jmap);
+        let mut s = Send::new(Api::Sogo);
         s.to = vec!["Lt J <j.smith@navy.ml>".into()];
         s
     }
@@ -454,7 +545,9 @@ mod tests {
     fn body(d: &Decision) -> Value {
         match &d.action {
             Action::Reply { body, headers, .. } => {
-                assert!(headers.contains(&("content-type".into(), "application/json".into())));
+                assert!(headers
+                    .iter()
+                    .any(|(k, v)| k == "content-type" && v.ends_with("json")));
                 serde_json::from_slice(body).unwrap()
             }
             Action::Continue { .. } => panic!("not a reply: {d:?}"),
@@ -556,12 +649,65 @@ mod tests {
     #[test]
     fn warn_verdicts_pass_with_headers_in_block_mode() {
         let c = config("block", true);
-        let d = judge(&c, Severity::Warn, None, NOW);
+        let s = send();
+        let v = scored(Severity::Warn, 0.59);
+        let signer = signer();
+        let warn = |score: f64, c: &Config| {
+            let v = scored(Severity::Warn, score);
+            judged(
+                c,
+                Some(&signer),
+                Judged {
+                    send: &s,
+                    sender: None,
+                    verdict: &v,
+                    token: None,
+                    now: NOW,
+                },
+            )
+        };
+        let d = warn(v.findings[0].score, &c);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::Warned]);
         assert_eq!(response_headers(&d)[0].1, "warn");
         let d = judge(&c, Severity::Allow, None, NOW);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::Allowed]);
         assert!(response_headers(&d).is_empty());
+        // A warn finding scored at block_warn_score or more is refused, confirmably.
+        let d = warn(0.9, &c);
+        assert_eq!(d.status(), Some(422));
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Blocked]);
+        let b = body(&d);
+        assert!(b["confirm"]["token"].is_string());
+        assert!(b["message"].as_str().unwrap().contains("j.smith@navy.mil"));
+        // Not with the setting off, nor in warn mode.
+        let mut off = config("block", true);
+        off.block_warn_score = None;
+        assert_eq!(warn(0.99, &off).status(), None);
+        assert_eq!(warn(0.99, &config("warn", true)).status(), None);
+    }
+
+    #[test]
+    fn failed_lookups_refuse_or_pass_as_configured() {
+        let e = LookupError::NoAnswer;
+        let d = lookup_failed(&config("block", false), Api::Graph, "Graph message D1", &e);
+        assert_eq!(d.status(), Some(503));
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::LookupFailed]);
+        let b = body(&d);
+        assert_eq!(b["error"]["code"], "lookup_failed");
+        assert!(b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Graph message D1"));
+        assert_eq!(b["mistype"]["reason"], "no_answer");
+        assert!(d.log.unwrap().1.contains("refused"));
+        let mut pass = config("block", false);
+        pass.lookup.on_failure = OnFailure::Pass;
+        let d = lookup_failed(&pass, Api::Graph, "x", &LookupError::Status(401));
+        assert_eq!(d.status(), None);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::LookupFailed]);
+        assert!(d.log.unwrap().1.contains("passed unjudged"));
+        let d = lookup_failed(&config("monitor", false), Api::Graph, "x", &e);
+        assert_eq!(d.status(), None);
     }
 
     #[test]
@@ -593,8 +739,8 @@ mod tests {
         };
         let d = parse_error(&config("block", false), &e);
         assert_eq!(d.status(), Some(400));
-        assert_eq!(body(&d)["error"], "unparseable_send");
-        assert_eq!(body(&d)["api"], "gmail");
+        assert_eq!(body(&d)["error"]["errors"][0]["reason"], "unparseable_send");
+        assert_eq!(body(&d)["mistype"]["api"], "gmail");
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
         let d = parse_error(&config("monitor", false), &e);
         assert_eq!(d.status(), None);
@@ -602,7 +748,7 @@ mod tests {
 
         let d = too_large(&config("block", false), Api::Jmap, 5_000_000);
         assert_eq!(d.status(), Some(413));
-        assert_eq!(body(&d)["max_body_bytes"], 4 * 1024 * 1024);
+        assert_eq!(body(&d)["mistype"]["max_body_bytes"], 4 * 1024 * 1024);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::BodyTooLarge]);
         for mode in ["warn", "monitor"] {
             let d = too_large(&config(mode, false), Api::Jmap, 5_000_000);

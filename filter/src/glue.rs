@@ -1,14 +1,17 @@
 //! The proxy-wasm glue: root context (configuration, engine, metrics) and HTTP context
-//! (header-only look, body buffering, decision). All decisions are made by the pure modules.
+//! (header-only look, holding the request, lookups of stored messages, decision). All
+//! decisions are made by the pure modules.
 
 use crate::decide::{Action, Decision, Level};
-use crate::extract::{Api, Candidate};
+use crate::extract::{self, Api, Candidate, Send};
+use crate::lookup::LookupError;
 use crate::metrics::{self, Counter};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action as ProxyAction, ContextType, LogLevel, MetricType};
 use std::rc::Rc;
+use std::time::Duration;
 
 proxy_wasm::main! {{
     // Also installs a panic hook that logs the panic at critical level before the trap.
@@ -123,8 +126,21 @@ impl RootContext for Root {
             done: false,
             response_headers: Vec::new(),
             body_size: 0,
+            path: String::new(),
+            authority: String::new(),
+            credentials: Vec::new(),
+            lookup: None,
+            session_token: None,
         }))
     }
+}
+
+/// A send by reference waiting for its lookups: one call per reference, in order.
+struct Pending {
+    send: Send,
+    /// The token of each reference's call (`None`: it could not be dispatched).
+    tokens: Vec<Option<u32>>,
+    results: Vec<Option<Result<Send, LookupError>>>,
 }
 
 struct Stream {
@@ -138,9 +154,60 @@ struct Stream {
     response_headers: Vec<(String, String)>,
     /// The buffered body size the host last reported.
     body_size: usize,
+    /// `:path` and `:authority` of a candidate (lookups go to the same host).
+    path: String,
+    authority: String,
+    /// The user's credentials (`lookup.forward_headers`) that a lookup carries.
+    credentials: Vec<(String, String)>,
+    lookup: Option<Pending>,
+    /// A confirm token that came with the start of a Gmail resumable upload: handed on to the
+    /// session's first `PUT` (which carries the message) through shared data.
+    session_token: Option<String>,
 }
 
-impl Context for Stream {}
+/// The shared-data key of a resumable upload session's confirm token.
+fn session_key(upload_id: &str) -> String {
+    format!("mistype.upload.{upload_id}")
+}
+
+impl Context for Stream {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let status = if num_headers == 0 {
+            None
+        } else {
+            self.get_http_call_response_header(":status")
+                .and_then(|s| s.trim().parse::<u32>().ok())
+        };
+        let body = self
+            .get_http_call_response_body(0, body_size)
+            .unwrap_or_default();
+        let Some(p) = self.lookup.as_mut() else {
+            return;
+        };
+        let Some(i) = p.tokens.iter().position(|t| *t == Some(token_id)) else {
+            return;
+        };
+        let result = match p.send.references.get(i) {
+            Some(r) => r.read(status, &body),
+            None => Err(LookupError::NoAnswer),
+        };
+        if let Some(slot) = p.results.get_mut(i) {
+            *slot = Some(result);
+        }
+        if p.results.iter().all(Option::is_some) {
+            // The request is held in a Pause; a pass resumes it, a reply already ended it.
+            if let ProxyAction::Continue = self.finish_lookups() {
+                self.resume_http_request();
+            }
+        }
+    }
+}
 
 impl Stream {
     fn now(&self) -> u64 {
@@ -193,7 +260,81 @@ impl Stream {
             }
             Outcome::Answer(action) => self.act(action),
             Outcome::Decided(d) => self.apply(shared, d),
+            Outcome::Lookup(send) => self.start_lookups(shared, send),
         }
+    }
+
+    fn info(&self) -> RequestInfo<'_> {
+        RequestInfo {
+            path: &self.path,
+            content_type: self.content_type.as_deref(),
+            sender: self.sender.as_deref(),
+            token: self.token.as_deref(),
+            now: self.now(),
+        }
+    }
+
+    /// Asks the mail server (`lookup.cluster` only) for each stored message the send names,
+    /// with the user's own credentials; the request stays held until every answer is in.
+    fn start_lookups(&mut self, shared: &Shared, send: Send) -> ProxyAction {
+        self.done = true;
+        let config = &shared.filter.config.lookup;
+        let timeout = Duration::from_millis(u64::from(config.timeout_ms));
+        let mut tokens = Vec::with_capacity(send.references.len());
+        for r in &send.references {
+            let req = r.request();
+            let mut headers: Vec<(&str, &str)> = vec![
+                (":method", req.method),
+                (":path", &req.path),
+                (":authority", &self.authority),
+                ("accept", "application/json"),
+            ];
+            if let Some((_, ct)) = &req.body {
+                headers.push(("content-type", ct));
+            }
+            for (k, v) in &self.credentials {
+                headers.push((k, v));
+            }
+            let body = req.body.as_ref().map(|(b, _)| b.as_slice());
+            match self.dispatch_http_call(&config.cluster, headers, body, vec![], timeout) {
+                Ok(t) => tokens.push(Some(t)),
+                Err(status) => {
+                    log::warn!(
+                        "mistype: cannot look up {r} on cluster {}: {status:?}",
+                        config.cluster
+                    );
+                    tokens.push(None);
+                }
+            }
+        }
+        let results = tokens
+            .iter()
+            .map(|t| t.is_none().then_some(Err(LookupError::NoAnswer)))
+            .collect::<Vec<_>>();
+        let all_failed = results.iter().all(Option::is_some);
+        self.lookup = Some(Pending {
+            send,
+            tokens,
+            results,
+        });
+        if all_failed {
+            return self.finish_lookups();
+        }
+        ProxyAction::Pause
+    }
+
+    /// Every lookup is back: judge the send with what they found.
+    fn finish_lookups(&mut self) -> ProxyAction {
+        let (Some(shared), Some(p)) = (self.shared.clone(), self.lookup.take()) else {
+            return ProxyAction::Continue;
+        };
+        let results = p
+            .results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(LookupError::NoAnswer)))
+            .collect();
+        let o = shared.filter.resume(p.send, results, self.info());
+        self.outcome(&shared, o)
     }
 
     /// The body is complete: extract, check, decide.
@@ -202,13 +343,7 @@ impl Stream {
             self.done = true;
             return ProxyAction::Continue;
         };
-        let info = RequestInfo {
-            content_type: self.content_type.as_deref(),
-            sender: self.sender.as_deref(),
-            token: self.token.as_deref(),
-            now: self.now(),
-        };
-        let o = shared.filter.inspect(candidate, body, info);
+        let o = shared.filter.inspect(candidate, body, self.info());
         self.outcome(&shared, o)
     }
 
@@ -254,12 +389,39 @@ impl HttpContext for Stream {
             self.done = true;
             return ProxyAction::Continue;
         };
+        if extract::is_continuation(candidate, find("content-range").as_deref()) {
+            self.done = true;
+            return ProxyAction::Continue;
+        }
         self.candidate = Some(candidate);
         self.content_type = content_type;
+        self.authority = find(":authority")
+            .or_else(|| find("host"))
+            .unwrap_or_default();
+        self.credentials = shared
+            .filter
+            .config
+            .lookup
+            .forward_headers
+            .iter()
+            .filter_map(|h| find(h).map(|v| (h.clone(), v)))
+            .collect();
+        self.path = path;
         self.token = find(&shared.filter.config.confirm.header);
         if self.token.is_some() {
             // The token is for this filter only; the upstream does not need it.
             self.remove_http_request_header(&shared.filter.config.confirm.header);
+            if extract::opens_upload_session(&method, &self.path) {
+                self.session_token = self.token.clone();
+            }
+        } else if let Some(key) = extract::upload_id(&self.path).map(session_key) {
+            // The session's PUT: the token its start carried, if any (taken once).
+            if let (Some(t), _) = self.get_shared_data(&key) {
+                self.token = String::from_utf8(t).ok().filter(|t| !t.is_empty());
+                if let Err(e) = self.set_shared_data(&key, Some(b""), None) {
+                    log::warn!("mistype: cannot clear {key}: {e:?}");
+                }
+            }
         }
         if let Some(h) = &shared.filter.config.sender_header {
             self.sender = find(h).filter(|s| !s.trim().is_empty());
@@ -273,8 +435,13 @@ impl HttpContext for Stream {
         if end_of_stream {
             return self.finish(&[]);
         }
-        // Headers go on; the body is held in on_http_request_body until the decision.
-        ProxyAction::Continue
+        // The headers are held with the body (Envoy's allow_on_headers_stop_iteration), so
+        // nothing of a send reaches the upstream before the decision.
+        if shared.filter.config.hold_headers {
+            ProxyAction::Pause
+        } else {
+            ProxyAction::Continue
+        }
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
@@ -318,6 +485,17 @@ impl HttpContext for Stream {
     ) -> ProxyAction {
         for (k, v) in std::mem::take(&mut self.response_headers) {
             self.add_http_response_header(&k, &v);
+        }
+        if let Some(token) = self.session_token.take() {
+            let location = self
+                .get_http_response_header("location")
+                .unwrap_or_default();
+            if let Some(id) = extract::upload_id(&location) {
+                if let Err(e) = self.set_shared_data(&session_key(id), Some(token.as_bytes()), None)
+                {
+                    log::warn!("mistype: cannot keep the upload session's confirm token: {e:?}");
+                }
+            }
         }
         ProxyAction::Continue
     }

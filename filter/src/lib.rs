@@ -14,8 +14,10 @@
 pub mod config;
 pub mod decide;
 pub mod extract;
+pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
+pub mod reply;
 pub mod reply_roundcube;
 pub mod token;
 

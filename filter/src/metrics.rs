@@ -25,13 +25,17 @@ pub enum Counter {
     ParseErrors,
     /// Recognised sends above `max_body_bytes`.
     BodyTooLarge,
-    /// Recognised sends naming no recipients (a saved draft sent by id).
+    /// Recognised sends naming no recipients, even after a lookup (an empty draft).
     NoRecipients,
+    /// Sends by reference whose stored message was looked up on the mail server.
+    Lookups,
+    /// Lookups that failed, timed out or could not be read.
+    LookupFailed,
 }
 
 impl Counter {
     /// Every counter.
-    pub const ALL: [Counter; 9] = [
+    pub const ALL: [Counter; 11] = [
         Counter::Inspected,
         Counter::Allowed,
         Counter::Warned,
@@ -41,6 +45,8 @@ impl Counter {
         Counter::ParseErrors,
         Counter::BodyTooLarge,
         Counter::NoRecipients,
+        Counter::Lookups,
+        Counter::LookupFailed,
     ];
 
     /// The name's last segment.
@@ -55,6 +61,8 @@ impl Counter {
             Counter::ParseErrors => "parse_errors",
             Counter::BodyTooLarge => "body_too_large",
             Counter::NoRecipients => "no_recipients",
+            Counter::Lookups => "lookups",
+            Counter::LookupFailed => "lookup_failed",
         }
     }
 
@@ -98,7 +106,8 @@ mod tests {
             "mistype.api.gmail.blocked"
         );
         let all = all_names();
-        assert_eq!(all.len(), 9 * 9);
+        assert_eq!(all.len(), Counter::ALL.len() * (Api::ALL.len() + 1));
+        assert_eq!(Counter::ALL.len(), 11);
         let mut dedup = all.clone();
         dedup.sort();
         dedup.dedup();

@@ -3,7 +3,9 @@
 
 use crate::config::Config;
 use crate::decide::{self, Action, Decision, Judged};
-use crate::extract::{self, Api, Candidate, Route};
+use crate::extract::{self, Api, Candidate, Route, Send, Target};
+use crate::lookup::LookupError;
+use crate::metrics::Counter;
 use crate::token::Signer;
 use mistype::Engine;
 
@@ -19,7 +21,7 @@ pub struct Filter {
 }
 
 /// What the request inspection concluded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// Not a send after all (a draft save, a JMAP request without submission): pass, uncounted.
     NotASend,
@@ -27,11 +29,15 @@ pub enum Outcome {
     Decided(Decision),
     /// The answer on `verdict_path` (uncounted).
     Answer(Action),
+    /// A send by reference: look up `send.references` (in order), then [`Filter::resume`].
+    Lookup(Send),
 }
 
 /// The per-request inputs besides the body.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RequestInfo<'a> {
+    /// `:path`, with its query.
+    pub path: &'a str,
     /// The `content-type` header.
     pub content_type: Option<&'a str>,
     /// The value of `sender_header`, if configured and present.
@@ -93,9 +99,14 @@ impl Filter {
         Outcome::Decided(decide::too_large(&self.config, candidate.api, size))
     }
 
-    /// The whole body of a candidate is in: extract, check, decide.
+    /// The whole body of a candidate is in: extract, check, decide (or look up first).
     pub fn inspect(&self, candidate: Candidate, body: &[u8], info: RequestInfo) -> Outcome {
-        let send = extract::extract(candidate, info.content_type, body);
+        let target = Target {
+            path: info.path,
+            content_type: info.content_type,
+            prefixes: self.config.routes.prefixes(candidate.api),
+        };
+        let send = extract::extract(candidate, target, body);
         if candidate.route == Route::Verdict {
             return match send {
                 Ok(Some(s)) => Outcome::Answer(decide::verdict_reply(
@@ -105,15 +116,52 @@ impl Filter {
                 Err(e) => Outcome::Answer(decide::bad_request(&e)),
             };
         }
-        let mut send = match send {
-            Ok(Some(s)) => s,
-            Ok(None) => return Outcome::NotASend,
-            Err(e) => return Outcome::Decided(decide::parse_error(&self.config, &e)),
-        };
+        let mut send = send;
         // A plugin's sender hint counts only where no authenticating layer names the sender.
-        if send.from_is_hint && self.config.sender_header.is_some() {
-            send.from = None;
+        if let Ok(Some(s)) = &mut send {
+            if s.from_is_hint && self.config.sender_header.is_some() {
+                s.from = None;
+            }
         }
+        match send {
+            Ok(Some(s)) if !s.references.is_empty() => Outcome::Lookup(s),
+            Ok(Some(s)) => self.judge(&s, info),
+            Ok(None) => Outcome::NotASend,
+            Err(e) => Outcome::Decided(decide::parse_error(&self.config, &e)),
+        }
+    }
+
+    /// The lookups of a send by reference are back (one result per reference, in order):
+    /// merge what they found, then judge the whole send. A failed lookup decides by
+    /// `lookup.on_failure`.
+    pub fn resume(
+        &self,
+        mut send: Send,
+        results: Vec<Result<Send, LookupError>>,
+        info: RequestInfo,
+    ) -> Outcome {
+        let references = std::mem::take(&mut send.references);
+        for (reference, result) in references.iter().zip(results) {
+            match result {
+                Ok(found) => send.merge(found),
+                Err(e) => {
+                    let mut d =
+                        decide::lookup_failed(&self.config, send.api, &reference.to_string(), &e);
+                    d.counters.push(Counter::Lookups);
+                    return Outcome::Decided(d);
+                }
+            }
+        }
+        match self.judge(&send, info) {
+            Outcome::Decided(mut d) => {
+                d.counters.push(Counter::Lookups);
+                Outcome::Decided(d)
+            }
+            other => other,
+        }
+    }
+
+    fn judge(&self, send: &Send, info: RequestInfo) -> Outcome {
         let sender = info
             .sender
             .map(str::to_string)
@@ -123,7 +171,7 @@ impl Filter {
             &self.config,
             self.signer.as_ref(),
             Judged {
-                send: &send,
+                send,
                 sender: sender.as_deref(),
                 verdict: &verdict,
                 // A form-posting client (Roundcube) carries the token in its body.
@@ -170,6 +218,7 @@ mod tests {
             c,
             body,
             RequestInfo {
+                path,
                 content_type: Some(ct),
                 sender,
                 token,
@@ -185,11 +234,23 @@ mod tests {
         }
     }
 
+    /// The verdict object of a refusal: the body, or its `mistype` member (Graph, Gmail, JMAP).
     fn reply_body(d: &Decision) -> Value {
         match &d.action {
-            Action::Reply { body, .. } => serde_json::from_slice(body).unwrap(),
+            Action::Reply { body, .. } => {
+                let b: Value = serde_json::from_slice(body).unwrap();
+                match b.get("mistype") {
+                    Some(m) => m.clone(),
+                    None => b,
+                }
+            }
             Action::Continue { .. } => panic!("passed: {d:?}"),
         }
+    }
+
+    /// The status of a refusal: JMAP answers inside a 200 JMAP response.
+    fn refused(api: Api) -> Option<u32> {
+        Some(if api == Api::Jmap { 200 } else { 422 })
     }
 
     /// One send per API, with the given To, Cc and sender, in that API's own shape.
@@ -317,10 +378,11 @@ mod tests {
     #[test]
     fn every_api_typo_clean_and_mixed() {
         let f = filter("block");
+        let warn = filter("warn");
         for api in Api::ALL {
             // A .mil sender's typo of .mil: blocked with the suggestion.
             let d = through(&f, api, &["c@navy.ml"], &[], "a.b@army.mil", None);
-            assert_eq!(d.status(), Some(422), "{api:?}: {d:?}");
+            assert_eq!(d.status(), refused(api), "{api:?}: {d:?}");
             let b = reply_body(&d);
             assert_eq!(b["verdict"], "block", "{api:?}");
             assert_eq!(b["findings"][0]["suggestion"], "c@navy.mil", "{api:?}: {b}");
@@ -355,8 +417,12 @@ mod tests {
             let findings = b["findings"].as_array().unwrap();
             assert_eq!(findings.len(), 1, "{api:?}: {b}");
             assert_eq!(findings[0]["address"], "j.smith@navy.ml");
-            // A warn-level typo passes in block mode, with the headers.
+            // A certain provider typo (a warn finding scored at block_warn_score or more) is
+            // refused in block mode, confirmably; in warn mode it passes with the headers.
             let d = through(&f, api, &["x@gmial.com"], &[], "me@example.org", None);
+            assert_eq!(d.status(), refused(api), "{api:?}: {d:?}");
+            assert!(reply_body(&d)["confirm"]["token"].is_string(), "{api:?}");
+            let d = through(&warn, api, &["x@gmial.com"], &[], "me@example.org", None);
             match &d.action {
                 Action::Continue { response_headers } => {
                     assert_eq!(response_headers[0].1, "warn", "{api:?}");
@@ -481,11 +547,13 @@ mod tests {
     fn the_roundcube_plugins_sender_counts_only_without_sender_header() {
         let ct = "application/x-www-form-urlencoded";
         let path = "/?_task=mail&_action=send";
-        // From a .nl identity, army.ml is one key from army.nl: a warning, not a .mil block.
+        // From a .nl identity, army.ml is one key from army.nl: a warning (sure enough to ask
+        // for confirmation), with army.nl as the suggestion.
         let body = b"_from=1&_mistype_from=k%40mindef.nl&_to=p%40army.ml";
         let f = filter("block");
         let d = decided(run(&f, "POST", path, ct, body, None, None));
-        assert_eq!(d.status(), None, "{d:?}");
+        assert_eq!(reply_body(&d)["verdict"], "warn", "{d:?}");
+        assert_eq!(reply_body(&d)["findings"][0]["suggestion"], "p@army.nl");
         // With sender_header configured, the hint is ignored even when the header is absent.
         let with_header = Filter::from_bytes(
             json!({"mode": "block", "sender_header": "x-authenticated-user"})
@@ -505,6 +573,8 @@ mod tests {
         let d = decided(run(&with_header, "POST", path, ct, body, None, None));
         assert_eq!(d.status(), plain.status(), "{d:?}");
         assert_eq!(d.counters, plain.counters);
+        assert_eq!(reply_body(&d)["verdict"], reply_body(&plain)["verdict"]);
+        assert_eq!(reply_body(&plain)["verdict"], "block");
         // And the header, when present, is the sender.
         let d = decided(run(
             &with_header,
@@ -515,7 +585,7 @@ mod tests {
             Some("k@mindef.nl"),
             None,
         ));
-        assert_eq!(d.status(), None, "{d:?}");
+        assert_eq!(reply_body(&d)["verdict"], "warn", "{d:?}");
     }
 
     #[test]
@@ -618,5 +688,51 @@ mod tests {
         let e = Filter::from_bytes(br#"{"mode": "blok"}"#).unwrap_err();
         assert_eq!(e, "mode: \"blok\" is not one of block, warn, monitor");
         assert!(Filter::from_bytes(b"").is_ok());
+    }
+
+    #[test]
+    fn sends_by_reference_wait_for_their_lookups() {
+        use crate::lookup::{LookupError, Reference};
+        let f = filter("block");
+        let c = f
+            .classify("POST", "/v1.0/me/messages/D1/send", None)
+            .unwrap();
+        let info = RequestInfo {
+            path: "/v1.0/me/messages/D1/send",
+            now: NOW,
+            ..RequestInfo::default()
+        };
+        let Outcome::Lookup(send) = f.inspect(c, b"", info) else {
+            panic!("a draft sent by id is looked up");
+        };
+        assert_eq!(
+            send.references,
+            vec![Reference::GraphMessage {
+                base: "/v1.0/me".into(),
+                id: "D1".into()
+            }]
+        );
+        // What the lookup found is judged, and counted as a lookup.
+        let mut found = Send::new(Api::Graph);
+        found.from = Some("a.b@army.mil".into());
+        found.to = vec!["c@navy.ml".into()];
+        let d = decided(f.resume(send.clone(), vec![Ok(found)], info));
+        assert_eq!(d.status(), Some(422));
+        assert_eq!(reply_body(&d)["findings"][0]["suggestion"], "c@navy.mil");
+        assert_eq!(
+            d.counters,
+            vec![Counter::Inspected, Counter::Blocked, Counter::Lookups]
+        );
+        // A failed lookup refuses (the default), naming the message.
+        let d = decided(f.resume(send.clone(), vec![Err(LookupError::Status(403))], info));
+        assert_eq!(d.status(), Some(503));
+        assert_eq!(
+            d.counters,
+            vec![Counter::Inspected, Counter::LookupFailed, Counter::Lookups]
+        );
+        // An empty draft: no recipients after the lookup either.
+        let d = decided(f.resume(send, vec![Ok(Send::new(Api::Graph))], info));
+        assert_eq!(d.status(), None);
+        assert!(d.counters.contains(&Counter::NoRecipients));
     }
 }

@@ -67,7 +67,9 @@ pub mod map {
     pub const HTTP_REQUEST_TRAILERS: i32 = 1;
     pub const HTTP_RESPONSE_HEADERS: i32 = 2;
     pub const HTTP_RESPONSE_TRAILERS: i32 = 3;
-    /// gRPC metadata and http-call maps (4..=7) exist in the ABI; this host has no such calls.
+    /// gRPC metadata (4, 5) exists in the ABI; this host has no gRPC calls.
+    pub const HTTP_CALL_RESPONSE_HEADERS: i32 = 6;
+    pub const HTTP_CALL_RESPONSE_TRAILERS: i32 = 7;
     pub const MAX: i32 = 7;
 }
 

@@ -14,7 +14,7 @@ use wasmtime::{
 use crate::abi::{Action, LogLevel};
 use crate::headers::HeaderMap;
 use crate::request::{Callback, Outcome, Request, Response, Upstream};
-use crate::state::{HostState, LocalReply, LogEntry, MetricValue, Stream};
+use crate::state::{HostState, HttpCall, LocalReply, LogEntry, MetricValue, Stream};
 
 /// Why a plugin could not be used.
 #[derive(Debug, Clone)]
@@ -185,6 +185,7 @@ type Cb1I = Option<TypedFunc<i32, i32>>;
 type Cb2 = Option<TypedFunc<(i32, i32), ()>>;
 type Cb2I = Option<TypedFunc<(i32, i32), i32>>;
 type Cb3I = Option<TypedFunc<(i32, i32, i32), i32>>;
+type Cb5 = Option<TypedFunc<(i32, i32, i32, i32, i32), ()>>;
 
 struct Exports {
     on_context_create: Cb2,
@@ -196,6 +197,7 @@ struct Exports {
     on_request_trailers: Cb2I,
     on_response_headers: Cb3I,
     on_response_body: Cb3I,
+    on_http_call_response: Cb5,
     on_done: Cb1I,
     on_log: Cb1,
     on_delete: Cb1,
@@ -228,6 +230,7 @@ impl Exports {
             on_request_trailers: typed(instance, store, "proxy_on_request_trailers")?,
             on_response_headers: typed(instance, store, "proxy_on_response_headers")?,
             on_response_body: typed(instance, store, "proxy_on_response_body")?,
+            on_http_call_response: typed(instance, store, "proxy_on_http_call_response")?,
             on_done: typed(instance, store, "proxy_on_done")?,
             on_log: typed(instance, store, "proxy_on_log")?,
             on_delete: typed(instance, store, "proxy_on_delete")?,
@@ -245,9 +248,26 @@ pub struct FilterBuilder {
     buffer_limit: Option<usize>,
     plugin_name: String,
     properties: Vec<(Vec<String>, Vec<u8>)>,
+    clusters: Vec<String>,
+    stop_iteration_on_headers: bool,
 }
 
 impl FilterBuilder {
+    /// A cluster `dispatch_http_call` may name. Default: `webmail` (the shipped config's).
+    pub fn cluster(mut self, name: &str) -> FilterBuilder {
+        self.clusters.push(name.to_string());
+        self
+    }
+
+    /// Envoy without `allow_on_headers_stop_iteration`: a `Pause` from the request headers
+    /// stops everything (`StopAllIterationAndWatermark`), and no body callback comes until the
+    /// plugin resumes. The default is the shipped config's: the knob on, so a `Pause` from the
+    /// headers holds them while the body callbacks still come.
+    pub fn stop_all_iteration_on_headers(mut self) -> FilterBuilder {
+        self.stop_iteration_on_headers = false;
+        self
+    }
+
     /// The module to load (default: [`wasm_path`]).
     pub fn wasm(mut self, path: impl Into<PathBuf>) -> FilterBuilder {
         self.wasm = Some(path.into());
@@ -302,6 +322,7 @@ pub struct Filter {
     failed: bool,
     requests: u64,
     buffer_limit: Option<usize>,
+    stop_iteration_on_headers: bool,
     abi_version: &'static str,
 }
 
@@ -332,6 +353,8 @@ impl Filter {
             buffer_limit: None,
             plugin_name: "mistype".to_string(),
             properties: Vec::new(),
+            clusters: Vec::new(),
+            stop_iteration_on_headers: true,
         }
     }
 
@@ -359,6 +382,11 @@ impl Filter {
                 .properties
                 .insert(path.clone(), value.clone());
         }
+        store.data_mut().clusters = if b.clusters.is_empty() {
+            vec!["webmail".to_string()]
+        } else {
+            b.clusters.clone()
+        };
         let plugin_props: [(&str, &[u8]); 3] = [
             ("plugin_name", b.plugin_name.as_bytes()),
             ("plugin_root_id", b.plugin_name.as_bytes()),
@@ -400,6 +428,7 @@ impl Filter {
             failed: false,
             requests: 0,
             buffer_limit: b.buffer_limit,
+            stop_iteration_on_headers: b.stop_iteration_on_headers,
             abi_version,
         };
 
@@ -566,12 +595,14 @@ impl Filter {
             state.current_context = ctx;
         }
         let mut run = Run {
+            http_calls: Vec::new(),
             actions: Vec::new(),
             upstream: None,
             local: None,
             stalled: None,
         };
         let result = self.drive(ctx, &req, &mut run);
+        self.store.data_mut().pending_calls.clear();
         let state = self.store.data_mut();
         let logs = state.logs[log_start.min(state.logs.len())..].to_vec();
         let hostcalls = std::mem::take(&mut state.hostcalls);
@@ -589,7 +620,66 @@ impl Filter {
             metrics: self.store.data().metrics.values.clone(),
             hostcalls,
             request_body_reads,
+            http_calls: run.http_calls,
         })
+    }
+
+    /// Answers the plugin's outstanding `dispatch_http_call`s, as Envoy does once the callback
+    /// that made them has returned: each through `proxy_on_http_call_response` on the root
+    /// context, with the request's responder's answer (no answer: a failure or timeout, which
+    /// Envoy reports with no headers and no body). Answers may lead to more calls.
+    fn settle(&mut self, req: &Request, run: &mut Run) -> anyhow::Result<()> {
+        loop {
+            let calls = std::mem::take(&mut self.store.data_mut().pending_calls);
+            if calls.is_empty() {
+                return Ok(());
+            }
+            for call in calls {
+                let answer = req.answer(&call);
+                run.http_calls.push(call.clone());
+                let (n, size) = match answer {
+                    Some(r) => {
+                        let mut h = HeaderMap::new();
+                        h.add(":status", &r.status.to_string());
+                        for (k, v) in &r.headers {
+                            h.add(k, v);
+                        }
+                        let counts = (h.len() as i32, r.body.len() as i32);
+                        self.store.data_mut().call_response = Some((h, r.body));
+                        counts
+                    }
+                    None => (0, 0),
+                };
+                let root = self.root_id;
+                let stream_ctx = self.store.data().current_context;
+                self.store.data_mut().current_context = root;
+                let result = match self.exports.on_http_call_response.clone() {
+                    Some(f) => self.call(
+                        "proxy_on_http_call_response",
+                        &f,
+                        (root as i32, call.token as i32, n, size, 0),
+                    ),
+                    None => Ok(()),
+                };
+                let state = self.store.data_mut();
+                state.current_context = stream_ctx;
+                state.call_response = None;
+                result?;
+            }
+        }
+    }
+
+    /// The request headers go upstream (once), as they are now.
+    fn send_headers(&mut self, run: &mut Run) {
+        if run.upstream.is_none() {
+            let headers = self.stream().request_headers.clone().unwrap_or_default();
+            run.upstream = Some(Upstream {
+                headers,
+                body: Vec::new(),
+                trailers: None,
+                complete: false,
+            });
+        }
     }
 
     fn stream(&mut self) -> &mut Stream {
@@ -648,24 +738,24 @@ impl Filter {
             (c, n, eos as i32),
             run,
         )?;
+        self.settle(req, run)?;
         let mut resumed = std::mem::take(&mut self.stream().continue_request);
         if let Some(reply) = self.take_local_reply() {
             run.local = Some(reply);
             return self.finish(ctx, run, None);
         }
-        if !(a.is_continue() || resumed) {
-            // Pause from headers is StopAllIterationAndWatermark in Envoy: no body callbacks
-            // until someone resumes the stream, and nothing here can.
+        let held = !(a.is_continue() || resumed);
+        if held && (eos || !self.stop_iteration_on_headers) {
+            // Paused with nothing more to come, or StopAllIterationAndWatermark (Envoy without
+            // allow_on_headers_stop_iteration): no body callbacks until someone resumes the
+            // stream, and nothing here can.
             run.stalled = Some(Callback::RequestHeaders);
             return self.finish(ctx, run, None);
         }
-        let headers_sent = self.stream().request_headers.clone().unwrap_or_default();
-        run.upstream = Some(Upstream {
-            headers: headers_sent,
-            body: Vec::new(),
-            trailers: None,
-            complete: false,
-        });
+        // Held headers (StopIteration) go upstream with the first body callback that continues.
+        if !held {
+            self.send_headers(run);
+        }
 
         // ---- request body
         let mut buffering = false;
@@ -699,6 +789,7 @@ impl Filter {
             );
             self.stream().in_request_body = false;
             let a = a?;
+            self.settle(req, run)?;
             pending = self.stream().request_body.take().unwrap_or_default();
             resumed = std::mem::take(&mut self.stream().continue_request);
             if let Some(reply) = self.take_local_reply() {
@@ -706,6 +797,7 @@ impl Filter {
                 return self.finish(ctx, run, None);
             }
             if a.is_continue() || resumed {
+                self.send_headers(run);
                 if let Some(u) = run.upstream.as_mut() {
                     u.body.extend_from_slice(&pending);
                 }
@@ -740,6 +832,7 @@ impl Filter {
                 None => Action::Continue,
             };
             run.actions.push((Callback::RequestTrailers, a));
+            self.settle(req, run)?;
             if buffering {
                 pending = self.stream().request_body.take().unwrap_or_default();
             }
@@ -752,6 +845,7 @@ impl Filter {
                 run.stalled = Some(Callback::RequestTrailers);
                 return self.finish(ctx, run, None);
             }
+            self.send_headers(run);
             if let Some(u) = run.upstream.as_mut() {
                 u.body.extend_from_slice(&pending);
             }
@@ -865,6 +959,7 @@ impl Filter {
 }
 
 struct Run {
+    http_calls: Vec<HttpCall>,
     actions: Vec<(Callback, Action)>,
     upstream: Option<Upstream>,
     local: Option<LocalReply>,

@@ -79,6 +79,10 @@ fn copy_out(caller: &mut C<'_>, bytes: &[u8], ptr_ptr: i32, size_ptr: i32) -> Re
 
 /// Read access to a map: `None` when it does not exist (yet), as Envoy's null map pointer.
 fn map_ref(state: &mut HostState, map_type: i32) -> Option<&mut HeaderMap> {
+    // An http call's answer is readable only while `proxy_on_http_call_response` runs.
+    if map_type == abi::map::HTTP_CALL_RESPONSE_HEADERS {
+        return state.call_response.as_mut().map(|(h, _)| h);
+    }
     let stream = state.stream_mut()?;
     match map_type {
         abi::map::HTTP_REQUEST_HEADERS => stream.request_headers.as_mut(),
@@ -248,6 +252,10 @@ fn buffer_snapshot(state: &mut HostState, buffer_type: i32) -> BufferRef {
                 None => BufferRef::Bytes(Vec::new()),
             },
             None => BufferRef::Bytes(Vec::new()),
+        },
+        abi::buffer::HTTP_CALL_RESPONSE_BODY => match &state.call_response {
+            Some((_, body)) => BufferRef::Bytes(body.clone()),
+            None => BufferRef::Missing,
         },
         abi::buffer::HTTP_RESPONSE_BODY => match state.stream_mut() {
             Some(s) => match &s.response_body {
@@ -713,25 +721,54 @@ fn define_misc_calls(linker: &mut Linker<HostState>) -> Res<()> {
             Status::Ok.code()
         },
     )?;
-    // Calls out of the VM that this host does not serve: answered the way Envoy answers an
-    // unknown cluster, service or function, so a plugin sees a clean error, not a link failure.
+    // `dispatch_http_call`: Envoy checks the cluster and the three pseudo-headers, then answers
+    // later through `proxy_on_http_call_response` (see `Filter::settle`).
     linker.func_wrap(
         "env",
         "proxy_http_call",
         |mut caller: C<'_>,
-         _a: i32,
-         _b: i32,
-         _c: i32,
-         _d: i32,
-         _e: i32,
-         _f: i32,
-         _g: i32,
-         _h: i32,
-         _timeout: i32,
-         _token: i32|
+         up: i32,
+         up_len: i32,
+         hp: i32,
+         hs: i32,
+         bp: i32,
+         bs: i32,
+         tp: i32,
+         ts: i32,
+         timeout: i32,
+         token_ptr: i32|
          -> i32 {
             caller.data_mut().count("proxy_http_call");
-            Status::BadArgument.code()
+            let (Some(upstream), Some(headers), Some(body), Some(_trailers)) = (
+                read_string(&mut caller, up, up_len),
+                read(&mut caller, hp, hs),
+                read(&mut caller, bp, bs),
+                read(&mut caller, tp, ts),
+            ) else {
+                return Status::InvalidMemoryAccess.code();
+            };
+            let Some(pairs) = abi::deserialize_pairs(&headers) else {
+                return Status::SerializationFailure.code();
+            };
+            let headers = HeaderMap::from_pairs(&pairs);
+            let known = caller.data().clusters.iter().any(|c| *c == upstream);
+            let complete = [":method", ":path", ":authority"]
+                .iter()
+                .all(|k| headers.get(k).is_some_and(|v| !v.is_empty()));
+            if !known || !complete {
+                return Status::BadArgument.code();
+            }
+            let state = caller.data_mut();
+            let token = state.next_call_token;
+            state.next_call_token += 1;
+            state.pending_calls.push(crate::state::HttpCall {
+                token,
+                upstream,
+                headers,
+                body,
+                timeout_ms: timeout as u32,
+            });
+            status(write_u32(&mut caller, token_ptr, token))
         },
     )?;
     linker.func_wrap(

@@ -36,5 +36,5 @@ mod state;
 pub use abi::{Action, LogLevel};
 pub use filter::{repo_root, target_dir, wasm_path, Filter, FilterBuilder, HostError};
 pub use headers::HeaderMap;
-pub use request::{Callback, Outcome, Request, Response, Upstream, UpstreamResponse};
-pub use state::{LocalReply, LogEntry, MetricValue};
+pub use request::{Callback, Outcome, Request, Responder, Response, Upstream, UpstreamResponse};
+pub use state::{HttpCall, LocalReply, LogEntry, MetricValue};

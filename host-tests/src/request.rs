@@ -4,7 +4,18 @@ use std::collections::BTreeMap;
 
 use crate::abi::Action;
 use crate::headers::HeaderMap;
-use crate::state::{LocalReply, LogEntry, MetricValue};
+use crate::state::{HttpCall, LocalReply, LogEntry, MetricValue};
+
+/// How the host answers the plugin's `dispatch_http_call`s: the response, or `None` for a call
+/// that fails or times out (Envoy then reports no headers and no body).
+#[derive(Clone)]
+pub struct Responder(std::sync::Arc<dyn Fn(&HttpCall) -> Option<UpstreamResponse> + Send + Sync>);
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Responder")
+    }
+}
 
 /// A downstream request, built fluently:
 /// `Request::post("/jmap/api").header("content-type", "application/json").body(..).chunked(5)`.
@@ -21,6 +32,7 @@ pub struct Request {
     pub(crate) no_content_length: bool,
     pub(crate) upstream_response: UpstreamResponse,
     pub(crate) properties: Vec<(Vec<String>, Vec<u8>)>,
+    pub(crate) responder: Option<Responder>,
 }
 
 /// What the (simulated) upstream answers when the request reaches it.
@@ -55,6 +67,7 @@ impl Request {
             no_content_length: false,
             upstream_response: UpstreamResponse::default(),
             properties: Vec::new(),
+            responder: None,
         }
     }
 
@@ -115,6 +128,20 @@ impl Request {
             self = self.trailer(k, v);
         }
         self
+    }
+
+    /// How the mail server answers the plugin's `dispatch_http_call`s during this request
+    /// (`None` from `f`: the call fails or times out). Without it every call fails.
+    pub fn on_http_call(
+        mut self,
+        f: impl Fn(&HttpCall) -> Option<UpstreamResponse> + Send + Sync + 'static,
+    ) -> Request {
+        self.responder = Some(Responder(std::sync::Arc::new(f)));
+        self
+    }
+
+    pub(crate) fn answer(&self, call: &HttpCall) -> Option<UpstreamResponse> {
+        self.responder.as_ref().and_then(|r| (r.0)(call))
     }
 
     /// What the upstream answers if the request reaches it.
@@ -264,6 +291,8 @@ pub struct Outcome {
     pub hostcalls: BTreeMap<&'static str, u32>,
     /// How many times the plugin read the request body.
     pub request_body_reads: u32,
+    /// The `dispatch_http_call`s the plugin made, in order.
+    pub http_calls: Vec<HttpCall>,
 }
 
 impl Outcome {

@@ -79,6 +79,28 @@ pub(crate) struct Stream {
     pub properties: BTreeMap<Vec<String>, Vec<u8>>,
 }
 
+/// A call the plugin made with `proxy_http_call` (`dispatch_http_call`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCall {
+    /// The token the host handed back.
+    pub token: u32,
+    /// The cluster it was sent to.
+    pub upstream: String,
+    /// Its headers, pseudo-headers (`:method`, `:path`, `:authority`) included.
+    pub headers: HeaderMap,
+    /// Its body.
+    pub body: Vec<u8>,
+    /// Its timeout.
+    pub timeout_ms: u32,
+}
+
+impl HttpCall {
+    /// A header of the call (`:path`, `authorization`, ...).
+    pub fn header(&self, key: &str) -> Option<&str> {
+        self.headers.get(key)
+    }
+}
+
 /// Everything the hostcalls read and write.
 pub struct HostState {
     pub(crate) memory: Option<Memory>,
@@ -106,6 +128,13 @@ pub struct HostState {
     pub(crate) request_body_reads: u32,
     pub(crate) tick_period_ms: u32,
     pub(crate) exit_code: Option<i32>,
+    /// The clusters `proxy_http_call` may name (as Envoy's cluster manager knows them).
+    pub(crate) clusters: Vec<String>,
+    /// Calls made and not answered yet.
+    pub(crate) pending_calls: Vec<HttpCall>,
+    pub(crate) next_call_token: u32,
+    /// The answer being delivered in `proxy_on_http_call_response`: headers and body.
+    pub(crate) call_response: Option<(HeaderMap, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -146,6 +175,10 @@ impl HostState {
             request_body_reads: 0,
             tick_period_ms: 0,
             exit_code: None,
+            clusters: Vec::new(),
+            pending_calls: Vec::new(),
+            next_call_token: 1,
+            call_response: None,
         }
     }
 

@@ -86,20 +86,40 @@ fn blocked_send(envoy: &Envoy, upstream: &Upstream, body: &[u8], http2: bool) ->
     let mut req = Request::post(url(envoy, "/jmap/api"), "application/json", body);
     req.http2 = http2;
     let resp = curl(&req);
+    // JMAP refuses in its own terms: a 200 JMAP response whose submission is `notCreated`.
     assert_eq!(
         resp.status,
-        422,
-        "a misaddressed send is blocked: {}",
+        200,
+        "a misaddressed send is refused: {}",
         resp.text()
     );
+    assert_eq!(resp.header("x-mistype-verdict"), Some("block"));
     assert_eq!(resp.http_version, if http2 { "2" } else { "1.1" });
     assert!(
         resp.header("content-type")
             .is_some_and(|v| v.starts_with("application/json")),
-        "422 is JSON: {:?}",
+        "the refusal is JSON: {:?}",
         resp.headers
     );
-    let v = resp.json();
+    let reply = resp.json();
+    let not_created = reply["methodResponses"]
+        .as_array()
+        .and_then(|r| r.iter().find(|m| m[0] == "EmailSubmission/set"))
+        .map(|m| m[1]["notCreated"].clone())
+        .unwrap_or_default();
+    let refusal = not_created
+        .as_object()
+        .and_then(|o| o.values().next())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(refusal["type"], "forbiddenToSend", "{reply}");
+    assert!(
+        refusal["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("c@navy.ml") && d.contains("c@navy.mil")),
+        "{reply}"
+    );
+    let v = reply["mistype"].clone();
     assert_eq!(v["verdict"], "block", "{v}");
     let findings = v["findings"].as_array().expect("findings array");
     assert!(
@@ -268,9 +288,9 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
         )
         .header(CONFIRM, &forged),
     );
-    assert_ne!(
-        resp.status,
-        200,
+    assert_eq!(
+        resp.json()["mistype"]["confirm_error"]["reason"],
+        "malformed",
         "a forged token is refused: {}",
         resp.text()
     );
@@ -283,9 +303,9 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
         )
         .header(CONFIRM, &token),
     );
-    assert_ne!(
-        resp.status,
-        200,
+    assert_eq!(
+        resp.json()["mistype"]["confirm_error"]["reason"],
+        "altered-recipients",
         "a token is for one send only: {}",
         resp.text()
     );
@@ -488,10 +508,11 @@ fn oversized_send_gets_the_filters_413_json() {
         big.as_bytes(),
     ));
     assert_eq!(resp.status, 413, "{}", resp.text());
+    // JMAP's request-level error: RFC 8620 problem details.
     assert!(resp
         .header("content-type")
-        .is_some_and(|v| v.starts_with("application/json")));
-    let _ = resp.json();
+        .is_some_and(|v| v.starts_with("application/problem+json")));
+    assert_eq!(resp.json()["type"], "urn:mistype:error:body_too_large");
     assert!(arrived(&upstream, "/jmap/api").is_empty());
     assert_eq!(counter(&envoy, "body_too_large"), 1);
 }
@@ -530,10 +551,14 @@ fn istio_plugin_config() -> serde_json::Value {
         if value.is_empty() {
             stack.push((indent + 2, serde_json::Map::new(), key.to_owned()));
         } else {
-            let v = value
-                .parse::<u64>()
-                .map(serde_json::Value::from)
-                .unwrap_or_else(|_| serde_json::Value::from(value.trim_matches('"')));
+            let v = match value {
+                "true" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                _ => value
+                    .parse::<u64>()
+                    .map(serde_json::Value::from)
+                    .unwrap_or_else(|_| serde_json::Value::from(value.trim_matches('"'))),
+            };
             stack
                 .last_mut()
                 .expect("mapping")
@@ -664,4 +689,180 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             resp.text()
         );
     }
+}
+
+#[test]
+fn a_blocked_send_never_opens_an_upstream_request() {
+    // An upstream that answers 200 as soon as it has a request's headers.
+    let upstream = Upstream::eager();
+    let envoy = start(&upstream, Some(plugin_config("block", 65536)));
+    let typo = jmap_send("a.b@army.mil", &["c@navy.ml"]);
+    for http2 in [false, true] {
+        let mut req = Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            typo.as_bytes(),
+        );
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(
+            resp.header("x-mistype-verdict"),
+            Some("block"),
+            "{}",
+            resp.text()
+        );
+        assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
+    }
+    assert_eq!(
+        upstream.requests().len(),
+        0,
+        "the upstream saw a blocked send: {:?}",
+        upstream.requests()
+    );
+    // A clean send reaches it (and is answered by it).
+    let clean = jmap_send("a.b@army.mil", &["c@navy.mil"]);
+    let resp = curl(&Request::post(
+        url(&envoy, "/jmap/api"),
+        "application/json",
+        clean.as_bytes(),
+    ));
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["upstream"], "ok");
+    assert_eq!(upstream.requests().len(), 1);
+    assert_eq!(counter(&envoy, "blocked"), 2);
+}
+
+/// A mail server that stores drafts: Graph message D1 (a typo) and D2 (clean), Gmail draft
+/// r-1 (a typo), JMAP Email M1 (a typo); only for `Bearer u1`. `slow` drafts answer late.
+fn mail_server() -> Upstream {
+    Upstream::with(|r: &Recorded| {
+        let json = |status: u16, v: serde_json::Value| {
+            (
+                status,
+                vec![("content-type".to_string(), "application/json".to_string())],
+                v.to_string().into_bytes(),
+            )
+        };
+        if r.header("authorization") != Some("Bearer u1") {
+            return json(
+                401,
+                serde_json::json!({"error": {"code": "InvalidAuthenticationToken"}}),
+            );
+        }
+        let graph = |to: &str| {
+            serde_json::json!({"id": "x", "from": {"emailAddress": {"address": "a.b@army.mil"}},
+                "toRecipients": [{"emailAddress": {"name": "C", "address": to}}]})
+        };
+        match (r.method.as_str(), r.path.split('?').next().unwrap_or("")) {
+            ("GET", "/v1.0/me/messages/D1") => json(200, graph("c@navy.ml")),
+            ("GET", "/v1.0/me/messages/D2") => json(200, graph("c@navy.mil")),
+            ("GET", "/v1.0/me/messages/slow") => {
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+                json(200, graph("c@navy.mil"))
+            }
+            ("GET", "/gmail/v1/users/me/drafts/r-1") => json(
+                200,
+                serde_json::json!({"id": "r-1", "message": {"id": "m", "payload": {"headers": [
+                    {"name": "From", "value": "a.b@army.mil"}, {"name": "To", "value": "c@navy.ml"}]}}}),
+            ),
+            ("POST", "/jmap/api") if String::from_utf8_lossy(&r.body).contains("Email/get") => {
+                json(
+                    200,
+                    serde_json::json!({"methodResponses": [["Email/get", {"accountId": "A", "state": "1",
+                    "list": [{"id": "M1", "from": [{"email": "a.b@army.mil"}], "to": [{"email": "c@navy.ml"}]}],
+                    "notFound": []}, "mistype"]], "sessionState": "1"}),
+                )
+            }
+            _ => upstream_ok(),
+        }
+    })
+}
+
+#[test]
+fn sends_by_reference_are_looked_up_with_the_users_credentials() {
+    let upstream = mail_server();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&plugin_config("block", 65536)).unwrap();
+    config["lookup"] = serde_json::json!({"timeout_ms": 500});
+    let envoy = start(&upstream, Some(config.to_string()));
+    let sends = |path: &str| {
+        arrived(&upstream, path)
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .count()
+    };
+
+    // Graph: POST .../messages/{id}/send with no body, over HTTP/1.1 and HTTP/2 (prior knowledge).
+    for http2 in [false, true] {
+        let mut req = Request::post_empty(url(&envoy, "/v1.0/me/messages/D1/send"))
+            .header("authorization", "Bearer u1");
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(resp.status, 422, "{}", resp.text());
+        let v = resp.json();
+        assert_eq!(v["error"]["code"], "misaddressed_recipient", "{v}");
+        let m = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(m.contains("c@navy.ml") && m.contains("c@navy.mil"), "{m}");
+        assert!(v["error"]["mistype"]["confirm"]["token"].is_string(), "{v}");
+    }
+    assert_eq!(sends("/v1.0/me/messages/D1/send"), 0);
+    let lookups = arrived(
+        &upstream,
+        "/v1.0/me/messages/D1?$select=from,sender,toRecipients,ccRecipients,bccRecipients",
+    );
+    assert_eq!(lookups.len(), 2, "{:?}", upstream.requests());
+    assert_eq!(lookups[0].header("authorization"), Some("Bearer u1"));
+    // A clean draft is sent.
+    let resp = curl(
+        &Request::post_empty(url(&envoy, "/v1.0/me/messages/D2/send"))
+            .header("authorization", "Bearer u1")
+            .http2(),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(sends("/v1.0/me/messages/D2/send"), 1);
+    // Each send counted once, on both protocols.
+    assert_eq!(counter(&envoy, "inspected"), 3);
+    assert_eq!(counter(&envoy, "lookups"), 3);
+
+    // Gmail drafts.send({id}) and a JMAP submission of a stored Email.
+    let resp = curl(
+        &Request::post(
+            url(&envoy, "/gmail/v1/users/me/drafts/send"),
+            "application/json",
+            br#"{"id":"r-1"}"#,
+        )
+        .header("authorization", "Bearer u1"),
+    );
+    assert_eq!(resp.status, 422, "{}", resp.text());
+    assert_eq!(resp.json()["error"]["status"], "FAILED_PRECONDITION");
+    let submit = br#"{"using":[],"methodCalls":[["EmailSubmission/set",{"accountId":"A","create":{"s":{"emailId":"M1"}}},"0"]]}"#;
+    let resp = curl(
+        &Request::post(url(&envoy, "/jmap/api"), "application/json", submit)
+            .header("authorization", "Bearer u1"),
+    );
+    assert_eq!(
+        resp.header("x-mistype-verdict"),
+        Some("block"),
+        "{}",
+        resp.text()
+    );
+    assert!(resp.text().contains("forbiddenToSend"));
+
+    // Another user's credentials see nothing: refused, not passed.
+    let resp = curl(
+        &Request::post_empty(url(&envoy, "/v1.0/me/messages/D2/send"))
+            .header("authorization", "Bearer other"),
+    );
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    // A lookup that does not answer in time.
+    let resp = curl(
+        &Request::post_empty(url(&envoy, "/v1.0/me/messages/slow/send"))
+            .header("authorization", "Bearer u1"),
+    );
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    // Envoy answers a timed-out call itself (504), or reports no answer at all.
+    let reason = resp.json()["mistype"]["reason"].clone();
+    assert!(reason == "status" || reason == "no_answer", "{reason}");
+    assert_eq!(sends("/v1.0/me/messages/slow/send"), 0);
+    assert_eq!(counter(&envoy, "lookup_failed"), 2);
 }

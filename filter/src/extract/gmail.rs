@@ -3,9 +3,13 @@
 //! JSON bodies carry the message as `raw` (base64url RFC 5322, padded or not); the `/upload`
 //! variants carry it as a `message/rfc822` body (`uploadType=media`, and the `PUT` of a resumable
 //! session) or as the `message/*` part of a `multipart/related` body (`uploadType=multipart`).
-//! `drafts.send` of a saved draft by `id` names no recipients.
+//! `drafts.send` of a saved draft by `id` is a send by reference: the draft's headers are looked
+//! up ([`Reference::GmailDraft`]). The `POST` that opens a resumable upload session carries only
+//! metadata and is not a send; the session's first `PUT` carries the message headers, and its later
+//! chunks are continuations ([`super::is_continuation`]).
 
 use super::{err, mime, parse_json, under, Api, ExtractError, Head, Route, Send};
+use crate::lookup::{self, Reference};
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -46,6 +50,31 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     })
 }
 
+/// The value of query parameter `name` in a path or URL (`None` if absent or empty).
+fn query_param<'a>(path: &'a str, name: &str) -> Option<&'a str> {
+    let query = path.split_once('?')?.1;
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// The session of a resumable upload a path (or a `Location` URL) names: its `upload_id`.
+pub fn upload_id(path: &str) -> Option<&str> {
+    query_param(path, "upload_id")
+}
+
+/// True for the `POST` that opens a resumable upload session (`uploadType=resumable`, no
+/// `upload_id` yet). An app's headers (a confirm token) come only with it: the filter hands the
+/// token on to the session's first `PUT` through the session's `upload_id`.
+pub fn opens_upload_session(method: &str, path: &str) -> bool {
+    method.eq_ignore_ascii_case("POST")
+        && query_param(path, "uploadType") == Some("resumable")
+        && upload_id(path).is_none()
+}
+
 fn decode_raw(raw: &str, at: &str) -> Result<Vec<u8>, ExtractError> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     let compact: String = raw.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -67,8 +96,26 @@ fn from_message(raw: &[u8]) -> Result<Send, ExtractError> {
     Ok(s)
 }
 
+/// The stored draft a `drafts.send` of `{"id": ...}` names; `path` is the request's path
+/// (`.../gmail/v1/users/{u}/drafts/send`, perhaps under `/upload`).
+fn draft_reference(path: &str, id: &str) -> Result<Reference, ExtractError> {
+    let base = path.strip_suffix("/drafts/send").unwrap_or(path);
+    let (before, user) = base.rsplit_once('/').unwrap_or(("", base));
+    let user = lookup::decode_segment(user).ok_or_else(|| ExtractError {
+        api: API,
+        message: format!("user {user:?} in the path is not percent-encoded text"),
+    })?;
+    let user = lookup::checked_id(API, &user, "user")?;
+    // The draft resource lives under the plain API, also for an /upload send.
+    let before = before.replacen("/upload/gmail/", "/gmail/", 1);
+    Ok(Reference::GmailDraft {
+        base: format!("{before}/{}", lookup::encode_segment(&user)),
+        id: lookup::checked_id(API, id, "draft id")?,
+    })
+}
+
 /// The message of a JSON Message (`messages.send`) or Draft (`drafts.send`) resource.
-fn from_resource(drafts: bool, v: &Value) -> Result<Send, ExtractError> {
+fn from_resource(drafts: bool, path: &str, v: &Value) -> Result<Send, ExtractError> {
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }
@@ -79,34 +126,45 @@ fn from_resource(drafts: bool, v: &Value) -> Result<Send, ExtractError> {
     };
     match raw {
         Some(Value::String(r)) => from_message(&decode_raw(r, at)?),
-        None | Some(Value::Null) if drafts => Ok(Send::new(API)),
+        None | Some(Value::Null) if drafts => {
+            let mut s = Send::new(API);
+            match v.get("id") {
+                Some(Value::String(id)) => s.references.push(draft_reference(path, id)?),
+                None | Some(Value::Null) => {
+                    return err(API, "drafts.send without id or message.raw")
+                }
+                Some(_) => return err(API, "id is not a string"),
+            }
+            Ok(s)
+        }
         None | Some(Value::Null) => err(API, "messages.send without raw"),
         Some(_) => err(API, format!("{at} is not a string")),
     }
 }
 
-pub fn extract_json(drafts: bool, body: &[u8]) -> Result<Send, ExtractError> {
+pub fn extract_json(drafts: bool, path: &str, body: &[u8]) -> Result<Send, ExtractError> {
     let v = parse_json(API, body)?;
-    from_resource(drafts, &v)
+    from_resource(drafts, path, &v)
 }
 
 pub fn extract_upload(
     drafts: bool,
+    path: &str,
     content_type: Option<&str>,
     body: &[u8],
-) -> Result<Send, ExtractError> {
+) -> Result<Option<Send>, ExtractError> {
     let mt = content_type.map(super::media_type);
     match mt.as_deref() {
         Some("multipart/related") => {
             let ct = content_type.unwrap_or_default();
             let parts = mime::multipart_parts(ct, body).or_else(|e| err(API, e))?;
             if let Some(p) = parts.iter().find(|p| p.media_type.starts_with("message/")) {
-                return from_message(&p.body);
+                return from_message(&p.body).map(Some);
             }
             match parts.iter().find(|p| p.media_type == "application/json") {
                 Some(p) => {
                     let v = parse_json(API, &p.body)?;
-                    from_resource(drafts, &v)
+                    from_resource(drafts, path, &v).map(Some)
                 }
                 None => err(API, "multipart upload without a message/rfc822 part"),
             }
@@ -114,25 +172,26 @@ pub fn extract_upload(
         // The start of a resumable session: metadata only, the message follows in a PUT.
         Some("application/json") => {
             if body.iter().all(|b| b.is_ascii_whitespace()) {
-                return Ok(Send::new(API));
+                return Ok(None);
             }
             let v = parse_json(API, body)?;
             let has_raw =
                 v.get("raw").is_some() || v.get("message").and_then(|m| m.get("raw")).is_some();
             if has_raw {
-                from_resource(drafts, &v)
+                from_resource(drafts, path, &v).map(Some)
             } else {
-                Ok(Send::new(API))
+                Ok(None)
             }
         }
-        _ => from_message(body),
+        _ => from_message(body).map(Some),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::tests::{error, send};
+    use crate::extract::tests::{error, extract_at, send};
     use crate::extract::Routes;
+    use crate::lookup::Reference;
     use base64::Engine as _;
 
     const CT: Option<&str> = Some("application/json");
@@ -178,6 +237,29 @@ mod tests {
             br#"{"id":"r-123"}"#,
         );
         assert!(s.has_no_recipients());
+        assert_eq!(
+            s.references,
+            vec![Reference::GmailDraft {
+                base: "/gmail/v1/users/me".into(),
+                id: "r-123".into()
+            }]
+        );
+        let s = send(
+            "POST",
+            "/upload/gmail/v1/users/ray%40army.mil/drafts/send?uploadType=multipart",
+            Some("multipart/related; boundary=b"),
+            b"--b\r\nContent-Type: application/json\r\n\r\n{\"id\": \"r-9\"}\r\n--b--\r\n",
+        );
+        assert_eq!(
+            s.references,
+            vec![Reference::GmailDraft {
+                base: "/gmail/v1/users/ray%40army.mil".into(),
+                id: "r-9".into()
+            }]
+        );
+        assert!(error("POST", "/gmail/v1/users/me/drafts/send", CT, b"{}")
+            .message
+            .contains("without id"));
         let body = format!(
             r#"{{"id":"r-1","message":{{"raw":"{}"}}}}"#,
             b64url("To: c@navy.ml\r\n\r\n")
@@ -217,14 +299,16 @@ mod tests {
         );
         assert_eq!(s.to, vec!["c@navy.ml"]);
         assert_eq!(s.cc, vec!["d@gmail.com"]);
-        // Resumable: the session start has no message; the PUT carries it.
-        let s = send(
-            "POST",
-            "/upload/gmail/v1/users/me/messages/send?uploadType=resumable",
-            CT,
-            br#"{"threadId":"t"}"#,
+        // Resumable: the session start has no message and is not a send; the PUT carries it.
+        assert_eq!(
+            extract_at(
+                "POST",
+                "/upload/gmail/v1/users/me/messages/send?uploadType=resumable",
+                CT,
+                br#"{"threadId":"t"}"#,
+            ),
+            Ok(None)
         );
-        assert!(s.has_no_recipients());
         let s = send(
             "PUT",
             "/upload/gmail/v1/users/me/messages/send?uploadType=resumable&upload_id=xa",
@@ -232,6 +316,23 @@ mod tests {
             msg,
         );
         assert_eq!(s.to.len(), 1);
+    }
+
+    #[test]
+    fn resumable_sessions() {
+        use super::{opens_upload_session, upload_id};
+        let start = "/upload/gmail/v1/users/me/messages/send?alt=json&uploadType=resumable";
+        assert!(opens_upload_session("POST", start));
+        assert!(!opens_upload_session("PUT", start));
+        let put = "/upload/gmail/v1/users/me/messages/send?uploadType=resumable&upload_id=AEnB2U";
+        assert!(!opens_upload_session("POST", put));
+        assert_eq!(upload_id(put), Some("AEnB2U"));
+        assert_eq!(
+            upload_id("https://host/upload/gmail/v1/users/me/messages/send?upload_id=x1&uploadType=resumable"),
+            Some("x1")
+        );
+        assert_eq!(upload_id(start), None);
+        assert_eq!(upload_id("/x?upload_id="), None);
     }
 
     #[test]

@@ -2,13 +2,27 @@
 //!
 //! JSON bodies carry `message.toRecipients` / `ccRecipients` / `bccRecipients` (and `forward`
 //! may carry `toRecipients` at the top level); the MIME variant is a `text/plain` body holding the
-//! base64 of an RFC 5322 message.
+//! base64 of an RFC 5322 message. Graph reads JSON names case-insensitively (Microsoft's own
+//! Python SDK writes `Message`, `ToRecipients`, `SaveToSentItems`), and so does this module.
+//! `messages/{id}/send` sends a stored draft: its recipients are looked up
+//! ([`Reference::GraphMessage`]).
 
 use super::{err, format_mailbox, mime, parse_json, under, Api, ExtractError, Head, Route, Send};
+use crate::lookup::{self, Reference};
 use base64::Engine as _;
 use serde_json::Value;
 
 const API: Api = Api::Graph;
+
+/// `v[key]`, the name compared without regard to ASCII case (an exact match first).
+pub(crate) fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    let o = v.as_object()?;
+    o.get(key).or_else(|| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
 
 /// The route of a Graph resource path (below the version prefix), if it is a send.
 fn route_of(rest: &str) -> Option<Route> {
@@ -41,6 +55,42 @@ fn route_of(rest: &str) -> Option<Route> {
     None
 }
 
+/// The stored message a `.../messages/{id}/send` path names. `version` is the prefix the path
+/// was found under (`/v1.0`); `rest` the resource path below it.
+fn draft_reference(version: &str, rest: &str) -> Result<Reference, ExtractError> {
+    let segs: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    let n = segs.len();
+    // [me | users {u}] ... messages {id} send
+    let owner = if segs[0].eq_ignore_ascii_case("me") {
+        "me".to_string()
+    } else {
+        let user = segs.get(1).copied().unwrap_or_default();
+        let user = lookup::decode_segment(user)
+            .ok_or_else(|| super::ExtractError {
+                api: API,
+                message: format!("user {user:?} in the path is not percent-encoded text"),
+            })
+            .and_then(|u| lookup::checked_id(API, &u, "user"))?;
+        format!("users/{}", lookup::encode_segment(&user))
+    };
+    let raw_id = segs.get(n.wrapping_sub(2)).copied().unwrap_or_default();
+    let id = lookup::decode_segment(raw_id).ok_or_else(|| super::ExtractError {
+        api: API,
+        message: format!("message id {raw_id:?} in the path is not percent-encoded text"),
+    })?;
+    let id = lookup::checked_id(API, &id, "message id")?;
+    Ok(Reference::GraphMessage {
+        base: format!("{}/{owner}", version.trim_end_matches('/')),
+        id,
+    })
+}
+
+/// The version prefix and the resource path of a request path under `prefix`.
+fn version_and_rest<'a>(path: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
+    let rest = under(path, prefix)?;
+    Some((&path[..path.len() - rest.len()], rest))
+}
+
 pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     if !head.method.eq_ignore_ascii_case("POST") {
         return None;
@@ -65,17 +115,17 @@ fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), 
         None | Some(Value::Null) => Ok(()),
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                let Some(ea) = item.get("emailAddress") else {
+                let Some(ea) = get(item, "emailAddress") else {
                     return err(API, format!("{at}[{i}] has no emailAddress"));
                 };
-                let Some(Value::String(address)) = ea.get("address") else {
+                let Some(Value::String(address)) = get(ea, "address") else {
                     return err(
                         API,
                         format!("{at}[{i}].emailAddress.address is not a string"),
                     );
                 };
                 out.push(format_mailbox(
-                    ea.get("name").and_then(Value::as_str),
+                    get(ea, "name").and_then(Value::as_str),
                     address,
                 ));
             }
@@ -90,30 +140,37 @@ fn from_message(msg: &Value, at: &str, send: &mut Send) -> Result<(), ExtractErr
         return err(API, format!("{at} is not an object"));
     }
     recipients(
-        msg.get("toRecipients"),
+        get(msg, "toRecipients"),
         &format!("{at}.toRecipients"),
         &mut send.to,
     )?;
     recipients(
-        msg.get("ccRecipients"),
+        get(msg, "ccRecipients"),
         &format!("{at}.ccRecipients"),
         &mut send.cc,
     )?;
     recipients(
-        msg.get("bccRecipients"),
+        get(msg, "bccRecipients"),
         &format!("{at}.bccRecipients"),
         &mut send.bcc,
     )?;
     for key in ["from", "sender"] {
         if send.from.is_none() {
-            if let Some(ea) = msg.get(key).and_then(|f| f.get("emailAddress")) {
-                if let Some(Value::String(a)) = ea.get("address") {
-                    send.from = Some(format_mailbox(ea.get("name").and_then(Value::as_str), a));
+            if let Some(ea) = get(msg, key).and_then(|f| get(f, "emailAddress")) {
+                if let Some(Value::String(a)) = get(ea, "address") {
+                    send.from = Some(format_mailbox(get(ea, "name").and_then(Value::as_str), a));
                 }
             }
         }
     }
     Ok(())
+}
+
+/// A Graph `message` resource (a stored draft, as a lookup returns it) as a send.
+pub(crate) fn message_send(msg: &Value) -> Result<Send, ExtractError> {
+    let mut s = Send::new(API);
+    from_message(msg, "message", &mut s)?;
+    Ok(s)
 }
 
 fn from_mime(b64: &[u8]) -> Result<Send, ExtractError> {
@@ -140,7 +197,7 @@ fn from_json(route: Route, v: &Value, at: &str) -> Result<Send, ExtractError> {
     if !v.is_object() {
         return err(API, format!("{at} is not a JSON object"));
     }
-    let msg = v.get("message").filter(|m| !m.is_null());
+    let msg = get(v, "message").filter(|m| !m.is_null());
     match route {
         Route::GraphSendMail => {
             let Some(msg) = msg else {
@@ -154,7 +211,7 @@ fn from_json(route: Route, v: &Value, at: &str) -> Result<Send, ExtractError> {
             }
             if route == Route::GraphForward {
                 recipients(
-                    v.get("toRecipients"),
+                    get(v, "toRecipients"),
                     &format!("{at}.toRecipients"),
                     &mut s.to,
                 )?;
@@ -165,12 +222,27 @@ fn from_json(route: Route, v: &Value, at: &str) -> Result<Send, ExtractError> {
     Ok(s)
 }
 
+/// A send through `route` whose request path is `path` (for the draft id of `.../send`).
 pub fn extract(
     route: Route,
+    path: &str,
+    prefixes: &[String],
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Send, ExtractError> {
-    if route == Route::GraphDraftSend || body.iter().all(|b| b.is_ascii_whitespace()) {
+    if route == Route::GraphDraftSend {
+        let (version, rest) = prefixes
+            .iter()
+            .find_map(|p| version_and_rest(path, p))
+            .ok_or_else(|| super::ExtractError {
+                api: API,
+                message: format!("{path} is not under a Graph prefix"),
+            })?;
+        let mut s = Send::new(API);
+        s.references.push(draft_reference(version, rest)?);
+        return Ok(s);
+    }
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
         if route == Route::GraphSendMail {
             return err(API, "sendMail without a body");
         }
@@ -186,35 +258,69 @@ pub fn extract(
     from_json(route, &v, "body")
 }
 
-/// `$batch`: every nested POST that is a send; `None` if none is.
-pub fn extract_batch(body: &[u8]) -> Result<Option<Send>, ExtractError> {
+/// The resource path of a `$batch` item's `url`: relative (`/me/sendMail`, `me/sendMail`), with
+/// a version (`/v1.0/me/sendMail`) or absolute (`https://graph.microsoft.com/v1.0/me/sendMail`).
+/// Returns the version prefix to use for lookups and the path below it.
+fn batch_url(url: &str, version: &str) -> (String, String) {
+    let path = super::split_path(url).0;
+    let path = match path.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => path,
+    };
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
+    for v in ["/v1.0", "/beta"] {
+        if let Some(rest) = under(&path, v) {
+            let mut version = version.trim_end_matches('/').to_string();
+            // An absolute URL names its version; keep the deployment's prefix before it.
+            if let Some(base) = version
+                .strip_suffix("/v1.0")
+                .or_else(|| version.strip_suffix("/beta"))
+            {
+                version = format!("{base}{v}");
+            }
+            return (version, rest.to_string());
+        }
+    }
+    (version.trim_end_matches('/').to_string(), path)
+}
+
+/// `$batch`: every nested POST that is a send; `None` if none is. `path` is the request's path
+/// (its version prefix is the one nested draft sends are looked up under).
+pub fn extract_batch(
+    path: &str,
+    prefixes: &[String],
+    body: &[u8],
+) -> Result<Option<Send>, ExtractError> {
+    let version = prefixes
+        .iter()
+        .find_map(|p| version_and_rest(path, p))
+        .map_or("/v1.0", |(v, _)| v);
     let v = parse_json(API, body)?;
-    let Some(Value::Array(requests)) = v.get("requests") else {
+    let Some(Value::Array(requests)) = get(&v, "requests") else {
         return err(API, "$batch without a requests list");
     };
     let mut found: Option<Send> = None;
     for (i, r) in requests.iter().enumerate() {
         let at = format!("requests[{i}]");
-        let method = r.get("method").and_then(Value::as_str).unwrap_or("GET");
-        let Some(url) = r.get("url").and_then(Value::as_str) else {
+        let method = get(r, "method").and_then(Value::as_str).unwrap_or("GET");
+        let Some(url) = get(r, "url").and_then(Value::as_str) else {
             return err(API, format!("{at}.url is not a string"));
         };
         if !method.eq_ignore_ascii_case("POST") {
             continue;
         }
-        let path = super::split_path(url).0;
-        let path = ["/v1.0", "/beta", "v1.0", "beta"]
-            .iter()
-            .find_map(|p| under(path, p))
-            .unwrap_or(path);
-        let Some(route) = route_of(path) else {
+        let (version, rest) = batch_url(url, version);
+        let Some(route) = route_of(&rest) else {
             continue;
         };
         if route == Route::GraphBatch {
             continue;
         }
-        let content_type = r
-            .get("headers")
+        let content_type = get(r, "headers")
             .and_then(|h| h.as_object())
             .and_then(|h| {
                 h.iter()
@@ -222,8 +328,13 @@ pub fn extract_batch(body: &[u8]) -> Result<Option<Send>, ExtractError> {
                     .and_then(|(_, v)| v.as_str())
             })
             .map(super::media_type);
-        let nested = match (route, r.get("body")) {
-            (Route::GraphDraftSend, _) | (_, None) | (_, Some(Value::Null)) => {
+        let nested = match (route, get(r, "body")) {
+            (Route::GraphDraftSend, _) => {
+                let mut s = Send::new(API);
+                s.references.push(draft_reference(&version, &rest)?);
+                s
+            }
+            (_, None) | (_, Some(Value::Null)) => {
                 if route == Route::GraphSendMail {
                     return err(API, format!("{at}: sendMail without a body"));
                 }
@@ -244,8 +355,9 @@ pub fn extract_batch(body: &[u8]) -> Result<Option<Send>, ExtractError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::tests::{error, send};
-    use crate::extract::{extract, Routes};
+    use crate::extract::tests::{error, extract_at, send};
+    use crate::extract::Routes;
+    use crate::lookup::Reference;
     use base64::Engine as _;
 
     const CT: Option<&str> = Some("application/json");
@@ -295,6 +407,13 @@ mod tests {
         assert_eq!(s.to, vec!["\"C\" <c@navy.ml>"]);
         let s = send("POST", "/v1.0/me/messages/AAMk/send", None, b"");
         assert!(s.has_no_recipients());
+        assert_eq!(
+            s.references,
+            vec![Reference::GraphMessage {
+                base: "/v1.0/me".into(),
+                id: "AAMk".into()
+            }]
+        );
         assert!(Routes::default()
             .classify("POST", "/v1.0/me/messages/AAMk/createReply", CT)
             .is_none());
@@ -340,13 +459,11 @@ mod tests {
         );
         let s = send("POST", "/v1.0/$batch", CT, body.as_bytes());
         assert_eq!(s.to, vec!["c@navy.ml", "p@gmx.com", "q@gmial.com"]);
-        let c = Routes::default()
-            .classify("POST", "/v1.0/$batch", CT)
-            .unwrap();
+        let b = |body: &[u8]| extract_at("POST", "/v1.0/$batch", CT, body);
         let none = br#"{"requests":[{"id":"1","method":"GET","url":"/me/messages"},{"id":"2","method":"POST","url":"/me/messages","body":{}}]}"#;
-        assert_eq!(extract(c, CT, none), Ok(None));
-        assert!(extract(c, CT, b"{\"requests\": 1}").is_err());
-        assert!(extract(c, CT, br#"{"requests":[{"method":"POST","url":"/me/sendMail","body":{"message":{"toRecipients":[{"emailAddress":{}}]}}}]}"#).is_err());
+        assert_eq!(b(none), Ok(None));
+        assert!(b(b"{\"requests\": 1}").is_err());
+        assert!(b(br#"{"requests":[{"method":"POST","url":"/me/sendMail","body":{"message":{"toRecipients":[{"emailAddress":{}}]}}}]}"#).is_err());
     }
 
     #[test]
@@ -367,5 +484,63 @@ mod tests {
             br#"{"message":{"toRecipients":{"emailAddress":{"address":"a@b.c"}}}}"#,
         );
         assert!(e.message.contains("toRecipients is not a list"), "{e}");
+    }
+
+    #[test]
+    fn pascal_case_names() {
+        // msgraph-sdk (Kiota) writes action parameters in PascalCase.
+        let body = br#"{"Message": {"Subject": "x", "ToRecipients": [{"EmailAddress": {"Address": "j.smith@navy.ml", "Name": "Lt J"}}],
+            "From": {"EmailAddress": {"Address": "ops@army.mil"}}}, "SaveToSentItems": true}"#;
+        let s = send("POST", "/v1.0/me/sendMail", CT, body);
+        assert_eq!(s.to, vec!["\"Lt J\" <j.smith@navy.ml>"]);
+        assert_eq!(s.from.as_deref(), Some("ops@army.mil"));
+        let fwd =
+            br#"{"Comment": "fyi", "ToRecipients": [{"EmailAddress": {"Address": "c@navy.ml"}}]}"#;
+        let s = send("POST", "/v1.0/me/messages/AAMk/forward", CT, fwd);
+        assert_eq!(s.to, vec!["c@navy.ml"]);
+        let reply = br#"{"Comment": "ok", "Message": {"CcRecipients": [{"EmailAddress": {"Address": "x@gmial.com"}}]}}"#;
+        let s = send("POST", "/v1.0/me/messages/AAMk/replyAll", CT, reply);
+        assert_eq!(s.cc, vec!["x@gmial.com"]);
+    }
+
+    #[test]
+    fn draft_sends_name_their_message() {
+        let s = send(
+            "POST",
+            "/v1.0/users/ops%40army.mil/mailFolders/drafts/messages/AAMk%2Fx%3D/send",
+            None,
+            b"",
+        );
+        assert_eq!(
+            s.references,
+            vec![Reference::GraphMessage {
+                base: "/v1.0/users/ops%40army.mil".into(),
+                id: "AAMk/x=".into()
+            }]
+        );
+        let e = error("POST", "/beta/me/messages/%zz/send", None, b"");
+        assert!(e.message.contains("percent-encoded"), "{e}");
+        // Sends of drafts inside a batch, with absolute and relative URLs.
+        let body = br#"{"requests": [
+            {"id": "1", "method": "POST", "url": "https://graph.microsoft.com/v1.0/me/messages/D1/send"},
+            {"id": "2", "method": "POST", "url": "me/messages/D2/send", "dependsOn": ["1"]},
+            {"id": "3", "method": "POST", "url": "https://graph.microsoft.com/beta/me/sendMail",
+             "headers": {"Content-Type": "application/json"},
+             "body": {"Message": {"ToRecipients": [{"EmailAddress": {"Address": "c@navy.ml"}}]}}}]}"#;
+        let s = send("POST", "/v1.0/$batch", CT, body);
+        assert_eq!(s.to, vec!["c@navy.ml"]);
+        assert_eq!(
+            s.references,
+            vec![
+                Reference::GraphMessage {
+                    base: "/v1.0/me".into(),
+                    id: "D1".into()
+                },
+                Reference::GraphMessage {
+                    base: "/v1.0/me".into(),
+                    id: "D2".into()
+                }
+            ]
+        );
     }
 }

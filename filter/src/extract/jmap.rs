@@ -2,19 +2,35 @@
 //!
 //! Recipients are `envelope.rcptTo[].email` when the submission has an envelope, else the
 //! `to`/`cc`/`bcc` of the Email it references (`"emailId": "#creationId"`) when that Email is
-//! created by an `Email/set` in the same request. A submission of an existing Email by id names no
-//! recipients.
+//! created by an `Email/set` in the same request. A submission of an existing Email (by id, or a
+//! `#creationId` the request's `createdIds` resolves) is a send by reference: the Email's
+//! addresses are looked up ([`Reference::JmapEmails`]).
+//!
+//! A JMAP request is recognised by its body, whatever its content type says: clients that set
+//! their own headers post JMAP JSON as `text/plain`.
 
-use super::{
-    err, format_mailbox, is_json, parse_json, under, Api, ExtractError, Head, Route, Send,
-};
+use super::{err, format_mailbox, is_json, under, Api, ExtractError, Head, Route, Send};
+use crate::lookup::{checked_jmap_id, Reference};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 const API: Api = Api::Jmap;
 
+/// One method call of a JMAP request, as a refusal needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MethodCall {
+    /// The method name (`EmailSubmission/set`).
+    pub name: String,
+    /// The client's call id.
+    pub id: String,
+    /// The `accountId` argument.
+    pub account_id: Option<String>,
+    /// The creation ids of a `create` argument.
+    pub creates: Vec<String>,
+}
+
 pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
-    if !head.method.eq_ignore_ascii_case("POST") || !is_json(head.media_type) {
+    if !head.method.eq_ignore_ascii_case("POST") || head.media_type == Some("multipart/form-data") {
         return None;
     }
     let rest = under(head.path, prefix)?;
@@ -82,7 +98,7 @@ fn field_of(key: &str) -> Option<&'static str> {
     }
 }
 
-fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError> {
+pub(crate) fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError> {
     let mut s = Send::new(API);
     let mut from = Vec::new();
     for (k, v) in email {
@@ -99,16 +115,36 @@ fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError
     Ok(s)
 }
 
-pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
-    let v = parse_json(API, body)?;
+/// A JMAP API request posted to `path`. A body that is not JSON, under a content type that
+/// does not claim JSON, is not a JMAP request: `None`.
+pub fn extract(
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Option<Send>, ExtractError> {
+    let v: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            let mt = content_type.map(super::media_type);
+            if is_json(mt.as_deref()) {
+                return err(API, format!("malformed JSON: {e}"));
+            }
+            return Ok(None);
+        }
+    };
     let Some(calls) = v.get("methodCalls") else {
+        if !is_json(content_type.map(super::media_type).as_deref()) {
+            return Ok(None);
+        }
         return err(API, "request without methodCalls");
     };
+    let created_ids = v.get("createdIds").and_then(Value::as_object);
     let Value::Array(calls) = calls else {
         return err(API, "methodCalls is not a list");
     };
     let mut emails: HashMap<&str, (&Map<String, Value>, String)> = HashMap::new();
     let mut submissions = Vec::new();
+    let mut method_calls = Vec::with_capacity(calls.len());
     for (i, call) in calls.iter().enumerate() {
         let (Some(Value::String(name)), Some(args)) = (call.get(0), call.get(1)) else {
             return err(
@@ -116,6 +152,23 @@ pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
                 format!("methodCalls[{i}] is not [name, arguments, id]"),
             );
         };
+        method_calls.push(MethodCall {
+            name: name.clone(),
+            id: call
+                .get(2)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            account_id: args
+                .get("accountId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            creates: args
+                .get("create")
+                .and_then(Value::as_object)
+                .map(|c| c.keys().cloned().collect())
+                .unwrap_or_default(),
+        });
         let create = match args.get("create") {
             None | Some(Value::Null) => continue,
             Some(Value::Object(c)) => c,
@@ -141,7 +194,8 @@ pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
                             format!("methodCalls[{i}][1].create.{id} is not an object"),
                         );
                     };
-                    submissions.push((sub, format!("methodCalls[{i}][1].create.{id}")));
+                    let account = args.get("accountId").and_then(Value::as_str);
+                    submissions.push((sub, account, format!("methodCalls[{i}][1].create.{id}")));
                 }
             }
             _ => {}
@@ -151,7 +205,10 @@ pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
         return Ok(None);
     }
     let mut send = Send::new(API);
-    for (sub, at) in submissions {
+    send.calls = method_calls;
+    // Emails submitted by id, per account: one Email/get each.
+    let mut by_id: Vec<(String, Vec<String>)> = Vec::new();
+    for (sub, account, at) in submissions {
         let envelope = match sub.get("envelope") {
             None | Some(Value::Null) => None,
             Some(Value::Object(e)) => Some(e),
@@ -179,27 +236,52 @@ pub fn extract(body: &[u8]) -> Result<Option<Send>, ExtractError> {
             }
             continue;
         }
-        match sub.get("emailId") {
-            Some(Value::String(id)) => {
-                if let Some(reference) = id.strip_prefix('#') {
+        let stored = match sub.get("emailId") {
+            Some(Value::String(id)) => match id.strip_prefix('#') {
+                Some(reference) => {
                     if let Some((email, eat)) = emails.get(reference) {
                         send.merge(email_send(email, eat)?);
+                        continue;
                     }
-                    // A reference to an Email created by an earlier request: its recipients are
-                    // not in this request.
+                    // Created by an earlier request: `createdIds` names the real id.
+                    match created_ids.and_then(|c| c.get(reference)) {
+                        Some(Value::String(real)) => {
+                            checked_jmap_id(real, &format!("createdIds.{reference}"))?
+                        }
+                        // The server refuses an unresolvable reference itself.
+                        _ => continue,
+                    }
                 }
-                // An existing Email by id: no recipients in the request.
-            }
+                None => checked_jmap_id(id, &format!("{at}.emailId"))?,
+            },
             _ => return err(API, format!("{at}.emailId is not a string")),
+        };
+        let Some(account) = account else {
+            return err(
+                API,
+                format!("{at}: EmailSubmission/set without an accountId"),
+            );
+        };
+        match by_id.iter_mut().find(|(a, _)| a == account) {
+            Some((_, ids)) => ids.push(stored),
+            None => by_id.push((account.to_string(), vec![stored])),
         }
+    }
+    for (account_id, ids) in by_id {
+        send.references.push(Reference::JmapEmails {
+            api_path: path.to_string(),
+            account_id,
+            ids,
+        });
     }
     Ok(Some(send))
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::tests::{error, send};
+    use crate::extract::tests::{error, extract_at, send};
     use crate::extract::{Api, Routes};
+    use crate::lookup::Reference;
 
     const CT: Option<&str> = Some("application/json");
 
@@ -237,12 +319,57 @@ mod tests {
     }
 
     #[test]
-    fn existing_email_has_no_recipients_and_drafts_are_not_sends() {
-        let body = br##"{"methodCalls":[["EmailSubmission/set",{"create":{"s":{"emailId":"M123"}}},"1"]]}"##;
-        assert!(send("POST", "/jmap/", CT, body).has_no_recipients());
+    fn existing_emails_are_looked_up_and_drafts_are_not_sends() {
+        let body = br##"{"methodCalls":[["EmailSubmission/set",{"accountId":"A1","create":{
+            "s":{"emailId":"M123"},"t":{"emailId":"#old"},"u":{"emailId":"#gone"}}},"1"],
+            ["EmailSubmission/set",{"accountId":"B2","create":{"v":{"emailId":"M9"}}},"2"]],
+            "createdIds":{"old":"M77"}}"##;
+        let s = send("POST", "/jmap/api", CT, body);
+        assert!(s.has_no_recipients());
+        assert_eq!(
+            s.references,
+            vec![
+                Reference::JmapEmails {
+                    api_path: "/jmap/api".into(),
+                    account_id: "A1".into(),
+                    ids: vec!["M123".into(), "M77".into()]
+                },
+                Reference::JmapEmails {
+                    api_path: "/jmap/api".into(),
+                    account_id: "B2".into(),
+                    ids: vec!["M9".into()]
+                }
+            ]
+        );
+        let e = error("POST", "/jmap/", CT, br##"{"methodCalls":[["EmailSubmission/set",{"accountId":"A","create":{"s":{"emailId":"../x"}}},"1"]]}"##);
+        assert!(e.message.contains("not a JMAP Id"), "{e}");
+        let e = error(
+            "POST",
+            "/jmap/",
+            CT,
+            br##"{"methodCalls":[["EmailSubmission/set",{"create":{"s":{"emailId":"M1"}}},"1"]]}"##,
+        );
+        assert!(e.message.contains("accountId"), "{e}");
         let draft = br##"{"methodCalls":[["Email/set",{"create":{"d":{"to":[{"email":"a@navy.ml"}]}}},"0"],["Mailbox/get",{},"1"]]}"##;
-        let c = Routes::default().classify("POST", "/jmap/", CT).unwrap();
-        assert_eq!(crate::extract::extract(c, CT, draft), Ok(None));
+        assert_eq!(extract_at("POST", "/jmap/", CT, draft), Ok(None));
+    }
+
+    #[test]
+    fn any_content_type_is_read_by_its_body() {
+        // jmap-jam with its own headers posts JMAP JSON as text/plain.
+        let body = br##"{"using":[],"methodCalls":[["Email/set",{"accountId":"A","create":{"k":{"to":[{"email":"j@navy.ml"}]}}},"0"],
+            ["EmailSubmission/set",{"accountId":"A","create":{"s":{"emailId":"#k"}}},"1"]]}"##;
+        let s = send("POST", "/jmap/api", Some("text/plain;charset=UTF-8"), body);
+        assert_eq!(s.to, vec!["j@navy.ml"]);
+        // Not JSON under a type that does not claim it: not a JMAP request.
+        assert_eq!(
+            extract_at("POST", "/jmap/api", Some("text/plain"), b"hello"),
+            Ok(None)
+        );
+        assert_eq!(
+            extract_at("POST", "/jmap/api", Some("text/plain"), b"{\"a\": 1}"),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -264,7 +391,14 @@ mod tests {
             .classify("POST", "/jmap/api/", Some("application/json"))
             .is_some());
         assert!(r
-            .classify("POST", "/jmap/api/", Some("text/html"))
+            .classify("POST", "/jmap/api/", Some("text/plain"))
+            .is_some());
+        assert!(r
+            .classify(
+                "POST",
+                "/jmap/api/",
+                Some("multipart/form-data; boundary=x")
+            )
             .is_none());
         assert!(r
             .classify("GET", "/jmap/api/", Some("application/json"))

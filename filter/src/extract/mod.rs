@@ -15,17 +15,20 @@
 mod check;
 mod form;
 mod gmail;
-mod graph;
-mod jmap;
+pub(crate) mod graph;
+pub(crate) mod jmap;
 mod mime;
-mod nextcloud;
+pub(crate) mod nextcloud;
 mod roundcube;
 mod snappymail;
 mod sogo;
 
+use crate::lookup::Reference;
 use mistype::CheckRequest;
 use serde_json::Value;
 
+pub use gmail::{opens_upload_session, upload_id};
+pub use jmap::MethodCall;
 pub use mime::format_mailbox;
 pub use roundcube::{CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD, FROM_FIELD as ROUNDCUBE_FROM_FIELD};
 
@@ -132,6 +135,11 @@ pub struct Send {
     /// `from` is only what a compose-window plugin says (Roundcube's `_mistype_from`), not the
     /// message's own sender: it is not used when `sender_header` is configured.
     pub from_is_hint: bool,
+    /// Stored messages the request sends by reference: their recipients are looked up
+    /// ([`crate::lookup`]) and merged in before the send is judged.
+    pub references: Vec<Reference>,
+    /// The JMAP request's method calls, so that a refusal can answer each in JMAP's terms.
+    pub calls: Vec<MethodCall>,
 }
 
 impl Send {
@@ -148,6 +156,8 @@ impl Send {
             confirm: None,
             framed: false,
             from_is_hint: false,
+            references: Vec::new(),
+            calls: Vec::new(),
         }
     }
 
@@ -174,6 +184,7 @@ impl Send {
         self.cc.extend(other.cc);
         self.bcc.extend(other.bcc);
         self.contacts.extend(other.contacts);
+        self.references.extend(other.references);
     }
 
     /// The check request for the core. `sender` (from the authenticating layer's header) wins
@@ -368,6 +379,14 @@ pub(crate) fn under<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 impl Routes {
+    /// The path prefixes `api` is recognised under (empty if it is not enabled).
+    pub fn prefixes(&self, api: Api) -> &[String] {
+        self.apis
+            .iter()
+            .find(|(a, _)| *a == api)
+            .map_or(&[], |(_, p)| p.as_slice())
+    }
+
     /// The header-only look: is this request possibly a send, and through which route?
     pub fn classify(
         &self,
@@ -419,30 +438,64 @@ impl Routes {
     }
 }
 
+/// The request line and content type of a candidate, as the body readers need them.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// `:path`, with its query.
+    pub path: &'a str,
+    /// The `content-type` header.
+    pub content_type: Option<&'a str>,
+    /// The path prefixes of the candidate's API (where its version or API URL starts).
+    pub prefixes: &'a [String],
+}
+
 /// Reads the body of a candidate: the send, `None` if the body shows it is not a send, or an
 /// error for a recognised send that cannot be parsed.
 pub fn extract(
     candidate: Candidate,
-    content_type: Option<&str>,
+    target: Target,
     body: &[u8],
 ) -> Result<Option<Send>, ExtractError> {
+    let content_type = target.content_type;
+    let path = split_path(target.path).0;
     match candidate.route {
-        Route::Jmap => jmap::extract(body),
+        Route::Jmap => jmap::extract(path, content_type, body),
         Route::GraphSendMail | Route::GraphReply | Route::GraphForward | Route::GraphDraftSend => {
-            graph::extract(candidate.route, content_type, body).map(Some)
+            graph::extract(candidate.route, path, target.prefixes, content_type, body).map(Some)
         }
-        Route::GraphBatch => graph::extract_batch(body),
-        Route::GmailJson { drafts } => gmail::extract_json(drafts, body).map(Some),
-        Route::GmailUpload { drafts } => {
-            gmail::extract_upload(drafts, content_type, body).map(Some)
-        }
+        Route::GraphBatch => graph::extract_batch(path, target.prefixes, body),
+        Route::GmailJson { drafts } => gmail::extract_json(drafts, path, body).map(Some),
+        Route::GmailUpload { drafts } => gmail::extract_upload(drafts, path, content_type, body),
         Route::Roundcube { framed } => roundcube::extract(content_type, body, framed),
         Route::Snappymail => snappymail::extract(content_type, body),
         Route::NextcloudOutbox => nextcloud::extract(body).map(Some),
-        Route::NextcloudById => Ok(Some(Send::new(Api::Nextcloud))),
+        Route::NextcloudById => nextcloud::extract_by_id(path).map(Some),
         Route::Sogo => sogo::extract(body).map(Some),
         Route::Check | Route::Verdict => check::extract(body).map(Some),
     }
+}
+
+/// True for a request that continues a send already judged: a later chunk of a Gmail resumable
+/// upload (`Content-Range: bytes N-M/T` with N > 0). Its body is the middle of a message, and
+/// the first chunk, which holds the headers, was judged.
+pub fn is_continuation(candidate: Candidate, content_range: Option<&str>) -> bool {
+    if !matches!(candidate.route, Route::GmailUpload { .. }) {
+        return false;
+    }
+    let Some(range) = content_range else {
+        return false;
+    };
+    let range = range.trim();
+    let Some(rest) = range
+        .get(..6)
+        .filter(|p| p.eq_ignore_ascii_case("bytes "))
+        .map(|_| &range[6..])
+    else {
+        return false;
+    };
+    let first = rest.split(['-', '/']).next().unwrap_or("").trim();
+    // `bytes */T` asks for the upload's status: it carries no message either.
+    first == "*" || first.parse::<u64>().is_ok_and(|n| n > 0)
 }
 
 /// Parses a JSON body, or says why not.
@@ -487,24 +540,58 @@ pub(crate) mod tests {
         }
     }
 
-    /// Classifies and extracts; panics on anything but a send.
-    pub fn send(method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> Send {
-        let c = routes()
+    /// Classifies and extracts.
+    pub fn extract_at(
+        method: &str,
+        path: &str,
+        ct: Option<&str>,
+        body: &[u8],
+    ) -> Result<Option<Send>, ExtractError> {
+        let r = routes();
+        let c = r
             .classify(method, path, ct)
             .unwrap_or_else(|| panic!("{method} {path} not recognised"));
-        extract(c, ct, body)
+        let target = Target {
+            path,
+            content_type: ct,
+            prefixes: r.prefixes(c.api),
+        };
+        extract(c, target, body)
+    }
+
+    /// Classifies and extracts; panics on anything but a send.
+    pub fn send(method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> Send {
+        extract_at(method, path, ct, body)
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|| panic!("not a send"))
     }
 
     pub fn error(method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> ExtractError {
-        let c = routes()
-            .classify(method, path, ct)
-            .unwrap_or_else(|| panic!("{method} {path} not recognised"));
-        match extract(c, ct, body) {
+        match extract_at(method, path, ct, body) {
             Err(e) => e,
             Ok(s) => panic!("expected an error, got {s:?}"),
         }
+    }
+
+    #[test]
+    fn continuations_of_resumable_uploads() {
+        let r = routes();
+        let put = r
+            .classify(
+                "PUT",
+                "/upload/gmail/v1/users/me/messages/send?uploadType=resumable&upload_id=x",
+                None,
+            )
+            .unwrap();
+        assert!(!is_continuation(put, None));
+        assert!(!is_continuation(put, Some("bytes 0-262143/600000")));
+        assert!(is_continuation(put, Some("bytes 262144-524287/600000")));
+        assert!(is_continuation(put, Some("Bytes */600000")));
+        assert!(!is_continuation(put, Some("items 5-6/7")));
+        let json = r
+            .classify("POST", "/gmail/v1/users/me/messages/send", None)
+            .unwrap();
+        assert!(!is_continuation(json, Some("bytes 5-6/7")));
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Nextcloud Mail's outbox: `POST /api/outbox` (create) and `PUT /api/outbox/{id}` (update) carry
-//! `to`/`cc`/`bcc` as `[{"label", "email"}]`; `POST /api/outbox/{id}` (send now) and
-//! `POST /api/outbox/from-draft/{id}` name no recipients. The background job that sends at
-//! `sendAt` makes no HTTP request at all, so the decision is taken on create and update.
+//! `to`/`cc`/`bcc` as `[{"label", "email"}]`. `POST /api/outbox/{id}` (send now) names no
+//! recipients: the outbox entry is looked up ([`Reference::NextcloudOutbox`]).
+//! `POST /api/outbox/from-draft/{id}` only moves a draft into the outbox (no recipients, no
+//! send). The background job that sends at `sendAt` makes no HTTP request at all, so the
+//! decision is taken on create and update.
 
 use super::{err, format_mailbox, parse_json, under, Api, ExtractError, Head, Route, Send};
+use crate::lookup::{self, Reference};
 use serde_json::Value;
 
 const API: Api = Api::Nextcloud;
@@ -50,6 +53,32 @@ fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), 
 
 pub fn extract(body: &[u8]) -> Result<Send, ExtractError> {
     let v = parse_json(API, body)?;
+    entry_send(&v)
+}
+
+/// `POST .../api/outbox/{id}` sends a stored entry: look it up. `from-draft/{id}` names none.
+pub fn extract_by_id(path: &str) -> Result<Send, ExtractError> {
+    let mut s = Send::new(API);
+    let trimmed = path.trim_end_matches('/');
+    let Some((base, id)) = trimmed.rsplit_once('/') else {
+        return Ok(s);
+    };
+    if base.ends_with("/from-draft") {
+        return Ok(s);
+    }
+    let id = lookup::decode_segment(id).ok_or_else(|| ExtractError {
+        api: API,
+        message: format!("outbox id {id:?} is not percent-encoded text"),
+    })?;
+    s.references.push(Reference::NextcloudOutbox {
+        base: base.to_string(),
+        id: lookup::checked_id(API, &id, "outbox id")?,
+    });
+    Ok(s)
+}
+
+/// An outbox entry (the body of a create or update, or the entry a lookup returns).
+pub(crate) fn entry_send(v: &Value) -> Result<Send, ExtractError> {
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }
@@ -81,7 +110,15 @@ mod tests {
 
     #[test]
     fn sends_by_id_and_non_sends() {
-        assert!(send("POST", "/index.php/apps/mail/api/outbox/17", None, b"").has_no_recipients());
+        let s = send("POST", "/index.php/apps/mail/api/outbox/17", None, b"");
+        assert!(s.has_no_recipients());
+        assert_eq!(
+            s.references,
+            vec![crate::lookup::Reference::NextcloudOutbox {
+                base: "/index.php/apps/mail/api/outbox".into(),
+                id: "17".into()
+            }]
+        );
         assert!(send(
             "POST",
             "/index.php/apps/mail/api/outbox/from-draft/9",

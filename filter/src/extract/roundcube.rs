@@ -77,8 +77,8 @@ pub fn extract(
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::tests::{error, send};
-    use crate::extract::{extract, Routes};
+    use crate::extract::tests::{error, extract_at, send};
+    use crate::extract::Routes;
 
     const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
     const PATH: &str = "/?_task=mail&_action=send&_unlock=loading1&_framed=1";
@@ -112,14 +112,24 @@ mod tests {
     #[test]
     fn drafts_and_other_actions_are_not_sends() {
         let r = Routes::default();
-        let c = r.classify("POST", PATH, FORM).unwrap();
-        assert_eq!(extract(c, FORM, b"_draft=1&_to=c%40navy.ml"), Ok(None));
-        let c = r.classify("POST", "/?_task=mail", FORM).unwrap();
-        assert_eq!(extract(c, FORM, b"_action=save&_to=c%40navy.ml"), Ok(None));
-        assert_eq!(extract(c, FORM, b"_uid=5&_mbox=INBOX"), Ok(None));
-        assert!(extract(c, FORM, b"_action=send&_to=c%40navy.ml")
-            .unwrap()
-            .is_some());
+        assert_eq!(
+            extract_at("POST", PATH, FORM, b"_draft=1&_to=c%40navy.ml"),
+            Ok(None)
+        );
+        let task = "/?_task=mail";
+        assert_eq!(
+            extract_at("POST", task, FORM, b"_action=save&_to=c%40navy.ml"),
+            Ok(None)
+        );
+        assert_eq!(
+            extract_at("POST", task, FORM, b"_uid=5&_mbox=INBOX"),
+            Ok(None)
+        );
+        assert!(
+            extract_at("POST", task, FORM, b"_action=send&_to=c%40navy.ml")
+                .unwrap()
+                .is_some()
+        );
         assert!(r
             .classify("POST", "/?_task=mail&_action=list", FORM)
             .is_none());

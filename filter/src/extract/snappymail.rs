@@ -60,8 +60,8 @@ pub fn extract(content_type: Option<&str>, body: &[u8]) -> Result<Option<Send>, 
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::tests::{error, send};
-    use crate::extract::{extract, Routes};
+    use crate::extract::tests::{error, extract_at, send};
+    use crate::extract::Routes;
 
     const JSON: Option<&str> = Some("application/json");
     const PATH: &str = "/?/Json/&q[]=/0/";
@@ -72,12 +72,19 @@ mod tests {
         let s = send("POST", PATH, JSON, body);
         assert_eq!(s.to, vec!["Lt Ray <ray@base.example.ml>"]);
         assert_eq!(s.bcc, vec!["log@unit.example.mil"]);
-        let c = Routes::default().classify("POST", PATH, JSON).unwrap();
         assert_eq!(
-            extract(c, JSON, br#"{"Action":"SaveMessage","to":"c@navy.ml"}"#),
+            extract_at(
+                "POST",
+                PATH,
+                JSON,
+                br#"{"Action":"SaveMessage","to":"c@navy.ml"}"#
+            ),
             Ok(None)
         );
-        assert_eq!(extract(c, JSON, br#"{"Action":"Folders"}"#), Ok(None));
+        assert_eq!(
+            extract_at("POST", PATH, JSON, br#"{"Action":"Folders"}"#),
+            Ok(None)
+        );
         assert!(
             error("POST", PATH, JSON, br#"{"Action":"SendMessage","to":7}"#)
                 .message

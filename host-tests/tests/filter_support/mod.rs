@@ -17,8 +17,11 @@ pub const VERDICT_PATH: &str = "/mistype/verdict";
 pub const MIL_SENDER: &str = "a.b@army.mil";
 pub const TYPO: &str = "c@navy.ml";
 pub const TYPO_FIXED: &str = "c@navy.mil";
-/// A recipient the core warns about (`gmial.com`).
+/// A recipient the core warns about (`gmial.com`), sure enough to be refused in block mode
+/// (`block_warn_score`).
 pub const WARN_TYPO: &str = "x@gmial.com";
+/// A recipient the core warns about, below `block_warn_score` (`gnx.de` for `gmx.de`).
+pub const SOFT_WARN: &str = "x@gnx.de";
 /// Recipients the core allows.
 pub const CLEAN: &str = "y@gmail.com";
 pub const CLEAN2: &str = "p@gmx.com";
@@ -80,10 +83,14 @@ pub fn native(from: Option<&str>, to: &[&str]) -> Value {
 }
 
 /// The verdict object in a filter reply: the body itself if it has `findings`, else its
-/// `verdict` member if that is an object.
+/// `mistype` member (the Graph, Gmail and JMAP dialects), else its `verdict` member if that is
+/// an object.
 pub fn verdict_of(body: &Value) -> Option<&Value> {
     if body.get("findings").is_some() {
         return Some(body);
+    }
+    if let Some(m) = body.get("mistype").filter(|m| m.get("findings").is_some()) {
+        return Some(m);
     }
     match body.get("verdict") {
         Some(v @ Value::Object(_)) => Some(v),
@@ -98,6 +105,7 @@ pub fn bare_verdict(body: &Value) -> Option<Value> {
     if let Value::Object(m) = &mut v {
         m.remove("confirm");
         m.remove("confirm_error");
+        m.remove("message");
     }
     Some(v)
 }
@@ -159,14 +167,17 @@ pub fn token_in(body: &Value) -> Option<String> {
 /// the complete request.
 #[track_caller]
 pub fn assert_blocked(o: &Outcome) -> Value {
+    // JMAP refuses inside a 200 JMAP response (notCreated / method errors); the others 422.
+    let jmap = o.json().is_some_and(|b| b.get("methodResponses").is_some());
     assert_eq!(
         o.status(),
-        Some(422),
+        Some(if jmap { 200 } else { 422 }),
         "expected a 422 local reply; got {:?}\nbody: {:?}\nlogs:\n{}",
         o.status(),
         o.response.as_ref().map(|r| r.body_str()),
         o.log_text()
     );
+    assert_eq!(o.response_header("x-mistype-verdict"), Some("block"));
     assert!(o.local_reply.is_some(), "the 422 must be a local reply");
     assert!(
         o.forwarded().is_none(),

@@ -413,17 +413,55 @@ impl Recorded {
     }
 }
 
+/// What the upstream answers to one request: status, headers, body.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// How an [`Upstream`] answers.
+type Handler = Arc<dyn Fn(&Recorded) -> Answer + Send + Sync>;
+
 /// An HTTP/1.1 server on 127.0.0.1 that records every request and answers
-/// `200 {"upstream":"ok"}`. Stops accepting on drop.
-#[derive(Debug)]
+/// `200 {"upstream":"ok"}` (or what its handler says). Stops accepting on drop.
 pub struct Upstream {
     pub port: u16,
     requests: Arc<Mutex<Vec<Recorded>>>,
     stop: Arc<AtomicBool>,
 }
 
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
+/// The answer of the plain upstream.
+pub fn upstream_ok() -> Answer {
+    (
+        200,
+        vec![("content-type".into(), "application/json".into())],
+        br#"{"upstream":"ok"}"#.to_vec(),
+    )
+}
+
 impl Upstream {
     pub fn start() -> Upstream {
+        Upstream::serve(false, Arc::new(|_: &Recorded| upstream_ok()))
+    }
+
+    /// An upstream that answers `200` as soon as it has a request's headers, before any body
+    /// (as a route or server that decides on headers alone does); it records the request
+    /// without its body.
+    pub fn eager() -> Upstream {
+        Upstream::serve(true, Arc::new(|_: &Recorded| upstream_ok()))
+    }
+
+    /// An upstream whose answers come from `handler` (a mail server that stores drafts).
+    pub fn with(handler: impl Fn(&Recorded) -> Answer + Send + Sync + 'static) -> Upstream {
+        Upstream::serve(false, Arc::new(handler))
+    }
+
+    fn serve(eager: bool, handler: Handler) -> Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
         let port = listener.local_addr().expect("upstream addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -435,8 +473,8 @@ impl Upstream {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let reqs = reqs.clone();
-                thread::spawn(move || serve_connection(conn, reqs));
+                let (reqs, handler) = (reqs.clone(), handler.clone());
+                thread::spawn(move || serve_connection(conn, reqs, eager, handler));
             }
         });
         Upstream {
@@ -460,25 +498,36 @@ impl Drop for Upstream {
     }
 }
 
-fn serve_connection(conn: TcpStream, reqs: Arc<Mutex<Vec<Recorded>>>) {
+fn serve_connection(
+    conn: TcpStream,
+    reqs: Arc<Mutex<Vec<Recorded>>>,
+    eager: bool,
+    handler: Handler,
+) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
     let Ok(mut writer) = conn.try_clone() else {
         return;
     };
     let mut reader = BufReader::new(conn);
-    while let Some(req) = read_request(&mut reader) {
-        let close = req
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+    while let Some(req) = read_request(&mut reader, !eager) {
+        let close = eager
+            || req
+                .header("connection")
+                .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let (status, headers, body) = handler(&req);
         if let Ok(mut r) = reqs.lock() {
             r.push(req);
         }
-        let body = br#"{"upstream":"ok"}"#;
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        );
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(body).is_err() {
+        let mut head = format!("HTTP/1.1 {status} X\r\n");
+        for (k, v) in &headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+        if close {
+            head.push_str("connection: close\r\n");
+        }
+        head.push_str("\r\n");
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
             break;
         }
         if close {
@@ -500,8 +549,9 @@ fn read_line(reader: &mut impl BufRead) -> Option<String> {
     Some(String::from_utf8_lossy(&line).into_owned())
 }
 
-/// Read one HTTP/1.1 request (content-length or chunked body; chunked trailers are skipped).
-fn read_request(reader: &mut impl BufRead) -> Option<Recorded> {
+/// Read one HTTP/1.1 request (content-length or chunked body; chunked trailers are skipped);
+/// with `with_body` false, only its head.
+fn read_request(reader: &mut impl BufRead, with_body: bool) -> Option<Recorded> {
     let request_line = read_line(reader)?;
     let mut parts = request_line.split(' ');
     let method = parts.next()?.to_owned();
@@ -522,7 +572,8 @@ fn read_request(reader: &mut impl BufRead) -> Option<Recorded> {
             .map(|(_, v): &(String, String)| v.clone())
     };
     let mut body = Vec::new();
-    if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    if !with_body {
+    } else if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         loop {
             let size_line = read_line(reader)?;
             let size = usize::from_str_radix(size_line.split(';').next()?.trim(), 16).ok()?;
@@ -603,6 +654,15 @@ impl<'a> Request<'a> {
             headers: vec![("content-type".to_owned(), content_type.to_owned())],
             body: Some(body),
             http2: false,
+        }
+    }
+
+    /// A `POST` without a body or a content type (Graph's `.../send` of a draft).
+    pub fn post_empty(url: String) -> Request<'a> {
+        Request {
+            method: "POST",
+            url,
+            ..Request::default()
         }
     }
 
