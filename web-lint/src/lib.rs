@@ -49,11 +49,13 @@ export interface Finding {
   reason: string;
 }
 
+/** Why a recipient (or the sender) could not be judged (see the mistype contract). */
+export type RecipientErrorKind = "syntax" | "too-long" | "domain" | "limit" | "sender";
+
 /** A recipient that could not be judged (unparseable, too long, impossible domain). */
 export interface RecipientError {
   recipient: string;
-  /** `syntax`, `too-long`, `domain` or `limit`. */
-  kind: string;
+  kind: RecipientErrorKind;
   message: string;
 }
 
