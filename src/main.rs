@@ -176,7 +176,7 @@ fn run_check(policy: Option<&PathBuf>, input: Option<&PathBuf>, summary: bool) -
             continue;
         }
         n += 1;
-        // Verdicts keep the contract's key order (id, verdict, findings, errors).
+        // Verdicts keep the key order of docs/contract.md (id, verdict, findings, errors).
         let line = match serde_json::from_str::<serde_json::Value>(text) {
             Err(e) => {
                 errors += 1;

@@ -344,7 +344,7 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
     assert_eq!(resp.status, 200);
     assert_eq!(arrived(&upstream, "/mail/inbox?page=2").len(), 1);
 
-    // The contract's check request on /check is judged the same way.
+    // The check request of docs/contract.md on /check is judged the same way.
     let check = br#"{"from": "a.b@army.mil", "to": ["c@navy.ml"]}"#;
     let resp = curl(&Request::post(
         url(&envoy, "/check"),
