@@ -27,7 +27,7 @@ apt_install() {
 }
 
 ensure_rust() {
-  # binaryen: wasm-metadce trims the filter's exports (scripts/build-filter.sh).
+  # binaryen: wasm-metadce trims the filter's exports (filter/build.sh).
   command -v wasm-metadce >/dev/null || need_apt+=(binaryen)
   local installed
   installed=$(rustup target list --installed)

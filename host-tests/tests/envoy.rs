@@ -3,7 +3,7 @@
 //! path and the plugin configuration substituted.
 //!
 //! Needs `envoy` on PATH (scripts/ensure-tools.sh), `curl`, and the built filter
-//! (scripts/build-filter.sh; `$CARGO_TARGET_DIR` is honoured, `$MISTYPE_FILTER_WASM` overrides).
+//! (filter/build.sh; `$CARGO_TARGET_DIR` is honoured, `$MISTYPE_FILTER_WASM` overrides).
 
 mod support_envoy;
 
@@ -144,7 +144,7 @@ fn shipped_envoy_config_passes_envoy_validate() {
     assert!(ok, "envoy --mode validate filter/envoy.yaml:\n{out}");
     assert!(out.contains("OK"), "{out}");
 
-    // The no-filter baseline that scripts/load-envoy.sh runs.
+    // The no-filter baseline that benches/load-envoy.sh runs.
     let baseline = render(
         &shipped,
         &Render {
