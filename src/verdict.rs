@@ -29,12 +29,6 @@ impl Severity {
     }
 }
 
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The kind of slip a finding names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,12 +74,6 @@ impl Kind {
             Kind::InvalidDomain => "invalid-domain",
             Kind::RiskyDestination => "risky-destination",
         }
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -150,11 +138,18 @@ impl RecipientErrorKind {
     }
 }
 
-impl std::fmt::Display for RecipientErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// `Display` writes the name used in JSON (`as_str`).
+macro_rules! display_json_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
 }
+
+display_json_name!(Severity, Kind, RecipientErrorKind);
 
 /// A recipient that could not be judged: unparseable, too long, an impossible domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,15 +278,15 @@ mod tests {
     }
 
     #[test]
-    fn json_names_are_the_as_str_names() {
+    fn json_names_are_the_display_names() {
         for s in Severity::ALL {
-            assert_eq!(json(&s), format!("\"{}\"", s.as_str()));
+            assert_eq!(json(&s), format!("\"{s}\""));
         }
         for k in Kind::ALL {
-            assert_eq!(json(&k), format!("\"{}\"", k.as_str()));
+            assert_eq!(json(&k), format!("\"{k}\""));
         }
         for k in RecipientErrorKind::ALL {
-            assert_eq!(json(&k), format!("\"{}\"", k.as_str()));
+            assert_eq!(json(&k), format!("\"{k}\""));
             assert_eq!(
                 serde_json::from_str::<RecipientErrorKind>(&json(&k)).unwrap(),
                 k
