@@ -276,7 +276,7 @@ mod tests {
         assert!(m(json!({"verdict": "block", "suggestions": []})).contains("suggestions"));
         assert!(m(json!({"verdict": "block", "kinds": ["lookalike"]})).contains("kinds"));
         assert!(m(json!({"verdict": "block", "errors": 1})).contains("0 errors"));
-        assert!(check_expectations(&[ok.clone()], |_| v.clone()).is_ok());
+        assert!(check_expectations(std::slice::from_ref(&ok), |_| v.clone()).is_ok());
         assert!(check_expectations(&[ok], |_| json!({})).is_err());
     }
 
@@ -289,9 +289,10 @@ mod tests {
             verdict,
         };
         let v = json!({"verdict": "allow"});
-        assert!(check_golden(&[c.clone()], &[g("t", v.clone())], 10, |_| v.clone()).is_ok());
-        assert!(check_golden(&[c.clone()], &[], 10, |_| v.clone()).is_err());
-        assert!(check_golden(&[c.clone()], &[g("u", v.clone())], 10, |_| v.clone()).is_err());
+        let one = std::slice::from_ref(&c);
+        assert!(check_golden(one, &[g("t", v.clone())], 10, |_| v.clone()).is_ok());
+        assert!(check_golden(one, &[], 10, |_| v.clone()).is_err());
+        assert!(check_golden(one, &[g("u", v.clone())], 10, |_| v.clone()).is_err());
         let e = check_golden(&[c], &[g("t", v)], 10, |_| json!({"verdict": "warn"}));
         assert!(e.unwrap_err().contains("1 of 1 cases differ"));
         let line = golden_line(&case(json!({})), &json!({"verdict": "allow"}));
