@@ -8,10 +8,10 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check instructions fuzz corpus
 
 demo:
-	scripts/demo.sh
+	demo/run.sh
 
 test: tools lint wasm-core test-core test-filter test-host test-web test-clients test-webmail test-audit
 	@echo "make test: all checks passed"
@@ -30,40 +30,44 @@ wasm-core:
 	cargo build -p mistype --lib --no-default-features --target wasm32-wasip1
 	cargo build -p mistype --lib --no-default-features --target wasm32-unknown-unknown
 
-# Core unit tests, the shared corpus (must-hold cases, golden verdicts, accuracy), the CLI, doc tests.
+# Core unit tests, the shared corpus (must-hold cases, golden verdicts, accuracy), the CLI, doc
+# tests, the README's and docs/' console examples; the corpus crate's own tests.
 test-core:
 	cargo test -p mistype
+	cargo test -p mistype-testdata
 
 # `mistype audit` on the log of a real Postfix (a private instance on loopback, relaying to a sink).
 test-audit:
 	scripts/ensure-tools.sh postfix
 	cargo build -q -p mistype
-	scripts/test-audit-postfix.py "$${CARGO_TARGET_DIR:-target}/debug/mistype"
+	tests/postfix.py "$${CARGO_TARGET_DIR:-target}/debug/mistype"
 
 # The filter's pure logic natively, then the built mistype_filter.wasm.
 test-filter:
 	cargo test -p mistype-filter
-	scripts/build-filter.sh
+	filter/build.sh
 
 # The built filter under the wasmtime proxy-wasm host, in real Envoy, and the demo run as a user would.
 test-host:
 	cargo test -p host-tests
 
-# The browser module: corpus under wasm-bindgen-test in Node and headless Chromium, package, e2e.
+# The browser module: its TypeScript types against the Rust ones (native), the corpus under
+# wasm-bindgen-test in Node and headless Chromium, the package, end to end.
 test-web:
-	scripts/test-web-lint.sh
+	cargo test -p mistype-web-lint --test types
+	web-lint/test.sh
 
 # Real webmail: the Roundcube plugin (Debian Roundcube, Dovecot, an SMTP sink, behind Envoy) and
 # the browser extension, in headless Chromium.
 test-webmail:
-	scripts/test-webmail.sh
+	integrations/test.sh
 
 # The official mail API client libraries (Graph JS, msgraph-sdk, @googleapis/gmail,
 # google-api-python-client, jmap-jam, jmapc) sending through real Envoy with the shipped
 # filter/envoy.yaml to a test mail server (host-tests/clients/README.md).
 test-clients:
 	scripts/ensure-tools.sh clients
-	scripts/build-filter.sh >/dev/null
+	filter/build.sh >/dev/null
 	python3 host-tests/clients/run.py
 
 # --- measurements and tools (not part of `make test`) ---
@@ -71,7 +75,7 @@ test-clients:
 # The accuracy table: mistype beside mailcheck and email-spell-checker on testdata/.
 accuracy:
 	cargo build -q --release -p mistype
-	node scripts/compare-peers.mjs
+	node benches/compare-peers.mjs
 
 # Field accuracy on held-out data (dnstwist permutations, public domain lists; cached, not committed).
 accuracy-field:
@@ -84,12 +88,16 @@ bench:
 # `mistype check` on JSON lines beside mailcheck on the same requests (requests per second).
 bench-check:
 	cargo build -q --release -p mistype
-	node scripts/bench-check.mjs
+	node benches/bench-check.mjs
+
+# Instruction counts of a check and of building the engine (callgrind; compare code versions).
+instructions:
+	benches/instructions.sh
 
 corpus:
-	python3 scripts/make-corpus.py
+	python3 testdata/make-corpus.py
 	MISTYPE_BLESS=1 cargo test -p mistype --test integration golden
 
 # Bounded fuzzing of address parsing and the filter's body parsers (nightly + cargo-fuzz).
 fuzz:
-	scripts/fuzz.sh
+	fuzz/run.sh

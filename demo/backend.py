@@ -254,7 +254,7 @@ FALLBACK_INDEX = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mistype demo</title></head>
 <body><h1>mistype demo</h1>
 <p>The compose page (web-lint/demo/) is not in this checkout. Try the filter with curl
-(see the lines scripts/demo.sh printed) and watch the <a href="/outbox">outbox</a>.</p>
+(see the lines demo/run.sh printed) and watch the <a href="/outbox">outbox</a>.</p>
 </body></html>
 """
 

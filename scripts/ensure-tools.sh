@@ -27,7 +27,7 @@ apt_install() {
 }
 
 ensure_rust() {
-  # binaryen: wasm-metadce trims the filter's exports (scripts/build-filter.sh).
+  # binaryen: wasm-metadce trims the filter's exports (filter/build.sh).
   command -v wasm-metadce >/dev/null || need_apt+=(binaryen)
   local installed
   installed=$(rustup target list --installed)
@@ -70,7 +70,7 @@ ensure_node_modules() {
 }
 
 ensure_postfix() {
-  # `make test-audit` runs its own Postfix instance on loopback (scripts/test-audit-postfix.py).
+  # `make test-audit` runs its own Postfix instance on loopback (tests/postfix.py).
   # "No configuration": the package installs no main.cf and starts nothing.
   if [ ! -x /usr/sbin/postfix ]; then
     debconf-set-selections <<<"postfix postfix/main_mailer_type select No configuration"
@@ -80,7 +80,7 @@ ensure_postfix() {
 }
 
 # Roundcube 1.6 from Debian with SQLite, Apache + mod_php and Dovecot, for the webmail tests
-# (scripts/test-webmail.sh starts them on loopback with its own config; nothing starts on install).
+# (integrations/test.sh starts them on loopback with its own config; nothing starts on install).
 ensure_roundcube() {
   if [ -f /usr/share/roundcube/program/js/app.js ] && command -v apache2 >/dev/null \
     && [ -x /usr/sbin/dovecot ] && [ -d /usr/share/roundcube/skins/larry ] \

@@ -17,6 +17,8 @@
 
 use std::fmt;
 
+use crate::verdict::RecipientErrorKind;
+
 /// RFC 5321 §4.5.3.1.1: at most 64 octets of local part.
 pub const MAX_LOCAL_LEN: usize = 64;
 /// RFC 5321 §4.5.3.1.2: at most 255 octets of domain.
@@ -54,7 +56,7 @@ pub struct AddressError {
     /// The offending text (the whole mailbox, cut to 256 characters).
     pub input: String,
     /// `syntax`, `too-long` or `limit`.
-    pub kind: &'static str,
+    pub kind: RecipientErrorKind,
     /// What is wrong with it, naming it.
     pub message: String,
 }
@@ -75,7 +77,7 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
     }
 }
 
-fn err(input: &str, kind: &'static str, message: String) -> AddressError {
+fn err(input: &str, kind: RecipientErrorKind, message: String) -> AddressError {
     AddressError {
         input: clip(input, 256),
         kind,
@@ -265,7 +267,7 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
         0 => {
             return Err(err(
                 whole,
-                "syntax",
+                RecipientErrorKind::Syntax,
                 format!(
                     "no '@' in '{}'; an address is local-part@domain",
                     clip(&text, 80)
@@ -276,7 +278,7 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
         _ => {
             return Err(err(
                 whole,
-                "syntax",
+                RecipientErrorKind::Syntax,
                 format!("two '@' signs in '{}'", clip(&text, 80)),
             ))
         }
@@ -286,14 +288,14 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
     if lt.is_empty() {
         return Err(err(
             whole,
-            "syntax",
+            RecipientErrorKind::Syntax,
             format!("nothing before '@' in '{}'", clip(&text, 80)),
         ));
     }
     if dt.is_empty() {
         return Err(err(
             whole,
-            "syntax",
+            RecipientErrorKind::Syntax,
             format!("no domain after '@' in '{}'", clip(&text, 80)),
         ));
     }
@@ -301,7 +303,7 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
         let c = s.as_bytes()[t.start] as char;
         return Err(err(
             whole,
-            "syntax",
+            RecipientErrorKind::Syntax,
             format!("unexpected '{c}' in '{}'", clip(&text, 80)),
         ));
     }
@@ -311,7 +313,7 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
         if !contiguous {
             return Err(err(
                 whole,
-                "syntax",
+                RecipientErrorKind::Syntax,
                 format!(
                     "words before the address in '{}'; write a display name as Name <local@domain>",
                     clip(&text, 80)
@@ -322,7 +324,7 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
     if dt.len() > 1 {
         return Err(err(
             whole,
-            "syntax",
+            RecipientErrorKind::Syntax,
             format!("white space inside the domain in '{}'", clip(&text, 80)),
         ));
     }
@@ -331,7 +333,7 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
     if local.len() > MAX_LOCAL_LEN {
         return Err(err(
             whole,
-            "too-long",
+            RecipientErrorKind::TooLong,
             format!(
                 "the local part of '{}' is {} octets; at most {MAX_LOCAL_LEN} are allowed (RFC 5321)",
                 clip(&text, 80),
@@ -342,7 +344,7 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
     if domain.len() > MAX_DOMAIN_LEN {
         return Err(err(
             whole,
-            "too-long",
+            RecipientErrorKind::TooLong,
             format!(
                 "the domain of '{}' is {} octets; at most {MAX_DOMAIN_LEN} are allowed (RFC 5321)",
                 clip(&text, 80),
@@ -353,7 +355,7 @@ fn addr_spec(s: &str, toks: &[Tok], whole: &str) -> Result<(String, String), Add
     if local.len() + 1 + domain.len() > MAX_ADDRESS_LEN {
         return Err(err(
             whole,
-            "too-long",
+            RecipientErrorKind::TooLong,
             format!(
                 "'{}' is {} octets; an address may have at most {MAX_ADDRESS_LEN} (RFC 5321)",
                 clip(&text, 80),
@@ -377,14 +379,14 @@ fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
             let Some(c) = close else {
                 return Err(err(
                     &raw,
-                    "syntax",
+                    RecipientErrorKind::Syntax,
                     format!("unclosed '<' in '{}'", clip(&raw, 80)),
                 ));
             };
             if c + 1 < toks.len() {
                 return Err(err(
                     &raw,
-                    "syntax",
+                    RecipientErrorKind::Syntax,
                     format!("text after '>' in '{}'", clip(&raw, 80)),
                 ));
             }
@@ -402,7 +404,7 @@ fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
                         clip(&raw, 80)
                     )
                 };
-                return Err(err(&raw, "syntax", msg));
+                return Err(err(&raw, RecipientErrorKind::Syntax, msg));
             }
             let mut inner = &toks[o + 1..c];
             // obs-route: <@relay1,@relay2:local@domain>
@@ -414,7 +416,7 @@ fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
             if inner.is_empty() {
                 return Err(err(
                     &raw,
-                    "syntax",
+                    RecipientErrorKind::Syntax,
                     format!("empty '<>' in '{}'", clip(&raw, 80)),
                 ));
             }
@@ -431,7 +433,7 @@ fn mailbox(s: &str, toks: &[Tok]) -> Result<Mailbox, AddressError> {
                 let _ = t;
                 return Err(err(
                     &raw,
-                    "syntax",
+                    RecipientErrorKind::Syntax,
                     format!("a '>' without its '<' in '{}'", clip(&raw, 80)),
                 ));
             }
@@ -456,7 +458,7 @@ pub fn parse_address_list(input: &str) -> Vec<Result<Mailbox, AddressError>> {
     if input.len() > MAX_INPUT_LEN {
         out.push(Err(err(
             input,
-            "too-long",
+            RecipientErrorKind::TooLong,
             format!(
                 "a recipient field of {} bytes; at most {MAX_INPUT_LEN} are read",
                 input.len()
@@ -467,7 +469,7 @@ pub fn parse_address_list(input: &str) -> Vec<Result<Mailbox, AddressError>> {
     let toks = match lex(input) {
         Ok(t) => t,
         Err(message) => {
-            out.push(Err(err(input.trim(), "syntax", message)));
+            out.push(Err(err(input.trim(), RecipientErrorKind::Syntax, message)));
             return out;
         }
     };
@@ -478,7 +480,7 @@ pub fn parse_address_list(input: &str) -> Vec<Result<Mailbox, AddressError>> {
         } else if out.len() == MAX_LIST_LEN {
             out.push(Err(err(
                 input,
-                "limit",
+                RecipientErrorKind::Limit,
                 format!("more than {MAX_LIST_LEN} addresses in one field; the rest were not read"),
             )));
         }
@@ -594,7 +596,11 @@ mod tests {
         assert!(bad("John Smith john@x.org").contains("words before the address"));
         let long = format!("{}@x.org", "a".repeat(65));
         assert_eq!(
-            parse_address_list(&long)[0].clone().unwrap_err().kind,
+            parse_address_list(&long)[0]
+                .clone()
+                .unwrap_err()
+                .kind
+                .as_str(),
             "too-long"
         );
     }
@@ -611,10 +617,14 @@ mod tests {
         let many = "a@x.org,".repeat(5000);
         let r = parse_address_list(&many);
         assert_eq!(r.len(), MAX_LIST_LEN + 1);
-        assert_eq!(r[MAX_LIST_LEN].clone().unwrap_err().kind, "limit");
+        assert_eq!(r[MAX_LIST_LEN].clone().unwrap_err().kind.as_str(), "limit");
         let huge = "(".repeat(MAX_INPUT_LEN + 1);
         assert_eq!(
-            parse_address_list(&huge)[0].clone().unwrap_err().kind,
+            parse_address_list(&huge)[0]
+                .clone()
+                .unwrap_err()
+                .kind
+                .as_str(),
             "too-long"
         );
         let deep = format!("{}a@x.org", "(".repeat(10_000));

@@ -25,7 +25,9 @@ use crate::hasher::FastSet;
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::{prepared, Pattern, Policy, Rule};
 use crate::score::{severity_of, Cand, TIE};
-use crate::verdict::{CheckRequest, Finding, Kind, RecipientError, Severity, Verdict};
+use crate::verdict::{
+    CheckRequest, Finding, Kind, RecipientError, RecipientErrorKind, Severity, Verdict,
+};
 use crate::Error;
 
 /// Caps on the work done for one request.
@@ -260,13 +262,13 @@ impl Engine {
                     }
                     Err(e) => errors.push(RecipientError {
                         recipient: clip(f, 256),
-                        kind: "sender".into(),
+                        kind: RecipientErrorKind::Sender,
                         message: format!("the sender's domain: {e}; judged without sender context"),
                     }),
                 },
                 Some(Err(e)) => errors.push(RecipientError {
                     recipient: clip(f, 256),
-                    kind: "sender".into(),
+                    kind: RecipientErrorKind::Sender,
                     message: format!("the sender: {}; judged without sender context", e.message),
                 }),
                 None => {}
@@ -319,7 +321,7 @@ impl Engine {
         if entry.trim().is_empty() {
             v.errors.push(RecipientError {
                 recipient: String::new(),
-                kind: "syntax".into(),
+                kind: RecipientErrorKind::Syntax,
                 message: "an empty recipient; expected an address such as name@example.org".into(),
             });
             return;
@@ -330,7 +332,7 @@ impl Engine {
                 if *seen == self.limits.max_recipients + 1 {
                     v.errors.push(RecipientError {
                         recipient: clip(entry, 256),
-                        kind: "limit".into(),
+                        kind: RecipientErrorKind::Limit,
                         message: format!(
                             "more than {} recipients in one request; the rest were not judged",
                             self.limits.max_recipients
@@ -344,13 +346,13 @@ impl Engine {
                     Ok(d) => v.findings.extend(self.judge(&m, &d, ctx)),
                     Err(e) => v.errors.push(RecipientError {
                         recipient: clip(&m.raw, 256),
-                        kind: "domain".into(),
+                        kind: RecipientErrorKind::Domain,
                         message: format!("in '{}': {e}", clip(&m.address(), 80)),
                     }),
                 },
                 Err(e) => v.errors.push(RecipientError {
                     recipient: e.input,
-                    kind: e.kind.into(),
+                    kind: e.kind,
                     message: e.message,
                 }),
             }

@@ -44,7 +44,9 @@ pub use address::{parse_address_list, Mailbox};
 pub use engine::{Context, Engine, Limits};
 pub use error::{Error, ErrorKind};
 pub use policy::{Pattern, Policy, Rule};
-pub use verdict::{CheckRequest, Finding, Kind, RecipientError, Severity, Verdict};
+pub use verdict::{
+    CheckRequest, Finding, Kind, RecipientError, RecipientErrorKind, Severity, Verdict,
+};
 
 /// The date of the vendored Public Suffix List (`data/public_suffix_list.dat`).
 pub const PUBLIC_SUFFIX_LIST_DATE: &str = "2023-02-09";

@@ -1,5 +1,5 @@
 //! The check request and the verdict: the one input shape and the one output shape that the CLI,
-//! the Envoy filter and the browser module share (see the contract).
+//! the Envoy filter and the browser module share (see `docs/contract.md`).
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -16,6 +16,9 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, in order.
+    pub const ALL: [Severity; 3] = [Severity::Allow, Severity::Warn, Severity::Block];
+
     /// The lower-case name used in JSON (`allow`, `warn`, `block`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -23,12 +26,6 @@ impl Severity {
             Severity::Warn => "warn",
             Severity::Block => "block",
         }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -55,6 +52,17 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 7] = [
+        Kind::SuffixTypo,
+        Kind::LabelTypo,
+        Kind::MissingDot,
+        Kind::Lookalike,
+        Kind::Embedded,
+        Kind::InvalidDomain,
+        Kind::RiskyDestination,
+    ];
+
     /// The kebab-case name used in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -66,12 +74,6 @@ impl Kind {
             Kind::InvalidDomain => "invalid-domain",
             Kind::RiskyDestination => "risky-destination",
         }
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -98,13 +100,64 @@ pub struct Finding {
     pub reason: String,
 }
 
+/// Why a recipient (or the sender) could not be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecipientErrorKind {
+    /// Not an address: `bad@@`, an empty entry, an unclosed quote or bracket.
+    Syntax,
+    /// An address, local part or list over the RFC 5321 lengths.
+    TooLong,
+    /// An address whose domain is not a usable domain name (`a..b`, an address literal).
+    Domain,
+    /// More recipients than one request may hold; the rest were not judged.
+    Limit,
+    /// The sender (`from`) could not be read; the recipients were judged without its context.
+    Sender,
+}
+
+impl RecipientErrorKind {
+    /// Every error kind.
+    pub const ALL: [RecipientErrorKind; 5] = [
+        RecipientErrorKind::Syntax,
+        RecipientErrorKind::TooLong,
+        RecipientErrorKind::Domain,
+        RecipientErrorKind::Limit,
+        RecipientErrorKind::Sender,
+    ];
+
+    /// The kebab-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientErrorKind::Syntax => "syntax",
+            RecipientErrorKind::TooLong => "too-long",
+            RecipientErrorKind::Domain => "domain",
+            RecipientErrorKind::Limit => "limit",
+            RecipientErrorKind::Sender => "sender",
+        }
+    }
+}
+
+/// `Display` writes the name used in JSON (`as_str`).
+macro_rules! display_json_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_json_name!(Severity, Kind, RecipientErrorKind);
+
 /// A recipient that could not be judged: unparseable, too long, an impossible domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecipientError {
     /// The recipient as given (cut to 256 characters when longer).
     pub recipient: String,
-    /// `syntax`, `too-long`, `domain` or `limit`.
-    pub kind: String,
+    /// What kind of problem it is.
+    pub kind: RecipientErrorKind,
     /// What is wrong, naming the input.
     pub message: String,
 }
@@ -214,4 +267,30 @@ fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(d)
         .map_err(|_| serde::de::Error::custom("expected a string (the sender's address) or null"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn json_names_are_the_display_names() {
+        for s in Severity::ALL {
+            assert_eq!(json(&s), format!("\"{s}\""));
+        }
+        for k in Kind::ALL {
+            assert_eq!(json(&k), format!("\"{k}\""));
+        }
+        for k in RecipientErrorKind::ALL {
+            assert_eq!(json(&k), format!("\"{k}\""));
+            assert_eq!(
+                serde_json::from_str::<RecipientErrorKind>(&json(&k)).unwrap(),
+                k
+            );
+        }
+    }
 }

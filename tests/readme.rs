@@ -1,14 +1,32 @@
-//! The README's CLI examples, run as written: every ```console block's `$ ` lines are run with
-//! `sh -c` (the built `mistype` first on PATH) and their standard output compared with the lines
-//! that follow.
+//! The CLI examples of the README and of every page in `docs/`, run as written: every
+//! ```console block's `$ ` lines are run with `sh -c` (the built `mistype` first on PATH) and
+//! their standard output compared with the lines that follow.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// `README.md` and `docs/*.md`, in name order.
+fn documents() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .expect("docs/")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    docs.sort();
+    docs.insert(0, root.join("README.md"));
+    docs
+}
 
 #[test]
 fn readme_console_examples_hold() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let ran: usize = documents().iter().map(|d| console_examples_hold(d)).sum();
+    assert!(ran >= 4, "only {ran} console examples found");
+}
+
+/// Runs the console examples of one document; how many it ran.
+fn console_examples_hold(doc: &Path) -> usize {
+    let text = std::fs::read_to_string(doc).unwrap();
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_mistype"))
         .parent()
         .unwrap()
@@ -53,10 +71,12 @@ fn readme_console_examples_hold() {
         let got = String::from_utf8_lossy(&out.stdout);
         let got: Vec<&str> = got.lines().collect();
         assert_eq!(
-            got, expected,
-            "README example `{cmd}` printed something else"
+            got,
+            expected,
+            "{} example `{cmd}` printed something else",
+            doc.display()
         );
         ran += 1;
     }
-    assert!(ran >= 3, "only {ran} README examples found");
+    ran
 }

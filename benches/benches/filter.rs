@@ -2,7 +2,7 @@
 //! callback from context creation to `proxy_on_delete`, the hostcalls, and the detection.
 //! The module is compiled once; one plugin instance serves all iterations, as in Envoy.
 //!
-//! Needs the built filter (`scripts/build-filter.sh`, or `MISTYPE_FILTER_WASM`).
+//! Needs the built filter (`filter/build.sh`, or `MISTYPE_FILTER_WASM`).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use host_tests::{Filter, Request};

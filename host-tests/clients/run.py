@@ -11,7 +11,7 @@ PASS/FAIL line per case, then "N passed, N failed"; it exits 1 when a case faile
 
     python3 host-tests/clients/run.py [--only LIB[,LIB]] [--verbose]
 
-Needs: envoy (scripts/ensure-tools.sh envoy), the built filter (scripts/build-filter.sh; found as
+Needs: envoy (scripts/ensure-tools.sh envoy), the built filter (filter/build.sh; found as
 $MISTYPE_FILTER_WASM or $CARGO_TARGET_DIR/wasm32-wasip1/wasm/mistype_filter.wasm), and the
 libraries (scripts/ensure-tools.sh clients).
 """
@@ -269,7 +269,7 @@ class Rig:
     def start(self):
         wasm = wasm_path()
         if not wasm.is_file():
-            sys.exit("run.py: %s is missing: build the filter first (scripts/build-filter.sh)" % wasm)
+            sys.exit("run.py: %s is missing: build the filter first (filter/build.sh)" % wasm)
         server = subprocess.Popen([sys.executable, str(HERE / "mailserver.py"), "--port", "0"],
                                   stdout=subprocess.PIPE, text=True)
         self.procs.append(server)

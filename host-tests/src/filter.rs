@@ -125,7 +125,7 @@ fn compiled(path: &Path) -> anyhow::Result<Arc<InstancePre<HostState>>> {
     let engine = engine()?;
     let bytes = std::fs::read(path).with_context(|| {
         format!(
-            "cannot read the filter module {}: build it first with scripts/build-filter.sh \
+            "cannot read the filter module {}: build it first with filter/build.sh \
              (make test does), or point MISTYPE_FILTER_WASM at a built mistype_filter.wasm",
             path.display()
         )

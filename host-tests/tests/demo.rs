@@ -1,4 +1,4 @@
-//! `scripts/demo.sh` run as a user would: start it on a free port, send through it with curl,
+//! `demo/run.sh` run as a user would: start it on a free port, send through it with curl,
 //! stop it with SIGINT to its process group (Ctrl-C), and check that nothing is left running.
 //!
 //! Uses the already built artifacts (MISTYPE_DEMO_SKIP_BUILD=1): `make test` builds the filter
@@ -73,7 +73,7 @@ fn start_demo(port: u16) -> Demo {
     let log = dir.path().join("demo.log");
     let out = fs::File::create(&log).expect("demo log");
     let err = out.try_clone().expect("demo log");
-    let mut cmd = Command::new(repo_root().join("scripts/demo.sh"));
+    let mut cmd = Command::new(repo_root().join("demo/run.sh"));
     cmd.env("MISTYPE_DEMO_PORT", port.to_string())
         .env("MISTYPE_DEMO_SKIP_BUILD", "1")
         .env("MISTYPE_FILTER_WASM", filter_wasm())
@@ -81,7 +81,7 @@ fn start_demo(port: u16) -> Demo {
         .stdout(out)
         .stderr(err)
         .process_group(0);
-    let child = cmd.spawn().expect("spawn scripts/demo.sh");
+    let child = cmd.spawn().expect("spawn demo/run.sh");
     let pgid = child.id();
     Demo {
         child,
@@ -109,7 +109,7 @@ fn demo_blocks_confirms_delivers_and_stops_cleanly() {
     let ready = wait_for(Duration::from_secs(120), || {
         if let Ok(Some(status)) = demo.child.try_wait() {
             panic!(
-                "demo.sh exited early ({status}):\n{}",
+                "demo/run.sh exited early ({status}):\n{}",
                 fs::read_to_string(&demo.log).unwrap_or_default()
             );
         }
@@ -226,7 +226,7 @@ fn demo_blocks_confirms_delivers_and_stops_cleanly() {
     while demo.child.try_wait().ok().flatten().is_none() {
         assert!(
             Instant::now() < deadline,
-            "demo.sh did not stop after SIGINT"
+            "demo/run.sh did not stop after SIGINT"
         );
         std::thread::sleep(Duration::from_millis(100));
     }

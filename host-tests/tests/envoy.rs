@@ -3,7 +3,7 @@
 //! path and the plugin configuration substituted.
 //!
 //! Needs `envoy` on PATH (scripts/ensure-tools.sh), `curl`, and the built filter
-//! (scripts/build-filter.sh; `$CARGO_TARGET_DIR` is honoured, `$MISTYPE_FILTER_WASM` overrides).
+//! (filter/build.sh; `$CARGO_TARGET_DIR` is honoured, `$MISTYPE_FILTER_WASM` overrides).
 
 mod support_envoy;
 
@@ -164,7 +164,7 @@ fn shipped_envoy_config_passes_envoy_validate() {
     assert!(ok, "envoy --mode validate filter/envoy.yaml:\n{out}");
     assert!(out.contains("OK"), "{out}");
 
-    // The no-filter baseline that scripts/load-envoy.sh runs.
+    // The no-filter baseline that benches/load-envoy.sh runs.
     let baseline = render(
         &shipped,
         &Render {
@@ -364,7 +364,7 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
     assert_eq!(resp.status, 200);
     assert_eq!(arrived(&upstream, "/mail/inbox?page=2").len(), 1);
 
-    // The contract's check request on /check is judged the same way.
+    // The check request of docs/contract.md on /check is judged the same way.
     let check = br#"{"from": "a.b@army.mil", "to": ["c@navy.ml"]}"#;
     let resp = curl(&Request::post(
         url(&envoy, "/check"),

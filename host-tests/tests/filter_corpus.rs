@@ -5,75 +5,18 @@
 mod filter_support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use filter_support::*;
-use host_tests::{repo_root, Filter, Request};
+use host_tests::{Filter, Request};
+use mistype_testdata::{cases, policy};
 use serde_json::{json, Value};
 
-struct Case {
-    file: String,
-    name: String,
-    policy: Option<String>,
-    request: Value,
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with("//"))
-        .map(|(i, l)| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1))
-        })
-        .collect()
-}
-
-fn cases() -> Vec<Case> {
-    let dir = repo_root().join("testdata/cases");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for path in files {
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        for v in jsonl(&path) {
-            out.push(Case {
-                file: file.clone(),
-                name: v["name"].as_str().unwrap_or("").to_string(),
-                policy: v["policy"].as_str().map(str::to_string),
-                request: v["request"].clone(),
-            });
-        }
-    }
-    out
-}
-
+/// The golden verdicts by (file, name).
 fn golden() -> BTreeMap<(String, String), Value> {
-    jsonl(&repo_root().join("testdata/golden/verdicts.jsonl"))
+    mistype_testdata::golden()
         .into_iter()
-        .map(|g| {
-            (
-                (
-                    g["file"].as_str().unwrap_or("").to_string(),
-                    g["name"].as_str().unwrap_or("").to_string(),
-                ),
-                g["verdict"].clone(),
-            )
-        })
+        .map(|g| ((g.file, g.name), g.verdict))
         .collect()
-}
-
-fn policy(name: &str) -> Value {
-    let path = repo_root().join(format!("testdata/policies/{name}.json"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
@@ -93,7 +36,7 @@ fn every_corpus_case_gets_the_golden_verdict_through_the_filter() {
             }
             filter(&cfg)
         });
-        let Some(want) = golden.get(&(case.file.clone(), case.name.clone())) else {
+        let Some(want) = golden.get(&(case.file.to_string(), case.name.clone())) else {
             missing_golden.push(format!("{}: {}", case.file, case.name));
             continue;
         };
@@ -144,7 +87,7 @@ fn corpus_blocks_through_the_check_path_match_the_golden_verdict_word() {
     let mut filters: BTreeMap<Option<String>, Filter> = BTreeMap::new();
     let mut failures = Vec::new();
     for case in &cases {
-        let Some(want) = golden.get(&(case.file.clone(), case.name.clone())) else {
+        let Some(want) = golden.get(&(case.file.to_string(), case.name.clone())) else {
             continue;
         };
         let f = filters.entry(case.policy.clone()).or_insert_with(|| {

@@ -37,10 +37,10 @@ export function roundcube() {
       const { stat } = await import("node:fs/promises");
       const { startRoundcube } = await import("./roundcube-env.mjs");
       await stat(wasm).catch(() => {
-        throw new Error(`the filter is not built (${wasm}); run scripts/build-filter.sh`);
+        throw new Error(`the filter is not built (${wasm}); run filter/build.sh`);
       });
       await stat(path.join(pkgDir, "mistype_web_lint_bg.wasm")).catch(() => {
-        throw new Error("web-lint/pkg is not built; run scripts/build-web-lint.sh");
+        throw new Error("web-lint/pkg is not built; run web-lint/build.sh");
       });
       return startRoundcube({ repo, pkgDir, wasm });
     })();

@@ -114,7 +114,7 @@ export function extensionSuite() {
 
     before(async () => {
       await stat(path.join(EXT, "manifest.json")).catch(() => {
-        throw new Error(`the extension is not built (${EXT}); run scripts/build-extension.sh`);
+        throw new Error(`the extension is not built (${EXT}); run integrations/build-extension.sh`);
       });
       demo = await demoServer();
       base = `http://127.0.0.1:${demo.address().port}/`;

@@ -2,7 +2,7 @@
 // the built filter, driven in headless Chromium. One Roundcube set-up for every test here
 // (roundcube-env.mjs); each test composes in a fresh compose window of one logged-in session.
 //
-//   scripts/test-webmail.sh roundcube   (builds what is needed; webmail.test.mjs runs this suite)
+//   integrations/test.sh roundcube   (builds what is needed; webmail.test.mjs runs this suite)
 //
 // Screenshots of each state: $CARGO_TARGET_DIR/webmail-e2e/roundcube-*.png
 import { describe, test, before, after } from "node:test";

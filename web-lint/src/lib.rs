@@ -23,7 +23,7 @@ const TYPES: &'static str = r#"
 /** How serious a finding is; a verdict is the most severe finding, `allow` when there is none. */
 export type Severity = "allow" | "warn" | "block";
 
-/** The kind of slip a finding names (see the mistype contract). */
+/** The kind of slip a finding names (mistype: docs/contract.md). */
 export type Kind =
   | "suffix-typo" | "label-typo" | "missing-dot" | "lookalike"
   | "embedded" | "invalid-domain" | "risky-destination";
@@ -49,11 +49,13 @@ export interface Finding {
   reason: string;
 }
 
+/** Why a recipient (or the sender) could not be judged (mistype: docs/contract.md). */
+export type RecipientErrorKind = "syntax" | "too-long" | "domain" | "limit" | "sender";
+
 /** A recipient that could not be judged (unparseable, too long, impossible domain). */
 export interface RecipientError {
   recipient: string;
-  /** `syntax`, `too-long`, `domain` or `limit`. */
-  kind: string;
+  kind: RecipientErrorKind;
   message: string;
 }
 
@@ -259,7 +261,7 @@ fn read_context(context: Option<JsValue>) -> Result<(Option<String>, Vec<String>
     Ok((from, contacts))
 }
 
-/// Plain JS objects (not `Map`s), with `null` kept where the contract has `null`.
+/// Plain JS objects (not `Map`s), with `null` kept where `docs/contract.md` has `null`.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::new()
         .serialize_missing_as_null(true)

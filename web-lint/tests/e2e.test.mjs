@@ -2,7 +2,7 @@
 // served by a tiny static server on 127.0.0.1, driven in headless Chromium by playwright-core.
 // Nothing is mocked: the page loads the real .wasm and the real compose helper.
 //
-//   scripts/build-web-lint.sh && node --test web-lint/tests/e2e.test.mjs
+//   web-lint/build.sh && node --test web-lint/tests/e2e.test.mjs
 //
 // Uses the system chromium (/usr/bin/chromium, or $CHROMIUM); never downloads a browser.
 // Screenshot: ${CARGO_TARGET_DIR:-<repo>/target}/web-lint-e2e/warning.png
@@ -67,7 +67,7 @@ let base;
 
 before(async () => {
   await stat(path.join(pkgDir, "mistype_web_lint_bg.wasm")).catch(() => {
-    throw new Error("web-lint/pkg is not built; run scripts/build-web-lint.sh first");
+    throw new Error("web-lint/pkg is not built; run web-lint/build.sh first");
   });
   server = await staticServer();
   base = `http://127.0.0.1:${server.address().port}/`;
@@ -363,20 +363,20 @@ test("generic adapter: recipient fields found by name and label, the send asks, 
 });
 
 // Both layers, as in `make demo`: the page behind real Envoy with mistype_filter.wasm in front
-// of the demo backend (scripts/demo.sh with the already built artifacts). Skipped, saying why,
+// of the demo backend (demo/run.sh with the already built artifacts). Skipped, saying why,
 // when Envoy or the built filter is not there.
 test("behind Envoy and the filter: the 422 is shown with its suggestion, and Send anyway confirms", { timeout: 240_000 }, async (t) => {
   const { spawn, execFileSync } = await import("node:child_process");
   const net = await import("node:net");
   const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
   const wasm = process.env.MISTYPE_FILTER_WASM || path.join(targetDir, "wasm32-wasip1", "wasm", "mistype_filter.wasm");
-  const demoSh = path.join(repo, "scripts", "demo.sh");
+  const demoSh = path.join(repo, "demo", "run.sh");
   try {
     await stat(wasm);
     await stat(demoSh);
     execFileSync("sh", ["-c", "command -v envoy"], { stdio: "ignore" });
   } catch {
-    t.skip(`needs envoy on PATH, scripts/demo.sh and the built filter (${path.relative(repo, wasm)})`);
+    t.skip(`needs envoy on PATH, demo/run.sh and the built filter (${path.relative(repo, wasm)})`);
     return;
   }
   // A free loopback port for Envoy's listener.
@@ -401,7 +401,7 @@ test("behind Envoy and the filter: the 422 is shown with its suggestion, and Sen
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 150_000;
   for (;;) {
-    assert.equal(child.exitCode, null, `scripts/demo.sh exited early:\n${log}`);
+    assert.equal(child.exitCode, null, `demo/run.sh exited early:\n${log}`);
     if (log.includes("mistype demo is running")) break;
     assert.ok(Date.now() < deadline, `the demo did not start in time:\n${log}`);
     await new Promise((r) => setTimeout(r, 200));

@@ -2,7 +2,7 @@
 // files that exist, initSync with the bytes from fs works, the API behaves as documented, and the
 // compose helper's pure functions split and fix recipient text correctly.
 //
-//   scripts/build-web-lint.sh && node --test web-lint/tests/node.test.mjs
+//   web-lint/build.sh && node --test web-lint/tests/node.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
@@ -13,7 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..", "..");
 const pkgDir = path.join(repo, "web-lint", "pkg");
 if (!existsSync(path.join(pkgDir, "package.json"))) {
-  throw new Error("web-lint/pkg is not built; run scripts/build-web-lint.sh first");
+  throw new Error("web-lint/pkg is not built; run web-lint/build.sh first");
 }
 const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
 const { initSync, Linter, version } = await import(path.join(pkgDir, pkg.exports["."].default));

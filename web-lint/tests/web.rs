@@ -4,17 +4,16 @@
 //!
 //! Requests and policies cross the JS boundary as real JS objects (`JSON.parse`), and verdicts
 //! come back as JS objects and are read with `JSON.stringify`, so the conversion layer is tested
-//! too. Run with `scripts/test-web-lint.sh` (Node: default; Chromium: `WASM_BINDGEN_USE_BROWSER=1`).
+//! too. Run with `web-lint/test.sh` (Node: default; Chromium: `WASM_BINDGEN_USE_BROWSER=1`).
 #![cfg(target_arch = "wasm32")]
 // Tests fail by panicking; the crate-wide denials are for the shipped glue.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use mistype_testdata::{cases, policy as policy_named, Case, MUST_HOLD};
 use mistype_web_lint::{version, Linter};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test as test;
-
-include!(concat!(env!("OUT_DIR"), "/testdata.rs"));
 
 fn js(v: &Value) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap()
@@ -39,39 +38,6 @@ fn check(l: &Linter, request: Value) -> Value {
     rust(&l.check(js(&request)).unwrap())
 }
 
-fn policy_named(name: &str) -> Value {
-    let text = POLICIES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .unwrap_or_else(|| panic!("testdata/policies/{name}.json is not embedded"));
-    serde_json::from_str(text).unwrap()
-}
-
-/// Non-empty lines that are not `//` comments, parsed.
-fn lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("//"))
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
-        .collect()
-}
-
-struct Case {
-    file: &'static str,
-    case: Value,
-}
-
-fn cases() -> Vec<Case> {
-    let mut out = Vec::new();
-    for (file, text) in CASE_FILES {
-        for case in lines(text) {
-            out.push(Case { file, case });
-        }
-    }
-    out
-}
-
 /// Linters built once per policy name (building one indexes every reference).
 struct Linters(Vec<(Option<String>, Linter)>);
 
@@ -92,55 +58,22 @@ impl Linters {
 
 #[test]
 fn corpus_is_embedded() {
-    assert!(
-        CASE_FILES.iter().any(|(f, _)| *f == "must-hold.jsonl"),
-        "testdata/cases/must-hold.jsonl is missing"
-    );
-    assert!(
-        GOLDEN_FILES.iter().any(|(f, _)| *f == "verdicts.jsonl"),
-        "testdata/golden/verdicts.jsonl is missing"
-    );
-    assert!(!cases().is_empty());
+    assert!(!mistype_testdata::cases_in(MUST_HOLD).is_empty());
+    assert_eq!(mistype_testdata::golden().len(), cases().len());
 }
 
 /// Every case of every file gives the native engine's verdict, field for field.
 #[test]
 fn every_case_matches_the_golden_verdict() {
-    let golden = GOLDEN_FILES
-        .iter()
-        .find(|(f, _)| *f == "verdicts.jsonl")
-        .map(|(_, t)| lines(t))
-        .unwrap_or_default();
-    let all = cases();
-    assert_eq!(
-        golden.len(),
-        all.len(),
-        "testdata/golden/verdicts.jsonl has {} lines for {} cases",
-        golden.len(),
-        all.len()
-    );
     let mut linters = Linters(Vec::new());
-    let mut failures = Vec::new();
-    for (c, g) in all.iter().zip(&golden) {
-        let name = c.case["name"].as_str().unwrap_or("?");
-        assert_eq!(g["file"], c.file, "golden line order differs at {name}");
-        assert_eq!(g["name"], name, "golden line order differs in {}", c.file);
-        let l = linters.get(c.case["policy"].as_str());
-        let got = check(l, c.case["request"].clone());
-        if got != g["verdict"] {
-            failures.push(format!(
-                "{}: {name}\n  wasm:   {got}\n  native: {}",
-                c.file, g["verdict"]
-            ));
-        }
+    let all = cases();
+    let golden = mistype_testdata::golden();
+    let result = mistype_testdata::check_golden(&all, &golden, usize::MAX, |c| {
+        check(linters.get(c.policy.as_deref()), c.request.clone())
+    });
+    if let Err(e) = result {
+        panic!("wasm against native: {e}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ from native:\n{}",
-        failures.len(),
-        all.len(),
-        failures.join("\n")
-    );
 }
 
 /// Every promised case (`must-hold.jsonl`) meets its own `expect` (verdict, suggestions, kinds,
@@ -149,54 +82,14 @@ fn every_case_matches_the_golden_verdict() {
 #[test]
 fn must_hold_cases_meet_their_expectation() {
     let mut linters = Linters(Vec::new());
-    let mut failures = Vec::new();
-    let all: Vec<Case> = cases()
-        .into_iter()
-        .filter(|c| c.file == "must-hold.jsonl")
-        .collect();
+    let all: Vec<Case> = mistype_testdata::cases_in(MUST_HOLD);
     assert!(!all.is_empty());
-    for c in &all {
-        let name = c.case["name"].as_str().unwrap_or("?");
-        let expect = &c.case["expect"];
-        let l = linters.get(c.case["policy"].as_str());
-        let got = check(l, c.case["request"].clone());
-        let findings = got["findings"].as_array().cloned().unwrap_or_default();
-        let mut wrong = Vec::new();
-        if got["verdict"] != expect["verdict"] {
-            wrong.push(format!(
-                "verdict {} (want {})",
-                got["verdict"], expect["verdict"]
-            ));
-        }
-        if let Some(want) = expect.get("suggestions") {
-            let have: Vec<Value> = findings.iter().map(|f| f["suggestion"].clone()).collect();
-            if Value::Array(have.clone()) != *want {
-                wrong.push(format!("suggestions {have:?} (want {want})"));
-            }
-        }
-        if let Some(want) = expect.get("kinds") {
-            let have: Vec<Value> = findings.iter().map(|f| f["kind"].clone()).collect();
-            if Value::Array(have.clone()) != *want {
-                wrong.push(format!("kinds {have:?} (want {want})"));
-            }
-        }
-        if let Some(want) = expect.get("errors") {
-            let have = got["errors"].as_array().map_or(0, Vec::len);
-            if Some(have as u64) != want.as_u64() {
-                wrong.push(format!("{have} errors (want {want})"));
-            }
-        }
-        if !wrong.is_empty() {
-            failures.push(format!("{}: {name}: {}", c.file, wrong.join("; ")));
-        }
+    let result = mistype_testdata::check_expectations(&all, |c| {
+        check(linters.get(c.policy.as_deref()), c.request.clone())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases fail their expectation:\n{}",
-        failures.len(),
-        all.len(),
-        failures.join("\n")
-    );
 }
 
 /// `checkAddress`, with its cached sender context, finds exactly what `check` finds for a
@@ -207,7 +100,7 @@ fn check_address_agrees_with_check() {
     let mut compared = 0;
     let mut failures = Vec::new();
     for c in cases() {
-        let req = &c.case["request"];
+        let req = &c.request;
         let recipients: Vec<&Value> = ["to", "cc", "bcc"]
             .iter()
             .flat_map(|k| match &req[*k] {
@@ -225,7 +118,7 @@ fn check_address_agrees_with_check() {
             Value::Array(a) => json!(a),
             _ => json!([]),
         };
-        let l = linters.get(c.case["policy"].as_str());
+        let l = linters.get(c.policy.as_deref());
         let whole = check(
             l,
             json!({"from": req["from"], "to": [address], "contacts": contacts}),
@@ -236,7 +129,7 @@ fn check_address_agrees_with_check() {
         if findings != whole["findings"] {
             failures.push(format!(
                 "{}: {}\n  checkAddress: {findings}\n  check:        {}",
-                c.file, c.case["name"], whole["findings"]
+                c.file, c.name, whole["findings"]
             ));
         }
     }

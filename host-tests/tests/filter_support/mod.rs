@@ -13,7 +13,7 @@ pub const SENDER_HEADER: &str = "x-authenticated-user";
 pub const CHECK_PATH: &str = "/mistype/check";
 pub const VERDICT_PATH: &str = "/mistype/verdict";
 
-/// A `.mil` sender and a recipient the core must block for it (contract must-hold).
+/// A `.mil` sender and a recipient the core must block for it (a must-hold case).
 pub const MIL_SENDER: &str = "a.b@army.mil";
 pub const TYPO: &str = "c@navy.ml";
 pub const TYPO_FIXED: &str = "c@navy.mil";

@@ -29,7 +29,7 @@ pub fn filter_wasm() -> PathBuf {
     let path = host_tests::wasm_path();
     assert!(
         path.is_file(),
-        "{} is missing: build the filter first (scripts/build-filter.sh)",
+        "{} is missing: build the filter first (filter/build.sh)",
         path.display()
     );
     path

@@ -7,9 +7,9 @@
 #     on the demo page, plus a managed-policy case (integrations/tests/extension.suite.mjs).
 # One Roundcube set-up for all of it, on 127.0.0.1 with ports chosen at run time.
 #
-#   scripts/test-webmail.sh              # everything
-#   scripts/test-webmail.sh roundcube    # only the plugin
-#   scripts/test-webmail.sh extension    # only the extension
+#   integrations/test.sh              # everything
+#   integrations/test.sh roundcube    # only the plugin
+#   integrations/test.sh extension    # only the extension
 #
 # Honours $CARGO_TARGET_DIR (default <repo>/target); screenshots of every state go to
 # $CARGO_TARGET_DIR/webmail-e2e/. Needs root (it installs the plugin into Roundcube's plugins
@@ -24,14 +24,14 @@ log() { printf '[test-webmail] %s\n' "$*" >&2; }
 scripts/ensure-tools.sh rust
 scripts/ensure-tools.sh roundcube
 scripts/ensure-tools.sh node
-scripts/build-web-lint.sh
-scripts/build-filter.sh >/dev/null
+web-lint/build.sh
+filter/build.sh >/dev/null
 
 case "$what" in
   all|roundcube|extension) ;;
   *) echo "usage: $0 [all|roundcube|extension]" >&2; exit 2 ;;
 esac
-if [ "$what" != roundcube ]; then scripts/build-extension.sh >/dev/null; fi
+if [ "$what" != roundcube ]; then integrations/build-extension.sh >/dev/null; fi
 log "node --test integrations/tests/webmail.test.mjs ($what)"
 # One process for every suite: they share one Roundcube set-up.
 MISTYPE_WEBMAIL=$what node --test integrations/tests/webmail.test.mjs

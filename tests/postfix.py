@@ -9,7 +9,7 @@ Postfix's `sendmail`; once Postfix has logged every recipient, the instance is s
 `mistype audit --json` must find exactly the misaddressed recipients, with their senders and
 delivery status. Postfix is stopped (and its master killed if need be) whatever happens.
 
-    scripts/test-audit-postfix.py path/to/mistype
+    tests/postfix.py path/to/mistype
 """
 import json
 import os
@@ -200,8 +200,8 @@ biff = no
     if summary["unreadable"] != 0:
         problems.append(f"unreadable lines in Postfix's own log: {out.stdout}")
     if problems:
-        sys.exit("test-audit-postfix FAILED:\n" + "\n".join(problems) + f"\n--- log:\n{open(log).read()}")
-    print(f"test-audit-postfix: real Postfix {postfix_version()} logged {summary['messages']} messages, "
+        sys.exit("postfix.py FAILED:\n" + "\n".join(problems) + f"\n--- log:\n{open(log).read()}")
+    print(f"postfix.py: real Postfix {postfix_version()} logged {summary['messages']} messages, "
           f"{summary['recipients']} recipients; audit found exactly the {len(EXPECTED)} misaddressed ones "
           "with their senders and delivery status")
 

@@ -3,7 +3,7 @@
 #   cargo (wasm32-unknown-unknown, profile wasm-small) -> wasm-opt -Oz -> wasm-bindgen --target web
 #   (pinned CLI, same version as the crate) -> package.json, README.md, LICENSE, compose helper.
 #
-#   scripts/build-web-lint.sh            # build (quick when nothing changed)
+#   web-lint/build.sh            # build (quick when nothing changed)
 #
 # Honours $CARGO_TARGET_DIR (default <repo>/target). Needs: the wasm32-unknown-unknown target,
 # wasm-bindgen-cli at the crate's version, wasm-opt (binaryen); scripts/ensure-tools.sh installs

@@ -2,8 +2,8 @@
 # Builds the proxy-wasm filter (filter/, crate mistype-filter) for wasm32-wasip1 with the
 # `wasm` profile, prints the artifact's path on stdout and its size on stderr.
 #
-#   scripts/build-filter.sh            # -> target/wasm32-wasip1/wasm/mistype_filter.wasm
-#   CARGO_TARGET_DIR=/tmp/t scripts/build-filter.sh
+#   filter/build.sh            # -> target/wasm32-wasip1/wasm/mistype_filter.wasm
+#   CARGO_TARGET_DIR=/tmp/t filter/build.sh
 #
 # Honours $CARGO_TARGET_DIR (default: target/ in the repository).
 #
@@ -21,11 +21,11 @@ cd "$repo"
 cargo build --quiet -p mistype-filter --target wasm32-wasip1 --profile wasm
 artifact="$target_dir/wasm32-wasip1/wasm/mistype_filter.wasm"
 if [[ ! -f "$artifact" ]]; then
-    echo "build-filter.sh: cargo succeeded but $artifact is missing" >&2
+    echo "filter/build.sh: cargo succeeded but $artifact is missing" >&2
     exit 1
 fi
 command -v wasm-metadce >/dev/null || {
-    echo "build-filter.sh: wasm-metadce (binaryen) is missing; run scripts/ensure-tools.sh" >&2
+    echo "filter/build.sh: wasm-metadce (binaryen) is missing; run scripts/ensure-tools.sh" >&2
     exit 1
 }
 graph=$(mktemp)

@@ -4,8 +4,8 @@
 #   browser / curl --> Envoy 127.0.0.1:8080 (mistype_filter.wasm, block mode, embedded policy)
 #                  --> demo webmail backend (demo/backend.py: compose page, JMAP, outbox)
 #
-#   scripts/demo.sh                       # or: make demo
-#   MISTYPE_DEMO_PORT=9080 scripts/demo.sh
+#   demo/run.sh                       # or: make demo
+#   MISTYPE_DEMO_PORT=9080 demo/run.sh
 #
 # Installs what is missing (scripts/ensure-tools.sh), builds the filter and the web-lint npm
 # package, starts both processes, prints what to open and what to try, and runs until Ctrl-C
@@ -31,19 +31,19 @@ case "$PORT" in '' | *[!0-9]*) die "MISTYPE_DEMO_PORT must be a port number, not
 
 if [ "${MISTYPE_DEMO_SKIP_BUILD:-0}" != 1 ]; then
   scripts/ensure-tools.sh
-  if [ -x scripts/build-filter.sh ]; then
-    scripts/build-filter.sh
+  if [ -x filter/build.sh ]; then
+    filter/build.sh
   else
     log "cargo build -p mistype-filter --target wasm32-wasip1 --profile wasm"
     cargo build -q -p mistype-filter --target wasm32-wasip1 --profile wasm
   fi
-  if [ -x scripts/build-web-lint.sh ] && [ -d web-lint ]; then
-    scripts/build-web-lint.sh
+  if [ -x web-lint/build.sh ] && [ -d web-lint ]; then
+    web-lint/build.sh
   else
     log "web-lint is not in this checkout: the compose page is skipped (curl still works)"
   fi
 fi
-[ -f "$WASM" ] || die "$WASM is missing (scripts/build-filter.sh builds it)"
+[ -f "$WASM" ] || die "$WASM is missing (filter/build.sh builds it)"
 command -v "$ENVOY" >/dev/null || die "envoy is not on PATH (scripts/ensure-tools.sh envoy)"
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then

@@ -3,8 +3,8 @@
 #   fuzz/             address parsing and judging (target: address)
 #   filter/fuzz/      the filter's body parsers (target: parse_body)
 #
-#   scripts/fuzz.sh            # 60 s per target
-#   FUZZ_SECONDS=600 scripts/fuzz.sh
+#   fuzz/run.sh            # 60 s per target
+#   FUZZ_SECONDS=600 fuzz/run.sh
 # Not part of `make test` (it needs nightly and takes minutes); run it before a release.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,7 @@
 // Measure the mistype-web-lint npm package: .wasm size (raw, gzip -9, brotli), start-up
 // (init + new Linter()) and per-check cost in headless Chromium.
 //
-//   scripts/build-web-lint.sh && node scripts/measure-web-lint.mjs [--runs N]
+//   web-lint/build.sh && node benches/measure-web-lint.mjs [--runs N]
 //
 // Targets (issue 4): <= 250 KB gzip, init + new Linter() <= 30 ms, checkAddress median <= 20 µs.
 // Prints a table and writes ${CARGO_TARGET_DIR:-<repo>/target}/web-lint-measure.json.
@@ -28,7 +28,7 @@ const argRuns = process.argv.indexOf("--runs");
 const RUNS = argRuns > 0 ? Number(process.argv[argRuns + 1]) : 9;
 
 const wasm = await readFile(path.join(pkgDir, "mistype_web_lint_bg.wasm")).catch(() => {
-  console.error("web-lint/pkg is not built; run scripts/build-web-lint.sh first");
+  console.error("web-lint/pkg is not built; run web-lint/build.sh first");
   process.exit(1);
 });
 function gzipCli() {

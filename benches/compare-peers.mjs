@@ -2,7 +2,7 @@
 // The accuracy table: mistype beside today's best open-source peers on the same corpus.
 //
 //   make accuracy            (builds the CLI, then runs this)
-//   node scripts/compare-peers.mjs [corpus.jsonl]
+//   node benches/compare-peers.mjs [corpus.jsonl]
 //
 // Peers (from scripts/js/node_modules, installed by scripts/ensure-tools.sh):
 //   mailcheck 1.1.1 and @zootools/email-spell-checker 1.12.0, each given the same reference

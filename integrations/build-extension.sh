@@ -2,7 +2,7 @@
 # Build the mistype browser extension (Manifest V3) as an unpacked folder and a zip:
 #   integrations/extension/* + the web-lint package (web-lint/pkg, built first) in its pkg/.
 #
-#   scripts/build-extension.sh     # -> $CARGO_TARGET_DIR/mistype-extension/ and mistype-extension.zip
+#   integrations/build-extension.sh     # -> $CARGO_TARGET_DIR/mistype-extension/ and mistype-extension.zip
 #
 # Load the folder with chrome://extensions > "Load unpacked", or deploy the zip (docs/extension.md).
 set -euo pipefail
@@ -12,7 +12,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 OUT="$TARGET_DIR/mistype-extension"
 log() { printf '[build-extension] %s\n' "$*" >&2; }
 
-[ -f web-lint/pkg/mistype_web_lint_bg.wasm ] || scripts/build-web-lint.sh
+[ -f web-lint/pkg/mistype_web_lint_bg.wasm ] || web-lint/build.sh
 rm -rf "$OUT" "$OUT.zip"
 mkdir -p "$OUT/pkg"
 cp integrations/extension/*.json integrations/extension/*.js integrations/extension/*.html \

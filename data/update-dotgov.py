@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate data/dotgov-short.txt from CISA's .gov registry export.
 
-    python3 scripts/update-dotgov.py current-full.csv [YYYY-MM-DD]
+    python3 data/update-dotgov.py current-full.csv [YYYY-MM-DD]
 
 `current-full.csv` is the registry's list of every registered .gov domain (federal, state,
 local, tribal), published by CISA at https://github.com/cisagov/dotgov-data. The engine keeps
@@ -40,7 +40,7 @@ def main() -> None:
     with out.open("w", encoding="utf-8") as f:
         f.write(f"# Registered .gov names with labels of at most {MAX_LABEL} characters,\n")
         f.write(f"# from CISA's registry export current-full.csv as of {date}\n")
-        f.write("# (https://github.com/cisagov/dotgov-data). Regenerate with scripts/update-dotgov.py.\n")
+        f.write("# (https://github.com/cisagov/dotgov-data). Regenerate with data/update-dotgov.py.\n")
         for label in sorted(labels):
             f.write(label + "\n")
     print(f"{out}: {len(labels)} labels")

@@ -3,7 +3,7 @@
 # same file without it (the lines between the BEGIN/END mistype-filter markers removed), on
 # loopback, bounded in time. Prints a markdown table.
 #
-#   scripts/load-envoy.sh
+#   benches/load-envoy.sh
 #
 # What runs (all on 127.0.0.1, ports chosen by the OS):
 #   upstream   a separate Envoy answering 200 from a direct_response (after buffering the request
@@ -52,13 +52,13 @@ die() { log "error: $*"; exit 1; }
 command -v wrk >/dev/null || die "wrk is missing (scripts/ensure-tools.sh load)"
 command -v "$ENVOY" >/dev/null || die "envoy is missing (scripts/ensure-tools.sh envoy)"
 if [ "${MISTYPE_LOAD_SKIP_BUILD:-0}" != 1 ] && [ -z "${MISTYPE_FILTER_WASM:-}" ]; then
-  if [ -x scripts/build-filter.sh ]; then
-    scripts/build-filter.sh
+  if [ -x filter/build.sh ]; then
+    filter/build.sh
   else
     cargo build -q -p mistype-filter --target wasm32-wasip1 --profile wasm
   fi
 fi
-[ -f "$WASM" ] || die "$WASM is missing (scripts/build-filter.sh)"
+[ -f "$WASM" ] || die "$WASM is missing (filter/build.sh)"
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/mistype-load.XXXXXX")
 PIDS=""

@@ -1,6 +1,6 @@
-//! Embeds the shared case corpus (`testdata/`) for `tests/web.rs`: the browser has no
-//! filesystem, so every case file, policy and the golden verdicts are compiled into the test
-//! binary. The library itself does not use any of this.
+//! Embeds the case files and policies of this directory: every `cases/*.jsonl` and
+//! `policies/*.json` is compiled into the crate (the browser has no filesystem), so a new file is
+//! picked up without a code change.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,9 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 }
 
 fn table(name: &str, paths: &[PathBuf], strip: &str) -> String {
-    let mut s = format!("/// Embedded `{name}`: (file name, contents).\n#[allow(dead_code)]\npub static {name}: &[(&str, &str)] = &[\n");
+    let mut s = format!(
+        "/// Embedded `{name}`: (file name, contents).\npub static {name}: &[(&str, &str)] = &[\n"
+    );
     for p in paths {
         let file = p.file_name().and_then(|f| f.to_str()).unwrap_or_default();
         let key = file.strip_suffix(strip).unwrap_or(file);
@@ -33,22 +35,18 @@ fn table(name: &str, paths: &[PathBuf], strip: &str) -> String {
 }
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
-        .join("..")
-        .join("testdata");
-    for d in ["cases", "golden", "policies"] {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    for d in ["cases", "policies"] {
         println!("cargo:rerun-if-changed={}", root.join(d).display());
     }
     let cases = files(&root.join("cases"), "jsonl");
     let policies = files(&root.join("policies"), "json");
-    let golden = files(&root.join("golden"), "jsonl");
-    for p in cases.iter().chain(&policies).chain(&golden) {
+    for p in cases.iter().chain(&policies) {
         println!("cargo:rerun-if-changed={}", p.display());
     }
     let mut code = String::new();
     code.push_str(&table("CASE_FILES", &cases, ""));
-    code.push_str(&table("POLICIES", &policies, ".json"));
-    code.push_str(&table("GOLDEN_FILES", &golden, ""));
+    code.push_str(&table("POLICY_FILES", &policies, ".json"));
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("testdata.rs");
     if let Err(e) = std::fs::write(&out, code) {
         println!("cargo:warning=cannot write {}: {e}", out.display());

@@ -2,7 +2,7 @@
 // Throughput of `mistype check` on JSON lines beside mailcheck on the same requests.
 //
 //   make bench-check       (builds the release CLI, then runs this)
-//   node scripts/bench-check.mjs [REPEAT]
+//   node benches/bench-check.mjs [REPEAT]
 //
 // The requests: every request of testdata/cases/corpus.jsonl, repeated REPEAT times (default
 // 20; 136,220 requests). mailcheck 1.1.1 (scripts/js/node_modules) suggests for every recipient

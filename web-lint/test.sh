@@ -2,13 +2,13 @@
 # Test mistype-web-lint for real, no mocks:
 #   1. the shared case corpus (testdata/) through the module under wasm-bindgen-test, in Node and
 #      in headless Chromium (chromedriver), compared with the native golden verdicts;
-#   2. the npm package (scripts/build-web-lint.sh) loaded in Node (initSync) and the demo page
+#   2. the npm package (web-lint/build.sh) loaded in Node (initSync) and the demo page
 #      driven end to end in headless Chromium (playwright-core from scripts/js/node_modules, the
 #      system chromium; nothing downloaded), also against the real demo backend.
 #
-#   scripts/test-web-lint.sh            # everything
-#   scripts/test-web-lint.sh wasm       # only 1
-#   scripts/test-web-lint.sh e2e        # only 2
+#   web-lint/test.sh            # everything
+#   web-lint/test.sh wasm       # only 1
+#   web-lint/test.sh e2e        # only 2
 #
 # Honours $CARGO_TARGET_DIR (default <repo>/target); the screenshot of the warning is written to
 # $CARGO_TARGET_DIR/web-lint-e2e/warning.png.
@@ -44,7 +44,7 @@ EOF
 }
 
 run_e2e() {
-  scripts/build-web-lint.sh
+  web-lint/build.sh
   log "the package in Node, and end to end in headless Chromium (node --test)"
   node --test web-lint/tests/node.test.mjs web-lint/tests/e2e.test.mjs
 }
