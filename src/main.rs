@@ -1,7 +1,7 @@
 //! The `mistype` command line: batch checks for machines, explanations for people, policy checks.
 
 use std::fs;
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -9,7 +9,10 @@ use crate::state::{HttpCall, LocalReply, LogEntry, MetricValue};
 /// How the host answers the plugin's `dispatch_http_call`s: the response, or `None` for a call
 /// that fails or times out (Envoy then reports no headers and no body).
 #[derive(Clone)]
-pub struct Responder(std::sync::Arc<dyn Fn(&HttpCall) -> Option<UpstreamResponse> + Send + Sync>);
+pub struct Responder(std::sync::Arc<Answer>);
+
+/// The function behind a [`Responder`].
+type Answer = dyn Fn(&HttpCall) -> Option<UpstreamResponse> + Send + Sync;
 
 impl std::fmt::Debug for Responder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
