@@ -111,7 +111,7 @@ fn http_call(
         return Status::SerializationFailure.code();
     };
     let headers = HeaderMap::from_pairs(&pairs);
-    let known = caller.data().clusters.iter().any(|c| *c == upstream);
+    let known = caller.data().clusters.contains(&upstream);
     let complete = [":method", ":path", ":authority"]
         .iter()
         .all(|k| headers.get(k).is_some_and(|v| !v.is_empty()));
