@@ -189,7 +189,11 @@ pub fn assert_blocked(o: &Outcome) -> Value {
     );
     let body = if html {
         // The page hands the verdict to the plugin: `var verdict = {...};`.
-        let page = o.response.as_ref().map(|r| r.body_str()).unwrap_or_default();
+        let page = o
+            .response
+            .as_ref()
+            .map(|r| r.body_str())
+            .unwrap_or_default();
         let json = page
             .split_once("var verdict = ")
             .and_then(|(_, rest)| rest.split_once(";\n"))
