@@ -87,6 +87,16 @@ impl Decision {
         }
     }
 
+    /// A local reply in `api`'s dialect (not a judged send), logged as a warning.
+    fn refuse(api: Api, r: Refusal, counters: Vec<Counter>, log: String) -> Decision {
+        Decision {
+            api,
+            action: reply::reply(api, &[], r),
+            counters,
+            log: Some((Level::Warn, log)),
+        }
+    }
+
     fn log(mut self, level: Level, message: String) -> Decision {
         self.log = Some((level, message));
         self
@@ -193,14 +203,10 @@ pub fn too_large(config: &Config, api: Api, size: usize) -> Decision {
             let mut r = refusal(413, Code::TooLarge, message.clone(), api);
             r.details
                 .insert("max_body_bytes".into(), json!(config.max_body_bytes));
-            Decision {
+            Decision::refuse(
                 api,
-                action: reply::reply(api, &[], r),
+                r,
                 counters,
-                log: None,
-            }
-            .log(
-                Level::Warn,
                 format!("{} send refused: {message}", api.name()),
             )
         }
@@ -215,22 +221,17 @@ pub fn too_large(config: &Config, api: Api, size: usize) -> Decision {
 pub fn parse_error(config: &Config, e: &ExtractError) -> Decision {
     let counters = vec![Counter::Inspected, Counter::ParseErrors];
     match config.mode {
-        Mode::Block => Decision {
-            api: e.api,
-            action: reply::reply(
+        Mode::Block => Decision::refuse(
+            e.api,
+            refusal(
+                400,
+                Code::Unparseable,
+                format!("Not sent: the filter cannot read this send: {}", e.message),
                 e.api,
-                &[],
-                refusal(
-                    400,
-                    Code::Unparseable,
-                    format!("Not sent: the filter cannot read this send: {}", e.message),
-                    e.api,
-                ),
             ),
             counters,
-            log: None,
-        }
-        .log(Level::Warn, format!("unparseable send refused: {e}")),
+            format!("unparseable send refused: {e}"),
+        ),
         _ => Decision::pass(e.api, counters).log(
             Level::Warn,
             format!("unparseable send passed uninspected: {e}"),
@@ -262,14 +263,10 @@ pub fn lookup_failed(config: &Config, api: Api, what: &str, e: &LookupError) -> 
     );
     r.details
         .insert("reason".into(), Value::String(e.reason().into()));
-    Decision {
+    Decision::refuse(
         api,
-        action: reply::reply(api, &[], r),
+        r,
         counters,
-        log: None,
-    }
-    .log(
-        Level::Warn,
         format!(
             "{} send refused: looking up {what} failed ({}): {e}",
             api.name(),

@@ -2,7 +2,7 @@
 //!
 //! mistype as a proxy-wasm HTTP filter for Envoy, in front of webmail send APIs: it recognises
 //! send requests (JMAP, Microsoft Graph, Gmail API, Roundcube, SnappyMail, Nextcloud Mail, SOGo,
-//! and the contract's check-request JSON), pulls out every recipient, asks the core, and blocks
+//! and the check-request JSON of `docs/contract.md`), pulls out every recipient, asks the core, and blocks
 //! (`422`), warns (response headers) or only counts.
 //!
 //! Everything but the glue is pure and tested natively (`cargo test -p mistype-filter`):

@@ -68,12 +68,13 @@ pub struct Refusal {
 /// The sentence for a blocked send: each misaddressed recipient (at most three), what was meant
 /// and why, and how to confirm when a token comes with the reply.
 pub fn block_message(verdict: &Verdict, escalate_from: Option<f64>, confirmable: bool) -> String {
+    let refused = |f: &&mistype::Finding| {
+        f.severity == Severity::Block || escalate_from.is_some_and(|min| f.score >= min)
+    };
     let parts: Vec<String> = verdict
         .findings
         .iter()
-        .filter(|f| {
-            f.severity == Severity::Block || escalate_from.is_some_and(|min| f.score >= min)
-        })
+        .filter(refused)
         .take(3)
         .map(|f| match &f.suggestion {
             Some(s) => format!("{} — did you mean {s}? {}", f.address, f.reason),
@@ -88,7 +89,7 @@ pub fn block_message(verdict: &Verdict, escalate_from: Option<f64>, confirmable:
     let more = verdict
         .findings
         .iter()
-        .filter(|f| f.severity == Severity::Block || escalate_from.is_some_and(|s| f.score >= s))
+        .filter(refused)
         .count()
         .saturating_sub(parts.len());
     if more > 0 {

@@ -1,4 +1,4 @@
-//! The contract's check-request JSON (`check_path` and `verdict_path`).
+//! The check-request JSON of `docs/contract.md` (`check_path` and `verdict_path`).
 
 use super::{err, Api, ExtractError, Send};
 use mistype::CheckRequest;

@@ -49,7 +49,7 @@ pub enum Api {
     Nextcloud,
     /// SOGo's `.../send`.
     Sogo,
-    /// The contract's check-request JSON on `check_path`.
+    /// The check-request JSON of `docs/contract.md` on `check_path`.
     Check,
 }
 
