@@ -8,12 +8,12 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web accuracy bench fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-clients accuracy bench fuzz corpus
 
 demo:
 	scripts/demo.sh
 
-test: tools lint wasm-core test-core test-filter test-host test-web
+test: tools lint wasm-core test-core test-filter test-host test-web test-clients
 	@echo "make test: all checks passed"
 
 tools:
@@ -46,6 +46,14 @@ test-host:
 # The browser module: corpus under wasm-bindgen-test in Node and headless Chromium, package, e2e.
 test-web:
 	scripts/test-web-lint.sh
+
+# The official mail API client libraries (Graph JS, msgraph-sdk, @googleapis/gmail,
+# google-api-python-client, jmap-jam, jmapc) sending through real Envoy with the shipped
+# filter/envoy.yaml to a test mail server (host-tests/clients/README.md).
+test-clients:
+	scripts/ensure-tools.sh clients
+	scripts/build-filter.sh >/dev/null
+	python3 host-tests/clients/run.py
 
 # --- measurements and tools (not part of `make test`) ---
 

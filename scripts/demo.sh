@@ -122,7 +122,8 @@ cat <<EOF
 
   Try, from any directory:
 
-    # a misaddressed send (navy.ml is Mali): 422 JSON with the suggestion and a confirm token
+    # a misaddressed send (navy.ml is Mali): refused in a JMAP response (notCreated: forbiddenToSend),
+    # with the suggestion, and a confirm token under mistype.confirm
     curl -s $URL/jmap/api -H 'content-type: application/json' --data-binary @$ROOT/demo/send-misaddressed.json
 
     # send it anyway: the same request with the token from that answer

@@ -4,7 +4,7 @@
 #
 #   scripts/ensure-tools.sh            # everything
 #   scripts/ensure-tools.sh rust       # only rustup targets + wasm-bindgen-cli
-#   scripts/ensure-tools.sh envoy|browser|node|load
+#   scripts/ensure-tools.sh envoy|browser|node|load|clients
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +69,24 @@ ensure_node_modules() {
   fi
 }
 
+# The real-client rig (host-tests/clients): the official mail API client libraries, pinned. npm ci
+# when the lock file changed; a virtualenv with requirements.txt when that file changed.
+ensure_clients() {
+  local dir=host-tests/clients
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.rig-lock"; then
+    log "npm ci in $dir (Graph JS, @googleapis/gmail, jmap-jam)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$dir/node_modules/.rig-lock"
+  fi
+  if ! cmp -s "$dir/requirements.txt" "$dir/.venv/.rig-requirements"; then
+    log "virtualenv $dir/.venv (msgraph-sdk, google-api-python-client, jmapc)"
+    rm -rf "$dir/.venv"
+    python3 -m venv "$dir/.venv"
+    "$dir/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$dir/requirements.txt"
+    cp "$dir/requirements.txt" "$dir/.venv/.rig-requirements"
+  fi
+}
+
 ensure_load() {
   command -v wrk >/dev/null || need_apt+=(wrk)
 }
@@ -80,13 +98,18 @@ case "$what" in
   browser) ensure_browser; ensure_node ;;
   node) ensure_node ;;
   load) ensure_load ;;
-  all) ensure_rust; ensure_envoy; ensure_browser; ensure_node; ensure_load ;;
-  *) echo "usage: $0 [all|rust|envoy|browser|node|load]" >&2; exit 2 ;;
+  clients) ensure_envoy; ensure_node; python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv) ;;
+  all) ensure_rust; ensure_envoy; ensure_browser; ensure_node; ensure_load
+       python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv) ;;
+  *) echo "usage: $0 [all|rust|envoy|browser|node|load|clients]" >&2; exit 2 ;;
 esac
 if [ "${#need_apt[@]}" -gt 0 ]; then
   apt_install "${need_apt[@]}"
 fi
 case "$what" in
   all|browser|node) ensure_node_modules ;;
+esac
+case "$what" in
+  all|clients) ensure_clients ;;
 esac
 exit 0

@@ -115,7 +115,7 @@ pub const DEFAULT_LOOKUP_CLUSTER: &str = "webmail";
 /// Default lookup timeout.
 pub const DEFAULT_LOOKUP_TIMEOUT_MS: u32 = 5000;
 /// Default `block_warn_score`.
-pub const DEFAULT_BLOCK_WARN_SCORE: f64 = 0.75;
+pub const DEFAULT_BLOCK_WARN_SCORE: f64 = 0.65;
 
 impl Default for Lookup {
     fn default() -> Lookup {
@@ -518,7 +518,7 @@ mod tests {
         assert_eq!(c.lookup.on_failure, OnFailure::Block);
         assert_eq!(c.lookup.forward_headers, vec!["authorization", "cookie"]);
         assert!(c.hold_headers);
-        assert_eq!(c.block_warn_score, Some(0.75));
+        assert_eq!(c.block_warn_score, Some(0.65));
         let c = Config::parse(
             br#"{"lookup": {"cluster": "mail", "timeout_ms": 250, "on_failure": "pass",
                  "forward_headers": ["Authorization", "X-Session"]},

@@ -645,7 +645,7 @@ mod tests {
     fn warn_verdicts_pass_with_headers_in_block_mode() {
         let c = config("block", true);
         let s = send();
-        let v = scored(Severity::Warn, 0.6);
+        let v = scored(Severity::Warn, 0.59);
         let signer = signer();
         let warn = |score: f64, c: &Config| {
             let v = scored(Severity::Warn, score);

@@ -130,6 +130,7 @@ impl RootContext for Root {
             authority: String::new(),
             credentials: Vec::new(),
             lookup: None,
+            session_token: None,
         }))
     }
 }
@@ -159,6 +160,14 @@ struct Stream {
     /// The user's credentials (`lookup.forward_headers`) that a lookup carries.
     credentials: Vec<(String, String)>,
     lookup: Option<Pending>,
+    /// A confirm token that came with the start of a Gmail resumable upload: handed on to the
+    /// session's first `PUT` (which carries the message) through shared data.
+    session_token: Option<String>,
+}
+
+/// The shared-data key of a resumable upload session's confirm token.
+fn session_key(upload_id: &str) -> String {
+    format!("mistype.upload.{upload_id}")
 }
 
 impl Context for Stream {
@@ -402,6 +411,17 @@ impl HttpContext for Stream {
         if self.token.is_some() {
             // The token is for this filter only; the upstream does not need it.
             self.remove_http_request_header(&shared.filter.config.confirm.header);
+            if extract::opens_upload_session(&method, &self.path) {
+                self.session_token = self.token.clone();
+            }
+        } else if let Some(key) = extract::upload_id(&self.path).map(session_key) {
+            // The session's PUT: the token its start carried, if any (taken once).
+            if let (Some(t), _) = self.get_shared_data(&key) {
+                self.token = String::from_utf8(t).ok().filter(|t| !t.is_empty());
+                if let Err(e) = self.set_shared_data(&key, Some(b""), None) {
+                    log::warn!("mistype: cannot clear {key}: {e:?}");
+                }
+            }
         }
         if let Some(h) = &shared.filter.config.sender_header {
             self.sender = find(h).filter(|s| !s.trim().is_empty());
@@ -465,6 +485,17 @@ impl HttpContext for Stream {
     ) -> ProxyAction {
         for (k, v) in std::mem::take(&mut self.response_headers) {
             self.add_http_response_header(&k, &v);
+        }
+        if let Some(token) = self.session_token.take() {
+            let location = self
+                .get_http_response_header("location")
+                .unwrap_or_default();
+            if let Some(id) = extract::upload_id(&location) {
+                if let Err(e) = self.set_shared_data(&session_key(id), Some(token.as_bytes()), None)
+                {
+                    log::warn!("mistype: cannot keep the upload session's confirm token: {e:?}");
+                }
+            }
         }
         ProxyAction::Continue
     }

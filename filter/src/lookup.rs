@@ -231,7 +231,18 @@ impl Reference {
             .map_err(|e| LookupError::Unreadable(format!("not JSON: {e}")))?;
         let unreadable = |e: ExtractError| LookupError::Unreadable(e.message);
         match self {
-            Reference::GraphMessage { .. } => extract::graph::message_send(&v).map_err(unreadable),
+            Reference::GraphMessage { .. } => {
+                // `$select` makes Graph answer every selected property, empty lists included.
+                let selected = ["toRecipients", "ccRecipients", "bccRecipients"]
+                    .iter()
+                    .any(|k| extract::graph::get(&v, k).is_some());
+                if !selected {
+                    return Err(LookupError::Unreadable(
+                        "not a Graph message (no recipient properties)".into(),
+                    ));
+                }
+                extract::graph::message_send(&v).map_err(unreadable)
+            }
             Reference::GmailDraft { .. } => gmail_draft(&v),
             Reference::JmapEmails { ids, .. } => jmap_emails(&v, ids),
             Reference::NextcloudOutbox { .. } => {
@@ -432,6 +443,13 @@ mod tests {
             g.read(Some(200), b"<html>"),
             Err(LookupError::Unreadable(_))
         ));
+        assert!(matches!(
+            g.read(Some(200), br#"{"id": "m1"}"#),
+            Err(LookupError::Unreadable(_))
+        ));
+        // An empty draft is a message without recipients, not an unreadable answer.
+        let empty = g.read(Some(200), br#"{"toRecipients": []}"#).unwrap();
+        assert!(empty.has_no_recipients());
     }
 
     #[test]

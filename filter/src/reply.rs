@@ -170,7 +170,8 @@ pub fn reply(api: Api, calls: &[MethodCall], r: Refusal) -> Action {
 
 /// A JMAP response refusing a send: each `EmailSubmission/set` gets `notCreated`
 /// `forbiddenToSend` (RFC 8621 §7.5) for each of its creations; every other call, which did not
-/// run either, gets a `forbidden` method error (RFC 8620 §3.6.2).
+/// run either, gets a `forbidden` method error (RFC 8620 §3.6.2). Each error also carries the
+/// `mistype` details: jmap-jam hands an app only the method's arguments.
 fn jmap_refusal(calls: &[MethodCall], message: &str, details: Value) -> Value {
     let responses: Vec<Value> = calls
         .iter()
@@ -182,7 +183,8 @@ fn jmap_refusal(calls: &[MethodCall], message: &str, details: Value) -> Value {
                     .map(|k| {
                         (
                             k.clone(),
-                            json!({"type": "forbiddenToSend", "description": message}),
+                            json!({"type": "forbiddenToSend", "description": message,
+                                   "mistype": details}),
                         )
                     })
                     .collect();
@@ -191,7 +193,8 @@ fn jmap_refusal(calls: &[MethodCall], message: &str, details: Value) -> Value {
                                 "notCreated": not_created, "notUpdated": null,
                                 "notDestroyed": null}, c.id])
             } else {
-                json!(["error", {"type": "forbidden", "description": message}, c.id])
+                json!(["error", {"type": "forbidden", "description": message, "mistype": details},
+                       c.id])
             }
         })
         .collect();
@@ -321,8 +324,10 @@ mod tests {
         let r = &b["methodResponses"];
         assert_eq!(
             r[0],
-            json!(["error", {"type": "forbidden", "description": "M"}, "c0"])
+            json!(["error", {"type": "forbidden", "description": "M",
+                             "mistype": {"verdict": "block"}}, "c0"])
         );
+        assert_eq!(r[1][1]["notCreated"]["s1"]["mistype"]["verdict"], "block");
         assert_eq!(r[1][0], "EmailSubmission/set");
         assert_eq!(r[1][2], "c1");
         assert_eq!(r[1][1]["notCreated"]["s2"]["type"], "forbiddenToSend");

@@ -156,15 +156,23 @@ fn demo_blocks_confirms_delivers_and_stops_cleanly() {
         assert!(wasm.body.starts_with(b"\0asm"));
     }
 
-    // A misaddressed send: 422 with the suggestion and a token; not in the outbox.
+    // A misaddressed send: refused in a JMAP response with the suggestion and a token; not in
+    // the outbox.
     let typo = fs::read(repo_root().join("demo/send-misaddressed.json")).expect("sample send");
     let r = curl(&Request::post(
         format!("{base}/jmap/api"),
         "application/json",
         &typo,
     ));
-    assert_eq!(r.status, 422, "{}", r.text());
-    let v = r.json();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-mistype-verdict"), Some("block"));
+    assert_eq!(
+        r.json()["methodResponses"][1][1]["notCreated"]["s1"]["type"],
+        "forbiddenToSend",
+        "{}",
+        r.text()
+    );
+    let v = r.json()["mistype"].clone();
     assert_eq!(v["verdict"], "block", "{v}");
     assert!(
         v["findings"]

@@ -288,9 +288,9 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
         )
         .header(CONFIRM, &forged),
     );
-    assert_ne!(
-        resp.status,
-        200,
+    assert_eq!(
+        resp.json()["mistype"]["confirm_error"]["reason"],
+        "malformed",
         "a forged token is refused: {}",
         resp.text()
     );
@@ -303,9 +303,9 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
         )
         .header(CONFIRM, &token),
     );
-    assert_ne!(
-        resp.status,
-        200,
+    assert_eq!(
+        resp.json()["mistype"]["confirm_error"]["reason"],
+        "altered-recipients",
         "a token is for one send only: {}",
         resp.text()
     );
@@ -508,10 +508,11 @@ fn oversized_send_gets_the_filters_413_json() {
         big.as_bytes(),
     ));
     assert_eq!(resp.status, 413, "{}", resp.text());
+    // JMAP's request-level error: RFC 8620 problem details.
     assert!(resp
         .header("content-type")
-        .is_some_and(|v| v.starts_with("application/json")));
-    let _ = resp.json();
+        .is_some_and(|v| v.starts_with("application/problem+json")));
+    assert_eq!(resp.json()["type"], "urn:mistype:error:body_too_large");
     assert!(arrived(&upstream, "/jmap/api").is_empty());
     assert_eq!(counter(&envoy, "body_too_large"), 1);
 }
@@ -550,10 +551,14 @@ fn istio_plugin_config() -> serde_json::Value {
         if value.is_empty() {
             stack.push((indent + 2, serde_json::Map::new(), key.to_owned()));
         } else {
-            let v = value
-                .parse::<u64>()
-                .map(serde_json::Value::from)
-                .unwrap_or_else(|_| serde_json::Value::from(value.trim_matches('"')));
+            let v = match value {
+                "true" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                _ => value
+                    .parse::<u64>()
+                    .map(serde_json::Value::from)
+                    .unwrap_or_else(|_| serde_json::Value::from(value.trim_matches('"'))),
+            };
             stack
                 .last_mut()
                 .expect("mapping")
@@ -855,7 +860,9 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
             .header("authorization", "Bearer u1"),
     );
     assert_eq!(resp.status, 503, "{}", resp.text());
-    assert_eq!(resp.json()["mistype"]["reason"], "no_answer");
+    // Envoy answers a timed-out call itself (504), or reports no answer at all.
+    let reason = resp.json()["mistype"]["reason"].clone();
+    assert!(reason == "status" || reason == "no_answer", "{reason}");
     assert_eq!(sends("/v1.0/me/messages/slow/send"), 0);
     assert_eq!(counter(&envoy, "lookup_failed"), 2);
 }

@@ -198,11 +198,20 @@ fn the_verdict_in_the_reply_is_the_native_engines() {
 }
 
 #[test]
-fn warn_level_findings_are_not_blocked_in_block_mode() {
-    // `gmial.com` is a `warn` finding: block mode blocks only `block` verdicts.
-    let mut f = filter(&config("block"));
+fn uncertain_warn_findings_are_not_blocked_in_block_mode() {
+    // `gmial.com` is a `warn` finding scored above `block_warn_score`: refused, confirmably.
+    // With the setting off, block mode blocks only `block` verdicts.
     let native_word = native(Some(MIL_SENDER), &[WARN_TYPO])["verdict"].clone();
     assert_eq!(native_word, "warn", "core contract: gmial.com warns");
+    let mut f = filter(&config("block"));
+    let o = run(
+        &mut f,
+        graph_send_mail(&[WARN_TYPO], &[]).header(SENDER_HEADER, MIL_SENDER),
+    );
+    assert_eq!(o.status(), Some(422));
+    let mut cfg = config("block");
+    cfg["block_warn_score"] = Value::Null;
+    let mut f = filter(&cfg);
     let req = graph_send_mail(&[WARN_TYPO], &[]).header(SENDER_HEADER, MIL_SENDER);
     let body = req.body_bytes();
     let o = run(&mut f, req);
@@ -266,14 +275,26 @@ fn mime_details_folded_headers_encoded_names_and_groups() {
 fn drafts_and_sends_without_recipients_pass() {
     let mut f = filter(&config("block"));
     let before = f.metrics();
+    // A draft whose lookup finds no recipients (the mail server will refuse it itself).
+    let empty = |_: &host_tests::HttpCall| {
+        Some(host_tests::UpstreamResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: br#"{"id": "d", "toRecipients": [], "ccRecipients": [], "bccRecipients": [],
+                       "message": {"payload": {"headers": []}}, "to": []}"#
+                .to_vec(),
+        })
+    };
     let reqs = [
         // Roundcube draft saves are not sends, whatever they contain.
         roundcube_form(TYPO, "", "", true),
         roundcube_multipart(TYPO, "", true),
-        // Sends of a saved draft by id carry no recipients.
-        Request::post("/v1.0/me/messages/AAMkAD123/send"),
-        Request::post("/gmail/v1/users/me/drafts/send").json(&serde_json::json!({"id": "r-123"})),
-        Request::post("/index.php/apps/mail/api/outbox/17"),
+        // Sends of a saved draft by id: looked up, and nothing to judge.
+        Request::post("/v1.0/me/messages/AAMkAD123/send").on_http_call(empty),
+        Request::post("/gmail/v1/users/me/drafts/send")
+            .json(&serde_json::json!({"id": "r-123"}))
+            .on_http_call(empty),
+        Request::post("/index.php/apps/mail/api/outbox/17").on_http_call(empty),
     ];
     for req in reqs {
         let body = req.body_bytes();

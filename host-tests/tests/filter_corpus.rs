@@ -137,7 +137,8 @@ fn every_corpus_case_gets_the_golden_verdict_through_the_filter() {
 #[test]
 fn corpus_blocks_through_the_check_path_match_the_golden_verdict_word() {
     // The same cases judged as sends on the generic check path (block mode): a golden
-    // `block` is a 422 carrying that verdict; anything else passes to the upstream.
+    // `block` (or a `warn` at block_warn_score or above) is a 422 carrying that verdict;
+    // anything else passes to the upstream.
     let cases = cases();
     let golden = golden();
     let mut filters: BTreeMap<Option<String>, Filter> = BTreeMap::new();
@@ -154,7 +155,12 @@ fn corpus_blocks_through_the_check_path_match_the_golden_verdict_word() {
             filter(&cfg)
         });
         let o = run(f, Request::post(CHECK_PATH).json(&case.request));
-        let ok = if want["verdict"] == "block" {
+        // A `warn` verdict is refused too when a finding reaches the default block_warn_score.
+        let sure = want["findings"].as_array().is_some_and(|fs| {
+            fs.iter()
+                .any(|f| f["score"].as_f64().unwrap_or(0.0) >= 0.65)
+        });
+        let ok = if want["verdict"] == "block" || sure {
             o.status() == Some(422)
                 && o.json().as_ref().and_then(bare_verdict).as_ref() == Some(want)
         } else {

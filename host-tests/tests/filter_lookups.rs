@@ -297,7 +297,12 @@ fn later_chunks_of_a_resumable_upload_are_not_parsed() {
 fn a_certain_provider_typo_is_refused_with_a_confirm_token() {
     let mut f = filter(&config("block"));
     let o = run(&mut f, graph_send_mail(&[WARN_TYPO], &[]));
-    let body = assert_blocked(&o);
+    // Refused (422, x-mistype-verdict: block) although the engine's verdict stays `warn`.
+    assert_eq!(o.status(), Some(422), "{}", o.log_text());
+    assert_eq!(o.response_header("x-mistype-verdict"), Some("block"));
+    assert!(o.upstream.is_none());
+    let body = o.json().unwrap();
+    assert_eq!(body["mistype"]["verdict"], "warn");
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("x@gmail.com"), "{message}");
     let token = token_in(&body).expect("confirmable");

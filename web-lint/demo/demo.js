@@ -108,16 +108,20 @@ async function send(config, confirm) {
     show("failed", "Not sent: the server cannot be reached", node("p", { text: String(e) }));
     return;
   }
-  if (res.status === 422 && body && typeof body === "object") {
-    const c = body.confirm || {};
+  // The filter refuses a JMAP send inside a JMAP response (x-mistype-verdict: block), other
+  // APIs with a 422; either way the verdict and the confirm token are in `mistype` (or the body).
+  const refused = res.status === 422 || res.headers.get("x-mistype-verdict") === "block";
+  if (refused && body && typeof body === "object") {
+    const verdict = body.mistype || body;
+    const c = verdict.confirm || {};
     const header = c.header || config.confirm_header || "x-mistype-confirm";
     const again = node("button", { type: "button", id: "send-anyway", text: "Send anyway" });
     again.addEventListener("click", () => send(config, { header, token: c.token }));
     show(
       "blocked",
       "Not sent: the mail filter stopped this message",
-      node("p", { text: `The server's verdict: ${body.verdict}.` }),
-      findingItems(body.findings || []),
+      node("p", { text: `The server's verdict: ${verdict.verdict}.` }),
+      findingItems(verdict.findings || []),
       c.token ? node("p", {}, [again, c.expires_at ? ` (confirmation valid until ${when(c.expires_at)})` : ""]) : "",
     );
     result.focus();

@@ -50,6 +50,31 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     })
 }
 
+/// The value of query parameter `name` in a path or URL (`None` if absent or empty).
+fn query_param<'a>(path: &'a str, name: &str) -> Option<&'a str> {
+    let query = path.split_once('?')?.1;
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// The session of a resumable upload a path (or a `Location` URL) names: its `upload_id`.
+pub fn upload_id(path: &str) -> Option<&str> {
+    query_param(path, "upload_id")
+}
+
+/// True for the `POST` that opens a resumable upload session (`uploadType=resumable`, no
+/// `upload_id` yet). An app's headers (a confirm token) come only with it: the filter hands the
+/// token on to the session's first `PUT` through the session's `upload_id`.
+pub fn opens_upload_session(method: &str, path: &str) -> bool {
+    method.eq_ignore_ascii_case("POST")
+        && query_param(path, "uploadType") == Some("resumable")
+        && upload_id(path).is_none()
+}
+
 fn decode_raw(raw: &str, at: &str) -> Result<Vec<u8>, ExtractError> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     let compact: String = raw.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -291,6 +316,23 @@ mod tests {
             msg,
         );
         assert_eq!(s.to.len(), 1);
+    }
+
+    #[test]
+    fn resumable_sessions() {
+        use super::{opens_upload_session, upload_id};
+        let start = "/upload/gmail/v1/users/me/messages/send?alt=json&uploadType=resumable";
+        assert!(opens_upload_session("POST", start));
+        assert!(!opens_upload_session("PUT", start));
+        let put = "/upload/gmail/v1/users/me/messages/send?uploadType=resumable&upload_id=AEnB2U";
+        assert!(!opens_upload_session("POST", put));
+        assert_eq!(upload_id(put), Some("AEnB2U"));
+        assert_eq!(
+            upload_id("https://host/upload/gmail/v1/users/me/messages/send?upload_id=x1&uploadType=resumable"),
+            Some("x1")
+        );
+        assert_eq!(upload_id(start), None);
+        assert_eq!(upload_id("/x?upload_id="), None);
     }
 
     #[test]

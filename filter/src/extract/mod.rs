@@ -27,6 +27,7 @@ use crate::lookup::Reference;
 use mistype::CheckRequest;
 use serde_json::Value;
 
+pub use gmail::{opens_upload_session, upload_id};
 pub use jmap::MethodCall;
 pub use mime::format_mailbox;
 

@@ -17,8 +17,11 @@ pub const VERDICT_PATH: &str = "/mistype/verdict";
 pub const MIL_SENDER: &str = "a.b@army.mil";
 pub const TYPO: &str = "c@navy.ml";
 pub const TYPO_FIXED: &str = "c@navy.mil";
-/// A recipient the core warns about (`gmial.com`).
+/// A recipient the core warns about (`gmial.com`), sure enough to be refused in block mode
+/// (`block_warn_score`).
 pub const WARN_TYPO: &str = "x@gmial.com";
+/// A recipient the core warns about, below `block_warn_score` (`gnx.de` for `gmx.de`).
+pub const SOFT_WARN: &str = "x@gnx.de";
 /// Recipients the core allows.
 pub const CLEAN: &str = "y@gmail.com";
 pub const CLEAN2: &str = "p@gmx.com";

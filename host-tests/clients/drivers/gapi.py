@@ -1,0 +1,88 @@
+"""Gmail with google-api-python-client (PyPI) through the rig."""
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import google.oauth2.credentials
+import googleapiclient
+from googleapiclient.discovery import build_from_document
+from googleapiclient.errors import HttpError
+from googleapiclient.http import MediaIoBaseUpload
+
+from common import BASE, CLEAN, SENDER, TOKEN, find_confirm, parse_json, run_all
+
+# client_options api_endpoint moves the host of upload URLs but keeps their https scheme, so the
+# app builds from the library's own discovery document with the rig's root URL (plain http).
+DOC = json.loads((Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "gmail.v1.json").read_text())
+DOC["rootUrl"] = BASE + "/"
+api = build_from_document(DOC, credentials=google.oauth2.credentials.Credentials(TOKEN))
+users = api.users()
+
+
+def mime(tag, address):
+    return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Hello %s\r\n" % (SENDER, address, tag, tag)).encode()
+
+
+def raw(tag, address):
+    return base64.urlsafe_b64encode(mime(tag, address)).decode()
+
+
+def media(tag, address, resumable=False, chunk=None):
+    kw = {"chunksize": chunk} if chunk else {}
+    return MediaIoBaseUpload(io.BytesIO(mime(tag, address)), mimetype="message/rfc822",
+                             resumable=resumable, **kw)
+
+
+def execute(request, headers):
+    request.headers.update(headers)
+    return request.execute()
+
+
+def send_draft(did):
+    return lambda headers: execute(users.drafts().send(userId="me", body={"id": did}), headers)
+
+
+def resumable(tag, address):
+    def send(headers):
+        req = users.messages().send(userId="me", body={}, media_body=media(tag, address, True))
+        req.headers.update(headers)
+        done = None
+        while done is None:
+            _, done = req.next_chunk()
+        return done
+    return send
+
+
+FLOWS = {
+    "messages.send": lambda tag, a, k: lambda h: execute(
+        users.messages().send(userId="me", body={"raw": raw(tag, a)}), h),
+    "messages.send-multipart": lambda tag, a, k: lambda h: execute(
+        users.messages().send(userId="me", body={}, media_body=media(tag, a)), h),
+    "messages.send-resumable": lambda tag, a, k: resumable(tag, a),
+    "drafts.create-send": lambda tag, a, k: send_draft(
+        users.drafts().create(userId="me", body={"message": {"raw": raw(tag, a)}}).execute()["id"]),
+    "drafts.upload-send": lambda tag, a, k: send_draft(
+        users.drafts().create(userId="me", body={}, media_body=media(tag, a)).execute()["id"]),
+}
+
+
+def update_then_send(tag, address, kind):
+    did = users.drafts().create(userId="me", body={"message": {"raw": raw(tag, CLEAN)}}).execute()["id"]
+    users.drafts().update(userId="me", id=did, body={"id": did, "message": {"raw": raw(tag, address)}}).execute()
+    return send_draft(did)
+
+
+FLOWS["drafts.update-send"] = update_then_send
+
+
+def describe(e):
+    if isinstance(e, HttpError):
+        # str(HttpError) carries Google's error.message and details; content is the whole body.
+        return {"shown": str(e), "status": e.status_code, "confirm": find_confirm(parse_json(e.content))}
+    return {"shown": "%s: %s" % (type(e).__name__, e), "status": None, "confirm": None}
+
+
+run_all(FLOWS, describe)
