@@ -351,9 +351,10 @@ pub fn judged(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
 /// True when a `warn` verdict has a finding sure enough to refuse the send in block mode
 /// (`block_warn_score`): a certain provider typo (`gmial.com`) must not pass silently.
 fn escalated(config: &Config, verdict: &Verdict) -> bool {
-    config
-        .block_warn_score
-        .is_some_and(|min| verdict.findings.iter().any(|f| f.score >= min))
+    verdict
+        .findings
+        .iter()
+        .any(|f| reply::refuses(f, config.block_warn_score))
 }
 
 fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {

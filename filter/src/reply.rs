@@ -65,12 +65,16 @@ pub struct Refusal {
     pub details: Map<String, Value>,
 }
 
+/// True for a finding that refuses a send in block mode: a `block` finding, or one scored at
+/// least `escalate_from` (`block_warn_score`).
+pub fn refuses(f: &mistype::Finding, escalate_from: Option<f64>) -> bool {
+    f.severity == Severity::Block || escalate_from.is_some_and(|min| f.score >= min)
+}
+
 /// The sentence for a blocked send: each misaddressed recipient (at most three), what was meant
 /// and why, and how to confirm when a token comes with the reply.
 pub fn block_message(verdict: &Verdict, escalate_from: Option<f64>, confirmable: bool) -> String {
-    let refused = |f: &&mistype::Finding| {
-        f.severity == Severity::Block || escalate_from.is_some_and(|min| f.score >= min)
-    };
+    let refused = |f: &&mistype::Finding| refuses(f, escalate_from);
     let parts: Vec<String> = verdict
         .findings
         .iter()
