@@ -70,11 +70,9 @@ impl Engine {
         let head = d.head();
         // Built once, and only when they differ from the label.
         let joined = find_byte(head, b'.').map(|_| head.replace('.', ""));
-        // Homoglyphs folded, and `ii` read as `ll` (`weIIpoint`: a capital I looks like an l).
-        let folded = ["rn", "vv", "cl", "0", "1", "ii"]
-            .iter()
-            .any(|g| label.contains(g))
-            .then(|| crate::slips::fold_ascii(label).replace("ii", "ll"));
+        // Homoglyphs folded, two-letter glyphs read as one (`fnnv` for `fmv`), and `ii` read as
+        // `ll` (`weIIpoint`: a capital I looks like an l).
+        let folded = fold_glyphs(label);
         let sk = skeleton(&d.unicode);
         // An international name: its look-alike label may hold a slip besides the look-alikes
         // (`arnņy` reads `arnny`, two homoglyphs of `army`).
@@ -83,6 +81,8 @@ impl Engine {
             .flatten()
             .map(last_label)
             .filter(|l| l.is_ascii() && !l.is_empty() && *l != label);
+        // Its two-letter glyphs read as one (`aŗnny` reads `arnny`, that is `army`).
+        let sk_folded = sk_label.and_then(fold_glyphs);
         // A dot dropped between the name and a two-label suffix (`modgov.uk` for `mod.gov.uk`):
         // the names that end where such a suffix begins. Only under top-level domains that
         // have such suffixes, so `.com` names pay nothing.
@@ -127,6 +127,10 @@ impl Engine {
                 set.by_label(l, out);
                 set.near_label(l, false, out);
                 set.near_short_label(l, out);
+                if let Some(f) = sk_folded.as_deref() {
+                    set.by_label(f, out);
+                    set.near_label(f, false, out);
+                }
             }
             if head.is_empty() {
                 // A single label such as `gmail` or `gmailcom`.
@@ -661,6 +665,28 @@ fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
         return;
     }
     cands.push(c);
+}
+
+/// A label with its ASCII homoglyphs folded (`0`, `1`, `rn`, `vv`, `cl`), the other two-letter
+/// glyphs of dnstwist's table read as the letter they imitate (`nn`, `rr` as `m`, `lc` as `k`, `lh` as
+/// `h`, `lb` as `b`, `dl` as `d`) and `ii` as `ll`; `None` when there is nothing to fold. Only a
+/// key for the indexes: the slip costs decide.
+fn fold_glyphs(label: &str) -> Option<String> {
+    const GLYPHS: [&str; 11] = [
+        "rn", "vv", "cl", "0", "1", "ii", "nn", "rr", "lc", "lh", "lb",
+    ];
+    if !GLYPHS.iter().any(|g| label.contains(g)) && !label.contains("dl") {
+        return None;
+    }
+    let f = crate::slips::fold_ascii(label)
+        .replace("ii", "ll")
+        .replace("nn", "m")
+        .replace("rr", "m")
+        .replace("lc", "k")
+        .replace("lh", "h")
+        .replace("lb", "b")
+        .replace("dl", "d");
+    (f != label && !f.is_empty()).then_some(f)
 }
 
 #[cfg(test)]

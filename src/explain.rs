@@ -228,6 +228,9 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
     // A confidence, not a calibrated probability: 0.99 for a slip the context makes certain,
     // falling towards 0.6 at the edge of the budget.
     let score = (0.99 - 0.4 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
+    // A short name one slip from a reference may be a real one: worth a look, never a refusal
+    // (the filter refuses warnings from `block_warn_score`, 0.65 by default).
+    let score = if c.weak { score.min(WEAK_SCORE) } else { score };
     // Plain concatenation rather than `format!`: this runs for every finding, and the
     // formatting machinery was a good part of a check's time.
     let why_context = match c.class {
@@ -315,8 +318,19 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
         ]),
         Kind::RiskyDestination => String::new(),
     };
+    let reason = if c.weak {
+        cat(&[&reason, SHORT_NAME_NOTE])
+    } else {
+        reason
+    };
     finding(m, d, c.kind, severity_of(c), Some(i), round2(score), reason)
 }
+
+/// The highest score of a weak finding (a short name one ordinary slip from a reference).
+pub(crate) const WEAK_SCORE: f32 = 0.6;
+
+/// Said of a weak finding.
+const SHORT_NAME_NOTE: &str = "; short names are often real domains of their own, so check it";
 
 /// The finding for a suffix that does not exist: with the popular suffix one slip away when
 /// there is one (`intended`), or for a single label with no suffix at all.

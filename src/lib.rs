@@ -31,6 +31,7 @@ mod error;
 mod explain;
 mod hasher;
 mod index;
+mod letter_like;
 mod policy;
 mod registries;
 mod score;

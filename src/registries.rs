@@ -14,6 +14,10 @@ const DOTGOV_MAX_LABEL: usize = 5;
 /// list to know. `.gov` is a closed registry (only US governments can register), so a short name
 /// that is not on it cannot receive mail.
 pub(crate) fn dotgov_registered(label: &str) -> Option<bool> {
+    // The registry takes letters, digits and hyphens only: no international name is registered.
+    if label.starts_with("xn--") {
+        return Some(false);
+    }
     if label.is_empty() || label.len() > DOTGOV_MAX_LABEL {
         return None;
     }
@@ -77,6 +81,13 @@ pub(crate) fn unregistered_note(d: &Domain) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::domain::normalize;
+
+    #[test]
+    fn dotgov_registers_no_international_name() {
+        assert_eq!(dotgov_registered("xn--on-4ib"), Some(false));
+        assert_eq!(dotgov_registered("cisa"), Some(true));
+        assert_eq!(dotgov_registered("treasury"), None);
+    }
 
     #[test]
     fn dotgov_registry_is_sorted_and_searchable() {

@@ -7,7 +7,7 @@ use crate::domain::{last_label, Domain};
 use crate::engine::Engine;
 use crate::index::{Class, Ref};
 use crate::registries::{closed_and_unregistered, registered_gov};
-use crate::slips::{cost, cost_named};
+use crate::slips::{cost, cost_named, plain_idn};
 use crate::verdict::{Kind, Severity};
 
 /// A possible intended domain for a typed one.
@@ -22,6 +22,9 @@ pub(crate) struct Cand {
     /// Cost after context.
     pub eff: f32,
     pub budget: f32,
+    /// Found only by the wider budget of a short name in an open registry (see
+    /// [`short_open_name`]): a warning to check, never a refusal.
+    pub weak: bool,
 }
 
 /// Two candidates this close are equally likely: report both.
@@ -49,7 +52,7 @@ fn class_bonus(class: Class, protected: bool) -> f32 {
 
 /// A slip towards a protected domain blocks; any other warns.
 pub(crate) fn severity_of(c: &Cand) -> Severity {
-    if c.protected {
+    if c.protected && !c.weak {
         Severity::Block
     } else {
         Severity::Warn
@@ -173,28 +176,89 @@ fn across_countries(d: &Domain, intended: &Domain, same_head: bool, class: Class
 /// Academic registries (`.edu`, `ac.*`, `edu.*`) admit only accredited institutions: nobody can
 /// register a slip of a university's name there, so a name that exists is another institution
 /// (`usma.edu` is West Point, not `usna.edu`; `stamford.edu`, `emich.edu`, `acm.ac.uk`), and one
-/// that does not bounces. Between two names of the same academic suffix only the strongest slips
-/// count (see [`strong_slip`]), unless the intended name is the sender's own or a contact's.
-fn academic_registry(
-    budget: f32,
+/// that does not bounces. Whether that rule judges `d` against `intended`: both in the same
+/// academic suffix, unless the intended name is the sender's own or a contact's, or `lookalike`:
+/// the typed name is international or reads the same as the intended one (`0x.ac.uk`,
+/// `cluke.edu`), an imitation rather than another institution, judged like any other.
+fn academic_rule(
     d: &Domain,
     intended: &Domain,
     same_head: bool,
     class: Class,
-) -> f32 {
+    lookalike: bool,
+) -> bool {
     let s = d.suffix();
     let academic = s == "edu" || s.starts_with("ac.") || s.starts_with("edu.");
-    if !academic
-        || same_head
-        || s != intended.suffix()
-        || matches!(class, Class::Sender | Class::Contact)
-    {
+    academic
+        && !lookalike
+        && !same_head
+        && s == intended.suffix()
+        && !matches!(class, Class::Sender | Class::Contact)
+}
+
+/// Where the academic rule judges (see [`academic_rule`]), only the strongest slips count (see
+/// [`strong_slip`]), and a character run on past the end. Names of six letters and more also take
+/// a letter added or left out: among the US universities' `.edu` names of the public swot list,
+/// 55–70% of the three- and four-letter ones have another one letter more or less, 4–7% of
+/// those of six to eight letters. A changed letter stays another institution's at any length
+/// (`stamford.edu` beside `stanford.edu`).
+fn academic_registry(budget: f32, d: &Domain, intended: &Domain) -> f32 {
+    let (t, i) = (d.head().as_bytes(), intended.head().as_bytes());
+    if i.len() >= 6 && one_letter_more_or_less(t, i) {
         return budget;
     }
-    if !strong_slip(d.head().as_bytes(), intended.head().as_bytes()) {
+    // One character run on past the end (`dukea.edu`, `ox1.ac.uk`): the shape of a slip, not of
+    // another institution's name. A letter after a short name may be a sister campus's
+    // (`byuh.edu`, `asub.edu`), a digit never is.
+    if t.len() == i.len() + 1
+        && t.starts_with(i)
+        && (i.len() >= 4 || t.last().is_some_and(u8::is_ascii_digit))
+    {
+        return budget.max(SHORT_OPEN_BUDGET);
+    }
+    if !strong_slip(t, i) {
         return 0.0;
     }
     budget.min(0.55)
+}
+
+/// How far a short name in an open registry may be slipped and still be worth a word.
+pub(crate) const SHORT_OPEN_BUDGET: f32 = 0.8;
+
+/// Names of two or three letters in open registries: every one is somebody's, so a single slip
+/// beyond the strong ones (a neighbouring key, a vowel, a letter dropped or added) lands on a
+/// name that may well be real (`nyc.com` beside `ngc.com`, `tim.de` beside `tum.de`). It is still
+/// the likeliest explanation when the intended name is a reference: one slip of any kind is
+/// worth a word, at [`SHORT_OPEN_BUDGET`], but only as a warning to check (see [`Cand::weak`]).
+/// Not where a closed registry's rule or the academic one decides, nor for a registered `.gov`
+/// name (`cisa.gov`).
+fn short_open_name(
+    budget: f32,
+    d: &Domain,
+    intended: &Domain,
+    head_len: usize,
+    same_head: bool,
+) -> f32 {
+    if head_len <= 3
+        && !same_head
+        && !registered_gov(d)
+        && !closed_and_unregistered(d)
+        && d.suffix() == intended.suffix()
+    {
+        budget.max(SHORT_OPEN_BUDGET)
+    } else {
+        budget
+    }
+}
+
+/// `t` is `i` with one character added or left out.
+fn one_letter_more_or_less(t: &[u8], i: &[u8]) -> bool {
+    let (long, short) = if t.len() > i.len() { (t, i) } else { (i, t) };
+    if long.len() != short.len() + 1 {
+        return false;
+    }
+    let pre = long.iter().zip(short).take_while(|(a, b)| a == b).count();
+    long[pre + 1..] == short[pre..]
 }
 
 /// The slips that leave no doubt about the name, with its first letter right: a letter doubled
@@ -244,7 +308,16 @@ impl Engine {
         let budget = three_letter_names(budget, head_len, typed_len, same_head, class);
         let peer_allowance = peer && iprot && self.peer_allowance(d, intended);
         let budget = context_allowance(budget, head_len, same_head, peer_allowance, class_bonus);
-        let budget = academic_registry(budget, d, intended, same_head, class);
+        let lookalike = !d.unicode.is_ascii() || isk == sk;
+        let (strong_budget, budget) = if academic_rule(d, intended, same_head, class, lookalike) {
+            let b = academic_registry(budget, d, intended);
+            (b, b)
+        } else {
+            (
+                budget,
+                short_open_name(budget, d, intended, head_len, same_head),
+            )
+        };
         if unrelated_suffix(d, sk, intended, isk, same_head)
             || across_countries(d, intended, same_head, class)
         {
@@ -267,10 +340,17 @@ impl Engine {
             } else {
                 None
             };
-            match (raw, folded) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
+            // An international name also as plain letters with its glyphs (`aŗnny`: `arnny`).
+            let plain = plain_idn(&d.unicode).and_then(|p| {
+                cost_named(
+                    p.as_bytes(),
+                    intended.ascii.as_bytes(),
+                    name_len(&intended.ascii),
+                    budget,
+                )
+                .map(|c| c + 0.1)
+            });
+            [raw, folded, plain].into_iter().flatten().reduce(f32::min)
         } else {
             None
         }?;
@@ -287,7 +367,13 @@ impl Engine {
             protected: iprot,
             cost: c,
             eff,
-            budget,
+            // A strong slip is scored against the budget it met.
+            budget: if c > strong_budget {
+                budget
+            } else {
+                strong_budget
+            },
+            weak: c > strong_budget,
         })
     }
 
@@ -325,13 +411,15 @@ impl Engine {
             cost,
             eff: cost - class_bonus(class, protected),
             budget,
+            weak: false,
         }
     }
 }
 
 /// The kind of slip from `intended` to `d` (`sk`, `isk`: their skeletons).
 fn kind_of(d: &Domain, sk: &str, intended: &Domain, isk: &str) -> Kind {
-    if isk == sk {
+    // The same look, or an international name that reads as plain letters (`aŗnny.mil`).
+    if isk == sk || (!d.unicode.is_ascii() && sk.is_ascii()) {
         return Kind::Lookalike;
     }
     if !d.suffix_known {
@@ -380,6 +468,23 @@ mod tests {
         };
         let v = engine.check(&request);
         v.findings.into_iter().filter_map(|f| f.intended).collect()
+    }
+
+    /// The intended domains of the findings above a weak warning's score (see
+    /// [`short_open_name`]): the ones that may stop a send.
+    fn suggested_firmly(from: &str, to: &str) -> Vec<String> {
+        let engine = Engine::with_default_policy();
+        let request = CheckRequest {
+            from: Some(from.to_string()),
+            to: vec![format!("x@{to}")],
+            ..CheckRequest::default()
+        };
+        let v = engine.check(&request);
+        v.findings
+            .into_iter()
+            .filter(|f| f.score > f64::from(crate::explain::WEAK_SCORE) + 1e-9)
+            .filter_map(|f| f.intended)
+            .collect()
     }
 
     #[test]
@@ -463,6 +568,120 @@ mod tests {
     }
 
     #[test]
+    fn academic_registries_take_strong_slips_and_run_on_characters() {
+        let (duke, ox) = (dom("duke.edu"), dom("ox.ac.uk"));
+        // Another institution's name: no budget; a strong slip: a little.
+        assert_eq!(academic_registry(1.05, &dom("dike.edu"), &duke), 0.0);
+        assert_eq!(academic_registry(0.75, &dom("dukke.edu"), &duke), 0.55);
+        // A character run on past the end; after a short name, a digit only (`byuh.edu` is BYU
+        // Hawaii).
+        assert_eq!(
+            academic_registry(0.75, &dom("dukea.edu"), &duke),
+            SHORT_OPEN_BUDGET
+        );
+        assert_eq!(
+            academic_registry(0.35, &dom("ox1.ac.uk"), &ox),
+            SHORT_OPEN_BUDGET
+        );
+        assert_eq!(
+            academic_registry(0.6, &dom("byuh.edu"), &dom("byu.edu")),
+            0.0
+        );
+        // Six letters and more: a letter added or left out, not a changed one.
+        let texas = dom("utexas.edu");
+        assert_eq!(academic_registry(1.05, &dom("uteas.edu"), &texas), 1.05);
+        assert_eq!(academic_registry(1.05, &dom("hutexas.edu"), &texas), 1.05);
+        assert_eq!(academic_registry(1.05, &dom("utexes.edu"), &texas), 0.0);
+        assert_eq!(
+            academic_registry(1.3, &dom("stamford.edu"), &dom("stanford.edu")),
+            0.0
+        );
+        assert!(one_letter_more_or_less(b"harard", b"harvard"));
+        assert!(!one_letter_more_or_less(b"harvrad", b"harvard"));
+        // Who the rule judges: not the sender's own name, not a look-alike, not another suffix.
+        assert!(academic_rule(
+            &dom("dike.edu"),
+            &duke,
+            false,
+            Class::Trusted,
+            false
+        ));
+        assert!(!academic_rule(
+            &dom("dike.edu"),
+            &duke,
+            false,
+            Class::Sender,
+            false
+        ));
+        assert!(!academic_rule(
+            &dom("0x.ac.uk"),
+            &ox,
+            false,
+            Class::Trusted,
+            true
+        ));
+        assert!(!academic_rule(
+            &dom("dike.com"),
+            &duke,
+            false,
+            Class::Trusted,
+            false
+        ));
+    }
+
+    #[test]
+    fn short_names_in_open_registries_are_worth_a_check() {
+        let (tum, ey) = (dom("tum.de"), dom("ey.com"));
+        // One ordinary slip of a short reference: the wider budget.
+        assert_eq!(
+            short_open_name(0.55, &dom("tim.de"), &tum, 3, false),
+            SHORT_OPEN_BUDGET
+        );
+        assert_eq!(
+            short_open_name(0.35, &dom("ry.com"), &ey, 2, false),
+            SHORT_OPEN_BUDGET
+        );
+        // Not for longer names, another suffix, the same name, a registered .gov name, or a
+        // closed registry (its own rule decides).
+        assert_eq!(
+            short_open_name(0.75, &dom("tumx.de"), &dom("tumx.de"), 4, false),
+            0.75
+        );
+        assert_eq!(short_open_name(0.55, &dom("tim.at"), &tum, 3, false), 0.55);
+        assert_eq!(short_open_name(0.55, &dom("tum.at"), &tum, 3, true), 0.55);
+        assert_eq!(
+            short_open_name(0.55, &dom("cisa.gov"), &dom("cia.gov"), 3, false),
+            0.55
+        );
+        assert_eq!(
+            short_open_name(1.25, &dom("arm.mil"), &dom("af.mil"), 2, false),
+            1.25
+        );
+        // What it finds is a warning to check, below the filter's refusal score.
+        let check = |to: &str| {
+            let engine = Engine::with_default_policy();
+            let request = CheckRequest {
+                to: vec![format!("x@{to}")],
+                ..CheckRequest::default()
+            };
+            engine.check(&request).findings
+        };
+        let f = check("tim.de");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].intended.as_deref(), Some("tum.de"));
+        assert_eq!(f[0].severity, Severity::Warn);
+        assert!(f[0].score <= f64::from(crate::explain::WEAK_SCORE) + 1e-9);
+        assert!(f[0].reason.contains("short names are often real domains"));
+        // A protected short name too: `nyc.com` warns of `ngc.com`, it does not block.
+        let f = check("nyc.com");
+        assert_eq!(f[0].intended.as_deref(), Some("ngc.com"));
+        assert_eq!(f[0].severity, Severity::Warn);
+        // A strong slip of a short name keeps its full weight (`wixx.com`).
+        let f = check("wixx.com");
+        assert!(f[0].score > f64::from(crate::explain::WEAK_SCORE));
+    }
+
+    #[test]
     fn peers_keep_their_allowance_only_inside_government_namespaces() {
         let engine = Engine::with_default_policy();
         // Inside a government suffix, and towards a namespace of its own (`*.mod.uk`).
@@ -471,7 +690,8 @@ mod tests {
         // Not towards a company in an open registry, nor for a registered .gov name.
         assert!(!engine.peer_allowance(&dom("nyc.com"), &dom("ngc.com")));
         assert!(!engine.peer_allowance(&dom("cisa.gov"), &dom("cia.gov")));
-        assert!(suggested(&[], "a@army.mil", "nyc.com").is_empty());
+        // `nyc.com` is only worth a check (a short name in an open registry), never a block.
+        assert!(suggested_firmly("a@army.mil", "nyc.com").is_empty());
         assert_eq!(
             suggested(&[], "a@army.mil", "mid.gov.uk"),
             vec!["mod.gov.uk"]

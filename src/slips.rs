@@ -9,6 +9,8 @@
 //! alignment exceeds the budget, so comparing against a far candidate is cheap.
 
 /// Keyboard rows; each row is offset half a key to the right of the row above.
+use crate::letter_like::letter_like;
+
 const QWERTY: [&[u8]; 4] = [b"1234567890-", b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
 const QWERTZ: [&[u8]; 4] = [b"1234567890-", b"qwertzuiop", b"asdfghjkl", b"yxcvbnm"];
 const AZERTY: [&[u8]; 4] = [b"1234567890-", b"azertyuiop", b"qsdfghjklm", b"wxcvbn"];
@@ -215,6 +217,13 @@ fn insert_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
     if c.is_ascii_digit() && next == Some(b'.') && prev.is_some_and(|p| p.is_ascii_lowercase()) {
         return 0.6;
     }
+    // A letter added there: the hand runs on past the last letter (`maila.ru`, `natox.int`,
+    // dnstwist's addition fuzzer). Likelier than a letter inside the name.
+    if c.is_ascii_lowercase() && next == Some(b'.') && prev.is_some_and(|p| p.is_ascii_lowercase())
+    {
+        let np = prev.map_or(0, |p| neighbour(p, c));
+        return if np == 1 { 0.6 } else { 0.75 };
+    }
     let np = prev.map_or(0, |p| neighbour(p, c));
     let nn = next.map_or(0, |n| neighbour(n, c));
     if np == 1 || nn == 1 {
@@ -231,7 +240,7 @@ fn glyph_2_1(t: &[u8], i: u8) -> Option<f32> {
     match (t, i) {
         (b"rn", b'm') | (b"vv", b'w') => Some(0.25),
         (b"cl", b'd') => Some(0.35),
-        (b"nn", b'm') | (b"ii", b'u') => Some(0.5),
+        (b"nn", b'm') | (b"rr", b'm') | (b"ii", b'u') => Some(0.5),
         // dnstwist's two-character glyphs: `lb` for `b`, `dl` for `d`, `lh` for `h`, `lc`
         // for `k`.
         (b"lb", b'b') | (b"dl", b'd') | (b"lh", b'h') | (b"lc", b'k') => Some(0.5),
@@ -337,7 +346,7 @@ pub(crate) fn cost_named(
             }
             // 2↔1 glyphs end in `n`, `v`, `l`, `i`, `b`, `h` or `c` (`rn`, `nn`, `vv`, `cl`,
             // `ii`, `lb`, `lh`, `lc`).
-            if j >= 2 && matches!(tc, b'n' | b'v' | b'l' | b'i' | b'b' | b'h' | b'c') {
+            if j >= 2 && matches!(tc, b'n' | b'r' | b'v' | b'l' | b'i' | b'b' | b'h' | b'c') {
                 if let Some(c) = glyph_2_1(&tt[j - 2..j], ic) {
                     best = best.min(rows[p1 + j - 2] + c);
                 }
@@ -422,7 +431,37 @@ pub(crate) fn skeleton(unicode: &str) -> std::borrow::Cow<'_, str> {
 #[cold]
 #[inline(never)]
 fn skeleton_idn(unicode: &str) -> String {
-    let sk = crate::uts39::skeleton(unicode).to_lowercase();
+    fold_ascii(&bare_idn(unicode))
+}
+
+/// An international name read as plain ASCII letters, look-alikes and accents off but two-letter
+/// glyphs kept (`aŗnny` reads `arnny`, where the skeleton folds `rn` and has `amny`); `None`
+/// when it does not read as ASCII. The slip costs then see the glyphs (`nn` for `m`).
+pub(crate) fn plain_idn(unicode: &str) -> Option<String> {
+    if unicode.is_ascii() {
+        return None;
+    }
+    // Label by label, so that ASCII labels stay as typed (UTS #39 reads `m` as `rn`).
+    let plain = unicode
+        .split('.')
+        .map(|l| {
+            if l.is_ascii() {
+                std::borrow::Cow::Borrowed(l)
+            } else {
+                std::borrow::Cow::Owned(bare_idn(l))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    Some(plain).filter(|p| p.is_ascii())
+}
+
+fn bare_idn(unicode: &str) -> String {
+    // Letters with a hook, stroke or descender, and small capitals, read as their plain letter
+    // (`ꞑ` is `n`) before and after the skeleton: UTS #39 leaves most of them, and maps a few
+    // Cyrillic letters to such Latin forms (`к` to `ĸ`, whole-script `ьаеѕуѕтемѕ`).
+    let plain: String = unicode.chars().map(letter_like).collect();
+    let sk = crate::uts39::skeleton(&plain).to_lowercase();
     // Accents off, as browsers compare names with the well-known ones (`googlé` is `google`):
     // the skeleton is decomposed, so the marks stand alone.
     let bare: String = sk
@@ -430,30 +469,7 @@ fn skeleton_idn(unicode: &str) -> String {
         .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
         .map(letter_like)
         .collect();
-    fold_ascii(&bare)
-}
-
-/// The plain letter a small capital or IPA letter reads as in a lower-case name. UTS #39 maps
-/// Cyrillic `к`, `м`, `т`, `ь`, `ԍ` to these Latin forms (`ĸ`, `ʍ`, `ᴛ`, `ƅ`, `ɢ`) rather than to
-/// ASCII, so a whole-script Cyrillic name (`ьаеѕуѕтемѕ`, UTS #39's whole-script confusables)
-/// would keep them; in a domain they cannot be told from the letter, and no real name mixes them
-/// in. Also the IPA letters that imitate plain ones (`ɾ` for `r`, `ǝ`/`ə` for `e`).
-fn letter_like(c: char) -> char {
-    match c {
-        '\u{185}' => 'b',
-        '\u{138}' => 'k',
-        '\u{28d}' => 'm',
-        '\u{1d1b}' => 't',
-        '\u{262}' => 'g',
-        '\u{1dd}' | '\u{259}' => 'e',
-        '\u{27e}' | '\u{280}' => 'r',
-        '\u{29c}' => 'h',
-        '\u{26a}' => 'i',
-        '\u{29f}' => 'l',
-        '\u{274}' => 'n',
-        '\u{1d00}' => 'a',
-        _ => c,
-    }
+    bare
 }
 
 #[cfg(test)]
@@ -473,6 +489,17 @@ mod tests {
         assert_eq!(skeleton("aɾmŷ.mil"), "army.mil");
         // A real Cyrillic name keeps letters that have no Latin look-alike.
         assert!(!skeleton("почта.рф").is_ascii());
+        // Letters with a hook, stroke or descender, and small capitals (dnstwist's glyphs).
+        assert_eq!(skeleton("fṁᶌ.se"), "fmv.se");
+        assert_eq!(skeleton("kpꞑ.com"), "kpn.com");
+        assert_eq!(skeleton("ʀɪꜱᴇup.net"), "riseup.net");
+        assert_eq!(letter_like('ł'), 'l');
+        assert_eq!(letter_like('я'), 'я');
+        // The plain form keeps two-letter glyphs for the slip costs; ASCII names have none.
+        assert_eq!(plain_idn("aŗnny.mil").as_deref(), Some("arnny.mil"));
+        assert_eq!(skeleton("aŗnny.mil"), "amny.mil");
+        assert_eq!(plain_idn("army.mil"), None);
+        assert_eq!(plain_idn("почта.рф"), None);
     }
 
     #[test]
@@ -533,6 +560,16 @@ mod tests {
             "missing dot"
         );
         assert!((c("arrny.mil", "army.mil") - 0.25).abs() < 1e-6, "rn for m");
+        assert!((c("oprr.gov", "opm.gov") - 0.5).abs() < 1e-6, "rr for m");
+        assert!(
+            (c("maila.ru", "mail.ru") - 0.75).abs() < 1e-6,
+            "a letter run on"
+        );
+        assert!(
+            (c("mailk.ru", "mail.ru") - 0.6).abs() < 1e-6,
+            "a neighbour run on"
+        );
+        assert!(c("maial.ru", "mail.ru") > 0.9, "a letter inside costs more");
         assert!((c("gmai1.com", "gmail.com") - 0.3).abs() < 1e-6, "1 for l");
         assert!(
             (c("gmailc.om", "gmail.com") - 0.55).abs() < 1e-6,

@@ -123,8 +123,8 @@ def policy(mistype):
                                      capture_output=True, text=True).stdout)
 
 
-def sample_targets(pol):
-    rng = random.Random(SEED)
+def sample_targets(pol, seed=SEED):
+    rng = random.Random(seed)
     explicit = lambda xs: [d for d in xs if "*" not in d]
     return (rng.sample(explicit(pol["protected"]), 15) + rng.sample(pol["known"], 15)
             + rng.sample(pol["trusted"], 14))
@@ -231,13 +231,15 @@ def main():
     ap.add_argument("--cache")
     ap.add_argument("--json", help="write the figures as JSON here")
     ap.add_argument("--misses", type=int, default=0, help="list this many misses per row")
+    ap.add_argument("--seed", type=int, default=SEED,
+                    help="draw another 44 domains (the figures in docs/ use the default)")
     args = ap.parse_args()
     cache = cache_dir(args.cache)
     dnstwist = ensure_dnstwist(cache)
     pol = policy(args.mistype)
     references = set(pol["known"]) | set(pol["trusted"]) | {
         d for d in pol["protected"] if "*" not in d}
-    targets = sample_targets(pol)
+    targets = sample_targets(pol, args.seed)
 
     def keep(cases):
         return [c for c in cases if c[1] not in references]

@@ -126,7 +126,8 @@ pub fn golden_line(case: &Case, verdict: &Value) -> String {
 }
 
 /// Compare a verdict (as JSON) with a case's `expect`: its verdict word, and when given the exact
-/// suggestions, the exact kinds and the number of errors. `None` when it matches, else what
+/// suggestions, the exact kinds, the number of errors, and `score_below`: a bound every finding's
+/// score stays under (a warning the filter does not refuse: `block_warn_score` is 0.65). `None` when it matches, else what
 /// differs, naming the case.
 pub fn expectation_mismatch(case: &Case, verdict: &Value) -> Option<String> {
     let e = &case.expect;
@@ -150,6 +151,16 @@ pub fn expectation_mismatch(case: &Case, verdict: &Value) -> Option<String> {
         let have = field("kind");
         if have != *want {
             let _ = write!(msg, " kinds {have} (expected {want})");
+        }
+    }
+    if let Some(bound) = e.get("score_below").and_then(Value::as_f64) {
+        let high: Vec<f64> = findings
+            .iter()
+            .filter_map(|f| f["score"].as_f64())
+            .filter(|&s| s >= bound)
+            .collect();
+        if !high.is_empty() {
+            let _ = write!(msg, " scores {high:?} (expected below {bound})");
         }
     }
     if let Some(want) = e.get("errors").and_then(Value::as_u64) {
