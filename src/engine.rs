@@ -383,7 +383,8 @@ impl Engine {
         }
         let legit = cover.is_some();
         if !legit {
-            let cands = self.candidates(d, ctx);
+            let mut cands = self.candidates(d, ctx);
+            self.one_slip_mates(d, ctx, &mut cands);
             let best = cands.first().map(|c| c.eff);
             // One slip each in the name is a tie whatever the keyboard says a little likelier
             // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
@@ -403,10 +404,12 @@ impl Engine {
                     })
                 })
                 .collect();
-            // Equally likely: report all, the most severe first (never list order).
+            // Equally likely: report all, the most severe first, the ones only worth a check
+            // last (never list order).
             tied.sort_by(|a, b| {
                 severity_of(b)
                     .cmp(&severity_of(a))
+                    .then(a.weak.cmp(&b.weak))
                     .then(a.eff.total_cmp(&b.eff))
                     .then(a.intended.ascii.cmp(&b.intended.ascii))
             });
@@ -422,6 +425,46 @@ impl Engine {
         }
         self.apply_rules(m, d, ctx, &mut out);
         out
+    }
+
+    /// When the best candidate is one slip from `d` in the same suffix, the other references of
+    /// its class one slip away with the same first letter are as likely, whatever the keyboard
+    /// says (`162.com`: `126.com` swapped, `163.com` a neighbouring key, though different numbers
+    /// usually name different things): they join as weak candidates of the same cost, so that
+    /// the tie reports them.
+    fn one_slip_mates(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+        let Some(best) = cands.first() else { return };
+        if best.kind != Kind::LabelTypo
+            || best.intended.suffix() != d.suffix()
+            || !single_edit(&d.ascii, &best.intended.ascii)
+        {
+            return;
+        }
+        let best = best.clone();
+        let mut ids = Vec::new();
+        for set in [&self.refs, &ctx.refs] {
+            ids.clear();
+            set.near_label(d.label(), false, &mut ids);
+            set.near_short_label(d.label(), &mut ids);
+            for &id in &ids {
+                let r = &set.refs[id as usize];
+                // The first letter is rarely the one mistyped (`tom.com` is no mate for
+                // `aom.com`).
+                if r.class == best.class
+                    && r.domain.ascii.as_bytes().first() == d.ascii.as_bytes().first()
+                    && r.domain.suffix() == d.suffix()
+                    && single_edit(&d.ascii, &r.domain.ascii)
+                    && !cands.iter().any(|c| c.intended.ascii == r.domain.ascii)
+                {
+                    cands.push(Cand {
+                        intended: r.domain.clone(),
+                        protected: r.protected || self.is_protected(&r.domain.ascii),
+                        weak: true,
+                        ..best.clone()
+                    });
+                }
+            }
+        }
     }
 
     /// A finding with no intended domain: an impossible suffix (with a repaired one when a

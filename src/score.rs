@@ -201,11 +201,16 @@ fn academic_rule(
 /// a letter added or left out: among the US universities' `.edu` names of the public swot list,
 /// 55–70% of the three- and four-letter ones have another one letter more or less, 4–7% of
 /// those of six to eight letters. A changed letter stays another institution's at any length
-/// (`stamford.edu` beside `stanford.edu`).
+/// (`stamford.edu` beside `stanford.edu`), a digit in a name of letters never is.
 fn academic_registry(budget: f32, d: &Domain, intended: &Domain) -> f32 {
     let (t, i) = (d.head().as_bytes(), intended.head().as_bytes());
     if i.len() >= 6 && one_letter_more_or_less(t, i) {
         return budget;
+    }
+    // Institutions are named by words and initials: a digit in a name of letters (`d1au.edu`,
+    // `h4rvard.edu`) is a slip of the hand at any length.
+    if t.iter().any(u8::is_ascii_digit) && !i.iter().any(u8::is_ascii_digit) {
+        return budget.max(SHORT_OPEN_BUDGET);
     }
     // One character run on past the end (`dukea.edu`, `ox1.ac.uk`): the shape of a slip, not of
     // another institution's name. A letter after a short name may be a sister campus's
@@ -592,6 +597,11 @@ mod tests {
         assert_eq!(academic_registry(1.05, &dom("uteas.edu"), &texas), 1.05);
         assert_eq!(academic_registry(1.05, &dom("hutexas.edu"), &texas), 1.05);
         assert_eq!(academic_registry(1.05, &dom("utexes.edu"), &texas), 0.0);
+        assert_eq!(academic_registry(1.05, &dom("ut3xas.edu"), &texas), 1.05);
+        assert_eq!(
+            academic_registry(0.6, &dom("da7.edu"), &dom("dau.edu")),
+            SHORT_OPEN_BUDGET
+        );
         assert_eq!(
             academic_registry(1.3, &dom("stamford.edu"), &dom("stanford.edu")),
             0.0

@@ -172,6 +172,17 @@ pub struct Learned {
     pub below: u64,
 }
 
+/// The score below which a warning is only worth a check: the filter refuses warnings from its
+/// `block_warn_score`, 0.65 by default.
+const CHECK_ONLY_BELOW: f64 = 0.65;
+
+/// Whether every finding is a warning the filter would not refuse.
+fn worth_a_check(findings: &[Finding]) -> bool {
+    findings
+        .iter()
+        .all(|f| f.severity == mistype::Severity::Warn && f.score < CHECK_ONLY_BELOW)
+}
+
 fn describe(f: &Finding) -> String {
     let meant = f
         .intended
@@ -270,9 +281,14 @@ pub fn decide(engine: &Engine, tally: &Tally, org: &[String], t: Thresholds) -> 
                 .or_insert_with(|| engine.context(Some(&format!("postmaster@{}", c.via)), &[]));
             let v = engine.check_recipient(&format!("x@{}", c.domain), ctx);
             if let Some(f) = v.findings.first() {
-                let why = describe(f);
-                flagged.push((c, why));
-                continue;
+                // Mail both ways settles a finding that is only worth a check (a short name one
+                // slip from a reference, `td.com` beside `gd.com`): nobody receives mail from a
+                // slip. Anything firmer is never learned.
+                if !(worth_a_check(&v.findings) && c.sent >= 1 && c.received >= t.min_received) {
+                    let why = describe(f);
+                    flagged.push((c, why));
+                    continue;
+                }
             }
         }
         let qualifies = (c.sent >= t.min_messages && c.senders >= t.min_senders)
