@@ -5,7 +5,7 @@
 //! candidates within budget come back best first.
 
 use crate::domain::{find_byte, last_label, normalize, Domain};
-use crate::engine::{Context, Engine};
+use crate::engine::{single_edit, Context, Engine};
 use crate::index::{Class, Ref};
 use crate::score::{bonus, dots, Cand};
 use crate::slips::{cost, skeleton};
@@ -168,7 +168,54 @@ impl Engine {
             self.split_single_label(d, &mut cands);
         }
         cands.sort_by(|a, b| a.eff.total_cmp(&b.eff).then(b.class.cmp(&a.class)));
+        self.one_slip_mates(d, ctx, &ids, &ctx_ids, &mut cands);
         cands
+    }
+
+    /// When the best candidate is one slip from `d` in the same suffix, the other references of
+    /// its class one slip away with the same first letter are as likely, whatever the keyboard
+    /// says (`162.com`: `126.com` swapped, `163.com` a neighbouring key, though different numbers
+    /// usually name different things): they join as weak candidates of the same cost, so that
+    /// the tie reports them.
+    /// `ids`, `ctx_ids`: the references the indexes found for `d`.
+    fn one_slip_mates(
+        &self,
+        d: &Domain,
+        ctx: &Context,
+        ids: &[u32],
+        ctx_ids: &[u32],
+        cands: &mut Vec<Cand>,
+    ) {
+        let Some(best) = cands.first() else { return };
+        if best.kind != Kind::LabelTypo
+            || best.intended.suffix() != d.suffix()
+            || !single_edit(&d.ascii, &best.intended.ascii)
+        {
+            return;
+        }
+        let best = best.clone();
+        for (set, list) in [(&self.refs, ids), (&ctx.refs, ctx_ids)] {
+            for &id in list {
+                let r = &set.refs[id as usize];
+                // The first letter is rarely the one mistyped (`tom.com` is no mate for
+                // `aom.com`).
+                if r.class == best.class
+                    && r.domain.ascii.as_bytes().first() == d.ascii.as_bytes().first()
+                    && r.domain.ascii.len().abs_diff(d.ascii.len()) <= 1
+                    && r.domain.suffix() == d.suffix()
+                    && single_edit(&d.ascii, &r.domain.ascii)
+                    && r.domain.ascii != best.intended.ascii
+                    && !cands.iter().any(|c| c.intended.ascii == r.domain.ascii)
+                {
+                    cands.push(Cand {
+                        intended: r.domain.clone(),
+                        protected: r.protected || self.is_protected(&r.domain.ascii),
+                        weak: true,
+                        ..best.clone()
+                    });
+                }
+            }
+        }
     }
 
     /// A label of a two-label suffix left out (`yahoo.za` for `yahoo.co.za`, `defence.au` for
@@ -672,10 +719,14 @@ fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
 /// `h`, `lb` as `b`, `dl` as `d`) and `ii` as `ll`; `None` when there is nothing to fold. Only a
 /// key for the indexes: the slip costs decide.
 fn fold_glyphs(label: &str) -> Option<String> {
-    const GLYPHS: [&str; 11] = [
-        "rn", "vv", "cl", "0", "1", "ii", "nn", "rr", "lc", "lh", "lb",
-    ];
-    if !GLYPHS.iter().any(|g| label.contains(g)) && !label.contains("dl") {
+    let b = label.as_bytes();
+    let glyph = |w: &[u8]| {
+        matches!(
+            w,
+            b"rn" | b"vv" | b"cl" | b"ii" | b"nn" | b"rr" | b"lc" | b"lh" | b"lb" | b"dl"
+        )
+    };
+    if !b.iter().any(|&c| c == b'0' || c == b'1') && !b.windows(2).any(glyph) {
         return None;
     }
     let f = crate::slips::fold_ascii(label)

@@ -85,7 +85,7 @@ const ONE_SLIP_TIE: f32 = 0.35;
 
 /// Whether `a` becomes `b` by one edit: a character changed, added or left out, or two
 /// neighbours swapped.
-fn single_edit(a: &str, b: &str) -> bool {
+pub(crate) fn single_edit(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (a, b) = (&a[pre..], &b[pre..]);
@@ -383,8 +383,7 @@ impl Engine {
         }
         let legit = cover.is_some();
         if !legit {
-            let mut cands = self.candidates(d, ctx);
-            self.one_slip_mates(d, ctx, &mut cands);
+            let cands = self.candidates(d, ctx);
             let best = cands.first().map(|c| c.eff);
             // One slip each in the name is a tie whatever the keyboard says a little likelier
             // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
@@ -425,46 +424,6 @@ impl Engine {
         }
         self.apply_rules(m, d, ctx, &mut out);
         out
-    }
-
-    /// When the best candidate is one slip from `d` in the same suffix, the other references of
-    /// its class one slip away with the same first letter are as likely, whatever the keyboard
-    /// says (`162.com`: `126.com` swapped, `163.com` a neighbouring key, though different numbers
-    /// usually name different things): they join as weak candidates of the same cost, so that
-    /// the tie reports them.
-    fn one_slip_mates(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
-        let Some(best) = cands.first() else { return };
-        if best.kind != Kind::LabelTypo
-            || best.intended.suffix() != d.suffix()
-            || !single_edit(&d.ascii, &best.intended.ascii)
-        {
-            return;
-        }
-        let best = best.clone();
-        let mut ids = Vec::new();
-        for set in [&self.refs, &ctx.refs] {
-            ids.clear();
-            set.near_label(d.label(), false, &mut ids);
-            set.near_short_label(d.label(), &mut ids);
-            for &id in &ids {
-                let r = &set.refs[id as usize];
-                // The first letter is rarely the one mistyped (`tom.com` is no mate for
-                // `aom.com`).
-                if r.class == best.class
-                    && r.domain.ascii.as_bytes().first() == d.ascii.as_bytes().first()
-                    && r.domain.suffix() == d.suffix()
-                    && single_edit(&d.ascii, &r.domain.ascii)
-                    && !cands.iter().any(|c| c.intended.ascii == r.domain.ascii)
-                {
-                    cands.push(Cand {
-                        intended: r.domain.clone(),
-                        protected: r.protected || self.is_protected(&r.domain.ascii),
-                        weak: true,
-                        ..best.clone()
-                    });
-                }
-            }
-        }
     }
 
     /// A finding with no intended domain: an impossible suffix (with a repaired one when a

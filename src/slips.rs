@@ -210,21 +210,21 @@ fn insert_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
         b'-' => return 0.6,
         _ => {}
     }
-    // A digit added at the end of a name of letters, before the dot (`aol0`, `mail2`,
-    // `nato2`): the shape of registered typo domains (`hotmail4.com`, `usps5.com` in the public
-    // throwaway lists). A letter added there makes another word (`mailw.com` is a real
-    // provider, not `mail.com`) and costs as anywhere else.
-    if c.is_ascii_digit() && next == Some(b'.') && prev.is_some_and(|p| p.is_ascii_lowercase()) {
-        return 0.6;
-    }
-    // A letter added there: the hand runs on past the last letter (`maila.ru`, `natox.int`,
-    // dnstwist's addition fuzzer). Likelier than a letter inside the name.
-    if c.is_ascii_lowercase() && next == Some(b'.') && prev.is_some_and(|p| p.is_ascii_lowercase())
-    {
-        let np = prev.map_or(0, |p| neighbour(p, c));
-        return if np == 1 { 0.6 } else { 0.75 };
-    }
     let np = prev.map_or(0, |p| neighbour(p, c));
+    // Run on past the end of a name of letters, before the dot: a digit (`aol0`, `mail2`,
+    // `nato2`), the shape of registered typo domains (`hotmail4.com`, `usps5.com` in the public
+    // throwaway lists), or a letter, the hand running on (`maila.ru`, `natox.int`, dnstwist's
+    // addition fuzzer). Likelier than a character inside the name; a letter makes another word
+    // more often (`mailw.com` is a real provider), so a short name holds it only as a warning to
+    // check (see `score::short_open_name`).
+    if next == Some(b'.') && prev.is_some_and(|p| p.is_ascii_lowercase()) {
+        if c.is_ascii_digit() || np == 1 {
+            return 0.6;
+        }
+        if c.is_ascii_lowercase() {
+            return 0.75;
+        }
+    }
     let nn = next.map_or(0, |n| neighbour(n, c));
     if np == 1 || nn == 1 {
         0.6

@@ -26,8 +26,13 @@ A typo is caught when its recipient has a finding; right when one of the finding
 domain it came from (a tie reports every equally likely domain). Permutations that are
 themselves domains of the policy are left out (they are correct addresses).
 
+With `--peers`, mailcheck and email-spell-checker (benches/peers.mjs, given the same policy
+domains) run on the same typos and real domains from the neutral sender, for the README's table
+beside them. `--seed N` draws another 44 domains.
+
 Usage:
     python3 benches/accuracy/field.py [--mistype PATH] [--cache DIR] [--json OUT] [--misses N]
+                                      [--peers] [--seed N]
 """
 
 import argparse
@@ -220,6 +225,49 @@ def score_typos(mistype, cases, senders):
     return table, missed
 
 
+def unicode_of(domain):
+    """The domain as a user types it (punycode labels decoded), for the peers."""
+    out = []
+    for label in domain.split("."):
+        try:
+            out.append(label.encode("ascii").decode("idna") if label.startswith("xn--") else label)
+        except UnicodeError:
+            out.append(label)
+    return ".".join(out)
+
+
+def run_peers(domains):
+    """The peers' suggestions (benches/peers.mjs) for x@domain, in order: [{peer: address}]."""
+    lines = "".join(json.dumps({"to": f"x@{unicode_of(d)}"}) + "\n" for d in domains)
+    out = subprocess.run(["node", os.path.join(ROOT, "benches", "peers.mjs")], input=lines,
+                         check=True, capture_output=True, text=True).stdout
+    return [json.loads(l) for l in out.splitlines()]
+
+
+def peer_rows(typo_sets, real, mine):
+    """Markdown rows: each peer beside mistype, neutral sender, on the same typos and domains."""
+    peers = ["mailcheck", "email-spell-checker"]
+    rows = []
+    for name, cases in typo_sets:
+        got = run_peers([typo for _, typo, _ in cases])
+        cells = []
+        for p in peers:
+            caught = sum(1 for g in got if g[p])
+            right = sum(1 for g, (_, _, want) in zip(got, cases)
+                        if (g[p] or "").lower() == f"x@{want}")
+            cells.append(f"{pct(caught, len(cases))} / {pct(right, len(cases))}")
+        m = mine[f"{name}/all/neutral"]
+        cells.append(f"{pct(m['caught'], m['n'])} / {pct(m['right'], m['n'])}")
+        rows.append(f"| {name} ({len(cases):,}): caught / right | " + " | ".join(cells) + " |")
+    domains = [d for ds in real.values() for d in ds]
+    got = run_peers(domains)
+    cells = [f"{100.0 * sum(1 for g in got if g[p]) / len(domains):.2f}%" for p in peers]
+    m = mine["real/all/neutral"]
+    cells.append(f"{100.0 * m['flagged'] / m['n']:.2f}%")
+    rows.append(f"| real registered domains ({len(domains):,}): flagged | " + " | ".join(cells) + " |")
+    return rows
+
+
 def pct(a, n):
     return f"{100.0 * a / n:.1f}%" if n else "-"
 
@@ -231,6 +279,8 @@ def main():
     ap.add_argument("--cache")
     ap.add_argument("--json", help="write the figures as JSON here")
     ap.add_argument("--misses", type=int, default=0, help="list this many misses per row")
+    ap.add_argument("--peers", action="store_true",
+                    help="also run mailcheck and email-spell-checker (neutral sender; minutes)")
     ap.add_argument("--seed", type=int, default=SEED,
                     help="draw another 44 domains (the figures in docs/ use the default)")
     args = ap.parse_args()
@@ -296,6 +346,12 @@ def main():
             if fs:
                 print(f"  FLAGGED from {label}: {d}: {[(f['kind'], f.get('suggestion')) for f in fs]}")
             results[f"example/{d}/{label}"] = len(fs)
+    if args.peers:
+        real = {src: [d for d in ds if d not in references] for src, ds in lists.items()}
+        print("\n| neutral sender | mailcheck | email-spell-checker | mistype |")
+        print("|---|---|---|---|")
+        for row in peer_rows([(n, c) for n, c, _ in sets[:2]], real, results):
+            print(row)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1, sort_keys=True)
