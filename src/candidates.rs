@@ -729,14 +729,29 @@ fn fold_glyphs(label: &str) -> Option<String> {
     if !b.iter().any(|&c| c == b'0' || c == b'1') && !b.windows(2).any(glyph) {
         return None;
     }
-    let f = crate::slips::fold_ascii(label)
-        .replace("ii", "ll")
-        .replace("nn", "m")
-        .replace("rr", "m")
-        .replace("lc", "k")
-        .replace("lh", "h")
-        .replace("lb", "b")
-        .replace("dl", "d");
+    let folded = crate::slips::fold_ascii(label);
+    let b = folded.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let one: &[u8] = match b.get(i..i + 2) {
+            Some(b"ii") => b"ll",
+            Some(b"nn" | b"rr") => b"m",
+            Some(b"lc") => b"k",
+            Some(b"lh") => b"h",
+            Some(b"lb") => b"b",
+            Some(b"dl") => b"d",
+            _ => {
+                out.push(b[i]);
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(one);
+        i += 2;
+    }
+    // Only ASCII pairs were replaced, so the bytes are still UTF-8.
+    let f = String::from_utf8(out).ok()?;
     (f != label && !f.is_empty()).then_some(f)
 }
 

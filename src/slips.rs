@@ -442,17 +442,17 @@ pub(crate) fn plain_idn(unicode: &str) -> Option<String> {
         return None;
     }
     // Label by label, so that ASCII labels stay as typed (UTS #39 reads `m` as `rn`).
-    let plain = unicode
-        .split('.')
-        .map(|l| {
-            if l.is_ascii() {
-                std::borrow::Cow::Borrowed(l)
-            } else {
-                std::borrow::Cow::Owned(bare_idn(l))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(".");
+    let mut plain = String::with_capacity(unicode.len());
+    for (i, l) in unicode.split('.').enumerate() {
+        if i > 0 {
+            plain.push('.');
+        }
+        if l.is_ascii() {
+            plain.push_str(l);
+        } else {
+            plain.push_str(&bare_idn(l));
+        }
+    }
     Some(plain).filter(|p| p.is_ascii())
 }
 
