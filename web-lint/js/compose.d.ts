@@ -78,10 +78,17 @@ export interface ComposeOptions {
   /** The compose page's adapter, or a shipped adapter's name (default `"plain"`). */
   adapter?: ComposeAdapter | "plain" | "demo" | "roundcube" | "generic";
   /**
-   * When a send is stopped to ask: `"block"` (default: only block findings) or `"warn"` (any
-   * finding, so that a `gmial.com` reaches the user's eyes before it leaves).
+   * When a send is stopped to ask: `"block"` (default: only block findings) or `"warn"` (also
+   * warnings scored at least `askWarnScore`, so that a `gmial.com` reaches the user's eyes before
+   * it leaves).
    */
   askOn?: "block" | "warn";
+  /**
+   * With `askOn: "warn"`, the lowest score of a warning that asks (default 0.65, the filter's
+   * `block_warn_score`). A warning only worth a check (a short name one slip from a reference,
+   * scored at most 0.6) is shown under the field and not asked about.
+   */
+  askWarnScore?: number;
   /**
    * Ask in the webmail's own UI instead of the built-in `<dialog>`: call `proceed()` to send,
    * `cancel()` to go back to the fields.
@@ -142,7 +149,7 @@ export interface ComposeController {
  * Lint the recipient fields of `root` (a form for the `plain` adapter, the document for a
  * webmail's adapter) as the user types: "Did you mean …?" with a one-click fix, block findings
  * marked, reasons on demand, announcements through `aria-live`, and a confirmation when the
- * user sends with a finding still present (block findings, or any with `askOn: "warn"`).
+ * user sends with a finding still present (block findings, or sure warnings with `askOn: "warn"`).
  */
 export function attachCompose(
   root: HTMLFormElement | Document | HTMLElement,

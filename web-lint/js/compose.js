@@ -27,6 +27,10 @@
 const DEFAULTS = {
   fields: ["to", "cc", "bcc"],
   debounce: 150,
+  // With askOn "warn", the warnings asked about: those scored as surely as the filter's
+  // block_warn_score (0.65) refuses. A warning only worth a check (a short name one slip from a
+  // reference, scored at most 0.6) is shown under the field, not asked about.
+  askWarnScore: 0.65,
   labels: { to: "To", cc: "Cc", bcc: "Bcc" },
 };
 
@@ -722,7 +726,8 @@ export function attachCompose(root, linter, options = {}) {
       return true;
     }
     const s = lintNow();
-    const stopOn = opts.askOn === "warn" ? () => true : (x) => x.finding.severity === "block";
+    const block = (x) => x.finding.severity === "block";
+    const stopOn = opts.askOn === "warn" ? (x) => block(x) || x.finding.score >= opts.askWarnScore : block;
     const asked = s.findings.filter(stopOn);
     if (asked.length === 0) return true;
     const proceed = () => {
