@@ -318,19 +318,26 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
         ]),
         Kind::RiskyDestination => String::new(),
     };
-    let reason = if c.weak {
+    let reason = if !c.weak {
+        reason
+    } else if i.head().chars().filter(|&ch| ch != '.').count() <= 3 {
         cat(&[&reason, SHORT_NAME_NOTE])
     } else {
-        reason
+        // A tie's mate beside a longer name (see `Engine::one_slip_mates`).
+        cat(&[&reason, TIE_NOTE])
     };
     finding(m, d, c.kind, severity_of(c), Some(i), round2(score), reason)
 }
 
-/// The highest score of a weak finding (a short name one ordinary slip from a reference).
+/// The highest score of a weak finding (a short name one ordinary slip from a reference, or a
+/// tie's mate).
 pub(crate) const WEAK_SCORE: f32 = 0.6;
 
-/// Said of a weak finding.
+/// Said of a weak finding of a short name.
 const SHORT_NAME_NOTE: &str = "; short names are often real domains of their own, so check it";
+
+/// Said of a weak finding beside a longer name: a tie's mate.
+const TIE_NOTE: &str = "; another domain is as near, so check it";
 
 /// The finding for a suffix that does not exist: with the popular suffix one slip away when
 /// there is one (`intended`), or for a single label with no suffix at all.
@@ -430,5 +437,34 @@ mod tests {
         assert_eq!(describe("arrny", "army").unwrap(), "'rn' typed for 'm'");
         assert_eq!(where_is("ml"), "in Mali (.ml)");
         assert_eq!(where_is("co.uk"), "in the United Kingdom (.co.uk)");
+    }
+
+    #[test]
+    fn weak_findings_say_why_they_are_only_worth_a_check() {
+        use crate::domain::normalize;
+        let weak = |typed: &str, meant: &str| {
+            let m = crate::address::parse_address_list(&format!("x@{typed}"))
+                .remove(0)
+                .unwrap();
+            let c = Cand {
+                intended: normalize(meant).unwrap(),
+                class: Class::Known,
+                protected: true,
+                kind: Kind::LabelTypo,
+                cost: 0.2,
+                eff: 0.2,
+                budget: 1.3,
+                weak: true,
+            };
+            slip(&m, &normalize(typed).unwrap(), &c, None)
+        };
+        // A weak finding warns, protected or not, under the filter's refusal score.
+        let short = weak("tim.de", "tum.de");
+        assert_eq!(short.severity, Severity::Warn);
+        assert!(short.score <= f64::from(WEAK_SCORE));
+        assert!(short.reason.ends_with(SHORT_NAME_NOTE), "{}", short.reason);
+        // Beside a longer name it is a tie's mate.
+        let mate = weak("kestrek.com", "kestrel.com");
+        assert!(mate.reason.ends_with(TIE_NOTE), "{}", mate.reason);
     }
 }
