@@ -414,12 +414,13 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
     let escalate_from = (j.verdict.verdict == Severity::Warn)
         .then_some(config.block_warn_score)
         .flatten();
-    let message = reply::block_message(j.verdict, escalate_from, signer.is_some());
+    let refused = reply::refused(j.verdict, escalate_from);
+    let message = reply::block_message(&refused, signer.is_some());
     Decision {
         api,
         // Roundcube's compose window shows only pages shaped like its own (reply_roundcube).
         action: if api == Api::Roundcube && j.send.framed {
-            crate::reply_roundcube::blocked_page(&Value::Object(details))
+            crate::reply_roundcube::blocked_page(&Value::Object(details), &refused)
         } else {
             reply::reply(
                 api,

@@ -71,14 +71,21 @@ pub fn refuses(f: &mistype::Finding, escalate_from: Option<f64>) -> bool {
     f.severity == Severity::Block || escalate_from.is_some_and(|min| f.score >= min)
 }
 
-/// The sentence for a blocked send: each misaddressed recipient (at most three), what was meant
-/// and why, and how to confirm when a token comes with the reply.
-pub fn block_message(verdict: &Verdict, escalate_from: Option<f64>, confirmable: bool) -> String {
-    let refused = |f: &&mistype::Finding| refuses(f, escalate_from);
-    let parts: Vec<String> = verdict
+/// The findings that refuse a send, in the verdict's order (see [`refuses`]): what every reply to
+/// a blocked send names, whatever its wording.
+pub fn refused(verdict: &Verdict, escalate_from: Option<f64>) -> Vec<&mistype::Finding> {
+    verdict
         .findings
         .iter()
-        .filter(refused)
+        .filter(|f| refuses(f, escalate_from))
+        .collect()
+}
+
+/// The sentence for a blocked send: each misaddressed recipient of `refused` (at most three), what
+/// was meant and why, and how to confirm when a token comes with the reply.
+pub fn block_message(refused: &[&mistype::Finding], confirmable: bool) -> String {
+    let parts: Vec<String> = refused
+        .iter()
         .take(3)
         .map(|f| match &f.suggestion {
             Some(s) => format!("{} — did you mean {s}? {}", f.address, f.reason),
@@ -90,12 +97,7 @@ pub fn block_message(verdict: &Verdict, escalate_from: Option<f64>, confirmable:
         if parts.len() == 1 { "" } else { "s" },
         parts.join("; ")
     );
-    let more = verdict
-        .findings
-        .iter()
-        .filter(refused)
-        .count()
-        .saturating_sub(parts.len());
+    let more = refused.len().saturating_sub(parts.len());
     if more > 0 {
         m.push_str(&format!(" ({more} more in the details.)"));
     }
@@ -269,12 +271,12 @@ mod tests {
     #[test]
     fn block_message_names_typed_and_meant() {
         let v = verdict();
-        let m = block_message(&v, None, false);
+        let m = block_message(&refused(&v, None), false);
         assert_eq!(
             m,
             "Not sent: misaddressed recipient: j.smith@navy.ml — did you mean j.smith@navy.mil? navy.ml looks like navy.mil."
         );
-        let m = block_message(&v, Some(0.9), true);
+        let m = block_message(&refused(&v, Some(0.9)), true);
         assert!(
             m.starts_with("Not sent: misaddressed recipients: j.smith@navy.ml"),
             "{m}"

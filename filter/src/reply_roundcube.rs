@@ -11,15 +11,21 @@
 
 use crate::decide::{Action, VERDICT_HEADER};
 use crate::extract::ROUNDCUBE_CONFIRM_FIELD;
+use mistype::Finding;
 use serde_json::{json, Value};
 
 /// At most this many findings are named in the message line.
 const MAX_NAMED: usize = 3;
 
 /// The page for a blocked send; `verdict` is the JSON body the filter would send to an API client
-/// (the verdict, `confirm` with the token when confirmation is enabled, `confirm_error`).
-pub fn blocked_page(verdict: &Value) -> Action {
-    let message = message(verdict);
+/// (the verdict, `confirm` with the token when confirmation is enabled, `confirm_error`), and
+/// `refused` its findings that refuse the send ([`crate::reply::refused`]).
+pub fn blocked_page(verdict: &Value, refused: &[&Finding]) -> Action {
+    let confirm_error = verdict
+        .get("confirm_error")
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str);
+    let message = message(refused, confirm_error);
     let mut event = verdict.clone();
     if let Value::Object(m) = &mut event {
         m.insert("message".into(), Value::String(message.clone()));
@@ -55,48 +61,29 @@ pub fn blocked_page(verdict: &Value) -> Action {
     }
 }
 
-/// One line for Roundcube's message area: what was stopped and what was probably meant.
-pub fn message(verdict: &Value) -> String {
-    let empty = Vec::new();
-    let findings = verdict
-        .get("findings")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
-    let blocking: Vec<&Value> = findings
-        .iter()
-        .filter(|f| f.get("severity").and_then(Value::as_str) == Some("block"))
-        .collect();
-    let shown = if blocking.is_empty() {
-        findings.iter().collect()
-    } else {
-        blocking
-    };
-    let mut parts: Vec<String> = shown
+/// One line for Roundcube's message area: what was stopped (`refused`) and what was probably
+/// meant, and why a confirmation was not accepted (`confirm_error`).
+pub fn message(refused: &[&Finding], confirm_error: Option<&str>) -> String {
+    let mut parts: Vec<String> = refused
         .iter()
         .take(MAX_NAMED)
         .map(|f| {
-            let address = f.get("address").and_then(Value::as_str).unwrap_or("?");
-            let reason = f.get("reason").and_then(Value::as_str).unwrap_or("");
-            let mut s = match f.get("suggestion").and_then(Value::as_str) {
-                Some(sug) => format!("{address} (did you mean {sug}?)"),
-                None => address.to_string(),
+            let mut s = match &f.suggestion {
+                Some(sug) => format!("{} (did you mean {sug}?)", f.address),
+                None => f.address.clone(),
             };
-            if !reason.is_empty() {
+            if !f.reason.is_empty() {
                 s.push_str(": ");
-                s.push_str(reason);
+                s.push_str(&f.reason);
             }
             s
         })
         .collect();
-    if shown.len() > MAX_NAMED {
-        parts.push(format!("and {} more", shown.len() - MAX_NAMED));
+    if refused.len() > MAX_NAMED {
+        parts.push(format!("and {} more", refused.len() - MAX_NAMED));
     }
     let mut out = format!("Not sent, mistype stopped it. {}", parts.join("; "));
-    if let Some(e) = verdict
-        .get("confirm_error")
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-    {
+    if let Some(e) = confirm_error {
         out.push_str(&format!(" (The confirmation was not accepted: {e}.)"));
     }
     out
@@ -138,22 +125,53 @@ pub fn html_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mistype::{Kind, Severity};
+
+    fn finding(
+        address: &str,
+        severity: Severity,
+        suggestion: Option<&str>,
+        reason: &str,
+    ) -> Finding {
+        let domain = address.rsplit('@').next().unwrap_or_default();
+        Finding {
+            recipient: address.into(),
+            address: address.into(),
+            domain: domain.into(),
+            kind: Kind::LabelTypo,
+            severity,
+            suggestion: suggestion.map(Into::into),
+            intended: None,
+            score: 0.9,
+            reason: reason.into(),
+        }
+    }
+
+    fn navy() -> Finding {
+        finding(
+            "j.smith@navy.ml",
+            Severity::Block,
+            Some("j.smith@navy.mil"),
+            "navy.ml is in Mali (.ml)",
+        )
+    }
 
     fn verdict() -> Value {
+        let gmial = finding(
+            "x@gmial.com",
+            Severity::Warn,
+            Some("x@gmail.com"),
+            "gmial.com looks like gmail.com",
+        );
         json!({
             "verdict": "block",
-            "findings": [
-                {"address": "j.smith@navy.ml", "severity": "block", "suggestion": "j.smith@navy.mil",
-                 "reason": "navy.ml is in Mali (.ml)"},
-                {"address": "x@gmial.com", "severity": "warn", "suggestion": "x@gmail.com",
-                 "reason": "gmial.com looks like gmail.com"}
-            ],
+            "findings": [navy(), gmial],
             "confirm": {"header": "x-mistype-confirm", "token": "v1.abc", "expires_at": 5}
         })
     }
 
-    fn page(v: &Value) -> (u32, Vec<(String, String)>, String) {
-        match blocked_page(v) {
+    fn page(v: &Value, refused: &[&Finding]) -> (u32, Vec<(String, String)>, String) {
+        match blocked_page(v, refused) {
             Action::Reply {
                 status,
                 headers,
@@ -165,7 +183,7 @@ mod tests {
 
     #[test]
     fn a_page_roundcube_accepts_and_shows() {
-        let (status, headers, body) = page(&verdict());
+        let (status, headers, body) = page(&verdict(), &[&navy()]);
         assert_eq!(status, 200);
         assert!(headers.contains(&("content-type".into(), "text/html; charset=utf-8".into())));
         // Roundcube's iframe check looks for exactly this meta.
@@ -176,33 +194,45 @@ mod tests {
         // The token and the form field it goes back in are handed to the plugin.
         assert!(body.contains("\"token\":\"v1.abc\""));
         assert!(body.contains("\"field\":\"_mistype_confirm\""));
+        // The message names the refused findings only, and says why a confirmation failed.
+        assert!(body.contains("Not sent, mistype stopped it. j.smith@navy.ml"));
+        assert!(!body.contains("x@gmial.com (did you mean"));
+        let mut v = verdict();
+        v["confirm_error"] = json!({"reason": "expired", "message": "the token has expired"});
+        let (_, _, body) = page(&v, &[&navy()]);
+        assert!(body.contains("(The confirmation was not accepted: the token has expired.)"));
     }
 
     #[test]
-    fn the_message_names_the_blocking_findings() {
-        let m = message(&verdict());
+    fn the_message_names_the_refused_findings() {
         assert_eq!(
-            m,
+            message(&[&navy()], None),
             "Not sent, mistype stopped it. j.smith@navy.ml (did you mean j.smith@navy.mil?): navy.ml is in Mali (.ml)"
         );
-        let mut v = verdict();
-        v["confirm_error"] = json!({"reason": "expired", "message": "the token has expired"});
-        assert!(
-            message(&v).ends_with("(The confirmation was not accepted: the token has expired.)")
-        );
-        // Only warn findings (a warn verdict held for confirmation): those are named.
-        let v = json!({"findings": [{"address": "x@gmial.com", "severity": "warn", "suggestion": "x@gmail.com"}]});
+        assert!(message(&[&navy()], Some("the token has expired"))
+            .ends_with("(The confirmation was not accepted: the token has expired.)"));
+        // A warn finding refused for its score (a warn verdict held for confirmation).
+        let gmial = finding("x@gmial.com", Severity::Warn, Some("x@gmail.com"), "");
         assert_eq!(
-            message(&v),
+            message(&[&gmial], None),
             "Not sent, mistype stopped it. x@gmial.com (did you mean x@gmail.com?)"
         );
+        // At most three are named.
+        let many = [&navy(), &navy(), &navy(), &navy(), &navy()].map(Clone::clone);
+        let refs: Vec<&Finding> = many.iter().collect();
+        assert!(message(&refs, None).ends_with("; and 2 more"));
     }
 
     #[test]
     fn recipient_text_cannot_break_out_of_the_script_or_the_page() {
-        let v = json!({"findings": [{"address": "</script><script>alert(1)</script>@navy.ml",
-                                     "severity": "block", "reason": "a & b\u{2028}"}]});
-        let (_, _, body) = page(&v);
+        let evil = finding(
+            "</script><script>alert(1)</script>@navy.ml",
+            Severity::Block,
+            None,
+            "a & b\u{2028}",
+        );
+        let v = json!({"findings": [evil]});
+        let (_, _, body) = page(&v, &[&evil]);
         assert_eq!(body.matches("</script>").count(), 1);
         assert!(!body.contains("<script>alert"));
         assert!(body.contains("\\u003c/script\\u003e"));
