@@ -7,6 +7,8 @@
 
 use std::io::{self, BufWriter};
 
+#[path = "../benches/src/lcg.rs"]
+mod lcg;
 #[path = "../benches/src/maillog.rs"]
 mod maillog;
 

@@ -9,23 +9,12 @@
 //! a third of those bounce. Each message logs five lines plus one per recipient, as Postfix
 //! does: smtpd client, cleanup message-id, qmgr from, smtp/lmtp to, qmgr removed.
 //!
-//! Self-contained (the root crate's `examples/maillog.rs` includes this file), so it keeps its
-//! own small generator.
+//! The root crate's `examples/maillog.rs` includes this file and `lcg.rs` by path, so that it
+//! does not build the benchmarks' dependencies.
 
 use std::io::{self, Write};
 
-/// A 64-bit LCG: deterministic across machines.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
+use crate::lcg::Lcg as Rng;
 
 // Enough syllables, three or four to a name, that partner names are seldom one slip apart (as
 // real organisations' names are).
@@ -124,7 +113,7 @@ pub fn write_postfix_log(
     per_day: usize,
     seed: u64,
 ) -> io::Result<Written> {
-    let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(seed);
     let partners = partner_domains(3000, &mut rng);
     let users: Vec<String> = (0..people)
         .map(|i| {
