@@ -3,29 +3,11 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn mistype() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mistype"))
-}
+use crate::support::mistype;
 
 fn run(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mistype");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = crate::support::run(cmd, stdin.as_bytes());
+    (r.code, r.out, r.err)
 }
 
 #[test]
