@@ -5,7 +5,7 @@
 //! candidates within budget come back best first.
 
 use crate::domain::{find_byte, last_label, normalize, Domain};
-use crate::engine::{single_edit, Context, Engine};
+use crate::engine::{one_slip_in_name, single_edit, Context, Engine};
 use crate::index::{Class, Ref};
 use crate::score::{bonus, dots, Cand};
 use crate::slips::{cost, skeleton};
@@ -187,10 +187,7 @@ impl Engine {
         cands: &mut Vec<Cand>,
     ) {
         let Some(best) = cands.first() else { return };
-        if best.kind != Kind::LabelTypo
-            || best.intended.suffix() != d.suffix()
-            || !single_edit(&d.ascii, &best.intended.ascii)
-        {
+        if !one_slip_in_name(d, best) {
             return;
         }
         let best = best.clone();

@@ -83,6 +83,13 @@ pub struct Context {
 /// equally likely (see `judge`).
 const ONE_SLIP_TIE: f32 = 0.35;
 
+/// A candidate one plain edit from `d` in the name, in `d`'s suffix: what ties are made of.
+pub(crate) fn one_slip_in_name(d: &Domain, c: &Cand) -> bool {
+    c.kind == Kind::LabelTypo
+        && c.intended.suffix() == d.suffix()
+        && single_edit(&d.ascii, &c.intended.ascii)
+}
+
 /// Whether `a` becomes `b` by one edit: a character changed, added or left out, or two
 /// neighbours swapped.
 pub(crate) fn single_edit(a: &str, b: &str) -> bool {
@@ -389,11 +396,7 @@ impl Engine {
             // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
             // intended domain, never one picked by weights this close.
             // Names in the same suffix only: another country's ending is judged by its own rules.
-            let one_slip = |c: &Cand| {
-                c.kind == Kind::LabelTypo
-                    && c.intended.suffix() == d.suffix()
-                    && single_edit(&d.ascii, &c.intended.ascii)
-            };
+            let one_slip = |c: &Cand| one_slip_in_name(d, c);
             let best_one = cands.first().is_some_and(one_slip);
             let mut tied: Vec<&Cand> = cands
                 .iter()
