@@ -332,6 +332,7 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
 /// The highest score of a weak finding (a short name one ordinary slip from a reference, or a
 /// tie's mate).
 pub(crate) const WEAK_SCORE: f32 = 0.6;
+const _: () = assert!((WEAK_SCORE as f64) < crate::verdict::SURE_WARNING_SCORE);
 
 /// Said of a weak finding of a short name.
 const SHORT_NAME_NOTE: &str = "; short names are often real domains of their own, so check it";

@@ -77,6 +77,11 @@ impl Kind {
     }
 }
 
+/// The score from which a `warn` finding is sure enough to stop a send: the filter refuses such
+/// warnings by default (its `block_warn_score`) and `mistype learn` never learns their domains.
+/// A warning only worth a check scores below it (see `docs/contract.md`).
+pub const SURE_WARNING_SCORE: f64 = 0.65;
+
 /// One recipient that looks misaddressed. Every key is always serialised (`null` when empty).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

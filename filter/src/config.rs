@@ -114,8 +114,8 @@ pub struct Lookup {
 pub const DEFAULT_LOOKUP_CLUSTER: &str = "webmail";
 /// Default lookup timeout.
 pub const DEFAULT_LOOKUP_TIMEOUT_MS: u32 = 5000;
-/// Default `block_warn_score`.
-pub const DEFAULT_BLOCK_WARN_SCORE: f64 = 0.65;
+/// Default `block_warn_score`: the core's score of a warning sure enough to stop a send.
+pub const DEFAULT_BLOCK_WARN_SCORE: f64 = mistype::SURE_WARNING_SCORE;
 
 impl Default for Lookup {
     fn default() -> Lookup {

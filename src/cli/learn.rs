@@ -172,15 +172,11 @@ pub struct Learned {
     pub below: u64,
 }
 
-/// The score below which a warning is only worth a check: the filter refuses warnings from its
-/// `block_warn_score`, 0.65 by default.
-const CHECK_ONLY_BELOW: f64 = 0.65;
-
 /// Whether every finding is a warning the filter would not refuse.
 fn worth_a_check(findings: &[Finding]) -> bool {
     findings
         .iter()
-        .all(|f| f.severity == mistype::Severity::Warn && f.score < CHECK_ONLY_BELOW)
+        .all(|f| f.severity == mistype::Severity::Warn && f.score < mistype::SURE_WARNING_SCORE)
 }
 
 fn describe(f: &Finding) -> String {

@@ -28,7 +28,7 @@ const DEFAULTS = {
   fields: ["to", "cc", "bcc"],
   debounce: 150,
   // With askOn "warn", the warnings asked about: those scored as surely as the filter's
-  // block_warn_score (0.65) refuses. A warning only worth a check (a short name one slip from a
+  // block_warn_score refuses (the core's SURE_WARNING_SCORE, 0.65). A warning only worth a check (a short name one slip from a
   // reference, scored at most 0.6) is shown under the field, not asked about.
   askWarnScore: 0.65,
   labels: { to: "To", cc: "Cc", bcc: "Bcc" },
