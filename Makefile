@@ -8,22 +8,33 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check instructions fuzz corpus
+.PHONY: demo test tools test-tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check instructions fuzz corpus
 
 demo:
 	demo/run.sh
 
-test: tools lint wasm-core test-core test-filter test-host test-web test-clients test-webmail test-audit
+test: tools test-tools lint wasm-core test-core test-filter test-host test-web test-clients test-webmail test-audit
 	@echo "make test: all checks passed"
 
 tools:
 	scripts/ensure-tools.sh
 
+# The install plan for a bare machine covers what every target and script runs.
+test-tools:
+	scripts/check-install-plan.py
+
+# Formatting, clippy (native and both wasm targets), the docs, the library crates on their
+# rust-version, and the licences and sources of every dependency (offline: no advisories).
 lint:
+	scripts/ensure-tools.sh lint
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p mistype-filter --target wasm32-wasip1 -- -D warnings
 	cargo clippy -p mistype-web-lint --target wasm32-unknown-unknown -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+	msrv=$$(sed -n '/^\[workspace.package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+	cargo +$$msrv build --quiet -p mistype --lib --target-dir "$${CARGO_TARGET_DIR:-target}/msrv"
+	cargo deny --offline --log-level error check licenses bans sources
 
 # The core builds unchanged for both wasm targets (no I/O, clock, threads or cfg(target_arch)).
 wasm-core:
@@ -44,11 +55,13 @@ test-audit:
 
 # The filter's pure logic natively, then the built mistype_filter.wasm.
 test-filter:
+	scripts/ensure-tools.sh filter
 	cargo test -p mistype-filter
 	filter/build.sh
 
 # The built filter under the wasmtime proxy-wasm host, in real Envoy, and the demo run as a user would.
 test-host:
+	scripts/ensure-tools.sh host
 	cargo test -p host-tests
 
 # The browser module: its TypeScript types against the Rust ones (native), the corpus under

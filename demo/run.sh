@@ -30,7 +30,7 @@ die() { log "error: $*"; exit 1; }
 case "$PORT" in '' | *[!0-9]*) die "MISTYPE_DEMO_PORT must be a port number, not '$PORT'" ;; esac
 
 if [ "${MISTYPE_DEMO_SKIP_BUILD:-0}" != 1 ]; then
-  scripts/ensure-tools.sh
+  scripts/ensure-tools.sh demo
   if [ -x filter/build.sh ]; then
     filter/build.sh
   else

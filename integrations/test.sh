@@ -2,7 +2,7 @@
 # mistype in real webmail, with real parts (no mocks):
 #   - Roundcube 1.6 from Debian (elastic and larry skins) with the mistype plugin, Dovecot and an
 #     SMTP sink, behind Envoy with the shipped filter/envoy.yaml and the built filter, driven in
-#     headless Chromium (integrations/tests/roundcube.test.mjs);
+#     headless Chromium (integrations/tests/roundcube.suite.mjs);
 #   - the browser extension loaded unpacked into Chromium (--headless=new) on that Roundcube and
 #     on the demo page, plus a managed-policy case (integrations/tests/extension.suite.mjs).
 # One Roundcube set-up for all of it, on 127.0.0.1 with ports chosen at run time.
@@ -21,9 +21,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 what=${1:-all}
 log() { printf '[test-webmail] %s\n' "$*" >&2; }
 
-scripts/ensure-tools.sh rust
-scripts/ensure-tools.sh roundcube
-scripts/ensure-tools.sh node
+scripts/ensure-tools.sh webmail
 web-lint/build.sh
 filter/build.sh >/dev/null
 

@@ -19,8 +19,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 what=${1:-all}
 log() { printf '[test-web-lint] %s\n' "$*" >&2; }
 
-scripts/ensure-tools.sh rust
-scripts/ensure-tools.sh browser
+scripts/ensure-tools.sh web
 
 run_wasm_tests() {
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner

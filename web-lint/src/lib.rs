@@ -13,6 +13,9 @@
 //! linter.checkAddress("j.smith@army.ml", {})[0].suggestion;           // "j.smith@army.mil"
 //! ```
 
+// Glue must not panic: a panic in the module is a trap that takes the page's linter with it.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use mistype::{CheckRequest, Context, Engine, Policy};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
