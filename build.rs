@@ -18,6 +18,14 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let text =
         std::fs::read_to_string(src).expect("data/public_suffix_list.dat is vendored in the repo");
+    // The list's own date (its `// VERSION: 2026-10-22_08-36-41_UTC` line) is the crate's
+    // PUBLIC_SUFFIX_LIST_DATE, so the two cannot disagree.
+    let date = text
+        .lines()
+        .find_map(|l| l.strip_prefix("// VERSION: "))
+        .and_then(|v| v.get(..10))
+        .expect("data/public_suffix_list.dat has a '// VERSION: YYYY-MM-DD' line");
+    println!("cargo:rustc-env=MISTYPE_PSL_DATE={date}");
     let start = text
         .find("// ===BEGIN ICANN DOMAINS===")
         .expect("ICANN section start");

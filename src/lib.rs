@@ -50,8 +50,8 @@ pub use verdict::{
     SURE_WARNING_SCORE,
 };
 
-/// The date of the vendored Public Suffix List (`data/public_suffix_list.dat`).
-pub const PUBLIC_SUFFIX_LIST_DATE: &str = "2023-02-09";
+/// The date of the vendored Public Suffix List (`data/public_suffix_list.dat`, its VERSION line).
+pub const PUBLIC_SUFFIX_LIST_DATE: &str = env!("MISTYPE_PSL_DATE");
 
 /// This crate's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
