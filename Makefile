@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools test-tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check instructions fuzz corpus
+.PHONY: demo test tools test-tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check instructions fuzz corpus bless
 
 demo:
 	demo/run.sh
@@ -107,8 +107,13 @@ bench-check:
 instructions:
 	benches/instructions.sh
 
+# Regenerate the corpus, then compare: a changed verdict fails with the diff. After reading it,
+# `make bless` writes the new golden verdicts (and still fails, showing what it wrote).
 corpus:
 	python3 testdata/make-corpus.py
+	cargo test -p mistype --test integration golden
+
+bless:
 	MISTYPE_BLESS=1 cargo test -p mistype --test integration golden
 
 # Bounded fuzzing of address parsing and the filter's body parsers (nightly + cargo-fuzz).

@@ -55,14 +55,22 @@ fn generate() -> String {
 fn uts39_data_is_generated_from_unicode_security() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DATA);
     let want = generate();
+    let have = std::fs::read_to_string(&path).unwrap();
+    if have == want {
+        return;
+    }
+    let (old, new) = (have.lines().count(), want.lines().count());
+    // Bless mode writes the file and still fails: a blessing run is never a green run.
     if std::env::var_os("MISTYPE_BLESS").is_some() {
         std::fs::write(&path, &want).unwrap();
+        panic!(
+            "MISTYPE_BLESS: wrote {DATA} ({old} -> {new} lines); review `git diff {DATA}`, then \
+             run the test again without MISTYPE_BLESS"
+        );
     }
-    let have = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        have == want,
-        "{DATA} differs from the unicode-security data; re-generate it with \
-         MISTYPE_BLESS=1 cargo test --test integration uts39"
+    panic!(
+        "{DATA} ({old} lines) differs from the unicode-security data ({new} lines); re-generate \
+         it with MISTYPE_BLESS=1 cargo test --test integration uts39 and review the diff"
     );
 }
 
