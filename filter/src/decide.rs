@@ -17,10 +17,9 @@
 //! non-trivial ones log.
 
 use crate::config::{Config, Mode, OnFailure};
-use crate::extract::{Api, ExtractError, Send};
-use crate::lookup::LookupError;
 use crate::metrics::Counter;
 use crate::reply::{self, Code, Refusal};
+use crate::send::{Api, ExtractError, LookupError, Send};
 use crate::token::{Binding, Signer, TokenError};
 use mistype::{Severity, Verdict};
 use serde_json::{json, Value};

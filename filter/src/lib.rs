@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod reply;
 pub mod reply_roundcube;
+pub mod send;
 pub mod token;
 
 #[cfg(target_arch = "wasm32")]

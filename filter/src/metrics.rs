@@ -3,7 +3,7 @@
 //! `mistype_<counter>` / `mistype_api_<api>_<counter>` in Prometheus (or, with the `stats_tags`
 //! rule in the README, as `mistype_api_<counter>{api="<api>"}`).
 
-use crate::extract::Api;
+use crate::send::Api;
 
 /// The counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -3,9 +3,9 @@
 
 use crate::config::Config;
 use crate::decide::{self, Action, Decision, Judged};
-use crate::extract::{self, Api, Candidate, Route, Send, Target};
-use crate::lookup::LookupError;
+use crate::extract::{self, Candidate, Route, Target};
 use crate::metrics::Counter;
+use crate::send::{Api, ExtractError, LookupError, Send};
 use crate::token::Signer;
 use mistype::Engine;
 
@@ -88,7 +88,7 @@ impl Filter {
     /// A candidate whose body is larger than `max_body_bytes`.
     pub fn too_large(&self, candidate: Candidate, size: usize) -> Outcome {
         if candidate.route == Route::Verdict {
-            return Outcome::Answer(decide::bad_request(&extract::ExtractError {
+            return Outcome::Answer(decide::bad_request(&ExtractError {
                 api: Api::Check,
                 message: format!(
                     "the request body is {size} bytes or more; the limit is {}",
@@ -692,7 +692,7 @@ mod tests {
 
     #[test]
     fn sends_by_reference_wait_for_their_lookups() {
-        use crate::lookup::{LookupError, Reference};
+        use crate::send::Reference;
         let f = filter("block");
         let c = f
             .classify("POST", "/v1.0/me/messages/D1/send", None)

@@ -13,7 +13,7 @@
 //! clients that can use them.
 
 use crate::decide::{Action, VERDICT_HEADER};
-use crate::extract::{Api, MethodCall};
+use crate::send::{Api, MethodCall};
 use mistype::{Severity, Verdict};
 use serde_json::{json, Map, Value};
 

@@ -8,8 +8,8 @@
 //! metadata and is not a send; the session's first `PUT` carries the message headers, and its later
 //! chunks are continuations ([`super::is_continuation`]).
 
-use super::{err, mime, parse_json, under, Api, ExtractError, Head, Route, Send};
-use crate::lookup::{self, Reference};
+use super::{err, mime, parse_json, under, Head, Route};
+use crate::send::{self, Api, ExtractError, Reference, Send};
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -101,16 +101,16 @@ fn from_message(raw: &[u8]) -> Result<Send, ExtractError> {
 fn draft_reference(path: &str, id: &str) -> Result<Reference, ExtractError> {
     let base = path.strip_suffix("/drafts/send").unwrap_or(path);
     let (before, user) = base.rsplit_once('/').unwrap_or(("", base));
-    let user = lookup::decode_segment(user).ok_or_else(|| ExtractError {
+    let user = send::decode_segment(user).ok_or_else(|| ExtractError {
         api: API,
         message: format!("user {user:?} in the path is not percent-encoded text"),
     })?;
-    let user = lookup::checked_id(API, &user, "user")?;
+    let user = send::checked_id(API, &user, "user")?;
     // The draft resource lives under the plain API, also for an /upload send.
     let before = before.replacen("/upload/gmail/", "/gmail/", 1);
     Ok(Reference::GmailDraft {
-        base: format!("{before}/{}", lookup::encode_segment(&user)),
-        id: lookup::checked_id(API, id, "draft id")?,
+        base: format!("{before}/{}", send::encode_segment(&user)),
+        id: send::checked_id(API, id, "draft id")?,
     })
 }
 
@@ -191,7 +191,7 @@ pub fn extract_upload(
 mod tests {
     use crate::extract::tests::{error, extract_at, send};
     use crate::extract::Routes;
-    use crate::lookup::Reference;
+    use crate::send::Reference;
     use base64::Engine as _;
 
     const CT: Option<&str> = Some("application/json");

@@ -7,8 +7,9 @@
 //! `messages/{id}/send` sends a stored draft: its recipients are looked up
 //! ([`Reference::GraphMessage`]).
 
-use super::{err, format_mailbox, mime, parse_json, under, Api, ExtractError, Head, Route, Send};
-use crate::lookup::{self, Reference};
+use super::mime::{self, format_mailbox};
+use super::{err, parse_json, under, Head, Route};
+use crate::send::{self, Api, ExtractError, Reference, Send};
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -65,20 +66,20 @@ fn draft_reference(version: &str, rest: &str) -> Result<Reference, ExtractError>
         "me".to_string()
     } else {
         let user = segs.get(1).copied().unwrap_or_default();
-        let user = lookup::decode_segment(user)
-            .ok_or_else(|| super::ExtractError {
+        let user = send::decode_segment(user)
+            .ok_or_else(|| ExtractError {
                 api: API,
                 message: format!("user {user:?} in the path is not percent-encoded text"),
             })
-            .and_then(|u| lookup::checked_id(API, &u, "user"))?;
-        format!("users/{}", lookup::encode_segment(&user))
+            .and_then(|u| send::checked_id(API, &u, "user"))?;
+        format!("users/{}", send::encode_segment(&user))
     };
     let raw_id = segs.get(n.wrapping_sub(2)).copied().unwrap_or_default();
-    let id = lookup::decode_segment(raw_id).ok_or_else(|| super::ExtractError {
+    let id = send::decode_segment(raw_id).ok_or_else(|| ExtractError {
         api: API,
         message: format!("message id {raw_id:?} in the path is not percent-encoded text"),
     })?;
-    let id = lookup::checked_id(API, &id, "message id")?;
+    let id = send::checked_id(API, &id, "message id")?;
     Ok(Reference::GraphMessage {
         base: format!("{}/{owner}", version.trim_end_matches('/')),
         id,
@@ -234,7 +235,7 @@ pub fn extract(
         let (version, rest) = prefixes
             .iter()
             .find_map(|p| version_and_rest(path, p))
-            .ok_or_else(|| super::ExtractError {
+            .ok_or_else(|| ExtractError {
                 api: API,
                 message: format!("{path} is not under a Graph prefix"),
             })?;
@@ -357,7 +358,7 @@ pub fn extract_batch(
 mod tests {
     use crate::extract::tests::{error, extract_at, send};
     use crate::extract::Routes;
-    use crate::lookup::Reference;
+    use crate::send::Reference;
     use base64::Engine as _;
 
     const CT: Option<&str> = Some("application/json");

@@ -9,25 +9,13 @@
 //! A JMAP request is recognised by its body, whatever its content type says: clients that set
 //! their own headers post JMAP JSON as `text/plain`.
 
-use super::{err, format_mailbox, is_json, under, Api, ExtractError, Head, Route, Send};
-use crate::lookup::{checked_jmap_id, Reference};
+use super::mime::format_mailbox;
+use super::{err, is_json, under, Head, Route};
+use crate::send::{checked_jmap_id, Api, ExtractError, MethodCall, Reference, Send};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 const API: Api = Api::Jmap;
-
-/// One method call of a JMAP request, as a refusal needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MethodCall {
-    /// The method name (`EmailSubmission/set`).
-    pub name: String,
-    /// The client's call id.
-    pub id: String,
-    /// The `accountId` argument.
-    pub account_id: Option<String>,
-    /// The creation ids of a `create` argument.
-    pub creates: Vec<String>,
-}
 
 pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     if !head.method.eq_ignore_ascii_case("POST") || head.media_type == Some("multipart/form-data") {
@@ -280,8 +268,8 @@ pub fn extract(
 #[cfg(test)]
 mod tests {
     use crate::extract::tests::{error, extract_at, send};
-    use crate::extract::{Api, Routes};
-    use crate::lookup::Reference;
+    use crate::extract::Routes;
+    use crate::send::{Api, Reference};
 
     const CT: Option<&str> = Some("application/json");
 

@@ -5,8 +5,9 @@
 //! send). The background job that sends at `sendAt` makes no HTTP request at all, so the
 //! decision is taken on create and update.
 
-use super::{err, format_mailbox, parse_json, under, Api, ExtractError, Head, Route, Send};
-use crate::lookup::{self, Reference};
+use super::mime::format_mailbox;
+use super::{err, parse_json, under, Head, Route};
+use crate::send::{self, Api, ExtractError, Reference, Send};
 use serde_json::Value;
 
 const API: Api = Api::Nextcloud;
@@ -66,13 +67,13 @@ pub fn extract_by_id(path: &str) -> Result<Send, ExtractError> {
     if base.ends_with("/from-draft") {
         return Ok(s);
     }
-    let id = lookup::decode_segment(id).ok_or_else(|| ExtractError {
+    let id = send::decode_segment(id).ok_or_else(|| ExtractError {
         api: API,
         message: format!("outbox id {id:?} is not percent-encoded text"),
     })?;
     s.references.push(Reference::NextcloudOutbox {
         base: base.to_string(),
-        id: lookup::checked_id(API, &id, "outbox id")?,
+        id: send::checked_id(API, &id, "outbox id")?,
     });
     Ok(s)
 }
@@ -114,7 +115,7 @@ mod tests {
         assert!(s.has_no_recipients());
         assert_eq!(
             s.references,
-            vec![crate::lookup::Reference::NextcloudOutbox {
+            vec![crate::send::Reference::NextcloudOutbox {
                 base: "/index.php/apps/mail/api/outbox".into(),
                 id: "17".into()
             }]
