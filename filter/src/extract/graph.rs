@@ -9,14 +9,14 @@
 
 use super::mime::{self, format_mailbox};
 use super::{err, parse_json, under, Head, Route};
-use crate::send::{self, Api, ExtractError, Reference, Send};
+use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use base64::Engine as _;
 use serde_json::Value;
 
 const API: Api = Api::Graph;
 
 /// `v[key]`, the name compared without regard to ASCII case (an exact match first).
-pub(crate) fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     let o = v.as_object()?;
     o.get(key).or_else(|| {
         o.iter()
@@ -167,10 +167,20 @@ fn from_message(msg: &Value, at: &str, send: &mut Send) -> Result<(), ExtractErr
     Ok(())
 }
 
-/// A Graph `message` resource (a stored draft, as a lookup returns it) as a send.
-pub(crate) fn message_send(msg: &Value) -> Result<Send, ExtractError> {
+/// The mail server's answer to the lookup of a stored message ([`Reference::GraphMessage`]): a
+/// Graph `message` resource with the properties the lookup `$select`s.
+pub fn read_message(msg: &Value) -> Result<Send, LookupError> {
+    // `$select` makes Graph answer every selected property, empty lists included.
+    let selected = ["toRecipients", "ccRecipients", "bccRecipients"]
+        .iter()
+        .any(|k| get(msg, k).is_some());
+    if !selected {
+        return Err(LookupError::Unreadable(
+            "not a Graph message (no recipient properties)".into(),
+        ));
+    }
     let mut s = Send::new(API);
-    from_message(msg, "message", &mut s)?;
+    from_message(msg, "message", &mut s).map_err(|e| LookupError::Unreadable(e.message))?;
     Ok(s)
 }
 
@@ -543,5 +553,27 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn lookup_answers() {
+        use super::read_message;
+        use crate::send::LookupError;
+        use serde_json::json;
+        // PascalCase as well as camelCase: Graph reads names case-insensitively.
+        let m = json!({"id": "m1", "From": {"emailAddress": {"name": "Ray", "address": "ray@army.mil"}},
+            "toRecipients": [{"emailAddress": {"name": "Lt J", "address": "j.smith@navy.ml"}}],
+            "CcRecipients": [{"EmailAddress": {"Address": "c@x.org"}}], "bccRecipients": []});
+        let s = read_message(&m).unwrap();
+        assert_eq!(s.to, vec!["\"Lt J\" <j.smith@navy.ml>"]);
+        assert_eq!(s.cc, vec!["c@x.org"]);
+        assert_eq!(s.from.as_deref(), Some("\"Ray\" <ray@army.mil>"));
+        assert!(matches!(
+            read_message(&json!({"id": "m1"})),
+            Err(LookupError::Unreadable(_))
+        ));
+        // An empty draft is a message without recipients, not an unreadable answer.
+        let empty = read_message(&json!({"toRecipients": []})).unwrap();
+        assert!(empty.has_no_recipients());
     }
 }

@@ -10,27 +10,31 @@
 //!    a JMAP request without a submission), or an [`ExtractError`] for a recognised send that
 //!    cannot be parsed.
 //!
+//! A send by reference names a stored message instead of its recipients: `crate::lookup` asks the
+//! mail server for it, and [`read_answer`] reads the answer, in the module of the API that stores
+//! it, beside the reading of that API's requests.
+//!
 //! Everything here is pure: no proxy-wasm calls, so all of it is unit-tested natively.
 
 mod check;
 mod form;
 mod gmail;
-pub(crate) mod graph;
-pub(crate) mod jmap;
+mod graph;
+mod jmap;
 mod mime;
-pub(crate) mod nextcloud;
+mod nextcloud;
 mod roundcube;
 mod snappymail;
 mod sogo;
 
-use crate::send::{Api, ExtractError, Send};
+use crate::send::{Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
 pub use gmail::{opens_upload_session, upload_id};
 pub use roundcube::CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD;
 
 /// The error of a send through `api` that cannot be read.
-pub(crate) fn err<T>(api: Api, message: impl Into<String>) -> Result<T, ExtractError> {
+fn err<T>(api: Api, message: impl Into<String>) -> Result<T, ExtractError> {
     Err(ExtractError::new(api, message))
 }
 
@@ -149,14 +153,14 @@ pub fn media_type(content_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
-pub(crate) fn is_json(mt: Option<&str>) -> bool {
+fn is_json(mt: Option<&str>) -> bool {
     match mt {
         None => true,
         Some(m) => m == "application/json" || m.ends_with("+json") || m == "text/json",
     }
 }
 
-pub(crate) fn is_form(mt: Option<&str>) -> bool {
+fn is_form(mt: Option<&str>) -> bool {
     matches!(
         mt,
         None | Some("application/x-www-form-urlencoded") | Some("multipart/form-data")
@@ -164,7 +168,7 @@ pub(crate) fn is_form(mt: Option<&str>) -> bool {
 }
 
 /// `path` under `prefix`: the rest of the path (starting with `/` or empty), if it is.
-pub(crate) fn under<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+fn under<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
     let prefix = prefix.trim_end_matches('/');
     let rest = path.strip_prefix(prefix)?;
     if rest.is_empty() || rest.starts_with('/') {
@@ -271,6 +275,17 @@ pub fn extract(
     }
 }
 
+/// Reads the mail server's answer (JSON) to the lookup of `reference`: the stored message's
+/// recipients and sender, read by the module of the API that stores it.
+pub fn read_answer(reference: &Reference, answer: &Value) -> Result<Send, LookupError> {
+    match reference {
+        Reference::GraphMessage { .. } => graph::read_message(answer),
+        Reference::GmailDraft { .. } => gmail::read_draft(answer),
+        Reference::JmapEmails { ids, .. } => jmap::read_emails(answer, ids),
+        Reference::NextcloudOutbox { .. } => nextcloud::read_outbox_entry(answer),
+    }
+}
+
 /// True for a request that continues a send already judged: a later chunk of a Gmail resumable
 /// upload (`Content-Range: bytes N-M/T` with N > 0). Its body is the middle of a message, and
 /// the first chunk, which holds the headers, was judged.
@@ -295,13 +310,13 @@ pub fn is_continuation(candidate: Candidate, content_range: Option<&str>) -> boo
 }
 
 /// Parses a JSON body, or says why not.
-pub(crate) fn parse_json(api: Api, body: &[u8]) -> Result<Value, ExtractError> {
+fn parse_json(api: Api, body: &[u8]) -> Result<Value, ExtractError> {
     serde_json::from_slice(body).or_else(|e| err(api, format!("malformed JSON: {e}")))
 }
 
 /// A list of recipient strings from a JSON value that is a string, an array of strings, or
 /// null/absent; `where_` names the key for errors.
-pub(crate) fn string_list(
+fn string_list(
     api: Api,
     v: Option<&Value>,
     where_: &str,
@@ -325,7 +340,7 @@ pub(crate) fn string_list(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     pub fn routes() -> Routes {

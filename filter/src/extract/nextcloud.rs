@@ -7,7 +7,7 @@
 
 use super::mime::format_mailbox;
 use super::{err, parse_json, under, Head, Route};
-use crate::send::{self, Api, ExtractError, Reference, Send};
+use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
 const API: Api = Api::Nextcloud;
@@ -78,8 +78,18 @@ pub fn extract_by_id(path: &str) -> Result<Send, ExtractError> {
     Ok(s)
 }
 
+/// The mail server's answer to the lookup of an outbox entry ([`Reference::NextcloudOutbox`]):
+/// the entry itself, or wrapped in `data` (Nextcloud's JSON responses do both).
+pub fn read_outbox_entry(answer: &Value) -> Result<Send, LookupError> {
+    let entry = answer
+        .get("data")
+        .filter(|d| d.is_object())
+        .unwrap_or(answer);
+    entry_send(entry).map_err(|e| LookupError::Unreadable(e.message))
+}
+
 /// An outbox entry (the body of a create or update, or the entry a lookup returns).
-pub(crate) fn entry_send(v: &Value) -> Result<Send, ExtractError> {
+fn entry_send(v: &Value) -> Result<Send, ExtractError> {
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }
@@ -149,5 +159,16 @@ mod tests {
         assert!(error("POST", p, JSON, br#"{"to":[{"label":"x"}]}"#)
             .message
             .contains("email"));
+    }
+
+    #[test]
+    fn lookup_answers() {
+        use super::read_outbox_entry;
+        use serde_json::json;
+        let wrapped = json!({"data": {"id": 3, "to": [{"label": "Ray", "email": "ray@base.example.ml"}], "cc": [], "bcc": []}});
+        let s = read_outbox_entry(&wrapped).unwrap();
+        assert_eq!(s.to, vec!["\"Ray\" <ray@base.example.ml>"]);
+        let bare = json!({"id": 3, "to": [{"label": "", "email": "x@y.org"}]});
+        assert_eq!(read_outbox_entry(&bare).unwrap().to, vec!["x@y.org"]);
     }
 }
