@@ -139,7 +139,7 @@ fn native(c: &mut Criterion) {
             matches!(
                 &outcome,
                 pipeline::Outcome::Decided(d)
-                    if matches!(d.action, mistype_filter::decide::Action::Continue { .. })
+                    if matches!(d.action, mistype_filter::reply::Action::Continue { .. })
             ),
             "{name}: {outcome:?}"
         );

@@ -2,11 +2,12 @@
 //! (header-only look, holding the request, lookups of stored messages, decision). All
 //! decisions are made by the pure modules.
 
-use crate::decide::{Action, Decision, Level};
+use crate::decide::{Decision, Level};
 use crate::extract::{self, Candidate};
 use crate::lookup;
 use crate::metrics::{self, Counter};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
+use crate::reply::Action;
 use crate::send::{Api, LookupError, Send};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};

@@ -18,7 +18,6 @@ pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
 pub mod reply;
-pub mod reply_roundcube;
 pub mod send;
 pub mod token;
 

@@ -2,9 +2,10 @@
 //! then per request classify, extract, check, decide. The glue only moves bytes in and out.
 
 use crate::config::Config;
-use crate::decide::{self, Action, Decision, Judged};
+use crate::decide::{self, Decision, Judged};
 use crate::extract::{self, Candidate, Route, Target};
 use crate::metrics::Counter;
+use crate::reply::{self, Action};
 use crate::send::{Api, ExtractError, LookupError, Send};
 use crate::token::Signer;
 use mistype::Engine;
@@ -88,7 +89,7 @@ impl Filter {
     /// A candidate whose body is larger than `max_body_bytes`.
     pub fn too_large(&self, candidate: Candidate, size: usize) -> Outcome {
         if candidate.route == Route::Verdict {
-            return Outcome::Answer(decide::bad_request(&ExtractError {
+            return Outcome::Answer(reply::bad_request(&ExtractError {
                 api: Api::Check,
                 message: format!(
                     "the request body is {size} bytes or more; the limit is {}",
@@ -109,11 +110,11 @@ impl Filter {
         let send = extract::extract(candidate, target, body);
         if candidate.route == Route::Verdict {
             return match send {
-                Ok(Some(s)) => Outcome::Answer(decide::verdict_reply(
-                    &self.engine.check(&s.to_request(None)),
-                )),
+                Ok(Some(s)) => {
+                    Outcome::Answer(reply::verdict(&self.engine.check(&s.to_request(None))))
+                }
                 Ok(None) => Outcome::NotASend,
-                Err(e) => Outcome::Answer(decide::bad_request(&e)),
+                Err(e) => Outcome::Answer(reply::bad_request(&e)),
             };
         }
         let mut send = send;

@@ -316,11 +316,7 @@ fn parse_json(api: Api, body: &[u8]) -> Result<Value, ExtractError> {
 
 /// A list of recipient strings from a JSON value that is a string, an array of strings, or
 /// null/absent; `where_` names the key for errors.
-fn string_list(
-    api: Api,
-    v: Option<&Value>,
-    where_: &str,
-) -> Result<Vec<String>, ExtractError> {
+fn string_list(api: Api, v: Option<&Value>, where_: &str) -> Result<Vec<String>, ExtractError> {
     match v {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(vec![s.clone()]),
