@@ -212,8 +212,12 @@ impl Context for Stream {
 }
 
 impl Stream {
+    /// Now, in seconds since the Unix epoch (0 before 1970), from the host's clock.
     fn now(&self) -> u64 {
-        crate::unix_seconds(self.get_current_time())
+        self.get_current_time()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     }
 
     /// Counts, logs and carries out a decision.

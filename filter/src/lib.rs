@@ -23,10 +23,3 @@ pub mod token;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;
-
-/// Seconds since the Unix epoch of a `SystemTime` (0 before 1970).
-pub fn unix_seconds(t: std::time::SystemTime) -> u64 {
-    t.duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
