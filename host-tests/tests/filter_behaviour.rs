@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use filter_support::*;
 use host_tests::{Callback, Filter, LogLevel, MetricValue, Request};
+use mistype_testdata::sends;
 use serde_json::json;
 
 /// The filter's counter `mistype.<name>` (0 when it was never defined or never moved).
@@ -46,10 +47,10 @@ fn warn_mode_passes_the_send_and_annotates_the_response() {
         .all(|(k, _)| !k.starts_with("x-mistype")));
 
     // A warn-level finding is annotated as warn; a clean send not at all.
-    let o = run(&mut f, graph_send_mail(&[WARN_TYPO], &[]));
+    let o = run(&mut f, graph_send_mail(MIL_SENDER, &[WARN_TYPO], &[]));
     assert!(o.passed());
     assert_eq!(o.response_header("x-mistype-verdict"), Some("warn"));
-    let o = run(&mut f, graph_send_mail(&[CLEAN], &[]));
+    let o = run(&mut f, graph_send_mail(MIL_SENDER, &[CLEAN], &[]));
     assert!(o.passed());
     assert!(
         !matches!(
@@ -104,7 +105,7 @@ fn a_confirmed_send_goes_through_once_confirmed() {
     assert_eq!(counter(&f, "confirmed"), 1, "{:?}", f.metrics());
     // A token is about the recipients, not the API: the same send through Graph is the same
     // send. (Sender from the header in both.)
-    let graph = graph_send_mail(&[TYPO], &[CLEAN])
+    let graph = graph_send_mail(MIL_SENDER, &[TYPO], &[CLEAN])
         .header(SENDER_HEADER, MIL_SENDER)
         .header(CONFIRM_HEADER, &token);
     let gbody = graph.body_bytes();
@@ -251,7 +252,10 @@ fn oversize_bodies_are_413_in_block_mode_and_counted_in_monitor_mode() {
     let mut block = filter(&config("block"));
     for req in [
         sogo(MIL_SENDER, &[CLEAN], &[]),
-        gmail_upload_media(&format!("{}{big}", mime_message(MIL_SENDER, &[CLEAN], &[]))),
+        gmail_upload_media(&format!(
+            "{}{big}",
+            sends::mime_message(MIL_SENDER, &[CLEAN], &[])
+        )),
     ] {
         let req = pad_json(req, &big);
         // With and without content-length (the filter may answer from the headers).
@@ -444,7 +448,7 @@ fn only_the_configured_apis_are_inspected() {
     assert!(o.body_untouched());
     assert_blocked(&run(
         &mut f,
-        graph_send_mail(&[TYPO], &[]).header(SENDER_HEADER, MIL_SENDER),
+        graph_send_mail(MIL_SENDER, &[TYPO], &[]).header(SENDER_HEADER, MIL_SENDER),
     ));
 }
 
@@ -459,12 +463,12 @@ fn metric_values_after_a_sequence_of_requests() {
     // 1 confirmed (jmap), 1 confirm rejected (jmap), 2 non-sends.
     let typo = h(jmap(MIL_SENDER, &[TYPO], &[]));
     let token = blocked_token(&mut f, &typo);
-    run(&mut f, h(graph_send_mail(&[TYPO], &[])));
-    run(&mut f, h(graph_send_mail(&[SOFT_WARN], &[])));
+    run(&mut f, h(graph_send_mail(MIL_SENDER, &[TYPO], &[])));
+    run(&mut f, h(graph_send_mail(MIL_SENDER, &[SOFT_WARN], &[])));
     run(&mut f, h(jmap(MIL_SENDER, &[CLEAN], &[])));
     run(
         &mut f,
-        h(gmail_raw(&mime_message(MIL_SENDER, &[CLEAN], &[]))),
+        h(gmail_raw(&sends::mime_message(MIL_SENDER, &[CLEAN], &[]))),
     );
     run(
         &mut f,
