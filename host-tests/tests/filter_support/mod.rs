@@ -210,7 +210,44 @@ pub fn assert_blocked(o: &Outcome) -> Value {
         o.json().expect("the refusal is JSON")
     };
     assert_eq!(verdict_word(&body).as_deref(), Some("block"), "{body}");
+    if jmap {
+        assert_jmap_refusal(&body);
+    }
     body
+}
+
+/// A JMAP refusal tells the client that nothing was sent: each `EmailSubmission/set` answers
+/// every creation `notCreated` with `forbiddenToSend` (RFC 8621 §7.5) and created nothing; every
+/// other call is a `forbidden` method error.
+#[track_caller]
+pub fn assert_jmap_refusal(body: &Value) {
+    let responses = body["methodResponses"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no methodResponses: {body}"));
+    let mut submissions = 0;
+    for r in responses {
+        if r[0] == "EmailSubmission/set" {
+            submissions += 1;
+            assert_eq!(r[1]["created"], Value::Null, "nothing created: {r}");
+            let not_created = r[1]["notCreated"]
+                .as_object()
+                .unwrap_or_else(|| panic!("no notCreated: {r}"));
+            assert!(!not_created.is_empty(), "every creation refused: {r}");
+            for (id, e) in not_created {
+                assert_eq!(e["type"], "forbiddenToSend", "{id}: {r}");
+                assert!(
+                    e["description"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("Not sent: ")),
+                    "{id}: {r}"
+                );
+            }
+        } else {
+            assert_eq!(r[0], "error", "every other call did not run: {r}");
+            assert_eq!(r[1]["type"], "forbidden", "{r}");
+        }
+    }
+    assert!(submissions > 0, "a refusal answers the submission: {body}");
 }
 
 /// A send that went through untouched: the upstream got exactly the request's body.
