@@ -47,8 +47,10 @@ test-filter:
 	cargo test -p mistype-filter
 	filter/build.sh
 
-# The built filter under the wasmtime proxy-wasm host, in real Envoy, and the demo run as a user would.
+# The built filter under the wasmtime proxy-wasm host, in real Envoy, and the demo run as a user
+# would. The filter is built first, so that these never test a stale mistype_filter.wasm.
 test-host:
+	filter/build.sh >/dev/null
 	cargo test -p host-tests
 
 # The browser module: its TypeScript types against the Rust ones (native), the corpus under
