@@ -8,12 +8,12 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check instructions fuzz corpus
+.PHONY: demo test tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients fuzz-short accuracy accuracy-field bench bench-check instructions fuzz corpus
 
 demo:
 	demo/run.sh
 
-test: tools lint wasm-core test-core test-filter test-host test-web test-clients test-webmail test-audit
+test: tools lint wasm-core test-core test-filter fuzz-short test-host test-web test-clients test-webmail test-audit
 	@echo "make test: all checks passed"
 
 tools:
@@ -64,6 +64,11 @@ test-web:
 test-webmail:
 	integrations/test.sh
 
+# A short run of every fuzz target (30 s each) on the nightly toolchain with cargo-fuzz; fails,
+# saying which, when either is missing.
+fuzz-short:
+	FUZZ_SECONDS=30 fuzz/run.sh
+
 # The official mail API client libraries (Graph JS, msgraph-sdk, @googleapis/gmail,
 # google-api-python-client, jmap-jam, jmapc) sending through real Envoy with the shipped
 # filter/envoy.yaml to a test mail server (host-tests/clients/README.md).
@@ -100,6 +105,7 @@ corpus:
 	python3 testdata/make-corpus.py
 	MISTYPE_BLESS=1 cargo test -p mistype --test integration golden
 
-# Bounded fuzzing of address parsing and the filter's body parsers (nightly + cargo-fuzz).
+# Bounded fuzzing of every target in fuzz/ (address parsing, the filter's body parsers), 60 s each
+# (FUZZ_SECONDS overrides); nightly + cargo-fuzz.
 fuzz:
 	fuzz/run.sh
