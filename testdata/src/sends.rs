@@ -86,10 +86,14 @@ pub fn for_api(api: &str, from: &str, to: &[&str], cc: &[&str]) -> HttpRequest {
 // -------------------------------------------------------------------------------------------
 // JMAP (RFC 8620, RFC 8621)
 
-/// JMAP: an `Email/set` creating the message and an `EmailSubmission/set` sending it by its
-/// creation id (`#d1`).
+/// JMAP: an `Email/set` creating the message (each recipient with a display name, as webmail
+/// clients send them) and an `EmailSubmission/set` sending it by its creation id (`#d1`).
 pub fn jmap(from: &str, to: &[&str], cc: &[&str]) -> HttpRequest {
-    let addrs = |v: &[&str]| -> Vec<Value> { v.iter().map(|a| json!({"email": a})).collect() };
+    let addrs = |v: &[&str]| -> Vec<Value> {
+        v.iter()
+            .map(|a| json!({"name": "Someone", "email": a}))
+            .collect()
+    };
     let body = json!({
         "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"],
         "methodCalls": [
