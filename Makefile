@@ -8,12 +8,12 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools test-tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients accuracy accuracy-field bench bench-check instructions fuzz corpus bless
+.PHONY: demo test tools test-tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients fuzz-short accuracy accuracy-field bench bench-check instructions fuzz corpus bless
 
 demo:
 	demo/run.sh
 
-test: tools test-tools lint wasm-core test-core test-filter test-host test-web test-clients test-webmail test-audit
+test: tools test-tools lint wasm-core test-core test-filter fuzz-short test-host test-web test-clients test-webmail test-audit
 	@echo "make test: all checks passed"
 
 tools:
@@ -59,9 +59,11 @@ test-filter:
 	cargo test -p mistype-filter
 	filter/build.sh
 
-# The built filter under the wasmtime proxy-wasm host, in real Envoy, and the demo run as a user would.
+# The built filter under the wasmtime proxy-wasm host, in real Envoy, and the demo run as a user
+# would. The filter is built first, so that these never test a stale mistype_filter.wasm.
 test-host:
 	scripts/ensure-tools.sh host
+	filter/build.sh >/dev/null
 	cargo test -p host-tests
 
 # The browser module: its TypeScript types against the Rust ones (native), the corpus under
@@ -74,6 +76,12 @@ test-web:
 # the browser extension, in headless Chromium.
 test-webmail:
 	integrations/test.sh
+
+# A short run of every fuzz target (a minute in all) on the nightly toolchain with cargo-fuzz; fails,
+# saying which, when either is missing.
+fuzz-short:
+	scripts/ensure-tools.sh fuzz
+	FUZZ_TOTAL_SECONDS=60 fuzz/run.sh
 
 # The official mail API client libraries (Graph JS, msgraph-sdk, @googleapis/gmail,
 # google-api-python-client, jmap-jam, jmapc) sending through real Envoy with the shipped
@@ -116,6 +124,7 @@ corpus:
 bless:
 	MISTYPE_BLESS=1 cargo test -p mistype --test integration golden
 
-# Bounded fuzzing of address parsing and the filter's body parsers (nightly + cargo-fuzz).
+# Bounded fuzzing of every target in fuzz/ (address parsing, the filter's body parsers), 60 s each
+# (FUZZ_SECONDS overrides); nightly + cargo-fuzz.
 fuzz:
 	fuzz/run.sh

@@ -12,7 +12,8 @@
 //! policy in block mode with every webmail API enabled at its standard paths. Unknown keys and bad
 //! values are errors that name the key.
 
-use crate::extract::{Api, Routes};
+use crate::extract::Routes;
+use crate::send::Api;
 use mistype::Policy;
 use serde_json::{Map, Value};
 use std::fmt;

@@ -12,44 +12,17 @@
 //! | stored message not looked up, `lookup.on_failure` `block` | `503` | pass | pass |
 //! | stored message not looked up, `lookup.on_failure` `pass` | pass | pass | pass |
 //!
-//! "headers" are `x-mistype-verdict` and `x-mistype-findings` on the response. Refusals are in the
-//! API's own dialect ([`crate::reply`]). Every case counts (see [`crate::metrics`]) and the
-//! non-trivial ones log.
+//! "headers" are `x-mistype-verdict` and `x-mistype-findings` on the response. Which findings
+//! refuse a send is decided here ([`refused`]); the reply is worded by [`crate::reply`], in the
+//! API's own dialect. Every case counts (see [`crate::metrics`]) and the non-trivial ones log.
 
 use crate::config::{Config, Mode, OnFailure};
-use crate::extract::{Api, ExtractError, Send};
-use crate::lookup::LookupError;
 use crate::metrics::Counter;
-use crate::reply::{self, Code, Refusal};
-use crate::token::{Binding, Signer, TokenError};
-use mistype::{Severity, Verdict};
+use crate::reply::{self, Action, Code, Refusal};
+use crate::send::{Api, ExtractError, LookupError, Send};
+use crate::token::{Binding, Signer};
+use mistype::{Finding, Severity, Verdict};
 use serde_json::{json, Value};
-
-/// Response header naming the verdict (`warn` or `block`).
-pub const VERDICT_HEADER: &str = "x-mistype-verdict";
-/// Response header with the findings, as ASCII JSON.
-pub const FINDINGS_HEADER: &str = "x-mistype-findings";
-/// At most this many findings go into [`FINDINGS_HEADER`].
-pub const MAX_HEADER_FINDINGS: usize = 10;
-
-/// What the filter does with the request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// Let it through; add these headers to the response.
-    Continue {
-        /// Response headers to add.
-        response_headers: Vec<(String, String)>,
-    },
-    /// Answer locally; the upstream never sees the request.
-    Reply {
-        /// HTTP status.
-        status: u32,
-        /// Response headers (`content-type` included).
-        headers: Vec<(String, String)>,
-        /// JSON body.
-        body: Vec<u8>,
-    },
-}
 
 /// Log severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +64,7 @@ impl Decision {
     fn refuse(api: Api, r: Refusal, counters: Vec<Counter>, log: String) -> Decision {
         Decision {
             api,
-            action: reply::reply(api, &[], r),
+            action: reply::refuse(api, &[], r),
             counters,
             log: Some((Level::Warn, log)),
         }
@@ -111,63 +84,6 @@ impl Decision {
     }
 }
 
-fn json_reply(status: u32, verdict: Option<Severity>, body: &Value) -> Action {
-    let mut headers = vec![
-        ("content-type".to_string(), "application/json".to_string()),
-        ("cache-control".to_string(), "no-store".to_string()),
-    ];
-    if let Some(v) = verdict {
-        headers.push((VERDICT_HEADER.to_string(), v.as_str().to_string()));
-    }
-    let mut bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    bytes.push(b'\n');
-    Action::Reply {
-        status,
-        headers,
-        body: bytes,
-    }
-}
-
-/// JSON text with every non-ASCII character escaped as `\uXXXX`, so it is a valid header value.
-pub fn ascii_json(v: &Value) -> String {
-    let s = v.to_string();
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_ascii() && !c.is_ascii_control() {
-            out.push(c);
-        } else {
-            let mut buf = [0u16; 2];
-            for unit in c.encode_utf16(&mut buf) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    out
-}
-
-/// The response headers that describe a verdict.
-pub fn verdict_headers(verdict: &Verdict) -> Vec<(String, String)> {
-    let findings: Vec<Value> = verdict
-        .findings
-        .iter()
-        .take(MAX_HEADER_FINDINGS)
-        .map(|f| {
-            json!({"address": f.address, "kind": f.kind.as_str(), "severity": f.severity.as_str(),
-                   "suggestion": f.suggestion})
-        })
-        .collect();
-    vec![
-        (
-            VERDICT_HEADER.to_string(),
-            verdict.verdict.as_str().to_string(),
-        ),
-        (
-            FINDINGS_HEADER.to_string(),
-            ascii_json(&Value::Array(findings)),
-        ),
-    ]
-}
-
 fn summary(verdict: &Verdict) -> String {
     let parts: Vec<String> = verdict
         .findings
@@ -180,17 +96,6 @@ fn summary(verdict: &Verdict) -> String {
     parts.join(", ")
 }
 
-fn refusal(status: u32, code: Code, message: String, api: Api) -> Refusal {
-    let mut details = serde_json::Map::new();
-    details.insert("api".into(), Value::String(api.name().into()));
-    Refusal {
-        status,
-        code,
-        message,
-        details,
-    }
-}
-
 /// A recognised send above `max_body_bytes`.
 pub fn too_large(config: &Config, api: Api, size: usize) -> Decision {
     let counters = vec![Counter::Inspected, Counter::BodyTooLarge];
@@ -200,7 +105,7 @@ pub fn too_large(config: &Config, api: Api, size: usize) -> Decision {
     );
     match config.mode {
         Mode::Block => {
-            let mut r = refusal(413, Code::TooLarge, message.clone(), api);
+            let mut r = Refusal::unjudged(413, Code::TooLarge, message.clone(), api);
             r.details
                 .insert("max_body_bytes".into(), json!(config.max_body_bytes));
             Decision::refuse(
@@ -223,7 +128,7 @@ pub fn parse_error(config: &Config, e: &ExtractError) -> Decision {
     match config.mode {
         Mode::Block => Decision::refuse(
             e.api,
-            refusal(
+            Refusal::unjudged(
                 400,
                 Code::Unparseable,
                 format!("Not sent: the filter cannot read this send: {}", e.message),
@@ -253,7 +158,7 @@ pub fn lookup_failed(config: &Config, api: Api, what: &str, e: &LookupError) -> 
             ),
         );
     }
-    let mut r = refusal(
+    let mut r = Refusal::unjudged(
         503,
         Code::LookupFailed,
         format!(
@@ -299,7 +204,7 @@ pub fn judged(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
             format!("{} send names no recipients", api.name()),
         );
     }
-    let headers = || verdict_headers(j.verdict);
+    let headers = || reply::verdict_headers(j.verdict);
     let with_headers = |counters: Vec<Counter>| Decision {
         api,
         action: Action::Continue {
@@ -354,7 +259,23 @@ fn escalated(config: &Config, verdict: &Verdict) -> bool {
     verdict
         .findings
         .iter()
-        .any(|f| reply::refuses(f, config.block_warn_score))
+        .any(|f| refuses(f, config.block_warn_score))
+}
+
+/// True for a finding that refuses a send in block mode: a `block` finding, or one scored at
+/// least `escalate_from` (`block_warn_score`).
+pub fn refuses(f: &Finding, escalate_from: Option<f64>) -> bool {
+    f.severity == Severity::Block || escalate_from.is_some_and(|min| f.score >= min)
+}
+
+/// The findings that refuse a send, in the verdict's order (see [`refuses`]): what every reply to
+/// a blocked send names, whatever its wording.
+pub fn refused(verdict: &Verdict, escalate_from: Option<f64>) -> Vec<&Finding> {
+    verdict
+        .findings
+        .iter()
+        .filter(|f| refuses(f, escalate_from))
+        .collect()
 }
 
 fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
@@ -375,7 +296,7 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
                 return Decision {
                     api,
                     action: Action::Continue {
-                        response_headers: verdict_headers(j.verdict),
+                        response_headers: reply::verdict_headers(j.verdict),
                     },
                     counters,
                     log: Some((
@@ -414,25 +335,14 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
     let escalate_from = (j.verdict.verdict == Severity::Warn)
         .then_some(config.block_warn_score)
         .flatten();
-    let refused = reply::refused(j.verdict, escalate_from);
-    let message = reply::block_message(&refused, signer.is_some());
     Decision {
         api,
-        // Roundcube's compose window shows only pages shaped like its own (reply_roundcube).
-        action: if api == Api::Roundcube && j.send.framed {
-            crate::reply_roundcube::blocked_page(&Value::Object(details), &refused)
-        } else {
-            reply::reply(
-                api,
-                &j.send.calls,
-                Refusal {
-                    status: 422,
-                    code: Code::Misaddressed,
-                    message,
-                    details,
-                },
-            )
-        },
+        action: reply::blocked(
+            j.send,
+            details,
+            &refused(j.verdict, escalate_from),
+            signer.is_some(),
+        ),
         counters,
         log: Some((
             Level::Info,
@@ -448,31 +358,6 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
             ),
         )),
     }
-}
-
-/// The answer on `verdict_path`: `200` with the verdict.
-pub fn verdict_reply(verdict: &Verdict) -> Action {
-    let body = serde_json::to_value(verdict).unwrap_or_else(|_| json!({}));
-    json_reply(200, Some(verdict.verdict), &body)
-}
-
-/// The answer on `verdict_path` to a body that is not a check request.
-pub fn bad_request(e: &ExtractError) -> Action {
-    json_reply(
-        400,
-        None,
-        &json!({"error": "bad_request", "message": e.message}),
-    )
-}
-
-/// Reason names of refused tokens, for documentation and tests.
-pub fn token_reasons() -> [&'static str; 4] {
-    [
-        TokenError::Malformed.as_str(),
-        TokenError::Forged.as_str(),
-        TokenError::AlteredRecipients.as_str(),
-        TokenError::Expired.as_str(),
-    ]
 }
 
 #[cfg(test)]
@@ -578,7 +463,7 @@ mod tests {
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
         assert_eq!(
             response_headers(&d)[0],
-            (VERDICT_HEADER.into(), "block".into())
+            (reply::VERDICT_HEADER.into(), "block".into())
         );
         // After expiry it is refused with the reason, and a fresh token is offered.
         let d = judge(&c, Severity::Block, Some(&token), NOW + 301);
@@ -611,7 +496,6 @@ mod tests {
         let t = signer().issue(&Binding::new(Some("a.b@army.mil"), ["x@navy.ml"]), NOW + 60);
         let d = judge(&c, Severity::Block, Some(&t), NOW);
         assert_eq!(body(&d)["confirm_error"]["reason"], "altered-recipients");
-        assert_eq!(token_reasons().len(), 4);
     }
 
     #[test]
@@ -741,9 +625,11 @@ mod tests {
         assert_eq!(body(&d)["error"]["errors"][0]["reason"], "unparseable_send");
         assert_eq!(body(&d)["mistype"]["api"], "gmail");
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
-        let d = parse_error(&config("monitor", false), &e);
-        assert_eq!(d.status(), None);
-        assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
+        for mode in ["warn", "monitor"] {
+            let d = parse_error(&config(mode, false), &e);
+            assert_eq!(d.status(), None);
+            assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
+        }
 
         let d = too_large(&config("block", false), Api::Jmap, 5_000_000);
         assert_eq!(d.status(), Some(413));
@@ -757,28 +643,67 @@ mod tests {
     }
 
     #[test]
-    fn verdict_endpoint_replies() {
-        let v = verdict(Severity::Warn);
-        match verdict_reply(&v) {
-            Action::Reply { status, body, .. } => {
-                assert_eq!(status, 200);
-                let b: Value = serde_json::from_slice(&body).unwrap();
-                assert_eq!(b, serde_json::to_value(&v).unwrap());
-            }
-            other => panic!("{other:?}"),
+    fn refused_findings_are_blocks_and_sure_warnings() {
+        let mut v = verdict(Severity::Block);
+        for (address, score) in [("x@gmial.com", 0.95), ("y@gnx.de", 0.5)] {
+            let mut f = v.findings[0].clone();
+            f.address = address.into();
+            f.severity = Severity::Warn;
+            f.score = score;
+            v.findings.push(f);
         }
-        let e = ExtractError {
-            api: Api::Check,
-            message: "x".into(),
+        let addresses = |escalate_from| -> Vec<String> {
+            refused(&v, escalate_from)
+                .iter()
+                .map(|f| f.address.clone())
+                .collect()
         };
-        assert!(matches!(bad_request(&e), Action::Reply { status: 400, .. }));
+        assert_eq!(addresses(None), ["j.smith@navy.ml"]);
+        assert_eq!(addresses(Some(0.65)), ["j.smith@navy.ml", "x@gmial.com"]);
+        assert_eq!(addresses(Some(0.95)), ["j.smith@navy.ml", "x@gmial.com"]);
+        assert_eq!(addresses(Some(0.96)), ["j.smith@navy.ml"]);
     }
 
     #[test]
-    fn header_json_is_ascii() {
-        let v = json!([{"address": "x@аrmy.mil", "e": "😀"}]);
-        let s = ascii_json(&v);
-        assert!(s.is_ascii());
-        assert_eq!(serde_json::from_str::<Value>(&s).unwrap(), v);
+    fn roundcubes_compose_window_gets_a_page() {
+        let c = config("block", true);
+        let mut s = Send::new(Api::Roundcube);
+        s.to = vec!["j.smith@navy.ml".into()];
+        s.framed = true;
+        let v = verdict(Severity::Block);
+        let j = Judged {
+            send: &s,
+            sender: None,
+            verdict: &v,
+            token: None,
+            now: NOW,
+        };
+        let d = judged(&c, Some(&signer()), j);
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Blocked]);
+        match &d.action {
+            Action::Reply {
+                status,
+                headers,
+                body,
+            } => {
+                assert_eq!(*status, 200);
+                assert_eq!(headers[0].1, "text/html; charset=utf-8");
+                let page = String::from_utf8_lossy(body);
+                assert!(
+                    page.contains("rc.triggerEvent('mistype_blocked', verdict)"),
+                    "{page}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let unframed = Send {
+            framed: false,
+            ..s.clone()
+        };
+        let j = Judged {
+            send: &unframed,
+            ..j
+        };
+        assert_eq!(judged(&c, Some(&signer()), j).status(), Some(422));
     }
 }

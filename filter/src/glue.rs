@@ -2,11 +2,13 @@
 //! (header-only look, holding the request, lookups of stored messages, decision). All
 //! decisions are made by the pure modules.
 
-use crate::decide::{Action, Decision, Level};
-use crate::extract::{self, Api, Candidate, Send};
-use crate::lookup::LookupError;
+use crate::decide::{Decision, Level};
+use crate::extract::{self, Candidate};
+use crate::lookup;
 use crate::metrics::{self, Counter};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
+use crate::reply::Action;
+use crate::send::{Api, LookupError, Send};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action as ProxyAction, ContextType, LogLevel, MetricType};
@@ -194,7 +196,7 @@ impl Context for Stream {
             return;
         };
         let result = match p.send.references.get(i) {
-            Some(r) => r.read(status, &body),
+            Some(r) => lookup::read(r, status, &body),
             None => Err(LookupError::NoAnswer),
         };
         if let Some(slot) = p.results.get_mut(i) {
@@ -210,8 +212,12 @@ impl Context for Stream {
 }
 
 impl Stream {
+    /// Now, in seconds since the Unix epoch (0 before 1970), from the host's clock.
     fn now(&self) -> u64 {
-        crate::unix_seconds(self.get_current_time())
+        self.get_current_time()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     }
 
     /// Counts, logs and carries out a decision.
@@ -282,7 +288,7 @@ impl Stream {
         let timeout = Duration::from_millis(u64::from(config.timeout_ms));
         let mut tokens = Vec::with_capacity(send.references.len());
         for r in &send.references {
-            let req = r.request();
+            let req = lookup::request(r);
             let mut headers: Vec<(&str, &str)> = vec![
                 (":method", req.method),
                 (":path", &req.path),

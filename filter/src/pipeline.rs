@@ -2,10 +2,11 @@
 //! then per request classify, extract, check, decide. The glue only moves bytes in and out.
 
 use crate::config::Config;
-use crate::decide::{self, Action, Decision, Judged};
-use crate::extract::{self, Api, Candidate, Route, Send, Target};
-use crate::lookup::LookupError;
+use crate::decide::{self, Decision, Judged};
+use crate::extract::{self, Candidate, Route, Target};
 use crate::metrics::Counter;
+use crate::reply::{self, Action};
+use crate::send::{Api, ExtractError, LookupError, Send};
 use crate::token::Signer;
 use mistype::Engine;
 
@@ -88,7 +89,7 @@ impl Filter {
     /// A candidate whose body is larger than `max_body_bytes`.
     pub fn too_large(&self, candidate: Candidate, size: usize) -> Outcome {
         if candidate.route == Route::Verdict {
-            return Outcome::Answer(decide::bad_request(&extract::ExtractError {
+            return Outcome::Answer(reply::bad_request(&ExtractError {
                 api: Api::Check,
                 message: format!(
                     "the request body is {size} bytes or more; the limit is {}",
@@ -109,11 +110,11 @@ impl Filter {
         let send = extract::extract(candidate, target, body);
         if candidate.route == Route::Verdict {
             return match send {
-                Ok(Some(s)) => Outcome::Answer(decide::verdict_reply(
-                    &self.engine.check(&s.to_request(None)),
-                )),
+                Ok(Some(s)) => {
+                    Outcome::Answer(reply::verdict(&self.engine.check(&s.to_request(None))))
+                }
                 Ok(None) => Outcome::NotASend,
-                Err(e) => Outcome::Answer(decide::bad_request(&e)),
+                Err(e) => Outcome::Answer(reply::bad_request(&e)),
             };
         }
         let mut send = send;
@@ -186,7 +187,7 @@ impl Filter {
 mod tests {
     use super::*;
     use crate::metrics::Counter;
-    use base64::Engine as _;
+    use mistype_testdata::sends;
     use serde_json::{json, Value};
 
     const NOW: u64 = 1_767_225_600;
@@ -195,7 +196,7 @@ mod tests {
     fn filter(mode: &str) -> Filter {
         Filter::from_bytes(
             json!({"mode": mode, "confirm": {"secret": SECRET},
-                   "check_path": "/mistype/check", "verdict_path": "/mistype/verdict"})
+                   "check_path": sends::CHECK_PATH, "verdict_path": sends::VERDICT_PATH})
             .to_string()
             .as_bytes(),
         )
@@ -253,112 +254,17 @@ mod tests {
         Some(if api == Api::Jmap { 200 } else { 422 })
     }
 
-    /// One send per API, with the given To, Cc and sender, in that API's own shape.
+    /// The standard send of `api` (the shared fixtures of `mistype-testdata`): method, path,
+    /// content type, body.
     fn request(
         api: Api,
         to: &[&str],
         cc: &[&str],
         from: &str,
-    ) -> (&'static str, String, &'static str, Vec<u8>) {
-        let list = |v: &[&str]| v.join(", ");
-        match api {
-            Api::Jmap => {
-                let addrs =
-                    |v: &[&str]| -> Value { v.iter().map(|a| json!({"email": a})).collect() };
-                let body = json!({"using": [], "methodCalls": [
-                    ["Email/set", {"accountId": "A", "create": {"d": {"from": [{"email": from}], "to": addrs(to), "cc": addrs(cc)}}}, "0"],
-                    ["EmailSubmission/set", {"accountId": "A", "create": {"s": {"emailId": "#d", "identityId": "i"}}}, "1"]]});
-                (
-                    "POST",
-                    "/jmap/api/".into(),
-                    "application/json",
-                    body.to_string().into_bytes(),
-                )
-            }
-            Api::Graph => {
-                let addrs = |v: &[&str]| -> Value {
-                    v.iter()
-                        .map(|a| json!({"emailAddress": {"address": a}}))
-                        .collect()
-                };
-                let body = json!({"message": {"toRecipients": addrs(to), "ccRecipients": addrs(cc),
-                                              "from": {"emailAddress": {"address": from}}}});
-                (
-                    "POST",
-                    "/v1.0/me/sendMail".into(),
-                    "application/json",
-                    body.to_string().into_bytes(),
-                )
-            }
-            Api::Gmail => {
-                let mut msg = format!("From: {from}\r\nTo: {}\r\n", list(to));
-                if !cc.is_empty() {
-                    msg.push_str(&format!("Cc: {}\r\n", list(cc)));
-                }
-                msg.push_str("Subject: s\r\n\r\nbody\r\n");
-                let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(msg);
-                let body = json!({"raw": raw});
-                (
-                    "POST",
-                    "/gmail/v1/users/me/messages/send".into(),
-                    "application/json",
-                    body.to_string().into_bytes(),
-                )
-            }
-            Api::Roundcube => {
-                let body: String = form_urlencoded::Serializer::new(String::new())
-                    .append_pair("_to", &list(to))
-                    .append_pair("_cc", &list(cc))
-                    .append_pair("_from", from)
-                    .append_pair("_draft", "")
-                    .finish();
-                (
-                    "POST",
-                    "/?_task=mail&_action=send".into(),
-                    "application/x-www-form-urlencoded",
-                    body.into_bytes(),
-                )
-            }
-            Api::Snappymail => {
-                let body = json!({"Action": "SendMessage", "to": list(to), "cc": list(cc)});
-                (
-                    "POST",
-                    "/?/Json/&q[]=/0/".into(),
-                    "application/json",
-                    body.to_string().into_bytes(),
-                )
-            }
-            Api::Nextcloud => {
-                let addrs = |v: &[&str]| -> Value {
-                    v.iter().map(|a| json!({"label": "", "email": a})).collect()
-                };
-                let body = json!({"accountId": 1, "to": addrs(to), "cc": addrs(cc), "bcc": []});
-                (
-                    "POST",
-                    "/index.php/apps/mail/api/outbox".into(),
-                    "application/json",
-                    body.to_string().into_bytes(),
-                )
-            }
-            Api::Sogo => {
-                let body = json!({"from": from, "to": to, "cc": cc, "bcc": []});
-                (
-                    "POST",
-                    "/SOGo/so/u/Mail/0/Drafts/d1/send".into(),
-                    "application/json",
-                    body.to_string().into_bytes(),
-                )
-            }
-            Api::Check => {
-                let body = json!({"from": from, "to": to, "cc": cc});
-                (
-                    "POST",
-                    "/mistype/check".into(),
-                    "application/json",
-                    body.to_string().into_bytes(),
-                )
-            }
-        }
+    ) -> (&'static str, String, String, Vec<u8>) {
+        let r = sends::for_api(api.name(), from, to, cc);
+        let ct = r.content_type.unwrap_or_default();
+        (r.method, r.path, ct, r.body)
     }
 
     fn through(
@@ -370,7 +276,7 @@ mod tests {
         sender: Option<&str>,
     ) -> Decision {
         let (m, p, ct, body) = request(api, to, cc, from);
-        let d = decided(run(f, m, &p, ct, &body, sender, None));
+        let d = decided(run(f, m, &p, &ct, &body, sender, None));
         assert_eq!(d.api, api);
         d
     }
@@ -466,18 +372,18 @@ mod tests {
     fn confirm_round_trip_through_the_pipeline() {
         let f = filter("block");
         let (m, p, ct, body) = request(Api::Gmail, &["c@navy.ml"], &[], "a.b@army.mil");
-        let d = decided(run(&f, m, &p, ct, &body, None, None));
+        let d = decided(run(&f, m, &p, &ct, &body, None, None));
         let token = reply_body(&d)["confirm"]["token"]
             .as_str()
             .unwrap()
             .to_string();
-        let d = decided(run(&f, m, &p, ct, &body, None, Some(&token)));
+        let d = decided(run(&f, m, &p, &ct, &body, None, Some(&token)));
         assert_eq!(d.status(), None);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
         // The same token on another recipient set is refused.
         let (m2, p2, ct2, body2) =
             request(Api::Gmail, &["c@navy.ml", "d@navy.ml"], &[], "a.b@army.mil");
-        let d = decided(run(&f, m2, &p2, ct2, &body2, None, Some(&token)));
+        let d = decided(run(&f, m2, &p2, &ct2, &body2, None, Some(&token)));
         assert_eq!(
             reply_body(&d)["confirm_error"]["reason"],
             "altered-recipients"
@@ -604,7 +510,7 @@ mod tests {
         match run(
             &f,
             "POST",
-            "/mistype/verdict",
+            sends::VERDICT_PATH,
             "application/json",
             body,
             None,
@@ -632,7 +538,7 @@ mod tests {
         match run(
             &f,
             "POST",
-            "/mistype/verdict",
+            sends::VERDICT_PATH,
             "application/json",
             req,
             None,
@@ -647,7 +553,7 @@ mod tests {
         match run(
             &f,
             "POST",
-            "/mistype/verdict",
+            sends::VERDICT_PATH,
             "application/json",
             b"[",
             None,
@@ -676,7 +582,7 @@ mod tests {
             Outcome::Decided(d) => assert_eq!(d.status(), Some(413)),
             other => panic!("{other:?}"),
         }
-        let c = f.classify("POST", "/mistype/verdict", None).unwrap();
+        let c = f.classify("POST", sends::VERDICT_PATH, None).unwrap();
         assert!(matches!(
             f.too_large(c, 10 << 20),
             Outcome::Answer(Action::Reply { status: 400, .. })
@@ -692,7 +598,7 @@ mod tests {
 
     #[test]
     fn sends_by_reference_wait_for_their_lookups() {
-        use crate::lookup::{LookupError, Reference};
+        use crate::send::Reference;
         let f = filter("block");
         let c = f
             .classify("POST", "/v1.0/me/messages/D1/send", None)

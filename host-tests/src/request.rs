@@ -38,6 +38,21 @@ pub struct Request {
     pub(crate) responder: Option<Responder>,
 }
 
+/// A send fixture of `mistype_testdata::sends` (shared with the filter's unit tests, the Envoy
+/// tests and the benchmarks) as a request.
+impl From<mistype_testdata::sends::HttpRequest> for Request {
+    fn from(r: mistype_testdata::sends::HttpRequest) -> Request {
+        let mut req = Request::new(r.method, &r.path);
+        if let Some(ct) = &r.content_type {
+            req = req.content_type(ct);
+        }
+        for (k, v) in &r.headers {
+            req = req.header(k, v);
+        }
+        req.body(r.body)
+    }
+}
+
 /// What the (simulated) upstream answers when the request reaches it.
 #[derive(Debug, Clone)]
 pub struct UpstreamResponse {

@@ -7,6 +7,7 @@
 
 mod support_envoy;
 
+use mistype_testdata::sends;
 use support_envoy::*;
 
 /// A fixed secret for the tests (32 bytes, base64); production secrets come from the operator.
@@ -275,7 +276,7 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
     let envoy = start(&upstream, Some(plugin_config("block", 65536)));
 
     // A misaddressed send: 422 JSON, nothing upstream.
-    let typo = jmap_send("a.b@army.mil", &["c@navy.ml"]);
+    let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
     let token = blocked_send(&envoy, &upstream, typo.as_bytes(), false);
 
     // A forged token and a token for another send are refused; still nothing upstream.
@@ -294,7 +295,7 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
         "a forged token is refused: {}",
         resp.text()
     );
-    let other = jmap_send("a.b@army.mil", &["c@navy.ml", "d@navy.ml"]);
+    let other = sends::jmap("a.b@army.mil", &["c@navy.ml", "d@navy.ml"], &[]).body_text();
     let resp = curl(
         &Request::post(
             url(&envoy, "/jmap/api"),
@@ -334,10 +335,12 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
     // A clean send arrives byte-identical, with its headers (odd spacing and non-ASCII kept).
     let clean = format!(
         "{}\n",
-        jmap_send("a.b@army.mil", &["c@navy.mil", "y@gmail.com"]).replace(
-            "Schedule attached.",
-            "Zeitplan anbei \u{2013} \u{1F4CE}  (two spaces)"
-        )
+        sends::jmap("a.b@army.mil", &["c@navy.mil", "y@gmail.com"], &[])
+            .body_text()
+            .replace(
+                sends::BODY_TEXT,
+                "Zeitplan anbei \u{2013} \u{1F4CE}  (two spaces)"
+            )
     );
     let resp = curl(
         &Request::post(
@@ -405,7 +408,7 @@ fn block_mode_over_http2() {
     let upstream = Upstream::start();
     let envoy = start(&upstream, Some(plugin_config("block", 65536)));
 
-    let typo = jmap_send("a.b@army.mil", &["c@navy.ml"]);
+    let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
     let token = blocked_send(&envoy, &upstream, typo.as_bytes(), true);
 
     let resp = curl(
@@ -420,7 +423,7 @@ fn block_mode_over_http2() {
     assert_eq!(resp.http_version, "2");
     assert_eq!(resp.status, 200, "{}", resp.text());
 
-    let clean = jmap_send("a.b@army.mil", &["c@navy.mil"]);
+    let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
     let resp = curl(
         &Request::post(
             url(&envoy, "/jmap/api"),
@@ -449,7 +452,7 @@ fn warn_mode_passes_with_verdict_headers() {
         ("x@gmial.com", "warn", "x@gmail.com"),
         ("c@navy.ml", "block", "c@navy.mil"),
     ] {
-        let body = jmap_send("a.b@army.mil", &[to]);
+        let body = sends::jmap("a.b@army.mil", &[to], &[]).body_text();
         let resp = curl(&Request::post(
             url(&envoy, "/jmap/api"),
             "application/json",
@@ -480,7 +483,7 @@ fn warn_mode_passes_with_verdict_headers() {
     }
 
     // A clean send gets no warning.
-    let body = jmap_send("a.b@army.mil", &["y@gmail.com"]);
+    let body = sends::jmap("a.b@army.mil", &["y@gmail.com"], &[]).body_text();
     let resp = curl(&Request::post(
         url(&envoy, "/jmap/api"),
         "application/json",
@@ -500,8 +503,9 @@ fn warn_mode_passes_with_verdict_headers() {
 fn oversized_send_gets_the_filters_413_json() {
     let upstream = Upstream::start();
     let envoy = start(&upstream, Some(plugin_config("block", 4096)));
-    let big = jmap_send("a.b@army.mil", &["c@navy.mil"])
-        .replace("Schedule attached.", &"x".repeat(20_000));
+    let big = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[])
+        .body_text()
+        .replace(sends::BODY_TEXT, &"x".repeat(20_000));
     let resp = curl(&Request::post(
         url(&envoy, "/jmap/api"),
         "application/json",
@@ -598,76 +602,56 @@ fn istio_example_plugin_config_is_accepted_by_the_filter_in_envoy() {
 fn every_send_route_of_the_shipped_config_reaches_the_filter() {
     let upstream = Upstream::start();
     let envoy = start(&upstream, Some(plugin_config("block", 65536)));
-    let json = "application/json";
-    let form = "application/x-www-form-urlencoded";
-    let jmap = jmap_send("a.b@army.mil", &["y@gmail.com"]);
-    // (api, path, content type, body): one send per route that enables the filter. The body
-    // only has to be recognised as that API's send; `inspected` counts it even when it cannot
-    // be parsed.
-    let graph_send =
-        br#"{"message": {"toRecipients": [{"emailAddress": {"address": "y@gmail.com"}}]}}"#;
-    let graph_reply = br#"{"comment": "hi", "message": {"toRecipients": [{"emailAddress": {"address": "y@gmail.com"}}]}}"#;
-    let gmail_raw = br#"{"raw": "VG86IHlAZ21haWwuY29tDQoNCmhp"}"#;
-    let sends: Vec<(&str, &str, &str, &[u8])> = vec![
-        ("jmap", "/jmap/api", json, jmap.as_bytes()),
-        (
-            "gmail",
-            "/gmail/v1/users/me/messages/send",
-            json,
-            gmail_raw,
-        ),
-        ("graph", "/v1.0/me/sendMail", json, graph_send),
-        (
-            "nextcloud",
-            "/index.php/apps/mail/api/outbox",
-            json,
-            br#"{"to": [{"label": "Y", "email": "y@gmail.com"}]}"#,
-        ),
-        (
-            "sogo",
-            "/SOGo/so/user/Mail/0/folderDrafts/newDraft1/send",
-            json,
-            br#"{"to": ["y@gmail.com"]}"#,
-        ),
+    // (api, request): one send per route that enables the filter, each the shared fixture of
+    // its API at that route's path.
+    let from = "a.b@army.mil";
+    let to: &[&str] = &["y@gmail.com"];
+    let mime = sends::mime_message(from, to, &[]);
+    let graph_send = sends::graph_send_mail(from, to, &[]);
+    // Roundcube may post `_action` in the body rather than the query.
+    let mut roundcube_body_action = sends::roundcube_form(to[0], "", "", false).at("/?_task=mail");
+    roundcube_body_action.body =
+        [b"_action=send&".as_slice(), &roundcube_body_action.body].concat();
+    let routes = vec![
+        ("jmap", sends::jmap(from, to, &[]).at("/jmap/api")),
+        ("gmail", sends::gmail_raw(&mime)),
+        ("graph", graph_send.clone()),
+        ("nextcloud", sends::nextcloud(to, &[])),
+        ("sogo", sends::sogo(from, to, &[])),
         (
             "roundcube",
-            "/?_task=mail&_action=send",
-            form,
-            b"_to=y%40gmail.com&_subject=hi",
+            sends::roundcube_form(to[0], "", "", false).at(sends::ROUNDCUBE_SEND_PATH),
         ),
-        (
-            "roundcube",
-            "/?_task=mail",
-            form,
-            b"_action=send&_to=y%40gmail.com&_subject=hi",
-        ),
-        (
-            "snappymail",
-            "/?/Json/&q[]=/0/",
-            json,
-            br#"{"Action": "SendMessage", "to": "y@gmail.com"}"#,
-        ),
+        ("roundcube", roundcube_body_action),
+        ("snappymail", sends::snappymail(to[0], "")),
         // Gmail and Graph are routed by their send endpoints only: each form of them.
-        ("gmail", "/gmail/v1/users/me/drafts/send", json, br#"{"id": "r-1", "message": {"raw": "VG86IHlAZ21haWwuY29tDQoNCmhp"}}"#),
-        ("gmail", "/gmail/v1/users/someone%40example.org/messages/send", json, gmail_raw),
+        ("gmail", sends::gmail_draft_send_raw(&mime)),
         (
             "gmail",
-            "/upload/gmail/v1/users/me/messages/send?uploadType=media",
-            "message/rfc822",
-            b"To: y@gmail.com\r\nSubject: hi\r\n\r\nhi\r\n",
+            sends::gmail_raw(&mime).at("/gmail/v1/users/someone%40example.org/messages/send"),
         ),
-        ("graph", "/v1.0/users/ops@example.org/sendMail", json, graph_send),
-        ("graph", "/beta/me/sendMail", json, graph_send),
-        ("graph", "/v1.0/me/messages/AAMk1/reply", json, graph_reply),
-        ("graph", "/v1.0/me/messages/AAMk1/replyAll", json, graph_reply),
-        ("graph", "/v1.0/me/mailFolders/inbox/messages/AAMk1/forward", json, graph_reply),
-        ("graph", "/v1.0/me/messages/AAMk1/send", json, b""),
+        ("gmail", sends::gmail_upload_media(&mime)),
         (
             "graph",
-            "/v1.0/$batch",
-            json,
-            br#"{"requests": [{"id": "1", "method": "POST", "url": "/me/sendMail", "body": {"message": {"toRecipients": [{"emailAddress": {"address": "y@gmail.com"}}]}}}]}"#,
+            graph_send
+                .clone()
+                .at("/v1.0/users/ops@example.org/sendMail"),
         ),
+        ("graph", graph_send.at("/beta/me/sendMail")),
+        (
+            "graph",
+            sends::graph_reply(to).at("/v1.0/me/messages/AAMk1/reply"),
+        ),
+        (
+            "graph",
+            sends::graph_reply(to).at("/v1.0/me/messages/AAMk1/replyAll"),
+        ),
+        (
+            "graph",
+            sends::graph_forward(to).at("/v1.0/me/mailFolders/inbox/messages/AAMk1/forward"),
+        ),
+        ("graph", sends::graph_draft_send("AAMk1")),
+        ("graph", sends::graph_batch(&[to])),
     ];
     let inspected = |api: &str| {
         let stats = envoy.stats("mistype");
@@ -677,9 +661,11 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             .copied()
             .unwrap_or(0)
     };
-    for (api, path, ct, body) in sends {
+    let base = url(&envoy, "");
+    for (api, send) in &routes {
+        let path = &send.path;
         let before = inspected(api);
-        let resp = curl(&Request::post(url(&envoy, path), ct, body));
+        let resp = curl(&Request::send(&base, send));
         assert!(resp.status > 0, "{path}: no answer");
         assert_eq!(
             inspected(api),
@@ -696,7 +682,7 @@ fn a_blocked_send_never_opens_an_upstream_request() {
     // An upstream that answers 200 as soon as it has a request's headers.
     let upstream = Upstream::eager();
     let envoy = start(&upstream, Some(plugin_config("block", 65536)));
-    let typo = jmap_send("a.b@army.mil", &["c@navy.ml"]);
+    let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
     for http2 in [false, true] {
         let mut req = Request::post(
             url(&envoy, "/jmap/api"),
@@ -720,7 +706,7 @@ fn a_blocked_send_never_opens_an_upstream_request() {
         upstream.requests()
     );
     // A clean send reaches it (and is answered by it).
-    let clean = jmap_send("a.b@army.mil", &["c@navy.mil"]);
+    let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
     let resp = curl(&Request::post(
         url(&envoy, "/jmap/api"),
         "application/json",
@@ -785,6 +771,12 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
         serde_json::from_str(&plugin_config("block", 65536)).unwrap();
     config["lookup"] = serde_json::json!({"timeout_ms": 500});
     let envoy = start(&upstream, Some(config.to_string()));
+    let base = url(&envoy, "");
+    let (d1, d2, slow) = (
+        sends::graph_draft_send("D1"),
+        sends::graph_draft_send("D2"),
+        sends::graph_draft_send("slow"),
+    );
     let sends = |path: &str| {
         arrived(&upstream, path)
             .into_iter()
@@ -794,8 +786,7 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
 
     // Graph: POST .../messages/{id}/send with no body, over HTTP/1.1 and HTTP/2 (prior knowledge).
     for http2 in [false, true] {
-        let mut req = Request::post_empty(url(&envoy, "/v1.0/me/messages/D1/send"))
-            .header("authorization", "Bearer u1");
+        let mut req = Request::send(&base, &d1).header("authorization", "Bearer u1");
         req.http2 = http2;
         let resp = curl(&req);
         assert_eq!(resp.status, 422, "{}", resp.text());
@@ -814,7 +805,7 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
     assert_eq!(lookups[0].header("authorization"), Some("Bearer u1"));
     // A clean draft is sent.
     let resp = curl(
-        &Request::post_empty(url(&envoy, "/v1.0/me/messages/D2/send"))
+        &Request::send(&base, &d2)
             .header("authorization", "Bearer u1")
             .http2(),
     );
@@ -825,21 +816,12 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
     assert_eq!(counter(&envoy, "lookups"), 3);
 
     // Gmail drafts.send({id}) and a JMAP submission of a stored Email.
-    let resp = curl(
-        &Request::post(
-            url(&envoy, "/gmail/v1/users/me/drafts/send"),
-            "application/json",
-            br#"{"id":"r-1"}"#,
-        )
-        .header("authorization", "Bearer u1"),
-    );
+    let gmail = sends::gmail_draft_send_by_id("r-1");
+    let resp = curl(&Request::send(&base, &gmail).header("authorization", "Bearer u1"));
     assert_eq!(resp.status, 422, "{}", resp.text());
     assert_eq!(resp.json()["error"]["status"], "FAILED_PRECONDITION");
-    let submit = br#"{"using":[],"methodCalls":[["EmailSubmission/set",{"accountId":"A","create":{"s":{"emailId":"M1"}}},"0"]]}"#;
-    let resp = curl(
-        &Request::post(url(&envoy, "/jmap/api"), "application/json", submit)
-            .header("authorization", "Bearer u1"),
-    );
+    let submit = sends::jmap_submit_stored("M1").at("/jmap/api");
+    let resp = curl(&Request::send(&base, &submit).header("authorization", "Bearer u1"));
     assert_eq!(
         resp.header("x-mistype-verdict"),
         Some("block"),
@@ -849,16 +831,10 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
     assert!(resp.text().contains("forbiddenToSend"));
 
     // Another user's credentials see nothing: refused, not passed.
-    let resp = curl(
-        &Request::post_empty(url(&envoy, "/v1.0/me/messages/D2/send"))
-            .header("authorization", "Bearer other"),
-    );
+    let resp = curl(&Request::send(&base, &d2).header("authorization", "Bearer other"));
     assert_eq!(resp.status, 503, "{}", resp.text());
     // A lookup that does not answer in time.
-    let resp = curl(
-        &Request::post_empty(url(&envoy, "/v1.0/me/messages/slow/send"))
-            .header("authorization", "Bearer u1"),
-    );
+    let resp = curl(&Request::send(&base, &slow).header("authorization", "Bearer u1"));
     assert_eq!(resp.status, 503, "{}", resp.text());
     // Envoy answers a timed-out call itself (504), or reports no answer at all.
     let reason = resp.json()["mistype"]["reason"].clone();

@@ -5,6 +5,7 @@ mod filter_support;
 
 use filter_support::*;
 use host_tests::{Callback, Filter, HttpCall, Request, UpstreamResponse};
+use mistype_testdata::sends;
 use serde_json::{json, Value};
 
 const AUTH: &str = "Bearer user-1";
@@ -30,7 +31,7 @@ fn graph_draft(to: &str) -> Value {
 
 /// `POST /v1.0/me/messages/AAMk%3D/send` with no body, as Graph apps send a draft.
 fn graph_draft_send(to: &'static str) -> Request {
-    Request::post("/v1.0/me/messages/AAMk%3D/send")
+    Request::from(sends::graph_draft_send("AAMk%3D"))
         .header("authorization", AUTH)
         .header("cookie", "session=abc")
         .header("x-other", "not forwarded")
@@ -99,9 +100,8 @@ fn a_graph_draft_sent_by_id_is_looked_up_and_judged() {
 fn gmail_jmap_and_nextcloud_sends_by_reference() {
     let mut f = filter(&config("block"));
     // Gmail drafts.send({id}).
-    let gmail = Request::post("/gmail/v1/users/me/drafts/send")
+    let gmail = Request::from(sends::gmail_draft_send_by_id("r-42"))
         .header("authorization", AUTH)
-        .json(&json!({"id": "r-42"}))
         .on_http_call(|call: &HttpCall| {
             (call.header(":path") == Some("/gmail/v1/users/me/drafts/r-42?format=metadata"))
                 .then(|| {
@@ -120,12 +120,8 @@ fn gmail_jmap_and_nextcloud_sends_by_reference() {
     assert_eq!(o.http_calls[0].header(":method"), Some("GET"));
 
     // JMAP EmailSubmission/set of a stored Email: Email/get on the same API URL.
-    let submit = json!({"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:submission"],
-        "methodCalls": [["EmailSubmission/set", {"accountId": "A1",
-            "create": {"k1": {"emailId": "M42", "identityId": "I1"}}}, "c1"]]});
-    let jmap = Request::post("/jmap/api/")
+    let jmap = Request::from(sends::jmap_submit_stored("M42"))
         .header("authorization", AUTH)
-        .json(&submit)
         .on_http_call(|call: &HttpCall| {
             let asked: Value = serde_json::from_slice(&call.body).ok()?;
             let get = &asked["methodCalls"][0];
@@ -157,7 +153,7 @@ fn gmail_jmap_and_nextcloud_sends_by_reference() {
     assert!(description.contains(TYPO_FIXED), "{description}");
 
     // Nextcloud Mail's outbox send of a stored entry.
-    let nextcloud = Request::post("/index.php/apps/mail/api/outbox/17")
+    let nextcloud = Request::from(sends::nextcloud_outbox_send("17"))
         .header("cookie", "nc_session=1")
         .on_http_call(|call: &HttpCall| {
             (call.header(":path") == Some("/index.php/apps/mail/api/outbox/17")
@@ -181,7 +177,7 @@ fn failed_and_timed_out_lookups_are_refused_never_passed_silently() {
     // No answer (a timeout or a reset: Envoy reports no headers).
     let o = run(
         &mut f,
-        Request::post("/v1.0/me/messages/D1/send").on_http_call(|_: &HttpCall| None),
+        Request::from(sends::graph_draft_send("D1")).on_http_call(|_: &HttpCall| None),
     );
     assert_eq!(o.status(), Some(503), "{}", o.log_text());
     assert!(o.upstream.is_none());
@@ -194,7 +190,7 @@ fn failed_and_timed_out_lookups_are_refused_never_passed_silently() {
     for (status, answer) in [(401, json!({})), (200, json!({"odd": true}))] {
         let o = run(
             &mut f,
-            Request::post("/v1.0/me/messages/D1/send")
+            Request::from(sends::graph_draft_send("D1"))
                 .on_http_call(move |_: &HttpCall| json_answer(status, answer.clone())),
         );
         assert_eq!(o.status(), Some(503), "{status}: {}", o.log_text());
@@ -213,7 +209,7 @@ fn failed_and_timed_out_lookups_are_refused_never_passed_silently() {
     let mut f = filter(&cfg);
     let o = run(
         &mut f,
-        Request::post("/v1.0/me/messages/D1/send").on_http_call(|_: &HttpCall| None),
+        Request::from(sends::graph_draft_send("D1")).on_http_call(|_: &HttpCall| None),
     );
     assert!(o.passed());
     assert_eq!(o.http_calls[0].timeout_ms, 250);
@@ -223,7 +219,7 @@ fn failed_and_timed_out_lookups_are_refused_never_passed_silently() {
     let mut cfg = config("block");
     cfg["lookup"] = json!({"cluster": "no-such-cluster"});
     let mut f = filter(&cfg);
-    let o = run(&mut f, Request::post("/v1.0/me/messages/D1/send"));
+    let o = run(&mut f, Request::from(sends::graph_draft_send("D1")));
     assert_eq!(o.status(), Some(503));
     assert!(o.http_calls.is_empty());
 }
@@ -234,7 +230,7 @@ fn headers_are_held_until_the_verdict() {
     // A blocked send, its body in pieces: not even the headers reach the upstream.
     let o = run(
         &mut f,
-        graph_send_mail(&[TYPO], &[])
+        graph_send_mail(MIL_SENDER, &[TYPO], &[])
             .header(SENDER_HEADER, MIL_SENDER)
             .chunked(7),
     );
@@ -245,7 +241,7 @@ fn headers_are_held_until_the_verdict() {
         (Callback::RequestHeaders, host_tests::Action::Pause)
     );
     // A clean one goes on whole once judged.
-    let req = graph_send_mail(&[CLEAN], &[]).chunked(7);
+    let req = graph_send_mail(MIL_SENDER, &[CLEAN], &[]).chunked(7);
     let body = req.body_bytes();
     let o = run(&mut f, req);
     assert_passed(&o, &body);
@@ -261,7 +257,7 @@ fn headers_are_held_until_the_verdict() {
         .unwrap();
     let o = run(
         &mut f,
-        graph_send_mail(&[TYPO], &[])
+        graph_send_mail(MIL_SENDER, &[TYPO], &[])
             .header(SENDER_HEADER, MIL_SENDER)
             .chunked(7),
     );
@@ -296,7 +292,7 @@ fn later_chunks_of_a_resumable_upload_are_not_parsed() {
 #[test]
 fn a_certain_provider_typo_is_refused_with_a_confirm_token() {
     let mut f = filter(&config("block"));
-    let o = run(&mut f, graph_send_mail(&[WARN_TYPO], &[]));
+    let o = run(&mut f, graph_send_mail(MIL_SENDER, &[WARN_TYPO], &[]));
     // Refused (422, x-mistype-verdict: block) although the engine's verdict stays `warn`.
     assert_eq!(o.status(), Some(422), "{}", o.log_text());
     assert_eq!(o.response_header("x-mistype-verdict"), Some("block"));
@@ -308,14 +304,14 @@ fn a_certain_provider_typo_is_refused_with_a_confirm_token() {
     let token = token_in(&body).expect("confirmable");
     let o = run(
         &mut f,
-        graph_send_mail(&[WARN_TYPO], &[]).header(CONFIRM_HEADER, &token),
+        graph_send_mail(MIL_SENDER, &[WARN_TYPO], &[]).header(CONFIRM_HEADER, &token),
     );
     assert!(o.passed());
     // `block_warn_score: null`: warn findings only annotate the response again.
     let mut cfg = config("block");
     cfg["block_warn_score"] = Value::Null;
     let mut f = filter(&cfg);
-    let o = run(&mut f, graph_send_mail(&[WARN_TYPO], &[]));
+    let o = run(&mut f, graph_send_mail(MIL_SENDER, &[WARN_TYPO], &[]));
     assert!(o.passed());
     assert_eq!(o.response_header("x-mistype-verdict"), Some("warn"));
 }

@@ -8,7 +8,12 @@
 //!
 //! Verdicts are handled as JSON values ([`serde_json::Value`]): each surface hands over the
 //! verdict it produced, parsed, and the comparison is field for field.
+//!
+//! [`sends`] holds the send requests of every API the filter understands, for every harness
+//! that drives the filter (its unit tests, the host tests, the Envoy tests, the benchmarks).
 #![forbid(unsafe_code)]
+
+pub mod sends;
 
 use std::fmt::Write as _;
 

@@ -1,6 +1,7 @@
 //! The check-request JSON of `docs/contract.md` (`check_path` and `verdict_path`).
 
-use super::{err, Api, ExtractError, Send};
+use super::err;
+use crate::send::{Api, ExtractError, Send};
 use mistype::CheckRequest;
 
 pub fn extract(body: &[u8]) -> Result<Send, ExtractError> {

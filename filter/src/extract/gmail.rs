@@ -8,8 +8,8 @@
 //! metadata and is not a send; the session's first `PUT` carries the message headers, and its later
 //! chunks are continuations ([`super::is_continuation`]).
 
-use super::{err, mime, parse_json, under, Api, ExtractError, Head, Route, Send};
-use crate::lookup::{self, Reference};
+use super::{err, mime, parse_json, under, Head, Route};
+use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -101,16 +101,16 @@ fn from_message(raw: &[u8]) -> Result<Send, ExtractError> {
 fn draft_reference(path: &str, id: &str) -> Result<Reference, ExtractError> {
     let base = path.strip_suffix("/drafts/send").unwrap_or(path);
     let (before, user) = base.rsplit_once('/').unwrap_or(("", base));
-    let user = lookup::decode_segment(user).ok_or_else(|| ExtractError {
+    let user = send::decode_segment(user).ok_or_else(|| ExtractError {
         api: API,
         message: format!("user {user:?} in the path is not percent-encoded text"),
     })?;
-    let user = lookup::checked_id(API, &user, "user")?;
+    let user = send::checked_id(API, &user, "user")?;
     // The draft resource lives under the plain API, also for an /upload send.
     let before = before.replacen("/upload/gmail/", "/gmail/", 1);
     Ok(Reference::GmailDraft {
-        base: format!("{before}/{}", lookup::encode_segment(&user)),
-        id: lookup::checked_id(API, id, "draft id")?,
+        base: format!("{before}/{}", send::encode_segment(&user)),
+        id: send::checked_id(API, id, "draft id")?,
     })
 }
 
@@ -187,11 +187,43 @@ pub fn extract_upload(
     }
 }
 
+/// The mail server's answer to the lookup of a draft ([`Reference::GmailDraft`]): a Gmail `Draft`
+/// resource with `format=metadata`, whose `message.payload` carries the headers.
+pub fn read_draft(v: &Value) -> Result<Send, LookupError> {
+    let headers = v
+        .get("message")
+        .and_then(|m| m.get("payload"))
+        .and_then(|p| p.get("headers"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| LookupError::Unreadable("a draft without message.payload.headers".into()))?;
+    let mut s = Send::new(API);
+    for (i, h) in headers.iter().enumerate() {
+        let (Some(name), Some(value)) = (
+            h.get("name").and_then(Value::as_str),
+            h.get("value").and_then(Value::as_str),
+        ) else {
+            return Err(LookupError::Unreadable(format!(
+                "message.payload.headers[{i}] has no name and value"
+            )));
+        };
+        let value = value.to_string();
+        match name.to_ascii_lowercase().as_str() {
+            "to" => s.to.push(value),
+            "cc" => s.cc.push(value),
+            "bcc" => s.bcc.push(value),
+            "from" => s.from = Some(value),
+            "sender" if s.from.is_none() => s.from = Some(value),
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::extract::tests::{error, extract_at, send};
     use crate::extract::Routes;
-    use crate::lookup::Reference;
+    use crate::send::Reference;
     use base64::Engine as _;
 
     const CT: Option<&str> = Some("application/json");
@@ -360,5 +392,23 @@ mod tests {
             b"--zz\r\nContent-Type: text/plain\r\n\r\nx\r\n--zz--\r\n",
         );
         assert!(e.message.contains("message/rfc822"), "{e}");
+    }
+
+    #[test]
+    fn lookup_answers() {
+        use super::read_draft;
+        use crate::send::LookupError;
+        use serde_json::json;
+        let d = json!({"id": "r-1", "message": {"id": "m", "payload": {"headers": [
+            {"name": "From", "value": "Ray <ray@army.mil>"}, {"name": "To", "value": "a@navy.ml, b@x.org"},
+            {"name": "Subject", "value": "x"}, {"name": "BCC", "value": "z@gmial.com"}]}}});
+        let s = read_draft(&d).unwrap();
+        assert_eq!(s.to, vec!["a@navy.ml, b@x.org"]);
+        assert_eq!(s.bcc, vec!["z@gmial.com"]);
+        assert_eq!(s.from.as_deref(), Some("Ray <ray@army.mil>"));
+        assert!(matches!(
+            read_draft(&json!({"id": "r-1"})),
+            Err(LookupError::Unreadable(_))
+        ));
     }
 }

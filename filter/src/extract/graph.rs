@@ -7,15 +7,16 @@
 //! `messages/{id}/send` sends a stored draft: its recipients are looked up
 //! ([`Reference::GraphMessage`]).
 
-use super::{err, format_mailbox, mime, parse_json, under, Api, ExtractError, Head, Route, Send};
-use crate::lookup::{self, Reference};
+use super::mime::{self, format_mailbox};
+use super::{err, parse_json, under, Head, Route};
+use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use base64::Engine as _;
 use serde_json::Value;
 
 const API: Api = Api::Graph;
 
 /// `v[key]`, the name compared without regard to ASCII case (an exact match first).
-pub(crate) fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     let o = v.as_object()?;
     o.get(key).or_else(|| {
         o.iter()
@@ -65,20 +66,20 @@ fn draft_reference(version: &str, rest: &str) -> Result<Reference, ExtractError>
         "me".to_string()
     } else {
         let user = segs.get(1).copied().unwrap_or_default();
-        let user = lookup::decode_segment(user)
-            .ok_or_else(|| super::ExtractError {
+        let user = send::decode_segment(user)
+            .ok_or_else(|| ExtractError {
                 api: API,
                 message: format!("user {user:?} in the path is not percent-encoded text"),
             })
-            .and_then(|u| lookup::checked_id(API, &u, "user"))?;
-        format!("users/{}", lookup::encode_segment(&user))
+            .and_then(|u| send::checked_id(API, &u, "user"))?;
+        format!("users/{}", send::encode_segment(&user))
     };
     let raw_id = segs.get(n.wrapping_sub(2)).copied().unwrap_or_default();
-    let id = lookup::decode_segment(raw_id).ok_or_else(|| super::ExtractError {
+    let id = send::decode_segment(raw_id).ok_or_else(|| ExtractError {
         api: API,
         message: format!("message id {raw_id:?} in the path is not percent-encoded text"),
     })?;
-    let id = lookup::checked_id(API, &id, "message id")?;
+    let id = send::checked_id(API, &id, "message id")?;
     Ok(Reference::GraphMessage {
         base: format!("{}/{owner}", version.trim_end_matches('/')),
         id,
@@ -166,10 +167,20 @@ fn from_message(msg: &Value, at: &str, send: &mut Send) -> Result<(), ExtractErr
     Ok(())
 }
 
-/// A Graph `message` resource (a stored draft, as a lookup returns it) as a send.
-pub(crate) fn message_send(msg: &Value) -> Result<Send, ExtractError> {
+/// The mail server's answer to the lookup of a stored message ([`Reference::GraphMessage`]): a
+/// Graph `message` resource with the properties the lookup `$select`s.
+pub fn read_message(msg: &Value) -> Result<Send, LookupError> {
+    // `$select` makes Graph answer every selected property, empty lists included.
+    let selected = ["toRecipients", "ccRecipients", "bccRecipients"]
+        .iter()
+        .any(|k| get(msg, k).is_some());
+    if !selected {
+        return Err(LookupError::Unreadable(
+            "not a Graph message (no recipient properties)".into(),
+        ));
+    }
     let mut s = Send::new(API);
-    from_message(msg, "message", &mut s)?;
+    from_message(msg, "message", &mut s).map_err(|e| LookupError::Unreadable(e.message))?;
     Ok(s)
 }
 
@@ -234,7 +245,7 @@ pub fn extract(
         let (version, rest) = prefixes
             .iter()
             .find_map(|p| version_and_rest(path, p))
-            .ok_or_else(|| super::ExtractError {
+            .ok_or_else(|| ExtractError {
                 api: API,
                 message: format!("{path} is not under a Graph prefix"),
             })?;
@@ -357,7 +368,7 @@ pub fn extract_batch(
 mod tests {
     use crate::extract::tests::{error, extract_at, send};
     use crate::extract::Routes;
-    use crate::lookup::Reference;
+    use crate::send::Reference;
     use base64::Engine as _;
 
     const CT: Option<&str> = Some("application/json");
@@ -542,5 +553,27 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn lookup_answers() {
+        use super::read_message;
+        use crate::send::LookupError;
+        use serde_json::json;
+        // PascalCase as well as camelCase: Graph reads names case-insensitively.
+        let m = json!({"id": "m1", "From": {"emailAddress": {"name": "Ray", "address": "ray@army.mil"}},
+            "toRecipients": [{"emailAddress": {"name": "Lt J", "address": "j.smith@navy.ml"}}],
+            "CcRecipients": [{"EmailAddress": {"Address": "c@x.org"}}], "bccRecipients": []});
+        let s = read_message(&m).unwrap();
+        assert_eq!(s.to, vec!["\"Lt J\" <j.smith@navy.ml>"]);
+        assert_eq!(s.cc, vec!["c@x.org"]);
+        assert_eq!(s.from.as_deref(), Some("\"Ray\" <ray@army.mil>"));
+        assert!(matches!(
+            read_message(&json!({"id": "m1"})),
+            Err(LookupError::Unreadable(_))
+        ));
+        // An empty draft is a message without recipients, not an unreadable answer.
+        let empty = read_message(&json!({"toRecipients": []})).unwrap();
+        assert!(empty.has_no_recipients());
     }
 }

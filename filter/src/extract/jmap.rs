@@ -9,25 +9,13 @@
 //! A JMAP request is recognised by its body, whatever its content type says: clients that set
 //! their own headers post JMAP JSON as `text/plain`.
 
-use super::{err, format_mailbox, is_json, under, Api, ExtractError, Head, Route, Send};
-use crate::lookup::{checked_jmap_id, Reference};
+use super::mime::format_mailbox;
+use super::{err, is_json, under, Head, Route};
+use crate::send::{checked_jmap_id, Api, ExtractError, LookupError, MethodCall, Reference, Send};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 const API: Api = Api::Jmap;
-
-/// One method call of a JMAP request, as a refusal needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MethodCall {
-    /// The method name (`EmailSubmission/set`).
-    pub name: String,
-    /// The client's call id.
-    pub id: String,
-    /// The `accountId` argument.
-    pub account_id: Option<String>,
-    /// The creation ids of a `create` argument.
-    pub creates: Vec<String>,
-}
 
 pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     if !head.method.eq_ignore_ascii_case("POST") || head.media_type == Some("multipart/form-data") {
@@ -98,7 +86,8 @@ fn field_of(key: &str) -> Option<&'static str> {
     }
 }
 
-pub(crate) fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError> {
+/// The recipients and sender of one JMAP `Email` object; `at` names it in errors.
+fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError> {
     let mut s = Send::new(API);
     let mut from = Vec::new();
     for (k, v) in email {
@@ -277,11 +266,63 @@ pub fn extract(
     Ok(Some(send))
 }
 
+/// The mail server's answer to the lookup of stored Emails ([`Reference::JmapEmails`]): the JMAP
+/// response to the lookup's `Email/get`, whose `list` must hold every id asked for.
+pub fn read_emails(v: &Value, ids: &[String]) -> Result<Send, LookupError> {
+    let responses = v
+        .get("methodResponses")
+        .and_then(Value::as_array)
+        .ok_or_else(|| LookupError::Unreadable("no methodResponses".into()))?;
+    let get = responses
+        .iter()
+        .find(|r| r.get(2).and_then(Value::as_str) == Some("mistype"))
+        .ok_or_else(|| LookupError::Unreadable("no response to the Email/get call".into()))?;
+    match get.get(0).and_then(Value::as_str) {
+        Some("Email/get") => {}
+        Some("error") => {
+            let t = get
+                .get(1)
+                .and_then(|a| a.get("type"))
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
+            return Err(LookupError::Unreadable(format!("Email/get failed: {t}")));
+        }
+        other => {
+            return Err(LookupError::Unreadable(format!(
+                "unexpected response {other:?}"
+            )))
+        }
+    }
+    let args = get.get(1).cloned().unwrap_or(Value::Null);
+    let list = args
+        .get("list")
+        .and_then(Value::as_array)
+        .ok_or_else(|| LookupError::Unreadable("Email/get without list".into()))?;
+    let mut s = Send::new(API);
+    for id in ids {
+        let Some(email) = list
+            .iter()
+            .find(|e| e.get("id").and_then(Value::as_str) == Some(id.as_str()))
+        else {
+            return Err(LookupError::NotFound(format!("JMAP Email {id}")));
+        };
+        let Value::Object(e) = email else {
+            return Err(LookupError::Unreadable(format!(
+                "Email {id} is not an object"
+            )));
+        };
+        let one = email_send(e, &format!("Email {id}"))
+            .map_err(|e| LookupError::Unreadable(e.message))?;
+        s.merge(one);
+    }
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::extract::tests::{error, extract_at, send};
-    use crate::extract::{Api, Routes};
-    use crate::lookup::Reference;
+    use crate::extract::Routes;
+    use crate::send::{Api, Reference};
 
     const CT: Option<&str> = Some("application/json");
 
@@ -409,5 +450,28 @@ mod tests {
         assert!(r.classify("POST", "/jmap/upload/A1/", None).is_none());
         assert!(r.classify("POST", "/jmap/download/A1/b/x", None).is_none());
         assert!(r.classify("POST", "/jmap/", None).is_some());
+    }
+
+    #[test]
+    fn lookup_answers() {
+        use super::read_emails;
+        use crate::send::LookupError;
+        use serde_json::json;
+        let ids = ["M1".to_string()];
+        let v = json!({"methodResponses": [["Email/get", {"accountId": "u1", "state": "1", "list": [
+            {"id": "M1", "from": [{"name": "Ray", "email": "ray@army.mil"}], "sender": null,
+             "to": [{"name": null, "email": "j.smith@navy.ml"}], "cc": null, "bcc": [{"email": "b@x.org"}]}],
+            "notFound": []}, "mistype"]], "sessionState": "s"});
+        let s = read_emails(&v, &ids).unwrap();
+        assert_eq!(s.to, vec!["j.smith@navy.ml"]);
+        assert_eq!(s.bcc, vec!["b@x.org"]);
+        let missing = json!({"methodResponses": [["Email/get", {"list": [], "notFound": ["M1"]}, "mistype"]]});
+        assert_eq!(
+            read_emails(&missing, &ids),
+            Err(LookupError::NotFound("JMAP Email M1".into()))
+        );
+        let error = json!({"methodResponses": [["error", {"type": "accountNotFound"}, "mistype"]]});
+        let e = read_emails(&error, &ids).unwrap_err();
+        assert!(e.to_string().contains("accountNotFound"), "{e}");
     }
 }

@@ -10,232 +10,32 @@
 //!    a JMAP request without a submission), or an [`ExtractError`] for a recognised send that
 //!    cannot be parsed.
 //!
+//! A send by reference names a stored message instead of its recipients: `crate::lookup` asks the
+//! mail server for it, and [`read_answer`] reads the answer, in the module of the API that stores
+//! it, beside the reading of that API's requests.
+//!
 //! Everything here is pure: no proxy-wasm calls, so all of it is unit-tested natively.
 
 mod check;
 mod form;
 mod gmail;
-pub(crate) mod graph;
-pub(crate) mod jmap;
+mod graph;
+mod jmap;
 mod mime;
-pub(crate) mod nextcloud;
+mod nextcloud;
 mod roundcube;
 mod snappymail;
 mod sogo;
 
-use crate::lookup::Reference;
-use mistype::CheckRequest;
+use crate::send::{Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
 pub use gmail::{opens_upload_session, upload_id};
-pub use jmap::MethodCall;
-pub use mime::format_mailbox;
-pub use roundcube::{CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD, FROM_FIELD as ROUNDCUBE_FROM_FIELD};
+pub use roundcube::CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD;
 
-/// The send APIs the filter understands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Api {
-    /// JMAP (RFC 8621): `Email/set` + `EmailSubmission/set`.
-    Jmap,
-    /// Microsoft Graph: `sendMail`, `reply`/`replyAll`/`forward`, `$batch`.
-    Graph,
-    /// Gmail API: `messages.send`, `drafts.send`, and their `/upload` variants.
-    Gmail,
-    /// Roundcube's compose form (`_task=mail&_action=send`).
-    Roundcube,
-    /// SnappyMail / RainLoop `SendMessage`.
-    Snappymail,
-    /// Nextcloud Mail's outbox.
-    Nextcloud,
-    /// SOGo's `.../send`.
-    Sogo,
-    /// The check-request JSON of `docs/contract.md` on `check_path`.
-    Check,
-}
-
-impl Api {
-    /// Every API, in the order they are documented.
-    pub const ALL: [Api; 8] = [
-        Api::Jmap,
-        Api::Graph,
-        Api::Gmail,
-        Api::Roundcube,
-        Api::Snappymail,
-        Api::Nextcloud,
-        Api::Sogo,
-        Api::Check,
-    ];
-
-    /// The webmail APIs that `apis` in the configuration enables: all but `check`, which
-    /// [`Api::ALL`] lists last.
-    pub const WEBMAIL: &'static [Api] = Api::ALL.split_at(Api::ALL.len() - 1).0;
-
-    /// The name used in the configuration, in metrics and in replies.
-    pub fn name(self) -> &'static str {
-        match self {
-            Api::Jmap => "jmap",
-            Api::Graph => "graph",
-            Api::Gmail => "gmail",
-            Api::Roundcube => "roundcube",
-            Api::Snappymail => "snappymail",
-            Api::Nextcloud => "nextcloud",
-            Api::Sogo => "sogo",
-            Api::Check => "check",
-        }
-    }
-
-    /// The API with this configuration name.
-    pub fn from_name(name: &str) -> Option<Api> {
-        Api::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// The position of this API in [`Api::ALL`] (for per-API tables).
-    pub fn index(self) -> usize {
-        Api::ALL.iter().position(|a| *a == self).unwrap_or(0)
-    }
-
-    /// The path prefixes this API is recognised under when the configuration does not say.
-    pub fn default_prefixes(self) -> &'static [&'static str] {
-        match self {
-            Api::Jmap => &["/jmap"],
-            Api::Graph => &["/v1.0", "/beta"],
-            Api::Gmail => &[""],
-            Api::Roundcube => &["/"],
-            Api::Snappymail => &["/"],
-            Api::Nextcloud => &["/index.php/apps/mail", "/apps/mail"],
-            Api::Sogo => &["/SOGo/so/"],
-            Api::Check => &[],
-        }
-    }
-}
-
-/// A recognised send: who it goes to, and who sends it when the message says so.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Send {
-    /// The API it came through.
-    pub api: Api,
-    /// The check request's `id` (only the `check` API carries one).
-    pub id: Value,
-    /// The sender as the message states it (`From`, `envelope.mailFrom`, ...), if it does.
-    pub from: Option<String>,
-    /// `To` recipients: each string is one RFC 5322 mailbox or address list.
-    pub to: Vec<String>,
-    /// `Cc` recipients.
-    pub cc: Vec<String>,
-    /// `Bcc` recipients (and envelope recipients).
-    pub bcc: Vec<String>,
-    /// Contacts (only the `check` API carries them).
-    pub contacts: Vec<String>,
-    /// A confirm token carried in the body by a form-posting client that cannot add a request
-    /// header (Roundcube's `_mistype_confirm`).
-    pub confirm: Option<String>,
-    /// The client reads the reply in a hidden iframe (Roundcube's `_framed=1`): a block is
-    /// answered with a page it displays.
-    pub framed: bool,
-    /// `from` is only what a compose-window plugin says (Roundcube's `_mistype_from`), not the
-    /// message's own sender: it is not used when `sender_header` is configured.
-    pub from_is_hint: bool,
-    /// Stored messages the request sends by reference: their recipients are looked up
-    /// ([`crate::lookup`]) and merged in before the send is judged.
-    pub references: Vec<Reference>,
-    /// The JMAP request's method calls, so that a refusal can answer each in JMAP's terms.
-    pub calls: Vec<MethodCall>,
-}
-
-impl Send {
-    /// An empty send through `api`: no recipients yet.
-    pub fn new(api: Api) -> Send {
-        Send {
-            api,
-            id: Value::Null,
-            from: None,
-            to: Vec::new(),
-            cc: Vec::new(),
-            bcc: Vec::new(),
-            contacts: Vec::new(),
-            confirm: None,
-            framed: false,
-            from_is_hint: false,
-            references: Vec::new(),
-            calls: Vec::new(),
-        }
-    }
-
-    /// Every recipient string (to, cc, bcc).
-    pub fn recipients(&self) -> impl Iterator<Item = &str> {
-        self.to
-            .iter()
-            .chain(&self.cc)
-            .chain(&self.bcc)
-            .map(String::as_str)
-    }
-
-    /// True when the request names no recipient at all (sending a saved draft by id).
-    pub fn has_no_recipients(&self) -> bool {
-        self.recipients().all(|r| r.trim().is_empty())
-    }
-
-    /// Adds everything `other` carries (a nested send of a batch).
-    pub fn merge(&mut self, other: Send) {
-        if self.from.is_none() {
-            self.from = other.from;
-        }
-        self.to.extend(other.to);
-        self.cc.extend(other.cc);
-        self.bcc.extend(other.bcc);
-        self.contacts.extend(other.contacts);
-        self.references.extend(other.references);
-    }
-
-    /// The check request for the core. `sender` (from the authenticating layer's header) wins
-    /// over the sender the message states.
-    pub fn to_request(&self, sender: Option<&str>) -> CheckRequest {
-        // Empty form fields (`_cc=`) are not recipients; a check request is passed on exactly as
-        // written, so that the filter's verdict is the native engine's for the same request.
-        let exact = self.api == Api::Check;
-        let from = sender
-            .map(str::to_string)
-            .or_else(|| self.from.clone())
-            .filter(|f| exact || !f.trim().is_empty());
-        let keep = |v: &Vec<String>| -> Vec<String> {
-            v.iter()
-                .filter(|s| exact || !s.trim().is_empty())
-                .cloned()
-                .collect()
-        };
-        CheckRequest {
-            id: self.id.clone(),
-            from,
-            to: keep(&self.to),
-            cc: keep(&self.cc),
-            bcc: keep(&self.bcc),
-            contacts: self.contacts.clone(),
-        }
-    }
-}
-
-/// A recognised send whose body cannot be parsed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExtractError {
-    /// The API it came through.
-    pub api: Api,
-    /// What is wrong, for the reply and the log.
-    pub message: String,
-}
-
-impl std::fmt::Display for ExtractError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.api.name(), self.message)
-    }
-}
-
-impl std::error::Error for ExtractError {}
-
-pub(crate) fn err<T>(api: Api, message: impl Into<String>) -> Result<T, ExtractError> {
-    Err(ExtractError {
-        api,
-        message: message.into(),
-    })
+/// The error of a send through `api` that cannot be read.
+fn err<T>(api: Api, message: impl Into<String>) -> Result<T, ExtractError> {
+    Err(ExtractError::new(api, message))
 }
 
 /// Which route of an API a request matched; decides how its body is read.
@@ -353,14 +153,14 @@ pub fn media_type(content_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
-pub(crate) fn is_json(mt: Option<&str>) -> bool {
+fn is_json(mt: Option<&str>) -> bool {
     match mt {
         None => true,
         Some(m) => m == "application/json" || m.ends_with("+json") || m == "text/json",
     }
 }
 
-pub(crate) fn is_form(mt: Option<&str>) -> bool {
+fn is_form(mt: Option<&str>) -> bool {
     matches!(
         mt,
         None | Some("application/x-www-form-urlencoded") | Some("multipart/form-data")
@@ -368,7 +168,7 @@ pub(crate) fn is_form(mt: Option<&str>) -> bool {
 }
 
 /// `path` under `prefix`: the rest of the path (starting with `/` or empty), if it is.
-pub(crate) fn under<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+fn under<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
     let prefix = prefix.trim_end_matches('/');
     let rest = path.strip_prefix(prefix)?;
     if rest.is_empty() || rest.starts_with('/') {
@@ -475,6 +275,17 @@ pub fn extract(
     }
 }
 
+/// Reads the mail server's answer (JSON) to the lookup of `reference`: the stored message's
+/// recipients and sender, read by the module of the API that stores it.
+pub fn read_answer(reference: &Reference, answer: &Value) -> Result<Send, LookupError> {
+    match reference {
+        Reference::GraphMessage { .. } => graph::read_message(answer),
+        Reference::GmailDraft { .. } => gmail::read_draft(answer),
+        Reference::JmapEmails { ids, .. } => jmap::read_emails(answer, ids),
+        Reference::NextcloudOutbox { .. } => nextcloud::read_outbox_entry(answer),
+    }
+}
+
 /// True for a request that continues a send already judged: a later chunk of a Gmail resumable
 /// upload (`Content-Range: bytes N-M/T` with N > 0). Its body is the middle of a message, and
 /// the first chunk, which holds the headers, was judged.
@@ -499,17 +310,13 @@ pub fn is_continuation(candidate: Candidate, content_range: Option<&str>) -> boo
 }
 
 /// Parses a JSON body, or says why not.
-pub(crate) fn parse_json(api: Api, body: &[u8]) -> Result<Value, ExtractError> {
+fn parse_json(api: Api, body: &[u8]) -> Result<Value, ExtractError> {
     serde_json::from_slice(body).or_else(|e| err(api, format!("malformed JSON: {e}")))
 }
 
 /// A list of recipient strings from a JSON value that is a string, an array of strings, or
 /// null/absent; `where_` names the key for errors.
-pub(crate) fn string_list(
-    api: Api,
-    v: Option<&Value>,
-    where_: &str,
-) -> Result<Vec<String>, ExtractError> {
+fn string_list(api: Api, v: Option<&Value>, where_: &str) -> Result<Vec<String>, ExtractError> {
     match v {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(vec![s.clone()]),
@@ -529,7 +336,7 @@ pub(crate) fn string_list(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     pub fn routes() -> Routes {
@@ -655,34 +462,5 @@ pub(crate) mod tests {
         assert_eq!(e.api, Api::Check);
         let e = error("POST", "/mistype/check", None, b"{nope");
         assert!(e.message.contains("check request"), "{e}");
-    }
-
-    #[test]
-    fn to_request_prefers_the_header_sender() {
-        let mut s = Send::new(Api::Sogo);
-        s.from = Some("message@x.org".into());
-        s.to = vec!["a@b.org".into(), " ".into()];
-        assert_eq!(s.to_request(None).from.as_deref(), Some("message@x.org"));
-        assert_eq!(
-            s.to_request(Some("header@army.mil")).from.as_deref(),
-            Some("header@army.mil")
-        );
-        assert_eq!(s.to_request(None).to, vec!["a@b.org"]);
-        let mut c = Send::new(Api::Check);
-        c.to = vec!["a@b.org".into(), "".into()];
-        assert_eq!(c.to_request(None).to, vec!["a@b.org", ""]);
-        assert!(!s.has_no_recipients());
-        assert!(Send::new(Api::Sogo).has_no_recipients());
-    }
-
-    #[test]
-    fn api_names_round_trip() {
-        for a in Api::ALL {
-            assert_eq!(Api::from_name(a.name()), Some(a));
-            assert_eq!(Api::ALL[a.index()], a);
-        }
-        assert_eq!(Api::from_name("outlook"), None);
-        assert_eq!(Api::WEBMAIL.len(), Api::ALL.len() - 1);
-        assert!(!Api::WEBMAIL.contains(&Api::Check));
     }
 }

@@ -5,8 +5,9 @@
 //! send). The background job that sends at `sendAt` makes no HTTP request at all, so the
 //! decision is taken on create and update.
 
-use super::{err, format_mailbox, parse_json, under, Api, ExtractError, Head, Route, Send};
-use crate::lookup::{self, Reference};
+use super::mime::format_mailbox;
+use super::{err, parse_json, under, Head, Route};
+use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
 const API: Api = Api::Nextcloud;
@@ -66,19 +67,29 @@ pub fn extract_by_id(path: &str) -> Result<Send, ExtractError> {
     if base.ends_with("/from-draft") {
         return Ok(s);
     }
-    let id = lookup::decode_segment(id).ok_or_else(|| ExtractError {
+    let id = send::decode_segment(id).ok_or_else(|| ExtractError {
         api: API,
         message: format!("outbox id {id:?} is not percent-encoded text"),
     })?;
     s.references.push(Reference::NextcloudOutbox {
         base: base.to_string(),
-        id: lookup::checked_id(API, &id, "outbox id")?,
+        id: send::checked_id(API, &id, "outbox id")?,
     });
     Ok(s)
 }
 
+/// The mail server's answer to the lookup of an outbox entry ([`Reference::NextcloudOutbox`]):
+/// the entry itself, or wrapped in `data` (Nextcloud's JSON responses do both).
+pub fn read_outbox_entry(answer: &Value) -> Result<Send, LookupError> {
+    let entry = answer
+        .get("data")
+        .filter(|d| d.is_object())
+        .unwrap_or(answer);
+    entry_send(entry).map_err(|e| LookupError::Unreadable(e.message))
+}
+
 /// An outbox entry (the body of a create or update, or the entry a lookup returns).
-pub(crate) fn entry_send(v: &Value) -> Result<Send, ExtractError> {
+fn entry_send(v: &Value) -> Result<Send, ExtractError> {
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }
@@ -114,7 +125,7 @@ mod tests {
         assert!(s.has_no_recipients());
         assert_eq!(
             s.references,
-            vec![crate::lookup::Reference::NextcloudOutbox {
+            vec![crate::send::Reference::NextcloudOutbox {
                 base: "/index.php/apps/mail/api/outbox".into(),
                 id: "17".into()
             }]
@@ -148,5 +159,16 @@ mod tests {
         assert!(error("POST", p, JSON, br#"{"to":[{"label":"x"}]}"#)
             .message
             .contains("email"));
+    }
+
+    #[test]
+    fn lookup_answers() {
+        use super::read_outbox_entry;
+        use serde_json::json;
+        let wrapped = json!({"data": {"id": 3, "to": [{"label": "Ray", "email": "ray@base.example.ml"}], "cc": [], "bcc": []}});
+        let s = read_outbox_entry(&wrapped).unwrap();
+        assert_eq!(s.to, vec!["\"Ray\" <ray@base.example.ml>"]);
+        let bare = json!({"id": 3, "to": [{"label": "", "email": "x@y.org"}]});
+        assert_eq!(read_outbox_entry(&bare).unwrap().to, vec!["x@y.org"]);
     }
 }

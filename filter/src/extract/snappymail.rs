@@ -1,7 +1,8 @@
 //! SnappyMail (`./?/Json/`, JSON, lowercase `to`/`cc`/`bcc`) and RainLoop (`./?/Ajax/`, form,
 //! capitalised `To`/`Cc`/`Bcc`): the `SendMessage` action. `SaveMessage` (drafts) is not a send.
 
-use super::{err, form, parse_json, under, Api, ExtractError, Head, Route, Send};
+use super::{err, form, parse_json, under, Head, Route};
+use crate::send::{Api, ExtractError, Send};
 use serde_json::Value;
 
 const API: Api = Api::Snappymail;

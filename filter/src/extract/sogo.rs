@@ -1,7 +1,8 @@
 //! SOGo: `POST /SOGo/so/<user>/Mail/<account>/<folder>/<draft>/send` with the editable message as
 //! JSON: `to`, `cc`, `bcc` as lists of address strings, `from` a string.
 
-use super::{err, parse_json, string_list, under, Api, ExtractError, Head, Route, Send};
+use super::{err, parse_json, string_list, under, Head, Route};
+use crate::send::{Api, ExtractError, Send};
 use serde_json::Value;
 
 const API: Api = Api::Sogo;

@@ -1,17 +1,17 @@
-//! Shared helpers for the `filter_*` tests: configurations, one request builder per webmail
-//! API, and assertions that compare the filter's verdicts with the native engine's.
+//! Shared helpers for the `filter_*` tests: configurations, the send fixtures of every API
+//! (`mistype_testdata::sends`) as host requests, and assertions that compare the filter's
+//! verdicts with the native engine's.
 #![allow(dead_code)]
 
-use base64::Engine as _;
 use host_tests::{Filter, HostError, Outcome, Request};
+use mistype_testdata::sends;
 use serde_json::{json, Value};
 
 /// The confirm secret used by the tests (base64 of 32 bytes).
 pub const SECRET: &str = "dGVzdC1zZWNyZXQtZm9yLWhvc3QtdGVzdHMtMDEyMzQ=";
 pub const CONFIRM_HEADER: &str = "x-mistype-confirm";
 pub const SENDER_HEADER: &str = "x-authenticated-user";
-pub const CHECK_PATH: &str = "/mistype/check";
-pub const VERDICT_PATH: &str = "/mistype/verdict";
+pub use mistype_testdata::sends::{CHECK_PATH, VERDICT_PATH};
 
 /// A `.mil` sender and a recipient the core must block for it (a must-hold case).
 pub const MIL_SENDER: &str = "a.b@army.mil";
@@ -210,7 +210,44 @@ pub fn assert_blocked(o: &Outcome) -> Value {
         o.json().expect("the refusal is JSON")
     };
     assert_eq!(verdict_word(&body).as_deref(), Some("block"), "{body}");
+    if jmap {
+        assert_jmap_refusal(&body);
+    }
     body
+}
+
+/// A JMAP refusal tells the client that nothing was sent: each `EmailSubmission/set` answers
+/// every creation `notCreated` with `forbiddenToSend` (RFC 8621 §7.5) and created nothing; every
+/// other call is a `forbidden` method error.
+#[track_caller]
+pub fn assert_jmap_refusal(body: &Value) {
+    let responses = body["methodResponses"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no methodResponses: {body}"));
+    let mut submissions = 0;
+    for r in responses {
+        if r[0] == "EmailSubmission/set" {
+            submissions += 1;
+            assert_eq!(r[1]["created"], Value::Null, "nothing created: {r}");
+            let not_created = r[1]["notCreated"]
+                .as_object()
+                .unwrap_or_else(|| panic!("no notCreated: {r}"));
+            assert!(!not_created.is_empty(), "every creation refused: {r}");
+            for (id, e) in not_created {
+                assert_eq!(e["type"], "forbiddenToSend", "{id}: {r}");
+                assert!(
+                    e["description"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("Not sent: ")),
+                    "{id}: {r}"
+                );
+            }
+        } else {
+            assert_eq!(r[0], "error", "every other call did not run: {r}");
+            assert_eq!(r[1]["type"], "forbidden", "{r}");
+        }
+    }
+    assert!(submissions > 0, "a refusal answers the submission: {body}");
 }
 
 /// A send that went through untouched: the upstream got exactly the request's body.
@@ -234,206 +271,64 @@ pub fn assert_passed(o: &Outcome, body: &[u8]) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Request builders, one per API (shapes from the vendors' docs and sources).
+// Send requests: the shared fixtures (`mistype_testdata::sends`) as host requests.
 
 pub fn jmap(from: &str, to: &[&str], cc: &[&str]) -> Request {
-    let addrs = |v: &[&str]| -> Vec<Value> { v.iter().map(|a| json!({"email": a})).collect() };
-    let body = json!({
-        "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"],
-        "methodCalls": [
-            ["Email/set", {"accountId": "A1", "create": {"d1": {
-                "mailboxIds": {"drafts": true}, "keywords": {"$draft": true},
-                "from": [{"email": from}], "to": addrs(to), "cc": addrs(cc),
-                "subject": "Schedule", "textBody": [{"partId": "p", "type": "text/plain"}],
-                "bodyValues": {"p": {"value": "See you at 0900."}}}}}, "c0"],
-            ["EmailSubmission/set", {"accountId": "A1", "create": {"s1": {
-                "identityId": "I1", "emailId": "#d1"}},
-                "onSuccessUpdateEmail": {"#s1": {"keywords/$draft": null}}}, "c1"]
-        ]
-    });
-    Request::post("/jmap/api/").json(&body)
+    sends::jmap(from, to, cc).into()
 }
 
-/// JMAP with an explicit envelope (the envelope decides the recipients).
 pub fn jmap_envelope(from: &str, rcpt: &[&str]) -> Request {
-    let rcpt: Vec<Value> = rcpt.iter().map(|a| json!({"email": a})).collect();
-    let body = json!({
-        "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:submission"],
-        "methodCalls": [["EmailSubmission/set", {"accountId": "A1", "create": {"s1": {
-            "identityId": "I1", "emailId": "M42",
-            "envelope": {"mailFrom": {"email": from}, "rcptTo": rcpt}}}}, "c1"]]
-    });
-    Request::post("/jmap/api/").json(&body)
+    sends::jmap_envelope(from, rcpt).into()
 }
 
-fn graph_recipients(v: &[&str]) -> Vec<Value> {
-    v.iter()
-        .map(|a| json!({"emailAddress": {"address": a, "name": "Someone"}}))
-        .collect()
-}
-
-pub fn graph_message(to: &[&str], cc: &[&str]) -> Value {
-    json!({"subject": "Schedule", "body": {"contentType": "Text", "content": "See you."},
-           "toRecipients": graph_recipients(to), "ccRecipients": graph_recipients(cc),
-           "bccRecipients": []})
-}
-
-pub fn graph_send_mail(to: &[&str], cc: &[&str]) -> Request {
-    Request::post("/v1.0/me/sendMail")
-        .json(&json!({"message": graph_message(to, cc), "saveToSentItems": true}))
+pub fn graph_send_mail(from: &str, to: &[&str], cc: &[&str]) -> Request {
+    sends::graph_send_mail(from, to, cc).into()
 }
 
 pub fn graph_reply(to: &[&str]) -> Request {
-    Request::post("/v1.0/me/messages/AAMkAD123/replyAll")
-        .json(&json!({"message": graph_message(to, &[]), "comment": "Agreed."}))
+    sends::graph_reply(to).into()
 }
 
 pub fn graph_forward(to: &[&str]) -> Request {
-    Request::post("/v1.0/me/messages/AAMkAD123/forward")
-        .json(&json!({"comment": "FYI", "toRecipients": graph_recipients(to)}))
+    sends::graph_forward(to).into()
 }
 
-pub fn graph_batch(sends: &[&[&str]]) -> Request {
-    let mut requests = vec![json!({"id": "0", "method": "GET", "url": "/me/messages?$top=1"})];
-    for (i, to) in sends.iter().enumerate() {
-        requests.push(
-            json!({"id": (i + 1).to_string(), "method": "POST", "url": "/me/sendMail",
-            "headers": {"Content-Type": "application/json"},
-            "body": {"message": graph_message(to, &[]), "saveToSentItems": false}}),
-        );
-    }
-    Request::post("/v1.0/$batch").json(&json!({"requests": requests}))
-}
-
-/// An RFC 5322 message with these headers (folded `To` when there are several recipients).
-pub fn mime_message(from: &str, to: &[&str], cc: &[&str]) -> String {
-    let mut m = format!("From: Sender <{from}>\r\n");
-    if !to.is_empty() {
-        m.push_str(&format!("To: {}\r\n", to.join(",\r\n ")));
-    }
-    if !cc.is_empty() {
-        m.push_str(&format!("Cc: {}\r\n", cc.join(", ")));
-    }
-    m.push_str("Subject: Schedule\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee you at 0900.\r\n");
-    m
-}
-
-pub fn b64url(data: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+pub fn graph_batch(batch: &[&[&str]]) -> Request {
+    sends::graph_batch(batch).into()
 }
 
 pub fn gmail_raw(mime: &str) -> Request {
-    Request::post("/gmail/v1/users/me/messages/send")
-        .json(&json!({"raw": b64url(mime.as_bytes()), "threadId": "18c0ffee"}))
+    sends::gmail_raw(mime).into()
 }
 
 pub fn gmail_upload_media(mime: &str) -> Request {
-    Request::post("/upload/gmail/v1/users/me/messages/send?uploadType=media")
-        .content_type("message/rfc822")
-        .body(mime.as_bytes().to_vec())
+    sends::gmail_upload_media(mime).into()
 }
 
 pub fn gmail_upload_multipart(mime: &str) -> Request {
-    let boundary = "foo_bar_baz";
-    let body = format!(
-        "--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{{\"threadId\":\"18c0ffee\"}}\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n{mime}\r\n--{boundary}--\r\n"
-    );
-    Request::post("/upload/gmail/v1/users/me/messages/send?uploadType=multipart")
-        .content_type(&format!("multipart/related; boundary={boundary}"))
-        .body(body.into_bytes())
+    sends::gmail_upload_multipart(mime).into()
 }
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-const ROUNDCUBE_PATH: &str = "/?_task=mail&_action=send&_unlock=loading1&_framed=1";
 
 pub fn roundcube_form(to: &str, cc: &str, bcc: &str, draft: bool) -> Request {
-    let fields = [
-        ("_token", "3fa9c0ffee"),
-        ("_id", "66a1"),
-        ("_draft", if draft { "1" } else { "" }),
-        ("_from", "1"),
-        ("_to", to),
-        ("_cc", cc),
-        ("_bcc", bcc),
-        ("_subject", "Schedule"),
-        ("_message", "See you at 0900."),
-        ("_is_html", "0"),
-    ];
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    Request::post(ROUNDCUBE_PATH)
-        .content_type("application/x-www-form-urlencoded")
-        .body(body.into_bytes())
+    sends::roundcube_form(to, cc, bcc, draft).into()
 }
 
 pub fn roundcube_multipart(to: &str, cc: &str, draft: bool) -> Request {
-    let boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW";
-    let fields = [
-        ("_token", "3fa9c0ffee"),
-        ("_draft", if draft { "1" } else { "" }),
-        ("_to", to),
-        ("_cc", cc),
-        ("_bcc", ""),
-        ("_subject", "Schedule"),
-        ("_message", "See you at 0900."),
-    ];
-    let mut body = String::new();
-    for (k, v) in fields {
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-        ));
-    }
-    body.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"_attachments[]\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nattachment\r\n--{boundary}--\r\n"
-    ));
-    Request::post(ROUNDCUBE_PATH)
-        .content_type(&format!("multipart/form-data; boundary={boundary}"))
-        .body(body.into_bytes())
+    sends::roundcube_multipart(to, cc, draft).into()
 }
 
 pub fn snappymail(to: &str, cc: &str) -> Request {
-    Request::post("/?/Json/&q[]=/0/")
-        .header("x-sm-token", "abc")
-        .json(
-            &json!({"Action": "SendMessage", "identityID": "main", "to": to, "cc": cc,
-                      "bcc": "", "subject": "Schedule", "plain": "See you."}),
-        )
+    sends::snappymail(to, cc).into()
 }
 
 pub fn nextcloud(to: &[&str], cc: &[&str]) -> Request {
-    let list = |v: &[&str]| -> Vec<Value> {
-        v.iter()
-            .map(|a| json!({"label": "Someone", "email": a}))
-            .collect()
-    };
-    Request::post("/index.php/apps/mail/api/outbox").json(&json!({
-        "accountId": 3, "subject": "Schedule", "bodyPlain": "See you.", "isHtml": false,
-        "smimeSign": false, "smimeEncrypt": false, "to": list(to), "cc": list(cc), "bcc": [],
-        "attachments": [], "sendAt": 1767225600}))
+    sends::nextcloud(to, cc).into()
 }
 
 pub fn sogo(from: &str, to: &[&str], cc: &[&str]) -> Request {
-    Request::post("/SOGo/so/ops/Mail/0/folderDrafts/newDraft1700000000-1/send").json(&json!({
-        "from": from, "to": to, "cc": cc, "bcc": [], "subject": "Schedule",
-        "text": "See you.", "isHTML": false}))
+    sends::sogo(from, to, cc).into()
 }
 
 pub fn check(from: &str, to: &[&str]) -> Request {
-    Request::post(CHECK_PATH).json(&json!({"id": "t1", "from": from, "to": to}))
+    sends::check(from, to, &[]).into()
 }

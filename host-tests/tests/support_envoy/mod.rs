@@ -657,15 +657,6 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// A `POST` without a body or a content type (Graph's `.../send` of a draft).
-    pub fn post_empty(url: String) -> Request<'a> {
-        Request {
-            method: "POST",
-            url,
-            ..Request::default()
-        }
-    }
-
     pub fn get(url: String) -> Request<'a> {
         Request {
             method: "GET",
@@ -677,6 +668,27 @@ impl<'a> Request<'a> {
     pub fn header(mut self, name: &str, value: &str) -> Request<'a> {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// A send fixture of `mistype_testdata::sends` posted to `base` (the listener's URL, no
+    /// trailing slash) and the fixture's path.
+    pub fn send(base: &str, s: &'a mistype_testdata::sends::HttpRequest) -> Request<'a> {
+        let mut headers: Vec<(String, String)> = s
+            .content_type
+            .iter()
+            .map(|ct| ("content-type".to_owned(), ct.clone()))
+            .collect();
+        headers.extend(s.headers.iter().cloned());
+        // No body and no type (a Graph draft sent by id): no `--data`, which would make curl add
+        // a form content type.
+        let bare = s.body.is_empty() && s.content_type.is_none();
+        Request {
+            method: s.method,
+            url: format!("{base}{}", s.path),
+            headers,
+            body: (!bare).then_some(s.body.as_slice()),
+            http2: false,
+        }
     }
 
     pub fn http2(mut self) -> Request<'a> {
@@ -738,45 +750,4 @@ pub fn curl(req: &Request<'_>) -> Response {
         headers,
         body,
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// JMAP bodies
-
-/// A JMAP send (Email/set + EmailSubmission/set) in the shape the demo page sends.
-pub fn jmap_send(from: &str, to: &[&str]) -> String {
-    let addrs: Vec<serde_json::Value> = to
-        .iter()
-        .map(|a| serde_json::json!({"name": null, "email": a}))
-        .collect();
-    let rcpt: Vec<serde_json::Value> = to.iter().map(|a| serde_json::json!({"email": a})).collect();
-    serde_json::json!({
-        "using": [
-            "urn:ietf:params:jmap:core",
-            "urn:ietf:params:jmap:mail",
-            "urn:ietf:params:jmap:submission"
-        ],
-        "methodCalls": [
-            ["Email/set", {
-                "accountId": "demo",
-                "create": {"m1": {
-                    "from": [{"name": null, "email": from}],
-                    "to": addrs,
-                    "cc": [],
-                    "bcc": [],
-                    "subject": "Schedule",
-                    "bodyValues": {"b1": {"value": "Schedule attached."}},
-                    "textBody": [{"partId": "b1", "type": "text/plain"}]
-                }}
-            }, "0"],
-            ["EmailSubmission/set", {
-                "accountId": "demo",
-                "create": {"s1": {
-                    "emailId": "#m1",
-                    "envelope": {"mailFrom": {"email": from}, "rcptTo": rcpt}
-                }}
-            }, "1"]
-        ]
-    })
-    .to_string()
 }

@@ -1,131 +1,63 @@
-//! Local replies in each API's own dialect, so that the app's existing error handling shows the
-//! reason: what the official client libraries surface is in `docs/filter.md` ("Replies").
+//! A refusal in each API's own dialect, so that the app's existing error handling shows the
+//! reason (what the official client libraries surface: `filter/README.md`, "Replies in each API's
+//! dialect"), and the answers of the verdict endpoint.
 //!
 //! | API | refused send | `400` / `413` / lookup failure |
 //! |---|---|---|
 //! | Graph | `422` `{"error": {"code", "message", "mistype"}, "mistype"}` | the same shape |
 //! | Gmail | `422` `{"error": {"code", "message", "status", "errors": [{"reason", "domain", "message"}]}, "mistype"}` | the same shape |
 //! | JMAP | `200` JMAP response: `notCreated` `forbiddenToSend` for each submission, a `forbidden` method error for every other call | RFC 8620 §3.6.1 problem details |
+//! | Roundcube's compose window (`_framed=1`) | `200` a page Roundcube displays (`roundcube`) | as below |
 //! | others | `422` the verdict, plus `message` | `{"error": {"code", "message"}, ...}` |
 //!
 //! `message` (Graph, Gmail), `description` (JMAP) and `detail` say in one sentence what was typed
 //! and what was meant; the `mistype` object carries the full verdict and the confirm token for
 //! clients that can use them.
 
-use crate::decide::{Action, VERDICT_HEADER};
-use crate::extract::{Api, MethodCall};
-use mistype::{Severity, Verdict};
+use super::action::Action;
+use super::refusal::{block_message, Code, Refusal};
+use super::roundcube;
+use crate::send::{Api, ExtractError, MethodCall, Send};
+use mistype::{Finding, Severity, Verdict};
 use serde_json::{json, Map, Value};
 
-/// Why the filter answers a send itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Code {
-    /// Misaddressed: the verdict blocks it.
-    Misaddressed,
-    /// A recognised send that cannot be parsed.
-    Unparseable,
-    /// Above `max_body_bytes`.
-    TooLarge,
-    /// A stored message's recipients could not be looked up.
-    LookupFailed,
-}
-
-impl Code {
-    /// The machine-readable code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::Misaddressed => "misaddressed_recipient",
-            Code::Unparseable => "unparseable_send",
-            Code::TooLarge => "body_too_large",
-            Code::LookupFailed => "lookup_failed",
-        }
-    }
-
-    /// Google's canonical status name for it.
-    fn google_status(self) -> &'static str {
-        match self {
-            Code::Misaddressed => "FAILED_PRECONDITION",
-            Code::Unparseable | Code::TooLarge => "INVALID_ARGUMENT",
-            Code::LookupFailed => "UNAVAILABLE",
-        }
+/// Google's canonical status name for a code (the Gmail dialect).
+fn google_status(code: Code) -> &'static str {
+    match code {
+        Code::Misaddressed => "FAILED_PRECONDITION",
+        Code::Unparseable | Code::TooLarge => "INVALID_ARGUMENT",
+        Code::LookupFailed => "UNAVAILABLE",
     }
 }
 
-/// A local reply before it is put in an API's dialect.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Refusal {
-    /// HTTP status (JMAP blocks answer `200` with the refusal inside the JMAP response).
-    pub status: u32,
-    /// Why.
-    pub code: Code,
-    /// One sentence for the person at the keyboard.
-    pub message: String,
-    /// The details: for a block the verdict (plus `confirm`, `confirm_error`); otherwise `api`
-    /// and what else there is to say (`max_body_bytes`).
-    pub details: Map<String, Value>,
-}
-
-/// True for a finding that refuses a send in block mode: a `block` finding, or one scored at
-/// least `escalate_from` (`block_warn_score`).
-pub fn refuses(f: &mistype::Finding, escalate_from: Option<f64>) -> bool {
-    f.severity == Severity::Block || escalate_from.is_some_and(|min| f.score >= min)
-}
-
-/// The findings that refuse a send, in the verdict's order (see [`refuses`]): what every reply to
-/// a blocked send names, whatever its wording.
-pub fn refused(verdict: &Verdict, escalate_from: Option<f64>) -> Vec<&mistype::Finding> {
-    verdict
-        .findings
-        .iter()
-        .filter(|f| refuses(f, escalate_from))
-        .collect()
-}
-
-/// The sentence for a blocked send: each misaddressed recipient of `refused` (at most three), what
-/// was meant and why, and how to confirm when a token comes with the reply.
-pub fn block_message(refused: &[&mistype::Finding], confirmable: bool) -> String {
-    let parts: Vec<String> = refused
-        .iter()
-        .take(3)
-        .map(|f| match &f.suggestion {
-            Some(s) => format!("{} — did you mean {s}? {}", f.address, f.reason),
-            None => format!("{} — {}", f.address, f.reason),
-        })
-        .collect();
-    let mut m = format!(
-        "Not sent: misaddressed recipient{}: {}.",
-        if parts.len() == 1 { "" } else { "s" },
-        parts.join("; ")
-    );
-    let more = refused.len().saturating_sub(parts.len());
-    if more > 0 {
-        m.push_str(&format!(" ({more} more in the details.)"));
+/// The reply to a blocked send: `details` is the verdict (with `confirm`, `confirm_error`),
+/// `refused` its findings that refuse the send, `confirmable` whether a confirm token comes with
+/// it. Roundcube's compose window (`framed`) gets a page it displays; every other client the
+/// refusal in its API's dialect.
+pub fn blocked(
+    send: &Send,
+    details: Map<String, Value>,
+    refused: &[&Finding],
+    confirmable: bool,
+) -> Action {
+    if send.api == Api::Roundcube && send.framed {
+        return roundcube::blocked_page(&Value::Object(details), refused);
     }
-    if confirmable {
-        m.push_str(" To send it as written, confirm and send again.");
-    }
-    m
+    refuse(
+        send.api,
+        &send.calls,
+        Refusal {
+            status: 422,
+            code: Code::Misaddressed,
+            message: block_message(refused, confirmable),
+            details,
+        },
+    )
 }
 
-fn bytes(v: &Value) -> Vec<u8> {
-    let mut b = serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec());
-    b.push(b'\n');
-    b
-}
-
-fn headers(content_type: &str, verdict: Option<Severity>) -> Vec<(String, String)> {
-    let mut h = vec![
-        ("content-type".to_string(), content_type.to_string()),
-        ("cache-control".to_string(), "no-store".to_string()),
-    ];
-    if let Some(v) = verdict {
-        h.push((VERDICT_HEADER.to_string(), v.as_str().to_string()));
-    }
-    h
-}
-
-/// The reply for `api`. `calls` are the JMAP request's method calls (for a JMAP block).
-pub fn reply(api: Api, calls: &[MethodCall], r: Refusal) -> Action {
+/// The refusal `r` in `api`'s dialect. `calls` are the JMAP request's method calls (for a JMAP
+/// block).
+pub fn refuse(api: Api, calls: &[MethodCall], r: Refusal) -> Action {
     let verdict = (r.code == Code::Misaddressed).then_some(Severity::Block);
     let details = Value::Object(r.details.clone());
     let (status, content_type, body) = match api {
@@ -139,7 +71,7 @@ pub fn reply(api: Api, calls: &[MethodCall], r: Refusal) -> Action {
             r.status,
             "application/json",
             json!({"error": {"code": r.status, "message": r.message,
-                             "status": r.code.google_status(),
+                             "status": google_status(r.code),
                              "errors": [{"reason": r.code.as_str(), "domain": "mistype",
                                          "message": r.message}]},
                    "mistype": details}),
@@ -168,11 +100,23 @@ pub fn reply(api: Api, calls: &[MethodCall], r: Refusal) -> Action {
             (r.status, "application/json", Value::Object(body))
         }
     };
-    Action::Reply {
-        status,
-        headers: headers(content_type, verdict),
-        body: bytes(&body),
-    }
+    Action::local_json(status, content_type, verdict, &body)
+}
+
+/// The answer on `verdict_path`: `200` with the verdict.
+pub fn verdict(verdict: &Verdict) -> Action {
+    let body = serde_json::to_value(verdict).unwrap_or_else(|_| json!({}));
+    Action::local_json(200, "application/json", Some(verdict.verdict), &body)
+}
+
+/// The answer on `verdict_path` to a body that is not a check request.
+pub fn bad_request(e: &ExtractError) -> Action {
+    Action::local_json(
+        400,
+        "application/json",
+        None,
+        &json!({"error": "bad_request", "message": e.message}),
+    )
 }
 
 /// A JMAP response refusing a send: each `EmailSubmission/set` gets `notCreated`
@@ -211,36 +155,6 @@ fn jmap_refusal(calls: &[MethodCall], message: &str, details: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mistype::{Finding, Kind};
-
-    fn verdict() -> Verdict {
-        let mut v = Verdict::empty(Value::Null);
-        v.verdict = Severity::Block;
-        for (addr, sev, score) in [
-            ("j.smith@navy.ml", Severity::Block, 0.97),
-            ("x@gmial.com", Severity::Warn, 0.95),
-            ("y@gmx.de", Severity::Warn, 0.5),
-        ] {
-            let (local, domain) = addr.split_once('@').unwrap();
-            let intended = match domain {
-                "navy.ml" => "navy.mil",
-                "gmial.com" => "gmail.com",
-                _ => "gmx.net",
-            };
-            v.findings.push(Finding {
-                recipient: addr.into(),
-                address: addr.into(),
-                domain: domain.into(),
-                kind: Kind::LabelTypo,
-                severity: sev,
-                suggestion: Some(format!("{local}@{intended}")),
-                intended: Some(intended.into()),
-                score,
-                reason: format!("{domain} looks like {intended}"),
-            });
-        }
-        v
-    }
 
     fn refusal(code: Code, status: u32) -> Refusal {
         let mut details = Map::new();
@@ -269,43 +183,25 @@ mod tests {
     }
 
     #[test]
-    fn block_message_names_typed_and_meant() {
-        let v = verdict();
-        let m = block_message(&refused(&v, None), false);
-        assert_eq!(
-            m,
-            "Not sent: misaddressed recipient: j.smith@navy.ml — did you mean j.smith@navy.mil? navy.ml looks like navy.mil."
-        );
-        let m = block_message(&refused(&v, Some(0.9)), true);
-        assert!(
-            m.starts_with("Not sent: misaddressed recipients: j.smith@navy.ml"),
-            "{m}"
-        );
-        assert!(m.contains("x@gmial.com — did you mean x@gmail.com?"), "{m}");
-        assert!(!m.contains("gmx"), "{m}");
-        assert!(m.ends_with("confirm and send again."), "{m}");
-    }
-
-    #[test]
     fn graph_and_gmail_dialects() {
-        let (status, b, h) = body(&reply(Api::Graph, &[], refusal(Code::Misaddressed, 422)));
+        let (status, b, h) = body(&refuse(Api::Graph, &[], refusal(Code::Misaddressed, 422)));
         assert_eq!(status, 422);
         assert_eq!(b["error"]["code"], "misaddressed_recipient");
         assert_eq!(b["error"]["message"], "M");
         assert_eq!(b["error"]["mistype"]["verdict"], "block");
         assert_eq!(b["mistype"]["verdict"], "block");
         assert!(h.contains(&("x-mistype-verdict".into(), "block".into())));
-        let (status, b, h) = body(&reply(Api::Graph, &[], refusal(Code::Unparseable, 400)));
+        let (status, b, h) = body(&refuse(Api::Graph, &[], refusal(Code::Unparseable, 400)));
         assert_eq!(status, 400);
         assert_eq!(b["error"]["code"], "unparseable_send");
         assert!(!h.iter().any(|(k, _)| k == "x-mistype-verdict"));
-        let (status, b, _) = body(&reply(Api::Gmail, &[], refusal(Code::Misaddressed, 422)));
+        let (status, b, _) = body(&refuse(Api::Gmail, &[], refusal(Code::Misaddressed, 422)));
         assert_eq!(status, 422);
         assert_eq!(b["error"]["code"], 422);
         assert_eq!(b["error"]["status"], "FAILED_PRECONDITION");
         assert_eq!(b["error"]["errors"][0]["reason"], "misaddressed_recipient");
         assert_eq!(b["error"]["errors"][0]["message"], "M");
-        let (_, b, _) = body(&reply(Api::Gmail, &[], refusal(Code::LookupFailed, 503)));
+        let (_, b, _) = body(&refuse(Api::Gmail, &[], refusal(Code::LookupFailed, 503)));
         assert_eq!(b["error"]["status"], "UNAVAILABLE");
     }
 
@@ -325,7 +221,7 @@ mod tests {
                 creates: vec!["s1".into(), "s2".into()],
             },
         ];
-        let (status, b, h) = body(&reply(Api::Jmap, &calls, refusal(Code::Misaddressed, 422)));
+        let (status, b, h) = body(&refuse(Api::Jmap, &calls, refusal(Code::Misaddressed, 422)));
         assert_eq!(status, 200);
         assert!(h.contains(&("x-mistype-verdict".into(), "block".into())));
         let r = &b["methodResponses"];
@@ -343,7 +239,7 @@ mod tests {
             assert!(r[1][1].get(k).is_some(), "{k}");
         }
         assert_eq!(b["mistype"]["verdict"], "block");
-        let (status, b, h) = body(&reply(Api::Jmap, &[], refusal(Code::TooLarge, 413)));
+        let (status, b, h) = body(&refuse(Api::Jmap, &[], refusal(Code::TooLarge, 413)));
         assert_eq!(status, 413);
         assert_eq!(b["detail"], "M");
         assert_eq!(b["type"], "urn:mistype:error:body_too_large");
@@ -352,13 +248,84 @@ mod tests {
 
     #[test]
     fn other_apis_keep_the_verdict_at_the_top() {
-        let (status, b, _) = body(&reply(Api::Check, &[], refusal(Code::Misaddressed, 422)));
+        let (status, b, _) = body(&refuse(Api::Check, &[], refusal(Code::Misaddressed, 422)));
         assert_eq!(status, 422);
         assert_eq!(b["verdict"], "block");
         assert_eq!(b["message"], "M");
         assert!(b.get("error").is_none());
-        let (_, b, _) = body(&reply(Api::Sogo, &[], refusal(Code::Unparseable, 400)));
+        let (_, b, _) = body(&refuse(Api::Sogo, &[], refusal(Code::Unparseable, 400)));
         assert_eq!(b["error"]["code"], "unparseable_send");
         assert_eq!(b["message"], "M");
+    }
+
+    fn navy() -> Finding {
+        Finding {
+            recipient: "c@navy.ml".into(),
+            address: "c@navy.ml".into(),
+            domain: "navy.ml".into(),
+            kind: mistype::Kind::SuffixTypo,
+            severity: Severity::Block,
+            suggestion: Some("c@navy.mil".into()),
+            intended: Some("navy.mil".into()),
+            score: 0.97,
+            reason: "navy.ml is in Mali (.ml)".into(),
+        }
+    }
+
+    #[test]
+    fn a_blocked_send_is_refused_in_its_dialect_or_with_roundcubes_page() {
+        let mut details = Map::new();
+        details.insert("verdict".into(), json!("block"));
+        let f = navy();
+        let mut s = Send::new(Api::Roundcube);
+        let (status, b, _) = body(&blocked(&s, details.clone(), &[&f], true));
+        assert_eq!(status, 422);
+        assert_eq!(
+            b["message"],
+            "Not sent: misaddressed recipient: c@navy.ml — did you mean c@navy.mil? navy.ml is in \
+             Mali (.ml). To send it as written, confirm and send again."
+        );
+        s.framed = true;
+        match blocked(&s, details.clone(), &[&f], true) {
+            Action::Reply {
+                status, headers, ..
+            } => {
+                assert_eq!(status, 200);
+                assert_eq!(headers[0].1, "text/html; charset=utf-8");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut j = Send::new(Api::Jmap);
+        j.calls = vec![MethodCall {
+            name: "EmailSubmission/set".into(),
+            id: "c1".into(),
+            account_id: None,
+            creates: vec!["s1".into()],
+        }];
+        let (status, b, _) = body(&blocked(&j, details, &[&f], false));
+        assert_eq!(status, 200);
+        assert_eq!(
+            b["methodResponses"][0][1]["notCreated"]["s1"]["description"],
+            "Not sent: misaddressed recipient: c@navy.ml — did you mean c@navy.mil? navy.ml is in Mali (.ml)."
+        );
+    }
+
+    #[test]
+    fn verdict_endpoint_answers() {
+        let mut v = Verdict::empty(Value::Null);
+        v.verdict = Severity::Warn;
+        v.findings.push(navy());
+        let (status, b, h) = body(&verdict(&v));
+        assert_eq!(status, 200);
+        assert_eq!(b, serde_json::to_value(&v).unwrap());
+        assert!(h.contains(&("x-mistype-verdict".into(), "warn".into())));
+        let e = ExtractError::new(Api::Check, "to is not a list");
+        let (status, b, h) = body(&bad_request(&e));
+        assert_eq!(status, 400);
+        assert_eq!(
+            b,
+            json!({"error": "bad_request", "message": "to is not a list"})
+        );
+        assert!(!h.iter().any(|(k, _)| k == "x-mistype-verdict"));
     }
 }

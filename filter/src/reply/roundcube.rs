@@ -9,9 +9,9 @@
 //! the mistype plugin (`parent.rcmail.triggerEvent('mistype_blocked', …)`), which offers to send
 //! again with the token in [`crate::extract::ROUNDCUBE_CONFIRM_FIELD`].
 
-use crate::decide::{Action, VERDICT_HEADER};
+use super::action::Action;
 use crate::extract::ROUNDCUBE_CONFIRM_FIELD;
-use mistype::Finding;
+use mistype::{Finding, Severity};
 use serde_json::{json, Value};
 
 /// At most this many findings are named in the message line.
@@ -19,7 +19,7 @@ const MAX_NAMED: usize = 3;
 
 /// The page for a blocked send; `verdict` is the JSON body the filter would send to an API client
 /// (the verdict, `confirm` with the token when confirmation is enabled, `confirm_error`), and
-/// `refused` its findings that refuse the send ([`crate::reply::refused`]).
+/// `refused` its findings that refuse the send (`crate::decide::refused`).
 pub fn blocked_page(verdict: &Value, refused: &[&Finding]) -> Action {
     let confirm_error = verdict
         .get("confirm_error")
@@ -50,20 +50,17 @@ pub fn blocked_page(verdict: &Value, refused: &[&Finding]) -> Action {
         text = html_text(&message),
         event = script_json(&event),
     );
-    Action::Reply {
-        status: 200,
-        headers: vec![
-            ("content-type".into(), "text/html; charset=utf-8".into()),
-            ("cache-control".into(), "no-store".into()),
-            (VERDICT_HEADER.into(), "block".into()),
-        ],
-        body: body.into_bytes(),
-    }
+    Action::local(
+        200,
+        "text/html; charset=utf-8",
+        Some(Severity::Block),
+        body.into_bytes(),
+    )
 }
 
 /// One line for Roundcube's message area: what was stopped (`refused`) and what was probably
 /// meant, and why a confirmation was not accepted (`confirm_error`).
-pub fn message(refused: &[&Finding], confirm_error: Option<&str>) -> String {
+fn message(refused: &[&Finding], confirm_error: Option<&str>) -> String {
     let mut parts: Vec<String> = refused
         .iter()
         .take(MAX_NAMED)
@@ -91,7 +88,7 @@ pub fn message(refused: &[&Finding], confirm_error: Option<&str>) -> String {
 
 /// JSON that is safe inside a `<script>` element: no `<`, `>`, `&` or line separators that could
 /// end the element or the string early.
-pub fn script_json(v: &Value) -> String {
+fn script_json(v: &Value) -> String {
     let s = v.to_string();
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -108,7 +105,7 @@ pub fn script_json(v: &Value) -> String {
 }
 
 /// Text escaped for HTML element content.
-pub fn html_text(s: &str) -> String {
+fn html_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -125,7 +122,7 @@ pub fn html_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mistype::{Kind, Severity};
+    use mistype::Kind;
 
     fn finding(
         address: &str,

@@ -1,15 +1,20 @@
-//! Random requests through the header-only look and every body parser, then through the
-//! confirm-token binding: nothing may panic or hang.
+//! Random requests through the filter's header-only look and every body parser, then through
+//! the confirm-token binding, and for a send by reference through the reader of the mail
+//! server's answer: nothing may panic or hang.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mistype_filter::extract::{extract, Api, Routes};
+use mistype_filter::extract::{extract, Routes, Target};
+use mistype_filter::lookup;
+use mistype_filter::send::Api;
 use mistype_filter::token::{Binding, Signer};
 
 const METHODS: [&str; 3] = ["POST", "PUT", "GET"];
-const PATHS: [&str; 16] = [
+const PATHS: [&str; 18] = [
     "/jmap/api/",
     "/v1.0/me/sendMail",
+    "/v1.0/me/messages/AAMk%3D/send",
+    "/index.php/apps/mail/api/outbox/17",
     "/v1.0/me/messages/AAMk/forward",
     "/v1.0/$batch",
     "/gmail/v1/users/me/messages/send",
@@ -52,13 +57,23 @@ fuzz_target!(|data: &[u8]| {
     let Some(candidate) = routes.classify(method, path, ct) else {
         return;
     };
-    if let Ok(Some(send)) = extract(candidate, ct, body) {
+    let target = Target {
+        path,
+        content_type: ct,
+        prefixes: routes.prefixes(candidate.api),
+    };
+    if let Ok(Some(send)) = extract(candidate, target, body) {
         assert!(Api::ALL.contains(&send.api));
         let _ = send.to_request(None);
         let binding = Binding::new(send.from.as_deref(), send.recipients());
         if let Ok(signer) = Signer::new(b"fuzzing-secret-0123456789") {
             let token = signer.issue(&binding, 100);
             assert!(signer.verify(&token, &binding, 99).is_ok());
+        }
+        // A send by reference: the same bytes as the mail server's answer about each stored
+        // message, read by that API's reader.
+        for r in &send.references {
+            let _ = lookup::read(r, Some(200), body);
         }
     }
 });
