@@ -220,21 +220,21 @@ export function roundcubeSuite() {
 
     test("elastic: a gmial.com send asks before it leaves; going back sends nothing; the fix sends to gmail.com", async (t) => {
       const page = await compose(t, "elastic");
-      await SKINS.elastic.addRecipients(page, ["friend@gmial.com"]);
+      await SKINS.elastic.addRecipients(page, ["mate@gmial.com"]);
       await subject(page, "elastic provider typo");
       const c0 = await filterCounts();
       await SKINS.elastic.send(page).click();
       const d = dialog(page, CHECK_TITLE);
       await d.waitFor();
-      assert.deepEqual(await listed(d), ["friend@gmial.com"]);
-      assert.match(await d.locator(".mistype-list li").textContent(), /^friend@gmial\.com \(did you mean friend@gmail\.com\?\)/);
+      assert.deepEqual(await listed(d), ["mate@gmial.com"]);
+      assert.match(await d.locator(".mistype-list li").textContent(), /^mate@gmial\.com \(did you mean mate@gmail\.com\?\)/);
       await shot(page, "roundcube-6-gmial-asks");
       await button(d, "Go back and fix").click();
       await d.waitFor({ state: "detached" });
       // Then the fix, from the same question: exactly one send, to the fixed address.
       await SKINS.elastic.send(page).click();
-      await button(dialog(page, CHECK_TITLE), "Send to friend@gmail.com instead").click();
-      assert.deepEqual(await sentOnce(page, "elastic provider typo"), [["friend@gmail.com"]]);
+      await button(dialog(page, CHECK_TITLE), "Send to mate@gmail.com instead").click();
+      assert.deepEqual(await sentOnce(page, "elastic provider typo"), [["mate@gmail.com"]]);
       assert.deepEqual(since(c0, await filterCounts()), { inspected: 1, allowed: 1, blocked: 0, confirmed: 0 });
       assert.deepEqual(page.dialogs, [CHECK_TITLE, CHECK_TITLE]);
     });
