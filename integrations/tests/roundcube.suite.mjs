@@ -329,6 +329,7 @@ export function roundcubeSuite() {
         const d = dialog(page, CHECK_TITLE);
         await d.waitFor();
         assert.deepEqual(await listed(d), ["j.smith@navy.ml"]);
+        await shot(page, `roundcube-${skin}-asks`);
         await button(d, "Send anyway").click();
         // The filter refuses it; the plugin sends again with the filter's token, unasked.
         assert.deepEqual(await sentOnce(page, subj), [["j.smith@navy.ml", "ops@army.mil"]]);
