@@ -41,7 +41,7 @@ const exited = (c) => c.exitCode !== null || c.signalCode !== null;
  * A port for a server that cannot take a socket or report its port (Apache): free when chosen,
  * so the caller must prove afterwards that its server holds it (`heldBy`).
  */
-function unusedPort() {
+export function unusedPort() {
   return new Promise((resolve, reject) => {
     const s = netServer();
     s.on("error", reject);
@@ -65,7 +65,7 @@ async function listeningInodes(port) {
 }
 
 /** True when the process `pid` holds the socket listening on 127.0.0.1:`port`. */
-async function heldBy(pid, port) {
+export async function heldBy(pid, port) {
   const inodes = await listeningInodes(port);
   if (inodes.length === 0) return false;
   const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
@@ -78,7 +78,7 @@ async function heldBy(pid, port) {
 }
 
 /** Waits until `test()` is true; fails with `what` (and the child's output) if `child` exits. */
-async function until(test, what, child, ms = 20_000) {
+export async function until(test, what, child, ms = 20_000) {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await test()) return;
