@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # mistype in real webmail, with real parts (no mocks):
 #   - Roundcube 1.6 from Debian (elastic and larry skins) with the mistype plugin, Dovecot and an
-#     SMTP sink, behind Envoy with the shipped filter/envoy.yaml and the built filter, driven in
+#     SMTP sink, both skins behind Envoy with the shipped filter/envoy.yaml and the built filter, driven in
 #     headless Chromium (integrations/tests/roundcube.suite.mjs);
 #   - the browser extension loaded unpacked into Chromium (--headless=new) on that Roundcube and
 #     on the demo page, plus a managed-policy case (integrations/tests/extension.suite.mjs).
-# One Roundcube set-up for all of it, on 127.0.0.1 with ports chosen at run time.
+# One Roundcube set-up for all of it, on loopback, each server on a port it holds from bind to use
+# (integrations/tests/roundcube-env.mjs).
 #
 #   integrations/test.sh              # everything
 #   integrations/test.sh roundcube    # only the plugin

@@ -1,8 +1,15 @@
-// One Roundcube set-up for the webmail tests, all on 127.0.0.1 with ports chosen at run time:
+// One Roundcube set-up for the webmail tests, all on loopback:
 //
 //   SMTP sink (this process)  <-  Roundcube 1.6 (Debian; Apache + mod_php, own config)  ->  Dovecot (IMAP)
 //                                        ^
 //   headless Chromium  ->  Envoy 1.40 with the shipped filter/envoy.yaml and the built filter
+//
+// Ports are never chosen and then released for another process to bind later (someone else could
+// take them in between): the SMTP sink and Envoy bind port 0 and report what they got (Envoy
+// through its admin address file and /listeners); Dovecot's socket is bound here and handed over
+// as systemd's socket activation does (socket-activate.py); Apache can do neither, so its ports
+// are chosen free and then proven to be held by Apache's own process (/proc), else it is started
+// again on other ports.
 //
 // Apache and Dovecot run from config files in a temp dir, each in its own session (detached), so
 // that stopping them never signals the test runner. The Debian packages are installed by
@@ -10,20 +17,31 @@
 // plugins/ with the built web-lint package in its pkg/), in a private Roundcube tree that links
 // Debian's code, so the system's Roundcube is never changed.
 import { spawn, execFileSync } from "node:child_process";
-import { createServer as netServer, Socket } from "node:net";
-import { mkdtemp, writeFile, mkdir, cp, rm, readFile, chmod, symlink, readdir } from "node:fs/promises";
+import { createServer as netServer } from "node:net";
+import { mkdtemp, writeFile, mkdir, cp, rm, readFile, chmod, symlink, readdir, readlink } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const USER = "ray.k@army.mil";
 export const PASSWORD = "mistype-test";
 // Debian's Roundcube tree and the SQLite database dbconfig-common created at install.
 const RC_ROOT = "/var/lib/roundcube";
 const DEBIAN_DB = "/var/lib/dbconfig-common/sqlite3/roundcube/roundcube";
+// The plugin's policy (mistype_policy); see where the configuration is written.
+const POLICY = '{"protected": ["northwind-defence.com"], "known": ["amry.mil"]}';
 
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-export function freePort() {
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const exited = (c) => c.exitCode !== null || c.signalCode !== null;
+
+/**
+ * A port for a server that cannot take a socket or report its port (Apache): free when chosen,
+ * so the caller must prove afterwards that its server holds it (`heldBy`).
+ */
+export function unusedPort() {
   return new Promise((resolve, reject) => {
     const s = netServer();
     s.on("error", reject);
@@ -34,18 +52,39 @@ export function freePort() {
   });
 }
 
-async function waitPort(port, what, ms = 20_000) {
-  const until = Date.now() + ms;
+/** The inodes of the sockets listening on 127.0.0.1:`port` (/proc/net/tcp). */
+async function listeningInodes(port) {
+  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const inodes = [];
+  for (const line of (await readFile("/proc/net/tcp", "utf8")).split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // local_address, state 0A = LISTEN, inode
+    if (f[1] === want && f[3] === "0A") inodes.push(f[9]);
+  }
+  return inodes;
+}
+
+/** True when the process `pid` holds the socket listening on 127.0.0.1:`port`. */
+export async function heldBy(pid, port) {
+  const inodes = await listeningInodes(port);
+  if (inodes.length === 0) return false;
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+  for (const fd of fds) {
+    const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
+    const m = /^socket:\[(\d+)\]$/.exec(link);
+    if (m && inodes.includes(m[1])) return true;
+  }
+  return false;
+}
+
+/** Waits until `test()` is true; fails with `what` (and the child's output) if `child` exits. */
+export async function until(test, what, child, ms = 20_000) {
+  const deadline = Date.now() + ms;
   for (;;) {
-    const ok = await new Promise((resolve) => {
-      const s = new Socket();
-      s.once("connect", () => { s.destroy(); resolve(true); });
-      s.once("error", () => resolve(false));
-      s.connect(port, "127.0.0.1");
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`${what} did not listen on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (await test()) return;
+    if (child && exited(child)) throw new Error(`${what}: the process exited\n${child.output()}`);
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms\n${child ? child.output() : ""}`);
+    await sleep(100);
   }
 }
 
@@ -115,9 +154,9 @@ export function smtpSink() {
   };
 }
 
-function detached(cmd, args, logFile, env = process.env) {
+function detached(cmd, args, logFile, env = process.env, stdin = "ignore") {
   const out = [];
-  const child = spawn(cmd, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env });
+  const child = spawn(cmd, args, { detached: true, stdio: [stdin, "pipe", "pipe"], env });
   child.stdout.on("data", (d) => out.push(d));
   child.stderr.on("data", (d) => out.push(d));
   child.on("exit", () => writeFile(logFile, Buffer.concat(out)).catch(() => {}));
@@ -134,21 +173,46 @@ function killGroup(child, signal = "SIGTERM") {
   }
 }
 
+/** The first line `child` writes on stdout. */
+function firstLine(child, what) {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const onData = (d) => {
+      buf += d;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) {
+        child.stdout.off("data", onData);
+        resolve(buf.slice(0, nl));
+      }
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", () => reject(new Error(`${what} exited before it reported its ports\n${child.output()}`)));
+  });
+}
+
+/** Reads Envoy's admin JSON at `pathAndQuery`. */
+async function adminJson(admin, pathAndQuery) {
+  const r = await fetch(new URL(pathAndQuery, admin));
+  if (!r.ok) throw new Error(`Envoy admin ${pathAndQuery}: HTTP ${r.status}`);
+  return r.json();
+}
+
+/** The larry skin's host name: Chromium resolves every *.localhost name to loopback itself. */
+export const LARRY_HOST = "larry.localhost";
+
 /**
- * Starts everything; returns { url (elastic + plugin, through Envoy), direct (the same, Apache
- * itself), larry (larry + plugin), plain (elastic without the plugin), smtp, dir, stop() }.
+ * Starts everything; returns { url (elastic + plugin, through Envoy), larry (larry + plugin,
+ * through the same Envoy), direct (elastic + plugin, Apache itself), plain (elastic without the
+ * plugin, Apache itself), admin (Envoy's admin), counters() (the filter's counters), smtp, dir,
+ * stop() }.
  * opts: repo, pkgDir, wasm (the built filter), filterConfig (object, the plugin configuration).
  */
 export async function startRoundcube(opts) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "mistype-roundcube-"));
   await chmod(dir, 0o755);
-  const [imapPort, httpPort, larryPort, plainPort, envoyPort, adminPort] = await Promise.all(
-    [1, 2, 3, 4, 5, 6].map(() => freePort()),
-  );
   const smtp = smtpSink();
   const smtpPort = await smtp.listen();
   const children = [];
-  const exited = (c) => c.exitCode !== null || c.signalCode !== null;
   const stop = async () => {
     for (const c of children) killGroup(c);
     for (let i = 0; i < 50 && !children.every(exited); i++) await new Promise((r) => setTimeout(r, 100));
@@ -159,7 +223,17 @@ export async function startRoundcube(opts) {
     }
   };
   try {
-    // --- Dovecot: one user in a passwd file, maildir under the temp dir.
+    // --- Dovecot: one user in a passwd file, maildir under the temp dir. Its IMAP socket is
+    // bound first (socket-activate.py), and Dovecot gets it when its configuration names it.
+    const dovecot = detached(
+      "python3",
+      [path.join(here, "socket-activate.py"), "1", "--", "/usr/sbin/dovecot", "-F", "-c", path.join(dir, "dovecot.conf")],
+      path.join(dir, "dovecot.out"),
+      process.env,
+      "pipe",
+    );
+    children.push(dovecot);
+    const imapPort = Number(await firstLine(dovecot, "Dovecot's socket holder"));
     const mail = path.join(dir, "mail");
     await mkdir(mail, { recursive: true });
     execFileSync("chown", ["nobody:nogroup", mail]);
@@ -205,7 +279,7 @@ service stats {
 }
 `,
     );
-    children.push(detached("/usr/sbin/dovecot", ["-F", "-c", path.join(dir, "dovecot.conf")], path.join(dir, "dovecot.out")));
+    dovecot.stdin.end("go\n");
 
     // --- A private Roundcube tree: Debian's code, skins and plugins linked, its own plugins/
     // folder (the plugin copied in, as an operator installs it), temp, logs and a copy of the
@@ -238,7 +312,11 @@ service stats {
     await mkdir(rcConf);
     await writeFile(
       path.join(rcConf, "config.inc.php"),
-      `<?php\n$config = [];\n$config['mistype_ask_on'] = 'warn';\n$config['mistype_policy'] = '{"protected": ["northwind-defence.example"]}';\n$config['log_driver'] = 'file';\n$config['log_dir'] = '${dir}/rclogs/';\n`,
+      // The plugin's policy differs from the filter's (the embedded default) both ways, as an
+      // operator's two files may: it protects northwind-defence.com, which the filter does not,
+      // so the compose check asks about northwind-defense.com and the filter lets it through;
+      // and it knows amry.mil, which the filter refuses as a lookalike of army.mil.
+      `<?php\n$config = [];\n$config['mistype_ask_on'] = 'warn';\n$config['mistype_policy'] = '${POLICY}';\n$config['log_driver'] = 'file';\n$config['log_dir'] = '${dir}/rclogs/';\n`,
     );
     await mkdir(path.join(dir, "rclogs"));
     execFileSync("chown", ["www-data:www-data", path.join(dir, "rclogs")]);
@@ -258,21 +336,20 @@ service stats {
       Object.entries(vars)
         .map(([k, v]) => `  SetEnv ${k} "${v.replace(/"/g, '\\"')}"`)
         .join("\n");
-    // Three sites on one Roundcube: elastic with the plugin (behind Envoy), larry with the
-    // plugin, and elastic without it (for the browser extension).
-    const sites = [
-      [httpPort, env],
-      [larryPort, { ...env, ROUNDCUBE_SKIN: "larry" }],
-      [plainPort, { ...env, ROUNDCUBE_PLUGINS: "[]" }],
+    // Three sites on one Roundcube: elastic with the plugin, and larry with the plugin (by host
+    // name, on the port behind Envoy), and elastic without it (for the browser extension).
+    const sites = (httpPort, plainPort) => [
+      [httpPort, "127.0.0.1", env],
+      [httpPort, LARRY_HOST, { ...env, ROUNDCUBE_SKIN: "larry" }],
+      [plainPort, "127.0.0.1", { ...env, ROUNDCUBE_PLUGINS: "[]" }],
     ];
     const mods = "/usr/lib/apache2/modules";
-    await writeFile(
-      path.join(dir, "apache.conf"),
-      `ServerRoot /etc/apache2
+    const apacheConf = (httpPort, plainPort) => `ServerRoot /etc/apache2
 ServerName 127.0.0.1
 PidFile ${dir}/apache.pid
 Mutex file:${dir}
-${sites.map(([port]) => `Listen 127.0.0.1:${port}`).join("\n")}
+Listen 127.0.0.1:${httpPort}
+Listen 127.0.0.1:${plainPort}
 User www-data
 Group www-data
 ErrorLog ${dir}/apache-error.log
@@ -304,39 +381,74 @@ DirectoryIndex index.php
   AllowOverride None
   Require all granted
 </Directory>
-${sites.map(([port, vars]) => `<VirtualHost 127.0.0.1:${port}>\n${setEnv(vars)}\n</VirtualHost>`).join("\n")}
-`,
-    );
-    children.push(detached("/usr/sbin/apache2", ["-f", path.join(dir, "apache.conf"), "-DFOREGROUND"], path.join(dir, "apache.out"), { ...process.env, APACHE_RUN_DIR: dir, APACHE_LOCK_DIR: dir, APACHE_LOG_DIR: dir }));
+${sites(httpPort, plainPort)
+  .map(([port, name, vars]) => `<VirtualHost 127.0.0.1:${port}>\n  ServerName ${name}\n${setEnv(vars)}\n</VirtualHost>`)
+  .join("\n")}
+`;
+    // Apache neither takes a socket nor binds port 0: its ports are chosen free, and it must be
+    // seen holding them itself; if another process took one first, Apache cannot bind and exits,
+    // and it starts again on other ports.
+    let apache = null;
+    let httpPort = 0;
+    let plainPort = 0;
+    for (let attempt = 1; !apache; attempt++) {
+      [httpPort, plainPort] = [await unusedPort(), await unusedPort()];
+      await writeFile(path.join(dir, "apache.conf"), apacheConf(httpPort, plainPort));
+      const child = detached("/usr/sbin/apache2", ["-f", path.join(dir, "apache.conf"), "-DFOREGROUND"], path.join(dir, "apache.out"), { ...process.env, APACHE_RUN_DIR: dir, APACHE_LOCK_DIR: dir, APACHE_LOG_DIR: dir });
+      children.push(child);
+      try {
+        await until(async () => (await heldBy(child.pid, httpPort)) && (await heldBy(child.pid, plainPort)), "Apache", child);
+        apache = child;
+      } catch (e) {
+        if (attempt === 3 || !/could not bind|Address already in use/.test(child.output())) throw e;
+      }
+    }
 
-    // --- Envoy with the shipped config: listener -> Apache (cluster "webmail").
+    // --- Envoy with the shipped config: listener -> Apache (cluster "webmail"). Its listener
+    // and admin bind port 0; the admin address comes from --admin-address-path, the listener's
+    // port from /listeners.
     // The shipped plugin configuration unless the test gives one.
     const configArgs = opts.filterConfig ? ["--config", JSON.stringify(opts.filterConfig, null, 2)] : [];
     const yaml = execFileSync("python3", [
       path.join(opts.repo, "demo", "render_envoy.py"),
       "--template", path.join(opts.repo, "filter", "envoy.yaml"),
-      "--listen-port", String(envoyPort),
-      "--admin-port", String(adminPort),
+      "--listen-port", "0",
+      "--admin-port", "0",
       "--upstream-port", String(httpPort),
       "--wasm", opts.wasm,
       ...configArgs,
     ]).toString();
     await writeFile(path.join(dir, "envoy.yaml"), yaml);
-    children.push(detached("envoy", ["-c", path.join(dir, "envoy.yaml"), "--concurrency", "1", "--log-level", "warn", "--base-id", String(process.pid % 60000)], path.join(dir, "envoy.out")));
-
-    await waitPort(imapPort, "Dovecot");
-    for (const p of [httpPort, larryPort, plainPort]) await waitPort(p, "Apache");
-    await waitPort(envoyPort, "Envoy", 60_000);
-    const envoyOut = () => children[2].output();
+    const adminFile = path.join(dir, "envoy-admin.address");
+    const envoy = detached("envoy", ["-c", path.join(dir, "envoy.yaml"), "--concurrency", "1", "--log-level", "warn", "--base-id", String(process.pid % 60000), "--admin-address-path", adminFile], path.join(dir, "envoy.out"));
+    children.push(envoy);
+    await until(async () => existsSync(adminFile) && (await readFile(adminFile, "utf8")).trim() !== "", "Envoy's admin address", envoy, 60_000);
+    const admin = `http://${(await readFile(adminFile, "utf8")).trim()}/`;
+    let envoyPort = 0;
+    await until(async () => {
+      const ready = await fetch(new URL("ready", admin)).catch(() => null);
+      if (!ready || !ready.ok) return false;
+      const listeners = await adminJson(admin, "listeners?format=json");
+      const webmail = listeners.listener_statuses.find((l) => l.name === "webmail");
+      envoyPort = webmail ? webmail.local_address.socket_address.port_value : 0;
+      return envoyPort > 0;
+    }, "Envoy's listener", envoy, 60_000);
+    // The holder has become Dovecot (same process, so the socket is Dovecot's).
+    await until(async () => (await readFile(`/proc/${dovecot.pid}/comm`, "utf8").catch(() => "")) === "dovecot\n", "Dovecot", dovecot);
     return {
       url: `http://127.0.0.1:${envoyPort}/`,
+      larry: `http://${LARRY_HOST}:${envoyPort}/`,
       direct: `http://127.0.0.1:${httpPort}/`,
-      larry: `http://127.0.0.1:${larryPort}/`,
       plain: `http://127.0.0.1:${plainPort}/`,
-      admin: `http://127.0.0.1:${adminPort}/`,
+      admin,
+      /** The filter's counters (`mistype.blocked`, `mistype.api.roundcube.inspected`, ...). */
+      async counters() {
+        const { stats } = await adminJson(admin, "stats?format=json&filter=" + encodeURIComponent("^wasmcustom\\.mistype\\."));
+        return Object.fromEntries(stats.map((x) => [x.name.replace(/^wasmcustom\./, ""), x.value]));
+      },
       smtp,
       dir,
-      envoyOut,
+      envoyOut: () => envoy.output(),
       logs: async () => {
         const parts = [];
         for (const f of ["apache-error.log", "dovecot.log", "rclogs/errors.log"]) {

@@ -5,9 +5,11 @@
 //! cannot carry anything the user sees. This page is shaped like Roundcube's own framed replies:
 //! `200`, the generator meta, and a script that unlocks the compose window
 //! (`parent.rcmail.iframe_loaded(<_unlock>)`), shows the reason in Roundcube's message area
-//! (`parent.rcmail.display_message(…, 'error')`) and hands the verdict, with the confirm token, to
-//! the mistype plugin (`parent.rcmail.triggerEvent('mistype_blocked', …)`), which offers to send
-//! again with the token in [`crate::extract::ROUNDCUBE_CONFIRM_FIELD`].
+//! (`parent.rcmail.display_message(…, 'error')`) and hands the verdict, with the confirm token and
+//! the addresses that refused the send (`refused`), to the mistype plugin
+//! (`parent.rcmail.triggerEvent('mistype_blocked', …)`), which offers to send again with the token
+//! in [`crate::extract::ROUNDCUBE_CONFIRM_FIELD`], or sends again at once when the user has just
+//! confirmed every refused address.
 
 use super::action::Action;
 use crate::extract::ROUNDCUBE_CONFIRM_FIELD;
@@ -19,7 +21,8 @@ const MAX_NAMED: usize = 3;
 
 /// The page for a blocked send; `verdict` is the JSON body the filter would send to an API client
 /// (the verdict, `confirm` with the token when confirmation is enabled, `confirm_error`), and
-/// `refused` its findings that refuse the send (`crate::decide::refused`).
+/// `refused` its findings that refuse the send (`crate::decide::refused`), whose addresses the
+/// plugin gets as `refused`.
 pub fn blocked_page(verdict: &Value, refused: &[&Finding]) -> Action {
     let confirm_error = verdict
         .get("confirm_error")
@@ -29,6 +32,8 @@ pub fn blocked_page(verdict: &Value, refused: &[&Finding]) -> Action {
     let mut event = verdict.clone();
     if let Value::Object(m) = &mut event {
         m.insert("message".into(), Value::String(message.clone()));
+        let addresses: Vec<&str> = refused.iter().map(|f| f.address.as_str()).collect();
+        m.insert("refused".into(), json!(addresses));
         if let Some(Value::Object(c)) = m.get_mut("confirm") {
             c.insert("field".into(), json!(ROUNDCUBE_CONFIRM_FIELD));
         }
@@ -191,6 +196,8 @@ mod tests {
         // The token and the form field it goes back in are handed to the plugin.
         assert!(body.contains("\"token\":\"v1.abc\""));
         assert!(body.contains("\"field\":\"_mistype_confirm\""));
+        // The refused addresses, for the plugin to compare with what the user confirmed.
+        assert!(body.contains("\"refused\":[\"j.smith@navy.ml\"]"));
         // The message names the refused findings only, and says why a confirmation failed.
         assert!(body.contains("Not sent, mistype stopped it. j.smith@navy.ml"));
         assert!(!body.contains("x@gmial.com (did you mean"));
