@@ -6,7 +6,7 @@
 //! | verdict `warn` | pass + headers | pass + headers | pass |
 //! | verdict `warn`, a finding scored ≥ `block_warn_score` | refused (`422`) + confirm token | pass + headers | pass |
 //! | verdict `block` | refused (`422`) + verdict (+ confirm token) | pass + headers | pass |
-//! | refused verdict + valid token | pass + headers | (as above) | (as above) |
+//! | refused verdict + valid token | pass + headers (`x-mistype-verdict: confirmed`) | (as above) | (as above) |
 //! | body above `max_body_bytes` | `413` | pass | pass |
 //! | recognised send that cannot be parsed | `400` | pass | pass |
 //! | stored message not looked up, `lookup.on_failure` `block` | `503` | pass | pass |
@@ -25,8 +25,11 @@ use crate::token::{Binding, Signer, TokenError};
 use mistype::{Severity, Verdict};
 use serde_json::{json, Value};
 
-/// Response header naming the verdict (`warn` or `block`).
+/// Response header naming the verdict (`warn` or `block`; `confirmed` on a send let through by a
+/// valid confirm token, which no client may read as a refusal).
 pub const VERDICT_HEADER: &str = "x-mistype-verdict";
+/// [`VERDICT_HEADER`]'s value on a send let through by a valid confirm token.
+pub const CONFIRMED: &str = "confirmed";
 /// Response header with the findings, as ASCII JSON.
 pub const FINDINGS_HEADER: &str = "x-mistype-findings";
 /// At most this many findings go into [`FINDINGS_HEADER`].
@@ -372,11 +375,15 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
         match result {
             Ok(()) => {
                 counters.push(Counter::Confirmed);
+                let mut response_headers = verdict_headers(j.verdict);
+                for (name, value) in &mut response_headers {
+                    if name == VERDICT_HEADER {
+                        *value = CONFIRMED.to_string();
+                    }
+                }
                 return Decision {
                     api,
-                    action: Action::Continue {
-                        response_headers: verdict_headers(j.verdict),
-                    },
+                    action: Action::Continue { response_headers },
                     counters,
                     log: Some((
                         Level::Info,
@@ -572,14 +579,15 @@ mod tests {
         assert_eq!(b["confirm"]["header"], "x-mistype-confirm");
         assert_eq!(b["confirm"]["expires_at"], NOW + 300);
         let token = b["confirm"]["token"].as_str().unwrap().to_string();
-        // The resend with the token passes, with the verdict headers.
+        // The resend with the token passes, saying it was confirmed (never `block`, which
+        // clients read as a refusal), with the findings.
         let d = judge(&c, Severity::Block, Some(&token), NOW + 10);
         assert_eq!(d.status(), None);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
-        assert_eq!(
-            response_headers(&d)[0],
-            (VERDICT_HEADER.into(), "block".into())
-        );
+        let h = response_headers(&d);
+        assert_eq!(h[0], (VERDICT_HEADER.into(), "confirmed".into()));
+        assert_eq!(h[1].0, FINDINGS_HEADER);
+        assert!(h[1].1.contains("j.smith@navy.mil"), "{h:?}");
         // After expiry it is refused with the reason, and a fresh token is offered.
         let d = judge(&c, Severity::Block, Some(&token), NOW + 301);
         assert_eq!(d.status(), Some(422));
