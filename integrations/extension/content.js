@@ -95,8 +95,10 @@
     status(`attached:${adapter.name}`);
   }
 
-  // Page changes are followed at most every 250 ms, and a change made only inside mistype's own
-  // notes and dialog is not one: the cost is one look at the page's controls per quiet moment.
+  // Page changes are followed at most every 250 ms, and only those that can matter: elements that
+  // take text added (a compose window opening), an attached field removed (one closing), a
+  // name, role or visibility changed. Changes inside mistype's own notes and dialog, and the
+  // rows and buttons a webmail adds all the time, cost one cheap test each.
   let timer = null;
   const soon = () => {
     if (timer) return;
@@ -110,7 +112,14 @@
     const e = n && (n.nodeType === 1 ? n : n.parentElement);
     return !!(e && e.closest(OURS));
   };
-  const isOursOnly = (r) => ours(r.target) || (r.type === "childList" && [...r.addedNodes, ...r.removedNodes].every(ours));
+  const TEXT_ENTRY =
+    'textarea, [contenteditable], [role="textbox"], [role="combobox"], input:not([type]), input[type="text"], input[type="email"], input[type="search"]';
+  const addsTextEntry = (n) => n.nodeType === 1 && !ours(n) && (n.matches(TEXT_ENTRY) || !!n.querySelector(TEXT_ENTRY));
+  const matters = (r) => {
+    if (ours(r.target)) return false;
+    if (r.type === "attributes") return true;
+    return [...r.addedNodes].some(addsTextEntry) || (r.removedNodes.length > 0 && attachedNodes.some((n) => !n.isConnected));
+  };
 
   // Every setting applies to open tabs at once: the check is rebuilt with the new policy,
   // ask_on and enabled.
@@ -126,7 +135,7 @@
   });
 
   new MutationObserver((records) => {
-    if (!records.every(isOursOnly)) soon();
+    if (records.some(matters)) soon();
   }).observe(html, {
     childList: true,
     subtree: true,

@@ -536,9 +536,23 @@ function recipientKind(name) {
   return null;
 }
 
+const SEND_START = new RegExp(`^[\\s\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]*(${SEND_WORDS.join("|")})\\b`, "i");
+
+/** Cheap first look: could this control be named Send? (Most of a webmail's buttons are not.) */
+function maybeSend(node) {
+  if (node.hasAttribute("aria-labelledby")) return true;
+  const t =
+    node.getAttribute("aria-label") ||
+    (node.tagName === "INPUT" ? node.value : node.textContent) ||
+    node.getAttribute("title") ||
+    node.getAttribute("data-tooltip") ||
+    "";
+  return t.length < 80 && SEND_START.test(t);
+}
+
 /** Whether `node` is a control whose accessible name means Send. */
 function isSendControl(node) {
-  if (!node.matches || !node.matches(CONTROL_SELECTOR) || ours(node)) return false;
+  if (!node.matches || !node.matches(CONTROL_SELECTOR) || !maybeSend(node) || ours(node)) return false;
   const name = clean(accessibleName(node) || node.getAttribute("data-tooltip")).toLowerCase();
   return SEND_WORDS.includes(name.replace(/\s*\(.*\)$/, "").replace(/[.…]+$/, ""));
 }
@@ -765,8 +779,8 @@ export const genericAdapter = {
   candidates(root) {
     const out = [];
     for (const node of root.querySelectorAll(FIELD_SELECTOR)) {
-      if (ours(node) || node.disabled || !isRendered(node)) continue;
       if (node.tagName === "INPUT" && !TEXT_TYPES.includes(node.type)) continue;
+      if (node.disabled || ours(node) || !isRendered(node)) continue;
       if (node.tagName !== "INPUT" && node.tagName !== "TEXTAREA") {
         // A contenteditable host (not the chips inside it) or a role wrapper around an editable.
         if (node.isContentEditable && node.parentElement && node.parentElement.isContentEditable) continue;
@@ -803,11 +817,15 @@ export const genericAdapter = {
   sendControls(root) {
     return [...root.querySelectorAll(CONTROL_SELECTOR)].filter(isSendControl);
   },
-  /** Whether a send of the compose window holding `node` can be stopped: a form, or a Send control around it. */
-  canStop(root, node, fieldNodes) {
+  /**
+   * Whether a send of the compose window holding `node` can be stopped: a form, or a Send control
+   * around it. `cache` (one object per render) keeps the page's Send controls for every field.
+   */
+  canStop(root, node, fieldNodes, cache = {}) {
     if (node.form) return true;
-    const scopeOf = scoper(fieldNodes);
-    return genericAdapter.sendControls(root).some((c) => {
+    cache.controls = cache.controls || genericAdapter.sendControls(root);
+    const scopeOf = scoper(fieldNodes, () => cache.controls);
+    return cache.controls.some((c) => {
       const s = scopeOf(c);
       return !!s && s.contains(node);
     });
@@ -894,7 +912,7 @@ export const genericAdapter = {
  * that holds a recipient field and a Send control (the whole page when it has no Send control).
  * Several compose windows on one page are told apart this way.
  */
-function scoper(fieldNodes) {
+function scoper(fieldNodes, sendControls = null) {
   return (node) => {
     const nodes = fieldNodes();
     if (!node || nodes.length === 0) return null;
@@ -903,7 +921,7 @@ function scoper(fieldNodes) {
     for (let e = node; e; e = e.parentElement) {
       if (!nodes.some((n) => e.contains(n))) continue;
       if (e === top) return e;
-      controls = controls || genericAdapter.sendControls(node.ownerDocument);
+      controls = controls || (sendControls ? sendControls() : genericAdapter.sendControls(node.ownerDocument));
       if (controls.some((c) => e.contains(c))) return e;
     }
     return null;
@@ -997,7 +1015,8 @@ export function attachCompose(root, linter, options = {}) {
   });
   const fieldNodes = () => fields.map((f) => f.node);
   /** Whether this page's send can be stopped for the field (else a note never says "Blocked"). */
-  const canStop = (f) => !adapter.canStop || adapter.canStop(doc, f.node, fieldNodes);
+  let stopCache = {};
+  const canStop = (f) => !adapter.canStop || adapter.canStop(doc, f.node, fieldNodes, stopCache);
 
   /**
    * Draws the overlay notes under their fields (or hides them when the field is not shown). A
@@ -1274,6 +1293,7 @@ export function attachCompose(root, linter, options = {}) {
       return;
     }
     renderPending = false;
+    stopCache = {};
     for (const f of fields) renderField(f, results.get(f.key) || []);
     if (overlay) place();
     announce();
