@@ -812,7 +812,9 @@ export const genericAdapter = {
       return accessibleField(node, key, label);
     });
   },
-  from: () => null,
+  // The sender, where the page has a form control named `from` (as the plain adapter reads it).
+  from: plainAdapter.from,
+  fromNode: plainAdapter.fromNode,
   /** The Send controls of the page (document order). */
   sendControls(root) {
     return [...root.querySelectorAll(CONTROL_SELECTOR)].filter(isSendControl);
