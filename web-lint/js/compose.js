@@ -660,19 +660,34 @@ function clickLikeAUser(node) {
   node.dispatchEvent(new MouseEvent("click", init));
 }
 
-/** Removes a chip the way a user does: its remove control, else Backspace/Delete on it. */
-function removeChip(chip) {
+/**
+ * Removes a chip the way a user does: its remove control, else (when the chip takes focus, so
+ * that the keys are about it) Backspace/Delete on it. Done only when exactly that address went
+ * away and every other chip stayed: a widget that re-renders or removes another chip is reported,
+ * not typed into.
+ */
+function removeChip(chip, addresses) {
+  const before = addresses();
+  const at = before.indexOf((chipAddress(chip) || "").toLowerCase());
+  if (at < 0) return false;
+  const rest = [...before.slice(0, at), ...before.slice(at + 1)];
+  const removed = () => {
+    const after = addresses();
+    return after.length === rest.length && after.every((a, i) => a === rest[i]);
+  };
   const remove = [...chip.querySelectorAll(CONTROL_SELECTOR + ", [aria-label], [title]")].find((e) =>
     /^(remove|delete|entfernen|supprimer|eliminar|quitar)\b/i.test(clean(e.getAttribute("aria-label") || e.getAttribute("title") || e.textContent)),
   );
   if (remove) clickLikeAUser(remove);
-  for (const key of ["Backspace", "Delete"]) {
-    if (!chip.isConnected) break;
-    if (chip.focus) chip.focus();
-    chip.dispatchEvent(keyEvent("keydown", { key, code: key }));
-    chip.dispatchEvent(keyEvent("keyup", { key, code: key }));
+  else if (chip.tabIndex >= 0) {
+    chip.focus();
+    for (const key of ["Backspace", "Delete"]) {
+      if (!chip.isConnected) break;
+      chip.dispatchEvent(keyEvent("keydown", { key, code: key }));
+      chip.dispatchEvent(keyEvent("keyup", { key, code: key }));
+    }
   }
-  return !chip.isConnected;
+  return removed();
 }
 
 function accessibleField(node, key, label) {
@@ -741,7 +756,8 @@ function accessibleField(node, key, label) {
       if (chip) {
         // A chip widget: remove the chip and type the fix, as a user would (before any text
         // still being typed, which the widget then reads after it).
-        if (!removeChip(chip)) return false;
+        const addresses = () => chips().map((c) => (chipAddress(c) || "").toLowerCase());
+        if (!removeChip(chip, addresses)) return false;
         if (typed().trim()) select(0, 0);
         else select(null, null);
         return typeText(doc, typing, `${fixed}, `);

@@ -409,6 +409,26 @@ test("generic adapter: recipient fields found by name and label, the send asks, 
   assert.equal(await dialog.isVisible(), false);
 });
 
+test("generic adapter: a chip the page gives no way to remove is reported, never typed over", async (t) => {
+  const page = await openDemo(t);
+  await page.evaluate(async () => {
+    const { Linter } = await import("./pkg/mistype_web_lint.js");
+    const { attachCompose, genericAdapter } = await import("./pkg/compose.js");
+    document.getElementById("compose").remove();
+    const box = document.createElement("div");
+    box.innerHTML =
+      '<div id="to" contenteditable="true" role="textbox" aria-label="To">' +
+      '<span contenteditable="false" email="c@navy.ml">c@navy.ml</span><span contenteditable="false" email="ops@army.mil">ops@army.mil</span></div>';
+    document.body.append(box);
+    attachCompose(document, new Linter(), { adapter: genericAdapter });
+  });
+  await page.locator('.mistype-notes[data-mistype-for="to"] .mistype-fix').click();
+  await page.locator(".mistype-live", { hasText: /^To: c@navy\.ml could not be changed here; remove it and type c@navy\.mil\.$/ }).waitFor({ state: "attached" });
+  assert.equal(await page.locator("#to").innerHTML(),
+    '<span contenteditable="false" email="c@navy.ml">c@navy.ml</span><span contenteditable="false" email="ops@army.mil">ops@army.mil</span>');
+  assert.equal(await page.locator('.mistype-notes[data-mistype-for="to"] .mistype-note').count(), 1);
+});
+
 // Both layers, as in `make demo`: the page behind real Envoy with mistype_filter.wasm in front
 // of the demo backend (demo/run.sh with the already built artifacts; Envoy takes a free port,
 // MISTYPE_DEMO_PORT=0, and the banner names it). A missing Envoy or filter fails (see the top).
