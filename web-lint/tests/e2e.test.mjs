@@ -509,7 +509,11 @@ test("behind Envoy and the filter: the refusal offers the fix and Send anyway; b
   // 2. "Send anyway" with the filter's confirmation: delivered once, and the page says Sent
   // (the confirmed response carries x-mistype-verdict: confirmed, never block).
   await refused("Crew list");
-  assert.equal((await outbox()).length, 1);
+  // The refusal takes the focus, not its Send anyway: Enter (twice, the habit) sends nothing;
+  // the positive path below proves the wait long enough.
+  assert.equal(await page.evaluate(() => document.activeElement.id), "result");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Enter");
   await result.getByRole("button", { name: "Send anyway" }).click();
   assert.deepEqual(await settled(page), ["Sent", "Sent with your confirmation."]);
   await page.locator("main").screenshot({ path: path.join(outDir, "sent-confirmed.png") });
@@ -517,7 +521,7 @@ test("behind Envoy and the filter: the refusal offers the fix and Send anyway; b
   assert.deepEqual(got.map((m) => [m.rcpt_to, m.subject]), [
     [["j.smith@navy.mil"], "Movement schedule"],
     [["j.smith@navy.ml"], "Crew list"],
-  ]);
+  ], "exactly one delivery per Send: none from the Enter presses, one from Send anyway");
   assert.deepEqual(errors, []);
 });
 
