@@ -251,14 +251,20 @@ export function extensionSuite() {
       await noExtensionError(p);
     });
 
-    test("Outlook-like: a combobox named by aria-labelledby after its chips; chips removed with Backspace", async (t) => {
+    test("Outlook-like: a combobox named by aria-labelledby after its chips, a listbox of chips named Cc; chips removed with Backspace", async (t) => {
       sent().length = 0;
       const p = await page(ctx, t);
       await p.goto(base + "models/outlook.html");
       await attached(p, "generic");
-      // Clean: sent unasked.
-      await p.locator("#cc-input").pressSequentially("ops@navy.mil;", { delay: 10 });
+      // Cc: a listbox of chips named "Cc recipients", typed into beside it: a typo chip is
+      // warned and fixed (Backspace on the chip, the fix typed).
+      await p.locator("#cc-input").pressSequentially("ops@navy.ml;", { delay: 10 });
+      await p.locator('#cc-well .persona[title="ops@navy.ml"]').waitFor();
+      await note(p, "cc").getByRole("button", { name: "Change ops@navy.ml to ops@navy.mil" }).click();
       await p.locator('#cc-well .persona[title="ops@navy.mil"]').waitFor();
+      assert.deepEqual(await p.evaluate(() => window.model.cc), ["ops@navy.mil"]);
+      assert.equal(await note(p, "cc").count(), 0);
+      // Clean: sent unasked.
       await p.locator("#send").click();
       await p.locator("#status", { hasText: /^Message sent$/ }).waitFor();
       await deliveries([{ page: "outlook", to: [], cc: ["ops@navy.mil"], bcc: [], subject: "" }]);

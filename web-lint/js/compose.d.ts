@@ -92,7 +92,7 @@ export const plainAdapter: ComposeAdapter;
 export const demoAdapter: ComposeAdapter;
 export const roundcubeAdapter: ComposeAdapter;
 export const genericAdapter: ComposeAdapter & {
-  /** The recipient fields of the page: text inputs, textareas, contenteditable hosts, textboxes and comboboxes named To/Cc/Bcc. */
+  /** The recipient fields of the page: text inputs, textareas, contenteditable hosts, textboxes, comboboxes and listboxes of chips named To/Cc/Bcc. */
   candidates(root: Document | Element): HTMLElement[];
   /** "to", "cc", "bcc" (or a key from the field's name or id) for a recipient field; null otherwise. */
   kindOf(node: HTMLElement): string | null;

@@ -437,7 +437,7 @@ function isRoundcubeSend(el) {
 // ---------------------------------------------------------------------------------------------
 // Any other page: recipient fields and Send controls found the way assistive technology finds
 // them, by role and accessible name. A field is a text input, a textarea, a `contenteditable`
-// host, a `textbox` or a `combobox` whose name (aria-labelledby, aria-label, a `for=` or wrapping
+// host, a `textbox`, a `combobox` or a `listbox` of chips (typed into beside it) whose name (aria-labelledby, aria-label, a `for=` or wrapping
 // label, a label-like sibling in the same row, title, placeholder) or whose name/id says To, Cc
 // or Bcc. Its addresses are the chips around it (elements carrying an address in `data-address`,
 // `data-email`, `email`, `data-hovercard-id`, `title` or `aria-label`) and the text being typed.
@@ -456,7 +456,8 @@ const FORMAT_CHARS = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const EMAIL = /[^\s<>()[\],;:"'\\]+@[^\s<>()[\],;:"'\\]+\.[^\s<>()[\],;:"'\\]+/g;
 const CHIP_ATTRS = ["data-address", "data-email", "email", "data-hovercard-id", "title", "aria-label"];
 const CHIP_SELECTOR = CHIP_ATTRS.map((a) => `[${a}*="@"]`).join(",");
-const FIELD_SELECTOR = 'input, textarea, [contenteditable], [role="textbox"], [role="combobox"]';
+const FIELD_SELECTOR = 'input, textarea, [contenteditable], [role="textbox"], [role="combobox"], [role="listbox"]';
+const EDITABLE = 'input:not([type]), input[type="text"], input[type="email"], input[type="search"], textarea, [contenteditable="true"], [contenteditable=""]';
 const CONTROL_SELECTOR = 'button, [role="button"], input[type="submit"], input[type="button"], a[href]';
 const TEXT_TYPES = ["", "text", "email", "search", "textarea"];
 /** The elements mistype adds to a page: never read as fields, chips or controls. */
@@ -571,20 +572,35 @@ const isNativeButton = (node) => node.tagName === "BUTTON" || node.tagName === "
 /** Where typing happens in a candidate: itself, or the editable element inside a role wrapper. */
 function editableOf(node) {
   if (node.tagName === "INPUT" || node.tagName === "TEXTAREA" || node.isContentEditable) return node;
-  return node.querySelector('input, textarea, [contenteditable="true"], [contenteditable=""]');
+  const inside = node.querySelector(EDITABLE);
+  if (inside || node.getAttribute("role") !== "listbox" || !node.parentElement) return inside;
+  // A listbox of chips named To, typed into by the input beside it.
+  for (const c of node.parentElement.children) {
+    if (c === node) continue;
+    const e = c.matches(EDITABLE) ? c : c.querySelector(EDITABLE);
+    if (e) return e;
+  }
+  return null;
+}
+
+/** A listbox that is a combobox's popup (suggestions), not a field. */
+function isPopup(node) {
+  if (node.getAttribute("role") !== "listbox" || !node.id) return false;
+  const id = CSS.escape(node.id);
+  return !!(node.ownerDocument || document).querySelector(`[aria-controls~="${id}"], [aria-owns~="${id}"]`);
 }
 
 /** The element holding a field's chips: a contenteditable host itself, else the row around the input. */
-function groupOf(typing) {
+function groupOf(typing, node = typing) {
   if (typing.isContentEditable) return typing;
+  const mine = (x) => [typing, node].some((n) => x === n || n.contains(x) || x.contains(n));
   let group = typing;
   for (let e = typing.parentElement, i = 0; e && i < 3; e = e.parentElement, i++) {
     if (e.tagName === "FORM" || e.tagName === "BODY") break;
-    const others = [...e.querySelectorAll(FIELD_SELECTOR)].filter((x) => x !== typing && !typing.contains(x) && !x.contains(typing));
-    if (others.length > 0) break;
+    if ([...e.querySelectorAll(FIELD_SELECTOR)].some((x) => !mine(x))) break;
     group = e;
   }
-  return group;
+  return group.contains(node) ? group : node;
 }
 
 /** A chip's address: its first attribute with one, else its text. */
@@ -691,12 +707,14 @@ function removeChip(chip, addresses) {
 }
 
 function accessibleField(node, key, label) {
-  const typing = editableOf(node);
+  // A listbox of chips with nowhere to type is read, and its chips can be reported, not fixed.
+  const typing = editableOf(node) || node;
   const doc = typing.ownerDocument;
   const host = typing.isContentEditable ? typing : null;
-  const group = groupOf(typing);
+  const group = groupOf(typing, node);
   const chips = () => chipsOf(group, typing);
-  const typed = () => (host ? typedNodes(host, chips()).text : typing.value);
+  const typed = () => (host ? typedNodes(host, chips()).text : typeof typing.value === "string" ? typing.value : "");
+  const canType = !!host || typeof typing.setSelectionRange === "function";
   /** Select `start..end` of the typed text (the caret at the end when both are null). */
   function select(start, end) {
     typing.focus();
@@ -743,6 +761,7 @@ function accessibleField(node, key, label) {
       return out;
     },
     replace(entry, fixed) {
+      if (!canType) return false;
       // The widget may have re-rendered since the lint (its chips are new elements) or turned
       // typed text into a chip (when the field lost focus): find the entry as it is now.
       const text = typed();
@@ -797,13 +816,19 @@ export const genericAdapter = {
     for (const node of root.querySelectorAll(FIELD_SELECTOR)) {
       if (node.tagName === "INPUT" && !TEXT_TYPES.includes(node.type)) continue;
       if (node.disabled || ours(node) || !isRendered(node)) continue;
+      const listbox = node.getAttribute("role") === "listbox";
       if (node.tagName !== "INPUT" && node.tagName !== "TEXTAREA") {
-        // A contenteditable host (not the chips inside it) or a role wrapper around an editable.
+        // A contenteditable host (not the chips inside it), a role wrapper around an editable, or
+        // a listbox of chips (not a combobox's suggestions).
         if (node.isContentEditable && node.parentElement && node.parentElement.isContentEditable) continue;
-        if (!editableOf(node)) continue;
+        if (listbox ? isPopup(node) : !editableOf(node)) continue;
       }
       if (out.some((o) => o.contains(node) || node.contains(o))) continue;
-      if (genericAdapter.kindOf(node)) out.push(node);
+      if (!genericAdapter.kindOf(node)) continue;
+      // One field per place of typing: a named listbox and its named input are one field.
+      const typing = editableOf(node);
+      if (typing && out.some((o) => editableOf(o) === typing)) continue;
+      out.push(node);
     }
     return out;
   },

@@ -80,15 +80,18 @@ export function chipEditable(host, list) {
   return { commit };
 }
 
-/** Outlook-on-the-web-like: a combobox input after its chips; chips removed with Backspace/Delete. */
-export function comboChips(input, well, list) {
+/**
+ * Outlook-on-the-web-like: a combobox input after its chips, or beside a listbox of them (`role`
+ * "option"); chips removed with Backspace/Delete.
+ */
+export function comboChips(input, well, list, role = "button") {
   function render() {
     for (const c of well.querySelectorAll(".persona")) c.remove();
     for (const address of list) {
       const chip = document.createElement("span");
       chip.className = "persona";
       chip.tabIndex = 0;
-      chip.setAttribute("role", "button");
+      chip.setAttribute("role", role);
       chip.title = address;
       chip.textContent = address.split("@")[0];
       chip.addEventListener("keydown", (e) => {
@@ -99,7 +102,8 @@ export function comboChips(input, well, list) {
           input.focus();
         }
       });
-      well.insertBefore(chip, input);
+      if (well.contains(input)) well.insertBefore(chip, input);
+      else well.append(chip);
     }
   }
   function commit() {
