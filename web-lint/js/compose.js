@@ -567,7 +567,8 @@ function sendControlOf(target) {
 }
 
 const isRendered = (node) => node.isConnected && node.getClientRects().length > 0;
-const isNativeButton = (node) => node.tagName === "BUTTON" || node.tagName === "INPUT";
+/** Controls whose Enter the browser turns into a click (caught as one). */
+const isNativeButton = (node) => node.tagName === "BUTTON" || node.tagName === "INPUT" || node.tagName === "A";
 
 /** Where typing happens in a candidate: itself, or the editable element inside a role wrapper. */
 function editableOf(node) {
@@ -903,7 +904,9 @@ export const genericAdapter = {
       if (!gesture || gesture.control !== control) return;
       if (gesture.asked) {
         stop(e);
-        if (e.type === "click") ask({ scope: gesture.scope, resend: gesture.resend });
+        // At the click, ask; if nothing is left to ask about (fixed meanwhile), the page gets
+        // the press it was denied.
+        if (e.type === "click" && ask({ scope: gesture.scope, resend: gesture.resend }) !== false) gesture.resend();
       }
       if (e.type === "click") gesture = null;
     };
