@@ -11,10 +11,11 @@
 // - the project's demo page, a form page without an adapter, Roundcube without and with the
 //   plugin (the shared Roundcube set-up, started by the first case that needs it);
 // - the options page (every setting applies to open tabs at once) and an organisation's managed
-//   policy: a real policy file read by a real Chromium, from a per-run copy of /etc/chromium
-//   bind-mounted in a private mount namespace that only that Chromium sees (nothing
-//   machine-global is written; Chromium reads its policy directory from a compiled-in path, and
-//   has no switch for another one).
+//   policy: a real policy file read by a real Chromium.
+// Every Chromium here reads its policies from a per-run copy of /etc/chromium bind-mounted in a
+// private mount namespace that only it sees (see `launch`): the managed case puts its policy
+// file there, the others none, so a policy file elsewhere on the machine changes nothing here
+// and nothing here is written machine-wide. Needs root (or unprivileged user namespaces).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -89,11 +90,31 @@ function pageServer() {
   return new Promise((r) => server.listen(0, "127.0.0.1", () => r(server)));
 }
 
-/** Chromium with the extension; `executablePath` another launcher (the managed-policy case). */
-async function launch(executablePath = CHROMIUM) {
-  const profile = await mkdtemp(path.join(os.tmpdir(), "mistype-ext-profile-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath,
+/**
+ * Chromium with the extension, reading its policies from this run's own copy of /etc/chromium
+ * (bind-mounted over /etc/chromium in a private mount namespace only this Chromium sees): with
+ * `managedPolicy`, that copy holds it as a managed policy file; without, it holds no policy at
+ * all, whatever the machine's /etc/chromium/policies holds. Nothing machine-global is written.
+ * Chromium reads its policy directory from a path compiled into it (no switch names another).
+ */
+async function launch(managedPolicy = null) {
+  const run = await mkdtemp(path.join(os.tmpdir(), "mistype-ext-run-"));
+  const etc = path.join(run, "etc-chromium");
+  await cp("/etc/chromium", etc, { recursive: true, filter: (src) => src !== "/etc/chromium/policies" });
+  if (managedPolicy) {
+    await mkdir(path.join(etc, "policies", "managed"), { recursive: true });
+    await writeFile(path.join(etc, "policies", "managed", "mistype-extension-test.json"), JSON.stringify(managedPolicy));
+  }
+  const launcher = path.join(run, "chromium");
+  const userns = process.getuid && process.getuid() !== 0 ? "--user --map-root-user " : "";
+  await writeFile(
+    launcher,
+    `#!/bin/sh\nexec unshare ${userns}--mount --propagation private -- /bin/sh -c ` +
+      `'mount --bind "$0" /etc/chromium && exec "$@"' '${etc}' '${CHROMIUM}' "$@"\n`,
+  );
+  await chmod(launcher, 0o755);
+  const context = await chromium.launchPersistentContext(path.join(run, "profile"), {
+    executablePath: launcher,
     headless: true,
     chromiumSandbox: false,
     // Playwright disables extensions by default; the new headless mode runs them.
@@ -104,7 +125,7 @@ async function launch(executablePath = CHROMIUM) {
   });
   context.closeAll = async () => {
     await context.close();
-    await rm(profile, { recursive: true, force: true });
+    await rm(run, { recursive: true, force: true });
   };
   return context;
 }
@@ -517,26 +538,9 @@ export function extensionSuite() {
 
     test("managed policy: the organisation's policy reaches the extension and locks the options page", async (t) => {
       const id = await extensionId();
-      const run = await mkdtemp(path.join(os.tmpdir(), "mistype-ext-policy-"));
-      t.after(() => rm(run, { recursive: true, force: true }));
-      // This run's /etc/chromium: a copy of the machine's, plus the managed policy file.
-      const etc = path.join(run, "etc-chromium");
-      await cp("/etc/chromium", etc, { recursive: true });
-      await mkdir(path.join(etc, "policies", "managed"), { recursive: true });
-      await writeFile(
-        path.join(etc, "policies", "managed", "mistype-extension-test.json"),
-        JSON.stringify({ "3rdparty": { extensions: { [id]: { policy: ORG_POLICY, ask_on: "warn" } } } }),
-      );
-      // The launcher: Chromium in a private mount namespace where that copy is /etc/chromium.
-      const launcher = path.join(run, "chromium-with-policy");
-      const userns = process.getuid && process.getuid() !== 0 ? "--user --map-root-user " : "";
-      await writeFile(
-        launcher,
-        `#!/bin/sh\nexec unshare ${userns}--mount --propagation private -- /bin/sh -c ` +
-          `'mount --bind "$0" /etc/chromium && exec "$@"' '${etc}' '${CHROMIUM}' "$@"\n`,
-      );
-      await chmod(launcher, 0o755);
-      const managed = await launch(launcher);
+      const machinePolicy = "/etc/chromium/policies/managed/mistype-extension-test.json";
+      const machineBefore = await readFile(machinePolicy, "utf8").catch(() => null);
+      const managed = await launch({ "3rdparty": { extensions: { [id]: { policy: ORG_POLICY, ask_on: "warn" } } } });
       t.after(() => managed.closeAll());
       const p = await page(managed, t);
       await p.goto(base);
@@ -554,8 +558,8 @@ export function extensionSuite() {
       assert.equal(await o.locator("#policy").isDisabled(), true);
       assert.equal(await o.locator("#policy").inputValue(), ORG_POLICY);
       await shot(o, "extension-options-managed");
-      // Nothing of it is visible outside that Chromium.
-      await assert.rejects(stat("/etc/chromium/policies/managed/mistype-extension-test.json"));
+      // Nothing of it is visible outside that Chromium: the machine's policy directory is as it was.
+      assert.equal(await readFile(machinePolicy, "utf8").catch(() => null), machineBefore);
     });
   });
 }
