@@ -15,9 +15,9 @@
 #
 # Honours $CARGO_TARGET_DIR (default <repo>/target); screenshots of every state go to
 # $CARGO_TARGET_DIR/webmail-e2e/. Needs root (it installs the plugin into Roundcube's plugins
-# folder, starts Apache as www-data, and the managed-policy case runs its Chromium in a private
-# mount namespace where a per-run copy of /etc/chromium holds the policy file; nothing
-# machine-global is written).
+# folder, starts Apache as www-data, and the extension's Chromium runs in a private mount
+# namespace where a per-run copy of /etc/chromium holds its policy files; nothing machine-global
+# is written).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
