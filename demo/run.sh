@@ -6,6 +6,7 @@
 #
 #   demo/run.sh                       # or: make demo
 #   MISTYPE_DEMO_PORT=9080 demo/run.sh
+#   MISTYPE_DEMO_PORT=0 demo/run.sh   # Envoy takes a free port and the banner names it (tests)
 #
 # Installs what is missing (scripts/ensure-tools.sh), builds the filter and the web-lint npm
 # package, starts both processes, prints what to open and what to try, and runs until Ctrl-C
@@ -46,7 +47,7 @@ fi
 [ -f "$WASM" ] || die "$WASM is missing (filter/build.sh builds it)"
 command -v "$ENVOY" >/dev/null || die "envoy is not on PATH (scripts/ensure-tools.sh envoy)"
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+if [ "$PORT" != 0 ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   die "127.0.0.1:$PORT is already in use; set MISTYPE_DEMO_PORT to a free port"
 fi
 
@@ -109,6 +110,19 @@ admin_ready() {
     [ "$(curl -s --max-time 2 "http://$(cat "$RUN/admin.address")/ready")" = LIVE ]
 }
 wait_for 90 "envoy" admin_ready
+if [ "$PORT" = 0 ]; then
+  # Envoy bound a port of the OS's choosing and keeps it: its admin interface says which.
+  listener_port() {
+    curl -s --max-time 2 "http://$(cat "$RUN/admin.address")/listeners?format=json" | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["listener_statuses"]:
+    if s["name"] == "webmail":
+        print(s["local_address"]["socket_address"]["port_value"])'
+  }
+  has_listener_port() { [ -n "$(listener_port 2>/dev/null)" ]; }
+  wait_for 20 "envoy listener port" has_listener_port
+  PORT=$(listener_port)
+fi
 wait_for 20 "envoy listener" curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$PORT/healthz"
 
 URL="http://127.0.0.1:$PORT"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # mistype in real webmail, with real parts (no mocks):
 #   - Roundcube 1.6 from Debian (elastic and larry skins) with the mistype plugin, Dovecot and an
-#     SMTP sink, both skins behind Envoy with the shipped filter/envoy.yaml and the built filter, driven in
-#     headless Chromium (integrations/tests/roundcube.suite.mjs);
-#   - the browser extension loaded unpacked into Chromium (--headless=new) on that Roundcube and
-#     on the demo page, plus a managed-policy case (integrations/tests/extension.suite.mjs).
+#     SMTP sink, both skins behind Envoy with the shipped filter/envoy.yaml and the built filter,
+#     driven in headless Chromium (integrations/tests/roundcube.suite.mjs);
+#   - the browser extension loaded unpacked into Chromium (--headless=new) on compose pages that
+#     model the big webmails' compose windows (integrations/tests/compose-models/), on that
+#     Roundcube and on the demo page, plus the options page and a managed-policy case
+#     (integrations/tests/extension.suite.mjs).
 # One Roundcube set-up for all of it, on loopback, each server on a port it holds from bind to use
 # (integrations/tests/roundcube-env.mjs).
 #
@@ -14,7 +16,9 @@
 #
 # Honours $CARGO_TARGET_DIR (default <repo>/target); screenshots of every state go to
 # $CARGO_TARGET_DIR/webmail-e2e/. Needs root (it installs the plugin into Roundcube's plugins
-# folder, starts Apache as www-data, and the managed-policy case writes a Chromium policy file).
+# folder, starts Apache as www-data, and the extension's Chromium runs in a private mount
+# namespace where a per-run copy of /etc/chromium holds its policy files; nothing machine-global
+# is written).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)

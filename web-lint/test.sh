@@ -4,7 +4,8 @@
 #      in headless Chromium (chromedriver), compared with the native golden verdicts;
 #   2. the npm package (web-lint/build.sh) loaded in Node (initSync) and the demo page
 #      driven end to end in headless Chromium (playwright-core from scripts/js/node_modules, the
-#      system chromium; nothing downloaded), also against the real demo backend.
+#      system chromium; nothing downloaded), also against the real demo backend and behind real
+#      Envoy with the built filter (a missing Envoy fails the run; see e2e.test.mjs).
 #
 #   web-lint/test.sh            # everything
 #   web-lint/test.sh wasm       # only 1
@@ -43,7 +44,9 @@ EOF
 }
 
 run_e2e() {
+  scripts/ensure-tools.sh envoy
   web-lint/build.sh
+  filter/build.sh >/dev/null
   log "the package in Node, and end to end in headless Chromium (node --test)"
   node --test web-lint/tests/node.test.mjs web-lint/tests/e2e.test.mjs
 }

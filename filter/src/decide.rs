@@ -6,7 +6,7 @@
 //! | verdict `warn` | pass + headers | pass + headers | pass |
 //! | verdict `warn`, a finding scored ≥ `block_warn_score` | refused (`422`) + confirm token | pass + headers | pass |
 //! | verdict `block` | refused (`422`) + verdict (+ confirm token) | pass + headers | pass |
-//! | refused verdict + valid token | pass + headers | (as above) | (as above) |
+//! | refused verdict + valid token | pass + headers (`x-mistype-verdict: confirmed`) | (as above) | (as above) |
 //! | body above `max_body_bytes` | `413` | pass | pass |
 //! | recognised send that cannot be parsed | `400` | pass | pass |
 //! | stored message not looked up, `lookup.on_failure` `block` | `503` | pass | pass |
@@ -296,7 +296,7 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
                 return Decision {
                     api,
                     action: Action::Continue {
-                        response_headers: reply::verdict_headers(j.verdict),
+                        response_headers: reply::confirmed_headers(j.verdict),
                     },
                     counters,
                     log: Some((
@@ -457,14 +457,15 @@ mod tests {
         assert_eq!(b["confirm"]["header"], "x-mistype-confirm");
         assert_eq!(b["confirm"]["expires_at"], NOW + 300);
         let token = b["confirm"]["token"].as_str().unwrap().to_string();
-        // The resend with the token passes, with the verdict headers.
+        // The resend with the token passes, saying it was confirmed (never `block`, which
+        // clients read as a refusal), with the findings.
         let d = judge(&c, Severity::Block, Some(&token), NOW + 10);
         assert_eq!(d.status(), None);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
-        assert_eq!(
-            response_headers(&d)[0],
-            (reply::VERDICT_HEADER.into(), "block".into())
-        );
+        let h = response_headers(&d);
+        assert_eq!(h[0], (reply::VERDICT_HEADER.into(), "confirmed".into()));
+        assert_eq!(h[1].0, reply::FINDINGS_HEADER);
+        assert!(h[1].1.contains("j.smith@navy.mil"), "{h:?}");
         // After expiry it is refused with the reason, and a fresh token is offered.
         let d = judge(&c, Severity::Block, Some(&token), NOW + 301);
         assert_eq!(d.status(), Some(422));

@@ -327,6 +327,7 @@ fn block_mode_over_http1_blocks_confirms_and_passes_clean_sends_unchanged() {
         "a confirmed send goes through: {}",
         resp.text()
     );
+    assert_eq!(resp.header("x-mistype-verdict"), Some("confirmed"));
     assert_eq!(resp.text(), r#"{"upstream":"ok"}"#);
     let got = arrived(&upstream, "/jmap/api");
     assert_eq!(got.len(), 1);

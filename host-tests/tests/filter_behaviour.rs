@@ -100,6 +100,7 @@ fn a_confirmed_send_goes_through_once_confirmed() {
         req.clone().header(CONFIRM_HEADER, &token).chunked(5),
     );
     assert_passed(&o, &body);
+    assert_eq!(o.response_header("x-mistype-verdict"), Some("confirmed"));
     assert_eq!(counter(&f, "confirmed"), 1, "{:?}", f.metrics());
     // A token is about the recipients, not the API: the same send through Graph is the same
     // send. (Sender from the header in both.)

@@ -1,6 +1,6 @@
 // The compose window of the mistype demo. See the serving layout at the top of index.html.
 import init, { Linter, version } from "./pkg/mistype_web_lint.js";
-import { attachCompose, splitRecipients } from "./pkg/compose.js";
+import { addressOf, applySuggestion, attachCompose, splitRecipients } from "./pkg/compose.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("compose");
@@ -110,19 +110,41 @@ async function send(config, confirm) {
   }
   // The filter refuses a JMAP send inside a JMAP response (x-mistype-verdict: block), other
   // APIs with a 422; either way the verdict and the confirm token are in `mistype` (or the body).
-  const refused = res.status === 422 || res.headers.get("x-mistype-verdict") === "block";
+  // A send it let through on a valid confirmation says `x-mistype-verdict: confirmed`.
+  const verdictHeader = res.headers.get("x-mistype-verdict");
+  const refused = res.status === 422 || verdictHeader === "block";
   if (refused && body && typeof body === "object") {
     const verdict = body.mistype || body;
+    const findings = Array.isArray(verdict.findings) ? verdict.findings : [];
     const c = verdict.confirm || {};
     const header = c.header || config.confirm_header || "x-mistype-confirm";
+    // What most people want: the suggestion itself, sent through the usual check.
+    const suggestions = [...new Set(findings.map((f) => f.suggestion))];
+    const fixable = findings.length > 0 && suggestions.every(Boolean);
+    const fixed = node("button", {
+      type: "button",
+      id: "send-fixed",
+      text: suggestions.length === 1 ? `Send to ${suggestions[0]} instead` : "Send to the suggested addresses instead",
+    });
+    fixed.addEventListener("click", () => {
+      for (const field of [form.to, form.cc, form.bcc]) field.value = fixedField(field.value, findings);
+      form.requestSubmit();
+    });
     const again = node("button", { type: "button", id: "send-anyway", text: "Send anyway" });
     again.addEventListener("click", () => send(config, { header, token: c.token }));
     show(
       "blocked",
       "Not sent: the mail filter stopped this message",
-      node("p", { text: `The server's verdict: ${verdict.verdict}.` }),
-      findingItems(verdict.findings || []),
-      c.token ? node("p", {}, [again, c.expires_at ? ` (confirmation valid until ${when(c.expires_at)})` : ""]) : "",
+      typeof verdict.verdict === "string" ? node("p", { text: `The server's verdict: ${verdict.verdict}.` }) : "",
+      findingItems(findings),
+      fixable || c.token
+        ? node("p", {}, [
+            fixable ? fixed : "",
+            fixable && c.token ? " " : "",
+            c.token ? again : "",
+            c.token && c.expires_at ? ` (confirmation valid until ${when(c.expires_at)})` : "",
+          ])
+        : "",
     );
     result.focus();
     return;
@@ -135,12 +157,26 @@ async function send(config, confirm) {
     if (failed) {
       show("failed", "Not sent", node("pre", { text: JSON.stringify(failed, null, 2) }));
     } else {
-      show("sent", "Sent", node("p", { text: confirm ? "Sent with your confirmation." : "The message was accepted." }));
+      const confirmed = confirm && verdictHeader === "confirmed";
+      show("sent", "Sent", node("p", { text: confirmed ? "Sent with your confirmation." : "The message was accepted." }));
     }
     return;
   }
   show("failed", `Not sent: the server answered ${res.status}`,
     node("pre", { text: typeof body === "string" ? body : JSON.stringify(body, null, 2) }));
+}
+
+/** A field's text with every entry a finding names replaced by its suggestion. */
+function fixedField(text, findings) {
+  let out = text;
+  for (const { value } of splitRecipients(text).reverse()) {
+    const address = (addressOf(value) || "").toLowerCase();
+    const finding = findings.find((f) => f.suggestion && (f.address || "").toLowerCase() === address);
+    if (!finding) continue;
+    const at = out.lastIndexOf(value);
+    out = out.slice(0, at) + applySuggestion(value, finding) + out.slice(at + value.length);
+  }
+  return out;
 }
 
 async function main() {

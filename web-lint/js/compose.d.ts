@@ -9,6 +9,8 @@ export interface RecipientEntry {
   end?: number;
   /** The chip element, for chip widgets. */
   chip?: Element | null;
+  /** Text being typed (not yet a chip) in a chip widget. */
+  typed?: boolean;
 }
 
 /** One recipient field as an adapter sees it. */
@@ -25,8 +27,12 @@ export interface AdapterField {
   entries(): RecipientEntry[];
   /** Replace one entry so that the webmail's own state follows (its model, chips, hidden field). */
   replace(entry: RecipientEntry, fixed: string, finding: Finding): boolean | void;
-  /** Put the notes element where it does not break the webmail's layout. */
-  placeNotes(notes: HTMLElement): void;
+  /** Put the notes element where it does not break the webmail's layout (unless `overlay`). */
+  placeNotes?(notes: HTMLElement): void;
+  /** Draw the notes over the page, under `group` (or `node`), outside the page's layout. */
+  overlay?: boolean;
+  /** The element around the field (its chips, its row) the overlay notes are anchored to. */
+  group?: HTMLElement;
   /** Listen for edits: `onInput` (debounced lint) and `onChange("blur" | Event)`; returns an unsubscribe. */
   watch(onInput: () => void, onChange: (why?: unknown) => void): () => void;
 }
@@ -47,12 +53,32 @@ export interface ComposeAdapter {
   /** The element whose edits change the sender (re-lint), if any. */
   fromNode?(root: Document | Element, options?: ComposeOptions): HTMLElement | null;
   /**
-   * Hook the webmail's before-send. `ask()` returns true when the send may go on now; false means
-   * it was stopped and the user is being asked. Returns an unhook function.
+   * Hook the webmail's before-send. `ask(how?)` returns true when the send may go on now; false
+   * means it was stopped and the user is being asked. Returns an unhook function.
    */
-  hookSend(root: Document | Element, ask: () => boolean): () => void;
+  hookSend(root: Document | Element, ask: (how?: AskHow) => boolean, context?: HookContext): () => void;
   /** Send again after the user confirmed. */
   resend(root: Document | Element): void;
+  /** Whether the send of the compose window holding `node` can be stopped (default: yes). */
+  canStop?(doc: Document, node: HTMLElement, fieldNodes: () => HTMLElement[]): boolean;
+}
+
+/** What an adapter tells `ask` about one send. */
+export interface AskHow {
+  /** Only the fields inside this element (the compose window of the send) count. */
+  scope?: Element;
+  /** Re-issues exactly this send (the page's own submit, click or shortcut); default the adapter's `resend`. */
+  resend?: () => void;
+  /** Only say whether it would ask (false), without asking. */
+  check?: boolean;
+}
+
+/** What `attachCompose` gives an adapter's `hookSend`. */
+export interface HookContext {
+  /** Registers a capture-phase listener on the window (default `addEventListener(type, fn, true)`). */
+  listen?: ((type: string, fn: (event: Event) => void) => () => void) | null;
+  /** The nodes of the fields attached now. */
+  fieldNodes: () => HTMLElement[];
 }
 
 /** The shipped adapters. */
@@ -65,7 +91,17 @@ export const adapters: {
 export const plainAdapter: ComposeAdapter;
 export const demoAdapter: ComposeAdapter;
 export const roundcubeAdapter: ComposeAdapter;
-export const genericAdapter: ComposeAdapter & { candidates(root: Document | Element): HTMLElement[] };
+export const genericAdapter: ComposeAdapter & {
+  /** The recipient fields of the page: text inputs, textareas, contenteditable hosts, textboxes, comboboxes and listboxes of chips named To/Cc/Bcc. */
+  candidates(root: Document | Element): HTMLElement[];
+  /** "to", "cc", "bcc" (or a key from the field's name or id) for a recipient field; null otherwise. */
+  kindOf(node: HTMLElement): string | null;
+  /** The controls of the page whose accessible name means Send. */
+  sendControls(root: Document | Element): HTMLElement[];
+};
+
+/** The accessible name of an element: aria-labelledby, aria-label, its labels, a control's text, title, placeholder. */
+export function accessibleName(node: Element): string;
 
 /** The adapter for a page: Roundcube, the demo page, else `generic` when any field looks like a recipient field; else null. */
 export function detectAdapter(root: Document | Element): ComposeAdapter | null;
@@ -90,10 +126,19 @@ export interface ComposeOptions {
    */
   askWarnScore?: number;
   /**
-   * Ask in the webmail's own UI instead of the built-in `<dialog>`: call `proceed()` to send,
-   * `cancel()` to go back to the fields.
+   * Ask in the webmail's own UI instead of the built-in `<dialog>`: call `proceed()` to send as
+   * written, `cancel()` to go back to the fields, `fix()` (present when every asked finding has a
+   * suggestion) to apply the suggestions and send again. Make going back the focused, Enter and
+   * Escape action.
    */
-  confirm?: (asked: ComposeFinding[], how: { proceed(): void; cancel(): void }) => void;
+  confirm?: (asked: ComposeFinding[], how: { proceed(): void; cancel(): void; fix?: () => void }) => void;
+  /**
+   * Registers the send hooks' capture-phase listeners (default: on the window). The browser
+   * extension passes one registered at document start, before the page's own handlers.
+   */
+  listen?: (type: string, fn: (event: Event) => void) => () => void;
+  /** Called with an error thrown inside the helper (default: console.error). */
+  onError?: (error: unknown) => void;
   /** Called after each lint whose findings changed, with the state and the announced messages. */
   onFindings?: (state: ComposeState, messages: string[]) => void;
   /** Called after a one-click fix. */

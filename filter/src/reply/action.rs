@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 pub const VERDICT_HEADER: &str = "x-mistype-verdict";
 /// Response header with the findings, as ASCII JSON.
 pub const FINDINGS_HEADER: &str = "x-mistype-findings";
+/// [`VERDICT_HEADER`]'s value on a send let through by a valid confirm token: the send went
+/// ahead, and no client may read it as a refusal (`block`).
+pub const CONFIRMED: &str = "confirmed";
 /// At most this many findings go into [`FINDINGS_HEADER`].
 pub const MAX_HEADER_FINDINGS: usize = 10;
 
@@ -87,6 +90,16 @@ pub fn ascii_json(v: &Value) -> String {
 /// The response headers that describe a verdict: [`VERDICT_HEADER`], and [`FINDINGS_HEADER`]
 /// with at most [`MAX_HEADER_FINDINGS`] findings.
 pub fn verdict_headers(verdict: &Verdict) -> Vec<(String, String)> {
+    headers(verdict.verdict.as_str(), verdict)
+}
+
+/// The response headers of a send let through by a valid confirm token: [`VERDICT_HEADER`] is
+/// [`CONFIRMED`], [`FINDINGS_HEADER`] names what was confirmed.
+pub fn confirmed_headers(verdict: &Verdict) -> Vec<(String, String)> {
+    headers(CONFIRMED, verdict)
+}
+
+fn headers(value: &str, verdict: &Verdict) -> Vec<(String, String)> {
     let findings: Vec<Value> = verdict
         .findings
         .iter()
@@ -97,10 +110,7 @@ pub fn verdict_headers(verdict: &Verdict) -> Vec<(String, String)> {
         })
         .collect();
     vec![
-        (
-            VERDICT_HEADER.to_string(),
-            verdict.verdict.as_str().to_string(),
-        ),
+        (VERDICT_HEADER.to_string(), value.to_string()),
         (
             FINDINGS_HEADER.to_string(),
             ascii_json(&Value::Array(findings)),

@@ -17,7 +17,8 @@ mod refusal;
 mod roundcube;
 
 pub use action::{
-    ascii_json, verdict_headers, Action, FINDINGS_HEADER, MAX_HEADER_FINDINGS, VERDICT_HEADER,
+    ascii_json, confirmed_headers, verdict_headers, Action, CONFIRMED, FINDINGS_HEADER,
+    MAX_HEADER_FINDINGS, VERDICT_HEADER,
 };
 pub use dialect::{bad_request, blocked, refuse, verdict};
 pub use refusal::{Code, Refusal};
