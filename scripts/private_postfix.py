@@ -306,6 +306,8 @@ def serve():
     listener using the policy service at 127.0.0.1:POLICY_PORT, relaying to RELAY_PORT. Prints
     {"port": N, "log": PATH} on one line, runs until standard input closes, then stops."""
     relay, policy = int(sys.argv[2]), int(sys.argv[3])
+    # SIGTERM (the caller stopping its children) stops Postfix too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     tmp = tempfile.mkdtemp(prefix="mistype-postfix-")
     port = free_port()
     pf = Postfix(tmp, relay, main_extra=policy_restrictions(policy),

@@ -135,15 +135,43 @@ function killGroup(child, signal = "SIGTERM") {
 }
 
 /**
+ * mistype-smtpd (the built binary `bin`) and a private Postfix using it as its policy service
+ * (scripts/private_postfix.py serve), relaying to the sink on `sinkPort`. Returns the Postfix
+ * port; both go into `children`.
+ */
+async function startMta(repo, bin, sinkPort, dir, children) {
+  const policyPort = await freePort();
+  children.push(detached(bin, ["--policy-listen", `inet:127.0.0.1:${policyPort}`], path.join(dir, "mistype-smtpd.log")));
+  await waitPort(policyPort, "mistype-smtpd");
+  const pf = spawn("python3", [path.join(repo, "scripts", "private_postfix.py"), "serve", String(sinkPort), String(policyPort)], {
+    detached: true,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  children.push(pf);
+  const first = await new Promise((resolve, reject) => {
+    let buf = "";
+    pf.stdout.on("data", (d) => {
+      buf += d;
+      if (buf.includes("\n")) resolve(buf.split("\n")[0]);
+    });
+    pf.on("exit", (code) => reject(new Error(`private Postfix exited (${code}) before listening`)));
+  });
+  return JSON.parse(first);
+}
+
+/**
  * Starts everything; returns { url (elastic + plugin, through Envoy), direct (the same, Apache
- * itself), larry (larry + plugin), plain (elastic without the plugin), smtp, dir, stop() }.
- * opts: repo, pkgDir, wasm (the built filter), filterConfig (object, the plugin configuration).
+ * itself), larry (larry + plugin), plain (elastic without the plugin), overSmtp (elastic without
+ * the plugin, sending through Postfix with mistype-smtpd as its policy service, when
+ * opts.smtpd is given), smtp, dir, stop() }.
+ * opts: repo, pkgDir, wasm (the built filter), filterConfig (object, the plugin configuration),
+ * smtpd (the built mistype-smtpd, optional).
  */
 export async function startRoundcube(opts) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "mistype-roundcube-"));
   await chmod(dir, 0o755);
-  const [imapPort, httpPort, larryPort, plainPort, envoyPort, adminPort] = await Promise.all(
-    [1, 2, 3, 4, 5, 6].map(() => freePort()),
+  const [imapPort, httpPort, larryPort, plainPort, envoyPort, adminPort, overSmtpPort] = await Promise.all(
+    [1, 2, 3, 4, 5, 6, 7].map(() => freePort()),
   );
   const smtp = smtpSink();
   const smtpPort = await smtp.listen();
@@ -265,6 +293,13 @@ service stats {
       [larryPort, { ...env, ROUNDCUBE_SKIN: "larry" }],
       [plainPort, { ...env, ROUNDCUBE_PLUGINS: "[]" }],
     ];
+    // Roundcube as it is, handing its mail to the organisation's Postfix over SMTP, where
+    // mistype-smtpd is the policy service (docs/smtp.md).
+    let mta = null;
+    if (opts.smtpd) {
+      mta = await startMta(opts.repo, opts.smtpd, smtpPort, dir, children);
+      sites.push([overSmtpPort, { ...env, ROUNDCUBE_PLUGINS: "[]", ROUNDCUBE_SMTP_HOST: `127.0.0.1:${mta.port}` }]);
+    }
     const mods = "/usr/lib/apache2/modules";
     await writeFile(
       path.join(dir, "apache.conf"),
@@ -325,21 +360,24 @@ ${sites.map(([port, vars]) => `<VirtualHost 127.0.0.1:${port}>\n${setEnv(vars)}\
     children.push(detached("envoy", ["-c", path.join(dir, "envoy.yaml"), "--concurrency", "1", "--log-level", "warn", "--base-id", String(process.pid % 60000)], path.join(dir, "envoy.out")));
 
     await waitPort(imapPort, "Dovecot");
-    for (const p of [httpPort, larryPort, plainPort]) await waitPort(p, "Apache");
+    for (const [p] of sites) await waitPort(p, "Apache");
     await waitPort(envoyPort, "Envoy", 60_000);
-    const envoyOut = () => children[2].output();
+    const envoyProc = children[children.length - 1];
+    const envoyOut = () => envoyProc.output();
     return {
       url: `http://127.0.0.1:${envoyPort}/`,
       direct: `http://127.0.0.1:${httpPort}/`,
       larry: `http://127.0.0.1:${larryPort}/`,
       plain: `http://127.0.0.1:${plainPort}/`,
+      overSmtp: mta ? `http://127.0.0.1:${overSmtpPort}/` : null,
+      postfixLog: mta ? mta.log : null,
       admin: `http://127.0.0.1:${adminPort}/`,
       smtp,
       dir,
       envoyOut,
       logs: async () => {
         const parts = [];
-        for (const f of ["apache-error.log", "dovecot.log", "rclogs/errors.log"]) {
+        for (const f of ["apache-error.log", "dovecot.log", "rclogs/errors.log", "mistype-smtpd.log"]) {
           const p = path.join(dir, f);
           if (existsSync(p)) parts.push(`--- ${f}\n${(await readFile(p, "utf8")).slice(-3000)}`);
         }

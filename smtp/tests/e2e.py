@@ -320,7 +320,11 @@ def main(tmp):
      env.milter_smtp_port) = (free_port() for _ in range(6))
     env.sink = Sink().start()
     dovecot = DovecotAuth(tmp, {"jan@mindef.nl": JAN_PASSWORD}).start()
+    # The submission listener uses the named list docs/smtp.md shows.
     main_extra = policy_restrictions(env.policy_port) + f"""
+mistype_submission_restrictions =
+  check_policy_service {{ inet:127.0.0.1:{env.policy_port}, timeout=10s, default_action=DUNNO }},
+  permit_sasl_authenticated, reject
 non_smtpd_milters = inet:127.0.0.1:{env.milter_port}
 milter_default_action = accept
 milter_connect_timeout = 10s
@@ -330,7 +334,8 @@ milter_command_timeout = 10s
         smtpd_listener(env.smtp_port)
         + smtpd_listener(env.sub_port, "smtpd_sasl_auth_enable=yes", "smtpd_sasl_type=dovecot",
                          f"smtpd_sasl_path=inet:127.0.0.1:{dovecot.port}",
-                         "smtpd_tls_security_level=none", "smtpd_sasl_security_options=noanonymous")
+                         "smtpd_tls_security_level=none", "smtpd_sasl_security_options=noanonymous",
+                         "smtpd_recipient_restrictions=$mistype_submission_restrictions")
         + smtpd_listener(env.milter_smtp_port, f"smtpd_milters=inet:127.0.0.1:{env.milter_port}",
                          "smtpd_recipient_restrictions=permit_mynetworks,reject"))
     os.mkdir(os.path.join(tmp, "postfix"))
