@@ -169,6 +169,9 @@ def confirmed(env):
     h = headers_of(m["data"])
     assert ("X-Mistype: confirmed c@navy.ml: navy.ml is in Mali, not navy.mil - did you mean "
             "c@navy.mil?") in h, h
+    # Postfix's own log names the confirmed message by its queue id (header_checks INFO).
+    line = env.postfix.wait_log(lambda l: "info: header X-Mistype: confirmed c@navy.ml" in l, 10)
+    assert line and "to=<c@navy.ml>" in line, env.postfix.log_text()[-2000:]
 
 
 @case("policy: a clean recipient arrives byte-identical (only Postfix's Received: added)")
@@ -320,8 +323,11 @@ def main(tmp):
      env.milter_smtp_port) = (free_port() for _ in range(6))
     env.sink = Sink().start()
     dovecot = DovecotAuth(tmp, {"jan@mindef.nl": JAN_PASSWORD}).start()
-    # The submission listener uses the named list docs/smtp.md shows.
+    # The submission listener uses the named list docs/smtp.md shows; so does header_checks.
+    with open(os.path.join(tmp, "header_checks"), "w") as f:
+        f.write("/^X-Mistype: / INFO\n")
     main_extra = policy_restrictions(env.policy_port) + f"""
+header_checks = regexp:{tmp}/header_checks
 mistype_submission_restrictions =
   check_policy_service {{ inet:127.0.0.1:{env.policy_port}, timeout=10s, default_action=DUNNO }},
   permit_sasl_authenticated, reject
@@ -354,8 +360,9 @@ milter_command_timeout = 10s
         dovecot.stop()
         env.sink.stop()
     # What `mistype audit` will read: Postfix's refusal and the service's own lines.
-    print("--- Postfix's refusal line:")
+    print("--- Postfix's refusal line, and its line for the confirmed resend:")
     print(env.postfix.wait_log(lambda l: "Recipient address rejected" in l and "c@navy.ml" in l, 1))
+    print(env.postfix.wait_log(lambda l: "info: header X-Mistype: confirmed c@navy.ml" in l, 1))
     print("--- the service's refusal and confirmation lines:")
     for l in svc_log(env).splitlines():
         if "event=refused protocol=policy" in l and "c@navy.ml" in l or "event=confirmed protocol=policy" in l:
