@@ -12,30 +12,40 @@ pub const MAX_LINE: usize = 4096;
 /// Most attributes in one request (Postfix 3.7 sends about 30).
 pub const MAX_ATTRS: usize = 128;
 
-/// One request: the attributes in the order they came.
+/// One request: the attributes in the order they came, held as one text with the positions of
+/// each name and value (two allocations a request, not two an attribute).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
-    attrs: Vec<(String, String)>,
+    text: String,
+    /// (start of the name, the `=`, the end of the value) in `text`.
+    attrs: Vec<(u32, u32, u32)>,
 }
 
 impl Request {
     /// A request from `(name, value)` pairs (tests, benchmarks, the fuzz target).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Request {
-        Request {
-            attrs: pairs
-                .into_iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
+        let mut r = Request::default();
+        for (n, v) in pairs {
+            r.push(n, v);
         }
+        r
+    }
+
+    fn push(&mut self, name: &str, value: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(name);
+        let eq = self.text.len() as u32;
+        self.text.push_str(value);
+        self.attrs.push((start, eq, self.text.len() as u32));
     }
 
     /// The value of attribute `name` (the last one when repeated); `None` when absent.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().rev().find_map(|&(s, eq, e)| {
+            (self.text.get(s as usize..eq as usize) == Some(name))
+                .then(|| self.text.get(eq as usize..e as usize))
+                .flatten()
+        })
     }
 
     /// The value of `name`, `None` when absent or empty.
@@ -157,7 +167,14 @@ impl Reader {
     }
 
     fn end_line(&mut self, out: &mut Vec<Event>) {
+        // The line buffer goes back for the next line (no allocation a line).
         let mut line = std::mem::take(&mut self.line);
+        self.read_line(&mut line, out);
+        line.clear();
+        self.line = line;
+    }
+
+    fn read_line(&mut self, line: &mut Vec<u8>, out: &mut Vec<Event>) {
         if line.last() == Some(&b'\r') {
             line.pop();
         }
@@ -177,7 +194,7 @@ impl Reader {
             return; // the request is bad already; read on to its end
         }
         let Some(eq) = line.iter().position(|&b| b == b'=') else {
-            let shown = clip(&String::from_utf8_lossy(&line), 64);
+            let shown = clip(&String::from_utf8_lossy(line), 64);
             self.fail(Problem::NoEquals(shown));
             return;
         };
@@ -191,9 +208,7 @@ impl Reader {
             self.fail(Problem::TooManyAttributes);
             return;
         }
-        self.current
-            .attrs
-            .push((name.to_string(), value.to_string()));
+        self.current.push(name, value);
     }
 }
 
