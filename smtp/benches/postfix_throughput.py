@@ -31,7 +31,7 @@ def main(tmp):
     sessions = int(sys.argv[3]) if len(sys.argv) > 3 else 20
     os.chmod(tmp, 0o755)
     sink_port, policy_port, plain_port, checked_port = (free_port() for _ in range(4))
-    procs = [subprocess.Popen(["smtp-sink", f"127.0.0.1:{sink_port}", "256"],
+    procs = [subprocess.Popen(["smtp-sink", "-u", "nobody", f"127.0.0.1:{sink_port}", "256"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
              subprocess.Popen([BIN, "--policy-listen", f"inet:127.0.0.1:{policy_port}"],
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "svc.log"), "w"))]
