@@ -11,7 +11,9 @@ it, Debian's Postfix as a private instance (scripts/private_postfix.py) with:
     sendmail(1) (non_smtpd_milters);
 
 relaying everything to an SMTP sink that keeps what arrives. swaks and Python's smtplib are the
-clients. Each case checks what the client was told and what reached the sink.
+clients. Each case checks what the client was told and what reached the sink. The package is
+purged at the end (where systemd runs, installing it also starts the packaged service on its
+default ports for the duration of the test).
 
     smtp/tests/e2e.py            # needs root, Postfix, Dovecot, swaks, cargo-deb
 """
@@ -307,10 +309,19 @@ def fail_open(env):
 
 def main(tmp):
     os.chmod(tmp, 0o755)  # the postfix, dovecot and mistype users walk into it
-    for tool in ("postfix", "swaks", "cargo-deb"):
+    for tool in ("postfix", "swaks", "cargo-deb", "/usr/sbin/dovecot"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is not installed: run scripts/ensure-tools.sh smtp")
     deb = install_package()
+    try:
+        run_cases(tmp, deb)
+    finally:
+        # Leave the machine as it was: the package goes (its system user stays, as Debian's
+        # packages leave theirs).
+        subprocess.run(["dpkg", "--purge", "mistype-smtp"], capture_output=True)
+
+
+def run_cases(tmp, deb):
     env = Env()
     env.svc = None
     env.svc_log = os.path.join(tmp, "mistype-smtpd.log")
