@@ -215,11 +215,12 @@ fn run(args: Args) -> Result<(), String> {
         for (list, kind) in [(&args.policy_listen, Kind::Policy), (&args.milter_listen, Kind::Milter)] {
             for at in list {
                 let b = server::bind(at).await?;
-                let shown = match b.port() {
-                    Some(p) => format!("{kind:?}={}", Listen::Tcp(std::net::SocketAddr::new(match at { Listen::Tcp(a) => a.ip(), Listen::Unix(_) => [127, 0, 0, 1].into() }, p))),
-                    None => format!("{kind:?}={at}"),
+                // The address actually bound (port 0 becomes the port the system chose).
+                let name = match kind {
+                    Kind::Policy => "policy",
+                    Kind::Milter => "milter",
                 };
-                listening.push(shown.to_lowercase());
+                listening.push(format!("{name}={}", b.local().unwrap_or_else(|| at.clone())));
                 tokio::spawn(server::serve(b, kind, shared.clone()));
             }
         }

@@ -110,10 +110,10 @@ pub async fn bind(at: &Listen) -> Result<Bound, String> {
 }
 
 impl Bound {
-    /// The TCP port, when it is TCP (tests bind port 0).
-    pub fn port(&self) -> Option<u16> {
+    /// The TCP address actually bound (tests bind port 0); `None` for a unix socket.
+    pub fn local(&self) -> Option<Listen> {
         match self {
-            Bound::Tcp(l) => l.local_addr().ok().map(|a| a.port()),
+            Bound::Tcp(l) => l.local_addr().ok().map(Listen::Tcp),
             Bound::Unix(_) => None,
         }
     }

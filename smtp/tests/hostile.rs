@@ -388,3 +388,44 @@ fn dry_run_never_refuses_and_says_what_it_would_have_done() {
         Duration::from_secs(5),
     );
 }
+
+#[test]
+fn a_unix_socket_serves_the_policy_protocol() {
+    use std::os::unix::net::UnixStream;
+    let dir = std::env::temp_dir().join(format!("mistype-smtp-Unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("Policy.sock");
+    let listen = format!("unix:{}", path.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mistype-smtpd"))
+        .args(["--policy-listen", &listen])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let started = wait_log(&log, "event=started", Duration::from_secs(30));
+    assert!(
+        started.contains(&format!("listen=\"policy={listen}\"")),
+        "{started}"
+    );
+    let mut s = UnixStream::connect(&path).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(&rcpt("ray.k@army.mil", "c@navy.ml")).unwrap();
+    let mut got = Vec::new();
+    let mut b = [0u8; 1];
+    while !got.ends_with(b"\n\n") {
+        assert_eq!(s.read(&mut b).unwrap(), 1);
+        got.push(b[0]);
+    }
+    assert_eq!(String::from_utf8(got).unwrap(), REFUSED);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
