@@ -8,12 +8,12 @@
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
-.PHONY: demo test tools test-tools lint wasm-core test-core test-filter test-host test-web test-audit test-webmail test-clients fuzz-short accuracy accuracy-field bench bench-check instructions fuzz corpus bless
+.PHONY: demo test tools test-tools lint wasm-core test-core test-filter test-host test-web test-audit test-smtp test-webmail test-clients fuzz-short accuracy accuracy-field bench bench-check instructions fuzz corpus bless
 
 demo:
 	demo/run.sh
 
-test: tools test-tools lint wasm-core test-core test-filter fuzz-short test-host test-web test-clients test-webmail test-audit
+test: tools test-tools lint wasm-core test-core test-filter fuzz-short test-host test-web test-clients test-webmail test-audit test-smtp
 	@echo "make test: all checks passed"
 
 tools:
@@ -52,6 +52,15 @@ test-audit:
 	scripts/ensure-tools.sh postfix
 	cargo build -q -p mistype
 	tests/postfix.py "$${CARGO_TARGET_DIR:-target}/debug/mistype"
+
+# The mail-server surface: mistype-smtpd's pure modules and the built binary under hostile input
+# (cargo test), then the Debian package installed with dpkg -i and run behind a real Postfix
+# (policy service, SASL through Dovecot, milter over SMTP and through sendmail) with swaks and
+# smtplib as clients. Roundcube sending over SMTP runs with the webmail tests (one Roundcube).
+test-smtp:
+	scripts/ensure-tools.sh smtp
+	cargo test -p mistype-smtp
+	smtp/tests/e2e.py
 
 # The filter's pure logic natively, then the built mistype_filter.wasm.
 test-filter:

@@ -3,6 +3,7 @@
 #   address      the core's address parsing and judging
 #   parse_body   the filter's header-only look, body parsers, confirm-token binding, and the
 #                readers of the mail server's answers about stored messages
+#   policy_request, milter_packet   mistype-smtpd's Postfix policy and milter protocol parsers
 #
 #   fuzz/run.sh                     # 60 s per target (`make fuzz`)
 #   FUZZ_SECONDS=30 fuzz/run.sh     # 30 s per target

@@ -31,7 +31,7 @@ const SUFFIXES: &[&str] = &[
 ];
 
 /// `n` distinct partner domains.
-fn partner_domains(n: usize, rng: &mut Rng) -> Vec<String> {
+pub fn partner_domains(n: usize, rng: &mut Rng) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
@@ -57,7 +57,8 @@ fn swapped(domain: &str) -> String {
 /// The organisation's own domain.
 pub const ORG: &str = "northwind-traders.com";
 
-const PROVIDERS: &[&str] = &[
+/// The big mail providers the staff also write to.
+pub const PROVIDERS: &[&str] = &[
     "gmail.com",
     "outlook.com",
     "yahoo.com",

@@ -10,6 +10,8 @@ export const target = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
 export const pkgDir = path.join(repo, "web-lint", "pkg");
 export const wasm = path.join(target, "wasm32-wasip1", "wasm", "mistype_filter.wasm");
 export const shots = path.join(target, "webmail-e2e");
+// mistype-smtpd, for Roundcube sending over SMTP (smtp.suite.mjs).
+export const smtpd = path.join(target, "debug", "mistype-smtpd");
 const require = createRequire(path.join(repo, "scripts", "js", "package.json"));
 export const { chromium } = require("playwright-core");
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -42,7 +44,15 @@ export function roundcube() {
       await stat(path.join(pkgDir, "mistype_web_lint_bg.wasm")).catch(() => {
         throw new Error("web-lint/pkg is not built; run web-lint/build.sh");
       });
-      return startRoundcube({ repo, pkgDir, wasm });
+      // Roundcube over SMTP through Postfix and mistype-smtpd when that suite runs.
+      const only = process.env.MISTYPE_WEBMAIL || "all";
+      const withSmtp = only === "all" || only === "smtp";
+      if (withSmtp) {
+        await stat(smtpd).catch(() => {
+          throw new Error(`mistype-smtpd is not built (${smtpd}); run cargo build -p mistype-smtp`);
+        });
+      }
+      return startRoundcube({ repo, pkgDir, wasm, smtpd: withSmtp ? smtpd : null });
     })();
   }
   return started;

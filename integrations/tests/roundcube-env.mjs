@@ -199,13 +199,41 @@ async function adminJson(admin, pathAndQuery) {
 
 /** The larry skin's host name: Chromium resolves every *.localhost name to loopback itself. */
 export const LARRY_HOST = "larry.localhost";
+/** The host name of the site that sends over SMTP through Postfix and mistype-smtpd. */
+export const SMTP_HOST = "smtp.localhost";
+
+/**
+ * mistype-smtpd (the built binary `bin`) and a private Postfix using it as its policy service
+ * (scripts/private_postfix.py serve), relaying to the sink on `sinkPort`. Returns the Postfix
+ * port; both go into `children`.
+ */
+async function startMta(repo, bin, sinkPort, dir, children) {
+  // mistype-smtpd binds port 0 and logs the address it got (its start-up line's `listen=`).
+  const smtpd = detached(bin, ["--policy-listen", "inet:127.0.0.1:0"], path.join(dir, "mistype-smtpd.log"));
+  children.push(smtpd);
+  let policyPort = 0;
+  await until(async () => {
+    const m = /listen="?(?:\S*,)?policy=inet:127\.0\.0\.1:(\d+)/.exec(smtpd.output());
+    policyPort = m ? Number(m[1]) : 0;
+    return policyPort > 0;
+  }, "mistype-smtpd's listening line", smtpd);
+  const pf = spawn("python3", [path.join(repo, "scripts", "private_postfix.py"), "serve", String(sinkPort), String(policyPort)], {
+    detached: true,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  children.push(pf);
+  pf.output = () => "";
+  return JSON.parse(await firstLine(pf, "the private Postfix"));
+}
 
 /**
  * Starts everything; returns { url (elastic + plugin, through Envoy), larry (larry + plugin,
  * through the same Envoy), direct (elastic + plugin, Apache itself), plain (elastic without the
- * plugin, Apache itself), admin (Envoy's admin), counters() (the filter's counters), smtp, dir,
- * stop() }.
- * opts: repo, pkgDir, wasm (the built filter), filterConfig (object, the plugin configuration).
+ * plugin, Apache itself), overSmtp (elastic without the plugin, sending through Postfix with
+ * mistype-smtpd as its policy service, when opts.smtpd is given), admin (Envoy's admin),
+ * counters() (the filter's counters), smtp, dir, stop() }.
+ * opts: repo, pkgDir, wasm (the built filter), filterConfig (object, the plugin configuration),
+ * smtpd (the built mistype-smtpd, optional).
  */
 export async function startRoundcube(opts) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "mistype-roundcube-"));
@@ -336,12 +364,17 @@ service stats {
       Object.entries(vars)
         .map(([k, v]) => `  SetEnv ${k} "${v.replace(/"/g, '\\"')}"`)
         .join("\n");
-    // Three sites on one Roundcube: elastic with the plugin, and larry with the plugin (by host
-    // name, on the port behind Envoy), and elastic without it (for the browser extension).
+    // Roundcube as it is, handing its mail to the organisation's Postfix over SMTP, where
+    // mistype-smtpd is the policy service (docs/smtp.md).
+    const mta = opts.smtpd ? await startMta(opts.repo, opts.smtpd, smtpPort, dir, children) : null;
+    // Sites on one Roundcube: elastic with the plugin, and larry with the plugin (by host name,
+    // on the port behind Envoy), elastic without it (for the browser extension), and, with an
+    // MTA, elastic without it sending through that Postfix (by host name, on the plain port).
     const sites = (httpPort, plainPort) => [
       [httpPort, "127.0.0.1", env],
       [httpPort, LARRY_HOST, { ...env, ROUNDCUBE_SKIN: "larry" }],
       [plainPort, "127.0.0.1", { ...env, ROUNDCUBE_PLUGINS: "[]" }],
+      ...(mta ? [[plainPort, SMTP_HOST, { ...env, ROUNDCUBE_PLUGINS: "[]", ROUNDCUBE_SMTP_HOST: `127.0.0.1:${mta.port}` }]] : []),
     ];
     const mods = "/usr/lib/apache2/modules";
     const apacheConf = (httpPort, plainPort) => `ServerRoot /etc/apache2
@@ -440,6 +473,8 @@ ${sites(httpPort, plainPort)
       larry: `http://${LARRY_HOST}:${envoyPort}/`,
       direct: `http://127.0.0.1:${httpPort}/`,
       plain: `http://127.0.0.1:${plainPort}/`,
+      overSmtp: mta ? `http://${SMTP_HOST}:${plainPort}/` : null,
+      postfixLog: mta ? mta.log : null,
       admin,
       /** The filter's counters (`mistype.blocked`, `mistype.api.roundcube.inspected`, ...). */
       async counters() {
@@ -451,7 +486,7 @@ ${sites(httpPort, plainPort)
       envoyOut: () => envoy.output(),
       logs: async () => {
         const parts = [];
-        for (const f of ["apache-error.log", "dovecot.log", "rclogs/errors.log"]) {
+        for (const f of ["apache-error.log", "dovecot.log", "rclogs/errors.log", "mistype-smtpd.log"]) {
           const p = path.join(dir, f);
           if (existsSync(p)) parts.push(`--- ${f}\n${(await readFile(p, "utf8")).slice(-3000)}`);
         }
