@@ -27,20 +27,22 @@ lint:
 
 # The core builds unchanged for both wasm targets (no I/O, clock, threads or cfg(target_arch)).
 wasm-core:
-	cargo build -p mistype --lib --no-default-features --target wasm32-wasip1
-	cargo build -p mistype --lib --no-default-features --target wasm32-unknown-unknown
+	cargo build -p mistype --lib --target wasm32-wasip1
+	cargo build -p mistype --lib --target wasm32-unknown-unknown
 
-# Core unit tests, the shared corpus (must-hold cases, golden verdicts, accuracy), the CLI, doc
-# tests, the README's and docs/' console examples; the corpus crate's own tests.
+# Core unit tests, the shared corpus (must-hold cases, golden verdicts, accuracy), doc tests; the
+# CLI's unit tests, its commands and audits as a user runs them, the README's and docs/' console
+# examples; the corpus crate's own tests.
 test-core:
 	cargo test -p mistype
+	cargo test -p mistype-cli
 	cargo test -p mistype-testdata
 
 # `mistype audit` on the log of a real Postfix (a private instance on loopback, relaying to a sink).
 test-audit:
 	scripts/ensure-tools.sh postfix
-	cargo build -q -p mistype
-	tests/postfix.py "$${CARGO_TARGET_DIR:-target}/debug/mistype"
+	cargo build -q -p mistype-cli
+	cli/tests/postfix.py "$${CARGO_TARGET_DIR:-target}/debug/mistype"
 
 # The filter's pure logic natively, then the built mistype_filter.wasm.
 test-filter:
@@ -74,12 +76,12 @@ test-clients:
 
 # The accuracy table: mistype beside mailcheck and email-spell-checker on testdata/.
 accuracy:
-	cargo build -q --release -p mistype
+	cargo build -q --release -p mistype-cli
 	node benches/compare-peers.mjs
 
 # Field accuracy on held-out data (dnstwist permutations, public domain lists; cached, not committed).
 accuracy-field:
-	cargo build -q --release -p mistype
+	cargo build -q --release -p mistype-cli
 	python3 benches/accuracy/field.py
 
 bench:
@@ -87,7 +89,7 @@ bench:
 
 # `mistype check` on JSON lines beside mailcheck on the same requests (requests per second).
 bench-check:
-	cargo build -q --release -p mistype
+	cargo build -q --release -p mistype-cli
 	node benches/bench-check.mjs
 
 # Instruction counts of a check and of building the engine (callgrind; compare code versions).

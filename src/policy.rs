@@ -111,9 +111,6 @@ pub struct Policy {
     pub defaults: bool,
 }
 
-#[cfg(test)]
-const DEFAULT_POLICY: &str = include_str!("../data/default-policy.json");
-
 /// `data/default-policy.json`, prepared by `build.rs`: a sorted table of its names (with their
 /// lists and suffix splits; see `prepared`) and its rules as JSON.
 mod generated {
@@ -325,6 +322,11 @@ impl Policy {
         Ok(p)
     }
 
+    /// The embedded default policy as its JSON text (`data/default-policy.json`), for a host that
+    /// shows or writes it (`mistype policy --default`). [`Policy::embedded`] is this text,
+    /// validated.
+    pub const EMBEDDED_JSON: &'static str = include_str!("../data/default-policy.json");
+
     /// The embedded default policy: major mail providers across regions (`known`), government and
     /// military suffixes and their best-known domains, major defence contractors (`protected`),
     /// and the `.mil`→`.ml` rule.
@@ -404,7 +406,7 @@ mod tests {
 
     #[test]
     fn embedded_policy_is_valid_and_large() {
-        let p = Policy::from_json(DEFAULT_POLICY).unwrap();
+        let p = Policy::from_json(Policy::EMBEDDED_JSON).unwrap();
         // What build.rs prepared is the file, as the public parser reads it (in table order).
         let e = Policy::embedded();
         let sorted = |v: &[Pattern]| {
