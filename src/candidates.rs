@@ -5,10 +5,10 @@
 //! candidates within budget come back best first.
 
 use crate::domain::{find_byte, last_label, normalize, Domain};
-use crate::engine::{one_slip_in_name, single_edit, Context, Engine};
+use crate::engine::{Context, Engine};
 use crate::index::{Class, Ref};
 use crate::score::{bonus, dots, Cand};
-use crate::slips::{cost, skeleton};
+use crate::slips::{cost, one_slip_in_name, skeleton};
 use crate::suffix_list::{has_deeper_suffixes, is_known_suffix};
 use crate::verdict::Kind;
 
@@ -187,7 +187,7 @@ impl Engine {
         cands: &mut Vec<Cand>,
     ) {
         let Some(best) = cands.first() else { return };
-        if !one_slip_in_name(d, best) {
+        if !best.is_one_slip_in_name(d) {
             return;
         }
         let best = best.clone();
@@ -199,8 +199,7 @@ impl Engine {
                 if r.class == best.class
                     && r.domain.ascii.as_bytes().first() == d.ascii.as_bytes().first()
                     && r.domain.ascii.len().abs_diff(d.ascii.len()) <= 1
-                    && r.domain.suffix() == d.suffix()
-                    && single_edit(&d.ascii, &r.domain.ascii)
+                    && one_slip_in_name(d, &r.domain)
                     && r.domain.ascii != best.intended.ascii
                     && !cands.iter().any(|c| c.intended.ascii == r.domain.ascii)
                 {

@@ -83,36 +83,6 @@ pub struct Context {
 /// equally likely (see `judge`).
 const ONE_SLIP_TIE: f32 = 0.35;
 
-/// A candidate one plain edit from `d` in the name, in `d`'s suffix: what ties are made of.
-pub(crate) fn one_slip_in_name(d: &Domain, c: &Cand) -> bool {
-    c.kind == Kind::LabelTypo
-        && c.intended.suffix() == d.suffix()
-        && single_edit(&d.ascii, &c.intended.ascii)
-}
-
-/// Whether `a` becomes `b` by one edit: a character changed, added or left out, or two
-/// neighbours swapped.
-pub(crate) fn single_edit(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let (a, b) = (&a[pre..], &b[pre..]);
-    let suf = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (a, b) = (
-        &a[..a.len() - suf.min(a.len())],
-        &b[..b.len() - suf.min(b.len())],
-    );
-    match (a.len(), b.len()) {
-        (1, 1) | (0, 1) | (1, 0) => true,
-        (2, 2) => a[0] == b[1] && a[1] == b[0],
-        _ => false,
-    }
-}
-
 /// Whether `ascii` or one of its parent domains is in `set`: one lookup per parent.
 fn covered(set: &FastSet<String>, ascii: &str) -> bool {
     let mut s = ascii;
@@ -396,7 +366,7 @@ impl Engine {
             // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
             // intended domain, never one picked by weights this close.
             // Names in the same suffix only: another country's ending is judged by its own rules.
-            let one_slip = |c: &Cand| one_slip_in_name(d, c);
+            let one_slip = |c: &Cand| c.is_one_slip_in_name(d);
             let best_one = cands.first().is_some_and(one_slip);
             let mut tied: Vec<&Cand> = cands
                 .iter()
@@ -492,19 +462,5 @@ impl Engine {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::single_edit;
-
-    #[test]
-    fn single_edits() {
-        assert!(single_edit("hs.gov", "dhs.gov") && single_edit("hs.gov", "hhs.gov"));
-        assert!(single_edit("gmial.com", "gmail.com") && single_edit("gmal.com", "gmail.com"));
-        assert!(single_edit("gmsil.com", "gmail.com") && single_edit("gmaill.com", "gmail.com"));
-        assert!(!single_edit("gmail.com", "gmail.com") && !single_edit("gmil.con", "gmail.com"));
-        assert!(!single_edit("abc.com", "cba.com") && !single_edit("ab.com", "abcd.com"));
     }
 }

@@ -7,7 +7,7 @@ use crate::domain::{last_label, Domain};
 use crate::engine::Engine;
 use crate::index::{Class, Ref};
 use crate::registries::{closed_and_unregistered, registered_gov};
-use crate::slips::{cost, cost_named, plain_idn};
+use crate::slips::{cost, cost_named, one_slip_in_name, plain_idn};
 use crate::verdict::{Kind, Severity};
 
 /// A possible intended domain for a typed one.
@@ -25,6 +25,14 @@ pub(crate) struct Cand {
     /// Found only by the wider budget of a short name in an open registry (see
     /// [`short_open_name`]): a warning to check, never a refusal.
     pub weak: bool,
+}
+
+impl Cand {
+    /// One plain edit in the name of `typed`, in its suffix (see [`one_slip_in_name`]): what
+    /// ties are made of.
+    pub(crate) fn is_one_slip_in_name(&self, typed: &Domain) -> bool {
+        self.kind == Kind::LabelTypo && one_slip_in_name(typed, &self.intended)
+    }
 }
 
 /// Two candidates this close are equally likely: report both.

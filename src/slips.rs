@@ -8,9 +8,10 @@
 //! letters, doubled letter) about 0.5. [`cost`] is bounded: it gives up as soon as the cheapest
 //! alignment exceeds the budget, so comparing against a far candidate is cheap.
 
-/// Keyboard rows; each row is offset half a key to the right of the row above.
+use crate::domain::Domain;
 use crate::letter_like::letter_like;
 
+/// Keyboard rows; each row is offset half a key to the right of the row above.
 const QWERTY: [&[u8]; 4] = [b"1234567890-", b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
 const QWERTZ: [&[u8]; 4] = [b"1234567890-", b"qwertzuiop", b"asdfghjkl", b"yxcvbnm"];
 const AZERTY: [&[u8]; 4] = [b"1234567890-", b"azertyuiop", b"qsdfghjklm", b"wxcvbn"];
@@ -472,6 +473,35 @@ fn bare_idn(unicode: &str) -> String {
     bare
 }
 
+/// Whether `a` becomes `b` by one edit: a character changed, added or left out, or two
+/// neighbours swapped.
+pub(crate) fn single_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[pre..], &b[pre..]);
+    let suf = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (
+        &a[..a.len() - suf.min(a.len())],
+        &b[..b.len() - suf.min(b.len())],
+    );
+    match (a.len(), b.len()) {
+        (1, 1) | (0, 1) | (1, 0) => true,
+        (2, 2) => a[0] == b[1] && a[1] == b[0],
+        _ => false,
+    }
+}
+
+/// Whether `typed` is `intended` with one slip in the name: the same suffix, and one character
+/// of the name changed, added or left out, or two neighbours swapped. What ties are made of.
+pub(crate) fn one_slip_in_name(typed: &Domain, intended: &Domain) -> bool {
+    intended.suffix() == typed.suffix() && single_edit(&typed.ascii, &intended.ascii)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,5 +617,14 @@ mod tests {
         assert_eq!(skeleton("g00gle.com"), skeleton("google.com"));
         assert_eq!(skeleton("\u{430}rmy.mil"), skeleton("army.mil"));
         assert_ne!(skeleton("navy.mil"), skeleton("army.mil"));
+    }
+
+    #[test]
+    fn single_edits() {
+        assert!(single_edit("hs.gov", "dhs.gov") && single_edit("hs.gov", "hhs.gov"));
+        assert!(single_edit("gmial.com", "gmail.com") && single_edit("gmal.com", "gmail.com"));
+        assert!(single_edit("gmsil.com", "gmail.com") && single_edit("gmaill.com", "gmail.com"));
+        assert!(!single_edit("gmail.com", "gmail.com") && !single_edit("gmil.con", "gmail.com"));
+        assert!(!single_edit("abc.com", "cba.com") && !single_edit("ab.com", "abcd.com"));
     }
 }
