@@ -18,13 +18,13 @@
 //! 6. Word it: `explain` holds every reason sentence and the one `Finding` constructor.
 
 use crate::address::{clip, parse_address_list, Mailbox};
-use crate::candidates::repaired_suffix;
 use crate::domain::{find_byte, normalize, Domain};
 use crate::explain;
 use crate::hasher::FastSet;
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::{prepared, Pattern, Policy, Rule};
 use crate::score::{severity_of, Cand, TIE};
+use crate::suffix_repair::repaired_suffix;
 use crate::verdict::{
     CheckRequest, Finding, Kind, RecipientError, RecipientErrorKind, Severity, Verdict,
 };

@@ -7,6 +7,7 @@ use crate::index::Class;
 use crate::policy::Rule;
 use crate::registries::unregistered_note;
 use crate::score::{severity_of, Cand};
+use crate::suffix_repair::second_levels_only;
 use crate::verdict::{Finding, Kind, Severity};
 
 /// Country or territory of a country-code TLD, for the ones people most often land on by mistake.
@@ -308,7 +309,7 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
             &d.unicode,
             " cannot receive mail (.",
             d.suffix(),
-            if crate::candidates::second_levels_only(d.suffix()) {
+            if second_levels_only(d.suffix()) {
                 " takes names only under its second levels); you probably meant "
             } else {
                 " is not a top-level domain); you probably meant "
@@ -350,7 +351,7 @@ pub(crate) fn impossible_suffix(
 ) -> Finding {
     let typed = d.suffix();
     // `.za` exists (South Africa's), but takes names only under its second levels: say so.
-    let no_such = if crate::candidates::second_levels_only(typed) {
+    let no_such = if second_levels_only(typed) {
         format!(
             ".{typed} ({}) takes no names directly under it, only under its second levels",
             country(typed).unwrap_or("a country code")

@@ -37,6 +37,7 @@ mod registries;
 mod score;
 mod slips;
 mod suffix_list;
+mod suffix_repair;
 #[doc(hidden)]
 pub mod uts39;
 mod verdict;
