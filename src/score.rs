@@ -8,7 +8,7 @@ use crate::engine::Engine;
 use crate::index::{Class, Ref};
 use crate::registries::{closed_and_unregistered, registered_gov};
 use crate::slips::{cost, cost_named, one_slip_in_name, plain_idn};
-use crate::verdict::{Kind, Severity};
+use crate::verdict::{Kind, Severity, SURE_WARNING_SCORE};
 
 /// A possible intended domain for a typed one.
 #[derive(Debug, Clone)]
@@ -57,6 +57,34 @@ fn class_bonus(class: Class, protected: bool) -> f32 {
         0.0
     })
 }
+
+/// The score a finding for `c` reports (`Finding::score`, two decimals): a confidence, not a
+/// calibrated probability: 0.99 for a slip the context makes certain, falling towards 0.6 at the
+/// edge of the budget. A weak candidate (a short name one ordinary slip from a reference may be
+/// a real one) is worth a look, never a refusal: at most [`WEAK_SCORE`], under the score from
+/// which the filter refuses a warning ([`SURE_WARNING_SCORE`]).
+pub(crate) fn confidence(c: &Cand) -> f64 {
+    let score = (0.99 - 0.4 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
+    let score = if c.weak { score.min(WEAK_SCORE) } else { score };
+    (f64::from(score) * 100.0).round() / 100.0
+}
+
+/// The highest score of a weak finding (a short name one ordinary slip from a reference, or a
+/// tie's mate).
+pub(crate) const WEAK_SCORE: f32 = 0.6;
+const _: () = assert!((WEAK_SCORE as f64) < SURE_WARNING_SCORE);
+
+// The scores of the findings with no slip to weigh, fixed by what they are.
+/// A suffix that cannot exist, with the popular one a slip away (`gmail.cmo`).
+pub(crate) const REPAIRED_SUFFIX_SCORE: f64 = 0.8;
+/// A suffix that cannot exist and no repair, or no suffix at all: no mail can arrive.
+pub(crate) const NO_SUFFIX_SCORE: f64 = 0.99;
+/// An international name under a military registry, which holds none.
+pub(crate) const NOT_ASCII_UNDER_MIL_SCORE: f64 = 0.9;
+/// A label that mixes writing systems.
+pub(crate) const MIXED_SCRIPTS_SCORE: f64 = 0.7;
+/// A destination the policy's rule stops, with no slip found.
+pub(crate) const RULE_SCORE: f64 = 0.99;
 
 /// A slip towards a protected domain blocks; any other warns.
 pub(crate) fn severity_of(c: &Cand) -> Severity {
@@ -518,7 +546,7 @@ mod tests {
         let v = engine.check(&request);
         v.findings
             .into_iter()
-            .filter(|f| f.score > f64::from(crate::explain::WEAK_SCORE) + 1e-9)
+            .filter(|f| f.score > f64::from(WEAK_SCORE) + 1e-9)
             .filter_map(|f| f.intended)
             .collect()
     }
@@ -726,7 +754,7 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].intended.as_deref(), Some("tum.de"));
         assert_eq!(f[0].severity, Severity::Warn);
-        assert!(f[0].score <= f64::from(crate::explain::WEAK_SCORE) + 1e-9);
+        assert!(f[0].score <= f64::from(WEAK_SCORE) + 1e-9);
         assert!(f[0].reason.contains("short names are often real domains"));
         // A protected short name too: `nyc.com` warns of `ngc.com`, it does not block.
         let f = check("nyc.com");
@@ -734,7 +762,7 @@ mod tests {
         assert_eq!(f[0].severity, Severity::Warn);
         // A strong slip of a short name keeps its full weight (`wixx.com`).
         let f = check("wixx.com");
-        assert!(f[0].score > f64::from(crate::explain::WEAK_SCORE));
+        assert!(f[0].score > f64::from(WEAK_SCORE));
     }
 
     #[test]
