@@ -7,7 +7,7 @@
 use crate::domain::{find_byte, last_label, normalize, Domain};
 use crate::engine::{Context, Engine};
 use crate::index::{Class, Ref};
-use crate::score::{bonus, dots, Cand};
+use crate::score::{bonus, dots, score, structural, Cand};
 use crate::slips::{one_slip_in_name, skeleton};
 use crate::suffix_list::{has_deeper_suffixes, is_known_suffix};
 use crate::suffix_repair::second_levels_only;
@@ -103,7 +103,7 @@ impl Engine {
         for (set, list) in [(&self.refs, &ids), (&ctx.refs, &ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
-                if let Some(c) = self.score(d, &sk, r, peer) {
+                if let Some(c) = score(&self.protection, d, &sk, r, peer) {
                     push_cand(&mut cands, c);
                 }
             }
@@ -115,7 +115,7 @@ impl Engine {
                 set.near_label(label, true, &mut more);
                 for id in more {
                     let r = &set.refs[id as usize];
-                    if let Some(c) = self.score(d, &sk, r, peer) {
+                    if let Some(c) = score(&self.protection, d, &sk, r, peer) {
                         push_cand(&mut cands, c);
                     }
                 }
@@ -167,7 +167,7 @@ impl Engine {
                 {
                     cands.push(Cand {
                         intended: r.domain.clone(),
-                        protected: r.protected || self.is_protected(&r.domain.ascii),
+                        protected: r.protected || self.protection.is_protected(&r.domain.ascii),
                         weak: true,
                         ..best.clone()
                     });
@@ -201,7 +201,8 @@ impl Engine {
                     && s.ends_with(&tail)
                     && dots(s) == dots(d.suffix()) + 1
                 {
-                    let c = self.structural(
+                    let c = structural(
+                        &self.protection,
                         r.domain.clone(),
                         r.class,
                         r.protected,
@@ -233,7 +234,8 @@ impl Engine {
         let name = [head, ".", ss].concat();
         for set in [&self.refs, &ctx.refs] {
             if let Some(r) = set.get(&name).filter(|r| r.protected) {
-                let c = self.structural(
+                let c = structural(
+                    &self.protection,
                     r.domain.clone(),
                     r.class,
                     r.protected,
@@ -268,7 +270,7 @@ impl Engine {
             && last_label(ss) != last_label(ds)
         {
             if let Ok(intended) = normalize(&format!("{head}.{ss}")) {
-                let protected = self.is_protected(&intended.ascii)
+                let protected = self.protection.is_protected(&intended.ascii)
                     || self.refs.get(&intended.ascii).is_some_and(|r| r.protected);
                 // A reference in the sender's own suffix explains it better than a made-up name.
                 let explained = cands
@@ -277,7 +279,8 @@ impl Engine {
                 let scored = if explained {
                     None
                 } else {
-                    self.score(
+                    score(
+                        &self.protection,
                         d,
                         sk,
                         &Ref::new(intended.clone(), Class::Sender, protected),
@@ -458,7 +461,15 @@ impl Engine {
             }
             push_cand(
                 cands,
-                self.structural(intended, class, protected, Kind::Embedded, 0.4, 1.0),
+                structural(
+                    &self.protection,
+                    intended,
+                    class,
+                    protected,
+                    Kind::Embedded,
+                    0.4,
+                    1.0,
+                ),
             );
         }
     }
@@ -491,8 +502,15 @@ impl Engine {
                 let Ok(intended) = normalize(&format!("{p}.{name}")) else {
                     continue;
                 };
-                let c =
-                    self.structural(intended, r.class, r.protected, Kind::MissingDot, 0.5, 0.75);
+                let c = structural(
+                    &self.protection,
+                    intended,
+                    r.class,
+                    r.protected,
+                    Kind::MissingDot,
+                    0.5,
+                    0.75,
+                );
                 push_cand(cands, c);
             }
         }
@@ -520,7 +538,7 @@ impl Engine {
             let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
             push_cand(
                 cands,
-                self.structural(i, r.class, r.protected, k, 0.6, 0.75),
+                structural(&self.protection, i, r.class, r.protected, k, 0.6, 0.75),
             );
         }
         for (cut, _) in s.char_indices().skip(2) {
@@ -532,7 +550,7 @@ impl Engine {
                 let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
                 push_cand(
                     cands,
-                    self.structural(i, r.class, r.protected, k, 0.5, 0.75),
+                    structural(&self.protection, i, r.class, r.protected, k, 0.5, 0.75),
                 );
             }
         }

@@ -18,11 +18,10 @@
 //! 6. Word it: `explain` holds every reason sentence and the one `Finding` constructor.
 
 use crate::address::{clip, parse_address_list, Mailbox};
-use crate::domain::{find_byte, normalize, Domain};
+use crate::domain::{normalize, Domain};
 use crate::explain;
-use crate::hasher::FastSet;
 use crate::index::{Class, Ref, RefSet};
-use crate::policy::{prepared, Pattern, Policy, Rule};
+use crate::policy::{prepared, Pattern, Policy, Protection, Rule};
 use crate::score::{severity_of, Cand, TIE};
 use crate::suffix_repair::repaired_suffix;
 use crate::verdict::{
@@ -54,12 +53,8 @@ impl Default for Limits {
 pub struct Engine {
     policy: Policy,
     pub(crate) refs: RefSet,
-    /// The protected patterns' names (a domain pattern covers its subdomains, a suffix pattern
-    /// everything under it: both are "this name or a parent of it").
-    protected_set: FastSet<String>,
-    /// The bases of the protected suffix patterns (`mil`, `gov.uk`, `mod.uk`): namespaces that
-    /// belong to a government or its forces as a whole.
-    namespace_set: FastSet<String>,
+    /// What the policy protects, for scoring.
+    pub(crate) protection: Protection,
     limits: Limits,
 }
 
@@ -82,20 +77,6 @@ pub struct Context {
 /// Two candidates each one plain edit from the typed name and this close in weighted cost are
 /// equally likely (see `judge`).
 const ONE_SLIP_TIE: f32 = 0.35;
-
-/// Whether `ascii` or one of its parent domains is in `set`: one lookup per parent.
-fn covered(set: &FastSet<String>, ascii: &str) -> bool {
-    let mut s = ascii;
-    loop {
-        if set.contains(s) {
-            return true;
-        }
-        match find_byte(s, b'.') {
-            Some(p) => s = &s[p + 1..],
-            None => return false,
-        }
-    }
-}
 
 impl Engine {
     /// The engine with the embedded default policy.
@@ -123,26 +104,9 @@ impl Engine {
     fn build<'a>(policy: Policy, extra: impl IntoIterator<Item = (&'a str, &'a str)>) -> Engine {
         // The suffix list is indexed when a name first needs it: the default policy's names
         // come split from build.rs, so a default engine needs none of it.
-        let protected_set = policy
-            .protected
-            .iter()
-            .filter_map(|p| match p {
-                Pattern::Domain(d) | Pattern::Suffix(d) => Some(d.clone()),
-                Pattern::Any => None,
-            })
-            .collect();
-        let namespace_set = policy
-            .protected
-            .iter()
-            .filter_map(|p| match p {
-                Pattern::Suffix(d) => Some(d.clone()),
-                _ => None,
-            })
-            .collect();
         let mut e = Engine {
             refs: RefSet::default(),
-            protected_set,
-            namespace_set,
+            protection: Protection::of(&policy),
             policy,
             limits: Limits::default(),
         };
@@ -162,7 +126,7 @@ impl Engine {
             for p in list {
                 if let Pattern::Domain(d) = p {
                     if let Ok(domain) = prepared(d).map_or_else(|| normalize(d), Ok) {
-                        let protected = e.is_protected(&domain.ascii);
+                        let protected = e.protection.is_protected(&domain.ascii);
                         refs.push(Ref::new(domain, class, protected));
                     }
                 }
@@ -175,7 +139,8 @@ impl Engine {
                 _ => Class::Known,
             };
             if let Ok(domain) = normalize(name) {
-                let protected = class == Class::Protected || e.is_protected(&domain.ascii);
+                let protected =
+                    class == Class::Protected || e.protection.is_protected(&domain.ascii);
                 refs.push(Ref::new(domain, class, protected));
             }
         }
@@ -213,16 +178,6 @@ impl Engine {
         self.refs.len()
     }
 
-    /// Whether a protected domain or suffix covers `ascii`: one set lookup per parent domain.
-    pub(crate) fn is_protected(&self, ascii: &str) -> bool {
-        covered(&self.protected_set, ascii)
-    }
-
-    /// Whether a protected suffix pattern covers `ascii` (or `ascii` is its base: `mod.uk`).
-    pub(crate) fn in_namespace(&self, ascii: &str) -> bool {
-        covered(&self.namespace_set, ascii)
-    }
-
     /// Prepare the sender context: the sender's domain and suffix, and the contacts (addresses or
     /// bare domains; unusable ones are skipped), indexed like the policy's references.
     pub fn context(&self, from: Option<&str>, contacts: &[String]) -> Context {
@@ -233,7 +188,7 @@ impl Engine {
             match parse_address_list(f).into_iter().next() {
                 Some(Ok(m)) => match normalize(&m.domain) {
                     Ok(domain) => {
-                        let protected = self.is_protected(&domain.ascii);
+                        let protected = self.protection.is_protected(&domain.ascii);
                         refs.push(Ref::new(domain.clone(), Class::Sender, protected));
                         sender = Some(Sender { domain, protected });
                     }
@@ -260,7 +215,7 @@ impl Engine {
                 None => c.clone(),
             };
             if let Ok(domain) = normalize(&domain_text) {
-                let protected = self.is_protected(&domain.ascii);
+                let protected = self.protection.is_protected(&domain.ascii);
                 refs.push(Ref::new(domain, Class::Contact, protected));
             }
         }
@@ -405,7 +360,7 @@ impl Engine {
         if !d.suffix_known {
             let intended = repaired_suffix(d, ctx.sender.as_ref().map(|s| s.domain.suffix()));
             let severity = match &intended {
-                Some(i) if self.is_protected(&i.ascii) => Severity::Block,
+                Some(i) if self.protection.is_protected(&i.ascii) => Severity::Block,
                 _ => Severity::Warn,
             };
             return Some(explain::impossible_suffix(

@@ -4,8 +4,8 @@
 //! near-certain slip) and that the rules below adjust, each for the cases its comment names.
 
 use crate::domain::{last_label, Domain};
-use crate::engine::Engine;
 use crate::index::{Class, Ref};
+use crate::policy::Protection;
 use crate::registries::{closed_and_unregistered, registered_gov};
 use crate::slips::{cost, cost_named, one_slip_in_name, plain_idn};
 use crate::verdict::{Kind, Severity, SURE_WARNING_SCORE};
@@ -165,7 +165,7 @@ fn three_letter_names(
 }
 
 /// Short names get no context allowance: `usaa.com` is a bank, not a slip of `usa.com`. Except
-/// between protected peers (see [`Engine::peer_allowance`]).
+/// between protected peers (see [`peer_allowance`]).
 fn context_allowance(
     budget: f32,
     head_len: usize,
@@ -348,135 +348,140 @@ fn strong_slip(t: &[u8], i: &[u8]) -> bool {
     }
 }
 
-impl Engine {
-    /// Score a slip from `r` to `d`; `None` when it is out of budget or not a slip.
-    /// `sk`: the look-alike form of `d` (its skeleton). `peer`: the sender's own domain is
-    /// protected.
-    pub(crate) fn score(&self, d: &Domain, sk: &str, r: &Ref, peer: bool) -> Option<Cand> {
-        let (intended, class, protected, isk) = (&r.domain, r.class, r.protected, r.skeleton());
-        if intended.ascii == d.ascii {
-            return None;
-        }
-        let iprot = protected || self.is_protected(&intended.ascii);
-        let class_bonus = class_bonus(class, iprot);
-        let same_head = !d.head().is_empty() && d.head() == intended.head();
-        let head_len = intended.head().chars().filter(|&c| c != '.').count();
-        let budget = base_budget(d, intended, same_head, head_len);
-        let budget = closed_registry(budget, d, intended);
-        // A registered `.gov` name is never taken for its neighbour (`cisa.gov`, `usda.gov`).
-        let typed_len = if registered_gov(d) {
-            0
+/// Score a slip from `r` to `d`; `None` when it is out of budget or not a slip. `protection`:
+/// what the policy protects.
+/// `sk`: the look-alike form of `d` (its skeleton). `peer`: the sender's own domain is
+/// protected.
+pub(crate) fn score(
+    protection: &Protection,
+    d: &Domain,
+    sk: &str,
+    r: &Ref,
+    peer: bool,
+) -> Option<Cand> {
+    let (intended, class, protected, isk) = (&r.domain, r.class, r.protected, r.skeleton());
+    if intended.ascii == d.ascii {
+        return None;
+    }
+    let iprot = protected || protection.is_protected(&intended.ascii);
+    let class_bonus = class_bonus(class, iprot);
+    let same_head = !d.head().is_empty() && d.head() == intended.head();
+    let head_len = intended.head().chars().filter(|&c| c != '.').count();
+    let budget = base_budget(d, intended, same_head, head_len);
+    let budget = closed_registry(budget, d, intended);
+    // A registered `.gov` name is never taken for its neighbour (`cisa.gov`, `usda.gov`).
+    let typed_len = if registered_gov(d) {
+        0
+    } else {
+        d.head().chars().filter(|&c| c != '.').count()
+    };
+    let budget = three_letter_names(budget, head_len, typed_len, same_head, class);
+    let peer_allowance = peer && iprot && peer_allowance(protection, d, intended);
+    let budget = context_allowance(budget, head_len, same_head, peer_allowance, class_bonus);
+    let lookalike = !d.unicode.is_ascii() || isk == sk;
+    let (strong_budget, budget) = if academic_rule(d, intended, same_head, class, lookalike) {
+        let b = academic_registry(budget, d, intended);
+        (b, b)
+    } else {
+        (
+            budget,
+            short_open_name(budget, d, intended, head_len, same_head),
+        )
+    };
+    if unrelated_suffix(d, sk, intended, isk, same_head)
+        || across_countries(d, intended, same_head, class)
+    {
+        return None;
+    }
+    let c = if isk == sk {
+        // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
+        Some(0.15)
+    } else if d.ascii.is_ascii() && intended.ascii.is_ascii() {
+        let suffix_len = intended.suffix().len();
+        let name_len = |x: &str| x.len().saturating_sub(suffix_len);
+        let raw = cost_named(
+            d.ascii.as_bytes(),
+            intended.ascii.as_bytes(),
+            name_len(&intended.ascii),
+            budget,
+        );
+        let folded = if sk != d.ascii || isk != intended.ascii {
+            cost_named(sk.as_bytes(), isk.as_bytes(), name_len(isk), budget).map(|c| c + 0.1)
         } else {
-            d.head().chars().filter(|&c| c != '.').count()
+            None
         };
-        let budget = three_letter_names(budget, head_len, typed_len, same_head, class);
-        let peer_allowance = peer && iprot && self.peer_allowance(d, intended);
-        let budget = context_allowance(budget, head_len, same_head, peer_allowance, class_bonus);
-        let lookalike = !d.unicode.is_ascii() || isk == sk;
-        let (strong_budget, budget) = if academic_rule(d, intended, same_head, class, lookalike) {
-            let b = academic_registry(budget, d, intended);
-            (b, b)
-        } else {
-            (
-                budget,
-                short_open_name(budget, d, intended, head_len, same_head),
-            )
-        };
-        if unrelated_suffix(d, sk, intended, isk, same_head)
-            || across_countries(d, intended, same_head, class)
-        {
-            return None;
-        }
-        let c = if isk == sk {
-            // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
-            Some(0.15)
-        } else if d.ascii.is_ascii() && intended.ascii.is_ascii() {
-            let suffix_len = intended.suffix().len();
-            let name_len = |x: &str| x.len().saturating_sub(suffix_len);
-            let raw = cost_named(
-                d.ascii.as_bytes(),
+        // An international name also as plain letters with its glyphs (`aŗnny`: `arnny`).
+        let plain = plain_idn(&d.unicode).and_then(|p| {
+            cost_named(
+                p.as_bytes(),
                 intended.ascii.as_bytes(),
                 name_len(&intended.ascii),
                 budget,
-            );
-            let folded = if sk != d.ascii || isk != intended.ascii {
-                cost_named(sk.as_bytes(), isk.as_bytes(), name_len(isk), budget).map(|c| c + 0.1)
-            } else {
-                None
-            };
-            // An international name also as plain letters with its glyphs (`aŗnny`: `arnny`).
-            let plain = plain_idn(&d.unicode).and_then(|p| {
-                cost_named(
-                    p.as_bytes(),
-                    intended.ascii.as_bytes(),
-                    name_len(&intended.ascii),
-                    budget,
-                )
-                .map(|c| c + 0.1)
-            });
-            [raw, folded, plain].into_iter().flatten().reduce(f32::min)
-        } else {
-            None
-        }?;
-        // Among otherwise equal slips, .com is by far the likeliest destination.
-        let popular = if intended.suffix() == "com" { 0.1 } else { 0.0 };
-        let eff = c - class_bonus - popular;
-        if c > budget {
-            return None;
-        }
-        Some(Cand {
-            kind: kind_of(d, sk, intended, isk),
-            intended: intended.clone(),
-            class,
-            protected: iprot,
-            cost: c,
-            eff,
-            // A strong slip is scored against the budget it met.
-            budget: if c > strong_budget {
-                budget
-            } else {
-                strong_budget
-            },
-            weak: c > strong_budget,
-        })
+            )
+            .map(|c| c + 0.1)
+        });
+        [raw, folded, plain].into_iter().flatten().reduce(f32::min)
+    } else {
+        None
+    }?;
+    // Among otherwise equal slips, .com is by far the likeliest destination.
+    let popular = if intended.suffix() == "com" { 0.1 } else { 0.0 };
+    let eff = c - class_bonus - popular;
+    if c > budget {
+        return None;
     }
-
-    /// Between protected peers (both the sender's domain and the intended one protected), a
-    /// short name one slip from another member's keeps its context allowance: inside a
-    /// government suffix (`mid.gov.uk` from `army.mil`), or towards a name that is a government
-    /// namespace of its own (`mof.uk` for `mod.uk`, whose `*.mod.uk` the policy protects). Not
-    /// towards a company in an open registry (`nyc.com` is not `ngc.com`), nor for a registered
-    /// `.gov` name (`cisa.gov`).
-    fn peer_allowance(&self, d: &Domain, intended: &Domain) -> bool {
-        if self.is_protected(&d.ascii) {
-            !registered_gov(d)
+    Some(Cand {
+        kind: kind_of(d, sk, intended, isk),
+        intended: intended.clone(),
+        class,
+        protected: iprot,
+        cost: c,
+        eff,
+        // A strong slip is scored against the budget it met.
+        budget: if c > strong_budget {
+            budget
         } else {
-            self.in_namespace(&intended.ascii)
-        }
-    }
+            strong_budget
+        },
+        weak: c > strong_budget,
+    })
+}
 
-    /// A candidate found by structure (embedded name, dropped dot, missing suffix) rather than
-    /// by edit distance: a fixed cost, lowered by context like any other.
-    pub(crate) fn structural(
-        &self,
-        intended: Domain,
-        class: Class,
-        protected: bool,
-        kind: Kind,
-        cost: f32,
-        budget: f32,
-    ) -> Cand {
-        let protected = protected || self.is_protected(&intended.ascii);
-        Cand {
-            intended,
-            class,
-            protected,
-            kind,
-            cost,
-            eff: cost - class_bonus(class, protected),
-            budget,
-            weak: false,
-        }
+/// Between protected peers (both the sender's domain and the intended one protected), a
+/// short name one slip from another member's keeps its context allowance: inside a
+/// government suffix (`mid.gov.uk` from `army.mil`), or towards a name that is a government
+/// namespace of its own (`mof.uk` for `mod.uk`, whose `*.mod.uk` the policy protects). Not
+/// towards a company in an open registry (`nyc.com` is not `ngc.com`), nor for a registered
+/// `.gov` name (`cisa.gov`).
+fn peer_allowance(protection: &Protection, d: &Domain, intended: &Domain) -> bool {
+    if protection.is_protected(&d.ascii) {
+        !registered_gov(d)
+    } else {
+        protection.in_namespace(&intended.ascii)
+    }
+}
+
+/// A candidate found by structure (embedded name, dropped dot, missing suffix) rather than
+/// by edit distance: a fixed cost, lowered by context like any other.
+pub(crate) fn structural(
+    protection: &Protection,
+    intended: Domain,
+    class: Class,
+    protected: bool,
+    kind: Kind,
+    cost: f32,
+    budget: f32,
+) -> Cand {
+    let protected = protected || protection.is_protected(&intended.ascii);
+    Cand {
+        intended,
+        class,
+        protected,
+        kind,
+        cost,
+        eff: cost - class_bonus(class, protected),
+        budget,
+        weak: false,
     }
 }
 
@@ -514,7 +519,7 @@ pub(crate) fn dots(x: &str) -> usize {
 mod tests {
     use super::*;
     use crate::domain::normalize;
-    use crate::{CheckRequest, Policy};
+    use crate::{CheckRequest, Engine, Policy};
 
     fn dom(name: &str) -> Domain {
         normalize(name).unwrap()
@@ -767,13 +772,13 @@ mod tests {
 
     #[test]
     fn peers_keep_their_allowance_only_inside_government_namespaces() {
-        let engine = Engine::with_default_policy();
+        let p = Protection::of(&Policy::embedded());
         // Inside a government suffix, and towards a namespace of its own (`*.mod.uk`).
-        assert!(engine.peer_allowance(&dom("mid.gov.uk"), &dom("mod.gov.uk")));
-        assert!(engine.peer_allowance(&dom("mof.uk"), &dom("mod.uk")));
+        assert!(peer_allowance(&p, &dom("mid.gov.uk"), &dom("mod.gov.uk")));
+        assert!(peer_allowance(&p, &dom("mof.uk"), &dom("mod.uk")));
         // Not towards a company in an open registry, nor for a registered .gov name.
-        assert!(!engine.peer_allowance(&dom("nyc.com"), &dom("ngc.com")));
-        assert!(!engine.peer_allowance(&dom("cisa.gov"), &dom("cia.gov")));
+        assert!(!peer_allowance(&p, &dom("nyc.com"), &dom("ngc.com")));
+        assert!(!peer_allowance(&p, &dom("cisa.gov"), &dom("cia.gov")));
         // `nyc.com` is only worth a check (a short name in an open registry), never a block.
         assert!(suggested_firmly("a@army.mil", "nyc.com").is_empty());
         assert_eq!(
