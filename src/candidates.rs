@@ -4,8 +4,9 @@
 //! missing or run-on suffix); and from the sender's own suffix. Each is scored (`score`); the
 //! candidates within budget come back best first.
 
+use crate::context::Context;
 use crate::domain::{find_byte, last_label, normalize, Domain};
-use crate::engine::{Context, Engine};
+use crate::engine::Engine;
 use crate::index::{Class, Ref};
 use crate::score::{bonus, dots, score, structural, Cand};
 use crate::slips::{one_slip_in_name, skeleton};

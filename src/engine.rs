@@ -18,6 +18,7 @@
 //! 6. Word it: `explain` holds every reason sentence and the one `Finding` constructor.
 
 use crate::address::{clip, parse_address_list, Mailbox};
+use crate::context::Context;
 use crate::domain::{normalize, Domain};
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
@@ -56,22 +57,6 @@ pub struct Engine {
     /// What the policy protects, for scoring.
     pub(crate) protection: Protection,
     limits: Limits,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Sender {
-    pub domain: Domain,
-    /// The sender's own domain is protected (government, military, defence).
-    pub protected: bool,
-}
-
-/// The per-request context: the sender and the sender's contacts, prepared once and reused for
-/// every recipient (and every keystroke in the browser).
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    pub(crate) sender: Option<Sender>,
-    pub(crate) refs: RefSet,
-    errors: Vec<RecipientError>,
 }
 
 /// Two candidates each one plain edit from the typed name and this close in weighted cost are
@@ -181,56 +166,14 @@ impl Engine {
     /// Prepare the sender context: the sender's domain and suffix, and the contacts (addresses or
     /// bare domains; unusable ones are skipped), indexed like the policy's references.
     pub fn context(&self, from: Option<&str>, contacts: &[String]) -> Context {
-        let mut errors = Vec::new();
-        let mut refs = Vec::new();
-        let mut sender = None;
-        if let Some(f) = from.filter(|f| !f.trim().is_empty()) {
-            match parse_address_list(f).into_iter().next() {
-                Some(Ok(m)) => match normalize(&m.domain) {
-                    Ok(domain) => {
-                        let protected = self.protection.is_protected(&domain.ascii);
-                        refs.push(Ref::new(domain.clone(), Class::Sender, protected));
-                        sender = Some(Sender { domain, protected });
-                    }
-                    Err(e) => errors.push(RecipientError {
-                        recipient: clip(f, 256),
-                        kind: RecipientErrorKind::Sender,
-                        message: format!("the sender's domain: {e}; judged without sender context"),
-                    }),
-                },
-                Some(Err(e)) => errors.push(RecipientError {
-                    recipient: clip(f, 256),
-                    kind: RecipientErrorKind::Sender,
-                    message: format!("the sender: {}; judged without sender context", e.message),
-                }),
-                None => {}
-            }
-        }
-        for c in contacts.iter().take(self.limits.max_contacts) {
-            let domain_text = match c.rfind('@') {
-                Some(_) => match parse_address_list(c).into_iter().next() {
-                    Some(Ok(m)) => m.domain,
-                    _ => continue,
-                },
-                None => c.clone(),
-            };
-            if let Ok(domain) = normalize(&domain_text) {
-                let protected = self.protection.is_protected(&domain.ascii);
-                refs.push(Ref::new(domain, Class::Contact, protected));
-            }
-        }
-        Context {
-            sender,
-            refs: RefSet::build(refs),
-            errors,
-        }
+        Context::prepare(&self.protection, self.limits.max_contacts, from, contacts)
     }
 
     /// Judge one request.
     pub fn check(&self, request: &CheckRequest) -> Verdict {
         let ctx = self.context(request.from.as_deref(), &request.contacts);
         let mut verdict = Verdict::empty(request.id.clone());
-        verdict.errors.extend(ctx.errors.iter().cloned());
+        verdict.errors.extend(ctx.errors().iter().cloned());
         let mut seen = 0usize;
         for entry in request.recipients() {
             self.judge_entry(entry, &ctx, &mut verdict, &mut seen);
