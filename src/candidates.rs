@@ -6,8 +6,8 @@
 
 use crate::context::Context;
 use crate::domain::{find_byte, last_label, normalize, Domain};
-use crate::engine::Engine;
-use crate::index::{Class, Ref};
+use crate::index::{Class, Ref, RefSet};
+use crate::policy::Protection;
 use crate::score::{bonus, dots, score, structural, Cand};
 use crate::slips::{one_slip_in_name, skeleton};
 use crate::suffix_list::{has_deeper_suffixes, is_known_suffix};
@@ -23,7 +23,17 @@ const SUBDOMAIN_PREFIXES: &[&str] = &[
     "usa", "ger", "deu", "fra", "jpn", "gbr", "apac", "emea",
 ];
 
-impl Engine {
+/// Where candidates are found: the engine's references and what its policy protects (each
+/// search brings the request's context).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Finder<'a> {
+    /// The policy's references (and any extra ones the engine was built with).
+    pub refs: &'a RefSet,
+    /// What the policy protects.
+    pub protection: &'a Protection,
+}
+
+impl Finder<'_> {
     /// Candidates within budget, best first, one per intended domain.
     pub(crate) fn candidates(&self, d: &Domain, ctx: &Context) -> Vec<Cand> {
         let mut ids = Vec::with_capacity(64);
@@ -61,7 +71,7 @@ impl Engine {
                 }
             }
         }
-        for (set, out) in [(&self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
+        for (set, out) in [(self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
             for name in &run_in {
                 set.by_label(name, out);
             }
@@ -101,22 +111,22 @@ impl Engine {
             }
         }
         let mut cands: Vec<Cand> = Vec::new();
-        for (set, list) in [(&self.refs, &ids), (&ctx.refs, &ctx_ids)] {
+        for (set, list) in [(self.refs, &ids), (&ctx.refs, &ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
-                if let Some(c) = score(&self.protection, d, &sk, r, peer) {
+                if let Some(c) = score(self.protection, d, &sk, r, peer) {
                     push_cand(&mut cands, c);
                 }
             }
         }
         if cands.is_empty() && (7..=16).contains(&label.len()) {
             // Two slips inside a long name.
-            for set in [&self.refs, &ctx.refs] {
+            for set in [self.refs, &ctx.refs] {
                 let mut more = Vec::new();
                 set.near_label(label, true, &mut more);
                 for id in more {
                     let r = &set.refs[id as usize];
-                    if let Some(c) = score(&self.protection, d, &sk, r, peer) {
+                    if let Some(c) = score(self.protection, d, &sk, r, peer) {
                         push_cand(&mut cands, c);
                     }
                 }
@@ -154,7 +164,7 @@ impl Engine {
             return;
         }
         let best = best.clone();
-        for (set, list) in [(&self.refs, ids), (&ctx.refs, ctx_ids)] {
+        for (set, list) in [(self.refs, ids), (&ctx.refs, ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
                 // The first letter is rarely the one mistyped (`tom.com` is no mate for
@@ -179,7 +189,7 @@ impl Engine {
 
     /// A label of a two-label suffix left out (`yahoo.za` for `yahoo.co.za`, `defence.au` for
     /// `defence.gov.au`): certain when the typed suffix takes no names itself (`.za`), and a habit
-    /// slip from inside the organisation otherwise (see [`Engine::habit_suffix`]). `ids`,
+    /// slip from inside the organisation otherwise (see [`Finder::habit_suffix`]). `ids`,
     /// `ctx_ids`: the references found for `d`, among them those with its label.
     fn dropped_suffix_label(
         &self,
@@ -194,7 +204,7 @@ impl Engine {
             return;
         }
         let tail = [".", d.suffix()].concat();
-        for (set, list) in [(&self.refs, ids), (&ctx.refs, ctx_ids)] {
+        for (set, list) in [(self.refs, ids), (&ctx.refs, ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
                 let s = r.domain.suffix();
@@ -203,7 +213,7 @@ impl Engine {
                     && dots(s) == dots(d.suffix()) + 1
                 {
                     let c = structural(
-                        &self.protection,
+                        self.protection,
                         r.domain.clone(),
                         r.class,
                         r.protected,
@@ -233,10 +243,10 @@ impl Engine {
             return;
         }
         let name = [head, ".", ss].concat();
-        for set in [&self.refs, &ctx.refs] {
+        for set in [self.refs, &ctx.refs] {
             if let Some(r) = set.get(&name).filter(|r| r.protected) {
                 let c = structural(
-                    &self.protection,
+                    self.protection,
                     r.domain.clone(),
                     r.class,
                     r.protected,
@@ -281,7 +291,7 @@ impl Engine {
                     None
                 } else {
                     score(
-                        &self.protection,
+                        self.protection,
                         d,
                         sk,
                         &Ref::new(intended.clone(), Class::Sender, protected),
@@ -320,7 +330,7 @@ impl Engine {
         let mut found: Vec<(Domain, Class, bool)> = Vec::new();
         let first_known = |l: &str| self.refs.has_first_label(l) || ctx.refs.has_first_label(l);
         let try_name = |name: &str, found: &mut Vec<(Domain, Class, bool)>| {
-            for set in [&self.refs, &ctx.refs] {
+            for set in [self.refs, &ctx.refs] {
                 if let Some(r) = set.get(name) {
                     let min_len = if r.class == Class::Known && !r.protected {
                         3
@@ -411,7 +421,7 @@ impl Engine {
                 return;
             }
             let mut ids = Vec::new();
-            for set in [&self.refs, &ctx.refs] {
+            for set in [self.refs, &ctx.refs] {
                 ids.clear();
                 set.by_label(name, &mut ids);
                 for &id in &ids {
@@ -463,7 +473,7 @@ impl Engine {
             push_cand(
                 cands,
                 structural(
-                    &self.protection,
+                    self.protection,
                     intended,
                     class,
                     protected,
@@ -495,7 +505,7 @@ impl Engine {
                 continue;
             }
             let name = format!("{rest}.{}", d.suffix());
-            for set in [&self.refs, &ctx.refs] {
+            for set in [self.refs, &ctx.refs] {
                 let Some(r) = set.get(&name) else { continue };
                 if r.class == Class::Known && !r.protected {
                     continue;
@@ -504,7 +514,7 @@ impl Engine {
                     continue;
                 };
                 let c = structural(
-                    &self.protection,
+                    self.protection,
                     intended,
                     r.class,
                     r.protected,
@@ -539,7 +549,7 @@ impl Engine {
             let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
             push_cand(
                 cands,
-                structural(&self.protection, i, r.class, r.protected, k, 0.6, 0.75),
+                structural(self.protection, i, r.class, r.protected, k, 0.6, 0.75),
             );
         }
         for (cut, _) in s.char_indices().skip(2) {
@@ -551,7 +561,7 @@ impl Engine {
                 let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
                 push_cand(
                     cands,
-                    structural(&self.protection, i, r.class, r.protected, k, 0.5, 0.75),
+                    structural(self.protection, i, r.class, r.protected, k, 0.5, 0.75),
                 );
             }
         }
@@ -593,7 +603,7 @@ const ACTION_WORDS: &[&str] = &[
 const REGISTRY_ZONES: &[&str] = &["ac.ru", "edu.ru", "gov.ru", "int.ru", "mil.ru", "test.ru"];
 
 /// Whether `typed` is a habit slip of the government or military suffix `own` (see
-/// [`Engine::habit_suffix`]): a generic `.com`/`.org`/`.net`, `own` without its first label
+/// [`Finder::habit_suffix`]): a generic `.com`/`.org`/`.net`, `own` without its first label
 /// (`gov.au` → `au`), or the same country's commercial second level (`gov.uk` → `co.uk`).
 fn habit(typed: &str, own: &str) -> bool {
     const GENERIC: &[&str] = &["com", "org", "net"];

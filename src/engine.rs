@@ -18,6 +18,7 @@
 //! 6. Word it: `explain` holds every reason sentence and the one `Finding` constructor.
 
 use crate::address::{clip, parse_address_list, Mailbox};
+use crate::candidates::Finder;
 use crate::context::Context;
 use crate::domain::{normalize, Domain};
 use crate::explain;
@@ -53,9 +54,9 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Engine {
     policy: Policy,
-    pub(crate) refs: RefSet,
+    refs: RefSet,
     /// What the policy protects, for scoring.
-    pub(crate) protection: Protection,
+    protection: Protection,
     limits: Limits,
 }
 
@@ -169,6 +170,14 @@ impl Engine {
         Context::prepare(&self.protection, self.limits.max_contacts, from, contacts)
     }
 
+    /// Where this engine's candidates are found.
+    fn finder(&self) -> Finder<'_> {
+        Finder {
+            refs: &self.refs,
+            protection: &self.protection,
+        }
+    }
+
     /// Judge one request.
     pub fn check(&self, request: &CheckRequest) -> Verdict {
         let ctx = self.context(request.from.as_deref(), &request.contacts);
@@ -243,6 +252,7 @@ impl Engine {
             // `us.af.mil`) is worth a word; the rest is the owner's business.
             let parent = format!(".{}", r.domain.ascii);
             let cands: Vec<Cand> = self
+                .finder()
                 .candidates(d, ctx)
                 .into_iter()
                 .filter(|c| c.intended.ascii.ends_with(&parent) && c.kind != Kind::Embedded)
@@ -258,7 +268,7 @@ impl Engine {
         }
         let legit = cover.is_some();
         if !legit {
-            let cands = self.candidates(d, ctx);
+            let cands = self.finder().candidates(d, ctx);
             let best = cands.first().map(|c| c.eff);
             // One slip each in the name is a tie whatever the keyboard says a little likelier
             // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely

@@ -321,7 +321,7 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
     } else if i.head().chars().filter(|&ch| ch != '.').count() <= 3 {
         cat(&[&reason, SHORT_NAME_NOTE])
     } else {
-        // A tie's mate beside a longer name (see `Engine::one_slip_mates`).
+        // A tie's mate beside a longer name (see `Finder::one_slip_mates`).
         cat(&[&reason, TIE_NOTE])
     };
     finding(m, d, c.kind, severity_of(c), Some(i), confidence(c), reason)
