@@ -19,8 +19,13 @@ test: tools lint wasm-core test-core test-filter test-host test-web test-clients
 tools:
 	scripts/ensure-tools.sh
 
+# The source roots of the crates whose modules must not import each other in a circle.
+IMPORT_GRAPH_CRATES := src cli/src
+
 lint:
 	cargo fmt --all -- --check
+	python3 scripts/import-circles.py --self-test
+	python3 scripts/import-circles.py $(IMPORT_GRAPH_CRATES)
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p mistype-filter --target wasm32-wasip1 -- -D warnings
 	cargo clippy -p mistype-web-lint --target wasm32-unknown-unknown -- -D warnings
