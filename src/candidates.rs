@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::domain::{find_byte, last_label, normalize, Domain};
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::Protection;
-use crate::score::{bonus, dots, score, structural, Cand};
+use crate::score::{bonus, dots, score, structural, Candidate};
 use crate::slips::{one_slip_in_name, skeleton};
 use crate::suffix_list::{has_deeper_suffixes, is_known_suffix};
 use crate::suffix_repair::second_levels_only;
@@ -35,27 +35,27 @@ pub(crate) struct Finder<'a> {
 
 impl Finder<'_> {
     /// Candidates within budget, best first, one per intended domain.
-    pub(crate) fn candidates(&self, d: &Domain, ctx: &Context) -> Vec<Cand> {
+    pub(crate) fn candidates(&self, d: &Domain, ctx: &Context) -> Vec<Candidate> {
         let mut ids = Vec::with_capacity(64);
         let mut ctx_ids = Vec::with_capacity(16);
         let label = d.label();
-        let peer = ctx.sender.as_ref().is_some_and(|s| s.protected);
+        let sender_protected = ctx.sender.as_ref().is_some_and(|s| s.protected);
         let head = d.head();
         // Built once, and only when they differ from the label.
         let joined = find_byte(head, b'.').map(|_| head.replace('.', ""));
         // Homoglyphs folded, two-letter glyphs read as one (`fnnv` for `fmv`), and `ii` read as
         // `ll` (`weIIpoint`: a capital I looks like an l).
         let folded = fold_glyphs(label);
-        let sk = skeleton(&d.unicode);
+        let typed_skeleton = skeleton(&d.unicode);
         // An international name: its look-alike label may hold a slip besides the look-alikes
         // (`arnņy` reads `arnny`, two homoglyphs of `army`).
-        let sk_label = (!d.unicode.is_ascii())
-            .then(|| sk.strip_suffix(&[".", d.suffix()].concat()))
+        let skeleton_label = (!d.unicode.is_ascii())
+            .then(|| typed_skeleton.strip_suffix(&[".", d.suffix()].concat()))
             .flatten()
             .map(last_label)
             .filter(|l| l.is_ascii() && !l.is_empty() && *l != label);
         // Its two-letter glyphs read as one (`aŗnny` reads `arnny`, that is `army`).
-        let sk_folded = sk_label.and_then(fold_glyphs);
+        let skeleton_label_folded = skeleton_label.and_then(fold_glyphs);
         // A dot dropped between the name and a two-label suffix (`modgov.uk` for `mod.gov.uk`):
         // the names that end where such a suffix begins. Only under top-level domains that
         // have such suffixes, so `.com` names pay nothing.
@@ -95,12 +95,12 @@ impl Finder<'_> {
                 set.by_label(joined, out);
                 set.near_label(joined, false, out);
             }
-            set.by_skeleton(&sk, out);
-            if let Some(l) = sk_label {
+            set.by_skeleton(&typed_skeleton, out);
+            if let Some(l) = skeleton_label {
                 set.by_label(l, out);
                 set.near_label(l, false, out);
                 set.near_short_label(l, out);
-                if let Some(f) = sk_folded.as_deref() {
+                if let Some(f) = skeleton_label_folded.as_deref() {
                     set.by_label(f, out);
                     set.near_label(f, false, out);
                 }
@@ -110,39 +110,44 @@ impl Finder<'_> {
                 set.by_label(&d.ascii, out);
             }
         }
-        let mut cands: Vec<Cand> = Vec::new();
+        let mut candidates: Vec<Candidate> = Vec::new();
         for (set, list) in [(self.refs, &ids), (&ctx.refs, &ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
-                if let Some(c) = score(self.protection, d, &sk, r, peer) {
-                    push_cand(&mut cands, c);
+                if let Some(c) = score(self.protection, d, &typed_skeleton, r, sender_protected) {
+                    push_candidate(&mut candidates, c);
                 }
             }
         }
-        if cands.is_empty() && (7..=16).contains(&label.len()) {
+        if candidates.is_empty() && (7..=16).contains(&label.len()) {
             // Two slips inside a long name.
             for set in [self.refs, &ctx.refs] {
                 let mut more = Vec::new();
                 set.near_label(label, true, &mut more);
                 for id in more {
                     let r = &set.refs[id as usize];
-                    if let Some(c) = score(self.protection, d, &sk, r, peer) {
-                        push_cand(&mut cands, c);
+                    if let Some(c) = score(self.protection, d, &typed_skeleton, r, sender_protected)
+                    {
+                        push_candidate(&mut candidates, c);
                     }
                 }
             }
         }
-        self.dropped_suffix_label(d, ctx, &ids, &ctx_ids, &mut cands);
-        self.habit_suffix(d, ctx, &mut cands);
-        self.sender_suffix(d, &sk, ctx, peer, &mut cands);
-        self.embedded(d, &sk, ctx, &mut cands);
-        self.dropped_subdomain_dot(d, ctx, &mut cands);
+        self.dropped_suffix_label(d, ctx, &ids, &ctx_ids, &mut candidates);
+        self.habit_suffix(d, ctx, &mut candidates);
+        self.sender_suffix(d, &typed_skeleton, ctx, sender_protected, &mut candidates);
+        self.embedded(d, &typed_skeleton, ctx, &mut candidates);
+        self.dropped_subdomain_dot(d, ctx, &mut candidates);
         if head.is_empty() {
-            self.split_single_label(d, &mut cands);
+            self.split_single_label(d, &mut candidates);
         }
-        cands.sort_by(|a, b| a.eff.total_cmp(&b.eff).then(b.class.cmp(&a.class)));
-        self.one_slip_mates(d, ctx, &ids, &ctx_ids, &mut cands);
-        cands
+        candidates.sort_by(|a, b| {
+            a.cost_in_context
+                .total_cmp(&b.cost_in_context)
+                .then(b.class.cmp(&a.class))
+        });
+        self.one_slip_mates(d, ctx, &ids, &ctx_ids, &mut candidates);
+        candidates
     }
 
     /// When the best candidate is one slip from `d` in the same suffix, the other references of
@@ -157,9 +162,11 @@ impl Finder<'_> {
         ctx: &Context,
         ids: &[u32],
         ctx_ids: &[u32],
-        cands: &mut Vec<Cand>,
+        candidates: &mut Vec<Candidate>,
     ) {
-        let Some(best) = cands.first() else { return };
+        let Some(best) = candidates.first() else {
+            return;
+        };
         if !best.is_one_slip_in_name(d) {
             return;
         }
@@ -174,9 +181,11 @@ impl Finder<'_> {
                     && r.domain.ascii.len().abs_diff(d.ascii.len()) <= 1
                     && one_slip_in_name(d, &r.domain)
                     && r.domain.ascii != best.intended.ascii
-                    && !cands.iter().any(|c| c.intended.ascii == r.domain.ascii)
+                    && !candidates
+                        .iter()
+                        .any(|c| c.intended.ascii == r.domain.ascii)
                 {
-                    cands.push(Cand {
+                    candidates.push(Candidate {
                         intended: r.domain.clone(),
                         protected: r.protected || self.protection.is_protected(&r.domain.ascii),
                         weak: true,
@@ -197,7 +206,7 @@ impl Finder<'_> {
         ctx: &Context,
         ids: &[u32],
         ctx_ids: &[u32],
-        cands: &mut Vec<Cand>,
+        candidates: &mut Vec<Candidate>,
     ) {
         // A known suffix takes names of its own: the list lookup only for the rest.
         if d.head().is_empty() || d.suffix_known || !second_levels_only(d.suffix()) {
@@ -221,7 +230,7 @@ impl Finder<'_> {
                         0.5,
                         0.75,
                     );
-                    push_cand(cands, c);
+                    push_candidate(candidates, c);
                 }
             }
         }
@@ -234,7 +243,7 @@ impl Finder<'_> {
     /// second level for its government one (`mod.co.uk` for `mod.gov.uk`). Only towards a
     /// protected reference (or the sender's own domain) in the sender's own suffix; these
     /// endings are someone else's real domains, so the mail would leave the organisation.
-    fn habit_suffix(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+    fn habit_suffix(&self, d: &Domain, ctx: &Context, candidates: &mut Vec<Candidate>) {
         let Some(s) = ctx.sender.as_ref().filter(|s| s.protected) else {
             return;
         };
@@ -254,20 +263,20 @@ impl Finder<'_> {
                     0.5,
                     0.75,
                 );
-                push_cand(cands, c);
+                push_candidate(candidates, c);
             }
         }
     }
 
-    /// The sender's own suffix: a `.mil` sender who types `.ml` meant `.mil`. `sk`: the
-    /// look-alike form of `d`; `peer`: the sender's own domain is protected.
+    /// The sender's own suffix: a `.mil` sender who types `.ml` meant `.mil`. `typed_skeleton`:
+    /// the look-alike form of `d`; `sender_protected`: the sender's own domain is protected.
     fn sender_suffix(
         &self,
         d: &Domain,
-        sk: &str,
+        typed_skeleton: &str,
         ctx: &Context,
-        peer: bool,
-        cands: &mut Vec<Cand>,
+        sender_protected: bool,
+        candidates: &mut Vec<Candidate>,
     ) {
         let Some(s) = &ctx.sender else { return };
         let head = d.head();
@@ -284,7 +293,7 @@ impl Finder<'_> {
                 let protected = self.protection.is_protected(&intended.ascii)
                     || self.refs.get(&intended.ascii).is_some_and(|r| r.protected);
                 // A reference in the sender's own suffix explains it better than a made-up name.
-                let explained = cands
+                let explained = candidates
                     .iter()
                     .any(|c| c.intended.suffix() == ss && c.intended.ascii != intended.ascii);
                 let scored = if explained {
@@ -293,25 +302,25 @@ impl Finder<'_> {
                     score(
                         self.protection,
                         d,
-                        sk,
+                        typed_skeleton,
                         &Ref::new(intended.clone(), Class::Sender, protected),
-                        peer,
+                        sender_protected,
                     )
                 };
                 if let Some(mut c) = scored {
                     if !magnet(ds, ss) {
                         // Only the suffix is repaired; the name may hold a slip of its own.
-                        c.eff += bonus(Class::Sender) - 0.15;
+                        c.cost_in_context += bonus(Class::Sender) - 0.15;
                     }
                     // Only a single slip, and only towards a suffix that cannot exist or a
                     // known typo magnet: two-letter country codes sit a key apart from each
                     // other, and a German writing to .se meant Sweden.
-                    if c.cost <= 0.75 && (!d.suffix_known || magnet(ds, ss)) {
+                    if c.slip_cost <= 0.75 && (!d.suffix_known || magnet(ds, ss)) {
                         c.kind = Kind::SuffixTypo;
                         if !d.suffix_known {
                             c.kind = Kind::InvalidDomain;
                         }
-                        push_cand(cands, c);
+                        push_candidate(candidates, c);
                     }
                 }
             }
@@ -320,8 +329,14 @@ impl Finder<'_> {
 
     /// `army.mil.ml`, `army-mil.com`, `armymil.com`, `foo.google-com.net`: a reference's name
     /// inside another domain.
-    /// `sk`: the look-alike form of `d` (its skeleton).
-    fn embedded(&self, d: &Domain, sk: &str, ctx: &Context, cands: &mut Vec<Cand>) {
+    /// `typed_skeleton`: the look-alike form of `d` (its skeleton).
+    fn embedded(
+        &self,
+        d: &Domain,
+        typed_skeleton: &str,
+        ctx: &Context,
+        candidates: &mut Vec<Candidate>,
+    ) {
         let head = d.head();
         if head.is_empty() {
             return;
@@ -371,12 +386,12 @@ impl Finder<'_> {
         }
         // The same in the look-alike form of an international name (`googlé.com-login.com`).
         if !d.unicode.is_ascii() {
-            let mut sk_head = sk;
+            let mut skeleton_head = typed_skeleton;
             for _ in 0..=dots(d.suffix()) {
-                sk_head = sk_head.rfind('.').map_or("", |p| &sk_head[..p]);
+                skeleton_head = skeleton_head.rfind('.').map_or("", |p| &skeleton_head[..p]);
             }
-            if sk_head != head {
-                runs(&tokens(sk_head), &mut found);
+            if skeleton_head != head {
+                runs(&tokens(skeleton_head), &mut found);
             }
         }
         // Concatenated runs inside each label.
@@ -470,8 +485,8 @@ impl Finder<'_> {
             if in_zone && ends_in_label {
                 continue;
             }
-            push_cand(
-                cands,
+            push_candidate(
+                candidates,
                 structural(
                     self.protection,
                     intended,
@@ -487,7 +502,7 @@ impl Finder<'_> {
 
     /// `seibm.com` for `se.ibm.com`: a short country or region prefix run into a protected or
     /// trusted name, with the dot dropped.
-    fn dropped_subdomain_dot(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+    fn dropped_subdomain_dot(&self, d: &Domain, ctx: &Context, candidates: &mut Vec<Candidate>) {
         let label = d.label();
         if !d.subdomain().is_empty() || label.len() < 5 {
             return;
@@ -522,14 +537,14 @@ impl Finder<'_> {
                     0.5,
                     0.75,
                 );
-                push_cand(cands, c);
+                push_candidate(candidates, c);
             }
         }
     }
 
     /// `gmailcom`: a reference with its last dot dropped; `gmail`: a reference without its
     /// suffix (only when one reference, or one `.com` reference, has that name).
-    fn split_single_label(&self, d: &Domain, cands: &mut Vec<Cand>) {
+    fn split_single_label(&self, d: &Domain, candidates: &mut Vec<Candidate>) {
         let s = d.ascii.as_str();
         let mut same = Vec::new();
         self.refs.by_label(s, &mut same);
@@ -547,8 +562,8 @@ impl Finder<'_> {
         };
         if let Some(r) = pick {
             let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
-            push_cand(
-                cands,
+            push_candidate(
+                candidates,
                 structural(self.protection, i, r.class, r.protected, k, 0.6, 0.75),
             );
         }
@@ -559,8 +574,8 @@ impl Finder<'_> {
             }
             if let Some(r) = self.refs.get(&format!("{a}.{b}")) {
                 let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
-                push_cand(
-                    cands,
+                push_candidate(
+                    candidates,
                     structural(self.protection, i, r.class, r.protected, k, 0.5, 0.75),
                 );
             }
@@ -636,12 +651,12 @@ fn magnet(typed: &str, sender: &str) -> bool {
 }
 
 /// Keep one candidate per intended domain: the cheapest, with the strongest context.
-fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
-    if let Some(old) = cands
+fn push_candidate(candidates: &mut Vec<Candidate>, c: Candidate) {
+    if let Some(old) = candidates
         .iter_mut()
         .find(|o| o.intended.ascii == c.intended.ascii)
     {
-        if c.eff < old.eff {
+        if c.cost_in_context < old.cost_in_context {
             let protected = old.protected || c.protected;
             *old = c;
             old.protected = protected;
@@ -650,7 +665,7 @@ fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
         }
         return;
     }
-    cands.push(c);
+    candidates.push(c);
 }
 
 /// A label with its ASCII homoglyphs folded (`0`, `1`, `rn`, `vv`, `cl`), the other two-letter

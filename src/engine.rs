@@ -24,7 +24,7 @@ use crate::domain::{normalize, Domain};
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::{prepared, Pattern, Policy, Protection, Rule};
-use crate::score::{severity_of, Cand, TIE};
+use crate::score::{severity_of, Candidate, TIE_MARGIN};
 use crate::suffix_repair::repaired_suffix;
 use crate::verdict::{
     CheckRequest, Finding, Kind, RecipientError, RecipientErrorKind, Severity, Verdict,
@@ -62,7 +62,7 @@ pub struct Engine {
 
 /// Two candidates each one plain edit from the typed name and this close in weighted cost are
 /// equally likely (see `judge`).
-const ONE_SLIP_TIE: f32 = 0.35;
+const ONE_SLIP_TIE_MARGIN: f32 = 0.35;
 
 impl Engine {
     /// The engine with the embedded default policy.
@@ -251,13 +251,13 @@ impl Engine {
             // Under a reference: only a slip of one of its listed subdomains (`uss.af.mil` for
             // `us.af.mil`) is worth a word; the rest is the owner's business.
             let parent = format!(".{}", r.domain.ascii);
-            let cands: Vec<Cand> = self
+            let candidates: Vec<Candidate> = self
                 .finder()
                 .candidates(d, ctx)
                 .into_iter()
                 .filter(|c| c.intended.ascii.ends_with(&parent) && c.kind != Kind::Embedded)
                 .collect();
-            if let Some(c) = cands.first() {
+            if let Some(c) = candidates.first() {
                 out.push(explain::slip(
                     m,
                     d,
@@ -268,19 +268,22 @@ impl Engine {
         }
         let legit = cover.is_some();
         if !legit {
-            let cands = self.finder().candidates(d, ctx);
-            let best = cands.first().map(|c| c.eff);
+            let candidates = self.finder().candidates(d, ctx);
+            let best_cost = candidates.first().map(|c| c.cost_in_context);
             // One slip each in the name is a tie whatever the keyboard says a little likelier
             // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
             // intended domain, never one picked by weights this close.
             // Names in the same suffix only: another country's ending is judged by its own rules.
-            let one_slip = |c: &Cand| c.is_one_slip_in_name(d);
-            let best_one = cands.first().is_some_and(one_slip);
-            let mut tied: Vec<&Cand> = cands
+            let one_slip = |c: &Candidate| c.is_one_slip_in_name(d);
+            let best_is_one_slip = candidates.first().is_some_and(one_slip);
+            let mut tied: Vec<&Candidate> = candidates
                 .iter()
                 .filter(|c| {
-                    best.is_some_and(|b| {
-                        c.eff - b <= TIE || (best_one && c.eff - b <= ONE_SLIP_TIE && one_slip(c))
+                    best_cost.is_some_and(|best| {
+                        c.cost_in_context - best <= TIE_MARGIN
+                            || (best_is_one_slip
+                                && c.cost_in_context - best <= ONE_SLIP_TIE_MARGIN
+                                && one_slip(c))
                     })
                 })
                 .collect();
@@ -290,7 +293,7 @@ impl Engine {
                 severity_of(b)
                     .cmp(&severity_of(a))
                     .then(a.weak.cmp(&b.weak))
-                    .then(a.eff.total_cmp(&b.eff))
+                    .then(a.cost_in_context.total_cmp(&b.cost_in_context))
                     .then(a.intended.ascii.cmp(&b.intended.ascii))
             });
             out.extend(

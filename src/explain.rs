@@ -7,8 +7,8 @@ use crate::index::Class;
 use crate::policy::Rule;
 use crate::registries::unregistered_note;
 use crate::score::{
-    confidence, severity_of, Cand, MIXED_SCRIPTS_SCORE, NOT_ASCII_UNDER_MIL_SCORE, NO_SUFFIX_SCORE,
-    REPAIRED_SUFFIX_SCORE, RULE_SCORE,
+    confidence, severity_of, Candidate, MIXED_SCRIPTS_SCORE, NOT_ASCII_UNDER_MIL_SCORE,
+    NO_SUFFIX_SCORE, REPAIRED_SUFFIX_SCORE, RULE_SCORE,
 };
 use crate::suffix_repair::second_levels_only;
 use crate::verdict::{Finding, Kind, Severity};
@@ -227,7 +227,7 @@ pub(crate) fn finding(
 
 /// The finding for a candidate: its reason names the slip and the context that made it likely.
 /// `sender`: the sender's domain, when known.
-pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -> Finding {
+pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Candidate, sender: Option<&Domain>) -> Finding {
     let i = &c.intended;
     // Plain concatenation rather than `format!`: this runs for every finding, and the
     // formatting machinery was a good part of a check's time.
@@ -456,13 +456,13 @@ mod tests {
             let m = crate::address::parse_address_list(&format!("x@{typed}"))
                 .remove(0)
                 .unwrap();
-            let c = Cand {
+            let c = Candidate {
                 intended: normalize(meant).unwrap(),
                 class: Class::Known,
                 protected: true,
                 kind: Kind::LabelTypo,
-                cost: 0.2,
-                eff: 0.2,
+                slip_cost: 0.2,
+                cost_in_context: 0.2,
                 budget: 1.3,
                 weak: true,
             };

@@ -12,22 +12,23 @@ use crate::verdict::{Kind, Severity, SURE_WARNING_SCORE};
 
 /// A possible intended domain for a typed one.
 #[derive(Debug, Clone)]
-pub(crate) struct Cand {
+pub(crate) struct Candidate {
     pub intended: Domain,
     pub class: Class,
     pub protected: bool,
     pub kind: Kind,
-    /// Raw slip cost.
-    pub cost: f32,
-    /// Cost after context.
-    pub eff: f32,
+    /// The slip's cost before context (see `slips`), or a structural candidate's fixed cost.
+    pub slip_cost: f32,
+    /// The cost after context (the sender, contacts, protection) and the popular-suffix prior:
+    /// what candidates are ranked by.
+    pub cost_in_context: f32,
     pub budget: f32,
     /// Found only by the wider budget of a short name in an open registry (see
     /// [`short_open_name`]): a warning to check, never a refusal.
     pub weak: bool,
 }
 
-impl Cand {
+impl Candidate {
     /// One plain edit in the name of `typed`, in its suffix (see [`one_slip_in_name`]): what
     /// ties are made of.
     pub(crate) fn is_one_slip_in_name(&self, typed: &Domain) -> bool {
@@ -36,7 +37,7 @@ impl Cand {
 }
 
 /// Two candidates this close are equally likely: report both.
-pub(crate) const TIE: f32 = 0.08;
+pub(crate) const TIE_MARGIN: f32 = 0.08;
 
 /// Context lowers the cost of a slip towards a reference and raises the budget.
 pub(crate) fn bonus(class: Class) -> f32 {
@@ -63,8 +64,8 @@ fn class_bonus(class: Class, protected: bool) -> f32 {
 /// edge of the budget. A weak candidate (a short name one ordinary slip from a reference may be
 /// a real one) is worth a look, never a refusal: at most [`WEAK_SCORE`], under the score from
 /// which the filter refuses a warning ([`SURE_WARNING_SCORE`]).
-pub(crate) fn confidence(c: &Cand) -> f64 {
-    let score = (0.99 - 0.4 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
+pub(crate) fn confidence(c: &Candidate) -> f64 {
+    let score = (0.99 - 0.4 * (c.cost_in_context.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
     let score = if c.weak { score.min(WEAK_SCORE) } else { score };
     (f64::from(score) * 100.0).round() / 100.0
 }
@@ -87,7 +88,7 @@ pub(crate) const MIXED_SCRIPTS_SCORE: f64 = 0.7;
 pub(crate) const RULE_SCORE: f64 = 0.99;
 
 /// A slip towards a protected domain blocks; any other warns.
-pub(crate) fn severity_of(c: &Cand) -> Severity {
+pub(crate) fn severity_of(c: &Candidate) -> Severity {
     if c.protected && !c.weak {
         Severity::Block
     } else {
@@ -183,12 +184,18 @@ fn context_allowance(
 /// A different suffix must be a slip of its own before the whole names are compared
 /// (`quizardal.it` is not worth aligning with `qiuzardal.com.au`). Only where both suffixes are
 /// real and split the names alike.
-fn unrelated_suffix(d: &Domain, sk: &str, intended: &Domain, isk: &str, same_head: bool) -> bool {
+fn unrelated_suffix(
+    d: &Domain,
+    typed_skeleton: &str,
+    intended: &Domain,
+    intended_skeleton: &str,
+    same_head: bool,
+) -> bool {
     !same_head
         && d.suffix_known
         && d.suffix() != intended.suffix()
         && dots(d.head()) == dots(intended.head())
-        && isk != sk
+        && intended_skeleton != typed_skeleton
         && !same_undotted(&d.ascii, &intended.ascii)
         && cost(d.suffix().as_bytes(), intended.suffix().as_bytes(), 1.0).is_none()
 }
@@ -281,7 +288,7 @@ pub(crate) const SHORT_OPEN_BUDGET: f32 = 0.8;
 /// beyond the strong ones (a neighbouring key, a vowel, a letter dropped or added) lands on a
 /// name that may well be real (`nyc.com` beside `ngc.com`, `tim.de` beside `tum.de`). It is still
 /// the likeliest explanation when the intended name is a reference: one slip of any kind is
-/// worth a word, at [`SHORT_OPEN_BUDGET`], but only as a warning to check (see [`Cand::weak`]).
+/// worth a word, at [`SHORT_OPEN_BUDGET`], but only as a warning to check (see [`Candidate::weak`]).
 /// Not where a closed registry's rule or the academic one decides, nor for a registered `.gov`
 /// name (`cisa.gov`).
 fn short_open_name(
@@ -349,22 +356,22 @@ fn strong_slip(t: &[u8], i: &[u8]) -> bool {
 }
 
 /// Score a slip from `r` to `d`; `None` when it is out of budget or not a slip. `protection`:
-/// what the policy protects.
-/// `sk`: the look-alike form of `d` (its skeleton). `peer`: the sender's own domain is
-/// protected.
+/// what the policy protects; `typed_skeleton`: the look-alike form of `d` (its skeleton);
+/// `sender_protected`: the sender's own domain is protected.
 pub(crate) fn score(
     protection: &Protection,
     d: &Domain,
-    sk: &str,
+    typed_skeleton: &str,
     r: &Ref,
-    peer: bool,
-) -> Option<Cand> {
-    let (intended, class, protected, isk) = (&r.domain, r.class, r.protected, r.skeleton());
+    sender_protected: bool,
+) -> Option<Candidate> {
+    let (intended, class, protected, intended_skeleton) =
+        (&r.domain, r.class, r.protected, r.skeleton());
     if intended.ascii == d.ascii {
         return None;
     }
-    let iprot = protected || protection.is_protected(&intended.ascii);
-    let class_bonus = class_bonus(class, iprot);
+    let intended_protected = protected || protection.is_protected(&intended.ascii);
+    let class_bonus = class_bonus(class, intended_protected);
     let same_head = !d.head().is_empty() && d.head() == intended.head();
     let head_len = intended.head().chars().filter(|&c| c != '.').count();
     let budget = base_budget(d, intended, same_head, head_len);
@@ -376,9 +383,10 @@ pub(crate) fn score(
         d.head().chars().filter(|&c| c != '.').count()
     };
     let budget = three_letter_names(budget, head_len, typed_len, same_head, class);
-    let peer_allowance = peer && iprot && peer_allowance(protection, d, intended);
+    let peer_allowance =
+        sender_protected && intended_protected && peer_allowance(protection, d, intended);
     let budget = context_allowance(budget, head_len, same_head, peer_allowance, class_bonus);
-    let lookalike = !d.unicode.is_ascii() || isk == sk;
+    let lookalike = !d.unicode.is_ascii() || intended_skeleton == typed_skeleton;
     let (strong_budget, budget) = if academic_rule(d, intended, same_head, class, lookalike) {
         let b = academic_registry(budget, d, intended);
         (b, b)
@@ -388,12 +396,12 @@ pub(crate) fn score(
             short_open_name(budget, d, intended, head_len, same_head),
         )
     };
-    if unrelated_suffix(d, sk, intended, isk, same_head)
+    if unrelated_suffix(d, typed_skeleton, intended, intended_skeleton, same_head)
         || across_countries(d, intended, same_head, class)
     {
         return None;
     }
-    let c = if isk == sk {
+    let slip_cost = if intended_skeleton == typed_skeleton {
         // Homoglyphs: the same skeleton. Cheaper the fewer characters differ.
         Some(0.15)
     } else if d.ascii.is_ascii() && intended.ascii.is_ascii() {
@@ -405,8 +413,14 @@ pub(crate) fn score(
             name_len(&intended.ascii),
             budget,
         );
-        let folded = if sk != d.ascii || isk != intended.ascii {
-            cost_named(sk.as_bytes(), isk.as_bytes(), name_len(isk), budget).map(|c| c + 0.1)
+        let folded = if typed_skeleton != d.ascii || intended_skeleton != intended.ascii {
+            cost_named(
+                typed_skeleton.as_bytes(),
+                intended_skeleton.as_bytes(),
+                name_len(intended_skeleton),
+                budget,
+            )
+            .map(|c| c + 0.1)
         } else {
             None
         };
@@ -426,24 +440,24 @@ pub(crate) fn score(
     }?;
     // Among otherwise equal slips, .com is by far the likeliest destination.
     let popular = if intended.suffix() == "com" { 0.1 } else { 0.0 };
-    let eff = c - class_bonus - popular;
-    if c > budget {
+    let cost_in_context = slip_cost - class_bonus - popular;
+    if slip_cost > budget {
         return None;
     }
-    Some(Cand {
-        kind: kind_of(d, sk, intended, isk),
+    Some(Candidate {
+        kind: kind_of(d, typed_skeleton, intended, intended_skeleton),
         intended: intended.clone(),
         class,
-        protected: iprot,
-        cost: c,
-        eff,
+        protected: intended_protected,
+        slip_cost,
+        cost_in_context,
         // A strong slip is scored against the budget it met.
-        budget: if c > strong_budget {
+        budget: if slip_cost > strong_budget {
             budget
         } else {
             strong_budget
         },
-        weak: c > strong_budget,
+        weak: slip_cost > strong_budget,
     })
 }
 
@@ -469,26 +483,26 @@ pub(crate) fn structural(
     class: Class,
     protected: bool,
     kind: Kind,
-    cost: f32,
+    slip_cost: f32,
     budget: f32,
-) -> Cand {
+) -> Candidate {
     let protected = protected || protection.is_protected(&intended.ascii);
-    Cand {
+    Candidate {
         intended,
         class,
         protected,
         kind,
-        cost,
-        eff: cost - class_bonus(class, protected),
+        slip_cost,
+        cost_in_context: slip_cost - class_bonus(class, protected),
         budget,
         weak: false,
     }
 }
 
-/// The kind of slip from `intended` to `d` (`sk`, `isk`: their skeletons).
-fn kind_of(d: &Domain, sk: &str, intended: &Domain, isk: &str) -> Kind {
+/// The kind of slip from `intended` to `d` (`typed_skeleton`, `intended_skeleton`: their skeletons).
+fn kind_of(d: &Domain, typed_skeleton: &str, intended: &Domain, intended_skeleton: &str) -> Kind {
     // The same look, or an international name that reads as plain letters (`aŗnny.mil`).
-    if isk == sk || (!d.unicode.is_ascii() && sk.is_ascii()) {
+    if intended_skeleton == typed_skeleton || (!d.unicode.is_ascii() && typed_skeleton.is_ascii()) {
         return Kind::Lookalike;
     }
     if !d.suffix_known {
@@ -790,20 +804,38 @@ mod tests {
     #[test]
     fn a_different_suffix_must_be_a_slip_of_its_own() {
         let (typed, meant) = (dom("quizardal.it"), dom("qiuzardal.com.au"));
-        let (sk, isk) = (
+        let (typed_skeleton, intended_skeleton) = (
             crate::slips::skeleton(&typed.unicode),
             crate::slips::skeleton(&meant.unicode),
         );
-        assert!(unrelated_suffix(&typed, &sk, &meant, &isk, false));
+        assert!(unrelated_suffix(
+            &typed,
+            &typed_skeleton,
+            &meant,
+            &intended_skeleton,
+            false
+        ));
         assert!(suggested(&["qiuzardal.com.au"], "a@example.org", "quizardal.it").is_empty());
         // Suffixes one slip apart (`.co`, `.com`): the whole names are compared.
         let typed = dom("qiuzardal.co");
-        let sk = crate::slips::skeleton(&typed.unicode);
+        let typed_skeleton = crate::slips::skeleton(&typed.unicode);
         let meant = dom("qiuzardal.com");
-        let isk = crate::slips::skeleton(&meant.unicode);
-        assert!(!unrelated_suffix(&typed, &sk, &meant, &isk, true));
+        let intended_skeleton = crate::slips::skeleton(&meant.unicode);
+        assert!(!unrelated_suffix(
+            &typed,
+            &typed_skeleton,
+            &meant,
+            &intended_skeleton,
+            true
+        ));
         let typed = dom("quizardal.co");
-        let sk = crate::slips::skeleton(&typed.unicode);
-        assert!(!unrelated_suffix(&typed, &sk, &meant, &isk, false));
+        let typed_skeleton = crate::slips::skeleton(&typed.unicode);
+        assert!(!unrelated_suffix(
+            &typed,
+            &typed_skeleton,
+            &meant,
+            &intended_skeleton,
+            false
+        ));
     }
 }
