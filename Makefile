@@ -19,6 +19,9 @@ test: tools test-tools lint wasm-core test-core test-filter fuzz-short test-host
 tools:
 	scripts/ensure-tools.sh
 
+# The source roots of the crates whose modules must not import each other in a circle.
+IMPORT_GRAPH_CRATES := src cli/src
+
 # The install plan for a bare machine covers what every target and script runs.
 test-tools:
 	scripts/check-install-plan.py
@@ -28,6 +31,8 @@ test-tools:
 lint:
 	scripts/ensure-tools.sh lint
 	cargo fmt --all -- --check
+	python3 scripts/import-circles.py --self-test
+	python3 scripts/import-circles.py $(IMPORT_GRAPH_CRATES)
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p mistype-filter --target wasm32-wasip1 -- -D warnings
 	cargo clippy -p mistype-web-lint --target wasm32-unknown-unknown -- -D warnings
@@ -38,20 +43,22 @@ lint:
 
 # The core builds unchanged for both wasm targets (no I/O, clock, threads or cfg(target_arch)).
 wasm-core:
-	cargo build -p mistype --lib --no-default-features --target wasm32-wasip1
-	cargo build -p mistype --lib --no-default-features --target wasm32-unknown-unknown
+	cargo build -p mistype --lib --target wasm32-wasip1
+	cargo build -p mistype --lib --target wasm32-unknown-unknown
 
-# Core unit tests, the shared corpus (must-hold cases, golden verdicts, accuracy), the CLI, doc
-# tests, the README's and docs/' console examples; the corpus crate's own tests.
+# Core unit tests, the shared corpus (must-hold cases, golden verdicts, accuracy), doc tests; the
+# CLI's unit tests, its commands and audits as a user runs them, the README's and docs/' console
+# examples; the corpus crate's own tests.
 test-core:
 	cargo test -p mistype
+	cargo test -p mistype-cli
 	cargo test -p mistype-testdata
 
 # `mistype audit` on the log of a real Postfix (a private instance on loopback, relaying to a sink).
 test-audit:
 	scripts/ensure-tools.sh postfix
-	cargo build -q -p mistype
-	tests/postfix.py "$${CARGO_TARGET_DIR:-target}/debug/mistype"
+	cargo build -q -p mistype-cli
+	cli/tests/postfix.py "$${CARGO_TARGET_DIR:-target}/debug/mistype"
 
 # The mail-server surface: mistype-smtpd's pure modules and the built binary under hostile input
 # (cargo test), then the Debian package installed with dpkg -i and run behind a real Postfix
@@ -104,12 +111,12 @@ test-clients:
 
 # The accuracy table: mistype beside mailcheck and email-spell-checker on testdata/.
 accuracy:
-	cargo build -q --release -p mistype
+	cargo build -q --release -p mistype-cli
 	node benches/compare-peers.mjs
 
 # Field accuracy on held-out data (dnstwist permutations, public domain lists; cached, not committed).
 accuracy-field:
-	cargo build -q --release -p mistype
+	cargo build -q --release -p mistype-cli
 	python3 benches/accuracy/field.py
 
 bench:
@@ -117,7 +124,7 @@ bench:
 
 # `mistype check` on JSON lines beside mailcheck on the same requests (requests per second).
 bench-check:
-	cargo build -q --release -p mistype
+	cargo build -q --release -p mistype-cli
 	node benches/bench-check.mjs
 
 # Instruction counts of a check and of building the engine (callgrind; compare code versions).

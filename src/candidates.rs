@@ -4,12 +4,14 @@
 //! missing or run-on suffix); and from the sender's own suffix. Each is scored (`score`); the
 //! candidates within budget come back best first.
 
+use crate::context::Context;
 use crate::domain::{find_byte, last_label, normalize, Domain};
-use crate::engine::{one_slip_in_name, single_edit, Context, Engine};
-use crate::index::{Class, Ref};
-use crate::score::{bonus, dots, Cand};
-use crate::slips::{cost, skeleton};
+use crate::index::{Class, Ref, RefSet};
+use crate::policy::Protection;
+use crate::score::{bonus, dots, score, structural, Candidate};
+use crate::slips::{one_slip_in_name, skeleton};
 use crate::suffix_list::{has_deeper_suffixes, is_known_suffix};
+use crate::suffix_repair::second_levels_only;
 use crate::verdict::Kind;
 
 /// Prefixes that name a country, region or mail subdomain (`se.ibm.com` typed as `seibm.com`).
@@ -21,68 +23,39 @@ const SUBDOMAIN_PREFIXES: &[&str] = &[
     "usa", "ger", "deu", "fra", "jpn", "gbr", "apac", "emea",
 ];
 
-/// Popular suffixes tried when a typed suffix does not exist, with a small prior cost.
-const REPAIR_SUFFIXES: &[(&str, f32)] = &[
-    ("com", 0.0),
-    ("net", 0.05),
-    ("org", 0.05),
-    ("edu", 0.1),
-    ("gov", 0.1),
-    ("mil", 0.1),
-    ("int", 0.15),
-    ("info", 0.1),
-    ("biz", 0.15),
-    ("io", 0.1),
-    ("co", 0.1),
-    ("uk", 0.1),
-    ("co.uk", 0.1),
-    ("de", 0.1),
-    ("fr", 0.1),
-    ("nl", 0.1),
-    ("it", 0.1),
-    ("es", 0.1),
-    ("ca", 0.1),
-    ("us", 0.1),
-    ("ru", 0.1),
-    ("jp", 0.1),
-    ("cn", 0.1),
-    ("br", 0.1),
-    ("in", 0.1),
-    ("au", 0.1),
-    ("ch", 0.1),
-    ("se", 0.1),
-    ("no", 0.1),
-    ("dk", 0.1),
-    ("fi", 0.1),
-    ("pl", 0.1),
-    ("be", 0.1),
-    ("at", 0.1),
-    ("cz", 0.1),
-];
+/// Where candidates are found: the engine's references and what its policy protects (each
+/// search brings the request's context).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Finder<'a> {
+    /// The policy's references (and any extra ones the engine was built with).
+    pub refs: &'a RefSet,
+    /// What the policy protects.
+    pub protection: &'a Protection,
+}
 
-impl Engine {
+impl Finder<'_> {
     /// Candidates within budget, best first, one per intended domain.
-    pub(crate) fn candidates(&self, d: &Domain, ctx: &Context) -> Vec<Cand> {
+    pub(crate) fn candidates(&self, d: &Domain, ctx: &Context) -> Vec<Candidate> {
         let mut ids = Vec::with_capacity(64);
         let mut ctx_ids = Vec::with_capacity(16);
         let label = d.label();
-        let peer = ctx.sender.as_ref().is_some_and(|s| s.protected);
+        let sender_protected = ctx.sender.as_ref().is_some_and(|s| s.protected);
         let head = d.head();
         // Built once, and only when they differ from the label.
         let joined = find_byte(head, b'.').map(|_| head.replace('.', ""));
         // Homoglyphs folded, two-letter glyphs read as one (`fnnv` for `fmv`), and `ii` read as
         // `ll` (`weIIpoint`: a capital I looks like an l).
         let folded = fold_glyphs(label);
-        let sk = skeleton(&d.unicode);
+        let typed_skeleton = skeleton(&d.unicode);
         // An international name: its look-alike label may hold a slip besides the look-alikes
         // (`arnņy` reads `arnny`, two homoglyphs of `army`).
-        let sk_label = (!d.unicode.is_ascii())
-            .then(|| sk.strip_suffix(&[".", d.suffix()].concat()))
+        let skeleton_label = (!d.unicode.is_ascii())
+            .then(|| typed_skeleton.strip_suffix(&[".", d.suffix()].concat()))
             .flatten()
             .map(last_label)
             .filter(|l| l.is_ascii() && !l.is_empty() && *l != label);
         // Its two-letter glyphs read as one (`aŗnny` reads `arnny`, that is `army`).
-        let sk_folded = sk_label.and_then(fold_glyphs);
+        let skeleton_label_folded = skeleton_label.and_then(fold_glyphs);
         // A dot dropped between the name and a two-label suffix (`modgov.uk` for `mod.gov.uk`):
         // the names that end where such a suffix begins. Only under top-level domains that
         // have such suffixes, so `.com` names pay nothing.
@@ -98,7 +71,7 @@ impl Engine {
                 }
             }
         }
-        for (set, out) in [(&self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
+        for (set, out) in [(self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
             for name in &run_in {
                 set.by_label(name, out);
             }
@@ -122,12 +95,12 @@ impl Engine {
                 set.by_label(joined, out);
                 set.near_label(joined, false, out);
             }
-            set.by_skeleton(&sk, out);
-            if let Some(l) = sk_label {
+            set.by_skeleton(&typed_skeleton, out);
+            if let Some(l) = skeleton_label {
                 set.by_label(l, out);
                 set.near_label(l, false, out);
                 set.near_short_label(l, out);
-                if let Some(f) = sk_folded.as_deref() {
+                if let Some(f) = skeleton_label_folded.as_deref() {
                     set.by_label(f, out);
                     set.near_label(f, false, out);
                 }
@@ -137,39 +110,44 @@ impl Engine {
                 set.by_label(&d.ascii, out);
             }
         }
-        let mut cands: Vec<Cand> = Vec::new();
-        for (set, list) in [(&self.refs, &ids), (&ctx.refs, &ctx_ids)] {
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for (set, list) in [(self.refs, &ids), (&ctx.refs, &ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
-                if let Some(c) = self.score(d, &sk, r, peer) {
-                    push_cand(&mut cands, c);
+                if let Some(c) = score(self.protection, d, &typed_skeleton, r, sender_protected) {
+                    push_candidate(&mut candidates, c);
                 }
             }
         }
-        if cands.is_empty() && (7..=16).contains(&label.len()) {
+        if candidates.is_empty() && (7..=16).contains(&label.len()) {
             // Two slips inside a long name.
-            for set in [&self.refs, &ctx.refs] {
+            for set in [self.refs, &ctx.refs] {
                 let mut more = Vec::new();
                 set.near_label(label, true, &mut more);
                 for id in more {
                     let r = &set.refs[id as usize];
-                    if let Some(c) = self.score(d, &sk, r, peer) {
-                        push_cand(&mut cands, c);
+                    if let Some(c) = score(self.protection, d, &typed_skeleton, r, sender_protected)
+                    {
+                        push_candidate(&mut candidates, c);
                     }
                 }
             }
         }
-        self.dropped_suffix_label(d, ctx, &ids, &ctx_ids, &mut cands);
-        self.habit_suffix(d, ctx, &mut cands);
-        self.sender_suffix(d, &sk, ctx, peer, &mut cands);
-        self.embedded(d, &sk, ctx, &mut cands);
-        self.dropped_subdomain_dot(d, ctx, &mut cands);
+        self.dropped_suffix_label(d, ctx, &ids, &ctx_ids, &mut candidates);
+        self.habit_suffix(d, ctx, &mut candidates);
+        self.sender_suffix(d, &typed_skeleton, ctx, sender_protected, &mut candidates);
+        self.embedded(d, &typed_skeleton, ctx, &mut candidates);
+        self.dropped_subdomain_dot(d, ctx, &mut candidates);
         if head.is_empty() {
-            self.split_single_label(d, &mut cands);
+            self.split_single_label(d, &mut candidates);
         }
-        cands.sort_by(|a, b| a.eff.total_cmp(&b.eff).then(b.class.cmp(&a.class)));
-        self.one_slip_mates(d, ctx, &ids, &ctx_ids, &mut cands);
-        cands
+        candidates.sort_by(|a, b| {
+            a.cost_in_context
+                .total_cmp(&b.cost_in_context)
+                .then(b.class.cmp(&a.class))
+        });
+        self.one_slip_mates(d, ctx, &ids, &ctx_ids, &mut candidates);
+        candidates
     }
 
     /// When the best candidate is one slip from `d` in the same suffix, the other references of
@@ -184,14 +162,16 @@ impl Engine {
         ctx: &Context,
         ids: &[u32],
         ctx_ids: &[u32],
-        cands: &mut Vec<Cand>,
+        candidates: &mut Vec<Candidate>,
     ) {
-        let Some(best) = cands.first() else { return };
-        if !one_slip_in_name(d, best) {
+        let Some(best) = candidates.first() else {
+            return;
+        };
+        if !best.is_one_slip_in_name(d) {
             return;
         }
         let best = best.clone();
-        for (set, list) in [(&self.refs, ids), (&ctx.refs, ctx_ids)] {
+        for (set, list) in [(self.refs, ids), (&ctx.refs, ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
                 // The first letter is rarely the one mistyped (`tom.com` is no mate for
@@ -199,14 +179,15 @@ impl Engine {
                 if r.class == best.class
                     && r.domain.ascii.as_bytes().first() == d.ascii.as_bytes().first()
                     && r.domain.ascii.len().abs_diff(d.ascii.len()) <= 1
-                    && r.domain.suffix() == d.suffix()
-                    && single_edit(&d.ascii, &r.domain.ascii)
+                    && one_slip_in_name(d, &r.domain)
                     && r.domain.ascii != best.intended.ascii
-                    && !cands.iter().any(|c| c.intended.ascii == r.domain.ascii)
+                    && !candidates
+                        .iter()
+                        .any(|c| c.intended.ascii == r.domain.ascii)
                 {
-                    cands.push(Cand {
+                    candidates.push(Candidate {
                         intended: r.domain.clone(),
-                        protected: r.protected || self.is_protected(&r.domain.ascii),
+                        protected: r.protected || self.protection.is_protected(&r.domain.ascii),
                         weak: true,
                         ..best.clone()
                     });
@@ -217,7 +198,7 @@ impl Engine {
 
     /// A label of a two-label suffix left out (`yahoo.za` for `yahoo.co.za`, `defence.au` for
     /// `defence.gov.au`): certain when the typed suffix takes no names itself (`.za`), and a habit
-    /// slip from inside the organisation otherwise (see [`Engine::habit_suffix`]). `ids`,
+    /// slip from inside the organisation otherwise (see [`Finder::habit_suffix`]). `ids`,
     /// `ctx_ids`: the references found for `d`, among them those with its label.
     fn dropped_suffix_label(
         &self,
@@ -225,14 +206,14 @@ impl Engine {
         ctx: &Context,
         ids: &[u32],
         ctx_ids: &[u32],
-        cands: &mut Vec<Cand>,
+        candidates: &mut Vec<Candidate>,
     ) {
         // A known suffix takes names of its own: the list lookup only for the rest.
         if d.head().is_empty() || d.suffix_known || !second_levels_only(d.suffix()) {
             return;
         }
         let tail = [".", d.suffix()].concat();
-        for (set, list) in [(&self.refs, ids), (&ctx.refs, ctx_ids)] {
+        for (set, list) in [(self.refs, ids), (&ctx.refs, ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
                 let s = r.domain.suffix();
@@ -240,7 +221,8 @@ impl Engine {
                     && s.ends_with(&tail)
                     && dots(s) == dots(d.suffix()) + 1
                 {
-                    let c = self.structural(
+                    let c = structural(
+                        self.protection,
                         r.domain.clone(),
                         r.class,
                         r.protected,
@@ -248,7 +230,7 @@ impl Engine {
                         0.5,
                         0.75,
                     );
-                    push_cand(cands, c);
+                    push_candidate(candidates, c);
                 }
             }
         }
@@ -261,7 +243,7 @@ impl Engine {
     /// second level for its government one (`mod.co.uk` for `mod.gov.uk`). Only towards a
     /// protected reference (or the sender's own domain) in the sender's own suffix; these
     /// endings are someone else's real domains, so the mail would leave the organisation.
-    fn habit_suffix(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+    fn habit_suffix(&self, d: &Domain, ctx: &Context, candidates: &mut Vec<Candidate>) {
         let Some(s) = ctx.sender.as_ref().filter(|s| s.protected) else {
             return;
         };
@@ -270,9 +252,10 @@ impl Engine {
             return;
         }
         let name = [head, ".", ss].concat();
-        for set in [&self.refs, &ctx.refs] {
+        for set in [self.refs, &ctx.refs] {
             if let Some(r) = set.get(&name).filter(|r| r.protected) {
-                let c = self.structural(
+                let c = structural(
+                    self.protection,
                     r.domain.clone(),
                     r.class,
                     r.protected,
@@ -280,20 +263,20 @@ impl Engine {
                     0.5,
                     0.75,
                 );
-                push_cand(cands, c);
+                push_candidate(candidates, c);
             }
         }
     }
 
-    /// The sender's own suffix: a `.mil` sender who types `.ml` meant `.mil`. `sk`: the
-    /// look-alike form of `d`; `peer`: the sender's own domain is protected.
+    /// The sender's own suffix: a `.mil` sender who types `.ml` meant `.mil`. `typed_skeleton`:
+    /// the look-alike form of `d`; `sender_protected`: the sender's own domain is protected.
     fn sender_suffix(
         &self,
         d: &Domain,
-        sk: &str,
+        typed_skeleton: &str,
         ctx: &Context,
-        peer: bool,
-        cands: &mut Vec<Cand>,
+        sender_protected: bool,
+        candidates: &mut Vec<Candidate>,
     ) {
         let Some(s) = &ctx.sender else { return };
         let head = d.head();
@@ -307,36 +290,37 @@ impl Engine {
             && last_label(ss) != last_label(ds)
         {
             if let Ok(intended) = normalize(&format!("{head}.{ss}")) {
-                let protected = self.is_protected(&intended.ascii)
+                let protected = self.protection.is_protected(&intended.ascii)
                     || self.refs.get(&intended.ascii).is_some_and(|r| r.protected);
                 // A reference in the sender's own suffix explains it better than a made-up name.
-                let explained = cands
+                let explained = candidates
                     .iter()
                     .any(|c| c.intended.suffix() == ss && c.intended.ascii != intended.ascii);
                 let scored = if explained {
                     None
                 } else {
-                    self.score(
+                    score(
+                        self.protection,
                         d,
-                        sk,
+                        typed_skeleton,
                         &Ref::new(intended.clone(), Class::Sender, protected),
-                        peer,
+                        sender_protected,
                     )
                 };
                 if let Some(mut c) = scored {
                     if !magnet(ds, ss) {
                         // Only the suffix is repaired; the name may hold a slip of its own.
-                        c.eff += bonus(Class::Sender) - 0.15;
+                        c.cost_in_context += bonus(Class::Sender) - 0.15;
                     }
                     // Only a single slip, and only towards a suffix that cannot exist or a
                     // known typo magnet: two-letter country codes sit a key apart from each
                     // other, and a German writing to .se meant Sweden.
-                    if c.cost <= 0.75 && (!d.suffix_known || magnet(ds, ss)) {
+                    if c.slip_cost <= 0.75 && (!d.suffix_known || magnet(ds, ss)) {
                         c.kind = Kind::SuffixTypo;
                         if !d.suffix_known {
                             c.kind = Kind::InvalidDomain;
                         }
-                        push_cand(cands, c);
+                        push_candidate(candidates, c);
                     }
                 }
             }
@@ -345,8 +329,14 @@ impl Engine {
 
     /// `army.mil.ml`, `army-mil.com`, `armymil.com`, `foo.google-com.net`: a reference's name
     /// inside another domain.
-    /// `sk`: the look-alike form of `d` (its skeleton).
-    fn embedded(&self, d: &Domain, sk: &str, ctx: &Context, cands: &mut Vec<Cand>) {
+    /// `typed_skeleton`: the look-alike form of `d` (its skeleton).
+    fn embedded(
+        &self,
+        d: &Domain,
+        typed_skeleton: &str,
+        ctx: &Context,
+        candidates: &mut Vec<Candidate>,
+    ) {
         let head = d.head();
         if head.is_empty() {
             return;
@@ -355,7 +345,7 @@ impl Engine {
         let mut found: Vec<(Domain, Class, bool)> = Vec::new();
         let first_known = |l: &str| self.refs.has_first_label(l) || ctx.refs.has_first_label(l);
         let try_name = |name: &str, found: &mut Vec<(Domain, Class, bool)>| {
-            for set in [&self.refs, &ctx.refs] {
+            for set in [self.refs, &ctx.refs] {
                 if let Some(r) = set.get(name) {
                     let min_len = if r.class == Class::Known && !r.protected {
                         3
@@ -396,12 +386,12 @@ impl Engine {
         }
         // The same in the look-alike form of an international name (`googlé.com-login.com`).
         if !d.unicode.is_ascii() {
-            let mut sk_head = sk;
+            let mut skeleton_head = typed_skeleton;
             for _ in 0..=dots(d.suffix()) {
-                sk_head = sk_head.rfind('.').map_or("", |p| &sk_head[..p]);
+                skeleton_head = skeleton_head.rfind('.').map_or("", |p| &skeleton_head[..p]);
             }
-            if sk_head != head {
-                runs(&tokens(sk_head), &mut found);
+            if skeleton_head != head {
+                runs(&tokens(skeleton_head), &mut found);
             }
         }
         // Concatenated runs inside each label.
@@ -446,7 +436,7 @@ impl Engine {
                 return;
             }
             let mut ids = Vec::new();
-            for set in [&self.refs, &ctx.refs] {
+            for set in [self.refs, &ctx.refs] {
                 ids.clear();
                 set.by_label(name, &mut ids);
                 for &id in &ids {
@@ -495,16 +485,24 @@ impl Engine {
             if in_zone && ends_in_label {
                 continue;
             }
-            push_cand(
-                cands,
-                self.structural(intended, class, protected, Kind::Embedded, 0.4, 1.0),
+            push_candidate(
+                candidates,
+                structural(
+                    self.protection,
+                    intended,
+                    class,
+                    protected,
+                    Kind::Embedded,
+                    0.4,
+                    1.0,
+                ),
             );
         }
     }
 
     /// `seibm.com` for `se.ibm.com`: a short country or region prefix run into a protected or
     /// trusted name, with the dot dropped.
-    fn dropped_subdomain_dot(&self, d: &Domain, ctx: &Context, cands: &mut Vec<Cand>) {
+    fn dropped_subdomain_dot(&self, d: &Domain, ctx: &Context, candidates: &mut Vec<Candidate>) {
         let label = d.label();
         if !d.subdomain().is_empty() || label.len() < 5 {
             return;
@@ -522,7 +520,7 @@ impl Engine {
                 continue;
             }
             let name = format!("{rest}.{}", d.suffix());
-            for set in [&self.refs, &ctx.refs] {
+            for set in [self.refs, &ctx.refs] {
                 let Some(r) = set.get(&name) else { continue };
                 if r.class == Class::Known && !r.protected {
                     continue;
@@ -530,16 +528,23 @@ impl Engine {
                 let Ok(intended) = normalize(&format!("{p}.{name}")) else {
                     continue;
                 };
-                let c =
-                    self.structural(intended, r.class, r.protected, Kind::MissingDot, 0.5, 0.75);
-                push_cand(cands, c);
+                let c = structural(
+                    self.protection,
+                    intended,
+                    r.class,
+                    r.protected,
+                    Kind::MissingDot,
+                    0.5,
+                    0.75,
+                );
+                push_candidate(candidates, c);
             }
         }
     }
 
     /// `gmailcom`: a reference with its last dot dropped; `gmail`: a reference without its
     /// suffix (only when one reference, or one `.com` reference, has that name).
-    fn split_single_label(&self, d: &Domain, cands: &mut Vec<Cand>) {
+    fn split_single_label(&self, d: &Domain, candidates: &mut Vec<Candidate>) {
         let s = d.ascii.as_str();
         let mut same = Vec::new();
         self.refs.by_label(s, &mut same);
@@ -557,9 +562,9 @@ impl Engine {
         };
         if let Some(r) = pick {
             let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
-            push_cand(
-                cands,
-                self.structural(i, r.class, r.protected, k, 0.6, 0.75),
+            push_candidate(
+                candidates,
+                structural(self.protection, i, r.class, r.protected, k, 0.6, 0.75),
             );
         }
         for (cut, _) in s.char_indices().skip(2) {
@@ -569,9 +574,9 @@ impl Engine {
             }
             if let Some(r) = self.refs.get(&format!("{a}.{b}")) {
                 let (i, k) = (r.domain.clone(), Kind::InvalidDomain);
-                push_cand(
-                    cands,
-                    self.structural(i, r.class, r.protected, k, 0.5, 0.75),
+                push_candidate(
+                    candidates,
+                    structural(self.protection, i, r.class, r.protected, k, 0.5, 0.75),
                 );
             }
         }
@@ -612,56 +617,8 @@ const ACTION_WORDS: &[&str] = &[
 /// zones, submitted by the Coordination Center for TLD RU (list of 2023-02-09).
 const REGISTRY_ZONES: &[&str] = &["ac.ru", "edu.ru", "gov.ru", "int.ru", "mil.ru", "test.ru"];
 
-/// Top-level domains whose registries admit only one kind of registrant (IANA's sponsored and
-/// restricted ones): the US military, US governments, US post-secondary institutions and
-/// treaty organisations. Nobody outside meant a name there by chance (`yandex.mail` is not
-/// `yandex.mil`), so a suffix is repaired to one of them only for a sender who writes from it.
-const RESTRICTED_TLDS: &[&str] = &["mil", "gov", "edu", "int"];
-
-/// A popular suffix one slip from `d`'s, which does not exist (`gmail.cmo` → `gmail.com`);
-/// `None` when none is, or two are equally close, or `d` is a single label, or `d`'s suffix is
-/// a real top-level domain that only takes names under its second levels (`.za`: `co.za`).
-/// `sender_suffix`: the sender's own suffix, which admits a restricted top-level domain.
-pub(crate) fn repaired_suffix(d: &Domain, sender_suffix: Option<&str>) -> Option<Domain> {
-    let typed = d.suffix();
-    if second_levels_only(typed) {
-        return None;
-    }
-    let mut best: Option<(f32, &str)> = None;
-    let mut tie = false;
-    if !d.head().is_empty() {
-        for &(s, prior) in REPAIR_SUFFIXES {
-            if RESTRICTED_TLDS.contains(&s) && sender_suffix.map(last_label) != Some(s) {
-                continue;
-            }
-            if let Some(c) = cost(typed.as_bytes(), s.as_bytes(), 1.0) {
-                let c = c + prior;
-                match best {
-                    Some((b, _)) if (c - b).abs() < 0.01 => tie = true,
-                    Some((b, _)) if c > b => {}
-                    _ => {
-                        best = Some((c, s));
-                        tie = false;
-                    }
-                }
-            }
-        }
-    }
-    match best {
-        Some((_, s)) if !tie => normalize(&format!("{}.{s}", d.head())).ok(),
-        _ => None,
-    }
-}
-
-/// Whether `suffix` is a top-level domain that exists but takes no names directly under it,
-/// only under its second levels (`.za`: `co.za`, `ac.za`): the Public Suffix List has rules
-/// below it and none for it.
-pub(crate) fn second_levels_only(suffix: &str) -> bool {
-    find_byte(suffix, b'.').is_none() && has_deeper_suffixes(suffix) && !is_known_suffix(suffix)
-}
-
 /// Whether `typed` is a habit slip of the government or military suffix `own` (see
-/// [`Engine::habit_suffix`]): a generic `.com`/`.org`/`.net`, `own` without its first label
+/// [`Finder::habit_suffix`]): a generic `.com`/`.org`/`.net`, `own` without its first label
 /// (`gov.au` → `au`), or the same country's commercial second level (`gov.uk` → `co.uk`).
 fn habit(typed: &str, own: &str) -> bool {
     const GENERIC: &[&str] = &["com", "org", "net"];
@@ -694,12 +651,12 @@ fn magnet(typed: &str, sender: &str) -> bool {
 }
 
 /// Keep one candidate per intended domain: the cheapest, with the strongest context.
-fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
-    if let Some(old) = cands
+fn push_candidate(candidates: &mut Vec<Candidate>, c: Candidate) {
+    if let Some(old) = candidates
         .iter_mut()
         .find(|o| o.intended.ascii == c.intended.ascii)
     {
-        if c.eff < old.eff {
+        if c.cost_in_context < old.cost_in_context {
             let protected = old.protected || c.protected;
             *old = c;
             old.protected = protected;
@@ -708,7 +665,7 @@ fn push_cand(cands: &mut Vec<Cand>, c: Cand) {
         }
         return;
     }
-    cands.push(c);
+    candidates.push(c);
 }
 
 /// A label with its ASCII homoglyphs folded (`0`, `1`, `rn`, `vv`, `cl`), the other two-letter
@@ -765,29 +722,5 @@ mod tests {
         // Not from a commercial suffix, nor to another country or an unlisted second level.
         assert!(!habit("org", "com") && !habit("com", "co.uk") && !habit("net", "com.au"));
         assert!(!habit("de", "gov.uk") && !habit("ml", "mil") && !habit("xx.uk", "gov.uk"));
-    }
-
-    #[test]
-    fn top_level_domains_that_take_names_only_below() {
-        assert!(second_levels_only("za"));
-        assert!(!second_levels_only("uk") && !second_levels_only("com"));
-        assert!(!second_levels_only("co.za") && !second_levels_only("cmo"));
-    }
-
-    #[test]
-    fn restricted_top_level_domains_are_repaired_only_for_their_own() {
-        let d = normalize("yandex.mail").unwrap();
-        assert_eq!(repaired_suffix(&d, None), None);
-        assert_eq!(repaired_suffix(&d, Some("com")), None);
-        assert_eq!(
-            repaired_suffix(&d, Some("mil")).map(|d| d.ascii),
-            Some("yandex.mil".to_string())
-        );
-        let d = normalize("gmail.cmo").unwrap();
-        assert_eq!(
-            repaired_suffix(&d, None).map(|d| d.ascii),
-            Some("gmail.com".to_string())
-        );
-        assert_eq!(repaired_suffix(&normalize("yahoo.za").unwrap(), None), None);
     }
 }

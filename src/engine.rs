@@ -18,13 +18,14 @@
 //! 6. Word it: `explain` holds every reason sentence and the one `Finding` constructor.
 
 use crate::address::{clip, parse_address_list, Mailbox};
-use crate::candidates::repaired_suffix;
-use crate::domain::{find_byte, normalize, Domain};
+use crate::candidates::Finder;
+use crate::context::Context;
+use crate::domain::{normalize, Domain};
 use crate::explain;
-use crate::hasher::FastSet;
 use crate::index::{Class, Ref, RefSet};
-use crate::policy::{prepared, Pattern, Policy, Rule};
-use crate::score::{severity_of, Cand, TIE};
+use crate::policy::{prepared, Pattern, Policy, Protection, Rule};
+use crate::score::{severity_of, Candidate, TIE_MARGIN};
+use crate::suffix_repair::repaired_suffix;
 use crate::verdict::{
     CheckRequest, Finding, Kind, RecipientError, RecipientErrorKind, Severity, Verdict,
 };
@@ -53,79 +54,15 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Engine {
     policy: Policy,
-    pub(crate) refs: RefSet,
-    /// The protected patterns' names (a domain pattern covers its subdomains, a suffix pattern
-    /// everything under it: both are "this name or a parent of it").
-    protected_set: FastSet<String>,
-    /// The bases of the protected suffix patterns (`mil`, `gov.uk`, `mod.uk`): namespaces that
-    /// belong to a government or its forces as a whole.
-    namespace_set: FastSet<String>,
+    refs: RefSet,
+    /// What the policy protects, for scoring.
+    protection: Protection,
     limits: Limits,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Sender {
-    pub domain: Domain,
-    /// The sender's own domain is protected (government, military, defence).
-    pub protected: bool,
-}
-
-/// The per-request context: the sender and the sender's contacts, prepared once and reused for
-/// every recipient (and every keystroke in the browser).
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    pub(crate) sender: Option<Sender>,
-    pub(crate) refs: RefSet,
-    errors: Vec<RecipientError>,
 }
 
 /// Two candidates each one plain edit from the typed name and this close in weighted cost are
 /// equally likely (see `judge`).
-const ONE_SLIP_TIE: f32 = 0.35;
-
-/// A candidate one plain edit from `d` in the name, in `d`'s suffix: what ties are made of.
-pub(crate) fn one_slip_in_name(d: &Domain, c: &Cand) -> bool {
-    c.kind == Kind::LabelTypo
-        && c.intended.suffix() == d.suffix()
-        && single_edit(&d.ascii, &c.intended.ascii)
-}
-
-/// Whether `a` becomes `b` by one edit: a character changed, added or left out, or two
-/// neighbours swapped.
-pub(crate) fn single_edit(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let (a, b) = (&a[pre..], &b[pre..]);
-    let suf = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (a, b) = (
-        &a[..a.len() - suf.min(a.len())],
-        &b[..b.len() - suf.min(b.len())],
-    );
-    match (a.len(), b.len()) {
-        (1, 1) | (0, 1) | (1, 0) => true,
-        (2, 2) => a[0] == b[1] && a[1] == b[0],
-        _ => false,
-    }
-}
-
-/// Whether `ascii` or one of its parent domains is in `set`: one lookup per parent.
-fn covered(set: &FastSet<String>, ascii: &str) -> bool {
-    let mut s = ascii;
-    loop {
-        if set.contains(s) {
-            return true;
-        }
-        match find_byte(s, b'.') {
-            Some(p) => s = &s[p + 1..],
-            None => return false,
-        }
-    }
-}
+const ONE_SLIP_TIE_MARGIN: f32 = 0.35;
 
 impl Engine {
     /// The engine with the embedded default policy.
@@ -153,26 +90,9 @@ impl Engine {
     fn build<'a>(policy: Policy, extra: impl IntoIterator<Item = (&'a str, &'a str)>) -> Engine {
         // The suffix list is indexed when a name first needs it: the default policy's names
         // come split from build.rs, so a default engine needs none of it.
-        let protected_set = policy
-            .protected
-            .iter()
-            .filter_map(|p| match p {
-                Pattern::Domain(d) | Pattern::Suffix(d) => Some(d.clone()),
-                Pattern::Any => None,
-            })
-            .collect();
-        let namespace_set = policy
-            .protected
-            .iter()
-            .filter_map(|p| match p {
-                Pattern::Suffix(d) => Some(d.clone()),
-                _ => None,
-            })
-            .collect();
         let mut e = Engine {
             refs: RefSet::default(),
-            protected_set,
-            namespace_set,
+            protection: Protection::of(&policy),
             policy,
             limits: Limits::default(),
         };
@@ -192,7 +112,7 @@ impl Engine {
             for p in list {
                 if let Pattern::Domain(d) = p {
                     if let Ok(domain) = prepared(d).map_or_else(|| normalize(d), Ok) {
-                        let protected = e.is_protected(&domain.ascii);
+                        let protected = e.protection.is_protected(&domain.ascii);
                         refs.push(Ref::new(domain, class, protected));
                     }
                 }
@@ -205,7 +125,8 @@ impl Engine {
                 _ => Class::Known,
             };
             if let Ok(domain) = normalize(name) {
-                let protected = class == Class::Protected || e.is_protected(&domain.ascii);
+                let protected =
+                    class == Class::Protected || e.protection.is_protected(&domain.ascii);
                 refs.push(Ref::new(domain, class, protected));
             }
         }
@@ -243,61 +164,17 @@ impl Engine {
         self.refs.len()
     }
 
-    /// Whether a protected domain or suffix covers `ascii`: one set lookup per parent domain.
-    pub(crate) fn is_protected(&self, ascii: &str) -> bool {
-        covered(&self.protected_set, ascii)
-    }
-
-    /// Whether a protected suffix pattern covers `ascii` (or `ascii` is its base: `mod.uk`).
-    pub(crate) fn in_namespace(&self, ascii: &str) -> bool {
-        covered(&self.namespace_set, ascii)
-    }
-
     /// Prepare the sender context: the sender's domain and suffix, and the contacts (addresses or
     /// bare domains; unusable ones are skipped), indexed like the policy's references.
     pub fn context(&self, from: Option<&str>, contacts: &[String]) -> Context {
-        let mut errors = Vec::new();
-        let mut refs = Vec::new();
-        let mut sender = None;
-        if let Some(f) = from.filter(|f| !f.trim().is_empty()) {
-            match parse_address_list(f).into_iter().next() {
-                Some(Ok(m)) => match normalize(&m.domain) {
-                    Ok(domain) => {
-                        let protected = self.is_protected(&domain.ascii);
-                        refs.push(Ref::new(domain.clone(), Class::Sender, protected));
-                        sender = Some(Sender { domain, protected });
-                    }
-                    Err(e) => errors.push(RecipientError {
-                        recipient: clip(f, 256),
-                        kind: RecipientErrorKind::Sender,
-                        message: format!("the sender's domain: {e}; judged without sender context"),
-                    }),
-                },
-                Some(Err(e)) => errors.push(RecipientError {
-                    recipient: clip(f, 256),
-                    kind: RecipientErrorKind::Sender,
-                    message: format!("the sender: {}; judged without sender context", e.message),
-                }),
-                None => {}
-            }
-        }
-        for c in contacts.iter().take(self.limits.max_contacts) {
-            let domain_text = match c.rfind('@') {
-                Some(_) => match parse_address_list(c).into_iter().next() {
-                    Some(Ok(m)) => m.domain,
-                    _ => continue,
-                },
-                None => c.clone(),
-            };
-            if let Ok(domain) = normalize(&domain_text) {
-                let protected = self.is_protected(&domain.ascii);
-                refs.push(Ref::new(domain, Class::Contact, protected));
-            }
-        }
-        Context {
-            sender,
-            refs: RefSet::build(refs),
-            errors,
+        Context::prepare(&self.protection, self.limits.max_contacts, from, contacts)
+    }
+
+    /// Where this engine's candidates are found.
+    fn finder(&self) -> Finder<'_> {
+        Finder {
+            refs: &self.refs,
+            protection: &self.protection,
         }
     }
 
@@ -305,7 +182,7 @@ impl Engine {
     pub fn check(&self, request: &CheckRequest) -> Verdict {
         let ctx = self.context(request.from.as_deref(), &request.contacts);
         let mut verdict = Verdict::empty(request.id.clone());
-        verdict.errors.extend(ctx.errors.iter().cloned());
+        verdict.errors.extend(ctx.errors().iter().cloned());
         let mut seen = 0usize;
         for entry in request.recipients() {
             self.judge_entry(entry, &ctx, &mut verdict, &mut seen);
@@ -374,12 +251,13 @@ impl Engine {
             // Under a reference: only a slip of one of its listed subdomains (`uss.af.mil` for
             // `us.af.mil`) is worth a word; the rest is the owner's business.
             let parent = format!(".{}", r.domain.ascii);
-            let cands: Vec<Cand> = self
+            let candidates: Vec<Candidate> = self
+                .finder()
                 .candidates(d, ctx)
                 .into_iter()
                 .filter(|c| c.intended.ascii.ends_with(&parent) && c.kind != Kind::Embedded)
                 .collect();
-            if let Some(c) = cands.first() {
+            if let Some(c) = candidates.first() {
                 out.push(explain::slip(
                     m,
                     d,
@@ -390,19 +268,22 @@ impl Engine {
         }
         let legit = cover.is_some();
         if !legit {
-            let cands = self.candidates(d, ctx);
-            let best = cands.first().map(|c| c.eff);
+            let candidates = self.finder().candidates(d, ctx);
+            let best_cost = candidates.first().map(|c| c.cost_in_context);
             // One slip each in the name is a tie whatever the keyboard says a little likelier
             // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
             // intended domain, never one picked by weights this close.
             // Names in the same suffix only: another country's ending is judged by its own rules.
-            let one_slip = |c: &Cand| one_slip_in_name(d, c);
-            let best_one = cands.first().is_some_and(one_slip);
-            let mut tied: Vec<&Cand> = cands
+            let one_slip = |c: &Candidate| c.is_one_slip_in_name(d);
+            let best_is_one_slip = candidates.first().is_some_and(one_slip);
+            let mut tied: Vec<&Candidate> = candidates
                 .iter()
                 .filter(|c| {
-                    best.is_some_and(|b| {
-                        c.eff - b <= TIE || (best_one && c.eff - b <= ONE_SLIP_TIE && one_slip(c))
+                    best_cost.is_some_and(|best| {
+                        c.cost_in_context - best <= TIE_MARGIN
+                            || (best_is_one_slip
+                                && c.cost_in_context - best <= ONE_SLIP_TIE_MARGIN
+                                && one_slip(c))
                     })
                 })
                 .collect();
@@ -412,7 +293,7 @@ impl Engine {
                 severity_of(b)
                     .cmp(&severity_of(a))
                     .then(a.weak.cmp(&b.weak))
-                    .then(a.eff.total_cmp(&b.eff))
+                    .then(a.cost_in_context.total_cmp(&b.cost_in_context))
                     .then(a.intended.ascii.cmp(&b.intended.ascii))
             });
             out.extend(
@@ -435,7 +316,7 @@ impl Engine {
         if !d.suffix_known {
             let intended = repaired_suffix(d, ctx.sender.as_ref().map(|s| s.domain.suffix()));
             let severity = match &intended {
-                Some(i) if self.is_protected(&i.ascii) => Severity::Block,
+                Some(i) if self.protection.is_protected(&i.ascii) => Severity::Block,
                 _ => Severity::Warn,
             };
             return Some(explain::impossible_suffix(
@@ -492,19 +373,5 @@ impl Engine {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::single_edit;
-
-    #[test]
-    fn single_edits() {
-        assert!(single_edit("hs.gov", "dhs.gov") && single_edit("hs.gov", "hhs.gov"));
-        assert!(single_edit("gmial.com", "gmail.com") && single_edit("gmal.com", "gmail.com"));
-        assert!(single_edit("gmsil.com", "gmail.com") && single_edit("gmaill.com", "gmail.com"));
-        assert!(!single_edit("gmail.com", "gmail.com") && !single_edit("gmil.con", "gmail.com"));
-        assert!(!single_edit("abc.com", "cba.com") && !single_edit("ab.com", "abcd.com"));
     }
 }

@@ -6,7 +6,11 @@ use crate::domain::Domain;
 use crate::index::Class;
 use crate::policy::Rule;
 use crate::registries::unregistered_note;
-use crate::score::{severity_of, Cand};
+use crate::score::{
+    confidence, severity_of, Candidate, MIXED_SCRIPTS_SCORE, NOT_ASCII_UNDER_MIL_SCORE,
+    NO_SUFFIX_SCORE, REPAIRED_SUFFIX_SCORE, RULE_SCORE,
+};
+use crate::suffix_repair::second_levels_only;
 use crate::verdict::{Finding, Kind, Severity};
 
 /// Country or territory of a country-code TLD, for the ones people most often land on by mistake.
@@ -223,14 +227,8 @@ pub(crate) fn finding(
 
 /// The finding for a candidate: its reason names the slip and the context that made it likely.
 /// `sender`: the sender's domain, when known.
-pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -> Finding {
+pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Candidate, sender: Option<&Domain>) -> Finding {
     let i = &c.intended;
-    // A confidence, not a calibrated probability: 0.99 for a slip the context makes certain,
-    // falling towards 0.6 at the edge of the budget.
-    let score = (0.99 - 0.4 * (c.eff.max(0.0) / c.budget).min(1.0)).clamp(0.5, 0.99);
-    // A short name one slip from a reference may be a real one: worth a look, never a refusal
-    // (the filter refuses warnings from `block_warn_score`, 0.65 by default).
-    let score = if c.weak { score.min(WEAK_SCORE) } else { score };
     // Plain concatenation rather than `format!`: this runs for every finding, and the
     // formatting machinery was a good part of a check's time.
     let why_context = match c.class {
@@ -308,7 +306,7 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
             &d.unicode,
             " cannot receive mail (.",
             d.suffix(),
-            if crate::candidates::second_levels_only(d.suffix()) {
+            if second_levels_only(d.suffix()) {
                 " takes names only under its second levels); you probably meant "
             } else {
                 " is not a top-level domain); you probably meant "
@@ -323,16 +321,11 @@ pub(crate) fn slip(m: &Mailbox, d: &Domain, c: &Cand, sender: Option<&Domain>) -
     } else if i.head().chars().filter(|&ch| ch != '.').count() <= 3 {
         cat(&[&reason, SHORT_NAME_NOTE])
     } else {
-        // A tie's mate beside a longer name (see `Engine::one_slip_mates`).
+        // A tie's mate beside a longer name (see `Finder::one_slip_mates`).
         cat(&[&reason, TIE_NOTE])
     };
-    finding(m, d, c.kind, severity_of(c), Some(i), round2(score), reason)
+    finding(m, d, c.kind, severity_of(c), Some(i), confidence(c), reason)
 }
-
-/// The highest score of a weak finding (a short name one ordinary slip from a reference, or a
-/// tie's mate).
-pub(crate) const WEAK_SCORE: f32 = 0.6;
-const _: () = assert!((WEAK_SCORE as f64) < crate::verdict::SURE_WARNING_SCORE);
 
 /// Said of a weak finding of a short name.
 const SHORT_NAME_NOTE: &str = "; short names are often real domains of their own, so check it";
@@ -350,7 +343,7 @@ pub(crate) fn impossible_suffix(
 ) -> Finding {
     let typed = d.suffix();
     // `.za` exists (South Africa's), but takes names only under its second levels: say so.
-    let no_such = if crate::candidates::second_levels_only(typed) {
+    let no_such = if second_levels_only(typed) {
         format!(
             ".{typed} ({}) takes no names directly under it, only under its second levels",
             country(typed).unwrap_or("a country code")
@@ -369,7 +362,11 @@ pub(crate) fn impossible_suffix(
         ),
         None => format!("{no_such}, so mail to {} cannot arrive", d.unicode),
     };
-    let score = if intended.is_some() { 0.8 } else { 0.99 };
+    let score = if intended.is_some() {
+        REPAIRED_SUFFIX_SCORE
+    } else {
+        NO_SUFFIX_SCORE
+    };
     finding(m, d, Kind::InvalidDomain, severity, intended, score, reason)
 }
 
@@ -380,7 +377,15 @@ pub(crate) fn not_ascii_under_mil(m: &Mailbox, d: &Domain) -> Finding {
         "{} cannot be a real address: military registries hold only plain a-z, 0-9 and '-' names, and this one has look-alike characters ({chars})",
         d.unicode
     );
-    finding(m, d, Kind::Lookalike, Severity::Block, None, 0.9, reason)
+    finding(
+        m,
+        d,
+        Kind::Lookalike,
+        Severity::Block,
+        None,
+        NOT_ASCII_UNDER_MIL_SCORE,
+        reason,
+    )
 }
 
 /// The finding for a label (`label`) that mixes writing systems.
@@ -389,7 +394,15 @@ pub(crate) fn mixed_scripts(m: &Mailbox, d: &Domain, label: &str) -> Finding {
     let reason = format!(
         "'{label}' mixes writing systems ({chars}), a common disguise for a lookalike domain"
     );
-    finding(m, d, Kind::Lookalike, Severity::Warn, None, 0.7, reason)
+    finding(
+        m,
+        d,
+        Kind::Lookalike,
+        Severity::Warn,
+        None,
+        MIXED_SCRIPTS_SCORE,
+        reason,
+    )
 }
 
 /// The finding for a destination the policy's `rule` stops, with no slip found.
@@ -407,7 +420,7 @@ pub(crate) fn risky_destination(m: &Mailbox, d: &Domain, rule: &Rule) -> Finding
         Kind::RiskyDestination,
         rule.severity,
         None,
-        0.99,
+        RULE_SCORE,
         reason,
     )
 }
@@ -420,10 +433,6 @@ pub(crate) fn policy_stops(rule: &Rule) -> String {
 /// The parts joined, in one allocation (the slice type lets `&String` parts coerce).
 fn cat(parts: &[&str]) -> String {
     parts.concat()
-}
-
-fn round2(x: f32) -> f64 {
-    (f64::from(x) * 100.0).round() / 100.0
 }
 
 #[cfg(test)]
@@ -447,13 +456,13 @@ mod tests {
             let m = crate::address::parse_address_list(&format!("x@{typed}"))
                 .remove(0)
                 .unwrap();
-            let c = Cand {
+            let c = Candidate {
                 intended: normalize(meant).unwrap(),
                 class: Class::Known,
                 protected: true,
                 kind: Kind::LabelTypo,
-                cost: 0.2,
-                eff: 0.2,
+                slip_cost: 0.2,
+                cost_in_context: 0.2,
                 budget: 1.3,
                 weak: true,
             };
@@ -462,7 +471,7 @@ mod tests {
         // A weak finding warns, protected or not, under the filter's refusal score.
         let short = weak("tim.de", "tum.de");
         assert_eq!(short.severity, Severity::Warn);
-        assert!(short.score <= f64::from(WEAK_SCORE));
+        assert!(short.score <= f64::from(crate::score::WEAK_SCORE));
         assert!(short.reason.ends_with(SHORT_NAME_NOTE), "{}", short.reason);
         // Beside a longer name it is a tie's mate.
         let mate = weak("kestrek.com", "kestrel.com");

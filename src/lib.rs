@@ -25,6 +25,7 @@
 
 pub mod address;
 mod candidates;
+mod context;
 mod domain;
 mod engine;
 mod error;
@@ -37,12 +38,14 @@ mod registries;
 mod score;
 mod slips;
 mod suffix_list;
+mod suffix_repair;
 #[doc(hidden)]
 pub mod uts39;
 mod verdict;
 
 pub use address::{parse_address_list, Mailbox};
-pub use engine::{Context, Engine, Limits};
+pub use context::Context;
+pub use engine::{Engine, Limits};
 pub use error::{Error, ErrorKind};
 pub use policy::{Pattern, Policy, Rule};
 pub use verdict::{

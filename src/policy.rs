@@ -20,9 +20,9 @@ use serde_json::{Map, Value};
 
 use std::sync::OnceLock;
 
-use crate::domain::{ascii_name, Domain};
+use crate::domain::{ascii_name, find_byte, Domain};
 use crate::error::{Error, ErrorKind};
-use crate::hasher::FastMap;
+use crate::hasher::{FastMap, FastSet};
 use crate::verdict::Severity;
 
 /// A domain, or a whole suffix (`*.mil`, `*.gov.uk`), or everything (`*`, in rules only).
@@ -110,9 +110,6 @@ pub struct Policy {
     /// Whether the embedded default policy is added to this one.
     pub defaults: bool,
 }
-
-#[cfg(test)]
-const DEFAULT_POLICY: &str = include_str!("../data/default-policy.json");
 
 /// `data/default-policy.json`, prepared by `build.rs`: a sorted table of its names (with their
 /// lists and suffix splits; see `prepared`) and its rules as JSON.
@@ -325,6 +322,11 @@ impl Policy {
         Ok(p)
     }
 
+    /// The embedded default policy as its JSON text (`data/default-policy.json`), for a host that
+    /// shows or writes it (`mistype policy --default`). [`Policy::embedded`] is this text,
+    /// validated.
+    pub const EMBEDDED_JSON: &'static str = include_str!("../data/default-policy.json");
+
     /// The embedded default policy: major mail providers across regions (`known`), government and
     /// military suffixes and their best-known domains, major defence contractors (`protected`),
     /// and the `.mil`→`.ml` rule.
@@ -373,6 +375,69 @@ impl Policy {
     }
 }
 
+/// What a resolved policy protects, as scoring asks it: whether a name is under a protected
+/// domain or suffix, and whether it is inside a protected namespace (a government or its forces as
+/// a whole). One set lookup per parent domain; built once with the engine.
+#[derive(Debug, Default)]
+pub(crate) struct Protection {
+    /// The protected patterns' names (a domain pattern covers its subdomains, a suffix pattern
+    /// everything under it: both are "this name or a parent of it").
+    protected: FastSet<String>,
+    /// The bases of the protected suffix patterns (`mil`, `gov.uk`, `mod.uk`): namespaces that
+    /// belong to a government or its forces as a whole.
+    namespaces: FastSet<String>,
+}
+
+impl Protection {
+    /// The protection of `policy` (resolved: the defaults already added).
+    pub(crate) fn of(policy: &Policy) -> Protection {
+        let protected = policy
+            .protected
+            .iter()
+            .filter_map(|p| match p {
+                Pattern::Domain(d) | Pattern::Suffix(d) => Some(d.clone()),
+                Pattern::Any => None,
+            })
+            .collect();
+        let namespaces = policy
+            .protected
+            .iter()
+            .filter_map(|p| match p {
+                Pattern::Suffix(d) => Some(d.clone()),
+                _ => None,
+            })
+            .collect();
+        Protection {
+            protected,
+            namespaces,
+        }
+    }
+
+    /// Whether a protected domain or suffix covers `ascii`: one set lookup per parent domain.
+    pub(crate) fn is_protected(&self, ascii: &str) -> bool {
+        covered(&self.protected, ascii)
+    }
+
+    /// Whether a protected suffix pattern covers `ascii` (or `ascii` is its base: `mod.uk`).
+    pub(crate) fn in_namespace(&self, ascii: &str) -> bool {
+        covered(&self.namespaces, ascii)
+    }
+}
+
+/// Whether `ascii` or one of its parent domains is in `set`: one lookup per parent.
+fn covered(set: &FastSet<String>, ascii: &str) -> bool {
+    let mut s = ascii;
+    loop {
+        if set.contains(s) {
+            return true;
+        }
+        match find_byte(s, b'.') {
+            Some(p) => s = &s[p + 1..],
+            None => return false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,7 +469,7 @@ mod tests {
 
     #[test]
     fn embedded_policy_is_valid_and_large() {
-        let p = Policy::from_json(DEFAULT_POLICY).unwrap();
+        let p = Policy::from_json(Policy::EMBEDDED_JSON).unwrap();
         // What build.rs prepared is the file, as the public parser reads it (in table order).
         let e = Policy::embedded();
         let sorted = |v: &[Pattern]| {

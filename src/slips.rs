@@ -8,9 +8,10 @@
 //! letters, doubled letter) about 0.5. [`cost`] is bounded: it gives up as soon as the cheapest
 //! alignment exceeds the budget, so comparing against a far candidate is cheap.
 
-/// Keyboard rows; each row is offset half a key to the right of the row above.
+use crate::domain::Domain;
 use crate::letter_like::letter_like;
 
+/// Keyboard rows; each row is offset half a key to the right of the row above.
 const QWERTY: [&[u8]; 4] = [b"1234567890-", b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
 const QWERTZ: [&[u8]; 4] = [b"1234567890-", b"qwertzuiop", b"asdfghjkl", b"yxcvbnm"];
 const AZERTY: [&[u8]; 4] = [b"1234567890-", b"azertyuiop", b"qsdfghjklm", b"wxcvbn"];
@@ -134,10 +135,32 @@ fn near_glyph(a: u8, b: u8) -> bool {
     )
 }
 
+/// A one-character homoglyph typed for the letter it imitates (`0` for `o`, `1` for `l`): the
+/// cheapest substitution.
+const HOMOGLYPH_COST: f32 = 0.3;
+
+/// A letter next to the same letter typed once more or once less (`gmaill`, `yaho`): the
+/// cheapest insertion and the cheapest omission.
+const REPEAT_COST: f32 = 0.45;
+
+/// The least any substitution costs (see [`sub_cost`]); the alignment looks no substitution up
+/// that cannot win. A test checks every pair of domain characters against it.
+const MIN_SUBSTITUTION_COST: f32 = HOMOGLYPH_COST;
+
+/// The least any insertion costs (see [`insert_cost`]); the alignment looks no insertion up that
+/// cannot win. A test checks every character and neighbours against it.
+const MIN_INSERTION_COST: f32 = REPEAT_COST;
+
+/// The least a character more or fewer costs by insertion or omission, so that names whose
+/// lengths differ by more than the budget buys are not aligned at all. Two-letter glyphs change
+/// the length for less (`rn` for `m`, 0.25; `cl` for `d`, 0.35), but those fold alike in the
+/// skeletons, which `score` compares (and aligns) besides the names as typed.
+const MIN_LENGTH_CHANGE_COST: f32 = REPEAT_COST;
+
 /// Cost of typing `t` where `i` was intended; `in_name`: in the name rather than the suffix.
 fn sub_cost(i: u8, t: u8, first: bool, in_name: bool) -> f32 {
     if homoglyph(i, t) {
-        return 0.3;
+        return HOMOGLYPH_COST;
     }
     if i.is_ascii_digit() && t.is_ascii_digit() {
         // `site45` vs `site35`: different numbers are different names, not slips.
@@ -179,7 +202,7 @@ fn omit_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
         // Numbers are names: `site45` is not `site345`.
         1.2
     } else if prev == Some(c) || next == Some(c) {
-        0.45
+        REPEAT_COST
     } else if c == b'.' {
         0.5
     } else if c == b'-' {
@@ -199,7 +222,7 @@ fn omit_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
 fn insert_cost(c: u8, prev: Option<u8>, next: Option<u8>) -> f32 {
     let digit = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_digit());
     if prev == Some(c) || next == Some(c) {
-        return 0.45;
+        return REPEAT_COST;
     }
     if c.is_ascii_digit() && (digit(prev) || digit(next)) {
         // Numbers are names: `site45` is not `site345`.
@@ -269,7 +292,7 @@ pub(crate) fn cost_named(
     if n > MAX_LEN || m > MAX_LEN {
         return None;
     }
-    if n.abs_diff(m) as f32 * 0.45 > budget {
+    if n.abs_diff(m) as f32 * MIN_LENGTH_CHANGE_COST > budget {
         return None;
     }
     // The alignment only has work to do between the common prefix and suffix; keep two
@@ -327,18 +350,18 @@ pub(crate) fn cost_named(
         let mut row_min = rows[cur];
         for j in 1..=mm {
             let tc = tt[j - 1];
-            // Costs are only looked up when they could win: a substitution costs at least 0.3 and
-            // an insertion at least 0.45 (the results are the same, the work is less).
+            // Costs are only looked up when they could win (the results are the same, the work
+            // is less).
             let mut best = rows[p1 + j] + om;
             let diag = rows[p1 + j - 1];
             if ic == tc {
                 best = best.min(diag);
-            } else if diag + 0.3 < best {
+            } else if diag + MIN_SUBSTITUTION_COST < best {
                 best =
                     best.min(diag + sub_cost(ic, tc, p == 0 && i == 1 && j == 1, abs < name_len));
             }
             let left = rows[cur + j - 1];
-            if left + 0.45 < best {
+            if left + MIN_INSERTION_COST < best {
                 best = best.min(left + insert_cost(tc, Some(ic), inext));
             }
             if i >= 2 && j >= 2 && ic == tt[j - 2] && it[i - 2] == tc && ic != tc {
@@ -472,6 +495,35 @@ fn bare_idn(unicode: &str) -> String {
     bare
 }
 
+/// Whether `a` becomes `b` by one edit: a character changed, added or left out, or two
+/// neighbours swapped.
+pub(crate) fn single_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[pre..], &b[pre..]);
+    let suf = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (
+        &a[..a.len() - suf.min(a.len())],
+        &b[..b.len() - suf.min(b.len())],
+    );
+    match (a.len(), b.len()) {
+        (1, 1) | (0, 1) | (1, 0) => true,
+        (2, 2) => a[0] == b[1] && a[1] == b[0],
+        _ => false,
+    }
+}
+
+/// Whether `typed` is `intended` with one slip in the name: the same suffix, and one character
+/// of the name changed, added or left out, or two neighbours swapped. What ties are made of.
+pub(crate) fn one_slip_in_name(typed: &Domain, intended: &Domain) -> bool {
+    intended.suffix() == typed.suffix() && single_edit(&typed.ascii, &intended.ascii)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,5 +639,41 @@ mod tests {
         assert_eq!(skeleton("g00gle.com"), skeleton("google.com"));
         assert_eq!(skeleton("\u{430}rmy.mil"), skeleton("army.mil"));
         assert_ne!(skeleton("navy.mil"), skeleton("army.mil"));
+    }
+
+    #[test]
+    fn single_edits() {
+        assert!(single_edit("hs.gov", "dhs.gov") && single_edit("hs.gov", "hhs.gov"));
+        assert!(single_edit("gmial.com", "gmail.com") && single_edit("gmal.com", "gmail.com"));
+        assert!(single_edit("gmsil.com", "gmail.com") && single_edit("gmaill.com", "gmail.com"));
+        assert!(!single_edit("gmail.com", "gmail.com") && !single_edit("gmil.con", "gmail.com"));
+        assert!(!single_edit("abc.com", "cba.com") && !single_edit("ab.com", "abcd.com"));
+    }
+
+    #[test]
+    fn pruning_bounds_are_the_least_costs() {
+        // Every character a domain holds, and none (the ends of a name).
+        let chars: Vec<u8> = (b'a'..=b'z').chain(b'0'..=b'9').chain(*b"-._").collect();
+        let around: Vec<Option<u8>> = std::iter::once(None)
+            .chain(chars.iter().copied().map(Some))
+            .collect();
+        let (mut least_sub, mut least_insert, mut least_omit) = (f32::MAX, f32::MAX, f32::MAX);
+        for &i in &chars {
+            for &t in chars.iter().filter(|&&t| t != i) {
+                for (first, in_name) in [(false, false), (false, true), (true, false), (true, true)]
+                {
+                    least_sub = least_sub.min(sub_cost(i, t, first, in_name));
+                }
+            }
+            for &prev in &around {
+                for &next in &around {
+                    least_insert = least_insert.min(insert_cost(i, prev, next));
+                    least_omit = least_omit.min(omit_cost(i, prev, next));
+                }
+            }
+        }
+        assert_eq!(least_sub, MIN_SUBSTITUTION_COST);
+        assert_eq!(least_insert, MIN_INSERTION_COST);
+        assert_eq!(least_insert.min(least_omit), MIN_LENGTH_CHANGE_COST);
     }
 }

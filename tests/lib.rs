@@ -1,8 +1,5 @@
-//! Integration tests: the shared case corpus, the golden verdicts, accuracy, and the CLI.
+//! Integration tests: the shared case corpus, the golden verdicts, accuracy, the skeletons.
 
-mod audit;
 mod cases;
-mod cli;
-mod readme;
 mod support;
 mod uts39;

@@ -6,7 +6,7 @@
 //!   queue id, judging each distinct domain pair once, the report) with `--threads N`.
 //! - `audit_postfix_gzip/threads/2`: the same log gzip-compressed.
 //!
-//! The benchmark builds the release CLI first (`cargo build --release -p mistype`).
+//! The benchmark builds the release CLI first (`cargo build --release -p mistype-cli`).
 //!
 //! Run: cargo bench -p mistype-benches --bench audit
 
@@ -23,13 +23,13 @@ fn release_binary() -> PathBuf {
             "--release",
             "-q",
             "-p",
-            "mistype",
+            "mistype-cli",
             "--bin",
             "mistype",
         ])
         .status()
         .expect("cargo build");
-    assert!(st.success(), "cargo build --release -p mistype failed");
+    assert!(st.success(), "cargo build --release -p mistype-cli failed");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));

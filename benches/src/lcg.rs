@@ -1,6 +1,5 @@
 //! A small deterministic generator (64-bit LCG), so runs compare across machines. Used by the
-//! benchmarks' synthetic domains and by the generated mail log (`maillog.rs`, which the root
-//! crate's `examples/maillog.rs` includes by path, together with this file).
+//! benchmarks' synthetic domains and by the generated mail log (`maillog.rs`).
 
 /// A 64-bit LCG.
 #[derive(Debug, Clone)]

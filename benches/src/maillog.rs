@@ -1,5 +1,5 @@
 //! A generated year (or any number of days) of an organisation's Postfix log: the input of the
-//! `audit` benchmark and of the documented year-of-logs run (`examples/maillog.rs`).
+//! `audit` benchmark and of the documented year-of-logs run (`benches/examples/maillog.rs`).
 //!
 //! The organisation (`northwind-traders.com`) has `people` staff who each send `per_day`
 //! messages per working day (a tenth of that on weekends). Recipients per message: 1 (60%), 2
@@ -8,9 +8,6 @@
 //! recipient in 2,000 is a slip of the domain meant (two letters swapped, or a suffix slip), and
 //! a third of those bounce. Each message logs five lines plus one per recipient, as Postfix
 //! does: smtpd client, cleanup message-id, qmgr from, smtp/lmtp to, qmgr removed.
-//!
-//! The root crate's `examples/maillog.rs` includes this file and `lcg.rs` by path, so that it
-//! does not build the benchmarks' dependencies.
 
 use std::io::{self, Write};
 

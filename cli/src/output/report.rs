@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use mistype::Finding;
 use serde_json::json;
 
-use super::record::{clip, Loc, Rcpt, Skip, Status};
+use crate::input::record::{clip, Loc, Rcpt, Skip, Status};
 
 /// One misaddressed recipient of one message.
 #[derive(Debug, Clone)]

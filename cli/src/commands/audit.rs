@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::format::Format;
-use super::judge::{for_recipient, Judge, Outcome};
-use super::progress::Bar;
-use super::read::{Progress, Reader, Sink};
-use super::record::{Message, Skip};
-use super::report::{finding_csv, finding_json, skip_json, Row, Summary, CSV_HEADER};
+use super::policy::load_engine;
+use crate::exit::fail;
+use crate::input::format::Format;
+use crate::input::record::{Message, Skip};
+use crate::judge::{for_recipient, Judge, Outcome};
+use crate::output::report::{finding_csv, finding_json, skip_json, Row, Summary, CSV_HEADER};
+use crate::reading::progress::Bar;
+use crate::reading::reader::{Progress, Reader, Sink};
 
 /// Options shared by `audit` and `learn`: what to read and how.
 #[derive(Args, Debug, Clone)]
@@ -179,11 +181,11 @@ pub fn formats_read(formats: &[Option<Format>]) -> String {
 pub fn run(args: &AuditArgs) -> ExitCode {
     let (format, workers) = match args.input.prepare() {
         Ok(x) => x,
-        Err(e) => return crate::fail(e),
+        Err(e) => return fail(e),
     };
-    let engine = match crate::load_engine(args.input.policy.as_ref()) {
+    let engine = match load_engine(args.input.policy.as_ref()) {
         Ok(e) => e.load_suffix_list(),
-        Err(e) => return crate::fail(e),
+        Err(e) => return fail(e),
     };
     let mode = if args.json {
         Mode::Json
@@ -229,7 +231,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         .write_error
         .filter(|e| e.kind() != io::ErrorKind::BrokenPipe)
     {
-        return crate::fail(format!("cannot write to standard output: {e}"));
+        return fail(format!("cannot write to standard output: {e}"));
     }
     if sink.summary.flagged > 0 {
         ExitCode::from(1)

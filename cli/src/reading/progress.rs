@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::read::Progress;
+use super::reader::Progress;
 
 /// A running progress bar; dropped (or [`Bar::stop`]ped), it clears its line.
 #[derive(Debug)]

@@ -1,6 +1,6 @@
 //! `mistype audit` and `mistype learn` as a user runs them: every input format, the outputs,
 //! hostile inputs, and the learned policy read back by the CLI and the core. The real-Postfix
-//! test is `make test-audit` (tests/postfix.py).
+//! test is `make test-audit` (cli/tests/postfix.py).
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,16 +1,13 @@
 //! Write a generated Postfix log of an organisation to standard output (the generator of the
 //! `audit` benchmark, `benches/src/maillog.rs`); what was written goes to standard error.
 //!
-//!   cargo run --release --example maillog -- PEOPLE DAYS PER_DAY > mail.log
+//!   cargo run --release -p mistype-benches --example maillog -- PEOPLE DAYS PER_DAY > mail.log
 //!
 //! Defaults: 10,000 people, 365 days, 8 messages per person per working day.
 
 use std::io::{self, BufWriter};
 
-#[path = "../benches/src/lcg.rs"]
-mod lcg;
-#[path = "../benches/src/maillog.rs"]
-mod maillog;
+use mistype_benches::maillog;
 
 fn main() -> io::Result<()> {
     let args: Vec<usize> = std::env::args()

@@ -7,7 +7,10 @@ use std::process::Command;
 
 /// `README.md` and `docs/*.md`, in name order.
 fn documents() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The repository's root: the CLI's crate is `cli/`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ is inside the repository");
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
         .expect("docs/")
         .map(|e| e.expect("dir entry").path())

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mistype::{Context, Engine, Finding};
 
-use super::record::domain_of;
+use crate::input::record::domain_of;
 
 /// The engine's answer for one pair.
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ impl<'e> Judge<'e> {
         let sd = sender.and_then(domain_of).unwrap_or("");
         let Some(rd) = domain_of(rcpt) else {
             return Outcome::Error(
-                format!("'{}' has no domain", super::record::clip(rcpt, 80)).into(),
+                format!("'{}' has no domain", crate::input::record::clip(rcpt, 80)).into(),
             );
         };
         // Look up without allocating when both are lower case (the common case).

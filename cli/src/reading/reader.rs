@@ -10,14 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::chunks::{lines, Chunk, Chunker, MAX_LINE};
-use super::format::{csv_header, sniff, Format};
-use super::headers::{self, MAX_HEADER_BYTES};
-use super::join::{Event, Joiner, MAX_RCPTS};
-use super::mbox::{Piece, Splitter};
-use super::pipeline::ordered_map;
-use super::record::{clip, Loc, Message, Skip};
-use super::trace_csv::{quotes_open, Layout, MAX_RECORD};
-use super::{exim, postfix};
+use super::threads::ordered_map;
+use crate::input::format::{csv_header, sniff, Format};
+use crate::input::headers::{self, MAX_HEADER_BYTES};
+use crate::input::join::{Event, Joiner, MAX_RCPTS};
+use crate::input::mbox::{Piece, Splitter};
+use crate::input::record::{clip, Loc, Message, Skip};
+use crate::input::trace_csv::{quotes_open, Layout, MAX_RECORD};
+use crate::input::{exim, postfix};
 
 /// Where messages and skips go.
 pub trait Sink {

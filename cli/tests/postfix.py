@@ -9,7 +9,7 @@ Postfix's `sendmail`; once Postfix has logged every recipient, the instance is s
 `mistype audit --json` must find exactly the misaddressed recipients, with their senders and
 delivery status. Postfix is stopped (and its master killed if need be) whatever happens.
 
-    tests/postfix.py path/to/mistype
+    cli/tests/postfix.py path/to/mistype
 """
 import json
 import os

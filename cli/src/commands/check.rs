@@ -2,13 +2,17 @@
 //! lines are judged on worker threads (the engine is shared, read-only) and written in the
 //! order read.
 
+use std::fs;
 use std::io::{self, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mistype::{CheckRequest, Engine};
 
-use super::chunks::{lines, Chunk, Chunker, MAX_LINE};
-use super::pipeline::ordered_map;
+use super::policy::load_engine;
+use crate::exit::fail;
+use crate::reading::chunks::{lines, Chunk, Chunker, MAX_LINE};
+use crate::reading::threads::ordered_map;
 
 /// One chunk's verdict lines and counts.
 struct Judged {
@@ -54,8 +58,26 @@ pub fn judge_line(
     }
 }
 
-/// Run `mistype check` over `input` with `workers` threads.
-pub fn run(
+/// Run `mistype check`: the engine of `policy` (the embedded default without one) on the JSON
+/// lines of `input` (standard input when absent or "-"), on as many threads as there are cores.
+pub fn run(policy: Option<&PathBuf>, input: Option<&PathBuf>, summary: bool) -> ExitCode {
+    let engine = match load_engine(policy) {
+        Ok(e) => e.load_suffix_list(),
+        Err(e) => return fail(e),
+    };
+    let reader: Box<dyn Read + Send> = match input {
+        Some(p) if p.as_os_str() != "-" => match fs::File::open(p) {
+            Ok(f) => Box::new(f),
+            Err(e) => return fail(format!("cannot read the input '{}': {e}", p.display())),
+        },
+        _ => Box::new(io::stdin()),
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    judge_all(&engine, reader, workers, summary)
+}
+
+/// `mistype check` over `input` with `workers` threads.
+fn judge_all(
     engine: &Engine,
     input: Box<dyn Read + Send>,
     workers: usize,
@@ -140,11 +162,11 @@ pub fn run(
     if let Some(e) = write_error {
         // A reader that has gone (`mistype check | head`) has what it wanted.
         if e.kind() != io::ErrorKind::BrokenPipe {
-            return crate::fail(format!("cannot write to standard output: {e}"));
+            return fail(format!("cannot write to standard output: {e}"));
         }
     }
     if let Some(e) = failed {
-        return crate::fail(e);
+        return fail(e);
     }
     if summary {
         eprintln!(

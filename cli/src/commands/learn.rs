@@ -13,9 +13,11 @@ use mistype::{Engine, Finding};
 use serde_json::json;
 
 use super::audit::{formats_read, InputArgs};
-use super::progress::Bar;
-use super::read::{Progress, Reader, Sink};
-use super::record::{domain_of, Message, Skip, Status};
+use super::policy::load_engine;
+use crate::exit::fail;
+use crate::input::record::{domain_of, Message, Skip, Status};
+use crate::reading::progress::Bar;
+use crate::reading::reader::{Progress, Reader, Sink};
 
 /// `mistype learn` options.
 #[derive(Args, Debug)]
@@ -396,16 +398,16 @@ pub fn fragment(l: &Learned, messages: u64, t: Thresholds) -> serde_json::Value 
 pub fn run(args: &LearnArgs) -> ExitCode {
     let (format, workers) = match args.input.prepare() {
         Ok(x) => x,
-        Err(e) => return crate::fail(e),
+        Err(e) => return fail(e),
     };
     for o in &args.org {
         if mistype::Pattern::parse(o).is_err() || o.contains('*') {
-            return crate::fail(format!("--org '{o}' is not a domain"));
+            return fail(format!("--org '{o}' is not a domain"));
         }
     }
-    let engine = match crate::load_engine(args.input.policy.as_ref()) {
+    let engine = match load_engine(args.input.policy.as_ref()) {
         Ok(e) => e.load_suffix_list(),
-        Err(e) => return crate::fail(e),
+        Err(e) => return fail(e),
     };
     let progress = Arc::new(Progress::default());
     let bar = Bar::start(progress.clone(), !args.input.no_progress);
@@ -435,7 +437,7 @@ pub fn run(args: &LearnArgs) -> ExitCode {
     };
     let text = match serde_json::to_string_pretty(&fragment(&learned, tally.messages, t)) {
         Ok(s) => s + "\n",
-        Err(e) => return crate::fail(e),
+        Err(e) => return fail(e),
     };
     let written = match &args.output {
         Some(p) if p.as_os_str() != "-" => {
@@ -446,7 +448,7 @@ pub fn run(args: &LearnArgs) -> ExitCode {
             .map_err(|e| e.to_string()),
     };
     if let Err(e) = written {
-        return crate::fail(e);
+        return fail(e);
     }
     // The account, for people.
     let mut s = format!(
@@ -519,7 +521,7 @@ pub fn run(args: &LearnArgs) -> ExitCode {
         for k in &tally.first_skips {
             s += &format!(
                 "  {}: {}\n",
-                super::report::place(&reader.names, &k.loc),
+                crate::output::report::place(&reader.names, &k.loc),
                 k.reason
             );
         }

@@ -1,0 +1,29 @@
+//! How a command ends: its output written to standard output, a reader that has gone treated as
+//! no error, and a failure named on standard error with exit status 2.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// Writes `text` to standard output (never `print!`, which panics when the reader has gone).
+pub fn emit(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// A reader that has gone away (`mistype ... | head`) is not an error: it has what it wanted, so
+/// the command stops quietly with `status`. Any other write error is reported (exit 2).
+pub fn stop_writing(e: &io::Error, status: ExitCode) -> ExitCode {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        status
+    } else {
+        fail(format!("cannot write to standard output: {e}"))
+    }
+}
+
+/// `mistype: MSG` on standard error, and exit status 2 (the arguments, the policy or the input
+/// cannot be used).
+pub fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("mistype: {msg}");
+    ExitCode::from(2)
+}
