@@ -17,7 +17,7 @@
 //! 5. Destination rules (`*.mil` → `*.ml`, here) add or raise a finding.
 //! 6. Word it: `explain` holds every reason sentence and the one `Finding` constructor.
 
-use crate::address::{clip, parse_address_list, Mailbox};
+use crate::address::{clip, parse_address_list, plain_mailbox, Mailbox};
 use crate::candidates::Finder;
 use crate::context::Context;
 use crate::domain::{normalize, Domain};
@@ -167,7 +167,17 @@ impl Engine {
     /// Prepare the sender context: the sender's domain and suffix, and the contacts (addresses or
     /// bare domains; unusable ones are skipped), indexed like the policy's references.
     pub fn context(&self, from: Option<&str>, contacts: &[String]) -> Context {
-        Context::prepare(&self.protection, self.limits.max_contacts, from, contacts)
+        let mut ctx = Context::prepare(&self.protection, self.limits.max_contacts, from, contacts);
+        if let Some(sender) = &ctx.sender {
+            ctx.sender_rules = self
+                .policy
+                .rules
+                .iter()
+                .filter(|r| r.from.matches(&sender.domain.ascii))
+                .cloned()
+                .collect();
+        }
+        ctx
     }
 
     /// Where this engine's candidates are found.
@@ -202,6 +212,17 @@ impl Engine {
     }
 
     fn judge_entry(&self, entry: &str, ctx: &Context, v: &mut Verdict, seen: &mut usize) {
+        // The common shape first (`local@domain`, `Name <local@domain>`), read without the
+        // tokenizer; a reference's recipient is then settled by one lookup.
+        if let Some(plain) = plain_mailbox(entry) {
+            *seen += 1;
+            if *seen > self.limits.max_recipients {
+                v.errors.push(self.over_limit(entry));
+            } else if !self.plainly_clean(plain.domain, ctx) {
+                self.judge_mailbox(plain.to_mailbox(), ctx, v);
+            }
+            return;
+        }
         if entry.trim().is_empty() {
             v.errors.push(RecipientError {
                 recipient: String::new(),
@@ -214,26 +235,12 @@ impl Engine {
             *seen += 1;
             if *seen > self.limits.max_recipients {
                 if *seen == self.limits.max_recipients + 1 {
-                    v.errors.push(RecipientError {
-                        recipient: clip(entry, 256),
-                        kind: RecipientErrorKind::Limit,
-                        message: format!(
-                            "more than {} recipients in one request; the rest were not judged",
-                            self.limits.max_recipients
-                        ),
-                    });
+                    v.errors.push(self.over_limit(entry));
                 }
                 return;
             }
             match r {
-                Ok(m) => match normalize(&m.domain) {
-                    Ok(d) => v.findings.extend(self.judge(&m, &d, ctx)),
-                    Err(e) => v.errors.push(RecipientError {
-                        recipient: clip(&m.raw, 256),
-                        kind: RecipientErrorKind::Domain,
-                        message: format!("in '{}': {e}", clip(&m.address(), 80)),
-                    }),
-                },
+                Ok(m) => self.judge_mailbox(m, ctx, v),
                 Err(e) => v.errors.push(RecipientError {
                     recipient: e.input,
                     kind: e.kind,
@@ -241,6 +248,74 @@ impl Engine {
                 }),
             }
         }
+    }
+
+    /// The error for the recipients beyond the limit, found in `entry`.
+    fn over_limit(&self, entry: &str) -> RecipientError {
+        RecipientError {
+            recipient: clip(entry, 256),
+            kind: RecipientErrorKind::Limit,
+            message: format!(
+                "more than {} recipients in one request; the rest were not judged",
+                self.limits.max_recipients
+            ),
+        }
+    }
+
+    /// Judge one mailbox: its findings, or the error of a domain that is not a usable name.
+    fn judge_mailbox(&self, m: Mailbox, ctx: &Context, v: &mut Verdict) {
+        match normalize(&m.domain) {
+            Ok(d) => v.findings.extend(self.judge(&m, &d, ctx)),
+            Err(e) => v.errors.push(RecipientError {
+                recipient: clip(&m.raw, 256),
+                kind: RecipientErrorKind::Domain,
+                message: format!("in '{}': {e}", clip(&m.address(), 80)),
+            }),
+        }
+    }
+
+    /// The common case, settled without normalising: `domain` as typed is, after folding ASCII
+    /// case and a trailing dot, exactly a reference, a contact or the sender's own domain, and
+    /// no destination rule applies. What [`Engine::judge`] finds nothing for; `false` sends the
+    /// recipient the whole way.
+    fn plainly_clean(&self, domain: &str, ctx: &Context) -> bool {
+        let typed = domain.strip_suffix('.').unwrap_or(domain).as_bytes();
+        let mut buf = [0u8; 253];
+        if typed.is_empty() || typed.len() > buf.len() {
+            return false;
+        }
+        for (to, &c) in buf.iter_mut().zip(typed) {
+            *to = match c {
+                b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => c,
+                b'A'..=b'Z' => c.to_ascii_lowercase(),
+                _ => return false,
+            };
+        }
+        let Ok(name) = std::str::from_utf8(&buf[..typed.len()]) else {
+            return false;
+        };
+        let listed = self.refs.get(name);
+        let contact = match listed {
+            Some(_) => None,
+            // Only the context knows it: unless a policy reference covers it (its subdomains
+            // are judged against the reference's), the whole way would find nothing either.
+            None => match ctx.refs.get(name) {
+                Some(r) if !self.under_a_reference(name) => Some(r),
+                _ => return false,
+            },
+        };
+        // The destination rules skip known and trusted domains and contacts.
+        ctx.sender_rules.is_empty()
+            || listed.is_some_and(|r| matches!(r.class, Class::Known | Class::Trusted))
+            || contact.is_some_and(|r| r.class == Class::Contact)
+            || !ctx.sender_rules.iter().any(|r| r.to.matches(name))
+    }
+
+    /// Whether a parent domain of `name` (a lower-case ASCII name) is a reference.
+    fn under_a_reference(&self, name: &str) -> bool {
+        name.bytes()
+            .enumerate()
+            .any(|(i, c)| c == b'.' && self.refs.get(&name[i + 1..]).is_some())
     }
 
     /// All findings for one mailbox.
@@ -356,9 +431,8 @@ impl Engine {
         {
             return;
         }
-        let rule: Option<&Rule> = self
-            .policy
-            .rules
+        let rule: Option<&Rule> = ctx
+            .sender_rules
             .iter()
             .filter(|r| r.from.matches(&sender.domain.ascii) && r.to.matches(&d.ascii))
             .max_by_key(|r| r.severity);
@@ -372,6 +446,73 @@ impl Engine {
                     f.reason.push_str(&explain::policy_stops(rule));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The verdict of `recipient` the whole way (parsed by the tokenizer, no plain shortcut).
+    fn the_whole_way(e: &Engine, recipient: &str, ctx: &Context) -> Verdict {
+        let mut v = Verdict::empty(serde_json::Value::Null);
+        for m in parse_address_list(recipient) {
+            e.judge_mailbox(m.unwrap(), ctx, &mut v);
+        }
+        v
+    }
+
+    #[test]
+    fn the_plain_shortcut_settles_only_what_the_whole_way_finds_nothing_for() {
+        let e = Engine::from_policy_json(
+            r#"{"known": ["partner.ml"], "protected": ["base.ml"],
+                "rules": [{"from": "*.mil", "to": "*.ml", "severity": "block"}]}"#,
+        )
+        .unwrap();
+        let contacts = ["friend.ml".to_string(), "uss.af.mil".to_string()];
+        let from_mil = e.context(Some("a@army.mil"), &contacts);
+        let from_org = e.context(Some("a@example.org"), &contacts);
+        let nobody = e.context(None, &[]);
+        // (domain, context, settled by the shortcut)
+        let cases: [(&str, &Context, bool); 14] = [
+            ("gmail.com", &from_mil, true),
+            ("GMail.COM.", &from_org, true),
+            ("gmail.com", &nobody, true),
+            // Known and contacts are never a rule's destination.
+            ("partner.ml", &from_mil, true),
+            ("friend.ml", &from_mil, true),
+            ("army.mil", &from_mil, true),
+            // A protected reference a rule stops: the whole way.
+            ("base.ml", &from_mil, false),
+            ("base.ml", &from_org, true),
+            // A contact under a reference is judged against that reference's subdomains.
+            ("uss.af.mil", &from_org, false),
+            // Not a reference, or not plain ASCII: the whole way.
+            ("gmial.com", &from_org, false),
+            ("navy.ml", &from_mil, false),
+            ("xn--rmy-5cd.mil", &from_org, false),
+            ("gmail.com..", &from_org, false),
+            ("bücher.de", &from_org, false),
+        ];
+        for (domain, ctx, settled) in cases {
+            assert_eq!(e.plainly_clean(domain, ctx), settled, "{domain}");
+            let whole = the_whole_way(&e, &format!("x@{domain}"), ctx);
+            if settled {
+                assert_eq!(whole, Verdict::empty(serde_json::Value::Null), "{domain}");
+            }
+            // The same verdict either way.
+            assert_eq!(e.check_recipient(&format!("x@{domain}"), ctx), {
+                let mut w = whole;
+                w.settle();
+                w
+            });
+        }
+        // The cases the shortcut leaves do have findings the whole way.
+        for (domain, ctx) in [("base.ml", &from_mil), ("uss.af.mil", &from_org)] {
+            assert!(!the_whole_way(&e, &format!("x@{domain}"), ctx)
+                .findings
+                .is_empty());
         }
     }
 }
