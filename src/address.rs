@@ -16,6 +16,7 @@
 //! ```
 
 use std::fmt;
+use std::ops::Range;
 
 use crate::verdict::RecipientErrorKind;
 
@@ -59,6 +60,9 @@ pub struct AddressError {
     pub kind: RecipientErrorKind,
     /// What is wrong with it, naming it.
     pub message: String,
+    /// Where the offending text stands in the parsed input (byte offsets): the whole mailbox,
+    /// or the whole input when it could not be split into mailboxes.
+    pub span: Range<usize>,
 }
 
 impl fmt::Display for AddressError {
@@ -77,12 +81,22 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
     }
 }
 
+/// The error for `input`; its span is set where the mailbox's place in the input is known.
 fn err(input: &str, kind: RecipientErrorKind, message: String) -> AddressError {
     AddressError {
         input: clip(input, 256),
         kind,
         message,
+        span: 0..0,
     }
+}
+
+/// The error of the mailbox made of `toks`, with its place in the input.
+fn at_tokens(mut e: AddressError, toks: &[Tok]) -> AddressError {
+    if let (Some(first), Some(last)) = (toks.first(), toks.last()) {
+        e.span = first.start..last.end;
+    }
+    e
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -546,21 +560,29 @@ pub(crate) fn plain_mailbox(input: &str) -> Option<Plain<'_>> {
 /// input; work is capped at [`MAX_INPUT_LEN`] bytes and [`MAX_LIST_LEN`] addresses.
 pub fn parse_address_list(input: &str) -> Vec<Result<Mailbox, AddressError>> {
     let mut out = Vec::new();
+    let whole = |mut e: AddressError| {
+        e.span = 0..input.len();
+        e
+    };
     if input.len() > MAX_INPUT_LEN {
-        out.push(Err(err(
+        out.push(Err(whole(err(
             input,
             RecipientErrorKind::TooLong,
             format!(
                 "a recipient field of {} bytes; at most {MAX_INPUT_LEN} are read",
                 input.len()
             ),
-        )));
+        ))));
         return out;
     }
     let toks = match lex(input) {
         Ok(t) => t,
         Err(message) => {
-            out.push(Err(err(input.trim(), RecipientErrorKind::Syntax, message)));
+            out.push(Err(whole(err(
+                input.trim(),
+                RecipientErrorKind::Syntax,
+                message,
+            ))));
             return out;
         }
     };
@@ -569,11 +591,11 @@ pub fn parse_address_list(input: &str) -> Vec<Result<Mailbox, AddressError>> {
         if out.len() < MAX_LIST_LEN {
             out.push(r);
         } else if out.len() == MAX_LIST_LEN {
-            out.push(Err(err(
+            out.push(Err(whole(err(
                 input,
                 RecipientErrorKind::Limit,
                 format!("more than {MAX_LIST_LEN} addresses in one field; the rest were not read"),
-            )));
+            ))));
         }
     };
     while i < toks.len() {
@@ -607,11 +629,14 @@ pub fn parse_address_list(input: &str) -> Vec<Result<Mailbox, AddressError>> {
             let members = &toks[gc + 1..j];
             for m in members.split(|t| t.t == T::Special(b',')) {
                 if !m.is_empty() {
-                    push(&mut out, mailbox(input, m));
+                    push(&mut out, mailbox(input, m).map_err(|e| at_tokens(e, m)));
                 }
             }
         } else if !chunk.is_empty() {
-            push(&mut out, mailbox(input, chunk));
+            push(
+                &mut out,
+                mailbox(input, chunk).map_err(|e| at_tokens(e, chunk)),
+            );
         }
         i = j + 1;
     }

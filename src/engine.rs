@@ -17,12 +17,15 @@
 //! 5. Destination rules (`*.mil` → `*.ml`, here) add or raise a finding.
 //! 6. Word it: `explain` holds every reason sentence and the one `Finding` constructor.
 
-use crate::address::{clip, parse_address_list, plain_mailbox, Mailbox};
+use crate::address::{
+    clip, parse_address_list, plain_mailbox, AddressError, Mailbox, MAX_INPUT_LEN,
+};
 use crate::candidates::Finder;
 use crate::context::Context;
 use crate::domain::{normalize, Domain};
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
+use crate::lenient::readings;
 use crate::policy::{prepared, Pattern, Policy, Protection, Rule};
 use crate::score::{severity_of, Candidate, TIE_MARGIN};
 use crate::suffix_repair::repaired_suffix;
@@ -215,10 +218,7 @@ impl Engine {
         // The common shape first (`local@domain`, `Name <local@domain>`), read without the
         // tokenizer; a reference's recipient is then settled by one lookup.
         if let Some(plain) = plain_mailbox(entry) {
-            *seen += 1;
-            if *seen > self.limits.max_recipients {
-                v.errors.push(self.over_limit(entry));
-            } else if !self.plainly_clean(plain.domain, ctx) {
+            if self.count(entry, v, seen) && !self.plainly_clean(plain.domain, ctx) {
                 self.judge_mailbox(plain.to_mailbox(), ctx, v);
             }
             return;
@@ -232,22 +232,87 @@ impl Engine {
             return;
         }
         for r in parse_address_list(entry) {
-            *seen += 1;
-            if *seen > self.limits.max_recipients {
-                if *seen == self.limits.max_recipients + 1 {
-                    v.errors.push(self.over_limit(entry));
-                }
+            if !self.count(entry, v, seen) {
                 return;
             }
             match r {
                 Ok(m) => self.judge_mailbox(m, ctx, v),
-                Err(e) => v.errors.push(RecipientError {
-                    recipient: e.input,
-                    kind: e.kind,
-                    message: e.message,
-                }),
+                Err(e) => self.judge_unreadable(entry, e, ctx, v, seen),
             }
         }
+    }
+
+    /// Count one more recipient of the request (found in `entry`): whether it is still within
+    /// the limit. The first one beyond it is the verdict's `limit` error.
+    fn count(&self, entry: &str, v: &mut Verdict, seen: &mut usize) -> bool {
+        *seen += 1;
+        if *seen == self.limits.max_recipients + 1 {
+            v.errors.push(self.over_limit(entry));
+        }
+        *seen <= self.limits.max_recipients
+    }
+
+    /// A recipient that is not a valid address (`e`, found in `entry`): its error, and beside it
+    /// the findings of what a lenient mail server would deliver to instead (`lenient`), so that
+    /// a syntax error never hides a misaddressed domain. The error names what was judged.
+    fn judge_unreadable(
+        &self,
+        entry: &str,
+        e: AddressError,
+        ctx: &Context,
+        v: &mut Verdict,
+        seen: &mut usize,
+    ) {
+        let mut judged: Vec<String> = Vec::new();
+        // Not an address, or one over the RFC 5321 lengths (servers deliver longer local
+        // parts); not a whole field over the parser's cap, nor the recipients over the limit.
+        let readable = matches!(
+            e.kind,
+            RecipientErrorKind::Syntax | RecipientErrorKind::TooLong
+        ) && e.span.len() <= MAX_INPUT_LEN;
+        if readable {
+            let text = entry.get(e.span.clone()).unwrap_or_default();
+            for (k, r) in readings(text).into_iter().enumerate() {
+                // The error counted as one recipient; each further reading is one more.
+                if k > 0 && !self.count(entry, v, seen) {
+                    break;
+                }
+                let Ok(d) = normalize(&r.domain) else {
+                    continue;
+                };
+                let m = Mailbox {
+                    raw: e.input.clone(),
+                    display_name: None,
+                    local: r.local.to_string(),
+                    domain: r.domain,
+                };
+                judged.push(clip(&m.address(), 80));
+                v.findings.extend(self.judge(&m, &d, ctx));
+            }
+        }
+        let message = match judged.as_slice() {
+            [] => e.message,
+            [one] => format!(
+                "{}; judged as {one}, as lenient mail servers read it",
+                e.message
+            ),
+            [first @ .., last] if judged.len() <= 4 => format!(
+                "{}; judged as {} and {last}, as lenient mail servers read it",
+                e.message,
+                first.join(", ")
+            ),
+            more => format!(
+                "{}; judged as {} and {} more, as lenient mail servers read it",
+                e.message,
+                more[..3].join(", "),
+                more.len() - 3
+            ),
+        };
+        v.errors.push(RecipientError {
+            recipient: e.input,
+            kind: e.kind,
+            message,
+        });
     }
 
     /// The error for the recipients beyond the limit, found in `entry`.
