@@ -27,7 +27,8 @@ use crate::explain;
 use crate::index::{Class, Ref, RefSet};
 use crate::lenient::readings;
 use crate::policy::{prepared, Pattern, Policy, Protection, Rule};
-use crate::score::{severity_of, Candidate, TIE_MARGIN};
+use crate::score::{confidence, severity_of, Candidate, TIE_MARGIN};
+use crate::slips::single_edit;
 use crate::suffix_repair::repaired_suffix;
 use crate::verdict::{
     CheckRequest, Finding, Kind, RecipientError, RecipientErrorKind, Severity, Verdict,
@@ -409,30 +410,14 @@ impl Engine {
         let legit = cover.is_some();
         if !legit {
             let candidates = self.finder().candidates(d, ctx);
-            let best_cost = candidates.first().map(|c| c.cost_in_context);
-            // One slip each in the name is a tie whatever the keyboard says a little likelier
-            // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
-            // intended domain, never one picked by weights this close.
-            // Names in the same suffix only: another country's ending is judged by its own rules.
-            let one_slip = |c: &Candidate| c.is_one_slip_in_name(d);
-            let best_is_one_slip = candidates.first().is_some_and(one_slip);
-            let mut tied: Vec<&Candidate> = candidates
-                .iter()
-                .filter(|c| {
-                    best_cost.is_some_and(|best| {
-                        c.cost_in_context - best <= TIE_MARGIN
-                            || (best_is_one_slip
-                                && c.cost_in_context - best <= ONE_SLIP_TIE_MARGIN
-                                && one_slip(c))
-                    })
-                })
-                .collect();
+            let mut tied = ties(&candidates, d, ctx);
             // Equally likely: report all, the most severe first, the ones only worth a check
-            // last (never list order).
+            // last, then by score (never list order).
             tied.sort_by(|a, b| {
                 severity_of(b)
                     .cmp(&severity_of(a))
                     .then(a.weak.cmp(&b.weak))
+                    .then(confidence(b).total_cmp(&confidence(a)))
                     .then(a.cost_in_context.total_cmp(&b.cost_in_context))
                     .then(a.intended.ascii.cmp(&b.intended.ascii))
             });
@@ -513,6 +498,43 @@ impl Engine {
             }
         }
     }
+}
+
+/// The candidates (best first) that are as likely as the best one for `d`: every intended
+/// domain they name is reported, never one picked by weights this close.
+/// - Within [`TIE_MARGIN`] of the best cost.
+/// - One slip each in the name, in the same suffix, whatever the keyboard says a little likelier
+///   (`hs.gov`: `dhs.gov` and `hhs.gov`), within [`ONE_SLIP_TIE_MARGIN`].
+/// - One slip each anywhere in the name or its suffix, of any class, with scores within
+///   [`TIE_MARGIN`] of each other (`army.ml`: `army.mil` and `army.nl`), unless the request's
+///   context decides: a candidate the sender or a contact stands behind (the sender's own
+///   domain or suffix, a contact) is not tied with one nobody does (from `.mil`, `army.mil`
+///   only; from `.nl`, `army.nl` only).
+fn ties<'c>(candidates: &'c [Candidate], d: &Domain, ctx: &Context) -> Vec<&'c Candidate> {
+    let Some(best) = candidates.first() else {
+        return Vec::new();
+    };
+    let one_slip_in_name = |c: &Candidate| c.is_one_slip_in_name(d);
+    let one_slip = |c: &Candidate| single_edit(&d.ascii, &c.intended.ascii);
+    let sender_suffix = ctx.sender.as_ref().map(|s| s.domain.suffix());
+    let context_behind = |c: &Candidate| {
+        matches!(c.class, Class::Sender | Class::Contact)
+            || sender_suffix == Some(c.intended.suffix())
+    };
+    let (best_in_name, best_anywhere) = (one_slip_in_name(best), one_slip(best));
+    let best_score = confidence(best);
+    candidates
+        .iter()
+        .filter(|c| {
+            let extra = c.cost_in_context - best.cost_in_context;
+            extra <= TIE_MARGIN
+                || (best_in_name && extra <= ONE_SLIP_TIE_MARGIN && one_slip_in_name(c))
+                || (best_anywhere
+                    && one_slip(c)
+                    && context_behind(c) == context_behind(best)
+                    && best_score - confidence(c) <= f64::from(TIE_MARGIN) + 1e-9)
+        })
+        .collect()
 }
 
 #[cfg(test)]
