@@ -5,7 +5,7 @@
 use crate::address::{clip, parse_address_list};
 use crate::domain::{normalize, Domain};
 use crate::index::{Class, Ref, RefSet};
-use crate::policy::Protection;
+use crate::policy::{Protection, Rule};
 use crate::verdict::{RecipientError, RecipientErrorKind};
 
 /// The sender of a request.
@@ -23,6 +23,9 @@ pub(crate) struct Sender {
 pub struct Context {
     pub(crate) sender: Option<Sender>,
     pub(crate) refs: RefSet,
+    /// The policy's destination rules whose sender pattern matches the sender (set by the engine
+    /// that prepares the context): the only ones a recipient of this request can meet.
+    pub(crate) sender_rules: Vec<Rule>,
     errors: Vec<RecipientError>,
 }
 
@@ -77,6 +80,7 @@ impl Context {
         Context {
             sender,
             refs: RefSet::build(refs),
+            sender_rules: Vec::new(),
             errors,
         }
     }

@@ -17,14 +17,18 @@
 //! 5. Destination rules (`*.mil` → `*.ml`, here) add or raise a finding.
 //! 6. Word it: `explain` holds every reason sentence and the one `Finding` constructor.
 
-use crate::address::{clip, parse_address_list, Mailbox};
+use crate::address::{
+    clip, parse_address_list, plain_mailbox, AddressError, Mailbox, MAX_INPUT_LEN,
+};
 use crate::candidates::Finder;
 use crate::context::Context;
 use crate::domain::{normalize, Domain};
 use crate::explain;
 use crate::index::{Class, Ref, RefSet};
+use crate::lenient::readings;
 use crate::policy::{prepared, Pattern, Policy, Protection, Rule};
-use crate::score::{severity_of, Candidate, TIE_MARGIN};
+use crate::score::{confidence, severity_of, Candidate, TIE_MARGIN};
+use crate::slips::single_edit;
 use crate::suffix_repair::repaired_suffix;
 use crate::verdict::{
     CheckRequest, Finding, Kind, RecipientError, RecipientErrorKind, Severity, Verdict,
@@ -167,7 +171,17 @@ impl Engine {
     /// Prepare the sender context: the sender's domain and suffix, and the contacts (addresses or
     /// bare domains; unusable ones are skipped), indexed like the policy's references.
     pub fn context(&self, from: Option<&str>, contacts: &[String]) -> Context {
-        Context::prepare(&self.protection, self.limits.max_contacts, from, contacts)
+        let mut ctx = Context::prepare(&self.protection, self.limits.max_contacts, from, contacts);
+        if let Some(sender) = &ctx.sender {
+            ctx.sender_rules = self
+                .policy
+                .rules
+                .iter()
+                .filter(|r| r.from.matches(&sender.domain.ascii))
+                .cloned()
+                .collect();
+        }
+        ctx
     }
 
     /// Where this engine's candidates are found.
@@ -202,6 +216,14 @@ impl Engine {
     }
 
     fn judge_entry(&self, entry: &str, ctx: &Context, v: &mut Verdict, seen: &mut usize) {
+        // The common shape first (`local@domain`, `Name <local@domain>`), read without the
+        // tokenizer; a reference's recipient is then settled by one lookup.
+        if let Some(plain) = plain_mailbox(entry) {
+            if self.count(entry, v, seen) && !self.plainly_clean(plain.domain, ctx) {
+                self.judge_mailbox(plain.to_mailbox(), ctx, v);
+            }
+            return;
+        }
         if entry.trim().is_empty() {
             v.errors.push(RecipientError {
                 recipient: String::new(),
@@ -211,36 +233,155 @@ impl Engine {
             return;
         }
         for r in parse_address_list(entry) {
-            *seen += 1;
-            if *seen > self.limits.max_recipients {
-                if *seen == self.limits.max_recipients + 1 {
-                    v.errors.push(RecipientError {
-                        recipient: clip(entry, 256),
-                        kind: RecipientErrorKind::Limit,
-                        message: format!(
-                            "more than {} recipients in one request; the rest were not judged",
-                            self.limits.max_recipients
-                        ),
-                    });
-                }
+            if !self.count(entry, v, seen) {
                 return;
             }
             match r {
-                Ok(m) => match normalize(&m.domain) {
-                    Ok(d) => v.findings.extend(self.judge(&m, &d, ctx)),
-                    Err(e) => v.errors.push(RecipientError {
-                        recipient: clip(&m.raw, 256),
-                        kind: RecipientErrorKind::Domain,
-                        message: format!("in '{}': {e}", clip(&m.address(), 80)),
-                    }),
-                },
-                Err(e) => v.errors.push(RecipientError {
-                    recipient: e.input,
-                    kind: e.kind,
-                    message: e.message,
-                }),
+                Ok(m) => self.judge_mailbox(m, ctx, v),
+                Err(e) => self.judge_unreadable(entry, e, ctx, v, seen),
             }
         }
+    }
+
+    /// Count one more recipient of the request (found in `entry`): whether it is still within
+    /// the limit. The first one beyond it is the verdict's `limit` error.
+    fn count(&self, entry: &str, v: &mut Verdict, seen: &mut usize) -> bool {
+        *seen += 1;
+        if *seen == self.limits.max_recipients + 1 {
+            v.errors.push(self.over_limit(entry));
+        }
+        *seen <= self.limits.max_recipients
+    }
+
+    /// A recipient that is not a valid address (`e`, found in `entry`): its error, and beside it
+    /// the findings of what a lenient mail server would deliver to instead (`lenient`), so that
+    /// a syntax error never hides a misaddressed domain. The error names what was judged.
+    fn judge_unreadable(
+        &self,
+        entry: &str,
+        e: AddressError,
+        ctx: &Context,
+        v: &mut Verdict,
+        seen: &mut usize,
+    ) {
+        let mut judged: Vec<String> = Vec::new();
+        // Not an address, or one over the RFC 5321 lengths (servers deliver longer local
+        // parts); not a whole field over the parser's cap, nor the recipients over the limit.
+        let readable = matches!(
+            e.kind,
+            RecipientErrorKind::Syntax | RecipientErrorKind::TooLong
+        ) && e.span.len() <= MAX_INPUT_LEN;
+        if readable {
+            let text = entry.get(e.span.clone()).unwrap_or_default();
+            for (k, r) in readings(text).into_iter().enumerate() {
+                // The error counted as one recipient; each further reading is one more.
+                if k > 0 && !self.count(entry, v, seen) {
+                    break;
+                }
+                let Ok(d) = normalize(&r.domain) else {
+                    continue;
+                };
+                let m = Mailbox {
+                    raw: e.input.clone(),
+                    display_name: None,
+                    local: r.local.to_string(),
+                    domain: r.domain,
+                };
+                judged.push(clip(&m.address(), 80));
+                v.findings.extend(self.judge(&m, &d, ctx));
+            }
+        }
+        let message = match judged.as_slice() {
+            [] => e.message,
+            [one] => format!(
+                "{}; judged as {one}, as lenient mail servers read it",
+                e.message
+            ),
+            [first @ .., last] if judged.len() <= 4 => format!(
+                "{}; judged as {} and {last}, as lenient mail servers read it",
+                e.message,
+                first.join(", ")
+            ),
+            more => format!(
+                "{}; judged as {} and {} more, as lenient mail servers read it",
+                e.message,
+                more[..3].join(", "),
+                more.len() - 3
+            ),
+        };
+        v.errors.push(RecipientError {
+            recipient: e.input,
+            kind: e.kind,
+            message,
+        });
+    }
+
+    /// The error for the recipients beyond the limit, found in `entry`.
+    fn over_limit(&self, entry: &str) -> RecipientError {
+        RecipientError {
+            recipient: clip(entry, 256),
+            kind: RecipientErrorKind::Limit,
+            message: format!(
+                "more than {} recipients in one request; the rest were not judged",
+                self.limits.max_recipients
+            ),
+        }
+    }
+
+    /// Judge one mailbox: its findings, or the error of a domain that is not a usable name.
+    fn judge_mailbox(&self, m: Mailbox, ctx: &Context, v: &mut Verdict) {
+        match normalize(&m.domain) {
+            Ok(d) => v.findings.extend(self.judge(&m, &d, ctx)),
+            Err(e) => v.errors.push(RecipientError {
+                recipient: clip(&m.raw, 256),
+                kind: RecipientErrorKind::Domain,
+                message: format!("in '{}': {e}", clip(&m.address(), 80)),
+            }),
+        }
+    }
+
+    /// The common case, settled without normalising: `domain` as typed is, after folding ASCII
+    /// case and a trailing dot, exactly a reference, a contact or the sender's own domain, and
+    /// no destination rule applies. What [`Engine::judge`] finds nothing for; `false` sends the
+    /// recipient the whole way.
+    fn plainly_clean(&self, domain: &str, ctx: &Context) -> bool {
+        let typed = domain.strip_suffix('.').unwrap_or(domain).as_bytes();
+        let mut buf = [0u8; 253];
+        if typed.is_empty() || typed.len() > buf.len() {
+            return false;
+        }
+        for (to, &c) in buf.iter_mut().zip(typed) {
+            *to = match c {
+                b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => c,
+                b'A'..=b'Z' => c.to_ascii_lowercase(),
+                _ => return false,
+            };
+        }
+        let Ok(name) = std::str::from_utf8(&buf[..typed.len()]) else {
+            return false;
+        };
+        let listed = self.refs.get(name);
+        let contact = match listed {
+            Some(_) => None,
+            // Only the context knows it: unless a policy reference covers it (its subdomains
+            // are judged against the reference's), the whole way would find nothing either.
+            None => match ctx.refs.get(name) {
+                Some(r) if !self.under_a_reference(name) => Some(r),
+                _ => return false,
+            },
+        };
+        // The destination rules skip known and trusted domains and contacts.
+        ctx.sender_rules.is_empty()
+            || listed.is_some_and(|r| matches!(r.class, Class::Known | Class::Trusted))
+            || contact.is_some_and(|r| r.class == Class::Contact)
+            || !ctx.sender_rules.iter().any(|r| r.to.matches(name))
+    }
+
+    /// Whether a parent domain of `name` (a lower-case ASCII name) is a reference.
+    fn under_a_reference(&self, name: &str) -> bool {
+        name.bytes()
+            .enumerate()
+            .any(|(i, c)| c == b'.' && self.refs.get(&name[i + 1..]).is_some())
     }
 
     /// All findings for one mailbox.
@@ -269,30 +410,14 @@ impl Engine {
         let legit = cover.is_some();
         if !legit {
             let candidates = self.finder().candidates(d, ctx);
-            let best_cost = candidates.first().map(|c| c.cost_in_context);
-            // One slip each in the name is a tie whatever the keyboard says a little likelier
-            // (`hs.gov`: `dhs.gov` and `hhs.gov`): the contract reports every equally likely
-            // intended domain, never one picked by weights this close.
-            // Names in the same suffix only: another country's ending is judged by its own rules.
-            let one_slip = |c: &Candidate| c.is_one_slip_in_name(d);
-            let best_is_one_slip = candidates.first().is_some_and(one_slip);
-            let mut tied: Vec<&Candidate> = candidates
-                .iter()
-                .filter(|c| {
-                    best_cost.is_some_and(|best| {
-                        c.cost_in_context - best <= TIE_MARGIN
-                            || (best_is_one_slip
-                                && c.cost_in_context - best <= ONE_SLIP_TIE_MARGIN
-                                && one_slip(c))
-                    })
-                })
-                .collect();
+            let mut tied = ties(&candidates, d, ctx);
             // Equally likely: report all, the most severe first, the ones only worth a check
-            // last (never list order).
+            // last, then by score (never list order).
             tied.sort_by(|a, b| {
                 severity_of(b)
                     .cmp(&severity_of(a))
                     .then(a.weak.cmp(&b.weak))
+                    .then(confidence(b).total_cmp(&confidence(a)))
                     .then(a.cost_in_context.total_cmp(&b.cost_in_context))
                     .then(a.intended.ascii.cmp(&b.intended.ascii))
             });
@@ -356,9 +481,8 @@ impl Engine {
         {
             return;
         }
-        let rule: Option<&Rule> = self
-            .policy
-            .rules
+        let rule: Option<&Rule> = ctx
+            .sender_rules
             .iter()
             .filter(|r| r.from.matches(&sender.domain.ascii) && r.to.matches(&d.ascii))
             .max_by_key(|r| r.severity);
@@ -372,6 +496,110 @@ impl Engine {
                     f.reason.push_str(&explain::policy_stops(rule));
                 }
             }
+        }
+    }
+}
+
+/// The candidates (best first) that are as likely as the best one for `d`: every intended
+/// domain they name is reported, never one picked by weights this close.
+/// - Within [`TIE_MARGIN`] of the best cost.
+/// - One slip each in the name, in the same suffix, whatever the keyboard says a little likelier
+///   (`hs.gov`: `dhs.gov` and `hhs.gov`), within [`ONE_SLIP_TIE_MARGIN`].
+/// - One slip each anywhere in the name or its suffix, of any class, with scores within
+///   [`TIE_MARGIN`] of each other (`army.ml`: `army.mil` and `army.nl`), unless the request's
+///   context decides: a candidate the sender or a contact stands behind (the sender's own
+///   domain or suffix, a contact) is not tied with one nobody does (from `.mil`, `army.mil`
+///   only; from `.nl`, `army.nl` only).
+fn ties<'c>(candidates: &'c [Candidate], d: &Domain, ctx: &Context) -> Vec<&'c Candidate> {
+    let Some(best) = candidates.first() else {
+        return Vec::new();
+    };
+    let one_slip_in_name = |c: &Candidate| c.is_one_slip_in_name(d);
+    let one_slip = |c: &Candidate| single_edit(&d.ascii, &c.intended.ascii);
+    let sender_suffix = ctx.sender.as_ref().map(|s| s.domain.suffix());
+    let context_behind = |c: &Candidate| {
+        matches!(c.class, Class::Sender | Class::Contact)
+            || sender_suffix == Some(c.intended.suffix())
+    };
+    let (best_in_name, best_anywhere) = (one_slip_in_name(best), one_slip(best));
+    let best_score = confidence(best);
+    candidates
+        .iter()
+        .filter(|c| {
+            let extra = c.cost_in_context - best.cost_in_context;
+            extra <= TIE_MARGIN
+                || (best_in_name && extra <= ONE_SLIP_TIE_MARGIN && one_slip_in_name(c))
+                || (best_anywhere
+                    && one_slip(c)
+                    && context_behind(c) == context_behind(best)
+                    && best_score - confidence(c) <= f64::from(TIE_MARGIN) + 1e-9)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The verdict of `recipient` the whole way (parsed by the tokenizer, no plain shortcut).
+    fn the_whole_way(e: &Engine, recipient: &str, ctx: &Context) -> Verdict {
+        let mut v = Verdict::empty(serde_json::Value::Null);
+        for m in parse_address_list(recipient) {
+            e.judge_mailbox(m.unwrap(), ctx, &mut v);
+        }
+        v
+    }
+
+    #[test]
+    fn the_plain_shortcut_settles_only_what_the_whole_way_finds_nothing_for() {
+        let e = Engine::from_policy_json(
+            r#"{"known": ["partner.ml"], "protected": ["base.ml"],
+                "rules": [{"from": "*.mil", "to": "*.ml", "severity": "block"}]}"#,
+        )
+        .unwrap();
+        let contacts = ["friend.ml".to_string(), "uss.af.mil".to_string()];
+        let from_mil = e.context(Some("a@army.mil"), &contacts);
+        let from_org = e.context(Some("a@example.org"), &contacts);
+        let nobody = e.context(None, &[]);
+        // (domain, context, settled by the shortcut)
+        let cases: [(&str, &Context, bool); 14] = [
+            ("gmail.com", &from_mil, true),
+            ("GMail.COM.", &from_org, true),
+            ("gmail.com", &nobody, true),
+            // Known and contacts are never a rule's destination.
+            ("partner.ml", &from_mil, true),
+            ("friend.ml", &from_mil, true),
+            ("army.mil", &from_mil, true),
+            // A protected reference a rule stops: the whole way.
+            ("base.ml", &from_mil, false),
+            ("base.ml", &from_org, true),
+            // A contact under a reference is judged against that reference's subdomains.
+            ("uss.af.mil", &from_org, false),
+            // Not a reference, or not plain ASCII: the whole way.
+            ("gmial.com", &from_org, false),
+            ("navy.ml", &from_mil, false),
+            ("xn--rmy-5cd.mil", &from_org, false),
+            ("gmail.com..", &from_org, false),
+            ("bücher.de", &from_org, false),
+        ];
+        for (domain, ctx, settled) in cases {
+            assert_eq!(e.plainly_clean(domain, ctx), settled, "{domain}");
+            let whole = the_whole_way(&e, &format!("x@{domain}"), ctx);
+            if settled {
+                assert_eq!(whole, Verdict::empty(serde_json::Value::Null), "{domain}");
+            }
+            // The same verdict either way.
+            assert_eq!(e.check_recipient(&format!("x@{domain}"), ctx), {
+                let mut w = whole;
+                w.settle();
+                w
+            });
+        }
+        // The cases the shortcut leaves do have findings the whole way.
+        for (domain, ctx) in [("base.ml", &from_mil), ("uss.af.mil", &from_org)] {
+            assert!(!the_whole_way(&e, &format!("x@{domain}"), ctx)
+                .findings
+                .is_empty());
         }
     }
 }

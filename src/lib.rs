@@ -32,6 +32,7 @@ mod error;
 mod explain;
 mod hasher;
 mod index;
+mod lenient;
 mod letter_like;
 mod policy;
 mod registries;

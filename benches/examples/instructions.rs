@@ -2,9 +2,12 @@
 //! operations of the `engine` benchmark, N times, so that the count of one is the difference
 //! between a run with N and a run with none, divided by N.
 //!
-//!   instructions check N   # the typo recipient of check_one_recipient/100000, N times
-//!   instructions clean N   # the recipient of check_clean_recipient/100000, N times
-//!   instructions build N   # build_engine/100000 (and drop it), N times
+//!   instructions check N        # the typo recipient of check_one_recipient/100000, N times
+//!   instructions clean N        # the recipient of check_clean_recipient/100000 (an unknown
+//!                               # domain with a display name), N times
+//!   instructions known N        # `jane@gmail.com`: a reference, no rule (the common case)
+//!   instructions known-named N  # the same with a display name, `Jane Doe <jane@gmail.com>`
+//!   instructions build N        # build_engine/100000 (and drop it), N times
 
 use mistype::{Engine, Policy};
 use mistype_benches::{synthetic_domains, typo_of};
@@ -14,7 +17,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(Ok(n))) = (args.get(1), args.get(2).map(|n| n.parse::<usize>())) else {
-        eprintln!("usage: instructions check|clean|build N");
+        eprintln!("usage: instructions check|clean|known|known-named|build N");
         return ExitCode::from(2);
     };
     let all = synthetic_domains(100_000, 7);
@@ -32,8 +35,10 @@ fn main() -> ExitCode {
     let recipient = match mode.as_str() {
         "check" => format!("j.smith@{}", typo_of(&all[0])),
         "clean" => "Jane Doe <jane@kestrel-analytics.com>".to_string(),
+        "known" => "jane@gmail.com".to_string(),
+        "known-named" => "Jane Doe <jane@gmail.com>".to_string(),
         other => {
-            eprintln!("unknown mode {other}: check, clean or build");
+            eprintln!("unknown mode {other}: check, clean, known, known-named or build");
             return ExitCode::from(2);
         }
     };

@@ -23,8 +23,10 @@ use commands::{audit, check, explain, learn, policy};
 /// `mistype check` reads check requests as JSON lines (from a file or standard input) and writes
 /// one verdict line per request, in order, for machines.
 ///
-/// Exit status: 0 when nothing was found, 1 when a recipient was flagged (warn or block), 2 when
-/// the policy, the input or the arguments cannot be used.
+/// Exit status: 0 when every address was read and nothing was found, 1 when a recipient was
+/// flagged (warn or block), 2 when the policy, the input or the arguments cannot be used, 3 when
+/// nothing was flagged but an address (or the sender) could not be read as written: an address
+/// that cannot be judged is not clean.
 #[derive(Parser, Debug)]
 #[command(
     name = "mistype",

@@ -125,13 +125,56 @@ fn bad_policy_and_unreadable_input_exit_2_naming_the_problem() {
     .unwrap();
     let (code, out, _) = run(mistype().arg("policy").arg(&good), "");
     assert_eq!(code, 0);
-    assert!(out.contains("valid"), "{out}");
+    // The whole line: "valid" alone is also inside "invalid".
+    let references = mistype::Engine::from_policy_json(&std::fs::read_to_string(&good).unwrap())
+        .unwrap()
+        .reference_count();
+    assert_eq!(
+        out,
+        format!(
+            "{}: valid. 1 protected, 0 trusted, 1 known, 0 rules, plus the embedded defaults; \
+             {references} reference domains in all.\n",
+            good.display()
+        )
+    );
     let (code, out, _) = run(mistype().args(["policy", "--default"]), "");
     assert_eq!(code, 0);
     assert!(out.contains("\"*.mil\""));
     let (code, _, err) = run(mistype().arg("--bogus"), "");
     assert_eq!(code, 2, "{err}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_address_that_cannot_be_read_is_not_clean() {
+    // Nothing flagged, but an address could not be read: status 3, not 0 ("nothing found").
+    let (code, out, err) = run(mistype().args(["bad@@x", "--color", "never"]), "");
+    assert_eq!(code, 3, "{out}{err}");
+    assert_eq!(
+        out,
+        "ERROR bad@@x  (syntax)\n      two '@' signs in 'bad@@x'\n"
+    );
+    let (code, _, _) = run(mistype().args(["y@gmail.com", "bad@@x", "--json"]), "");
+    assert_eq!(code, 3);
+    // The sender counts too: the recipients were judged without its context.
+    let (code, _, _) = run(mistype().args(["y@gmail.com", "--from", "a@@b"]), "");
+    assert_eq!(code, 3);
+    // A finding beside it is status 1; every address read and clean is 0.
+    let (code, _, _) = run(
+        mistype().args(["c@navy.ml", "bad@@x", "--from", "a.b@army.mil"]),
+        "",
+    );
+    assert_eq!(code, 1);
+    let (code, _, _) = run(mistype().args(["y@gmail.com"]), "");
+    assert_eq!(code, 0);
+    let (_, help, _) = run(mistype().arg("--help"), "");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains(
+            "3 when nothing was flagged but an address (or the sender) could not be read as written"
+        ),
+        "{help}"
+    );
 }
 
 #[test]

@@ -1406,12 +1406,20 @@ export function attachCompose(root, linter, options = {}) {
       const target = first.focusNode ? first.focusNode() : first.node;
       if (target && target.focus) target.focus();
     });
-    // "Send to c@navy.mil instead": every asked finding has a suggestion; the fixed send is
-    // checked again like any other (it asks again if something is still wrong).
-    const fixable = asked.every((x) => x.finding.suggestion);
+    // "Send to c@navy.mil instead": every asked recipient has one suggestion; the fixed send is
+    // checked again like any other (it asks again if something is still wrong). A recipient
+    // with two equally likely suggestions (a tie: army.ml for army.mil or army.nl) is the
+    // user's to pick, with the fix buttons in the field's notes: no one-click fix then.
+    const meant = new Map();
+    for (const x of asked) {
+      const k = `${x.f.key}\n${x.entry.value}`;
+      if (!meant.has(k)) meant.set(k, { x, suggestions: new Set() });
+      meant.get(k).suggestions.add(x.finding.suggestion);
+    }
+    const fixable = [...meant.values()].every(({ suggestions }) => suggestions.size === 1 && [...suggestions].every(Boolean));
     const fixThenSend = fixable
       ? safe(() => {
-          for (const x of asked) fix(x.f, x.entry, x.finding);
+          for (const { x } of meant.values()) fix(x.f, x.entry, x.finding);
           setTimeout(safe(resend), 0);
         })
       : null;

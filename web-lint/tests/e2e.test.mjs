@@ -225,6 +225,30 @@ test("the dialog offers the fix itself: \"Send to j.smith@army.mil instead\" fix
   assert.equal(await dialog.isVisible(), false);
 });
 
+test("a tie: x@d1a.mil offers both x@dla.mil and x@dia.mil; the dialog names both and leaves the pick to the user", async (t) => {
+  const page = await openDemo(t);
+  await page.locator("#to").pressSequentially("x@d1a.mil", { delay: 5 });
+  const fixes = fixButton(page, "to");
+  await fixes.nth(1).waitFor();
+  assert.deepEqual(await fixes.allTextContents(), ["x@dla.mil", "x@dia.mil"]);
+  assert.equal(await notes(page, "to").count(), 2);
+  await page.locator("#send").click();
+  const dialog = page.getByRole("alertdialog");
+  await dialog.waitFor();
+  const text = await dialog.textContent();
+  assert.match(text, /did you mean x@dla\.mil\?/);
+  assert.match(text, /did you mean x@dia\.mil\?/);
+  // No one-click fix can know which was meant: only going back (focused) or sending anyway.
+  assert.deepEqual(await dialog.getByRole("button").allTextContents(), ["Go back and fix", "Send anyway"]);
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Go back and fix");
+  await page.keyboard.press("Enter");
+  await dialog.waitFor({ state: "hidden" });
+  // The user picks the second one in the field's notes.
+  await fixes.nth(1).click();
+  assert.equal(await page.locator("#to").inputValue(), "x@dia.mil");
+  assert.equal(await notes(page, "to").count(), 0);
+});
+
 test("clean addresses show nothing and send without asking", async (t) => {
   const page = await openDemo(t);
   await page.locator("#to").pressSequentially("y@gmail.com, Piet <p@gmx.com>", { delay: 5 });

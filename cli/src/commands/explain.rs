@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use mistype::{CheckRequest, Severity};
+use mistype::CheckRequest;
 
 use super::policy::load_engine;
-use crate::exit::{emit, fail, stop_writing};
+use crate::exit::{emit, fail, stop_writing, verdict_status};
 use crate::output::explain::{explain_text, Paint};
 
 #[derive(Args, Debug)]
@@ -69,11 +69,7 @@ pub fn run(a: &ExplainArgs) -> ExitCode {
         };
         explain_text(&req, &v, &Paint::new(on))
     };
-    let status = if v.verdict == Severity::Allow {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    };
+    let status = verdict_status(&v);
     match emit(&text) {
         Ok(()) => status,
         Err(e) => stop_writing(&e, status),

@@ -243,12 +243,24 @@
       if (node && node.focus) node.focus();
     }
 
-    /** The dialog's fix action, when a finding has a suggestion: rewrite, then send. */
+    /**
+     * The dialog's fix action, when a finding has a suggestion: rewrite, then send. None when a
+     * recipient has two equally likely suggestions (a tie: army.ml for army.mil or army.nl): the
+     * user picks one in the field's notes.
+     */
     function fixAction(findings, before) {
       var suggested = findings.filter(function (f) {
         return !!f.suggestion;
       });
       if (suggested.length === 0) return null;
+      var meant = {};
+      var tie = suggested.some(function (f) {
+        var a = lower(f.address);
+        if (meant[a] && meant[a] !== f.suggestion) return true;
+        meant[a] = f.suggestion;
+        return false;
+      });
+      if (tie) return null;
       return {
         label:
           suggested.length === 1
