@@ -6,8 +6,8 @@
 //!   forms and the rest of what UTS #46 maps away).
 //!   NFD comes from ICU4X's normalizer, which `idna` already links for UTS #46; the prototypes
 //!   are `data/confusables.txt`, which `build.rs` packs small for the browser module's download
-//!   (code points as deltas, prototype lengths, one string of prototypes) and which is unpacked
-//!   into a searchable table the first time a name that is not ASCII is seen.
+//!   (code points as deltas, prototype lengths in characters, one string of prototypes) and
+//!   which is unpacked into a searchable table the first time a name that is not ASCII is seen.
 //! - [`is_single_script`]: whether a label's characters share a script (Common and Inherited go
 //!   with any; Han goes with Hiragana/Katakana and Hangul as in Japanese and Korean), UTS #39's
 //!   "resolved script set" on `unicode-script`'s Script_Extensions.
@@ -43,9 +43,13 @@ fn confusables() -> &'static Confusables {
                 (delta, shift) = (0, 0);
             }
         }
+        // Each prototype is CONFUSABLE_LENGTHS[i] characters of CONFUSABLE_PROTOTYPES.
+        let mut chars = CONFUSABLE_PROTOTYPES.chars();
         for &len in &CONFUSABLE_LENGTHS {
             starts.push(start);
-            start += u32::from(len);
+            for c in chars.by_ref().take(usize::from(len)) {
+                start += c.len_utf8() as u32;
+            }
         }
         starts.push(start);
         Confusables { keys, starts }
