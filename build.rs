@@ -84,6 +84,7 @@ fn main() {
     default_policy(&out_dir, &rules);
     confusables(&out_dir);
     dotgov(&out_dir);
+    lower_case(&out_dir);
 }
 
 /// `v` as LEB128: seven bits a byte, low first, the high bit set on all but the last.
@@ -97,6 +98,33 @@ fn leb128(mut v: u32, out: &mut Vec<u8>) {
         }
         out.push(byte | 0x80);
     }
+}
+
+/// `data/lower-case.txt` for `src/uts39.rs`: each character other than ASCII that can stand in a
+/// skeleton and that Unicode lower-cases, with its lower case (see the file's header).
+fn lower_case(out_dir: &std::path::Path) {
+    let src = "data/lower-case.txt";
+    println!("cargo:rerun-if-changed={src}");
+    let text = std::fs::read_to_string(src).expect("data/lower-case.txt is in the repo");
+    let mut entries = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (key, lower) = line.split_once('\t').expect("code point<TAB>lower case");
+        let hex = |h: &str| {
+            char::from_u32(u32::from_str_radix(h, 16).expect("hexadecimal code point"))
+                .expect("a scalar value")
+        };
+        let lower: String = lower.split_whitespace().map(hex).collect();
+        entries.push(format!("({:?}, {lower:?})", hex(key)));
+    }
+    let code = format!(
+        "static LOWER_CASE: [(char, &str); {}] = [{}];\n",
+        entries.len(),
+        entries.join(", ")
+    );
+    std::fs::write(out_dir.join("lower_case.rs"), code).expect("write the lower-case table");
 }
 
 /// `data/dotgov-short.txt` for `src/registries.rs`: its names (sorted, no comments) front-coded

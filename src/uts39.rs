@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use unicode_script::{Script, ScriptExtension};
 
 include!(concat!(env!("OUT_DIR"), "/confusables.rs"));
+include!(concat!(env!("OUT_DIR"), "/lower_case.rs"));
 
 /// The confusables unpacked: sorted code points, and where each one's prototype starts in
 /// `CONFUSABLE_PROTOTYPES` (one more entry than code points: the end).
@@ -79,6 +80,26 @@ pub fn skeleton(s: &str) -> String {
         std::borrow::Cow::Borrowed(_) => mapped,
         std::borrow::Cow::Owned(o) => o,
     }
+}
+
+/// `str::to_lowercase` of a skeleton ([`skeleton`]): ASCII lowered, and the other characters
+/// that can stand in a skeleton and have a lower case, from `data/lower-case.txt`; any other
+/// character that can stand in one is its own lower case. `tests/uts39.rs` checks this against `to_lowercase` for the
+/// skeleton of every code point, and that no skeleton holds `Σ` (whose lower case depends on its
+/// place in a word). Unicode's case tables would be about 9 KB of the browser module as served.
+pub fn lowercase(skeleton: &str) -> String {
+    let mut out = String::with_capacity(skeleton.len());
+    for c in skeleton.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        match LOWER_CASE.binary_search_by_key(&c, |&(k, _)| k) {
+            Ok(i) => out.push_str(LOWER_CASE[i].1),
+            Err(_) => out.push(c),
+        }
+    }
+    out
 }
 
 /// A resolved script set: Script_Extensions plus the Han-with-Bopomofo, Japanese and Korean
@@ -172,6 +193,17 @@ mod tests {
             t.starts.last().copied(),
             Some(CONFUSABLE_PROTOTYPES.len() as u32)
         );
+    }
+
+    #[test]
+    fn lower_case_of_skeletons() {
+        assert_eq!(lowercase("PAYPAL"), "paypal");
+        // Prototypes in upper case (Greek, Cyrillic, Latin letters beyond ASCII) and a
+        // Cherokee letter UTS #46 keeps in upper case.
+        let upper = "\u{393}\u{416}\u{190}\u{13a0}";
+        assert_eq!(lowercase(upper), upper.to_lowercase());
+        assert_ne!(lowercase(upper), upper);
+        assert!(LOWER_CASE.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
     #[test]
