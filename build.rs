@@ -85,6 +85,108 @@ fn main() {
     confusables(&out_dir);
     dotgov(&out_dir);
     lower_case(&out_dir);
+    scripts(&out_dir);
+}
+
+/// The Script and Script_Extensions of every code point for `src/uts39.rs`, from the
+/// `unicode-script` crate, which the core would otherwise link (its tables of ranges were about
+/// 14 KB of the browser module as served). The real scripts (not Common, Inherited or Unknown)
+/// are numbered in the crate's order; Common, Inherited and Unknown follow them. Each distinct
+/// value is one entry of `SCRIPT_SETS`: the Script, then the Script_Extensions (255 for Common,
+/// 254 for Inherited, else the number of scripts, then each). The code points come as ranges
+/// of one entry: their first code points as LEB128 deltas (`SCRIPT_STARTS`) and their entries'
+/// numbers as LEB128 (`SCRIPT_IDS`), the most frequent entries first. `SCRIPT_NAMES` holds the
+/// full names, a line each, in the same order as the numbers.
+fn scripts(out_dir: &std::path::Path) {
+    use unicode_script::{Script, UnicodeScript};
+    let special = |s: Script| matches!(s, Script::Common | Script::Inherited | Script::Unknown);
+    let mut real: BTreeMap<u8, Script> = BTreeMap::new();
+    for c in (0..=0x10ffff).filter_map(char::from_u32) {
+        for s in std::iter::once(c.script()).chain(c.script_extension().iter()) {
+            if !special(s) {
+                real.insert(s as u8, s);
+            }
+        }
+    }
+    let count = u8::try_from(real.len()).expect("fewer than 256 scripts");
+    assert!(count <= 192, "the core's script sets hold 192 scripts");
+    let index: BTreeMap<u8, u8> = real.keys().zip(0..).map(|(&k, i)| (k, i)).collect();
+    let number = |s: Script| match s {
+        Script::Common => count,
+        Script::Inherited => count + 1,
+        Script::Unknown => count + 2,
+        s => index[&(s as u8)],
+    };
+    let entry = |c: char| -> Vec<u8> {
+        let mut e = vec![number(c.script())];
+        let x = c.script_extension();
+        if x.is_common() {
+            e.push(255);
+        } else if x.is_inherited() {
+            e.push(254);
+        } else {
+            let list: Vec<u8> = x.iter().map(number).collect();
+            assert!(list.iter().all(|&n| n < count), "{c:?}: {list:?}");
+            e.push(list.len() as u8);
+            e.extend(list);
+        }
+        e
+    };
+    // Ranges of one entry; a surrogate (no character) continues the range before it.
+    let mut ranges: Vec<(u32, Vec<u8>)> = Vec::new();
+    for cp in 0..=0x10ffffu32 {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let e = entry(c);
+        if ranges.last().map(|r| &r.1) != Some(&e) {
+            ranges.push((cp, e));
+        }
+    }
+    let mut uses: BTreeMap<&Vec<u8>, usize> = BTreeMap::new();
+    for (_, e) in &ranges {
+        *uses.entry(e).or_default() += 1;
+    }
+    let mut by_use: Vec<(&Vec<u8>, usize)> = uses.into_iter().collect();
+    by_use.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let ids: BTreeMap<&Vec<u8>, usize> = by_use.iter().zip(0..).map(|(e, i)| (e.0, i)).collect();
+    let (mut starts, mut numbers, mut last) = (Vec::new(), Vec::new(), 0);
+    for (start, e) in &ranges {
+        leb128(start - last, &mut starts);
+        last = *start;
+        leb128(ids[e] as u32, &mut numbers);
+    }
+    let sets: Vec<u8> = by_use.iter().flat_map(|e| e.0.iter().copied()).collect();
+    let mut names: Vec<&str> = real.values().map(|s| s.full_name()).collect();
+    names.extend(["Common", "Inherited", "Unknown"]);
+    let bytes = |v: &[u8]| v.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
+    let mut code = format!(
+        "static SCRIPT_RANGES: usize = {};\n\
+         static SCRIPT_STARTS: [u8; {}] = [{}];\n\
+         static SCRIPT_IDS: [u8; {}] = [{}];\n\
+         static SCRIPT_SETS: [u8; {}] = [{}];\n\
+         static SCRIPT_NAMES: &str = {:?};\n",
+        ranges.len(),
+        starts.len(),
+        bytes(&starts),
+        numbers.len(),
+        bytes(&numbers),
+        sets.len(),
+        bytes(&sets),
+        names.join("\n"),
+    );
+    for (name, s) in [
+        ("LATIN", Script::Latin),
+        ("HAN", Script::Han),
+        ("BOPOMOFO", Script::Bopomofo),
+        ("HIRAGANA", Script::Hiragana),
+        ("KATAKANA", Script::Katakana),
+        ("HANGUL", Script::Hangul),
+        ("SCRIPT_UNKNOWN", Script::Unknown),
+    ] {
+        code.push_str(&format!("const {name}: u8 = {};\n", number(s)));
+    }
+    std::fs::write(out_dir.join("scripts.rs"), code).expect("write the script tables");
 }
 
 /// `v` as LEB128: seven bits a byte, low first, the high bit set on all but the last.
