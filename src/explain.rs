@@ -187,10 +187,13 @@ fn describe_in<T: PartialEq>(t: &[T], i: &[T], ch: impl Fn(&T) -> char) -> Optio
 
 /// Name the characters of `s` that are not ASCII, with their script, for lookalike reasons.
 pub(crate) fn foreign_chars(s: &str) -> Option<String> {
-    use unicode_script::UnicodeScript;
     let mut parts: Vec<String> = Vec::new();
     for c in s.chars().filter(|c| !c.is_ascii()) {
-        let item = format!("{} '{c}' (U+{:04X})", c.script().full_name(), c as u32);
+        let item = format!(
+            "{} '{c}' (U+{:04X})",
+            crate::uts39::script_name(c),
+            c as u32
+        );
         if !parts.contains(&item) {
             parts.push(item);
         }

@@ -111,61 +111,97 @@ pub struct Policy {
     pub defaults: bool,
 }
 
-/// `data/default-policy.json`, prepared by `build.rs`: a sorted table of its names (with their
-/// lists and suffix splits; see `prepared`) and its rules as JSON.
+/// `data/default-policy.json`, prepared by `build.rs`: a sorted, front-coded table of its names
+/// (with their lists and suffix splits; see `prepared`) and its rules as JSON.
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/default_policy.rs"));
 }
 
-/// The entries of the embedded default table: name, lists (`k`, `t`, `p`), and for a domain its
-/// suffix split (length, on the list). A plain loop over the bytes: the browser runs this at
-/// start-up, before its code is optimised, where `split`/`lines` (memchr) are slow.
-pub(crate) fn default_entries(
-) -> impl Iterator<Item = (&'static str, &'static str, Option<(usize, bool)>)> {
-    let text = generated::DEFAULT_TABLE;
-    let bytes = text.as_bytes();
-    let mut pos = 0;
-    std::iter::from_fn(move || {
-        while pos < bytes.len() {
-            let start = pos;
-            let (mut tabs, mut n, mut end) = ([0usize; 3], 0, bytes.len());
-            for (i, &c) in bytes[start..].iter().enumerate() {
-                match c {
-                    b'\t' if n < 3 => {
-                        tabs[n] = start + i;
-                        n += 1;
-                    }
-                    b'\n' => {
-                        end = start + i;
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            pos = end + 1;
-            if n == 0 {
-                continue;
-            }
-            let classes = &text[tabs[0] + 1..if n >= 2 { tabs[1] } else { end }];
-            let split = if n == 3 {
-                text[tabs[1] + 1..tabs[2]]
-                    .parse()
-                    .ok()
-                    .map(|len| (len, &text[tabs[2] + 1..end] == "1"))
-            } else {
-                None
-            };
-            return Some((&text[start..tabs[0]], classes, split));
+/// The lists a name of the embedded default table is on (bits).
+const KNOWN: u8 = 1;
+const TRUSTED: u8 = 2;
+const PROTECTED: u8 = 4;
+
+/// A domain's public suffix as `build.rs` split it: its length, and whether it is on the list.
+type Split = (usize, bool);
+
+/// The embedded default table, decoded once per process: the names in one string, and for each
+/// its end in it, its lists and, for a domain, its suffix split (length, on the list).
+struct DefaultTable {
+    names: String,
+    entries: Vec<(u32, u8, Option<Split>)>,
+}
+
+fn default_table() -> &'static DefaultTable {
+    static TABLE: OnceLock<DefaultTable> = OnceLock::new();
+    TABLE.get_or_init(decode_default_table)
+}
+
+/// Decode `DEFAULT_TABLE` (see `build.rs`): each entry an upper-case letter (`A` + the bytes it
+/// shares with the name before), the rest of its name, its lists (a character from `!` to `'`:
+/// space + the bits), and for a domain a digit: the labels of its public suffix, or `0` for a
+/// last label that is not on the list. A plain loop over the bytes: the browser runs this at
+/// start-up, before its code is optimised.
+#[cold]
+#[inline(never)]
+fn decode_default_table() -> DefaultTable {
+    let bytes = generated::DEFAULT_TABLE.as_bytes();
+    let mut names: Vec<u8> = Vec::with_capacity(bytes.len() * 2);
+    let mut entries = Vec::with_capacity(bytes.len() / 8);
+    let mut prev = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let shared = usize::from(bytes[i].wrapping_sub(b'A')).min(names.len() - prev);
+        i += 1;
+        let start = names.len();
+        names.extend_from_within(prev..prev + shared);
+        while i < bytes.len() && !(b' '..=b'\'').contains(&bytes[i]) {
+            names.push(bytes[i]);
+            i += 1;
         }
-        None
+        let classes = bytes.get(i).map_or(0, |c| c.wrapping_sub(b' '));
+        i += 1;
+        let name = &names[start..];
+        let split = match bytes.get(i) {
+            Some(&d) if d.is_ascii_digit() => {
+                i += 1;
+                let labels = usize::from(d - b'0').max(1);
+                let mut len = 0;
+                for (n, label) in name.rsplit(|&b| b == b'.').take(labels).enumerate() {
+                    len += label.len() + usize::from(n > 0);
+                }
+                Some((len, d != b'0'))
+            }
+            _ => None,
+        };
+        entries.push((names.len() as u32, classes, split));
+        prev = start;
+    }
+    DefaultTable {
+        // Only what build.rs wrote, which is ASCII.
+        names: String::from_utf8(names).unwrap_or_default(),
+        entries,
+    }
+}
+
+/// The entries of the embedded default table: name, lists ([`KNOWN`], [`TRUSTED`],
+/// [`PROTECTED`]), and for a domain its suffix split (length, on the list).
+pub(crate) fn default_entries() -> impl Iterator<Item = (&'static str, u8, Option<Split>)> {
+    let t = default_table();
+    let mut start = 0;
+    t.entries.iter().map(move |&(end, classes, split)| {
+        let name = t.names.get(start..end as usize).unwrap_or_default();
+        start = end as usize;
+        (name, classes, split)
     })
 }
+
 /// A domain of the embedded default policy as `domain::normalize` gives it, split at build time
 /// (`build.rs`): building the default engine then parses no part of the suffix list and runs no
 /// validation for its ~950 names (the browser does this at every start, before its code is
 /// optimised). A unit test checks every one against `normalize`. `None` for other names.
 pub(crate) fn prepared(name: &str) -> Option<Domain> {
-    static SPLITS: OnceLock<FastMap<&'static str, (usize, bool)>> = OnceLock::new();
+    static SPLITS: OnceLock<FastMap<&'static str, Split>> = OnceLock::new();
     let splits = SPLITS.get_or_init(|| {
         default_entries()
             .filter_map(|(name, _, split)| Some((name, split?)))
@@ -340,12 +376,14 @@ impl Policy {
                 Some(suffix) => Pattern::Suffix(suffix.to_string()),
                 None => Pattern::Domain(name.to_string()),
             };
-            for c in classes.chars() {
-                match c {
-                    'p' => protected.push(pattern.clone()),
-                    't' => trusted.push(pattern.clone()),
-                    _ => known.push(pattern.clone()),
-                }
+            if classes & PROTECTED != 0 {
+                protected.push(pattern.clone());
+            }
+            if classes & TRUSTED != 0 {
+                trusted.push(pattern.clone());
+            }
+            if classes & KNOWN != 0 {
+                known.push(pattern.clone());
             }
         }
         let rules = serde_json::from_str(generated::DEFAULT_RULES)

@@ -484,7 +484,7 @@ fn bare_idn(unicode: &str) -> String {
     // (`ꞑ` is `n`) before and after the skeleton: UTS #39 leaves most of them, and maps a few
     // Cyrillic letters to such Latin forms (`к` to `ĸ`, whole-script `ьаеѕуѕтемѕ`).
     let plain: String = unicode.chars().map(letter_like).collect();
-    let sk = crate::uts39::skeleton(&plain).to_lowercase();
+    let sk = crate::uts39::lowercase(&crate::uts39::skeleton(&plain));
     // Accents off, as browsers compare names with the well-known ones (`googlé` is `google`):
     // the skeleton is decomposed, so the marks stand alone.
     let bare: String = sk

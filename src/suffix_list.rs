@@ -1,242 +1,254 @@
 //! The Public Suffix List: where a domain's public suffix begins (`mil`, `co.uk`, `gov.uk`), from
-//! the vendored list (`data/public_suffix_list.dat`), parsed a top-level domain at a time.
+//! the vendored list (`data/public_suffix_list.dat`), searched a top-level domain at a time.
 
+use std::hash::Hasher;
 use std::sync::OnceLock;
 
-use publicsuffix::{List, Psl};
+use hashbrown::HashTable;
 
-use crate::hasher::FastMap;
+use crate::hasher::FastHasher;
 
-/// The ICANN rules of the vendored list (see `data/README.md`) as `build.rs` embeds them: comments
-/// stripped, internationalised rules in their `xn--` form (names are looked up in ASCII form), and
-/// grouped (see [`SuffixList`] and `build.rs`). Mail goes to
-/// registered domains, and the private section lists hosting platforms (`blogspot.com`, ...).
-const PSL_TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/psl_icann.dat"));
-/// The number of top-level domains in `PSL_TEXT`.
+/// The ICANN rules of the vendored list (see `data/README.md`) as `build.rs` embeds them: the tree
+/// of their labels, right to left, internationalised labels in their `xn--` form (names are looked
+/// up in ASCII form). Each list of sibling labels is sorted and front-coded: an upper-case letter
+/// (`A` + the number of leading bytes shared with the label before), `!` for an exception rule,
+/// the rest of the label, `?` when the label is no rule itself, and its children between `{` and
+/// `}`. The top-level labels are the outermost list. Mail goes to registered domains, and the
+/// private section lists hosting platforms (`blogspot.com`, ...).
+const TRIE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/psl_trie.dat"));
+/// The number of top-level labels in `TRIE`.
 const TLD_COUNT: usize = include!(concat!(env!("OUT_DIR"), "/psl_tld_count.rs"));
-/// The section marker a list text needs in front of its rules (the parser files rules under the
-/// section they stand in).
-const SECTION: &str = "// ===BEGIN ICANN DOMAINS===\n";
 
-/// The suffix list, split so that a process parses only what the names it meets need.
-///
-/// Deciding the suffix of `x.b.tld` takes only the rules `tld`, `*.tld` and those ending in
-/// `b.tld` (`b.tld`, `*.b.tld`, `!x.b.tld`, ...): a rule matches a name only if its labels match
-/// the name's last labels. So `build.rs` groups the rules by top-level label, and those of the
-/// few top-level domains with many rules (`jp`, `no`, `it`, ...) also by the label left of it; a
-/// name is split by a `publicsuffix` list of the groups it needs, parsed on first use and kept.
-/// Start-up only indexes the top-level labels. A unit test checks this against the whole list
-/// for every rule. Parsing all ~7,000 rules at start-up took most of the browser module's
-/// start-up time; the default policy's ~950 domains need a few hundred.
-struct SuffixList {
-    tlds: FastMap<&'static str, Tld>,
+/// The parent of the labels at the top of a [`Labels`].
+const TOP: u32 = u32::MAX;
+
+/// What the labels down to a node are.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    /// No rule: only the way to deeper ones (`kawasaki.jp` on the way to `*.kawasaki.jp`).
+    Step,
+    Rule,
+    /// An exception rule (`!city.kawasaki.jp`): the suffix is what is right of the label.
+    Exception,
 }
 
-/// The rules under one top-level label. Rules are stored a line each without the label (the
-/// bare rule as an empty line).
-struct Tld {
-    /// The rules keyed by the label alone: all of them, or for the top-level domains with many
-    /// rules, the bare one.
-    own: Option<&'static str>,
-    /// The groups keyed by a second label, each behind a '/', unparsed until needed.
-    grouped: &'static str,
-    /// Boxed, like `list`: ~1,500 of these are indexed at start-up and few are ever used, so
-    /// each stays a few words (the unboxed ones made the index ~400 KB of fresh memory).
-    seconds: OnceLock<Box<Seconds>>,
-    /// The list for names with no group of their own.
-    list: OnceLock<Box<List>>,
+/// One label of the tree.
+struct Node {
+    /// The node above it, or [`TOP`].
+    parent: u32,
+    /// Its text in [`Labels::text`].
+    start: u32,
+    len: u32,
+    kind: Kind,
+    /// Where its children are encoded in `TRIE` (empty when it has none), for a top-level label;
+    /// below the top level, children are decoded with their parents.
+    children: (u32, u32),
 }
 
-/// A top-level domain's groups, indexed on first use.
-struct Seconds {
-    /// Second label (`kawasaki`) to its group.
-    index: FastMap<&'static str, usize>,
-    groups: Vec<&'static str>,
-    /// The `*.tld` rules.
-    wild: Option<&'static str>,
-    lists: Vec<OnceLock<List>>,
+/// Labels decoded from a part of `TRIE`: their text, their nodes, and a table from a (parent,
+/// label) pair to the node, so that each step down the tree is one hash lookup.
+struct Labels {
+    text: Vec<u8>,
+    nodes: Vec<Node>,
+    table: HashTable<u32>,
 }
 
-impl Tld {
-    /// The top-level label is the only rule under it (`com`, `de`, `mil` and 1,300 others in
-    /// the ICANN section): the suffix of every name under it is that label, with no list to parse.
-    fn bare_only(&self) -> bool {
-        self.own == Some("") && self.grouped.is_empty()
-    }
+fn hash(parent: u32, label: &[u8]) -> u64 {
+    let mut h = FastHasher::default();
+    h.write_u32(parent);
+    h.write(label);
+    h.finish()
+}
 
-    fn seconds(&self) -> &Seconds {
-        self.seconds.get_or_init(|| Box::new(self.index_seconds()))
-    }
-
+impl Labels {
+    /// Decode the sibling list encoded at `range`: with `deep`, every label under it too; else the
+    /// list alone, each label keeping where its children are encoded. A plain loop over the bytes:
+    /// the browser runs this before it has optimised anything.
     #[cold]
     #[inline(never)]
-    fn index_seconds(&self) -> Seconds {
-        let mut s = Seconds {
-            index: FastMap::default(),
-            groups: Vec::new(),
-            wild: None,
-            lists: Vec::new(),
+    fn decode((start, end): (u32, u32), deep: bool, capacity: usize) -> Labels {
+        let mut l = Labels {
+            text: Vec::with_capacity(capacity * 8),
+            nodes: Vec::with_capacity(capacity),
+            table: HashTable::with_capacity(capacity),
         };
-        // A plain loop over the bytes, for the same reason as in `index_suffix_list`.
-        let text = self.grouped;
-        let mut add = |rules: &'static str| {
-            if rules.is_empty() {
-                return;
+        let bytes = TRIE.get(start as usize..end as usize).unwrap_or_default();
+        // The parent of the list being read, the label before in it, and the same for the lists
+        // above (while reading children).
+        let mut parent = TOP;
+        let mut prev = (0usize, 0usize);
+        let mut above: Vec<(u32, (usize, usize))> = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = bytes[i];
+            i += 1;
+            if c == b'}' {
+                (parent, prev) = above.pop().unwrap_or((TOP, (0, 0)));
+                continue;
             }
-            let first = rules.split('\n').next().unwrap_or(rules);
-            let first = first.strip_prefix('!').unwrap_or(first);
-            match first.rsplit('.').next().unwrap_or(first) {
-                "*" => s.wild = Some(rules),
-                second => {
-                    s.index.insert(second, s.groups.len());
-                    s.groups.push(rules);
-                    s.lists.push(OnceLock::new());
+            if !c.is_ascii_uppercase() {
+                // Not written by build.rs; a unit test decodes the whole tree.
+                continue;
+            }
+            let shared = usize::from(c - b'A').min(prev.1);
+            let mut kind = Kind::Rule;
+            if bytes.get(i) == Some(&b'!') {
+                kind = Kind::Exception;
+                i += 1;
+            }
+            let label_start = l.text.len();
+            l.text.extend_from_within(prev.0..prev.0 + shared);
+            while let Some(&b) = bytes.get(i) {
+                if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'*') {
+                    break;
+                }
+                l.text.push(b);
+                i += 1;
+            }
+            if bytes.get(i) == Some(&b'?') {
+                kind = Kind::Step;
+                i += 1;
+            }
+            let id = l.nodes.len() as u32;
+            let len = l.text.len() - label_start;
+            let mut node = Node {
+                parent,
+                start: label_start as u32,
+                len: len as u32,
+                kind,
+                children: (0, 0),
+            };
+            prev = (label_start, len);
+            if bytes.get(i) == Some(&b'{') {
+                i += 1;
+                if deep {
+                    above.push((parent, prev));
+                    (parent, prev) = (id, (0, 0));
+                } else {
+                    let first = i;
+                    let mut depth = 1;
+                    while i < bytes.len() && depth > 0 {
+                        match bytes[i] {
+                            b'{' => depth += 1,
+                            b'}' => depth -= 1,
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                    node.children = (start + first as u32, start + i as u32 - 1);
                 }
             }
-        };
-        let mut start = 0;
-        for (i, &c) in text.as_bytes().iter().enumerate() {
-            if c == b'/' {
-                add(&text[start..i]);
-                start = i + 1;
-            }
+            let h = hash(node.parent, &l.text[label_start..]);
+            l.nodes.push(node);
+            let (nodes, text) = (&l.nodes, &l.text);
+            l.table.insert_unique(h, id, |&n| {
+                let n = &nodes[n as usize];
+                hash(
+                    n.parent,
+                    &text[n.start as usize..(n.start + n.len) as usize],
+                )
+            });
         }
-        add(&text[start..]);
-        s
+        l
     }
 
-    /// The list that splits `…second.tld`.
-    fn list(&self, tld: &str, second: Option<&str>) -> &List {
-        if self.grouped.is_empty() {
-            return self
-                .list
-                .get_or_init(|| Box::new(parse_rules(tld, [self.own, None, None])));
-        }
-        let s = self.seconds();
-        match second.and_then(|l| s.index.get(l)) {
-            Some(&i) => {
-                s.lists[i].get_or_init(|| parse_rules(tld, [self.own, s.wild, Some(s.groups[i])]))
-            }
-            None => self
-                .list
-                .get_or_init(|| Box::new(parse_rules(tld, [self.own, s.wild, None]))),
-        }
+    /// The node for `label` under `parent`.
+    fn get(&self, parent: u32, label: &str) -> Option<u32> {
+        self.table
+            .find(hash(parent, label.as_bytes()), |&n| {
+                let n = &self.nodes[n as usize];
+                n.parent == parent
+                    && self.text.get(n.start as usize..(n.start + n.len) as usize)
+                        == Some(label.as_bytes())
+            })
+            .copied()
     }
 }
 
-/// Append rules stored without their top-level label to a list text, a line each, with it.
-fn push_rules(text: &mut String, tld: &str, rules: &str) {
-    for rule in rules.split('\n') {
-        if !rule.is_empty() {
-            text.push_str(rule);
-            text.push('.');
-        }
-        text.push_str(tld);
-        text.push('\n');
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn parse_rules(tld: &str, parts: [Option<&str>; 3]) -> List {
-    let mut text = String::from(SECTION);
-    for rules in parts.into_iter().flatten() {
-        push_rules(&mut text, tld, rules);
-    }
-    // The embedded rules are known to parse (a unit test parses them all); an empty list is the
-    // conservative fallback that keeps the engine alive rather than panicking.
-    text.parse().unwrap_or_default()
+/// The suffix list: its top-level labels, decoded on first use, and the labels under each,
+/// decoded the first time a name under it is looked up. Names under the ~1,300 top-level domains
+/// whose only rule is the label itself (`com`, `de`, `mil`) need nothing more. Start-up decodes
+/// nothing; the default policy's names come split from `build.rs`.
+struct SuffixList {
+    top: Labels,
+    below: Vec<OnceLock<Labels>>,
 }
 
 fn suffix_list() -> &'static SuffixList {
     static LIST: OnceLock<SuffixList> = OnceLock::new();
-    LIST.get_or_init(index_suffix_list)
+    LIST.get_or_init(|| SuffixList {
+        top: Labels::decode((0, TRIE.len() as u32), false, TLD_COUNT),
+        below: (0..TLD_COUNT).map(|_| OnceLock::new()).collect(),
+    })
 }
 
-#[cold]
-#[inline(never)]
-fn index_suffix_list() -> SuffixList {
-    // One plain pass over the bytes. The browser runs this before it has optimised anything,
-    // and there `split`/`split_once` (memchr, three passes over the ~67 KB) took milliseconds.
-    let text = PSL_TEXT;
-    let bytes = text.as_bytes();
-    let mut tlds = FastMap::with_capacity_and_hasher(TLD_COUNT, Default::default());
-    let mut add = |start: usize, nl: Option<usize>, slash: Option<usize>, end: usize| {
-        let head_end = slash.unwrap_or(end);
-        let tld_end = nl.unwrap_or(head_end);
-        if tld_end > start {
-            tlds.insert(
-                &text[start..tld_end],
-                Tld {
-                    own: nl.map(|n| &text[n + 1..head_end]),
-                    grouped: slash.map_or("", |s| &text[s + 1..end]),
-                    seconds: OnceLock::new(),
-                    list: OnceLock::new(),
-                },
-            );
-        }
-    };
-    let (mut start, mut nl, mut slash) = (None, None, None);
-    for (i, &c) in bytes.iter().enumerate() {
-        match c {
-            b'|' => {
-                if let Some(s) = start {
-                    add(s, nl, slash, i);
-                }
-                (start, nl, slash) = (Some(i + 1), None, None);
-            }
-            b'\n' if nl.is_none() && slash.is_none() => nl = Some(i),
-            b'/' if slash.is_none() => slash = Some(i),
-            _ => {}
-        }
+impl SuffixList {
+    /// The labels under top-level label `t`.
+    fn below(&self, t: u32) -> Option<&Labels> {
+        let node = self.top.nodes.get(t as usize)?;
+        let cell = self.below.get(t as usize)?;
+        Some(cell.get_or_init(|| {
+            let (start, end) = node.children;
+            Labels::decode((start, end), true, (end - start) as usize / 6)
+        }))
     }
-    if let Some(s) = start {
-        add(s, nl, slash, bytes.len());
-    }
-    SuffixList { tlds }
 }
 
 /// The public suffix of `ascii` (a lower-case ASCII name): its length in bytes and whether it is
-/// on the list (else the last label, by the implicit `*` rule).
+/// on the list (else the last label, by the implicit `*` rule). The algorithm of the list's
+/// definition: the matching rule with the most labels, `*` matching any one label, an exception
+/// rule ending the suffix right of its first label.
 pub(crate) fn suffix_of(ascii: &str) -> (usize, bool) {
     let (rest, tld) = match ascii.rfind('.') {
-        Some(i) => (&ascii[..i], &ascii[i + 1..]),
-        None => ("", ascii),
+        Some(i) => (Some(&ascii[..i]), &ascii[i + 1..]),
+        None => (None, ascii),
     };
-    let Some(t) = suffix_list().tlds.get(tld) else {
+    let list = suffix_list();
+    let Some(t) = list.top.get(TOP, tld) else {
         return (tld.len(), false);
     };
-    if t.bare_only() {
-        return (tld.len(), true);
+    let node = &list.top.nodes[t as usize];
+    let (mut len, mut known) = (tld.len(), node.kind == Kind::Rule);
+    let Some(rest) = rest.filter(|_| node.children.0 < node.children.1) else {
+        return (len, known);
+    };
+    let Some(below) = list.below(t) else {
+        return (len, known);
+    };
+    let mut so_far = len;
+    let mut parent = TOP;
+    for label in rest.rsplit('.') {
+        let Some(n) = below.get(parent, label).or_else(|| below.get(parent, "*")) else {
+            break;
+        };
+        match below.nodes[n as usize].kind {
+            Kind::Rule => (len, known) = (so_far + 1 + label.len(), true),
+            Kind::Exception => return (so_far, true),
+            Kind::Step => {}
+        }
+        so_far += 1 + label.len();
+        parent = n;
     }
-    let second = rest
-        .rsplit('.')
-        .next()
-        .filter(|s| !s.is_empty() && *s != "*");
-    match t.list(tld, second).suffix(ascii.as_bytes()) {
-        Some(s) => (s.as_bytes().len(), s.is_known()),
-        None => (tld.len(), false),
-    }
+    (len, known)
 }
 
-/// Parse every group of the suffix list now, for hosts where start-up is cheap and the first
-/// request under each top-level domain should not pay for its group (the proxy filter). Idempotent.
+/// Decode the whole suffix list now, for hosts where start-up is cheap and the first request
+/// under each top-level domain should not pay for its part (the proxy filter). Idempotent.
 pub(crate) fn parse_all() {
     let sl = suffix_list();
-    for (tld, t) in sl.tlds.iter().filter(|(_, t)| !t.bare_only()) {
-        let _ = t.list(tld, None);
-        if !t.grouped.is_empty() {
-            for second in t.seconds().index.keys() {
-                let _ = t.list(tld, Some(second));
-            }
-        }
+    for t in 0..sl.top.nodes.len() as u32 {
+        let _ = sl.below(t);
     }
 }
 
 /// Whether the top-level domain `tld` has suffixes of two or more labels under it (`uk`:
 /// `co.uk`, `gov.uk`), so that a name there could have run into one (`modgov.uk`).
 pub(crate) fn has_deeper_suffixes(tld: &str) -> bool {
-    suffix_list().tlds.get(tld).is_some_and(|t| !t.bare_only())
+    let top = &suffix_list().top;
+    top.get(TOP, tld).is_some_and(|t| {
+        let n = &top.nodes[t as usize];
+        n.children.0 < n.children.1
+    })
 }
 
 /// Whether `s` (lower-case ASCII, no dots needed) is a public suffix on the list.
@@ -249,6 +261,7 @@ pub(crate) fn is_known_suffix(s: &str) -> bool {
 mod tests {
     use super::*;
     use crate::domain::normalize;
+    use publicsuffix::Psl;
 
     #[test]
     fn deeper_suffixes_only_under_top_level_domains_that_have_them() {
@@ -279,23 +292,26 @@ mod tests {
         assert_eq!(d.suffix(), "cmo");
         let d = normalize("gouv.ml").unwrap();
         assert_eq!((d.head(), d.label(), d.registrable()), ("", "", "gouv.ml"));
+        // Wildcards and exceptions: `*.kawasaki.jp`, `!city.kawasaki.jp`; `*.ck`, `!www.ck`
+        // (`ck` itself is no rule).
+        assert_eq!(suffix_of("a.b.kawasaki.jp"), (13, true));
+        assert_eq!(suffix_of("city.kawasaki.jp"), (11, true));
+        assert_eq!(suffix_of("x.ck"), (4, true));
+        assert_eq!(suffix_of("www.ck"), (2, true));
+        assert_eq!(suffix_of("ck"), (2, false));
     }
 
-    #[test]
-    fn embedded_rules_are_the_idna_forms_of_the_vendored_ones() {
+    /// The ICANN rules of the vendored list, each label as UTS #46 gives it in ASCII.
+    fn vendored_rules() -> Vec<String> {
         let original = include_str!("../data/public_suffix_list.dat");
         let start = original.find("// ===BEGIN ICANN DOMAINS===").unwrap();
         let end = original.find("// ===END ICANN DOMAINS===").unwrap();
-        let embedded: std::collections::HashSet<String> = embedded_rules().into_iter().collect();
-        assert_eq!(embedded_rules().len(), embedded.len());
-        let mut idn = 0;
-        let mut rules = 0;
+        let mut rules = Vec::new();
         for line in original[start..end].lines() {
             let rule = line.split_whitespace().next().unwrap_or("");
             if rule.is_empty() || rule.starts_with("//") {
                 continue;
             }
-            rules += 1;
             let (prefix, name) = match rule.strip_prefix('!') {
                 Some(n) => ("!", n),
                 None => ("", rule),
@@ -303,70 +319,88 @@ mod tests {
             let ascii = if name.is_ascii() {
                 name.to_ascii_lowercase()
             } else {
-                idn += 1;
                 idna::domain_to_ascii(name).unwrap()
             };
-            let want = format!("{prefix}{ascii}");
-            assert!(
-                embedded.contains(want.as_str()),
-                "{rule} should be embedded as {want}"
-            );
+            rules.push(format!("{prefix}{ascii}"));
         }
+        rules
+    }
+
+    /// Every rule of the embedded tree, decoded.
+    fn embedded_rules() -> Vec<String> {
+        fn label(l: &Labels, n: u32) -> &str {
+            let node = &l.nodes[n as usize];
+            std::str::from_utf8(&l.text[node.start as usize..][..node.len as usize]).unwrap()
+        }
+        fn name(l: &Labels, mut n: u32, tld: &str) -> String {
+            let mut labels = Vec::new();
+            while n != TOP {
+                labels.push(label(l, n));
+                n = l.nodes[n as usize].parent;
+            }
+            labels.push(tld);
+            labels.join(".")
+        }
+        parse_all();
+        let sl = suffix_list();
+        let mut out = Vec::new();
+        for t in 0..sl.top.nodes.len() as u32 {
+            let tld = label(&sl.top, t);
+            if sl.top.nodes[t as usize].kind == Kind::Rule {
+                out.push(tld.to_string());
+            }
+            let below = sl.below(t).unwrap();
+            for (n, node) in below.nodes.iter().enumerate() {
+                match node.kind {
+                    Kind::Rule => out.push(name(below, n as u32, tld)),
+                    Kind::Exception => out.push(format!("!{}", name(below, n as u32, tld))),
+                    Kind::Step => {}
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn embedded_rules_are_the_idna_forms_of_the_vendored_ones() {
+        let vendored = vendored_rules();
+        let idn = vendored.iter().filter(|r| r.contains("xn--")).count();
         assert!(
-            rules > 6000 && idn > 300,
-            "{rules} rules, {idn} internationalised"
+            vendored.len() > 6000 && idn > 300,
+            "{} rules, {idn} internationalised",
+            vendored.len()
         );
-        assert_eq!(embedded.len(), rules, "one line per rule");
+        let mut embedded = embedded_rules();
+        let mut want = vendored.clone();
+        embedded.sort();
+        want.sort();
+        want.dedup();
+        assert_eq!(embedded, want);
+        assert_eq!(suffix_list().top.nodes.len(), TLD_COUNT);
         // An internationalised suffix is found by the ASCII name normalize gives.
         let d = normalize("例え.公司.cn").unwrap();
         assert_eq!(d.suffix(), "xn--55qx5d.cn");
         assert!(d.suffix_known);
     }
 
-    /// Every group of the embedded list as (top-level label, rules without it).
-    fn embedded_groups() -> Vec<(&'static str, &'static str)> {
-        let mut out = Vec::new();
-        for (tld, t) in &suffix_list().tlds {
-            out.extend(t.own.map(|own| (*tld, own)));
-            let s = t.seconds();
-            out.extend(s.wild.map(|w| (*tld, w)));
-            out.extend(s.groups.iter().map(|g| (*tld, *g)));
-        }
-        out
-    }
-
-    /// Every rule of the embedded list.
-    fn embedded_rules() -> Vec<String> {
-        let mut text = String::new();
-        for (tld, rules) in embedded_groups() {
-            push_rules(&mut text, tld, rules);
-        }
-        text.lines().map(str::to_string).collect()
-    }
-
     #[test]
-    fn grouped_lists_split_as_the_whole_list() {
-        let rules = embedded_rules();
-        let whole: List = format!("{SECTION}{}", rules.join("\n")).parse().unwrap();
-        let groups = embedded_groups();
-        assert!(groups.len() > 2000, "{} groups", groups.len());
-        assert!(suffix_list().tlds.len() > 1000);
-        assert_eq!(suffix_list().tlds.len(), TLD_COUNT);
-        for (tld, rules) in groups {
-            let mut text = String::from(SECTION);
-            push_rules(&mut text, tld, rules);
-            let group: List = text.parse().unwrap();
-            assert!(!group.is_empty(), "{text}");
-        }
+    fn lookups_split_as_the_whole_list() {
+        let rules = vendored_rules();
+        let whole: publicsuffix::List =
+            format!("// ===BEGIN ICANN DOMAINS===\n{}", rules.join("\n"))
+                .parse()
+                .unwrap();
         let mut names = vec![
             "gmail.cmo".to_string(),
             "a.b.c.zz".to_string(),
             "x.*.ck".into(),
+            "a..ck".into(),
         ];
         for rule in &rules {
             let rule = rule.trim_start_matches('!');
-            for prefix in ["", "x.", "mail.x.", "a.b.x."] {
+            for prefix in ["", "x.", "mail.x.", "a.b.x.", "*."] {
                 names.push(format!("{prefix}{}", rule.replace('*', "w")));
+                names.push(format!("{prefix}{rule}"));
             }
             let tld = rule.rsplit('.').next().unwrap();
             names.push(format!("qqq.{tld}"));
@@ -378,17 +412,6 @@ mod tests {
                 .map(|s| (s.as_bytes().len(), s.is_known()))
                 .unwrap();
             assert_eq!(suffix_of(name), want, "{name}");
-        }
-    }
-
-    #[test]
-    fn parse_all_fills_every_group() {
-        parse_all();
-        for t in suffix_list().tlds.values().filter(|t| !t.bare_only()) {
-            assert!(t.list.get().is_some());
-            if !t.grouped.is_empty() {
-                assert!(t.seconds().lists.iter().all(|l| l.get().is_some()));
-            }
         }
     }
 }

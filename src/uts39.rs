@@ -6,20 +6,22 @@
 //!   forms and the rest of what UTS #46 maps away).
 //!   NFD comes from ICU4X's normalizer, which `idna` already links for UTS #46; the prototypes
 //!   are `data/confusables.txt`, which `build.rs` packs small for the browser module's download
-//!   (code points as deltas, prototype lengths, one string of prototypes) and which is unpacked
-//!   into a searchable table the first time a name that is not ASCII is seen.
+//!   (code points as deltas, prototype lengths in characters, one string of prototypes) and
+//!   which is unpacked into a searchable table the first time a name that is not ASCII is seen.
 //! - [`is_single_script`]: whether a label's characters share a script (Common and Inherited go
 //!   with any; Han goes with Hiragana/Katakana and Hangul as in Japanese and Korean), UTS #39's
-//!   "resolved script set" on `unicode-script`'s Script_Extensions.
+//!   "resolved script set" on Script_Extensions, which `build.rs` tabulates compactly from the
+//!   `unicode-script` crate (ranges of code points, unpacked the first time a name that is not
+//!   ASCII is seen).
 //!
 //! `data/confusables.txt` is generated from the `unicode-security` crate's data and checked
 //! against it by a test (`tests/uts39.rs`), which also compares whole skeletons.
 
 use std::sync::OnceLock;
 
-use unicode_script::{Script, ScriptExtension};
-
 include!(concat!(env!("OUT_DIR"), "/confusables.rs"));
+include!(concat!(env!("OUT_DIR"), "/scripts.rs"));
+include!(concat!(env!("OUT_DIR"), "/lower_case.rs"));
 
 /// The confusables unpacked: sorted code points, and where each one's prototype starts in
 /// `CONFUSABLE_PROTOTYPES` (one more entry than code points: the end).
@@ -43,9 +45,13 @@ fn confusables() -> &'static Confusables {
                 (delta, shift) = (0, 0);
             }
         }
+        // Each prototype is CONFUSABLE_LENGTHS[i] characters of CONFUSABLE_PROTOTYPES.
+        let mut chars = CONFUSABLE_PROTOTYPES.chars();
         for &len in &CONFUSABLE_LENGTHS {
             starts.push(start);
-            start += u32::from(len);
+            for c in chars.by_ref().take(usize::from(len)) {
+                start += c.len_utf8() as u32;
+            }
         }
         starts.push(start);
         Confusables { keys, starts }
@@ -77,11 +83,178 @@ pub fn skeleton(s: &str) -> String {
     }
 }
 
+/// `str::to_lowercase` of a skeleton ([`skeleton`]): ASCII lowered, and the other characters
+/// that can stand in a skeleton and have a lower case, from `data/lower-case.txt`; any other
+/// character that can stand in one is its own lower case. `tests/uts39.rs` checks this against `to_lowercase` for the
+/// skeleton of every code point, and that no skeleton holds `Σ` (whose lower case depends on its
+/// place in a word). Unicode's case tables would be about 9 KB of the browser module as served.
+pub fn lowercase(skeleton: &str) -> String {
+    let mut out = String::with_capacity(skeleton.len());
+    for c in skeleton.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        match LOWER_CASE.binary_search_by_key(&c, |&(k, _)| k) {
+            Ok(i) => out.push_str(LOWER_CASE[i].1),
+            Err(_) => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Script_Extensions value as the `unicode-script` crate has it: a set of scripts (numbered as
+/// `build.rs` numbers them), or all of them for Common and Inherited, which go with any script
+/// (`common` tells the two apart; an intersection of Common and Inherited is Inherited).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Scripts {
+    bits: [u64; 3],
+    common: bool,
+}
+
+impl Scripts {
+    const ALL: [u64; 3] = [u64::MAX; 3];
+
+    fn is_common(self) -> bool {
+        self.bits == Self::ALL && self.common
+    }
+
+    fn is_inherited(self) -> bool {
+        self.bits == Self::ALL && !self.common
+    }
+
+    fn is_empty(self) -> bool {
+        self.bits == [0; 3]
+    }
+
+    /// Whether the set holds `script` (Common and Inherited hold every script).
+    fn contains(self, script: u8) -> bool {
+        let (word, bit) = (usize::from(script / 64), script % 64);
+        self.bits.get(word).is_some_and(|w| w >> bit & 1 == 1)
+    }
+
+    fn intersect_with(&mut self, other: Scripts) {
+        for (a, b) in self.bits.iter_mut().zip(other.bits) {
+            *a &= b;
+        }
+        self.common &= other.common;
+    }
+}
+
+/// The script tables of `build.rs` unpacked: the first code point of each range, each range's
+/// entry, and each entry's Script (a number of `names`) and Script_Extensions.
+struct ScriptTable {
+    starts: Vec<u32>,
+    ids: Vec<u16>,
+    entries: Vec<(u8, Scripts)>,
+    names: Vec<&'static str>,
+}
+
+fn script_table() -> &'static ScriptTable {
+    static TABLE: OnceLock<ScriptTable> = OnceLock::new();
+    TABLE.get_or_init(unpack_scripts)
+}
+
+/// The LEB128 numbers of `bytes`, in order.
+fn leb128(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    let mut it = bytes.iter();
+    std::iter::from_fn(move || {
+        let (mut v, mut shift) = (0u32, 0);
+        loop {
+            let b = *it.next()?;
+            v |= u32::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn unpack_scripts() -> ScriptTable {
+    let (mut starts, mut ids) = (
+        Vec::with_capacity(SCRIPT_RANGES),
+        Vec::with_capacity(SCRIPT_RANGES),
+    );
+    let mut at = 0;
+    for d in leb128(&SCRIPT_STARTS) {
+        at += d;
+        starts.push(at);
+    }
+    ids.extend(leb128(&SCRIPT_IDS).map(|id| id as u16));
+    let mut entries = Vec::new();
+    let mut rest = &SCRIPT_SETS[..];
+    while let [script, n, tail @ ..] = rest {
+        let (extensions, tail) = match n {
+            255 | 254 => (
+                Scripts {
+                    bits: Scripts::ALL,
+                    common: *n == 255,
+                },
+                tail,
+            ),
+            &n => {
+                let (list, tail) = tail.split_at(usize::from(n).min(tail.len()));
+                let mut set = Scripts {
+                    bits: [0; 3],
+                    common: false,
+                };
+                for &s in list {
+                    if let Some(word) = set.bits.get_mut(usize::from(s / 64)) {
+                        *word |= 1 << (s % 64);
+                    }
+                }
+                (set, tail)
+            }
+        };
+        entries.push((*script, extensions));
+        rest = tail;
+    }
+    ScriptTable {
+        starts,
+        ids,
+        entries,
+        names: SCRIPT_NAMES.split('\n').collect(),
+    }
+}
+
+/// The Script (a number of the table's names) and Script_Extensions of `c`.
+fn scripts_of(c: char) -> (u8, Scripts) {
+    let t = script_table();
+    let range = t
+        .starts
+        .partition_point(|&s| s <= u32::from(c))
+        .saturating_sub(1);
+    t.ids
+        .get(range)
+        .and_then(|&id| t.entries.get(usize::from(id)))
+        .copied()
+        .unwrap_or((
+            SCRIPT_UNKNOWN,
+            Scripts {
+                bits: [0; 3],
+                common: false,
+            },
+        ))
+}
+
+/// The full name of the script of `c` (`Cyrillic`, `Latin`, `Common`), for reasons.
+pub(crate) fn script_name(c: char) -> &'static str {
+    let t = script_table();
+    let (script, _) = scripts_of(c);
+    t.names
+        .get(usize::from(script))
+        .copied()
+        .unwrap_or("Unknown")
+}
+
 /// A resolved script set: Script_Extensions plus the Han-with-Bopomofo, Japanese and Korean
 /// writing systems of UTS #39 §5.1.
 #[derive(Clone, Copy)]
 struct ScriptSet {
-    base: ScriptExtension,
+    base: Scripts,
     hanb: bool,
     jpan: bool,
     kore: bool,
@@ -89,15 +262,13 @@ struct ScriptSet {
 
 impl ScriptSet {
     fn of(c: char) -> Self {
-        let base = ScriptExtension::from(c);
-        let any = base.is_common() || base.is_inherited() || base.contains_script(Script::Han);
+        let base = scripts_of(c).1;
+        let any = base.is_common() || base.is_inherited() || base.contains(HAN);
         ScriptSet {
             base,
-            hanb: any || base.contains_script(Script::Bopomofo),
-            jpan: any
-                || base.contains_script(Script::Hiragana)
-                || base.contains_script(Script::Katakana),
-            kore: any || base.contains_script(Script::Hangul),
+            hanb: any || base.contains(BOPOMOFO),
+            jpan: any || base.contains(HIRAGANA) || base.contains(KATAKANA),
+            kore: any || base.contains(HANGUL),
         }
     }
 
@@ -135,7 +306,7 @@ pub fn is_highly_restrictive(s: &str) -> bool {
     let mut set = ScriptSet::of(' ');
     for c in s.chars() {
         let of = ScriptSet::of(c);
-        if of.base.contains_script(Script::Latin) && !of.base.is_common() {
+        if of.base.contains(LATIN) && !of.base.is_common() {
             continue;
         }
         set.intersect(of);
@@ -144,8 +315,8 @@ pub fn is_highly_restrictive(s: &str) -> bool {
     // Cyrillic or Greek.
     (set.hanb || set.jpan || set.kore)
         && s.chars().any(|c| {
-            let b = ScriptExtension::from(c);
-            !b.is_common() && !b.is_inherited() && !b.contains_script(Script::Latin)
+            let b = scripts_of(c).1;
+            !b.is_common() && !b.is_inherited() && !b.contains(LATIN)
         })
 }
 
@@ -168,6 +339,59 @@ mod tests {
             t.starts.last().copied(),
             Some(CONFUSABLE_PROTOTYPES.len() as u32)
         );
+    }
+
+    #[test]
+    fn lower_case_of_skeletons() {
+        assert_eq!(lowercase("PAYPAL"), "paypal");
+        // Prototypes in upper case (Greek, Cyrillic, Latin letters beyond ASCII) and a
+        // Cherokee letter UTS #46 keeps in upper case.
+        let upper = "\u{393}\u{416}\u{190}\u{13a0}";
+        assert_eq!(lowercase(upper), upper.to_lowercase());
+        assert_ne!(lowercase(upper), upper);
+        assert!(LOWER_CASE.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn script_tables_are_unicode_scripts_for_every_code_point() {
+        use unicode_script::{Script, UnicodeScript};
+        // The crate's scripts as this table numbers them (by name).
+        let names = &script_table().names;
+        let number = |s: Script| names.iter().position(|&n| n == s.full_name()).unwrap() as u8;
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let (script, ours) = scripts_of(c);
+            assert_eq!(names[usize::from(script)], c.script().full_name(), "{c:?}");
+            assert_eq!(script_name(c), c.script().full_name(), "{c:?}");
+            let theirs = c.script_extension();
+            let mut want = Scripts {
+                bits: [0; 3],
+                common: theirs.is_common(),
+            };
+            if theirs.is_common() || theirs.is_inherited() {
+                want.bits = Scripts::ALL;
+            } else {
+                for s in theirs.iter() {
+                    let n = number(s);
+                    want.bits[usize::from(n / 64)] |= 1 << (n % 64);
+                }
+            }
+            assert_eq!(ours, want, "{c:?}");
+            for s in [Script::Latin, Script::Han, Script::Hangul, Script::Cyrillic] {
+                assert_eq!(ours.contains(number(s)), theirs.contains_script(s), "{c:?}");
+            }
+        }
+        assert_eq!(
+            (LATIN, HAN, BOPOMOFO, HIRAGANA, KATAKANA, HANGUL),
+            (
+                number(Script::Latin),
+                number(Script::Han),
+                number(Script::Bopomofo),
+                number(Script::Hiragana),
+                number(Script::Katakana),
+                number(Script::Hangul)
+            )
+        );
+        assert_eq!(script_table().starts.len(), SCRIPT_RANGES);
     }
 
     #[test]

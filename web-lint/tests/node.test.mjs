@@ -1,6 +1,8 @@
 // The built npm package (web-lint/pkg/) in Node 20+: its package.json is complete and points at
-// files that exist, initSync with the bytes from fs works, the API behaves as documented, and the
-// compose helper's pure functions split and fix recipient text correctly.
+// files that exist, initSync with the bytes from fs works, the API behaves as documented, the
+// module as built (wasm-opt, its data segments joined) reaches the native golden verdict for
+// every case of the shared corpus, and the compose helper's pure functions split and fix
+// recipient text correctly.
 //
 //   web-lint/build.sh && node --test web-lint/tests/node.test.mjs
 import { test } from "node:test";
@@ -71,6 +73,45 @@ test("initSync, new Linter() and check work in Node", () => {
   assert.deepEqual(v.errors, []);
   assert.equal(Object.getPrototypeOf(v), Object.prototype, "a plain object");
   linter.free();
+});
+
+test("the package reaches the native golden verdict for every case of testdata/", () => {
+  const testdata = path.join(repo, "testdata");
+  const jsonl = (file) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("//"))
+      .map((l) => JSON.parse(l));
+  const golden = new Map(
+    jsonl(path.join(testdata, "golden", "verdicts.jsonl")).map((g) => [`${g.file}: ${g.name}`, g.verdict]),
+  );
+  const linters = new Map();
+  const linterFor = (policy) => {
+    if (!linters.has(policy)) {
+      const text = policy && readFileSync(path.join(testdata, "policies", `${policy}.json`), "utf8");
+      linters.set(policy, new Linter(text ? JSON.parse(text) : undefined));
+    }
+    return linters.get(policy);
+  };
+  let compared = 0;
+  const differ = [];
+  for (const file of ["corpus.jsonl", "must-hold.jsonl"]) {
+    for (const c of jsonl(path.join(testdata, "cases", file))) {
+      const key = `${file}: ${c.name}`;
+      assert.ok(golden.has(key), `no golden verdict for ${key}`);
+      const verdict = linterFor(c.policy ?? null).check(c.request);
+      try {
+        assert.deepStrictEqual(verdict, golden.get(key));
+      } catch {
+        differ.push(`${key}\n  package: ${JSON.stringify(verdict)}\n  golden:  ${JSON.stringify(golden.get(key))}`);
+      }
+      compared += 1;
+    }
+  }
+  for (const l of linters.values()) l.free();
+  assert.equal(compared, golden.size, "every golden verdict has its case");
+  assert.deepEqual(differ.slice(0, 5), [], `${differ.length} of ${compared} cases differ`);
 });
 
 test("checkAddress returns the findings array for one address", () => {
