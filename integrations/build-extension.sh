@@ -19,6 +19,8 @@ cp integrations/extension/*.json integrations/extension/*.js integrations/extens
   integrations/extension/*.css "$OUT/"
 cp web-lint/pkg/mistype_web_lint.js web-lint/pkg/mistype_web_lint_bg.wasm web-lint/pkg/compose.js \
   web-lint/pkg/compose.css "$OUT/pkg/"
+# The licences the extension is distributed under travel with it.
+cp LICENSE-MIT LICENSE-APACHE "$OUT/"
 # The extension's version is the workspace's.
 VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
 python3 - "$OUT/manifest.json" "$VERSION" <<'PY'

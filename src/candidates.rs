@@ -614,7 +614,7 @@ const ACTION_WORDS: &[&str] = &[
 
 /// Second-level zones a country's registry runs itself but which the Public Suffix List carries
 /// in its private section (the engine reads the ICANN section): the `.ru` registry's reserved
-/// zones, submitted by the Coordination Center for TLD RU (list of 2023-02-09).
+/// zones, submitted by the Coordination Center for TLD RU.
 const REGISTRY_ZONES: &[&str] = &["ac.ru", "edu.ru", "gov.ru", "int.ru", "mil.ru", "test.ru"];
 
 /// Whether `typed` is a habit slip of the government or military suffix `own` (see
