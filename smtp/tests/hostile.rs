@@ -447,7 +447,11 @@ fn a_silent_connection_is_closed_and_a_busy_one_is_not() {
     }
     // By now the quiet one has been closed by the service (read gives 0), the busy one not.
     let mut b = [0u8; 1];
-    assert_eq!(quiet.read(&mut b).unwrap(), 0, "the silent connection is open");
+    assert_eq!(
+        quiet.read(&mut b).unwrap(),
+        0,
+        "the silent connection is open"
+    );
     assert_eq!(
         ask(&mut busy, &rcpt("a@army.mil", "b@navy.mil")),
         "action=DUNNO\n\n"
