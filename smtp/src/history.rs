@@ -40,6 +40,14 @@ struct Sender {
     version: u64,
 }
 
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// The per-sender histories.
 #[derive(Debug, Default)]
 pub struct History {
@@ -72,13 +80,26 @@ impl History {
 
     /// Count one accepted recipient domain of `sender`. True when that made it a contact.
     pub fn record(&mut self, sender: &str, domain: &str) -> bool {
-        let sender = sender.to_ascii_lowercase();
-        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        let domain = domain.trim_end_matches('.');
         if sender.is_empty() || domain.is_empty() {
             return false;
         }
         self.seq += 1;
         self.changed = true;
+        // The usual case, a sender writing to a domain it wrote to before: no allocation.
+        let (sender_l, domain_l) = (lower(sender), lower(domain));
+        if let Some(s) = self.senders.get_mut(sender_l.as_ref()) {
+            if let Some(n) = s.domains.get_mut(domain_l.as_ref()) {
+                s.seen = self.seq;
+                *n = n.saturating_add(1);
+                let became = *n == self.limits.min_messages;
+                if became {
+                    s.version += 1;
+                }
+                return became;
+            }
+        }
+        let (sender, domain) = (sender_l.into_owned(), domain_l.into_owned());
         if !self.senders.contains_key(&sender) && self.senders.len() >= self.limits.max_senders {
             self.evict_senders();
         }
@@ -123,7 +144,7 @@ impl History {
         let min = self.limits.min_messages;
         let mut v: Vec<String> = self
             .senders
-            .get(&sender.to_ascii_lowercase())
+            .get(lower(sender).as_ref())
             .map(|s| {
                 s.domains
                     .iter()
@@ -139,7 +160,7 @@ impl History {
     /// A number that changes whenever `sender`'s contacts change.
     pub fn version(&self, sender: &str) -> u64 {
         self.senders
-            .get(&sender.to_ascii_lowercase())
+            .get(lower(sender).as_ref())
             .map_or(0, |s| s.version)
     }
 

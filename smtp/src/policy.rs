@@ -10,6 +10,8 @@
 //! | would refuse (dry run) | `PREPEND X-Mistype: would-refuse ADDR: ...` |
 //! | sure warning, `--sure-warnings warn` | `WARN mistype: ADDR: ...` |
 
+use std::borrow::Cow;
+
 use crate::decide::Decision;
 use crate::log::{self, Level};
 use crate::policy_proto::{clip, Event, Problem, Request};
@@ -20,7 +22,7 @@ use crate::service::Service;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     /// The action (without `action=`).
-    pub action: String,
+    pub action: Cow<'static, str>,
     /// The decision, when a recipient was judged.
     pub decision: Option<Decision>,
     /// The request could not be read.
@@ -32,7 +34,7 @@ pub struct Answer {
 impl Answer {
     fn dunno(log: Option<String>, protocol_error: bool) -> Answer {
         Answer {
-            action: "DUNNO".to_string(),
+            action: Cow::Borrowed("DUNNO"),
             decision: None,
             protocol_error,
             log,
@@ -41,7 +43,7 @@ impl Answer {
 }
 
 /// The action for a decision.
-pub fn action(svc: &Service, d: &Decision) -> String {
+pub fn action(svc: &Service, d: &Decision) -> Cow<'static, str> {
     let window = svc.config().confirm_window_ms;
     let header = |label: &str, f| {
         format!(
@@ -50,14 +52,14 @@ pub fn action(svc: &Service, d: &Decision) -> String {
             reply::header_value(label, f)
         )
     };
-    match d {
-        Decision::Clean | Decision::Unjudged(_) => "DUNNO".to_string(),
+    Cow::Owned(match d {
+        Decision::Clean | Decision::Unjudged(_) => return Cow::Borrowed("DUNNO"),
         Decision::Refuse(f) => svc.reject_line(&reply::refusal(f, window)),
         Decision::Check(f) => header("check", f),
         Decision::Confirmed(f) => header("confirmed", f),
         Decision::WouldRefuse(f) => header("would-refuse", f),
         Decision::WarnOnly(f) => format!("WARN mistype: {}", reply::header_value("warn", f)),
-    }
+    })
 }
 
 /// The log line of a decision (none for a clean recipient).
@@ -219,7 +221,7 @@ mod tests {
             0,
             "mta",
         );
-        assert_eq!((c.action.as_str(), c.log), ("DUNNO", None));
+        assert_eq!((c.action.as_ref(), c.log), ("DUNNO", None));
     }
 
     #[test]

@@ -12,13 +12,33 @@ pub const MAX_LINE: usize = 4096;
 /// Most attributes in one request (Postfix 3.7 sends about 30).
 pub const MAX_ATTRS: usize = 128;
 
+/// The attributes the service reads, found without a search: the service asks for each of them
+/// for every request.
+const KNOWN: [&str; 8] = [
+    "request",
+    "protocol_state",
+    "recipient",
+    "sender",
+    "sasl_username",
+    "client_address",
+    "instance",
+    "queue_id",
+];
+
+fn known(name: &str) -> Option<usize> {
+    KNOWN.iter().position(|k| *k == name)
+}
+
 /// One request: the attributes in the order they came, held as one text with the positions of
-/// each name and value (two allocations a request, not two an attribute).
+/// each name and value (no allocation an attribute; the reader reuses the buffers from one
+/// request to the next).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
     text: String,
     /// (start of the name, the `=`, the end of the value) in `text`.
     attrs: Vec<(u32, u32, u32)>,
+    /// For each of [`KNOWN`], 1 + its position in `attrs` (the last when repeated); 0: absent.
+    known: [u8; KNOWN.len()],
 }
 
 impl Request {
@@ -37,10 +57,31 @@ impl Request {
         let eq = self.text.len() as u32;
         self.text.push_str(value);
         self.attrs.push((start, eq, self.text.len() as u32));
+        if let Some(k) = known(name) {
+            // MAX_ATTRS (128) attributes at most: the position fits.
+            self.known[k] = self.attrs.len() as u8;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.attrs.clear();
+        self.known = [0; KNOWN.len()];
+    }
+
+    fn value(&self, at: usize) -> Option<&str> {
+        let &(_, eq, e) = self.attrs.get(at)?;
+        self.text.get(eq as usize..e as usize)
     }
 
     /// The value of attribute `name` (the last one when repeated); `None` when absent.
     pub fn get(&self, name: &str) -> Option<&str> {
+        if let Some(k) = known(name) {
+            return match self.known[k] {
+                0 => None,
+                n => self.value(n as usize - 1),
+            };
+        }
         self.attrs.iter().rev().find_map(|&(s, eq, e)| {
             (self.text.get(s as usize..eq as usize) == Some(name))
                 .then(|| self.text.get(eq as usize..e as usize))
@@ -126,31 +167,54 @@ impl Reader {
     }
 
     /// Read `data`; every request it completes goes to `out`, in order.
-    pub fn feed(&mut self, mut data: &[u8], out: &mut Vec<Event>) {
-        while !data.is_empty() {
-            let nl = data.iter().position(|&b| b == b'\n');
-            let (chunk, rest, ended) = match nl {
-                Some(i) => (&data[..i], &data[i + 1..], true),
-                None => (data, &data[data.len()..], false),
-            };
-            data = rest;
-            if !self.skipping {
-                if self.line.len() + chunk.len() > MAX_LINE + 1 {
-                    // +1: room for the '\r' of a CRLF line.
-                    self.line.clear();
-                    self.skipping = true;
-                    self.fail(Problem::LineTooLong);
-                } else {
-                    self.line.extend_from_slice(chunk);
+    pub fn feed(&mut self, data: &[u8], out: &mut Vec<Event>) {
+        // What a socket gives is checked as text once; only a read that is not (bytes that are
+        // not UTF-8, or a character cut between two reads) is checked line by line.
+        let text = std::str::from_utf8(data).ok();
+        let mut start = 0;
+        while start < data.len() {
+            let nl = memchr::memchr(b'\n', &data[start..]).map(|i| start + i);
+            let end = nl.unwrap_or(data.len());
+            let (chunk, ended) = (&data[start..end], nl.is_some());
+            let from = start;
+            start = end + 1;
+            if self.skipping {
+                self.skipping = !ended;
+                continue;
+            }
+            if self.line.len() + chunk.len() > MAX_LINE + 1 {
+                // +1: room for the '\r' of a CRLF line.
+                self.line.clear();
+                self.skipping = !ended;
+                self.fail(Problem::LineTooLong);
+                continue;
+            }
+            if !ended {
+                self.line.extend_from_slice(chunk);
+            } else if !self.line.is_empty() {
+                // The end of a line begun in an earlier read.
+                let mut line = std::mem::take(&mut self.line);
+                line.extend_from_slice(chunk);
+                self.read_bytes(&line, out);
+                line.clear();
+                self.line = line;
+            } else {
+                // A whole line in what the socket gave (the usual case): read in place.
+                match text.and_then(|t| t.get(from..end)) {
+                    Some(line) => self.read_line(line, out),
+                    None => self.read_bytes(chunk, out),
                 }
             }
-            if ended {
-                if self.skipping {
-                    self.skipping = false;
-                } else {
-                    self.end_line(out);
-                }
-            }
+        }
+    }
+
+    /// Give back an answered request: its buffers hold the next one, so that a conversation
+    /// allocates nothing a request once under way.
+    pub fn recycle(&mut self, ev: Event) {
+        let (Event::Request(mut used) | Event::Bad(_, mut used)) = ev;
+        if self.current.is_empty() && self.current.text.capacity() < used.text.capacity() {
+            used.clear();
+            self.current = used;
         }
     }
 
@@ -166,18 +230,29 @@ impl Reader {
         }
     }
 
-    fn end_line(&mut self, out: &mut Vec<Event>) {
-        // The line buffer goes back for the next line (no allocation a line).
-        let mut line = std::mem::take(&mut self.line);
-        self.read_line(&mut line, out);
-        line.clear();
-        self.line = line;
+    /// A line that may not be UTF-8.
+    fn read_bytes(&mut self, line: &[u8], out: &mut Vec<Event>) {
+        match std::str::from_utf8(line) {
+            Ok(l) => self.read_line(l, out),
+            Err(_) if self.problem.is_some() => {} // the request is bad already
+            Err(_) => {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                match memchr::memchr(b'=', line) {
+                    None => {
+                        let shown = clip(&String::from_utf8_lossy(line), 64);
+                        self.fail(Problem::NoEquals(shown));
+                    }
+                    Some(eq) => {
+                        let shown = clip(&String::from_utf8_lossy(&line[..eq]), 64);
+                        self.fail(Problem::NotUtf8(shown));
+                    }
+                }
+            }
+        }
     }
 
-    fn read_line(&mut self, line: &mut Vec<u8>, out: &mut Vec<Event>) {
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
+    fn read_line(&mut self, line: &str, out: &mut Vec<Event>) {
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() {
             let req = std::mem::take(&mut self.current);
             let problem = self
@@ -193,15 +268,8 @@ impl Reader {
         if self.problem.is_some() {
             return; // the request is bad already; read on to its end
         }
-        let Some(eq) = line.iter().position(|&b| b == b'=') else {
-            let shown = clip(&String::from_utf8_lossy(line), 64);
-            self.fail(Problem::NoEquals(shown));
-            return;
-        };
-        let (name, value) = (&line[..eq], &line[eq + 1..]);
-        let (Ok(name), Ok(value)) = (std::str::from_utf8(name), std::str::from_utf8(value)) else {
-            let shown = clip(&String::from_utf8_lossy(name), 64);
-            self.fail(Problem::NotUtf8(shown));
+        let Some((name, value)) = line.split_once('=') else {
+            self.fail(Problem::NoEquals(clip(line, 64)));
             return;
         };
         if self.current.attrs.len() == MAX_ATTRS {
@@ -216,10 +284,19 @@ impl Reader {
 /// characters in `action` become spaces, so that one reply is always one line.
 pub fn reply(action: &str) -> String {
     let mut s = String::with_capacity(action.len() + 9);
-    s.push_str("action=");
-    s.extend(action.chars().map(|c| if c.is_control() { ' ' } else { c }));
-    s.push_str("\n\n");
+    reply_into(&mut s, action);
     s
+}
+
+/// [`reply`], appended to `out` (the glue gathers the replies to one read in one buffer).
+pub fn reply_into(out: &mut String, action: &str) {
+    out.push_str("action=");
+    if action.bytes().any(|b| b.is_ascii_control()) || !action.is_ascii() {
+        out.extend(action.chars().map(|c| if c.is_control() { ' ' } else { c }));
+    } else {
+        out.push_str(action);
+    }
+    out.push_str("\n\n");
 }
 
 #[cfg(test)]
@@ -270,6 +347,43 @@ mod tests {
             unreachable!()
         };
         assert_eq!(second.get("c"), Some("3"));
+    }
+
+    #[test]
+    fn a_character_cut_between_reads_and_repeated_attributes() {
+        let input =
+            "sender=j\u{fc}rgen@x.de\nrecipient=first@x.de\nrecipient=l\u{e4}st@x.de\nx=1\n\n";
+        let whole = events(input.as_bytes());
+        let Event::Request(r) = &whole[0] else {
+            unreachable!("{whole:?}")
+        };
+        assert_eq!(r.get("sender"), Some("j\u{fc}rgen@x.de"));
+        // The last of a repeated attribute, known to the service or not.
+        assert_eq!(r.get("recipient"), Some("l\u{e4}st@x.de"));
+        assert_eq!(r.get("x"), Some("1"));
+        for cut in 0..input.len() {
+            let mut rd = Reader::new();
+            let mut out = Vec::new();
+            rd.feed(&input.as_bytes()[..cut], &mut out);
+            rd.feed(&input.as_bytes()[cut..], &mut out);
+            assert_eq!(out, whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_recycled_request_leaves_nothing_behind() {
+        let mut r = Reader::new();
+        let mut out = Vec::new();
+        r.feed(b"recipient=a@x.de\nsender=s@x.de\n\n", &mut out);
+        r.recycle(out.pop().unwrap());
+        r.feed(b"recipient=b@x.de\nhelo_name=h\n\n", &mut out);
+        let Event::Request(q) = &out[0] else {
+            unreachable!()
+        };
+        assert_eq!(
+            (q.get("recipient"), q.get("sender"), q.len()),
+            (Some("b@x.de"), None, 2)
+        );
     }
 
     #[test]

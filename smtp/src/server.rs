@@ -178,10 +178,47 @@ pub async fn serve(bound: Bound, kind: Kind, shared: Arc<Shared>) {
 pub trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
 
-async fn read_some(stream: &mut Box<dyn Conn>, buf: &mut [u8], idle: Duration) -> Option<usize> {
-    match tokio::time::timeout(idle, stream.read(buf)).await {
-        Ok(Ok(0)) | Ok(Err(_)) | Err(_) => None,
-        Ok(Ok(n)) => Some(n),
+/// Reads with an idle limit that costs no timer a read: one deadline per connection, moved
+/// on only when it comes (a busy connection's reads never touch the timer wheel).
+struct Idle {
+    limit: Duration,
+    last: Instant,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Idle {
+    fn new(limit: Duration) -> Idle {
+        let last = Instant::now();
+        Idle {
+            limit,
+            last,
+            timer: Box::pin(tokio::time::sleep_until((last + limit).into())),
+        }
+    }
+
+    /// What one read gave (`None`: the connection ended, failed, or stayed silent too long).
+    async fn read(&mut self, stream: &mut Box<dyn Conn>, buf: &mut [u8]) -> Option<usize> {
+        loop {
+            tokio::select! {
+                biased;
+                r = stream.read(buf) => {
+                    return match r {
+                        Ok(0) | Err(_) => None,
+                        Ok(n) => {
+                            self.last = Instant::now();
+                            Some(n)
+                        }
+                    };
+                }
+                () = &mut self.timer => {
+                    let due = self.last + self.limit;
+                    if Instant::now() >= due {
+                        return None;
+                    }
+                    self.timer.as_mut().reset(due.into());
+                }
+            }
+        }
     }
 }
 
@@ -190,8 +227,9 @@ async fn policy_conn(mut stream: Box<dyn Conn>, peer: &str, shared: &Shared) {
     let mut reader = Reader::new();
     let mut buf = vec![0u8; 16 * 1024];
     let mut events: Vec<Event> = Vec::new();
-    let mut out = String::new();
-    while let Some(n) = read_some(&mut stream, &mut buf, shared.idle).await {
+    let mut out = String::with_capacity(1024);
+    let mut idle = Idle::new(shared.idle);
+    while let Some(n) = idle.read(&mut stream, &mut buf).await {
         reader.feed(&buf[..n], &mut events);
         out.clear();
         for ev in events.drain(..) {
@@ -207,7 +245,8 @@ async fn policy_conn(mut stream: Box<dyn Conn>, peer: &str, shared: &Shared) {
             if let Some(l) = &a.log {
                 emit(l);
             }
-            out.push_str(&crate::policy_proto::reply(&a.action));
+            crate::policy_proto::reply_into(&mut out, &a.action);
+            reader.recycle(ev);
         }
         if !out.is_empty() && stream.write_all(out.as_bytes()).await.is_err() {
             return;
@@ -242,7 +281,8 @@ async fn milter_conn(mut stream: Box<dyn Conn>, peer: &str, shared: &Shared) {
             &[("protocol", "milter"), ("problem", &what), ("client", peer)],
         ));
     };
-    while let Some(n) = read_some(&mut stream, &mut buf, shared.idle).await {
+    let mut idle = Idle::new(shared.idle);
+    while let Some(n) = idle.read(&mut stream, &mut buf).await {
         frames.feed(&buf[..n]);
         out.clear();
         let mut close = false;

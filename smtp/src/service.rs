@@ -2,7 +2,7 @@
 //! contexts built from each sender's history, the confirm store and the history. No I/O and no
 //! clock: times come in as milliseconds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use mistype::{Context, Engine};
@@ -14,6 +14,11 @@ use crate::metrics::Metrics;
 
 /// Sender contexts kept (the cache is emptied when full).
 pub const CONTEXT_CACHE: usize = 10_000;
+/// Recipient domains remembered as clean, per context and in all (past either, no more are
+/// added, or, in all, the cache is emptied).
+pub const CLEAN_PER_CONTEXT: usize = 4_096;
+/// See [`CLEAN_PER_CONTEXT`].
+pub const CLEAN_IN_ALL: usize = 200_000;
 
 /// How the service decides.
 #[derive(Debug, Clone)]
@@ -59,7 +64,85 @@ pub struct Sender {
 #[derive(Debug)]
 struct Judge {
     engine: Engine,
-    contexts: Mutex<HashMap<String, (u64, Arc<Context>)>>,
+    contexts: Mutex<Contexts>,
+}
+
+/// Contexts by sender, each with the recipient domains the engine found nothing wrong with in
+/// it: most mail goes to few domains, and a domain judged clean for a context is clean for every
+/// plain address in it (the engine judges the domain; the local part only fills in the words).
+#[derive(Debug, Default)]
+struct Contexts {
+    /// Senders without contacts of their own, by domain (lower case).
+    by_domain: HashMap<Box<str>, Known>,
+    /// The others, by address (lower case).
+    by_address: HashMap<Box<str>, Known>,
+    clean: usize,
+}
+
+/// Where a sender's context is kept.
+#[derive(Debug, Clone, Copy)]
+enum Key<'a> {
+    Domain(&'a str),
+    Address(&'a str),
+}
+
+impl Contexts {
+    fn get(&self, key: Key<'_>) -> Option<&Known> {
+        match key {
+            Key::Domain(d) => self.by_domain.get(d),
+            Key::Address(a) => self.by_address.get(a),
+        }
+    }
+
+    fn get_mut(&mut self, key: Key<'_>) -> Option<&mut Known> {
+        match key {
+            Key::Domain(d) => self.by_domain.get_mut(d),
+            Key::Address(a) => self.by_address.get_mut(a),
+        }
+    }
+
+    fn insert(&mut self, key: Key<'_>, known: Known) {
+        if self.by_domain.len() + self.by_address.len() >= CONTEXT_CACHE {
+            *self = Contexts::default();
+        }
+        match key {
+            Key::Domain(d) => self.by_domain.insert(d.into(), known),
+            Key::Address(a) => self.by_address.insert(a.into(), known),
+        };
+    }
+}
+
+#[derive(Debug)]
+struct Known {
+    /// The sender's history version it was built with.
+    version: u64,
+    ctx: Arc<Context>,
+    clean: HashSet<Box<str>>,
+}
+
+/// `local@domain` with a plain dot-atom local part and an ASCII domain: the address the engine
+/// reads exactly as its domain (no quoting, comments, lists or IDN). The domain, as written.
+fn plain_domain(addr: &str) -> Option<&str> {
+    let (local, domain) = addr.split_once('@')?;
+    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
+    let local_ok = !local.is_empty()
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.bytes().all(|b| b == b'.' || atext(b));
+    let domain_ok = !domain.is_empty()
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    (local_ok && domain_ok).then_some(domain)
+}
+
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// The shared state of the service.
@@ -94,7 +177,7 @@ impl Service {
         Service {
             judge: RwLock::new(Arc::new(Judge {
                 engine,
-                contexts: Mutex::new(HashMap::new()),
+                contexts: Mutex::new(Contexts::default()),
             })),
             confirm: Mutex::new(confirm),
             history: Mutex::new(history),
@@ -112,7 +195,7 @@ impl Service {
     pub fn replace_engine(&self, engine: Engine) {
         let j = Arc::new(Judge {
             engine,
-            contexts: Mutex::new(HashMap::new()),
+            contexts: Mutex::new(Contexts::default()),
         });
         *self.judge.write().unwrap_or_else(PoisonError::into_inner) = j;
     }
@@ -136,30 +219,29 @@ impl Service {
         }
     }
 
-    fn context(&self, judge: &Judge, who: &Sender) -> Arc<Context> {
+    /// The key of `who`'s context and the history version it depends on. A sender without
+    /// contacts of its own is judged as its domain (the engine's context is the sender's domain
+    /// and contacts), so that every plain address of a domain shares one context.
+    fn context_key<'a>(&self, who: &'a Sender) -> (Key<'a>, u64) {
         let version = if who.authenticated {
             lock(&self.history).version(&who.address)
         } else {
             0
         };
-        if let Some((v, c)) = lock(&judge.contexts).get(&who.address) {
-            if *v == version {
-                return c.clone();
-            }
+        match plain_domain(&who.address) {
+            Some(d) if version == 0 => (Key::Domain(d), 0),
+            _ => (Key::Address(&who.address), version),
         }
+    }
+
+    fn build_context(&self, judge: &Judge, who: &Sender) -> Context {
         let contacts = if who.authenticated {
             lock(&self.history).contacts(&who.address)
         } else {
             Vec::new()
         };
         let from = (!who.address.is_empty()).then_some(who.address.as_str());
-        let ctx = Arc::new(judge.engine.context(from, &contacts));
-        let mut cache = lock(&judge.contexts);
-        if cache.len() >= CONTEXT_CACHE {
-            cache.clear();
-        }
-        cache.insert(who.address.clone(), (version, ctx.clone()));
-        ctx
+        judge.engine.context(from, &contacts)
     }
 
     /// Decide for one recipient (`<addr>` or `addr`). Changes nothing: [`Service::settle`] does,
@@ -170,9 +252,59 @@ impl Service {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let ctx = self.context(&judge, who);
         let rcpt = bare(recipient);
+        let domain = plain_domain(rcpt).map(lower);
+        let (key, version) = self.context_key(who);
+        let cached = {
+            let cache = lock(&judge.contexts);
+            match cache.get(key) {
+                Some(k) if k.version == version => {
+                    if domain.as_deref().is_some_and(|d| k.clean.contains(d)) {
+                        return Decision::Clean;
+                    }
+                    Some(k.ctx.clone())
+                }
+                _ => None,
+            }
+        };
+        let ctx = match cached {
+            Some(c) => c,
+            None => {
+                let ctx = Arc::new(self.build_context(&judge, who));
+                lock(&judge.contexts).insert(
+                    key,
+                    Known {
+                        version,
+                        ctx: ctx.clone(),
+                        clean: HashSet::new(),
+                    },
+                );
+                ctx
+            }
+        };
         let verdict = judge.engine.check_recipient(rcpt, &ctx);
+        if verdict.findings.is_empty() && verdict.errors.is_empty() {
+            if let Some(d) = domain {
+                let mut cache = lock(&judge.contexts);
+                if cache.clean >= CLEAN_IN_ALL {
+                    for k in cache.by_domain.values_mut() {
+                        k.clean.clear();
+                    }
+                    for k in cache.by_address.values_mut() {
+                        k.clean.clear();
+                    }
+                    cache.clean = 0;
+                }
+                let added = match cache.get_mut(key) {
+                    Some(k) if k.version == version && k.clean.len() < CLEAN_PER_CONTEXT => {
+                        k.clean.insert(d.into())
+                    }
+                    _ => false,
+                };
+                cache.clean += usize::from(added);
+            }
+            return Decision::Clean;
+        }
         decide::decide(verdict, self.cfg.decide, || {
             lock(&self.confirm).confirmed(&who.address, rcpt, now_ms)
         })
@@ -295,6 +427,37 @@ mod tests {
             s.settle(&forged, "p@kalomertan.de", &Decision::Clean, 0);
         }
         assert_eq!(s.history_text().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_domain_found_clean_is_clean_for_that_sender_domain_only() {
+        let s = svc(Config::default());
+        let army = s.sender(None, Some("ray.k@army.mil"));
+        let nw = s.sender(None, Some("ann@northwind-traders.com"));
+        // Nothing wrong with it from army.mil: remembered as clean for army.mil's context.
+        assert_eq!(
+            s.decide(&army, "a@northwnd-traders.com", 0).label(),
+            "clean"
+        );
+        assert_eq!(
+            s.decide(&army, "b@Northwnd-Traders.com", 0).label(),
+            "clean"
+        );
+        // From northwind-traders.com it is a slip of the sender's own domain.
+        let d = s.decide(&nw, "a@northwnd-traders.com", 0);
+        let meant = d.finding().and_then(|f| f.intended.clone());
+        assert_eq!(meant.as_deref(), Some("northwind-traders.com"), "{d:?}");
+        // Another address of army.mil shares the context; an address the engine cannot read is
+        // still judged (and not taken for the clean domain).
+        let other = s.sender(None, Some("ops@army.mil"));
+        assert_eq!(
+            s.decide(&other, "c@northwnd-traders.com", 0).label(),
+            "clean"
+        );
+        assert_eq!(
+            s.decide(&other, "c@@northwnd-traders.com", 0).label(),
+            "unjudged"
+        );
     }
 
     #[test]

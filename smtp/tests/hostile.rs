@@ -429,3 +429,31 @@ fn a_unix_socket_serves_the_policy_protocol() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_silent_connection_is_closed_and_a_busy_one_is_not() {
+    let svc = start(&["--idle-timeout", "1s"]);
+    let mut quiet = connect(svc.policy);
+    let mut busy = connect(svc.policy);
+    assert!(ask(&mut quiet, &rcpt("a@army.mil", "b@navy.mil")).starts_with("action=DUNNO"));
+    // The busy one asks every 300 ms for 2.4 s, well past the limit of the first question.
+    let began = Instant::now();
+    while began.elapsed() < Duration::from_millis(2400) {
+        assert_eq!(
+            ask(&mut busy, &rcpt("a@army.mil", "b@navy.mil")),
+            "action=DUNNO\n\n"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // By now the quiet one has been closed by the service (read gives 0), the busy one not.
+    let mut b = [0u8; 1];
+    assert_eq!(
+        quiet.read(&mut b).unwrap(),
+        0,
+        "the silent connection is open"
+    );
+    assert_eq!(
+        ask(&mut busy, &rcpt("a@army.mil", "b@navy.mil")),
+        "action=DUNNO\n\n"
+    );
+}

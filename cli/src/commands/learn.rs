@@ -103,7 +103,7 @@ impl Tally {
                 continue;
             }
             let p = self.pairs.entry(key).or_default();
-            if r.status == Status::Bounced {
+            if matches!(r.status, Status::Bounced | Status::Refused) {
                 p.refused += 1;
             } else {
                 p.messages += 1;

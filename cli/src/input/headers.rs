@@ -117,6 +117,7 @@ pub fn parse(block: &[u8], loc: Loc) -> Result<(Message, Vec<Skip>), String> {
                         name: m.display_name.as_deref().map(decode_words),
                         field,
                         status: Status::Unknown,
+                        confirmed: false,
                         loc,
                     });
                 }

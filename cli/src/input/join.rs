@@ -38,6 +38,27 @@ pub enum Event {
         /// What happened.
         status: Status,
     },
+    /// A recipient refused at submission by mistype-smtpd (Postfix's `reject: RCPT` or
+    /// `milter-reject: RCPT` line with the service's reason): nothing was sent to it.
+    Refused {
+        /// Queue id, when Postfix had one (an earlier recipient of the message was accepted);
+        /// `None` for `NOQUEUE`: the refused recipient is a message attempt of its own.
+        qid: Option<Short>,
+        /// The log line's time stamp as written.
+        stamp: Short,
+        /// Bare sender address.
+        sender: Option<String>,
+        /// Bare recipient address.
+        rcpt: String,
+    },
+    /// The message carries `X-Mistype: confirmed ADDR`: its sender sent it again after
+    /// mistype-smtpd refused ADDR, and it was let through (Postfix's `header_checks` INFO line).
+    Confirmed {
+        /// Queue id.
+        qid: Short,
+        /// Bare recipient address, as the header names it.
+        rcpt: String,
+    },
     /// The message left the queue: no more lines for it.
     Done {
         /// Queue id.
@@ -63,6 +84,61 @@ struct Open {
     /// Recipient positions, built once a message has many.
     index: Option<HashMap<String, usize>>,
     overflow: bool,
+    /// Recipients its `X-Mistype: confirmed` headers name.
+    confirmed: Vec<String>,
+}
+
+/// Two spellings of one address: the domain's case does not matter (nor, in practice, the local
+/// part's: Postfix logs what the client wrote).
+fn same(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+impl Open {
+    /// One delivery attempt (or refusal) for `rcpt`.
+    fn add(&mut self, rcpt: String, status: Status, loc: Loc) {
+        let at = match &self.index {
+            Some(ix) => ix.get(&rcpt).copied(),
+            None => self.msg.rcpts.iter().position(|r| r.address == rcpt),
+        };
+        match at {
+            // A later attempt: a final status stands, anything else is replaced.
+            Some(i) => {
+                let r = &mut self.msg.rcpts[i];
+                if !matches!(
+                    r.status,
+                    Status::Delivered | Status::Bounced | Status::Refused
+                ) {
+                    r.status = status;
+                }
+            }
+            None if self.msg.rcpts.len() >= MAX_RCPTS => self.overflow = true,
+            None => {
+                if let Some(ix) = &mut self.index {
+                    ix.insert(rcpt.clone(), self.msg.rcpts.len());
+                }
+                let confirmed = self.confirmed.iter().any(|c| same(c, &rcpt));
+                self.msg.rcpts.push(Rcpt {
+                    address: rcpt,
+                    name: None,
+                    field: Field::Envelope,
+                    status,
+                    confirmed,
+                    loc,
+                });
+                if self.index.is_none() && self.msg.rcpts.len() > 16 {
+                    self.index = Some(
+                        self.msg
+                            .rcpts
+                            .iter()
+                            .enumerate()
+                            .map(|(i, r)| (r.address.clone(), i))
+                            .collect(),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Joins events (in log order) into messages, emitted when the queue says they are done, when
@@ -100,6 +176,7 @@ impl Joiner {
                     },
                     index: None,
                     overflow: false,
+                    confirmed: Vec::new(),
                 },
             );
             if self.order.len() > 2 * self.open.len() + 1024 {
@@ -155,41 +232,48 @@ impl Joiner {
                 if o.msg.time.is_none() {
                     o.msg.time = timestamp::any(stamp.as_str());
                 }
-                let at = match &o.index {
-                    Some(ix) => ix.get(&rcpt).copied(),
-                    None => o.msg.rcpts.iter().position(|r| r.address == rcpt),
-                };
-                match at {
-                    // A later attempt: a final status stands, anything else is replaced.
-                    Some(i) => {
-                        let r = &mut o.msg.rcpts[i];
-                        if !matches!(r.status, Status::Delivered | Status::Bounced) {
-                            r.status = status;
-                        }
-                    }
-                    None if o.msg.rcpts.len() >= MAX_RCPTS => o.overflow = true,
-                    None => {
-                        if let Some(ix) = &mut o.index {
-                            ix.insert(rcpt.clone(), o.msg.rcpts.len());
-                        }
-                        o.msg.rcpts.push(Rcpt {
-                            address: rcpt,
-                            name: None,
-                            field: Field::Envelope,
-                            status,
-                            loc,
-                        });
-                        if o.index.is_none() && o.msg.rcpts.len() > 16 {
-                            o.index = Some(
-                                o.msg
-                                    .rcpts
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, r)| (r.address.clone(), i))
-                                    .collect(),
-                            );
-                        }
-                    }
+                o.add(rcpt, status, loc);
+            }
+            Event::Refused {
+                qid: Some(qid),
+                stamp,
+                sender,
+                rcpt,
+            } => {
+                let o = self.entry(qid, loc, out);
+                if o.msg.time.is_none() {
+                    o.msg.time = timestamp::any(stamp.as_str());
+                }
+                if o.msg.sender.is_none() {
+                    o.msg.sender = sender;
+                }
+                o.add(rcpt, Status::Refused, loc);
+            }
+            Event::Refused {
+                qid: None,
+                stamp,
+                sender,
+                rcpt,
+            } => out(Message {
+                loc,
+                time: timestamp::any(stamp.as_str()),
+                sender,
+                message_id: None,
+                rcpts: vec![Rcpt {
+                    address: rcpt,
+                    name: None,
+                    field: Field::Envelope,
+                    status: Status::Refused,
+                    confirmed: false,
+                    loc,
+                }],
+            }),
+            Event::Confirmed { qid, rcpt } => {
+                let o = self.entry(qid, loc, out);
+                if let Some(r) = o.msg.rcpts.iter_mut().find(|r| same(&r.address, &rcpt)) {
+                    r.confirmed = true;
+                } else if o.confirmed.len() < MAX_RCPTS {
+                    o.confirmed.push(rcpt);
                 }
             }
             Event::Done { qid } => self.finish_one(qid, out),
@@ -250,6 +334,69 @@ mod tests {
         assert_eq!(got[0].rcpts[0].loc, loc(2));
         assert_eq!(got[1].sender, None);
         assert_eq!(got[1].rcpts[0].address, "c@z.org");
+    }
+
+    #[test]
+    fn refusals_stand_alone_or_join_their_message_and_confirmations_mark_their_recipient() {
+        let mut j = Joiner::new();
+        let got = std::cell::RefCell::new(Vec::new());
+        let mut out = |m: Message| got.borrow_mut().push(m);
+        let refused = |qid: Option<&str>, rcpt: &str| Event::Refused {
+            qid: qid.map(Short::new),
+            stamp: "Dec 06 12:44:44".into(),
+            sender: Some("ray.k@army.mil".into()),
+            rcpt: rcpt.into(),
+        };
+        // NOQUEUE: an attempt of its own, reported at once.
+        j.push(refused(None, "c@navy.ml"), loc(1), &mut out);
+        assert_eq!(got.borrow().len(), 1);
+        assert_eq!(got.borrow()[0].rcpts[0].status, Status::Refused);
+        assert_eq!(got.borrow()[0].sender.as_deref(), Some("ray.k@army.mil"));
+        // With a queue id: one recipient of a message whose others went.
+        j.push(to("Q1", "d@navy.mil", Status::Delivered), loc(2), &mut out);
+        j.push(refused(Some("Q1"), "e@navy.ml"), loc(3), &mut out);
+        j.push(Event::Done { qid: "Q1".into() }, loc(4), &mut out);
+        let refused_one = |got: &Vec<Message>| {
+            got[1]
+                .rcpts
+                .iter()
+                .map(|r| (r.address.clone(), r.status))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            refused_one(&got.borrow()),
+            vec![
+                ("d@navy.mil".to_string(), Status::Delivered),
+                ("e@navy.ml".to_string(), Status::Refused)
+            ]
+        );
+        // The confirmation comes before the delivery, and names one of two recipients.
+        j.push(
+            Event::Confirmed {
+                qid: "Q2".into(),
+                rcpt: "C@Navy.ml".into(),
+            },
+            loc(5),
+            &mut out,
+        );
+        j.push(to("Q2", "c@navy.ml", Status::Delivered), loc(6), &mut out);
+        j.push(to("Q2", "d@navy.mil", Status::Delivered), loc(7), &mut out);
+        // ... or after it.
+        j.push(to("Q3", "c@navy.ml", Status::Delivered), loc(8), &mut out);
+        j.push(
+            Event::Confirmed {
+                qid: "Q3".into(),
+                rcpt: "c@navy.ml".into(),
+            },
+            loc(9),
+            &mut out,
+        );
+        j.finish(&mut out);
+        let got = got.into_inner();
+        let marks = |m: &Message| m.rcpts.iter().map(|r| r.confirmed).collect::<Vec<_>>();
+        assert_eq!(marks(&got[2]), vec![true, false]);
+        assert_eq!(marks(&got[3]), vec![true]);
+        assert!(!got[1].rcpts.iter().any(|r| r.confirmed));
     }
 
     #[test]

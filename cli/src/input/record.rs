@@ -20,6 +20,8 @@ pub enum Status {
     Bounced,
     /// Not yet delivered when the input ends (deferred, queued, pending).
     Deferred,
+    /// Refused at submission by mistype-smtpd (the sender was told why; nothing left).
+    Refused,
     /// The input does not say (a Sent folder, a message file).
     Unknown,
 }
@@ -31,6 +33,7 @@ impl Status {
             Status::Delivered => "delivered",
             Status::Bounced => "bounced",
             Status::Deferred => "deferred",
+            Status::Refused => "refused",
             Status::Unknown => "unknown",
         }
     }
@@ -75,6 +78,9 @@ pub struct Rcpt {
     pub field: Field,
     /// What happened to the mail for this recipient.
     pub status: Status,
+    /// Sent again by the sender after mistype-smtpd refused it, and let through (the log names
+    /// it in an `X-Mistype: confirmed` header line).
+    pub confirmed: bool,
     /// Where it was read.
     pub loc: Loc,
 }

@@ -183,6 +183,7 @@ impl Layout {
                     name: None,
                     field: Field::Envelope,
                     status,
+                    confirmed: false,
                     loc,
                 });
             }

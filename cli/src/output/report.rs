@@ -41,6 +41,9 @@ pub struct Summary {
     pub flagged_messages: u64,
     /// Misaddressed recipients per delivery status.
     pub flagged_status: BTreeMap<Status, u64>,
+    /// Misaddressed recipients let through because their sender sent them again after a
+    /// refusal (`X-Mistype: confirmed`).
+    pub confirmed: u64,
     /// Per intended domain: count, and the typed domains with their counts.
     pub by_intended: BTreeMap<String, (u64, BTreeMap<String, u64>)>,
     /// Per kind.
@@ -85,6 +88,7 @@ impl Summary {
         let f = &row.finding;
         self.flagged += 1;
         *self.flagged_status.entry(row.rcpt.status).or_default() += 1;
+        self.confirmed += u64::from(row.rcpt.confirmed);
         let intended = f
             .intended
             .clone()
@@ -150,12 +154,7 @@ impl Summary {
             if let (Some(a), Some(b)) = (&self.first, &self.last) {
                 s += &format!("First seen {a}, last seen {b}.\n");
             }
-            let st: Vec<String> = self
-                .flagged_status
-                .iter()
-                .map(|(k, v)| format!("{} {}", k.as_str(), thousands(*v)))
-                .collect();
-            s += &format!("Delivery of the misaddressed mail: {}.\n", st.join(", "));
+            s += &self.delivery();
             s += "\nBy intended domain:\n";
             let mut by: Vec<_> = self.by_intended.iter().collect();
             by.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
@@ -219,7 +218,7 @@ impl Summary {
                         .unwrap_or_else(|| "no suggestion".into()),
                     f.kind,
                     f.severity,
-                    r.rcpt.status.as_str(),
+                    status_words(&r.rcpt),
                     place(&r.rcpt.loc),
                 );
             }
@@ -260,6 +259,48 @@ impl Summary {
         s
     }
 
+    /// What became of the misaddressed mail: stopped at submission, or how what left was
+    /// delivered.
+    fn delivery(&self) -> String {
+        let stopped = self
+            .flagged_status
+            .get(&Status::Refused)
+            .copied()
+            .unwrap_or(0);
+        let left: Vec<String> = self
+            .flagged_status
+            .iter()
+            .filter(|(k, _)| **k != Status::Refused)
+            .map(|(k, v)| format!("{} {}", k.as_str(), thousands(*v)))
+            .collect();
+        let confirmed = match self.confirmed {
+            0 => String::new(),
+            n => format!(
+                " ({} sent again by the sender after a refusal, confirmed)",
+                thousands(n)
+            ),
+        };
+        if stopped == 0 {
+            return format!(
+                "Delivery of the misaddressed mail: {}{confirmed}.\n",
+                left.join(", ")
+            );
+        }
+        let mut s = format!(
+            "Stopped at submission: {} (refused by mistype-smtpd with the reason; not sent).\n",
+            thousands(stopped)
+        );
+        if left.is_empty() {
+            s += "None of the misaddressed mail left.\n";
+        } else {
+            s += &format!(
+                "Delivery of the misaddressed mail that left: {}{confirmed}.\n",
+                left.join(", ")
+            );
+        }
+        s
+    }
+
     /// The totals as one JSON object (the last line of `--json`).
     pub fn json(&self, names: &[String]) -> serde_json::Value {
         let mut by_intended: Vec<_> = self.by_intended.iter().collect();
@@ -274,6 +315,7 @@ impl Summary {
             "misaddressed": self.flagged,
             "misaddressed_messages": self.flagged_messages,
             "misaddressed_by_status": self.flagged_status.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "misaddressed_confirmed": self.confirmed,
             "by_intended": by_intended.iter().map(|(d, (n, typed))| json!({"intended": d, "count": n, "typed": typed})).collect::<Vec<_>>(),
             "by_kind": self.by_kind,
             "by_severity": self.by_severity,
@@ -284,6 +326,15 @@ impl Summary {
             "unreadable": self.skipped,
             "other_lines": self.other_lines,
         })
+    }
+}
+
+/// What became of one recipient, in the human report's words.
+fn status_words(r: &Rcpt) -> String {
+    match (r.status, r.confirmed) {
+        (Status::Refused, _) => "refused at submission, not sent".to_string(),
+        (st, true) => format!("{}, confirmed by a resend", st.as_str()),
+        (st, false) => st.as_str().to_string(),
     }
 }
 
@@ -313,6 +364,7 @@ pub fn finding_json(names: &[String], r: &Row) -> String {
         "name": r.rcpt.name,
         "field": r.rcpt.field.as_str(),
         "status": r.rcpt.status.as_str(),
+        "confirmed": r.rcpt.confirmed,
         "message_id": r.message_id,
         "domain": f.domain,
         "kind": f.kind,
@@ -337,7 +389,7 @@ pub fn skip_json(names: &[String], s: &Skip) -> String {
 }
 
 /// The CSV header row.
-pub const CSV_HEADER: &str = "input,line,time,sender,recipient,name,field,status,message_id,domain,kind,severity,intended,suggestion,score,reason";
+pub const CSV_HEADER: &str = "input,line,time,sender,recipient,name,field,status,message_id,domain,kind,severity,intended,suggestion,score,reason,confirmed";
 
 fn csv_field(s: &str) -> String {
     // Quote always; a leading =, +, - or @ is prefixed so that spreadsheets do not run it.
@@ -375,6 +427,7 @@ pub fn finding_csv(names: &[String], r: &Row) -> String {
         o(&f.suggestion),
         format!("{:.2}", f.score),
         clip(&f.reason, 400),
+        r.rcpt.confirmed.to_string(),
     ]
     .iter()
     .map(|x| csv_field(x))
