@@ -271,6 +271,9 @@ def milter_sendmail(env):
     m = arrived(env.sink, "sendmail-confirmed", "j.smith@navy.ml")
     assert m, f"the confirmed message did not arrive\n{env.postfix.log_text()[-3000:]}"
     assert "X-Mistype: confirmed j.smith@navy.ml" in headers_of(m["data"])
+    # A header the milter adds is seen by milter_header_checks only; the audit reads this line.
+    line = env.postfix.wait_log(lambda l: "info: header X-Mistype: confirmed j.smith@navy.ml" in l, 10)
+    assert line, env.postfix.log_text()[-2000:]
 
 
 @case("operations: the metrics count refusals, confirmations and both protocols")
@@ -339,6 +342,7 @@ def run_cases(tmp, deb):
         f.write("/^X-Mistype: / INFO\n")
     main_extra = policy_restrictions(env.policy_port) + f"""
 header_checks = regexp:{tmp}/header_checks
+milter_header_checks = regexp:{tmp}/header_checks
 mistype_submission_restrictions =
   check_policy_service {{ inet:127.0.0.1:{env.policy_port}, timeout=10s, default_action=DUNNO }},
   permit_sasl_authenticated, reject
