@@ -2,7 +2,7 @@
 //! configuration.
 
 use super::memory::{copy_out, read, status, write_u32};
-use super::{Hostcalls, Res, C};
+use super::table::{Hostcalls, Res, C};
 use crate::abi::{self, Status};
 use crate::state::HostState;
 

@@ -1,7 +1,7 @@
 //! Logging, clocks, timers and the context a call acts for.
 
 use super::memory::{read_string, status, write_u32, write_u64};
-use super::{Hostcalls, Res, C};
+use super::table::{Hostcalls, Res, C};
 use crate::abi::{LogLevel, Status};
 
 pub(super) fn define(env: &mut Hostcalls<'_>) -> Res<()> {

@@ -2,7 +2,7 @@
 //! answer.
 
 use super::memory::{copy_out, read, read_string, status, write_u32};
-use super::{Hostcalls, Res, C};
+use super::table::{Hostcalls, Res, C};
 use crate::abi::{self, Status};
 use crate::headers::HeaderMap;
 use crate::state::HostState;

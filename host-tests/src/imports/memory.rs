@@ -1,6 +1,6 @@
 //! Reading and writing guest memory, and handing bytes to the guest.
 
-use super::{Res, C};
+use super::table::{Res, C};
 use crate::abi::Status;
 
 /// `len` bytes at `ptr`, or `None` when the range is outside the guest's memory.

@@ -1,7 +1,7 @@
 //! Metrics (Envoy: ids carry the type in the low two bits; a name defined twice shares one stat).
 
 use super::memory::{read_string, status, write_u32, write_u64};
-use super::{Hostcalls, Res, C};
+use super::table::{Hostcalls, Res, C};
 use crate::abi::{MetricType, Status};
 use crate::state::MetricValue;
 

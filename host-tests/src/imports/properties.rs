@@ -1,7 +1,7 @@
 //! Properties: `request.path` and the like, the stream's own first, then the plugin-wide ones.
 
 use super::memory::{copy_out, read, read_path};
-use super::{Hostcalls, Res, C};
+use super::table::{Hostcalls, Res, C};
 use crate::abi::Status;
 
 pub(super) fn define(env: &mut Hostcalls<'_>) -> Res<()> {

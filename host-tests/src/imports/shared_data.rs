@@ -1,7 +1,7 @@
 //! Shared data: the key-value store shared by the plugin's contexts, with compare-and-swap.
 
 use super::memory::{copy_out, read, status, write_u32};
-use super::{Hostcalls, Res, C};
+use super::table::{Hostcalls, Res, C};
 use crate::abi::Status;
 
 pub(super) fn define(env: &mut Hostcalls<'_>) -> Res<()> {

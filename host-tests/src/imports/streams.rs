@@ -1,7 +1,7 @@
 //! HTTP streams: local replies, resuming or closing the stream, and http calls.
 
 use super::memory::{read, read_string, status, write_u32};
-use super::{Hostcalls, Res, C};
+use super::table::{Hostcalls, Res, C};
 use crate::abi::{self, Status};
 use crate::headers::HeaderMap;
 use crate::state::{HttpCall, LocalReply};

@@ -3,7 +3,7 @@
 
 use wasmtime::ValType;
 
-use super::{Hostcalls, Res};
+use super::table::{Hostcalls, Res};
 use crate::abi::Status;
 
 /// (name, number of `i32` arguments, answer).

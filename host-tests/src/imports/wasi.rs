@@ -3,7 +3,7 @@
 use wasmtime::ValType::{self, I32, I64};
 
 use super::memory::{read, write, write_u32, write_u64};
-use super::{Hostcalls, Res, C};
+use super::table::{Hostcalls, Res, C};
 
 /// The WASI import module name.
 pub(super) const MODULE: &str = "wasi_snapshot_preview1";
