@@ -1,5 +1,5 @@
 //! Write a generated Postfix log of an organisation to standard output (the generator of the
-//! `audit` benchmark, `benches/src/maillog.rs`); what was written goes to standard error.
+//! `audit` benchmark, `mistype_testdata::maillog`); what was written goes to standard error.
 //!
 //!   cargo run --release -p mistype-benches --example maillog -- PEOPLE DAYS PER_DAY > mail.log
 //!

@@ -1,7 +1,6 @@
 //! Shared helpers for the benchmarks: deterministic synthetic reference domains.
 
-mod lcg;
-pub use lcg::Lcg;
+pub use mistype_testdata::lcg::Lcg;
 
 const SYLLABLES: &[&str] = &[
     "ka", "lo", "mer", "tan", "vo", "ri", "sen", "dal", "po", "ne", "gra", "fil", "tor", "ben",
@@ -42,4 +41,4 @@ pub fn typo_of(domain: &str) -> String {
     String::from_utf8(b).unwrap_or_else(|_| domain.to_string())
 }
 
-pub mod maillog;
+pub use mistype_testdata::maillog;

@@ -1,5 +1,5 @@
 //! What the sender history changes: a generated month of an organisation's outgoing mail (the
-//! audit benchmark's generator, `benches/src/maillog.rs`: 10,000 people, 8 messages a working
+//! audit benchmark's generator, `mistype_testdata::maillog`: 10,000 people, 8 messages a working
 //! day, one recipient in 2,000 a slip of the domain meant), every recipient judged by the service
 //! in order, as the policy service would at RCPT, once with each sender's history and once
 //! without. Counts what was refused and what was flagged, among the slips and among the rest.
@@ -15,12 +15,7 @@ use mistype_smtp::decide::Decision;
 use mistype_smtp::history::History;
 use mistype_smtp::service::{Config, Sender, Service};
 
-#[path = "../../benches/src/lcg.rs"]
-#[allow(dead_code)]
-mod lcg;
-#[path = "../../benches/src/maillog.rs"]
-#[allow(dead_code)]
-mod maillog;
+use mistype_testdata::{lcg, maillog};
 
 #[derive(Default, Debug)]
 struct Tally {

@@ -11,8 +11,12 @@
 //!
 //! [`sends`] holds the send requests of every API the filter understands, for every harness
 //! that drives the filter (its unit tests, the host tests, the Envoy tests, the benchmarks).
+//! [`maillog`] writes a generated Postfix log of an organisation (the audit benchmark's input and
+//! the sender-history run of `mistype-smtp`), from the deterministic [`lcg::Lcg`].
 #![forbid(unsafe_code)]
 
+pub mod lcg;
+pub mod maillog;
 pub mod sends;
 
 use std::fmt::Write as _;

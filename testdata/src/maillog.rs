@@ -1,5 +1,6 @@
 //! A generated year (or any number of days) of an organisation's Postfix log: the input of the
-//! `audit` benchmark and of the documented year-of-logs run (`benches/examples/maillog.rs`).
+//! `audit` benchmark, of the documented year-of-logs run (`benches/examples/maillog.rs`) and of
+//! the sender-history run (`smtp/examples/history_month.rs`).
 //!
 //! The organisation (`northwind-traders.com`) has `people` staff who each send `per_day`
 //! messages per working day (a tenth of that on weekends). Recipients per message: 1 (60%), 2
