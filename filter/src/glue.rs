@@ -3,7 +3,7 @@
 //! decisions are made by the pure modules.
 
 use crate::decide::{Decision, Level};
-use crate::extract::{self, Candidate};
+use crate::extract::{self, Body, Candidate, Progress};
 use crate::lookup;
 use crate::metrics::{self, Counter};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
@@ -127,7 +127,7 @@ impl RootContext for Root {
             sender: None,
             done: false,
             response_headers: Vec::new(),
-            body_size: 0,
+            body: None,
             path: String::new(),
             authority: String::new(),
             credentials: Vec::new(),
@@ -154,8 +154,9 @@ struct Stream {
     /// The decision is taken; later callbacks pass through.
     done: bool,
     response_headers: Vec<(String, String)>,
-    /// The buffered body size the host last reported.
-    body_size: usize,
+    /// The candidate's body, read as it streams in: each chunk is copied into the VM once, and
+    /// only what the decision needs is kept.
+    body: Option<Body>,
     /// `:path` and `:authority` of a candidate (lookups go to the same host).
     path: String,
     authority: String,
@@ -343,13 +344,19 @@ impl Stream {
         self.outcome(&shared, o)
     }
 
-    /// The body is complete: extract, check, decide.
-    fn finish(&mut self, body: &[u8]) -> ProxyAction {
+    /// The body is read (to its end, or as far as the decision needs): extract, check, decide.
+    fn finish(&mut self) -> ProxyAction {
         let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
             self.done = true;
             return ProxyAction::Continue;
         };
-        let o = shared.filter.inspect(candidate, body, self.info());
+        let Some(body) = self.body.take() else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        let o = shared
+            .filter
+            .conclude(candidate, body.finish(), self.info());
         self.outcome(&shared, o)
     }
 
@@ -362,10 +369,38 @@ impl Stream {
         self.outcome(&shared, o)
     }
 
-    fn whole_body(&self, size: usize) -> Vec<u8> {
-        self.get_http_request_body(0, size)
-            .map(|b| b.to_vec())
-            .unwrap_or_default()
+    /// Reads the body bytes the host holds beyond those already read (`body_size` is all it
+    /// buffered so far) into the body reader.
+    fn read_body(&mut self, body_size: usize) -> Result<Progress, String> {
+        let Some(from) = self.body.as_ref().map(Body::bytes_read) else {
+            return Ok(Progress::Enough);
+        };
+        if body_size <= from {
+            return Ok(Progress::More);
+        }
+        let want = body_size - from;
+        let chunk = self.get_http_request_body(from, want).unwrap_or_default();
+        if chunk.len() != want {
+            return Err(format!(
+                "the proxy gave {} bytes of the request body where bytes {from} to {body_size} were asked for",
+                chunk.len()
+            ));
+        }
+        Ok(self
+            .body
+            .as_mut()
+            .map_or(Progress::Enough, |b| b.feed(&chunk)))
+    }
+
+    /// The body could not be read from the proxy: refused, loudly (never passed unread).
+    fn unreadable(&mut self, message: String) -> ProxyAction {
+        let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        log::error!("mistype: {message}");
+        let o = shared.filter.unreadable(candidate, message);
+        self.outcome(&shared, o)
     }
 }
 
@@ -432,14 +467,20 @@ impl HttpContext for Stream {
         if let Some(h) = &shared.filter.config.sender_header {
             self.sender = find(h).filter(|s| !s.trim().is_empty());
         }
+        let body = shared
+            .filter
+            .body(candidate, &self.path, self.content_type.as_deref());
+        // A send read to its end is held whole: one declared above the limit is refused at
+        // once. One decided by its message's head holds only that much, whatever its size.
         let declared = find("content-length").and_then(|l| l.trim().parse::<usize>().ok());
         if let Some(len) = declared {
-            if len > shared.filter.config.max_body_bytes {
+            if body.needs_the_end() && len > shared.filter.config.max_body_bytes {
                 return self.too_large(len);
             }
         }
+        self.body = Some(body);
         if end_of_stream {
-            return self.finish(&[]);
+            return self.finish();
         }
         // The headers are held with the body (Envoy's allow_on_headers_stop_iteration), so
         // nothing of a send reaches the upstream before the decision.
@@ -459,29 +500,28 @@ impl HttpContext for Stream {
             .as_ref()
             .map(|s| s.filter.config.max_body_bytes)
             .unwrap_or(usize::MAX);
-        self.body_size = body_size;
-        if body_size > max {
+        // `max_body_bytes` bounds what the proxy holds for the decision: all of a send read to
+        // its end, only the head of one decided by its message's head.
+        let whole = self.body.as_ref().is_some_and(Body::needs_the_end);
+        if whole && body_size > max {
             return self.too_large(body_size);
         }
-        if !end_of_stream {
-            return ProxyAction::Pause;
+        match self.read_body(body_size) {
+            Err(e) => self.unreadable(e),
+            Ok(Progress::Enough) => self.finish(),
+            Ok(Progress::More) if body_size > max => self.too_large(body_size),
+            Ok(Progress::More) if end_of_stream => self.finish(),
+            Ok(Progress::More) => ProxyAction::Pause,
         }
-        let body = self.whole_body(body_size);
-        self.finish(&body)
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> ProxyAction {
         if self.done || self.candidate.is_none() {
             return ProxyAction::Continue;
         }
-        // HTTP/2 (or chunked HTTP/1.1) with trailers: the body ended without end_of_stream;
-        // body_size of the last body callback is the whole buffered body.
-        let body = if self.body_size > 0 {
-            self.whole_body(self.body_size)
-        } else {
-            Vec::new()
-        };
-        self.finish(&body)
+        // HTTP/2 (or chunked HTTP/1.1) with trailers: the body ended without end_of_stream.
+        // Every body callback read what it was given, so the reader has the whole body.
+        self.finish()
     }
 
     fn on_http_response_headers(

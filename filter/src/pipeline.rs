@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::decide::{self, Decision, Judged};
-use crate::extract::{self, Candidate, Route, Target};
+use crate::extract::{self, Body, Candidate, Read, Route, Target};
 use crate::metrics::Counter;
 use crate::reply::{self, Action};
 use crate::send::{Api, ExtractError, LookupError, Send};
@@ -100,14 +100,54 @@ impl Filter {
         Outcome::Decided(decide::too_large(&self.config, candidate.api, size))
     }
 
-    /// The whole body of a candidate is in: extract, check, decide (or look up first).
-    pub fn inspect(&self, candidate: Candidate, body: &[u8], info: RequestInfo) -> Outcome {
-        let target = Target {
-            path: info.path,
-            content_type: info.content_type,
+    /// The reader of a candidate's body: the filter feeds it the body as it streams in.
+    pub fn body(&self, candidate: Candidate, path: &str, content_type: Option<&str>) -> Body {
+        Body::new(candidate, self.target(candidate, path, content_type))
+    }
+
+    fn target<'a>(
+        &'a self,
+        candidate: Candidate,
+        path: &'a str,
+        content_type: Option<&'a str>,
+    ) -> Target<'a> {
+        Target {
+            path,
+            content_type,
             prefixes: self.config.routes.prefixes(candidate.api),
-        };
-        let send = extract::extract(candidate, target, body);
+        }
+    }
+
+    /// The whole body of a candidate at once: extract, check, decide (or look up first).
+    pub fn inspect(&self, candidate: Candidate, body: &[u8], info: RequestInfo) -> Outcome {
+        let target = self.target(candidate, info.path, info.content_type);
+        self.conclude(candidate, Body::read_all(candidate, target, body), info)
+    }
+
+    /// A candidate's body is read (to its end, or as far as the decision needs): extract, check,
+    /// decide (or look up first).
+    pub fn conclude(&self, candidate: Candidate, read: Read, info: RequestInfo) -> Outcome {
+        let target = self.target(candidate, info.path, info.content_type);
+        let send = extract::send_of(candidate, target, read);
+        self.decide_send(candidate, send, info)
+    }
+
+    /// The body could not be read from the host: refused (block mode) like a send that cannot
+    /// be parsed, naming what went wrong.
+    pub fn unreadable(&self, candidate: Candidate, message: String) -> Outcome {
+        let e = ExtractError::new(candidate.api, message);
+        if candidate.route == Route::Verdict {
+            return Outcome::Answer(reply::bad_request(&e));
+        }
+        Outcome::Decided(decide::parse_error(&self.config, &e))
+    }
+
+    fn decide_send(
+        &self,
+        candidate: Candidate,
+        send: Result<Option<Send>, ExtractError>,
+        info: RequestInfo,
+    ) -> Outcome {
         if candidate.route == Route::Verdict {
             return match send {
                 Ok(Some(s)) => {

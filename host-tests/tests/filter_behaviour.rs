@@ -246,28 +246,35 @@ fn trailers_end_the_stream_and_the_decision_happens_there() {
 
 #[test]
 fn oversize_bodies_are_413_in_block_mode_and_counted_in_monitor_mode() {
-    // max_body_bytes is 64 KiB in the test configuration.
+    // max_body_bytes is 64 KiB in the test configuration: a send held whole (JSON) above it is
+    // refused; a message upload is held only as far as its head, and refused only when its head
+    // alone goes past the limit.
     let big = "z".repeat(70 * 1024);
     let mut block = filter(&config("block"));
-    for req in [
-        sogo(MIL_SENDER, &[CLEAN], &[]),
-        gmail_upload_media(&format!(
-            "{}{big}",
-            sends::mime_message(MIL_SENDER, &[CLEAN], &[])
-        )),
+    let long_head = sends::mime_message(MIL_SENDER, &[CLEAN], &[]).replacen(
+        "\r\n",
+        &format!("\r\nX-Pad: {big}\r\n"),
+        1,
+    );
+    let padded = pad_json(sogo(MIL_SENDER, &[CLEAN], &[]), &big);
+    // With and without content-length (the filter may answer from the headers), and a head that
+    // outgrows the limit while it streams in.
+    for r in [
+        padded.clone(),
+        padded.chunked(4096),
+        gmail_upload_media(&long_head).chunked(4096),
     ] {
-        let req = pad_json(req, &big);
-        // With and without content-length (the filter may answer from the headers).
-        for r in [req.clone(), req.clone().chunked(4096)] {
-            let o = run(&mut block, r);
-            assert_eq!(o.status(), Some(413), "{}", o.log_text());
-            assert!(o.forwarded().is_none());
-            assert!(o.json().is_some(), "413 is JSON");
-        }
+        let o = run(&mut block, r);
+        assert_eq!(o.status(), Some(413), "{}", o.log_text());
+        assert!(o.forwarded().is_none());
+        assert!(o.json().is_some(), "413 is JSON");
     }
+    // Delivered in one piece, the same long head is all there at once, and judged.
+    let o = run(&mut block, gmail_upload_media(&long_head));
+    assert_eq!(o.status(), Some(200), "{}", o.log_text());
     assert_eq!(
         counter(&block, "body_too_large"),
-        4,
+        3,
         "{:?}",
         block.metrics()
     );
@@ -278,6 +285,36 @@ fn oversize_bodies_are_413_in_block_mode_and_counted_in_monitor_mode() {
     let o = run(&mut monitor, req);
     assert_passed(&o, &body);
     assert_eq!(counter(&monitor, "body_too_large"), 1);
+}
+
+#[test]
+fn a_message_upload_is_decided_by_its_head_whatever_its_size() {
+    let mut f = filter(&config("block"));
+    // An attachment above max_body_bytes (64 KiB) after a head that names the recipients.
+    let attachment = "QUJD".repeat(60 * 1024);
+    for (to, verdict) in [(CLEAN, None), (TYPO, Some(422))] {
+        let mime = format!(
+            "{}{attachment}",
+            sends::mime_message(MIL_SENDER, &[to], &[])
+        );
+        for req in [
+            gmail_upload_media(&mime),
+            gmail_upload_media(&mime).chunked(4096),
+        ] {
+            let body = req.body_bytes();
+            let o = run(&mut f, req);
+            assert_eq!(o.status(), verdict.or(Some(200)), "{}", o.log_text());
+            if verdict.is_none() {
+                assert_passed(&o, &body);
+            }
+            // Decided at the first body callback, which holds the head: the rest of the body
+            // is never read into the filter.
+            assert_eq!(o.request_body_reads, 1, "{:?}", o.actions);
+        }
+    }
+    assert_eq!(counter(&f, "body_too_large"), 0);
+    assert_eq!(counter(&f, "allowed"), 2);
+    assert_eq!(counter(&f, "blocked"), 2);
 }
 
 /// Pads a JSON body with a large extra member (keeps it valid JSON); other bodies unchanged.

@@ -1,0 +1,261 @@
+//! A candidate's body, read as it streams in: each chunk is read once, and only what the decision
+//! needs is kept (see [`super::json`], [`super::head`], [`super::multipart`], [`super::form`]).
+//!
+//! A send whose recipients are in a message's head (Gmail's `raw` and uploads, Graph's MIME
+//! variant) is decided once the head is read ([`Progress::Enough`]): the rest of the body, the
+//! attachments, need not be held or read at all. Every other send is read to its end, because the
+//! recipients may come anywhere in it (a JSON object's members are in any order); only a malformed
+//! body is decided before its end.
+
+use super::head::{Encoding, Head};
+use super::json::{self, Doc};
+use super::multipart::{self, Chooser, Part};
+use super::{
+    check, form, gmail, graph, jmap, media_type, nextcloud, roundcube, snappymail, sogo,
+    split_path, Candidate, Route, Target,
+};
+use crate::send::{ExtractError, Send};
+
+/// Whether the body read so far is enough to decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// More is needed: hold the request and read on.
+    More,
+    /// Enough: the decision can be taken now; the rest of the body is not needed.
+    Enough,
+}
+
+/// What was read of a body, as the API modules take it.
+#[derive(Debug)]
+pub enum Read {
+    /// Nothing (the request names a stored message; its body does not matter).
+    Nothing,
+    /// Only white space, or nothing.
+    Blank,
+    /// The whole body (a check request).
+    Whole(Vec<u8>),
+    /// A JSON document, pruned to what the API reads.
+    Json(Result<Doc, String>),
+    /// The head of a message: the body itself, or the string of a JSON send read before the end.
+    Head(Head),
+    /// A multipart body's parts.
+    Parts(Result<Vec<Part>, String>),
+    /// A form's fields.
+    Fields(Result<Vec<(String, String)>, String>),
+}
+
+#[derive(Debug)]
+enum Reader {
+    Nothing,
+    Whole(Vec<u8>),
+    Json(json::Reader),
+    Head(Head),
+    Multipart(multipart::Reader),
+    Form(form::Reader),
+}
+
+/// A candidate's body being read.
+#[derive(Debug)]
+pub struct Body {
+    candidate: Candidate,
+    reader: Reader,
+    /// Every byte read so far is white space.
+    blank: bool,
+    /// Body bytes read.
+    read: usize,
+}
+
+impl Body {
+    /// A reader for the body of `candidate` (its route and content type decide how it is read).
+    pub fn new(candidate: Candidate, target: Target) -> Body {
+        let ct = target.content_type;
+        let mt = ct.map(media_type);
+        let reader = match candidate.route {
+            Route::Jmap => Reader::Json(json::Reader::new(jmap::select)),
+            Route::GraphSendMail | Route::GraphReply | Route::GraphForward => {
+                if mt.as_deref() == Some("text/plain") {
+                    Reader::Head(Head::new(Encoding::Base64))
+                } else {
+                    Reader::Json(json::Reader::new(graph::select_message))
+                }
+            }
+            Route::GraphDraftSend | Route::NextcloudById => Reader::Nothing,
+            Route::GraphBatch => Reader::Json(json::Reader::new(graph::select_batch)),
+            Route::GmailJson { .. } => Reader::Json(json::Reader::new(gmail::select)),
+            Route::GmailUpload { .. } => match mt.as_deref() {
+                Some("multipart/related") => Reader::Multipart(multipart::Reader::new(
+                    ct.unwrap_or_default(),
+                    Chooser::Parts(gmail::part),
+                )),
+                Some("application/json") => Reader::Json(json::Reader::new(gmail::select)),
+                _ => Reader::Head(Head::new(Encoding::Identity)),
+            },
+            Route::Roundcube { .. } => Reader::Form(form::Reader::new(ct, roundcube::field)),
+            Route::Snappymail if snappymail::is_form(ct) => {
+                Reader::Form(form::Reader::new(ct, snappymail::field))
+            }
+            Route::Snappymail => Reader::Json(json::Reader::new(snappymail::select)),
+            Route::NextcloudOutbox => Reader::Json(json::Reader::new(nextcloud::select)),
+            Route::Sogo => Reader::Json(json::Reader::new(sogo::select)),
+            Route::Check | Route::Verdict => Reader::Whole(Vec::new()),
+        };
+        Body {
+            candidate,
+            reader,
+            blank: true,
+            read: 0,
+        }
+    }
+
+    /// True when the decision needs the whole body: the request is held to its end (and
+    /// `max_body_bytes` applies to all of it). False when the head of a message is enough.
+    pub fn needs_the_end(&self) -> bool {
+        !matches!(
+            self.candidate.route,
+            Route::GmailUpload { .. } | Route::GmailJson { .. }
+        ) && !matches!(self.reader, Reader::Head(_))
+    }
+
+    /// Body bytes read so far.
+    pub fn bytes_read(&self) -> usize {
+        self.read
+    }
+
+    /// Reads the next bytes of the body.
+    pub fn feed(&mut self, bytes: &[u8]) -> Progress {
+        self.read += bytes.len();
+        if self.blank {
+            self.blank = bytes.iter().all(u8::is_ascii_whitespace);
+        }
+        match &mut self.reader {
+            Reader::Nothing => {}
+            Reader::Whole(b) => b.extend_from_slice(bytes),
+            Reader::Json(r) => r.feed(bytes),
+            Reader::Head(h) => h.feed(bytes),
+            Reader::Multipart(r) => r.feed(bytes),
+            Reader::Form(r) => r.feed(bytes),
+        }
+        self.progress()
+    }
+
+    fn progress(&self) -> Progress {
+        let enough = match (&self.reader, self.candidate.route) {
+            (Reader::Head(h), _) => h.is_done(),
+            (Reader::Json(r), Route::GmailJson { drafts } | Route::GmailUpload { drafts }) => {
+                r.error().is_some() || r.head(&gmail::raw_path(drafts)).is_some_and(Head::is_done)
+            }
+            (Reader::Json(r), _) => r.error().is_some(),
+            (Reader::Multipart(r), Route::GmailUpload { .. }) => {
+                r.error().is_some() || r.head_done()
+            }
+            (Reader::Multipart(r), _) => r.error().is_some(),
+            _ => false,
+        };
+        if enough {
+            Progress::Enough
+        } else {
+            Progress::More
+        }
+    }
+
+    /// What was read: at the end of the body, or when [`Progress::Enough`] said so.
+    pub fn finish(self) -> Read {
+        let blank = self.blank;
+        let enough = self.progress() == Progress::Enough;
+        match self.reader {
+            Reader::Nothing => Read::Nothing,
+            Reader::Whole(b) => Read::Whole(b),
+            // An empty body: Graph answers "without a body", a resumable upload's start is not
+            // a send; a message upload goes on to "empty message".
+            Reader::Json(_) if blank => Read::Blank,
+            Reader::Head(_)
+                if blank && !matches!(self.candidate.route, Route::GmailUpload { .. }) =>
+            {
+                Read::Blank
+            }
+            Reader::Head(mut h) => {
+                h.finish();
+                Read::Head(h)
+            }
+            Reader::Json(r) => {
+                if let (true, None, Route::GmailJson { drafts } | Route::GmailUpload { drafts }) =
+                    (enough, r.error(), self.candidate.route)
+                {
+                    // The message's head is read before the end: the rest is not needed.
+                    if let Some(h) = r.into_head(&gmail::raw_path(drafts)) {
+                        return Read::Head(h);
+                    }
+                    return Read::Json(Err("the body ends early".into()));
+                }
+                Read::Json(r.into_doc())
+            }
+            Reader::Multipart(r) => Read::Parts(r.finish()),
+            Reader::Form(r) => Read::Fields(r.finish()),
+        }
+    }
+
+    /// Reads a whole body at once.
+    pub fn read_all(candidate: Candidate, target: Target, body: &[u8]) -> Read {
+        let mut b = Body::new(candidate, target);
+        b.feed(body);
+        b.finish()
+    }
+}
+
+/// The send that `read` holds for `candidate`: `None` if the body shows it is not a send, or an
+/// error for a recognised send that cannot be read.
+pub fn send_of(
+    candidate: Candidate,
+    target: Target,
+    read: Read,
+) -> Result<Option<Send>, ExtractError> {
+    let content_type = target.content_type;
+    let path = split_path(target.path).0;
+    let json = |read: Read| match read {
+        Read::Json(doc) => doc,
+        Read::Blank => Err("unexpected end of the document at byte 0".into()),
+        _ => Err("not read as JSON".into()),
+    };
+    match candidate.route {
+        Route::Jmap => jmap::extract(path, content_type, json(read)),
+        Route::GraphSendMail | Route::GraphReply | Route::GraphForward | Route::GraphDraftSend => {
+            let read = match read {
+                Read::Nothing => graph::Read::Nothing,
+                Read::Blank => graph::Read::Blank,
+                Read::Head(ref h) => {
+                    return graph::extract(
+                        candidate.route,
+                        path,
+                        target.prefixes,
+                        graph::Read::Mime(h),
+                    )
+                    .map(Some)
+                }
+                other => graph::Read::Json(json(other)),
+            };
+            graph::extract(candidate.route, path, target.prefixes, read).map(Some)
+        }
+        Route::GraphBatch => graph::extract_batch(path, target.prefixes, json(read)),
+        Route::GmailJson { drafts } => gmail::extract_json(drafts, path, read).map(Some),
+        Route::GmailUpload { drafts } => gmail::extract_upload(drafts, path, read),
+        Route::Roundcube { framed } => roundcube::extract(fields(read), framed),
+        Route::Snappymail => snappymail::extract(match read {
+            Read::Fields(f) => snappymail::Body::Form(f),
+            other => snappymail::Body::Json(json(other)),
+        }),
+        Route::NextcloudOutbox => nextcloud::extract(json(read)).map(Some),
+        Route::NextcloudById => nextcloud::extract_by_id(path).map(Some),
+        Route::Sogo => sogo::extract(json(read)).map(Some),
+        Route::Check | Route::Verdict => match read {
+            Read::Whole(b) => check::extract(&b).map(Some),
+            _ => check::extract(b"").map(Some),
+        },
+    }
+}
+
+fn fields(read: Read) -> Result<Vec<(String, String)>, String> {
+    match read {
+        Read::Fields(f) => f,
+        _ => Err("not read as a form".into()),
+    }
+}
