@@ -11,7 +11,7 @@ use crate::reply::Action;
 use crate::send::{Api, LookupError, Send};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action as ProxyAction, ContextType, LogLevel, MetricType};
+use proxy_wasm::types::{Action as ProxyAction, BufferType, ContextType, LogLevel, MetricType};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -128,6 +128,9 @@ impl RootContext for Root {
             done: false,
             response_headers: Vec::new(),
             body: None,
+            body_open: false,
+            body_seen: 0,
+            pending_reply: None,
             path: String::new(),
             authority: String::new(),
             credentials: Vec::new(),
@@ -157,6 +160,13 @@ struct Stream {
     /// The candidate's body, read as it streams in: each chunk is copied into the VM once, and
     /// only what the decision needs is kept.
     body: Option<Body>,
+    /// A body callback is running and the body has not ended: a reply decided now waits for
+    /// the end of the body ([`Stream::pending_reply`]).
+    body_open: bool,
+    /// The body bytes the proxy holds in the running body callback.
+    body_seen: usize,
+    /// A reply decided before the end of the body, sent when it ends.
+    pending_reply: Option<Action>,
     /// `:path` and `:authority` of a candidate (lookups go to the same host).
     path: String,
     authority: String,
@@ -244,19 +254,59 @@ impl Stream {
                 self.response_headers = response_headers;
                 ProxyAction::Continue
             }
+            // Decided before the end of the body (by a message's head): the answer waits for
+            // the end, and the rest of the body is dropped as it comes (neither held nor
+            // forwarded), so that a client that writes its whole request before it reads the
+            // answer gets the answer, not a reset connection.
+            reply @ Action::Reply { .. } if self.body_open => {
+                self.drain(self.body_seen);
+                self.pending_reply = Some(reply);
+                ProxyAction::Pause
+            }
             Action::Reply {
                 status,
                 headers,
                 body,
             } => {
-                let h: Vec<(&str, &str)> = headers
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                self.send_http_response(status, h, Some(&body));
+                self.reply(status, &headers, &body);
                 ProxyAction::Pause
             }
         }
+    }
+
+    fn reply(&mut self, status: u32, headers: &[(String, String)], body: &[u8]) {
+        let h: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.send_http_response(status, h, Some(body));
+    }
+
+    /// Drops the `size` body bytes the proxy holds.
+    fn drain(&mut self, size: usize) {
+        if size > 0 {
+            // (The SDK's `set_http_request_body` would trap on an error status.)
+            if let Err(e) = hostcalls::set_buffer(BufferType::HttpRequestBody, 0, size, &[]) {
+                log::warn!("mistype: cannot drop the rest of a refused send's body: {e:?}");
+            }
+        }
+    }
+
+    /// A reply decided before the end of the body: the body goes on being dropped until it
+    /// ends, then the reply is sent.
+    fn drain_until_the_end(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
+        self.drain(body_size);
+        if end_of_stream {
+            if let Some(Action::Reply {
+                status,
+                headers,
+                body,
+            }) = self.pending_reply.take()
+            {
+                self.reply(status, &headers, &body);
+            }
+        }
+        ProxyAction::Pause
     }
 
     fn outcome(&mut self, shared: &Shared, o: Outcome) -> ProxyAction {
@@ -379,7 +429,12 @@ impl Stream {
             return Ok(Progress::More);
         }
         let want = body_size - from;
-        let chunk = self.get_http_request_body(from, want).unwrap_or_default();
+        // (The SDK's `get_http_request_body` would trap on an error status.)
+        let chunk = hostcalls::get_buffer(BufferType::HttpRequestBody, from, want)
+            .map_err(|e| {
+                format!("the proxy refused bytes {from} to {body_size} of the request body: {e:?}")
+            })?
+            .unwrap_or_default();
         if chunk.len() != want {
             return Err(format!(
                 "the proxy gave {} bytes of the request body where bytes {from} to {body_size} were asked for",
@@ -390,6 +445,28 @@ impl Stream {
             .body
             .as_mut()
             .map_or(Progress::Enough, |b| b.feed(&chunk)))
+    }
+
+    /// One body callback of a candidate whose verdict is not taken yet.
+    fn body_chunk(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
+        let max = self
+            .shared
+            .as_ref()
+            .map(|s| s.filter.config.max_body_bytes)
+            .unwrap_or(usize::MAX);
+        // `max_body_bytes` bounds what the proxy holds for the decision: all of a send read to
+        // its end, only the head of one decided by its message's head.
+        let whole = self.body.as_ref().is_some_and(Body::needs_the_end);
+        if whole && body_size > max {
+            return self.too_large(body_size);
+        }
+        match self.read_body(body_size) {
+            Err(e) => self.unreadable(e),
+            Ok(Progress::Enough) => self.finish(),
+            Ok(Progress::More) if body_size > max => self.too_large(body_size),
+            Ok(Progress::More) if end_of_stream => self.finish(),
+            Ok(Progress::More) => ProxyAction::Pause,
+        }
     }
 
     /// The body could not be read from the proxy: refused, loudly (never passed unread).
@@ -492,30 +569,27 @@ impl HttpContext for Stream {
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
+        if self.pending_reply.is_some() {
+            return self.drain_until_the_end(body_size, end_of_stream);
+        }
+        if self.lookup.is_some() {
+            // The verdict waits for a lookup: nothing goes upstream before it.
+            return ProxyAction::Pause;
+        }
         if self.done || self.candidate.is_none() {
             return ProxyAction::Continue;
         }
-        let max = self
-            .shared
-            .as_ref()
-            .map(|s| s.filter.config.max_body_bytes)
-            .unwrap_or(usize::MAX);
-        // `max_body_bytes` bounds what the proxy holds for the decision: all of a send read to
-        // its end, only the head of one decided by its message's head.
-        let whole = self.body.as_ref().is_some_and(Body::needs_the_end);
-        if whole && body_size > max {
-            return self.too_large(body_size);
-        }
-        match self.read_body(body_size) {
-            Err(e) => self.unreadable(e),
-            Ok(Progress::Enough) => self.finish(),
-            Ok(Progress::More) if body_size > max => self.too_large(body_size),
-            Ok(Progress::More) if end_of_stream => self.finish(),
-            Ok(Progress::More) => ProxyAction::Pause,
-        }
+        self.body_open = !end_of_stream;
+        self.body_seen = body_size;
+        let action = self.body_chunk(body_size, end_of_stream);
+        self.body_open = false;
+        action
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> ProxyAction {
+        if self.pending_reply.is_some() {
+            return self.drain_until_the_end(0, true);
+        }
         if self.done || self.candidate.is_none() {
             return ProxyAction::Continue;
         }

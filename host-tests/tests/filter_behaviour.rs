@@ -297,15 +297,33 @@ fn a_message_upload_is_decided_by_its_head_whatever_its_size() {
             "{}{attachment}",
             sends::mime_message(MIL_SENDER, &[to], &[])
         );
-        for req in [
-            gmail_upload_media(&mime),
-            gmail_upload_media(&mime).chunked(4096),
+        for (req, pieces) in [
+            (gmail_upload_media(&mime), 1),
+            (
+                gmail_upload_media(&mime).chunked(4096),
+                mime.len().div_ceil(4096),
+            ),
         ] {
             let body = req.body_bytes();
             let o = run(&mut f, req);
             assert_eq!(o.status(), verdict.or(Some(200)), "{}", o.log_text());
             if verdict.is_none() {
                 assert_passed(&o, &body);
+            } else {
+                // Refused at the head, answered at the end of the body (a client that writes
+                // its whole request first still reads the answer); nothing went upstream.
+                assert!(o.upstream.is_none(), "{:?}", o.upstream);
+                let body_callbacks = o.action(Callback::RequestBody);
+                assert!(
+                    body_callbacks.iter().all(|a| !a.is_continue()),
+                    "{:?}",
+                    o.actions
+                );
+                assert_eq!(
+                    body_callbacks.len(),
+                    pieces,
+                    "the answer waits for the last piece"
+                );
             }
             // Decided at the first body callback, which holds the head: the rest of the body
             // is never read into the filter.
