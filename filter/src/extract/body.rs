@@ -259,3 +259,251 @@ fn fields(read: Read) -> Result<Vec<(String, String)>, String> {
         _ => Err("not read as a form".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{tests::routes, Routes};
+    use base64::Engine as _;
+    use mistype_testdata::sends::{self, HttpRequest};
+
+    const FROM: &str = "a.b@army.mil";
+    const TO: &[&str] = &["c@navy.ml", "Lt Ray <ray@base.example.mil>"];
+    const CC: &[&str] = &["x@gmial.com"];
+
+    /// Every kind of send the filter reads, as the fixtures (and their variants) write them.
+    fn requests() -> Vec<HttpRequest> {
+        let mime = sends::mime_message(FROM, TO, CC);
+        let graph_mime = HttpRequest {
+            content_type: Some("text/plain".into()),
+            body: base64::engine::general_purpose::STANDARD
+                .encode(&mime)
+                .into_bytes(),
+            ..sends::graph_send_mail(FROM, TO, CC)
+        };
+        let rainloop = HttpRequest {
+            path: "/?/Ajax/&q[]=/0/".into(),
+            content_type: Some("application/x-www-form-urlencoded".into()),
+            body: b"Action=SendMessage&To=c%40navy.ml&Cc=x%40gmial.com&Text=hi".to_vec(),
+            ..sends::snappymail("", "")
+        };
+        let mut all: Vec<HttpRequest> = [
+            "jmap",
+            "graph",
+            "gmail",
+            "roundcube",
+            "snappymail",
+            "nextcloud",
+            "sogo",
+            "check",
+        ]
+        .iter()
+        .map(|api| sends::for_api(api, FROM, TO, CC))
+        .collect();
+        all.extend([
+            sends::jmap_envelope(FROM, TO),
+            sends::jmap_submit_stored("M123"),
+            sends::graph_reply(TO),
+            sends::graph_forward(TO),
+            sends::graph_batch(&[TO, CC]),
+            sends::graph_draft_send("AAMk1"),
+            graph_mime,
+            sends::gmail_draft_send_raw(&mime),
+            sends::gmail_draft_send_by_id("r-7"),
+            sends::gmail_upload_media(&mime),
+            sends::gmail_upload_multipart(&mime),
+            sends::roundcube_form("c@navy.ml", "", "x@gmial.com", false),
+            sends::roundcube_form("c@navy.ml", "", "", true),
+            sends::roundcube_multipart("c@navy.ml", "x@gmial.com", false),
+            rainloop,
+            sends::nextcloud_outbox_send("17"),
+        ]);
+        all
+    }
+
+    fn target<'a>(r: &'a Routes, req: &'a HttpRequest, c: Candidate) -> Target<'a> {
+        Target {
+            path: &req.path,
+            content_type: req.content_type.as_deref(),
+            prefixes: r.prefixes(c.api),
+        }
+    }
+
+    /// Reads `req`'s body in pieces ending at `cuts`, as the filter does (stopping at
+    /// [`Progress::Enough`]); also returns how many bytes were read.
+    fn in_pieces(req: &HttpRequest, cuts: &[usize]) -> (Result<Option<Send>, ExtractError>, usize) {
+        let r = routes();
+        let ct = req.content_type.as_deref();
+        let c = r
+            .classify(req.method, &req.path, ct)
+            .unwrap_or_else(|| panic!("{} {} not recognised", req.method, req.path));
+        let mut b = Body::new(c, target(&r, req, c));
+        let mut at = 0;
+        for &cut in cuts.iter().chain([&req.body.len()]) {
+            let cut = cut.clamp(at, req.body.len());
+            if b.feed(&req.body[at..cut]) == Progress::Enough {
+                at = cut;
+                break;
+            }
+            at = cut;
+        }
+        (send_of(c, target(&r, req, c), b.finish()), at)
+    }
+
+    fn whole(req: &HttpRequest) -> Result<Option<Send>, ExtractError> {
+        in_pieces(req, &[]).0
+    }
+
+    #[test]
+    fn every_send_reads_the_same_in_any_pieces() {
+        for req in requests() {
+            let want = whole(&req);
+            assert!(want.is_ok(), "{}: {want:?}", req.path);
+            for cut in 0..=req.body.len() {
+                assert_eq!(
+                    in_pieces(&req, &[cut]).0,
+                    want,
+                    "{} split at {cut}",
+                    req.path
+                );
+            }
+            let bytes: Vec<usize> = (1..req.body.len()).collect();
+            assert_eq!(in_pieces(&req, &bytes).0, want, "{} byte by byte", req.path);
+        }
+    }
+
+    #[test]
+    fn the_fixtures_name_their_recipients() {
+        for req in requests() {
+            let Ok(Some(s)) = whole(&req) else {
+                continue;
+            };
+            if s.references.is_empty() {
+                assert!(
+                    s.recipients().any(|r| r.contains("c@navy.ml")),
+                    "{}: {s:?}",
+                    req.path
+                );
+            }
+        }
+    }
+
+    /// A body whose recipients come after a large member (an attachment, a message text).
+    fn late_recipients(filler: &str) -> Vec<HttpRequest> {
+        let json = |path: &str, body: String| HttpRequest {
+            path: path.into(),
+            body: body.into_bytes(),
+            ..sends::sogo(FROM, &[], &[])
+        };
+        vec![
+            json(
+                "/v1.0/me/sendMail",
+                format!(
+                    r#"{{"message": {{"subject": "s", "attachments": [{{"name": "a.pdf", "contentBytes": "{filler}"}}], "toRecipients": [{{"emailAddress": {{"address": "c@navy.ml"}}}}]}}}}"#
+                ),
+            ),
+            json(
+                "/v1.0/$batch",
+                format!(
+                    r#"{{"requests": [{{"id": "1", "method": "POST", "url": "/me/sendMail", "body": {{"message": {{"body": {{"content": "{filler}"}}}}}}}}, {{"id": "2", "method": "POST", "url": "/me/sendMail", "body": {{"message": {{"toRecipients": [{{"emailAddress": {{"address": "c@navy.ml"}}}}]}}}}}}]}}"#
+                ),
+            ),
+            json(
+                "/jmap/api",
+                format!(
+                    r##"{{"methodCalls": [["Email/set", {{"accountId": "A", "create": {{"k": {{"bodyValues": {{"1": {{"value": "{filler}"}}}}, "to": [{{"email": "c@navy.ml"}}]}}}}}}, "0"], ["EmailSubmission/set", {{"accountId": "A", "create": {{"s": {{"emailId": "#k"}}}}}}, "1"]]}}"##
+                ),
+            ),
+            json(
+                "/index.php/apps/mail/api/outbox",
+                format!(
+                    r#"{{"attachments": [{{"data": "{filler}"}}], "to": [{{"label": "C", "email": "c@navy.ml"}}]}}"#
+                ),
+            ),
+            json(
+                "/SOGo/so/u/Mail/0/drafts/d1/send",
+                format!(r#"{{"text": "{filler}", "to": ["c@navy.ml"]}}"#),
+            ),
+            json(
+                "/?/Json/&q[]=/0/",
+                format!(r#"{{"Action": "SendMessage", "plain": "{filler}", "to": "c@navy.ml"}}"#),
+            ),
+            HttpRequest {
+                body: format!("_id=1&_message={filler}&_to=c%40navy.ml").into_bytes(),
+                ..sends::roundcube_form("", "", "", false)
+            },
+        ]
+    }
+
+    #[test]
+    fn recipients_after_a_large_member_are_read_to_the_end() {
+        let filler = "QUJD".repeat(256 * 1024); // 1 MiB
+        for req in late_recipients(&filler) {
+            let cuts: Vec<usize> = (1..req.body.len() / 16_384 + 1)
+                .map(|i| i * 16_384)
+                .collect();
+            let (send, read) = in_pieces(&req, &cuts);
+            assert_eq!(read, req.body.len(), "{}: read to the end", req.path);
+            let send = send
+                .unwrap_or_else(|e| panic!("{}: {e}", req.path))
+                .expect("a send");
+            assert!(
+                send.recipients().any(|r| r.contains("c@navy.ml")),
+                "{}: {send:?}",
+                req.path
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_cut_before_its_recipients_is_never_a_send_without_them() {
+        // The stream ends inside the large member: a JSON body is then malformed (refused in
+        // block mode), never a send with no recipients.
+        let filler = "QUJD".repeat(4096);
+        let json: Vec<HttpRequest> = late_recipients(&filler)
+            .into_iter()
+            .filter(|r| r.content_type.as_deref() == Some("application/json"))
+            .collect();
+        assert_eq!(json.len(), 6);
+        for req in json {
+            let cut = req.body.len() / 2;
+            let short = HttpRequest {
+                body: req.body[..cut].to_vec(),
+                ..req.clone()
+            };
+            assert!(whole(&short).is_err(), "{}: {:?}", req.path, whole(&short));
+        }
+    }
+
+    #[test]
+    fn a_message_is_decided_at_its_head() {
+        let attachment = "QUJD".repeat(64 * 1024);
+        let mime = format!("{}{attachment}", sends::mime_message(FROM, TO, CC));
+        let head = mime.find("\r\n\r\n").unwrap_or(0) + 4;
+        for req in [
+            sends::gmail_upload_media(&mime),
+            sends::gmail_raw(&mime),
+            sends::gmail_draft_send_raw(&mime),
+            sends::gmail_upload_multipart(&mime),
+        ] {
+            let cuts: Vec<usize> = (1..=req.body.len() / 1024).map(|i| i * 1024).collect();
+            let (send, read) = in_pieces(&req, &cuts);
+            assert!(
+                read < 2 * head + 2048,
+                "{}: read {read} of {}",
+                req.path,
+                req.body.len()
+            );
+            assert_eq!(send, whole(&req), "{}", req.path);
+            let send = send.unwrap().unwrap();
+            assert_eq!(send.cc, vec!["x@gmial.com"], "{}", req.path);
+        }
+        // The order of a JSON send's members does not matter: raw after a large one.
+        let raw = sends::b64url(mime.as_bytes());
+        let req = HttpRequest {
+            body: format!(r#"{{"labelIds": ["{attachment}"], "raw": "{raw}"}}"#).into_bytes(),
+            ..sends::gmail_raw("")
+        };
+        assert_eq!(whole(&req).unwrap().unwrap().cc, vec!["x@gmial.com"]);
+    }
+}
