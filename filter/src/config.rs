@@ -1,7 +1,7 @@
 //! The plugin configuration: JSON in Envoy's `configuration` (a `google.protobuf.StringValue`).
 //!
 //! ```json
-//! {"policy": {...}, "mode": "block", "max_body_bytes": 4194304,
+//! {"policy": {...}, "mode": "block", "max_body_bytes": 36700160,
 //!  "confirm": {"header": "x-mistype-confirm", "secret": "...", "ttl_seconds": 600},
 //!  "sender_header": "x-authenticated-user",
 //!  "apis": ["jmap", {"api": "graph", "prefix": ["/v1.0"]}],
@@ -129,8 +129,9 @@ impl Default for Lookup {
     }
 }
 
-/// Defaults.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Defaults. `max_body_bytes`: 35 MiB, the largest message the common providers take (Gmail's
+/// API); a send decided by its message's head holds far less whatever its size.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 35 * 1024 * 1024;
 /// The largest `max_body_bytes` accepted (V8's Wasm memory limit is 1 GiB).
 pub const MAX_MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
 /// Default confirm header.
@@ -503,7 +504,7 @@ mod tests {
             let c = Config::parse(empty.as_bytes()).unwrap();
             assert_eq!(c.mode, Mode::Block);
             assert!(c.policy.is_none());
-            assert_eq!(c.max_body_bytes, 4 * 1024 * 1024);
+            assert_eq!(c.max_body_bytes, 35 * 1024 * 1024);
             assert_eq!(c.confirm.header, "x-mistype-confirm");
             assert_eq!(c.confirm.secret, None);
             assert_eq!(c.routes, Routes::default());
@@ -647,5 +648,83 @@ mod tests {
         let c =
             Config::parse(br#"{"confirm": {"secret": "0123456789abcdef-very-secret"}}"#).unwrap();
         assert!(!format!("{c:?}").contains("very-secret"));
+    }
+
+    /// The JSON of the first `value: |` block of YAML in `text`.
+    fn plugin_json(text: &str, what: &str) -> serde_json::Value {
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| l.trim() == "value: |")
+            .unwrap_or_else(|| panic!("{what}: no `value: |` block"));
+        let indent = lines[start].len() - lines[start].trim_start().len();
+        let block: Vec<&str> = lines[start + 1..]
+            .iter()
+            .take_while(|l| l.len() - l.trim_start().len() > indent && !l.trim().is_empty())
+            .copied()
+            .collect();
+        serde_json::from_str(&block.join("\n"))
+            .unwrap_or_else(|e| panic!("{what}: the plugin configuration is not JSON: {e}"))
+    }
+
+    /// Every key `part` states has the value `whole` gives it (objects compared key by key; a
+    /// secret is a placeholder in the documents).
+    fn agrees(part: &serde_json::Value, whole: &serde_json::Value, at: &str) -> Vec<String> {
+        let mut wrong = Vec::new();
+        match (part.as_object(), whole.as_object()) {
+            (Some(p), Some(w)) => {
+                for (k, v) in p {
+                    let here = format!("{at}.{k}");
+                    match w.get(k) {
+                        None => wrong.push(format!("{here} is not in filter/envoy.yaml")),
+                        Some(_) if k == "secret" => {}
+                        Some(x) => wrong.extend(agrees(v, x, &here)),
+                    }
+                }
+            }
+            _ if part != whole => {
+                wrong.push(format!("{at}: {part} where filter/envoy.yaml has {whole}"))
+            }
+            _ => {}
+        }
+        wrong
+    }
+
+    #[test]
+    fn the_readme_snippet_is_the_shipped_configuration() {
+        let shipped = plugin_json(include_str!("../envoy.yaml"), "filter/envoy.yaml");
+        let readme = include_str!("../../README.md");
+        let snippet = &readme[readme.find("## In Envoy").expect("README: ## In Envoy")..];
+        let documented = plugin_json(snippet, "README.md");
+        assert_eq!(agrees(&documented, &shipped, "value"), Vec::<String>::new());
+        // The filter settings around it, as shipped.
+        for setting in [
+            "failure_policy: FAIL_CLOSED",
+            "allow_on_headers_stop_iteration: true",
+            "runtime: envoy.wasm.runtime.v8",
+            "filename: target/wasm32-wasip1/wasm/mistype_filter.wasm",
+        ] {
+            assert!(snippet.contains(setting), "README.md: {setting}");
+            assert!(
+                include_str!("../envoy.yaml").contains(setting),
+                "envoy.yaml: {setting}"
+            );
+        }
+        // What docs/envoy.md shows of the same keys agrees too (it adds a sender_header).
+        let mut docs = plugin_json(include_str!("../../docs/envoy.md"), "docs/envoy.md");
+        if let Some(o) = docs.as_object_mut() {
+            o.remove("sender_header");
+        }
+        assert_eq!(agrees(&docs, &shipped, "value"), Vec::<String>::new());
+        // And neither refuses ordinary mail: at least 35 MiB, the largest common provider limit.
+        for (what, v) in [("README.md", &documented), ("filter/envoy.yaml", &shipped)] {
+            let c =
+                Config::parse(v.to_string().as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(
+                c.max_body_bytes >= 35 * 1024 * 1024,
+                "{what}: {}",
+                c.max_body_bytes
+            );
+        }
     }
 }

@@ -632,12 +632,12 @@ mod tests {
             assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
         }
 
-        let d = too_large(&config("block", false), Api::Jmap, 5_000_000);
+        let d = too_large(&config("block", false), Api::Jmap, 40_000_000);
         assert_eq!(d.status(), Some(413));
-        assert_eq!(body(&d)["mistype"]["max_body_bytes"], 4 * 1024 * 1024);
+        assert_eq!(body(&d)["mistype"]["max_body_bytes"], 35 * 1024 * 1024);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::BodyTooLarge]);
         for mode in ["warn", "monitor"] {
-            let d = too_large(&config(mode, false), Api::Jmap, 5_000_000);
+            let d = too_large(&config(mode, false), Api::Jmap, 40_000_000);
             assert_eq!(d.status(), None);
             assert_eq!(d.counters, vec![Counter::Inspected, Counter::BodyTooLarge]);
         }
