@@ -843,3 +843,104 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
     assert_eq!(sends("/v1.0/me/messages/slow/send"), 0);
     assert_eq!(counter(&envoy, "lookup_failed"), 2);
 }
+
+/// The plugin configuration of the shipped `filter/envoy.yaml`.
+fn shipped_plugin_config() -> serde_json::Value {
+    let shipped = shipped_envoy_yaml();
+    let lines: Vec<&str> = shipped.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == "value: |")
+        .expect("value block");
+    let indent = lines[start].len() - lines[start].trim_start().len();
+    let block: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
+        .copied()
+        .collect();
+    serde_json::from_str(&block.join("\n")).expect("plugin config is JSON")
+}
+
+/// Big sends with the shipped configuration as it is: a message upload larger than the shipped
+/// `max_body_bytes` is judged by its head and streams through whole (or is refused after its
+/// last byte, not mid-upload); a Graph send whose recipients come after an attachment is read to
+/// its end.
+#[test]
+fn big_sends_are_judged_as_they_stream_with_the_shipped_limits() {
+    let max = shipped_plugin_config()["max_body_bytes"]
+        .as_u64()
+        .expect("the shipped max_body_bytes") as usize;
+    let upstream = Upstream::start();
+    let envoy = start(&upstream, None);
+    let base = format!("http://127.0.0.1:{}", envoy.listener_port);
+    let attachment = "QUJD".repeat((max + (1 << 20)) / 4);
+    let upload = "/upload/gmail/v1/users/me/messages/send?uploadType=media";
+
+    let clean = sends::gmail_upload_media(&format!(
+        "{}{attachment}",
+        sends::mime_message("a.b@army.mil", &["j.smith@navy.mil"], &[])
+    ));
+    assert!(clean.body.len() > max);
+    let resp = curl(&Request::send(&base, &clean));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = arrived(&upstream, upload);
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].body == clean.body,
+        "the upload reaches the mail server whole"
+    );
+
+    let typo = sends::gmail_upload_media(&format!(
+        "{}{attachment}",
+        sends::mime_message("a.b@army.mil", &["c@navy.ml"], &[])
+    ));
+    for http2 in [false, true] {
+        let mut req = Request::send(&base, &typo);
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(resp.status, 422, "http2 {http2}: {}", resp.text());
+        assert_eq!(resp.header("x-mistype-verdict"), Some("block"));
+        assert_eq!(
+            resp.json()["mistype"]["findings"][0]["suggestion"],
+            "c@navy.mil"
+        );
+    }
+    assert_eq!(
+        arrived(&upstream, upload).len(),
+        1,
+        "nothing refused went upstream"
+    );
+    assert_eq!(counter(&envoy, "body_too_large"), 0);
+
+    // Graph: the recipients after a 4 MiB attachment (Graph's own limit for sendMail).
+    let graph = |to: &str| {
+        format!(
+            r##"{{"message": {{"subject": "s", "attachments": [{{"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.pdf", "contentBytes": "{}"}}], "toRecipients": [{{"emailAddress": {{"address": "{to}"}}}}], "from": {{"emailAddress": {{"address": "a.b@army.mil"}}}}}}}}"##,
+            "QUJD".repeat(1 << 20)
+        )
+        .into_bytes()
+    };
+    let body = graph("c@navy.ml");
+    let resp = curl(&Request::post(
+        format!("{base}/v1.0/me/sendMail"),
+        "application/json",
+        &body,
+    ));
+    assert_eq!(resp.status, 422, "{}", resp.text());
+    assert_eq!(resp.json()["error"]["code"], "misaddressed_recipient");
+    let body = graph("j.smith@navy.mil");
+    let resp = curl(&Request::post(
+        format!("{base}/v1.0/me/sendMail"),
+        "application/json",
+        &body,
+    ));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = arrived(&upstream, "/v1.0/me/sendMail");
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].body == body,
+        "the send reaches the mail server whole"
+    );
+    assert_eq!(counter(&envoy, "blocked"), 3);
+    assert_eq!(counter(&envoy, "allowed"), 2);
+}
