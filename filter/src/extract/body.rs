@@ -25,6 +25,13 @@ pub enum Progress {
     Enough,
 }
 
+/// A Gmail JSON body's reader: it stops at the head of the message.
+fn gmail_json(drafts: bool) -> json::Reader {
+    let mut r = json::Reader::new(gmail::select);
+    r.stop_after_head(gmail::raw_path(drafts));
+    r
+}
+
 /// What was read of a body, as the API modules take it.
 #[derive(Debug)]
 pub enum Read {
@@ -81,13 +88,15 @@ impl Body {
             }
             Route::GraphDraftSend | Route::NextcloudById => Reader::Nothing,
             Route::GraphBatch => Reader::Json(json::Reader::new(graph::select_batch)),
-            Route::GmailJson { .. } => Reader::Json(json::Reader::new(gmail::select)),
-            Route::GmailUpload { .. } => match mt.as_deref() {
-                Some("multipart/related") => Reader::Multipart(multipart::Reader::new(
-                    ct.unwrap_or_default(),
-                    Chooser::Parts(gmail::part),
-                )),
-                Some("application/json") => Reader::Json(json::Reader::new(gmail::select)),
+            Route::GmailJson { drafts } => Reader::Json(gmail_json(drafts)),
+            Route::GmailUpload { drafts } => match mt.as_deref() {
+                Some("multipart/related") => {
+                    let mut r =
+                        multipart::Reader::new(ct.unwrap_or_default(), Chooser::Parts(gmail::part));
+                    r.stop_after_head();
+                    Reader::Multipart(r)
+                }
+                Some("application/json") => Reader::Json(gmail_json(drafts)),
                 _ => Reader::Head(Head::new(Encoding::Identity)),
             },
             Route::Roundcube { .. } => Reader::Form(form::Reader::new(ct, roundcube::field)),
@@ -125,7 +134,11 @@ impl Body {
     pub fn feed(&mut self, bytes: &[u8]) -> Progress {
         self.read += bytes.len();
         if self.blank {
-            self.blank = bytes.iter().all(u8::is_ascii_whitespace);
+            // White space to every reader (JSON's, base64's): not a form feed, which they
+            // refuse, so that a body is blank or not wherever its pieces end.
+            self.blank = bytes
+                .iter()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
         }
         match &mut self.reader {
             Reader::Nothing => {}
@@ -141,8 +154,8 @@ impl Body {
     fn progress(&self) -> Progress {
         let enough = match (&self.reader, self.candidate.route) {
             (Reader::Head(h), _) => h.is_done(),
-            (Reader::Json(r), Route::GmailJson { drafts } | Route::GmailUpload { drafts }) => {
-                r.error().is_some() || r.head(&gmail::raw_path(drafts)).is_some_and(Head::is_done)
+            (Reader::Json(r), Route::GmailJson { .. } | Route::GmailUpload { .. }) => {
+                r.error().is_some() || r.stopped()
             }
             (Reader::Json(r), _) => r.error().is_some(),
             (Reader::Multipart(r), Route::GmailUpload { .. }) => {
@@ -473,6 +486,42 @@ mod tests {
             };
             assert!(whole(&short).is_err(), "{}: {:?}", req.path, whole(&short));
         }
+    }
+
+    #[test]
+    fn what_follows_a_decided_head_or_a_refused_byte_does_not_matter() {
+        // Whatever follows a message's head in a Gmail send is not read, whether the body comes
+        // whole or in pieces: a malformed tail neither refuses the send nor changes its verdict.
+        let mime = sends::mime_message(FROM, TO, CC);
+        let raw = sends::b64url(mime.as_bytes());
+        let tail = HttpRequest {
+            body: format!(r#"{{"raw": "{raw}", "threadId": }}}} not JSON"#).into_bytes(),
+            ..sends::gmail_raw("")
+        };
+        assert_eq!(whole(&tail).unwrap().unwrap().cc, vec!["x@gmial.com"]);
+        // A form feed is white space to Rust, not to JSON or base64: a body that starts with
+        // one is malformed, not "without a body", wherever it is cut.
+        let feed = |body: &[u8]| HttpRequest {
+            body: body.to_vec(),
+            ..sends::graph_send_mail(FROM, TO, CC)
+        };
+        let graph_mime = HttpRequest {
+            content_type: Some("text/plain".into()),
+            ..feed(b"\x0cVG86IGNAbmF2eS5tbA0KDQo=")
+        };
+        for req in [tail, feed(b"\x0c{}"), graph_mime] {
+            let want = whole(&req);
+            for cut in 0..=req.body.len() {
+                assert_eq!(
+                    in_pieces(&req, &[cut]).0,
+                    want,
+                    "{} split at {cut}",
+                    req.path
+                );
+            }
+        }
+        let err = whole(&feed(b"\x0c{}")).unwrap_err();
+        assert!(err.message.contains("0x0c"), "{err:?}");
     }
 
     #[test]

@@ -203,6 +203,10 @@ pub struct Reader {
     kept: usize,
     error: Option<String>,
     finished: bool,
+    /// Reading stops once the head of the string at this path is read (Gmail's `raw`: nothing
+    /// after it is needed), wherever the body's pieces end.
+    stop_at: Option<Vec<Seg>>,
+    stopped: bool,
 }
 
 fn placeholder(kind: Kind) -> Value {
@@ -246,21 +250,24 @@ impl Reader {
             kept: 0,
             error: None,
             finished: false,
+            stop_at: None,
+            stopped: false,
         }
+    }
+
+    /// Stops reading once the head of the string at `path` is read.
+    pub fn stop_after_head(&mut self, path: Vec<Seg>) {
+        self.stop_at = Some(path);
+    }
+
+    /// Reading stopped at the head of [`Reader::stop_after_head`]'s string.
+    pub fn stopped(&self) -> bool {
+        self.stopped
     }
 
     /// The syntax (or size) error, once there is one: nothing more is read.
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
-    }
-
-    /// The heads read so far (the last at `path`).
-    pub fn head(&self, path: &[Seg]) -> Option<&Head> {
-        self.heads
-            .iter()
-            .rev()
-            .find(|(p, _)| p.as_slice() == path)
-            .map(|(_, h)| h)
     }
 
     fn fail(&mut self, what: impl std::fmt::Display, at: usize) {
@@ -444,8 +451,11 @@ impl Reader {
                 self.count_kept(bytes.len(), at);
             }
             Sink::Head(i) => {
-                if let Some((_, h)) = self.heads.get_mut(i) {
+                if let Some((path, h)) = self.heads.get_mut(i) {
                     h.feed(bytes);
+                    if h.is_done() && self.stop_at.as_ref() == Some(path) {
+                        self.stopped = true;
+                    }
                 }
             }
             Sink::LongKey | Sink::Skip => {}
@@ -554,12 +564,12 @@ impl Reader {
 
     /// Reads the next bytes of the document.
     pub fn feed(&mut self, input: &[u8]) {
-        if self.error.is_some() || self.finished {
+        if self.error.is_some() || self.finished || self.stopped {
             return;
         }
         let mut i = 0;
         while i < input.len() {
-            if self.error.is_some() {
+            if self.error.is_some() || self.stopped {
                 return;
             }
             let b = input[i];

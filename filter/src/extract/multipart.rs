@@ -139,6 +139,9 @@ pub struct Reader {
     seen_delimiter: bool,
     kept: usize,
     error: Option<String>,
+    /// Reading stops once the first message part's head is read.
+    stop_after_head: bool,
+    stopped: bool,
 }
 
 /// Where the parts' delimiter is: the first `needle` at a line start in `buf`.
@@ -204,7 +207,15 @@ impl Reader {
             seen_delimiter: false,
             kept: 0,
             error,
+            stop_after_head: false,
+            stopped: false,
         }
+    }
+
+    /// Stops reading once the first message part's head is read: nothing after it is needed,
+    /// wherever the body's pieces end.
+    pub fn stop_after_head(&mut self) {
+        self.stop_after_head = true;
     }
 
     /// The error, once there is one: nothing more is read.
@@ -232,7 +243,7 @@ impl Reader {
 
     /// Reads the next bytes of the body.
     pub fn feed(&mut self, input: &[u8]) {
-        if self.error.is_some() || self.state == State::Epilogue {
+        if self.error.is_some() || self.state == State::Epilogue || self.stopped {
             return;
         }
         self.buf.extend_from_slice(input);
@@ -242,7 +253,9 @@ impl Reader {
     /// The end of the body: the parts read, or what is wrong.
     pub fn finish(mut self) -> Result<Vec<Part>, String> {
         if self.error.is_none() {
-            self.process(true);
+            if !self.stopped {
+                self.process(true);
+            }
             if self.state == State::Part {
                 self.end_part();
             }
@@ -275,6 +288,12 @@ impl Reader {
         let mut at = 0;
         loop {
             if self.error.is_some() {
+                return buf.len();
+            }
+            if self.stop_after_head && !self.stopped && self.head_done() {
+                self.stopped = true;
+            }
+            if self.stopped {
                 return buf.len();
             }
             let rest = &buf[at..];
