@@ -2,7 +2,10 @@
 //! shipped `filter/envoy.yaml` rendered with test ports and plugin configurations, an Envoy
 //! process that is killed on drop, a recording upstream, and a `curl` client.
 //!
-//! Everything listens on 127.0.0.1 with OS-chosen ports, and every wait is bounded.
+//! Everything listens on 127.0.0.1 on ports the OS chooses and the listener keeps from bind to
+//! use: Envoy binds port 0 and its admin interface says which ports it got
+//! (`--admin-address-path`, `/listeners?format=json`), the upstreams bind port 0 and report
+//! theirs. No port is chosen, released and bound again. Every wait is bounded.
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
@@ -173,12 +176,6 @@ pub fn render(template: &str, r: &Render) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-/// A port that was free a moment ago (bind port 0, read it, release it).
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local_addr").port()
-}
 
 /// Poll `f` every 100 ms until it returns `Some`, or give up after `timeout`.
 pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
