@@ -185,9 +185,10 @@ impl RootContext for Root {
             }
             let received = body_bytes_received(p.header_bytes);
             log::debug!(
-                "mistype: {} send held {} ms; Envoy has {received:?} bytes of its body",
+                "{} send held {} ms; body bytes at Envoy: {}",
                 p.api.name(),
-                p.held_ms
+                p.held_ms,
+                received.map_or_else(|| "unknown".to_string(), |n| n.to_string())
             );
             let Some(d) = shared.filter.watch(p.api, p.held_ms, received) else {
                 continue;
