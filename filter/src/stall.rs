@@ -16,7 +16,6 @@
 //! count and carries the decision out. Everything here is pure.
 
 use crate::send::Api;
-use std::collections::BTreeMap;
 
 /// Why a held send is given up on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +57,7 @@ pub fn assess(held_ms: u64, received: Option<u64>, timeout_ms: u64) -> Option<St
 /// A held stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Held {
+    context_id: u32,
     api: Api,
     /// The request headers' size as Envoy counts it (names and values), when they were held.
     header_bytes: u64,
@@ -91,29 +91,34 @@ pub enum Release {
     Refused,
 }
 
-/// The held streams of one root context.
+/// The held streams of one root context, in the order they were held (a few at a time: a
+/// stream leaves at its first body callback).
 #[derive(Debug, Default)]
 pub struct Watch {
-    held: BTreeMap<u32, Held>,
+    held: Vec<Held>,
 }
 
 impl Watch {
     /// A stream's headers are held.
     pub fn hold(&mut self, context_id: u32, api: Api, header_bytes: u64) {
-        self.held.insert(
+        self.forget(context_id);
+        self.held.push(Held {
             context_id,
-            Held {
-                api,
-                header_bytes,
-                since_ms: None,
-                refused: false,
-            },
-        );
+            api,
+            header_bytes,
+            since_ms: None,
+            refused: false,
+        });
+    }
+
+    fn take(&mut self, context_id: u32) -> Option<Held> {
+        let i = self.held.iter().position(|h| h.context_id == context_id)?;
+        Some(self.held.remove(i))
     }
 
     /// The stream got a body callback (or ended): stop watching it.
     pub fn release(&mut self, context_id: u32) -> Release {
-        match self.held.remove(&context_id) {
+        match self.take(context_id) {
             None => Release::NotHeld,
             Some(h) if h.refused => Release::Refused,
             Some(_) => Release::Held,
@@ -125,11 +130,11 @@ impl Watch {
     pub fn pending(&mut self, now_ms: u64) -> Vec<Pending> {
         self.held
             .iter_mut()
-            .filter(|(_, h)| !h.refused)
-            .map(|(id, h)| {
+            .filter(|h| !h.refused)
+            .map(|h| {
                 let since = *h.since_ms.get_or_insert(now_ms);
                 Pending {
-                    context_id: *id,
+                    context_id: h.context_id,
                     api: h.api,
                     header_bytes: h.header_bytes,
                     held_ms: now_ms.saturating_sub(since),
@@ -140,14 +145,14 @@ impl Watch {
 
     /// The tick answered the stream with a local reply.
     pub fn refused(&mut self, context_id: u32) {
-        if let Some(h) = self.held.get_mut(&context_id) {
+        if let Some(h) = self.held.iter_mut().find(|h| h.context_id == context_id) {
             h.refused = true;
         }
     }
 
     /// Nothing more to watch for this stream: it continued, or it is gone.
     pub fn forget(&mut self, context_id: u32) {
-        self.held.remove(&context_id);
+        self.take(context_id);
     }
 
     /// How many streams are watched.
