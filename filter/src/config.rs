@@ -81,8 +81,9 @@ pub struct Config {
     /// Sends by reference: how the stored message's recipients are looked up.
     pub lookup: Lookup,
     /// Hold a possible send's headers until its body is judged (Envoy's
-    /// `allow_on_headers_stop_iteration: true` is needed). `false` lets the headers go upstream
-    /// at once and holds only the body.
+    /// `allow_on_headers_stop_iteration: true` is needed; without it a held send gets no body and
+    /// is answered by `stall`). `false` lets the headers go upstream at once and holds only the
+    /// body.
     pub hold_headers: bool,
     /// What happens to a send whose held headers get no body (see [`crate::stall`]).
     pub stall: Stall,
