@@ -1,6 +1,6 @@
-//! The proxy-wasm glue: root context (configuration, engine, metrics) and HTTP context
-//! (header-only look, holding the request, lookups of stored messages, decision). All
-//! decisions are made by the pure modules.
+//! The proxy-wasm glue: root context (configuration, engine, metrics, the tick that watches
+//! held sends) and HTTP context (header-only look, holding the request, lookups of stored
+//! messages, decision). All decisions are made by the pure modules.
 
 use crate::decide::{Decision, Level};
 use crate::extract::{self, Body, Candidate, Progress};
@@ -9,16 +9,24 @@ use crate::metrics::{self, Counter};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
 use crate::reply::Action;
 use crate::send::{Api, LookupError, Send};
+use crate::stall::{Release, Watch};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action as ProxyAction, BufferType, ContextType, LogLevel, MetricType};
+use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 proxy_wasm::main! {{
     // Also installs a panic hook that logs the panic at critical level before the trap.
     proxy_wasm::set_log_level(LogLevel::Trace);
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
+    proxy_wasm::set_root_context(|id| -> Box<dyn RootContext> {
+        Box::new(Root {
+            id,
+            shared: None,
+            watch: Rc::default(),
+        })
+    });
 }}
 
 /// Metric ids: overall, then per API, indexed by [`Counter::index`] and [`Api::index`].
@@ -68,9 +76,45 @@ struct Shared {
     metrics: Metrics,
 }
 
-#[derive(Default)]
+impl Shared {
+    /// Counts and logs a decision (carrying it out is the caller's).
+    fn record(&self, d: &Decision) {
+        for c in &d.counters {
+            self.metrics.increment(d.api, *c);
+        }
+        if let Some((level, msg)) = &d.log {
+            match level {
+                Level::Debug => log::debug!("{msg}"),
+                Level::Info => log::info!("{msg}"),
+                Level::Warn => log::warn!("{msg}"),
+                Level::Error => log::error!("{msg}"),
+            }
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 before 1970).
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The body bytes Envoy has received for the effective context's request, from its
+/// `request.total_size` (body bytes received plus the headers' names and values) less
+/// `header_bytes`; `None` when Envoy does not say.
+fn body_bytes_received(header_bytes: u64) -> Option<u64> {
+    let total = hostcalls::get_property(vec!["request", "total_size"]).ok()??;
+    let total = i64::from_le_bytes(total.as_slice().try_into().ok()?);
+    Some(u64::try_from(total).ok()?.saturating_sub(header_bytes))
+}
+
 struct Root {
+    /// This root context's id.
+    id: u32,
     shared: Option<Rc<Shared>>,
+    /// The streams whose headers are held, watched by the tick.
+    watch: Rc<RefCell<Watch>>,
 }
 
 impl Context for Root {}
@@ -104,6 +148,14 @@ impl RootContext for Root {
                         ", embedded policy"
                     },
                 );
+                // The tick watches held sends (crate::stall); without holding there is nothing
+                // to watch.
+                let tick = if shared.filter.config.hold_headers {
+                    shared.filter.config.stall.tick_ms()
+                } else {
+                    0
+                };
+                self.set_tick_period(Duration::from_millis(u64::from(tick)));
                 self.shared = Some(Rc::new(shared));
                 true
             }
@@ -114,12 +166,71 @@ impl RootContext for Root {
         }
     }
 
+    /// Every held send without a body callback yet: answered when Envoy keeps its body from
+    /// the filter, or when none has come for `stall.timeout_ms`.
+    fn on_tick(&mut self) {
+        let Some(shared) = self.shared.clone() else {
+            return;
+        };
+        if self.watch.borrow().is_empty() {
+            return;
+        }
+        let now = millis(self.get_current_time());
+        let pending = self.watch.borrow_mut().pending(now);
+        for p in pending {
+            // Envoy answers for a stream that is gone with BadArgument.
+            if hostcalls::set_effective_context(p.context_id).is_err() {
+                self.watch.borrow_mut().forget(p.context_id);
+                continue;
+            }
+            let received = body_bytes_received(p.header_bytes);
+            log::debug!(
+                "{} send held {} ms; body bytes at Envoy: {}",
+                p.api.name(),
+                p.held_ms,
+                received.map_or_else(|| "unknown".to_string(), |n| n.to_string())
+            );
+            let Some(d) = shared.filter.watch(p.api, p.held_ms, received) else {
+                continue;
+            };
+            shared.record(&d);
+            match d.action {
+                Action::Reply {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let h: Vec<(&str, &str)> = headers
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    if let Err(e) = hostcalls::send_http_response(status, h, Some(&body)) {
+                        log::error!("mistype: cannot answer a stalled send: {e:?}");
+                    }
+                    self.watch.borrow_mut().refused(p.context_id);
+                }
+                Action::Continue { .. } => {
+                    if let Err(e) = hostcalls::resume_http_request() {
+                        log::error!("mistype: cannot resume a stalled send: {e:?}");
+                    }
+                    self.watch.borrow_mut().forget(p.context_id);
+                }
+            }
+        }
+        if let Err(e) = hostcalls::set_effective_context(self.id) {
+            log::debug!("mistype: cannot return to the root context: {e:?}");
+        }
+    }
+
     fn get_type(&self) -> Option<ContextType> {
         Some(ContextType::HttpContext)
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Stream {
+            id: context_id,
+            watch: self.watch.clone(),
+            held: false,
             shared: self.shared.clone(),
             candidate: None,
             content_type: None,
@@ -149,6 +260,12 @@ struct Pending {
 }
 
 struct Stream {
+    /// This stream's context id.
+    id: u32,
+    /// The root context's watch of held sends.
+    watch: Rc<RefCell<Watch>>,
+    /// Its headers are held and it is in the watch, until its first body or trailers callback.
+    held: bool,
     shared: Option<Rc<Shared>>,
     candidate: Option<Candidate>,
     content_type: Option<String>,
@@ -222,28 +339,41 @@ impl Context for Stream {
     }
 }
 
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // A stream deleted while held (the client went away) leaves the watch. The root's
+        // tick never holds the watch across a call into Envoy, so it is free here.
+        if self.held {
+            if let Ok(mut w) = self.watch.try_borrow_mut() {
+                w.forget(self.id);
+            }
+        }
+    }
+}
+
 impl Stream {
     /// Now, in seconds since the Unix epoch (0 before 1970), from the host's clock.
     fn now(&self) -> u64 {
-        self.get_current_time()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
+        millis(self.get_current_time()) / 1000
+    }
+
+    /// The first body or trailers callback of a held stream: it leaves the watch. True when a
+    /// tick already answered it (the callback then passes through).
+    fn release(&mut self) -> bool {
+        if !std::mem::take(&mut self.held) {
+            return false;
+        }
+        let refused = self.watch.borrow_mut().release(self.id) == Release::Refused;
+        if refused {
+            self.done = true;
+        }
+        refused
     }
 
     /// Counts, logs and carries out a decision.
     fn apply(&mut self, shared: &Shared, d: Decision) -> ProxyAction {
         self.done = true;
-        for c in &d.counters {
-            shared.metrics.increment(d.api, *c);
-        }
-        if let Some((level, msg)) = &d.log {
-            match level {
-                Level::Debug => log::debug!("{msg}"),
-                Level::Info => log::info!("{msg}"),
-                Level::Warn => log::warn!("{msg}"),
-            }
-        }
+        shared.record(&d);
         self.act(d.action)
     }
 
@@ -525,8 +655,10 @@ impl HttpContext for Stream {
             .filter_map(|h| find(h).map(|v| (h.clone(), v)))
             .collect();
         self.path = path;
-        self.token = find(&shared.filter.config.confirm.header);
-        if self.token.is_some() {
+        let confirm_header = shared.filter.config.confirm.header.as_str();
+        self.token = find(confirm_header);
+        let token_header = self.token.is_some();
+        if token_header {
             // The token is for this filter only; the upstream does not need it.
             self.remove_http_request_header(&shared.filter.config.confirm.header);
             if extract::opens_upload_session(&method, &self.path) {
@@ -560,8 +692,19 @@ impl HttpContext for Stream {
             return self.finish();
         }
         // The headers are held with the body (Envoy's allow_on_headers_stop_iteration), so
-        // nothing of a send reaches the upstream before the decision.
+        // nothing of a send reaches the upstream before the decision. The root's tick watches
+        // the stream until its body comes (crate::stall).
         if shared.filter.config.hold_headers {
+            // The headers as Envoy counts them now: without the confirm header removed above.
+            let header_bytes = headers
+                .iter()
+                .filter(|(k, _)| !(token_header && k.eq_ignore_ascii_case(confirm_header)))
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
+            self.watch
+                .borrow_mut()
+                .hold(self.id, candidate.api, header_bytes as u64);
+            self.held = true;
             ProxyAction::Pause
         } else {
             ProxyAction::Continue
@@ -569,6 +712,11 @@ impl HttpContext for Stream {
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
+        // The first body callback of a held send takes it out of the stall watch; one that a
+        // tick already answered passes through.
+        if self.release() {
+            return ProxyAction::Continue;
+        }
         if self.pending_reply.is_some() {
             return self.drain_until_the_end(body_size, end_of_stream);
         }
@@ -587,6 +735,9 @@ impl HttpContext for Stream {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> ProxyAction {
+        if self.release() {
+            return ProxyAction::Continue;
+        }
         if self.pending_reply.is_some() {
             return self.drain_until_the_end(0, true);
         }

@@ -7,6 +7,7 @@ use crate::extract::{self, Body, Candidate, Read, Route, Target};
 use crate::metrics::Counter;
 use crate::reply::{self, Action};
 use crate::send::{Api, ExtractError, LookupError, Send};
+use crate::stall::{self, Stall};
 use crate::token::Signer;
 use mistype::Engine;
 
@@ -98,6 +99,18 @@ impl Filter {
             }));
         }
         Outcome::Decided(decide::too_large(&self.config, candidate.api, size))
+    }
+
+    /// A tick looks at a held send of `api`: held `held_ms`, Envoy's count of its body bytes
+    /// (`None`: unknown). `None` while it may still come; else the decision on the stall.
+    pub fn watch(&self, api: Api, held_ms: u64, received: Option<u64>) -> Option<Decision> {
+        let timeout = u64::from(self.config.stall.timeout_ms);
+        stall::assess(held_ms, received, timeout).map(|s| self.stalled(api, s))
+    }
+
+    /// A held send of `api` that got no body.
+    pub fn stalled(&self, api: Api, stall: Stall) -> Decision {
+        decide::stalled(&self.config, api, stall)
     }
 
     /// The reader of a candidate's body: the filter feeds it the body as it streams in.
@@ -627,6 +640,27 @@ mod tests {
             f.too_large(c, 10 << 20),
             Outcome::Answer(Action::Reply { status: 400, .. })
         ));
+    }
+
+    #[test]
+    fn held_sends_are_watched_until_they_stall() {
+        let f = Filter::from_bytes(br#"{"stall": {"timeout_ms": 2000}}"#).unwrap();
+        // Nothing yet, within the timeout: keep waiting.
+        assert_eq!(f.watch(Api::Jmap, 1_500, Some(0)), None);
+        assert_eq!(f.watch(Api::Jmap, 1_500, None), None);
+        // Envoy keeps body bytes from the filter: refused at once.
+        let d = f.watch(Api::Jmap, 0, Some(300)).unwrap();
+        assert_eq!(d.status(), Some(503));
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Stalled]);
+        // Nothing at all for the timeout: refused too.
+        let d = f.watch(Api::Graph, 2_000, None).unwrap();
+        assert_eq!(d.status(), Some(503));
+        assert_eq!(d.api, Api::Graph);
+        // Configured to continue: the headers go on.
+        let f = Filter::from_bytes(br#"{"stall": {"action": "continue"}}"#).unwrap();
+        let d = f.watch(Api::Jmap, 0, Some(300)).unwrap();
+        assert_eq!(d.status(), None);
+        assert_eq!(d.counters, vec![Counter::Stalled]);
     }
 
     #[test]
