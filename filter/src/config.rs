@@ -1,8 +1,9 @@
 //! The plugin configuration: JSON in Envoy's `configuration` (a `google.protobuf.StringValue`).
 //!
 //! ```json
-//! {"policy": {...}, "mode": "block", "max_body_bytes": 4194304,
+//! {"policy": {...}, "mode": "block", "max_body_bytes": 36700160,
 //!  "confirm": {"header": "x-mistype-confirm", "secret": "...", "ttl_seconds": 600},
+//!  "stall": {"timeout_ms": 10000, "action": "refuse"},
 //!  "sender_header": "x-authenticated-user",
 //!  "apis": ["jmap", {"api": "graph", "prefix": ["/v1.0"]}],
 //!  "check_path": "/mistype/check", "verdict_path": "/mistype/verdict"}
@@ -80,9 +81,12 @@ pub struct Config {
     /// Sends by reference: how the stored message's recipients are looked up.
     pub lookup: Lookup,
     /// Hold a possible send's headers until its body is judged (Envoy's
-    /// `allow_on_headers_stop_iteration: true` is needed). `false` lets the headers go upstream
-    /// at once and holds only the body.
+    /// `allow_on_headers_stop_iteration: true` is needed; without it a held send gets no body and
+    /// is answered by `stall`). `false` lets the headers go upstream at once and holds only the
+    /// body.
     pub hold_headers: bool,
+    /// What happens to a send whose held headers get no body (see [`crate::stall`]).
+    pub stall: Stall,
     /// In block mode, a `warn` finding scored at least this is handled like a `block` finding:
     /// the send is answered `422` (with a confirm token when confirmation is on). `None`: warn
     /// findings never block.
@@ -96,6 +100,60 @@ pub enum OnFailure {
     Block,
     /// Let it through, counted and logged.
     Pass,
+}
+
+/// What a held send that gets no body is answered with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnStall {
+    /// `503`, naming the Envoy setting (block mode only; warn and monitor mode continue).
+    Refuse,
+    /// Let the headers go on; the body is still judged when it comes, as with
+    /// `hold_headers: false`.
+    Continue,
+}
+
+impl OnStall {
+    /// The configuration name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnStall::Refuse => "refuse",
+            OnStall::Continue => "continue",
+        }
+    }
+}
+
+/// Held headers that get no body: how long to wait, and the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stall {
+    /// How long a held send may go without any body before it is answered, when Envoy's count
+    /// does not already show a body it keeps from the filter.
+    pub timeout_ms: u32,
+    /// The answer.
+    pub action: OnStall,
+}
+
+/// Default `stall.timeout_ms`.
+pub const DEFAULT_STALL_TIMEOUT_MS: u32 = 10_000;
+/// The longest `stall.timeout_ms` accepted (Envoy's default stream idle timeout is 5 minutes).
+pub const MAX_STALL_TIMEOUT_MS: u64 = 300_000;
+/// The longest period of the root context's tick that watches held sends.
+pub const MAX_STALL_TICK_MS: u32 = 500;
+
+impl Stall {
+    /// The period of the tick that watches held sends: at most [`MAX_STALL_TICK_MS`], never
+    /// longer than the timeout.
+    pub fn tick_ms(&self) -> u32 {
+        self.timeout_ms.clamp(1, MAX_STALL_TICK_MS)
+    }
+}
+
+impl Default for Stall {
+    fn default() -> Stall {
+        Stall {
+            timeout_ms: DEFAULT_STALL_TIMEOUT_MS,
+            action: OnStall::Refuse,
+        }
+    }
 }
 
 /// The lookup of stored messages (drafts sent by id).
@@ -129,8 +187,9 @@ impl Default for Lookup {
     }
 }
 
-/// Defaults.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Defaults. `max_body_bytes`: 35 MiB, the largest message the common providers take (Gmail's
+/// API); a send decided by its message's head holds far less whatever its size.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 35 * 1024 * 1024;
 /// The largest `max_body_bytes` accepted (V8's Wasm memory limit is 1 GiB).
 pub const MAX_MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
 /// Default confirm header.
@@ -155,6 +214,7 @@ impl Default for Config {
             routes: Routes::default(),
             lookup: Lookup::default(),
             hold_headers: true,
+            stall: Stall::default(),
             block_warn_score: Some(DEFAULT_BLOCK_WARN_SCORE),
         }
     }
@@ -360,6 +420,31 @@ fn lookup(v: &Value) -> Result<Lookup, ConfigError> {
     Ok(l)
 }
 
+fn stall(v: &Value) -> Result<Stall, ConfigError> {
+    let Value::Object(m) = v else {
+        return bad(format!("stall: {} is not an object", show(v)));
+    };
+    check_keys(m, "stall.", &["timeout_ms", "action"])?;
+    let mut s = Stall::default();
+    if let Some(t) = m.get("timeout_ms") {
+        s.timeout_ms = u32::try_from(positive(t, "stall.timeout_ms", MAX_STALL_TIMEOUT_MS)?)
+            .unwrap_or(DEFAULT_STALL_TIMEOUT_MS);
+    }
+    if let Some(a) = m.get("action") {
+        s.action = match a.as_str() {
+            Some("refuse") => OnStall::Refuse,
+            Some("continue") => OnStall::Continue,
+            _ => {
+                return bad(format!(
+                    "stall.action: {} is not one of refuse, continue",
+                    show(a)
+                ))
+            }
+        };
+    }
+    Ok(s)
+}
+
 impl Config {
     /// Parses the plugin configuration bytes.
     pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
@@ -396,6 +481,7 @@ impl Config {
                 "verdict_path",
                 "lookup",
                 "hold_headers",
+                "stall",
                 "block_warn_score",
             ],
         )?;
@@ -463,6 +549,9 @@ impl Config {
             };
             c.hold_headers = *b;
         }
+        if let Some(s) = m.get("stall") {
+            c.stall = stall(s)?;
+        }
         if let Some(s) = m.get("block_warn_score") {
             c.block_warn_score = match s {
                 Value::Null => None,
@@ -503,7 +592,7 @@ mod tests {
             let c = Config::parse(empty.as_bytes()).unwrap();
             assert_eq!(c.mode, Mode::Block);
             assert!(c.policy.is_none());
-            assert_eq!(c.max_body_bytes, 4 * 1024 * 1024);
+            assert_eq!(c.max_body_bytes, 35 * 1024 * 1024);
             assert_eq!(c.confirm.header, "x-mistype-confirm");
             assert_eq!(c.confirm.secret, None);
             assert_eq!(c.routes, Routes::default());
@@ -556,6 +645,31 @@ mod tests {
             error(r#"{"block_warn_score": 2}"#),
             "block_warn_score: 2 is not a number from 0 to 1, or null"
         );
+    }
+
+    #[test]
+    fn stall_timeout_and_action() {
+        let c = Config::default();
+        assert_eq!(c.stall.timeout_ms, 10_000);
+        assert_eq!(c.stall.action, OnStall::Refuse);
+        assert_eq!(c.stall.tick_ms(), 500);
+        let c = Config::parse(br#"{"stall": {"timeout_ms": 200, "action": "continue"}}"#).unwrap();
+        assert_eq!(c.stall.timeout_ms, 200);
+        assert_eq!(c.stall.action, OnStall::Continue);
+        assert_eq!(c.stall.tick_ms(), 200);
+        assert_eq!(
+            error(r#"{"stall": {"action": "pass"}}"#),
+            "stall.action: \"pass\" is not one of refuse, continue"
+        );
+        assert_eq!(
+            error(r#"{"stall": {"timeout_ms": 0}}"#),
+            "stall.timeout_ms: 0 is not a whole number from 1 to 300000"
+        );
+        assert_eq!(
+            error(r#"{"stall": {"timeout": 5}}"#),
+            "stall.timeout: unknown key (known keys: timeout_ms, action)"
+        );
+        assert_eq!(error(r#"{"stall": 5}"#), "stall: 5 is not an object");
     }
 
     #[test]
@@ -647,5 +761,83 @@ mod tests {
         let c =
             Config::parse(br#"{"confirm": {"secret": "0123456789abcdef-very-secret"}}"#).unwrap();
         assert!(!format!("{c:?}").contains("very-secret"));
+    }
+
+    /// The JSON of the first `value: |` block of YAML in `text`.
+    fn plugin_json(text: &str, what: &str) -> serde_json::Value {
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| l.trim() == "value: |")
+            .unwrap_or_else(|| panic!("{what}: no `value: |` block"));
+        let indent = lines[start].len() - lines[start].trim_start().len();
+        let block: Vec<&str> = lines[start + 1..]
+            .iter()
+            .take_while(|l| l.len() - l.trim_start().len() > indent && !l.trim().is_empty())
+            .copied()
+            .collect();
+        serde_json::from_str(&block.join("\n"))
+            .unwrap_or_else(|e| panic!("{what}: the plugin configuration is not JSON: {e}"))
+    }
+
+    /// Every key `part` states has the value `whole` gives it (objects compared key by key; a
+    /// secret is a placeholder in the documents).
+    fn agrees(part: &serde_json::Value, whole: &serde_json::Value, at: &str) -> Vec<String> {
+        let mut wrong = Vec::new();
+        match (part.as_object(), whole.as_object()) {
+            (Some(p), Some(w)) => {
+                for (k, v) in p {
+                    let here = format!("{at}.{k}");
+                    match w.get(k) {
+                        None => wrong.push(format!("{here} is not in filter/envoy.yaml")),
+                        Some(_) if k == "secret" => {}
+                        Some(x) => wrong.extend(agrees(v, x, &here)),
+                    }
+                }
+            }
+            _ if part != whole => {
+                wrong.push(format!("{at}: {part} where filter/envoy.yaml has {whole}"))
+            }
+            _ => {}
+        }
+        wrong
+    }
+
+    #[test]
+    fn the_readme_snippet_is_the_shipped_configuration() {
+        let shipped = plugin_json(include_str!("../envoy.yaml"), "filter/envoy.yaml");
+        let readme = include_str!("../../README.md");
+        let snippet = &readme[readme.find("## In Envoy").expect("README: ## In Envoy")..];
+        let documented = plugin_json(snippet, "README.md");
+        assert_eq!(agrees(&documented, &shipped, "value"), Vec::<String>::new());
+        // The filter settings around it, as shipped.
+        for setting in [
+            "failure_policy: FAIL_CLOSED",
+            "allow_on_headers_stop_iteration: true",
+            "runtime: envoy.wasm.runtime.v8",
+            "filename: target/wasm32-wasip1/wasm/mistype_filter.wasm",
+        ] {
+            assert!(snippet.contains(setting), "README.md: {setting}");
+            assert!(
+                include_str!("../envoy.yaml").contains(setting),
+                "envoy.yaml: {setting}"
+            );
+        }
+        // What docs/envoy.md shows of the same keys agrees too (it adds a sender_header).
+        let mut docs = plugin_json(include_str!("../../docs/envoy.md"), "docs/envoy.md");
+        if let Some(o) = docs.as_object_mut() {
+            o.remove("sender_header");
+        }
+        assert_eq!(agrees(&docs, &shipped, "value"), Vec::<String>::new());
+        // And neither refuses ordinary mail: at least 35 MiB, the largest common provider limit.
+        for (what, v) in [("README.md", &documented), ("filter/envoy.yaml", &shipped)] {
+            let c =
+                Config::parse(v.to_string().as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(
+                c.max_body_bytes >= 35 * 1024 * 1024,
+                "{what}: {}",
+                c.max_body_bytes
+            );
+        }
     }
 }

@@ -11,15 +11,21 @@
 //! | recognised send that cannot be parsed | `400` | pass | pass |
 //! | stored message not looked up, `lookup.on_failure` `block` | `503` | pass | pass |
 //! | stored message not looked up, `lookup.on_failure` `pass` | pass | pass | pass |
+//! | held send got no body ([`crate::stall`]), `stall.action` `refuse` | `503` | continue | continue |
+//! | held send got no body, `stall.action` `continue` | continue | continue | continue |
+//!
+//! "continue" lets a stalled send's headers go on; its body is judged when it comes (as with
+//! `hold_headers: false`).
 //!
 //! "headers" are `x-mistype-verdict` and `x-mistype-findings` on the response. Which findings
 //! refuse a send is decided here ([`refused`]); the reply is worded by [`crate::reply`], in the
 //! API's own dialect. Every case counts (see [`crate::metrics`]) and the non-trivial ones log.
 
-use crate::config::{Config, Mode, OnFailure};
+use crate::config::{Config, Mode, OnFailure, OnStall};
 use crate::metrics::Counter;
 use crate::reply::{self, Action, Code, Refusal};
 use crate::send::{Api, ExtractError, LookupError, Send};
+use crate::stall::Stall;
 use crate::token::{Binding, Signer};
 use mistype::{Finding, Severity, Verdict};
 use serde_json::{json, Value};
@@ -33,6 +39,8 @@ pub enum Level {
     Info,
     /// Something the operator should look at.
     Warn,
+    /// Something the operator must fix.
+    Error,
 }
 
 /// The decision: action, counters to increment (each overall and for the API), a log line.
@@ -178,6 +186,73 @@ pub fn lookup_failed(config: &Config, api: Api, what: &str, e: &LookupError) -> 
             e.reason()
         ),
     )
+}
+
+/// The Envoy setting a held send needs, as the operator writes it.
+pub const STOP_ITERATION_KNOB: &str = "allow_on_headers_stop_iteration";
+
+/// A held send that got no body ([`crate::stall`]): refused (`503`, naming the setting) or
+/// continued by `stall.action`, always counted and logged as one error line.
+pub fn stalled(config: &Config, api: Api, stall: Stall) -> Decision {
+    let refuse = config.mode == Mode::Block && config.stall.action == OnStall::Refuse;
+    let fix = format!(
+        "set {STOP_ITERATION_KNOB}: true on the Wasm filter (Envoy 1.35 or later), or \
+         hold_headers: false in the plugin configuration where that cannot be set (Istio's \
+         WasmPlugin)"
+    );
+    let what = match stall {
+        Stall::Undelivered { bytes, held_ms } => format!(
+            "Envoy has {bytes} bytes of its body and gave the filter none in {held_ms} ms: \
+             Envoy stops the whole stream on the filter's held headers (hold_headers: true \
+             needs {STOP_ITERATION_KNOB}: true); {fix}"
+        ),
+        Stall::Silent { held_ms } => format!(
+            "no body came to the filter in {held_ms} ms after its headers were held \
+             (stall.timeout_ms {}): the client stopped sending, or Envoy stops the stream on \
+             held headers; if so, {fix}",
+            config.stall.timeout_ms
+        ),
+    };
+    let answer = if refuse {
+        "answered 503 (stall.action: refuse)".to_string()
+    } else if config.mode == Mode::Block {
+        "its headers went on and its body is judged when it comes (stall.action: continue)"
+            .to_string()
+    } else {
+        format!(
+            "its headers went on and its body is judged when it comes ({} mode)",
+            config.mode.name()
+        )
+    };
+    let log = format!("{} send stalled: {what}; {answer}", api.name());
+    if !refuse {
+        return Decision::pass(api, vec![Counter::Stalled]).log(Level::Error, log);
+    }
+    let message = match stall {
+        Stall::Undelivered { .. } => format!(
+            "Not sent: the proxy in front of the mail server stopped this send before its \
+             recipients could be checked (Envoy's {STOP_ITERATION_KNOB} is off). Nothing was \
+             sent; tell your administrator."
+        ),
+        Stall::Silent { held_ms } => format!(
+            "Not sent: no message body arrived in {} seconds, so its recipients could not be \
+             checked (if this happens to every send, Envoy's {STOP_ITERATION_KNOB} is off). \
+             Nothing was sent; try again.",
+            held_ms / 1000
+        ),
+    };
+    let mut r = Refusal::unjudged(503, Code::Stalled, message, api);
+    r.details
+        .insert("reason".into(), Value::String(stall.reason().into()));
+    r.details
+        .insert("setting".into(), Value::String(STOP_ITERATION_KNOB.into()));
+    r.details.insert("fix".into(), Value::String(fix));
+    Decision {
+        api,
+        action: reply::refuse(api, &[], r),
+        counters: vec![Counter::Inspected, Counter::Stalled],
+        log: Some((Level::Error, log)),
+    }
 }
 
 /// The inputs of a judged send.
@@ -632,14 +707,102 @@ mod tests {
             assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
         }
 
-        let d = too_large(&config("block", false), Api::Jmap, 5_000_000);
+        let d = too_large(&config("block", false), Api::Jmap, 40_000_000);
         assert_eq!(d.status(), Some(413));
-        assert_eq!(body(&d)["mistype"]["max_body_bytes"], 4 * 1024 * 1024);
+        assert_eq!(body(&d)["mistype"]["max_body_bytes"], 35 * 1024 * 1024);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::BodyTooLarge]);
         for mode in ["warn", "monitor"] {
-            let d = too_large(&config(mode, false), Api::Jmap, 5_000_000);
+            let d = too_large(&config(mode, false), Api::Jmap, 40_000_000);
             assert_eq!(d.status(), None);
             assert_eq!(d.counters, vec![Counter::Inspected, Counter::BodyTooLarge]);
+        }
+    }
+
+    #[test]
+    fn a_stalled_send_is_refused_naming_the_setting() {
+        let d = stalled(
+            &config("block", false),
+            Api::Graph,
+            Stall::Undelivered {
+                bytes: 812,
+                held_ms: 400,
+            },
+        );
+        assert_eq!(d.status(), Some(503));
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Stalled]);
+        let b = body(&d);
+        assert_eq!(b["error"]["code"], "send_stalled");
+        let m = b["error"]["message"].as_str().unwrap();
+        assert!(m.starts_with("Not sent: "), "{m}");
+        assert!(m.contains("allow_on_headers_stop_iteration is off"), "{m}");
+        assert_eq!(b["mistype"]["reason"], "body_not_delivered");
+        assert_eq!(b["mistype"]["setting"], "allow_on_headers_stop_iteration");
+        assert!(b["mistype"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("hold_headers: false"));
+        let (level, log) = d.log.unwrap();
+        assert_eq!(level, Level::Error);
+        assert!(
+            log.starts_with("graph send stalled: Envoy has 812 bytes of its body"),
+            "{log}"
+        );
+        for needed in [
+            "allow_on_headers_stop_iteration: true",
+            "hold_headers: false",
+            "answered 503 (stall.action: refuse)",
+        ] {
+            assert!(log.contains(needed), "{needed}: {log}");
+        }
+        assert!(!log.contains('\n'), "one line: {log}");
+    }
+
+    #[test]
+    fn a_silent_send_is_refused_after_the_timeout() {
+        let d = stalled(
+            &config("block", false),
+            Api::Jmap,
+            Stall::Silent { held_ms: 10_250 },
+        );
+        assert_eq!(d.status(), Some(503));
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Stalled]);
+        let b = body(&d);
+        assert_eq!(b["type"], "urn:mistype:error:send_stalled", "{b}");
+        assert!(b["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no message body arrived in 10 seconds"));
+        let log = d.log.unwrap().1;
+        assert!(
+            log.contains("no body came to the filter in 10250 ms") && log.contains("10000"),
+            "{log}"
+        );
+        assert!(
+            log.contains("allow_on_headers_stop_iteration: true"),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn a_stalled_send_continues_by_configuration_or_mode() {
+        let stall = Stall::Undelivered {
+            bytes: 10,
+            held_ms: 0,
+        };
+        let mut c = config("block", false);
+        c.stall.action = OnStall::Continue;
+        let d = stalled(&c, Api::Sogo, stall);
+        assert_eq!(d.status(), None);
+        assert_eq!(d.counters, vec![Counter::Stalled]);
+        let (level, log) = d.log.unwrap();
+        assert_eq!(level, Level::Error);
+        assert!(log.ends_with("(stall.action: continue)"), "{log}");
+        assert!(log.contains("allow_on_headers_stop_iteration"), "{log}");
+        for mode in ["warn", "monitor"] {
+            let d = stalled(&config(mode, false), Api::Sogo, stall);
+            assert_eq!(d.status(), None, "{mode}");
+            assert_eq!(d.counters, vec![Counter::Stalled]);
+            assert!(d.log.unwrap().1.ends_with(&format!("({mode} mode)")));
         }
     }
 

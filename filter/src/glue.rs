@@ -1,24 +1,32 @@
-//! The proxy-wasm glue: root context (configuration, engine, metrics) and HTTP context
-//! (header-only look, holding the request, lookups of stored messages, decision). All
-//! decisions are made by the pure modules.
+//! The proxy-wasm glue: root context (configuration, engine, metrics, the tick that watches
+//! held sends) and HTTP context (header-only look, holding the request, lookups of stored
+//! messages, decision). All decisions are made by the pure modules.
 
 use crate::decide::{Decision, Level};
-use crate::extract::{self, Candidate};
+use crate::extract::{self, Body, Candidate, Progress};
 use crate::lookup;
 use crate::metrics::{self, Counter};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
 use crate::reply::Action;
 use crate::send::{Api, LookupError, Send};
+use crate::stall::{Release, Watch};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action as ProxyAction, ContextType, LogLevel, MetricType};
+use proxy_wasm::types::{Action as ProxyAction, BufferType, ContextType, LogLevel, MetricType};
+use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 proxy_wasm::main! {{
     // Also installs a panic hook that logs the panic at critical level before the trap.
     proxy_wasm::set_log_level(LogLevel::Trace);
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
+    proxy_wasm::set_root_context(|id| -> Box<dyn RootContext> {
+        Box::new(Root {
+            id,
+            shared: None,
+            watch: Rc::default(),
+        })
+    });
 }}
 
 /// Metric ids: overall, then per API, indexed by [`Counter::index`] and [`Api::index`].
@@ -68,9 +76,45 @@ struct Shared {
     metrics: Metrics,
 }
 
-#[derive(Default)]
+impl Shared {
+    /// Counts and logs a decision (carrying it out is the caller's).
+    fn record(&self, d: &Decision) {
+        for c in &d.counters {
+            self.metrics.increment(d.api, *c);
+        }
+        if let Some((level, msg)) = &d.log {
+            match level {
+                Level::Debug => log::debug!("{msg}"),
+                Level::Info => log::info!("{msg}"),
+                Level::Warn => log::warn!("{msg}"),
+                Level::Error => log::error!("{msg}"),
+            }
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 before 1970).
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The body bytes Envoy has received for the effective context's request, from its
+/// `request.total_size` (body bytes received plus the headers' names and values) less
+/// `header_bytes`; `None` when Envoy does not say.
+fn body_bytes_received(header_bytes: u64) -> Option<u64> {
+    let total = hostcalls::get_property(vec!["request", "total_size"]).ok()??;
+    let total = i64::from_le_bytes(total.as_slice().try_into().ok()?);
+    Some(u64::try_from(total).ok()?.saturating_sub(header_bytes))
+}
+
 struct Root {
+    /// This root context's id.
+    id: u32,
     shared: Option<Rc<Shared>>,
+    /// The streams whose headers are held, watched by the tick.
+    watch: Rc<RefCell<Watch>>,
 }
 
 impl Context for Root {}
@@ -104,6 +148,14 @@ impl RootContext for Root {
                         ", embedded policy"
                     },
                 );
+                // The tick watches held sends (crate::stall); without holding there is nothing
+                // to watch.
+                let tick = if shared.filter.config.hold_headers {
+                    shared.filter.config.stall.tick_ms()
+                } else {
+                    0
+                };
+                self.set_tick_period(Duration::from_millis(u64::from(tick)));
                 self.shared = Some(Rc::new(shared));
                 true
             }
@@ -114,12 +166,71 @@ impl RootContext for Root {
         }
     }
 
+    /// Every held send without a body callback yet: answered when Envoy keeps its body from
+    /// the filter, or when none has come for `stall.timeout_ms`.
+    fn on_tick(&mut self) {
+        let Some(shared) = self.shared.clone() else {
+            return;
+        };
+        if self.watch.borrow().is_empty() {
+            return;
+        }
+        let now = millis(self.get_current_time());
+        let pending = self.watch.borrow_mut().pending(now);
+        for p in pending {
+            // Envoy answers for a stream that is gone with BadArgument.
+            if hostcalls::set_effective_context(p.context_id).is_err() {
+                self.watch.borrow_mut().forget(p.context_id);
+                continue;
+            }
+            let received = body_bytes_received(p.header_bytes);
+            log::debug!(
+                "{} send held {} ms; body bytes at Envoy: {}",
+                p.api.name(),
+                p.held_ms,
+                received.map_or_else(|| "unknown".to_string(), |n| n.to_string())
+            );
+            let Some(d) = shared.filter.watch(p.api, p.held_ms, received) else {
+                continue;
+            };
+            shared.record(&d);
+            match d.action {
+                Action::Reply {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let h: Vec<(&str, &str)> = headers
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    if let Err(e) = hostcalls::send_http_response(status, h, Some(&body)) {
+                        log::error!("mistype: cannot answer a stalled send: {e:?}");
+                    }
+                    self.watch.borrow_mut().refused(p.context_id);
+                }
+                Action::Continue { .. } => {
+                    if let Err(e) = hostcalls::resume_http_request() {
+                        log::error!("mistype: cannot resume a stalled send: {e:?}");
+                    }
+                    self.watch.borrow_mut().forget(p.context_id);
+                }
+            }
+        }
+        if let Err(e) = hostcalls::set_effective_context(self.id) {
+            log::debug!("mistype: cannot return to the root context: {e:?}");
+        }
+    }
+
     fn get_type(&self) -> Option<ContextType> {
         Some(ContextType::HttpContext)
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Stream {
+            id: context_id,
+            watch: self.watch.clone(),
+            held: false,
             shared: self.shared.clone(),
             candidate: None,
             content_type: None,
@@ -127,7 +238,10 @@ impl RootContext for Root {
             sender: None,
             done: false,
             response_headers: Vec::new(),
-            body_size: 0,
+            body: None,
+            body_open: false,
+            body_seen: 0,
+            pending_reply: None,
             path: String::new(),
             authority: String::new(),
             credentials: Vec::new(),
@@ -146,6 +260,12 @@ struct Pending {
 }
 
 struct Stream {
+    /// This stream's context id.
+    id: u32,
+    /// The root context's watch of held sends.
+    watch: Rc<RefCell<Watch>>,
+    /// Its headers are held and it is in the watch, until its first body or trailers callback.
+    held: bool,
     shared: Option<Rc<Shared>>,
     candidate: Option<Candidate>,
     content_type: Option<String>,
@@ -154,8 +274,16 @@ struct Stream {
     /// The decision is taken; later callbacks pass through.
     done: bool,
     response_headers: Vec<(String, String)>,
-    /// The buffered body size the host last reported.
-    body_size: usize,
+    /// The candidate's body, read as it streams in: each chunk is copied into the VM once, and
+    /// only what the decision needs is kept.
+    body: Option<Body>,
+    /// A body callback is running and the body has not ended: a reply decided now waits for
+    /// the end of the body ([`Stream::pending_reply`]).
+    body_open: bool,
+    /// The body bytes the proxy holds in the running body callback.
+    body_seen: usize,
+    /// A reply decided before the end of the body, sent when it ends.
+    pending_reply: Option<Action>,
     /// `:path` and `:authority` of a candidate (lookups go to the same host).
     path: String,
     authority: String,
@@ -211,28 +339,41 @@ impl Context for Stream {
     }
 }
 
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // A stream deleted while held (the client went away) leaves the watch. The root's
+        // tick never holds the watch across a call into Envoy, so it is free here.
+        if self.held {
+            if let Ok(mut w) = self.watch.try_borrow_mut() {
+                w.forget(self.id);
+            }
+        }
+    }
+}
+
 impl Stream {
     /// Now, in seconds since the Unix epoch (0 before 1970), from the host's clock.
     fn now(&self) -> u64 {
-        self.get_current_time()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
+        millis(self.get_current_time()) / 1000
+    }
+
+    /// The first body or trailers callback of a held stream: it leaves the watch. True when a
+    /// tick already answered it (the callback then passes through).
+    fn release(&mut self) -> bool {
+        if !std::mem::take(&mut self.held) {
+            return false;
+        }
+        let refused = self.watch.borrow_mut().release(self.id) == Release::Refused;
+        if refused {
+            self.done = true;
+        }
+        refused
     }
 
     /// Counts, logs and carries out a decision.
     fn apply(&mut self, shared: &Shared, d: Decision) -> ProxyAction {
         self.done = true;
-        for c in &d.counters {
-            shared.metrics.increment(d.api, *c);
-        }
-        if let Some((level, msg)) = &d.log {
-            match level {
-                Level::Debug => log::debug!("{msg}"),
-                Level::Info => log::info!("{msg}"),
-                Level::Warn => log::warn!("{msg}"),
-            }
-        }
+        shared.record(&d);
         self.act(d.action)
     }
 
@@ -243,19 +384,59 @@ impl Stream {
                 self.response_headers = response_headers;
                 ProxyAction::Continue
             }
+            // Decided before the end of the body (by a message's head): the answer waits for
+            // the end, and the rest of the body is dropped as it comes (neither held nor
+            // forwarded), so that a client that writes its whole request before it reads the
+            // answer gets the answer, not a reset connection.
+            reply @ Action::Reply { .. } if self.body_open => {
+                self.drain(self.body_seen);
+                self.pending_reply = Some(reply);
+                ProxyAction::Pause
+            }
             Action::Reply {
                 status,
                 headers,
                 body,
             } => {
-                let h: Vec<(&str, &str)> = headers
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                self.send_http_response(status, h, Some(&body));
+                self.reply(status, &headers, &body);
                 ProxyAction::Pause
             }
         }
+    }
+
+    fn reply(&mut self, status: u32, headers: &[(String, String)], body: &[u8]) {
+        let h: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.send_http_response(status, h, Some(body));
+    }
+
+    /// Drops the `size` body bytes the proxy holds.
+    fn drain(&mut self, size: usize) {
+        if size > 0 {
+            // (The SDK's `set_http_request_body` would trap on an error status.)
+            if let Err(e) = hostcalls::set_buffer(BufferType::HttpRequestBody, 0, size, &[]) {
+                log::warn!("mistype: cannot drop the rest of a refused send's body: {e:?}");
+            }
+        }
+    }
+
+    /// A reply decided before the end of the body: the body goes on being dropped until it
+    /// ends, then the reply is sent.
+    fn drain_until_the_end(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
+        self.drain(body_size);
+        if end_of_stream {
+            if let Some(Action::Reply {
+                status,
+                headers,
+                body,
+            }) = self.pending_reply.take()
+            {
+                self.reply(status, &headers, &body);
+            }
+        }
+        ProxyAction::Pause
     }
 
     fn outcome(&mut self, shared: &Shared, o: Outcome) -> ProxyAction {
@@ -343,13 +524,19 @@ impl Stream {
         self.outcome(&shared, o)
     }
 
-    /// The body is complete: extract, check, decide.
-    fn finish(&mut self, body: &[u8]) -> ProxyAction {
+    /// The body is read (to its end, or as far as the decision needs): extract, check, decide.
+    fn finish(&mut self) -> ProxyAction {
         let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
             self.done = true;
             return ProxyAction::Continue;
         };
-        let o = shared.filter.inspect(candidate, body, self.info());
+        let Some(body) = self.body.take() else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        let o = shared
+            .filter
+            .conclude(candidate, body.finish(), self.info());
         self.outcome(&shared, o)
     }
 
@@ -362,10 +549,65 @@ impl Stream {
         self.outcome(&shared, o)
     }
 
-    fn whole_body(&self, size: usize) -> Vec<u8> {
-        self.get_http_request_body(0, size)
-            .map(|b| b.to_vec())
-            .unwrap_or_default()
+    /// Reads the body bytes the host holds beyond those already read (`body_size` is all it
+    /// buffered so far) into the body reader.
+    fn read_body(&mut self, body_size: usize) -> Result<Progress, String> {
+        let Some(from) = self.body.as_ref().map(Body::bytes_read) else {
+            return Ok(Progress::Enough);
+        };
+        if body_size <= from {
+            return Ok(Progress::More);
+        }
+        let want = body_size - from;
+        // (The SDK's `get_http_request_body` would trap on an error status.)
+        let chunk = hostcalls::get_buffer(BufferType::HttpRequestBody, from, want)
+            .map_err(|e| {
+                format!("the proxy refused bytes {from} to {body_size} of the request body: {e:?}")
+            })?
+            .unwrap_or_default();
+        if chunk.len() != want {
+            return Err(format!(
+                "the proxy gave {} bytes of the request body where bytes {from} to {body_size} were asked for",
+                chunk.len()
+            ));
+        }
+        Ok(self
+            .body
+            .as_mut()
+            .map_or(Progress::Enough, |b| b.feed(&chunk)))
+    }
+
+    /// One body callback of a candidate whose verdict is not taken yet.
+    fn body_chunk(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
+        let max = self
+            .shared
+            .as_ref()
+            .map(|s| s.filter.config.max_body_bytes)
+            .unwrap_or(usize::MAX);
+        // `max_body_bytes` bounds what the proxy holds for the decision: all of a send read to
+        // its end, only the head of one decided by its message's head.
+        let whole = self.body.as_ref().is_some_and(Body::needs_the_end);
+        if whole && body_size > max {
+            return self.too_large(body_size);
+        }
+        match self.read_body(body_size) {
+            Err(e) => self.unreadable(e),
+            Ok(Progress::Enough) => self.finish(),
+            Ok(Progress::More) if body_size > max => self.too_large(body_size),
+            Ok(Progress::More) if end_of_stream => self.finish(),
+            Ok(Progress::More) => ProxyAction::Pause,
+        }
+    }
+
+    /// The body could not be read from the proxy: refused, loudly (never passed unread).
+    fn unreadable(&mut self, message: String) -> ProxyAction {
+        let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        log::error!("mistype: {message}");
+        let o = shared.filter.unreadable(candidate, message);
+        self.outcome(&shared, o)
     }
 }
 
@@ -413,8 +655,10 @@ impl HttpContext for Stream {
             .filter_map(|h| find(h).map(|v| (h.clone(), v)))
             .collect();
         self.path = path;
-        self.token = find(&shared.filter.config.confirm.header);
-        if self.token.is_some() {
+        let confirm_header = shared.filter.config.confirm.header.as_str();
+        self.token = find(confirm_header);
+        let token_header = self.token.is_some();
+        if token_header {
             // The token is for this filter only; the upstream does not need it.
             self.remove_http_request_header(&shared.filter.config.confirm.header);
             if extract::opens_upload_session(&method, &self.path) {
@@ -432,18 +676,35 @@ impl HttpContext for Stream {
         if let Some(h) = &shared.filter.config.sender_header {
             self.sender = find(h).filter(|s| !s.trim().is_empty());
         }
+        let body = shared
+            .filter
+            .body(candidate, &self.path, self.content_type.as_deref());
+        // A send read to its end is held whole: one declared above the limit is refused at
+        // once. One decided by its message's head holds only that much, whatever its size.
         let declared = find("content-length").and_then(|l| l.trim().parse::<usize>().ok());
         if let Some(len) = declared {
-            if len > shared.filter.config.max_body_bytes {
+            if body.needs_the_end() && len > shared.filter.config.max_body_bytes {
                 return self.too_large(len);
             }
         }
+        self.body = Some(body);
         if end_of_stream {
-            return self.finish(&[]);
+            return self.finish();
         }
         // The headers are held with the body (Envoy's allow_on_headers_stop_iteration), so
-        // nothing of a send reaches the upstream before the decision.
+        // nothing of a send reaches the upstream before the decision. The root's tick watches
+        // the stream until its body comes (crate::stall).
         if shared.filter.config.hold_headers {
+            // The headers as Envoy counts them now: without the confirm header removed above.
+            let header_bytes = headers
+                .iter()
+                .filter(|(k, _)| !(token_header && k.eq_ignore_ascii_case(confirm_header)))
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
+            self.watch
+                .borrow_mut()
+                .hold(self.id, candidate.api, header_bytes as u64);
+            self.held = true;
             ProxyAction::Pause
         } else {
             ProxyAction::Continue
@@ -451,37 +712,41 @@ impl HttpContext for Stream {
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> ProxyAction {
+        // The first body callback of a held send takes it out of the stall watch; one that a
+        // tick already answered passes through.
+        if self.release() {
+            return ProxyAction::Continue;
+        }
+        if self.pending_reply.is_some() {
+            return self.drain_until_the_end(body_size, end_of_stream);
+        }
+        if self.lookup.is_some() {
+            // The verdict waits for a lookup: nothing goes upstream before it.
+            return ProxyAction::Pause;
+        }
         if self.done || self.candidate.is_none() {
             return ProxyAction::Continue;
         }
-        let max = self
-            .shared
-            .as_ref()
-            .map(|s| s.filter.config.max_body_bytes)
-            .unwrap_or(usize::MAX);
-        self.body_size = body_size;
-        if body_size > max {
-            return self.too_large(body_size);
-        }
-        if !end_of_stream {
-            return ProxyAction::Pause;
-        }
-        let body = self.whole_body(body_size);
-        self.finish(&body)
+        self.body_open = !end_of_stream;
+        self.body_seen = body_size;
+        let action = self.body_chunk(body_size, end_of_stream);
+        self.body_open = false;
+        action
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> ProxyAction {
+        if self.release() {
+            return ProxyAction::Continue;
+        }
+        if self.pending_reply.is_some() {
+            return self.drain_until_the_end(0, true);
+        }
         if self.done || self.candidate.is_none() {
             return ProxyAction::Continue;
         }
-        // HTTP/2 (or chunked HTTP/1.1) with trailers: the body ended without end_of_stream;
-        // body_size of the last body callback is the whole buffered body.
-        let body = if self.body_size > 0 {
-            self.whole_body(self.body_size)
-        } else {
-            Vec::new()
-        };
-        self.finish(&body)
+        // HTTP/2 (or chunked HTTP/1.1) with trailers: the body ended without end_of_stream.
+        // Every body callback read what it was given, so the reader has the whole body.
+        self.finish()
     }
 
     fn on_http_response_headers(

@@ -18,6 +18,8 @@
 //! - [`metrics`]: the counters and their names;
 //! - [`reply`]: every answer's wording: each API's error dialect, Roundcube's page, the verdict
 //!   headers, and the one place where a local reply's headers and bytes are built;
+//! - [`stall`]: held sends that get no body (Envoy without `allow_on_headers_stop_iteration`):
+//!   which streams are held, and when to give up on one;
 //! - [`decide`]: verdict, mode and token → pass or refuse, counters, log line;
 //! - [`pipeline`]: the configuration's engine, built once, and per request classify, extract,
 //!   check (or look up first), decide;
@@ -32,6 +34,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod reply;
 pub mod send;
+pub mod stall;
 pub mod token;
 
 #[cfg(target_arch = "wasm32")]

@@ -31,11 +31,14 @@ pub enum Counter {
     Lookups,
     /// Lookups that failed, timed out or could not be read.
     LookupFailed,
+    /// Held sends that got no body in time (Envoy without `allow_on_headers_stop_iteration`),
+    /// answered by `stall.action`.
+    Stalled,
 }
 
 impl Counter {
     /// Every counter, in the order of [`Counter::index`].
-    pub const ALL: [Counter; 11] = [
+    pub const ALL: [Counter; 12] = [
         Counter::Inspected,
         Counter::Allowed,
         Counter::Warned,
@@ -47,6 +50,7 @@ impl Counter {
         Counter::NoRecipients,
         Counter::Lookups,
         Counter::LookupFailed,
+        Counter::Stalled,
     ];
 
     /// The name's last segment.
@@ -63,6 +67,7 @@ impl Counter {
             Counter::NoRecipients => "no_recipients",
             Counter::Lookups => "lookups",
             Counter::LookupFailed => "lookup_failed",
+            Counter::Stalled => "stalled",
         }
     }
 
@@ -80,6 +85,7 @@ impl Counter {
             Counter::NoRecipients => 8,
             Counter::Lookups => 9,
             Counter::LookupFailed => 10,
+            Counter::Stalled => 11,
         }
     }
 }
@@ -122,7 +128,8 @@ mod tests {
                 "body_too_large",
                 "no_recipients",
                 "lookups",
-                "lookup_failed"
+                "lookup_failed",
+                "stalled"
             ]
         );
         for (i, c) in Counter::ALL.into_iter().enumerate() {
@@ -140,13 +147,13 @@ mod tests {
             api_name(Api::Gmail, Counter::Blocked),
             "mistype.api.gmail.blocked"
         );
-        // 11 counters overall, then 11 for each of the 8 APIs, each name once.
+        // 12 counters overall, then 12 for each of the 8 APIs, each name once.
         let all = all_names();
-        assert_eq!(all.len(), 99);
+        assert_eq!(all.len(), 108);
         assert_eq!(all[0], "mistype.inspected");
-        assert_eq!(all[10], "mistype.lookup_failed");
-        assert_eq!(all[11], "mistype.api.jmap.inspected");
-        assert_eq!(all[98], "mistype.api.check.lookup_failed");
+        assert_eq!(all[11], "mistype.stalled");
+        assert_eq!(all[12], "mistype.api.jmap.inspected");
+        assert_eq!(all[107], "mistype.api.check.stalled");
         let mut dedup = all.clone();
         dedup.sort();
         dedup.dedup();

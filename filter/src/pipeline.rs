@@ -3,10 +3,11 @@
 
 use crate::config::Config;
 use crate::decide::{self, Decision, Judged};
-use crate::extract::{self, Candidate, Route, Target};
+use crate::extract::{self, Body, Candidate, Read, Route, Target};
 use crate::metrics::Counter;
 use crate::reply::{self, Action};
 use crate::send::{Api, ExtractError, LookupError, Send};
+use crate::stall::{self, Stall};
 use crate::token::Signer;
 use mistype::Engine;
 
@@ -100,14 +101,66 @@ impl Filter {
         Outcome::Decided(decide::too_large(&self.config, candidate.api, size))
     }
 
-    /// The whole body of a candidate is in: extract, check, decide (or look up first).
-    pub fn inspect(&self, candidate: Candidate, body: &[u8], info: RequestInfo) -> Outcome {
-        let target = Target {
-            path: info.path,
-            content_type: info.content_type,
+    /// A tick looks at a held send of `api`: held `held_ms`, Envoy's count of its body bytes
+    /// (`None`: unknown). `None` while it may still come; else the decision on the stall.
+    pub fn watch(&self, api: Api, held_ms: u64, received: Option<u64>) -> Option<Decision> {
+        let timeout = u64::from(self.config.stall.timeout_ms);
+        stall::assess(held_ms, received, timeout).map(|s| self.stalled(api, s))
+    }
+
+    /// A held send of `api` that got no body.
+    pub fn stalled(&self, api: Api, stall: Stall) -> Decision {
+        decide::stalled(&self.config, api, stall)
+    }
+
+    /// The reader of a candidate's body: the filter feeds it the body as it streams in.
+    pub fn body(&self, candidate: Candidate, path: &str, content_type: Option<&str>) -> Body {
+        Body::new(candidate, self.target(candidate, path, content_type))
+    }
+
+    fn target<'a>(
+        &'a self,
+        candidate: Candidate,
+        path: &'a str,
+        content_type: Option<&'a str>,
+    ) -> Target<'a> {
+        Target {
+            path,
+            content_type,
             prefixes: self.config.routes.prefixes(candidate.api),
-        };
-        let send = extract::extract(candidate, target, body);
+        }
+    }
+
+    /// The whole body of a candidate at once: extract, check, decide (or look up first).
+    pub fn inspect(&self, candidate: Candidate, body: &[u8], info: RequestInfo) -> Outcome {
+        let target = self.target(candidate, info.path, info.content_type);
+        self.conclude(candidate, Body::read_all(candidate, target, body), info)
+    }
+
+    /// A candidate's body is read (to its end, or as far as the decision needs): extract, check,
+    /// decide (or look up first).
+    pub fn conclude(&self, candidate: Candidate, read: Read, info: RequestInfo) -> Outcome {
+        let target = self.target(candidate, info.path, info.content_type);
+        let send = extract::send_of(candidate, target, read);
+        self.decide_send(candidate, send, info)
+    }
+
+    /// The body could not be read from the host: refused (block mode) like a send that cannot
+    /// be parsed, naming what went wrong.
+    pub fn unreadable(&self, candidate: Candidate, message: String) -> Outcome {
+        let e = ExtractError::new(candidate.api, message);
+        if candidate.route == Route::Verdict {
+            return Outcome::Answer(reply::bad_request(&e));
+        }
+        Outcome::Decided(decide::parse_error(&self.config, &e))
+    }
+
+    fn decide_send(
+        &self,
+        candidate: Candidate,
+        send: Result<Option<Send>, ExtractError>,
+        info: RequestInfo,
+    ) -> Outcome {
         if candidate.route == Route::Verdict {
             return match send {
                 Ok(Some(s)) => {
@@ -587,6 +640,27 @@ mod tests {
             f.too_large(c, 10 << 20),
             Outcome::Answer(Action::Reply { status: 400, .. })
         ));
+    }
+
+    #[test]
+    fn held_sends_are_watched_until_they_stall() {
+        let f = Filter::from_bytes(br#"{"stall": {"timeout_ms": 2000}}"#).unwrap();
+        // Nothing yet, within the timeout: keep waiting.
+        assert_eq!(f.watch(Api::Jmap, 1_500, Some(0)), None);
+        assert_eq!(f.watch(Api::Jmap, 1_500, None), None);
+        // Envoy keeps body bytes from the filter: refused at once.
+        let d = f.watch(Api::Jmap, 0, Some(300)).unwrap();
+        assert_eq!(d.status(), Some(503));
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Stalled]);
+        // Nothing at all for the timeout: refused too.
+        let d = f.watch(Api::Graph, 2_000, None).unwrap();
+        assert_eq!(d.status(), Some(503));
+        assert_eq!(d.api, Api::Graph);
+        // Configured to continue: the headers go on.
+        let f = Filter::from_bytes(br#"{"stall": {"action": "continue"}}"#).unwrap();
+        let d = f.watch(Api::Jmap, 0, Some(300)).unwrap();
+        assert_eq!(d.status(), None);
+        assert_eq!(d.counters, vec![Counter::Stalled]);
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Random requests through the filter's header-only look and every body parser, then through
 //! the confirm-token binding, and for a send by reference through the reader of the mail
-//! server's answer: nothing may panic or hang.
+//! server's answer: nothing may panic or hang. The body is also read in two pieces, split where
+//! the input says, as the filter reads it while it streams in (stopping when it has enough):
+//! the result must be the whole body's.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mistype_filter::extract::{extract, Routes, Target};
+use mistype_filter::extract::{extract, send_of, Body, Progress, Routes, Target};
 use mistype_filter::lookup;
 use mistype_filter::send::Api;
 use mistype_filter::token::{Binding, Signer};
@@ -42,7 +44,7 @@ const TYPES: [Option<&str>; 8] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    if data.len() < 3 {
+    if data.len() < 4 {
         return;
     }
     let routes = Routes {
@@ -53,7 +55,8 @@ fuzz_target!(|data: &[u8]| {
     let method = METHODS[data[0] as usize % METHODS.len()];
     let path = PATHS[data[1] as usize % PATHS.len()];
     let ct = TYPES[data[2] as usize % TYPES.len()];
-    let body = &data[3..];
+    let body = &data[4..];
+    let split = usize::from(data[3]) * body.len() / 255;
     let Some(candidate) = routes.classify(method, path, ct) else {
         return;
     };
@@ -62,7 +65,17 @@ fuzz_target!(|data: &[u8]| {
         content_type: ct,
         prefixes: routes.prefixes(candidate.api),
     };
-    if let Ok(Some(send)) = extract(candidate, target, body) {
+    let whole = extract(candidate, target, body);
+    let mut streamed = Body::new(candidate, target);
+    if streamed.feed(&body[..split]) == Progress::More {
+        streamed.feed(&body[split..]);
+    }
+    assert_eq!(
+        send_of(candidate, target, streamed.finish()),
+        whole,
+        "split at {split}"
+    );
+    if let Ok(Some(send)) = whole {
         assert!(Api::ALL.contains(&send.api));
         let _ = send.to_request(None);
         let binding = Binding::new(send.from.as_deref(), send.recipients());

@@ -233,14 +233,6 @@ class RequestParser:
 # Processes
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def http_get(port, path, timeout=5):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
         return r.status, r.read()
@@ -277,27 +269,35 @@ class Rig:
         if len(line) != 2 or line[0] != "listening":
             sys.exit("run.py: the mail server did not start")
         self.server_port = int(line[1])
-        self.envoy_port, admin_port = free_port(), free_port()
-        yaml = render_envoy.render((REPO / "filter" / "envoy.yaml").read_text(), self.envoy_port,
-                                   admin_port, self.server_port, str(wasm))
+        # Envoy binds ports of the OS's choosing and keeps them; its admin interface says which.
+        yaml = render_envoy.render((REPO / "filter" / "envoy.yaml").read_text(), 0, 0,
+                                   self.server_port, str(wasm))
         cfg = Path(self.tmp) / "envoy.yaml"
         cfg.write_text(yaml)
+        admin_file = Path(self.tmp) / "admin-address"
         log = open(Path(self.tmp) / "envoy.log", "w")
         envoy = subprocess.Popen(["envoy", "-c", str(cfg), "--disable-hot-restart", "--log-level", "warn",
-                                  "--concurrency", "1"], stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO))
+                                  "--concurrency", "1", "--admin-address-path", str(admin_file)],
+                                 stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO))
         self.procs.append(envoy)
         deadline = time.time() + READY_TIMEOUT
+        admin_port = None
         while True:
             if envoy.poll() is not None:
                 sys.exit("run.py: envoy exited:\n" + (Path(self.tmp) / "envoy.log").read_text()[-3000:])
             try:
-                if http_get(admin_port, "/ready", 2)[0] == 200:
+                if admin_port is None and admin_file.is_file() and admin_file.read_text().strip():
+                    admin_port = int(admin_file.read_text().strip().rsplit(":", 1)[1])
+                if admin_port is not None and http_get(admin_port, "/ready", 2)[1].strip() == b"LIVE":
                     break
-            except OSError:
+            except (OSError, ValueError):
                 pass
             if time.time() > deadline:
                 sys.exit("run.py: envoy not ready after %ds" % READY_TIMEOUT)
             time.sleep(0.2)
+        listeners = json.loads(http_get(admin_port, "/listeners?format=json")[1])
+        self.envoy_port = next(l["local_address"]["socket_address"]["port_value"]
+                               for l in listeners["listener_statuses"] if l["name"] == "webmail")
         self.relay = Relay(self.envoy_port)
 
     def stop(self):

@@ -600,6 +600,7 @@ impl Filter {
             upstream: None,
             local: None,
             stalled: None,
+            ticks: 0,
         };
         let result = self.drive(ctx, &req, &mut run);
         self.store.data_mut().pending_calls.clear();
@@ -615,6 +616,7 @@ impl Filter {
             local_reply: run.local,
             response,
             stalled: run.stalled,
+            ticks: run.ticks,
             actions: run.actions,
             logs,
             metrics: self.store.data().metrics.values.clone(),
@@ -669,6 +671,34 @@ impl Filter {
         }
     }
 
+    /// The stream waits for its plugin: the root context's tick runs every tick period (the
+    /// host clock moves with it) until the plugin answers the stream or resumes it, or Envoy's
+    /// stream idle timeout passes.
+    fn wait_for_ticks(&mut self, ctx: u32, run: &mut Run) -> anyhow::Result<Woken> {
+        let period = u64::from(self.store.data().tick_period_ms);
+        if period == 0 || self.exports.on_tick.is_none() {
+            return Ok(Woken::Never);
+        }
+        let period = Duration::from_millis(period);
+        let mut waited = Duration::ZERO;
+        while waited < STREAM_IDLE_TIMEOUT {
+            self.advance(period);
+            waited += period;
+            let result = self.tick();
+            self.store.data_mut().current_context = ctx;
+            result?;
+            run.ticks += 1;
+            if let Some(reply) = self.take_local_reply() {
+                run.local = Some(reply);
+                return Ok(Woken::Replied);
+            }
+            if std::mem::take(&mut self.stream().continue_request) {
+                return Ok(Woken::Resumed);
+            }
+        }
+        Ok(Woken::Never)
+    }
+
     /// The request headers go upstream (once), as they are now.
     fn send_headers(&mut self, run: &mut Run) {
         if run.upstream.is_none() {
@@ -719,8 +749,12 @@ impl Filter {
         if let Some(f) = self.exports.on_context_create.clone() {
             self.call("proxy_on_context_create", &f, (c, self.root_id as i32))?;
         }
-        let chunks = req.chunks();
+        let mut chunks = req.chunks();
         let has_trailers = !req.trailers.is_empty();
+        let withheld = req.body_withheld;
+        if withheld {
+            chunks.clear();
+        }
 
         // ---- request headers
         let n = self
@@ -728,7 +762,7 @@ impl Filter {
             .request_headers
             .as_ref()
             .map_or(0, HeaderMap::len) as i32;
-        let eos = chunks.is_empty() && !has_trailers;
+        let eos = chunks.is_empty() && !has_trailers && !withheld;
         self.stream().end_of_stream = eos;
         let f = self.exports.on_request_headers.clone();
         let a = self.stream_cb3(
@@ -744,17 +778,39 @@ impl Filter {
             run.local = Some(reply);
             return self.finish(ctx, run, None);
         }
-        let held = !(a.is_continue() || resumed);
-        if held && (eos || !self.stop_iteration_on_headers) {
-            // Paused with nothing more to come, or StopAllIterationAndWatermark (Envoy without
-            // allow_on_headers_stop_iteration): no body callbacks until someone resumes the
-            // stream, and nothing here can.
-            run.stalled = Some(Callback::RequestHeaders);
-            return self.finish(ctx, run, None);
+        let mut held = !(a.is_continue() || resumed);
+        if held && !eos && !withheld && !self.stop_iteration_on_headers {
+            // StopAllIterationAndWatermark (Envoy without allow_on_headers_stop_iteration):
+            // Envoy receives the body and keeps it from the plugin.
+            self.stream().received_body = req.body.len() as u64;
+        }
+        if held && (eos || withheld || !self.stop_iteration_on_headers) {
+            // Paused with nothing more to come, with the client sending nothing, or
+            // StopAllIterationAndWatermark: no body callbacks until the plugin answers or
+            // resumes the stream, which only its root context's tick can do now.
+            match self.wait_for_ticks(ctx, run)? {
+                Woken::Replied => return self.finish(ctx, run, None),
+                Woken::Never => {
+                    run.stalled = Some(Callback::RequestHeaders);
+                    return self.finish(ctx, run, None);
+                }
+                Woken::Resumed => {
+                    held = false;
+                    if !eos && !withheld && !req.body.is_empty() {
+                        // continueDecoding(): the body Envoy kept comes to the plugin whole.
+                        chunks = vec![&req.body[..]];
+                    }
+                }
+            }
         }
         // Held headers (StopIteration) go upstream with the first body callback that continues.
         if !held {
             self.send_headers(run);
+        }
+        if withheld {
+            // The client never sends the body: the request waits, unanswered, until the
+            // client gives up.
+            return self.finish(ctx, run, None);
         }
 
         // ---- request body
@@ -774,6 +830,7 @@ impl Filter {
             }
             {
                 let s = self.stream();
+                s.received_body = s.received_body.max(received_until(&chunks, i));
                 s.request_body = Some(std::mem::take(&mut pending));
                 s.end_of_stream = eos;
                 s.in_request_body = true;
@@ -964,6 +1021,25 @@ struct Run {
     upstream: Option<Upstream>,
     local: Option<LocalReply>,
     stalled: Option<Callback>,
+    ticks: u32,
+}
+
+/// How a wait through ticks ended.
+enum Woken {
+    /// The plugin answered the stream with a local reply.
+    Replied,
+    /// The plugin resumed the stream.
+    Resumed,
+    /// Nothing happened until Envoy's stream idle timeout.
+    Never,
+}
+
+/// Envoy's default stream idle timeout: how long a stopped stream waits at most.
+const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The body bytes the client has sent once chunk `i` is in.
+fn received_until(chunks: &[&[u8]], i: usize) -> u64 {
+    chunks.iter().take(i + 1).map(|c| c.len() as u64).sum()
 }
 
 /// Envoy's own reply when a buffering filter's body outgrows the buffer limit.

@@ -33,6 +33,7 @@ pub struct Request {
     pub(crate) chunk_size: Option<usize>,
     pub(crate) trailers: Vec<(String, String)>,
     pub(crate) no_content_length: bool,
+    pub(crate) body_withheld: bool,
     pub(crate) upstream_response: UpstreamResponse,
     pub(crate) properties: Vec<(Vec<String>, Vec<u8>)>,
     pub(crate) responder: Option<Responder>,
@@ -83,6 +84,7 @@ impl Request {
             chunk_size: None,
             trailers: Vec::new(),
             no_content_length: false,
+            body_withheld: false,
             upstream_response: UpstreamResponse::default(),
             properties: Vec::new(),
             responder: None,
@@ -131,6 +133,13 @@ impl Request {
     pub fn chunked(mut self, size: usize) -> Request {
         self.chunk_size = Some(size.max(1));
         self.no_content_length = true;
+        self
+    }
+
+    /// The client sends the headers (with `content-length`, not ending the stream) and then
+    /// nothing: no body callback ever comes, whatever the filter does.
+    pub fn withhold_body(mut self) -> Request {
+        self.body_withheld = true;
         self
     }
 
@@ -299,6 +308,9 @@ pub struct Outcome {
     /// What the client got; `None` when the stream stalled (a `Pause` nobody resumed).
     pub response: Option<Response>,
     pub stalled: Option<Callback>,
+    /// How many times the root context's tick ran while the request waited (a stalled
+    /// request waits through ticks, as in Envoy, until the plugin answers or resumes it).
+    pub ticks: u32,
     /// Every stream callback and what the plugin returned, in order.
     pub actions: Vec<(Callback, Action)>,
     /// Log lines the plugin wrote during this request.

@@ -73,6 +73,9 @@ pub(crate) struct Stream {
     pub in_request_body: bool,
     pub local_reply: Option<LocalReply>,
     pub continue_request: bool,
+    /// Body bytes Envoy has received from the client so far (whether or not the plugin has
+    /// seen them): what `request.total_size` adds to the headers' size.
+    pub received_body: u64,
     pub continue_response: bool,
     pub closed: bool,
     /// Properties the request provides (`request.path`, ...).
@@ -215,12 +218,22 @@ impl HostState {
         self.logs.push(LogEntry { level, message });
     }
 
-    /// Property lookup: the stream's own first, then the plugin-wide ones.
+    /// Property lookup: the stream's own first, then the plugin-wide ones. A stream's
+    /// `request.total_size` is, as in Envoy, the body bytes received so far plus the request
+    /// headers' names and values.
     pub(crate) fn property(&self, path: &[String]) -> Option<Vec<u8>> {
         let ctx = self.acting_context();
         if let Some(stream) = self.stream.as_ref().filter(|s| s.ctx == ctx) {
             if let Some(v) = stream.properties.get(path) {
                 return Some(v.clone());
+            }
+            if path == ["request", "total_size"] {
+                let headers = stream
+                    .request_headers
+                    .as_ref()
+                    .map_or(0, HeaderMap::byte_size) as u64;
+                let total = (headers + stream.received_body) as i64;
+                return Some(total.to_le_bytes().to_vec());
             }
         }
         self.properties.get(path).cloned()

@@ -1,8 +1,10 @@
-//! `demo/run.sh` run as a user would: start it on a free port, send through it with curl,
-//! stop it with SIGINT to its process group (Ctrl-C), and check that nothing is left running.
+//! `demo/run.sh` run as a user would: start it with `MISTYPE_DEMO_PORT=0` (Envoy binds a port
+//! of the OS's choosing and keeps it; the banner names it), send through it with curl, stop it
+//! with SIGINT to its process group (Ctrl-C), and check that nothing is left running.
 //!
-//! Uses the already built artifacts (MISTYPE_DEMO_SKIP_BUILD=1): `make test` builds the filter
-//! and the web-lint package first.
+//! Uses the already built artifacts (MISTYPE_DEMO_SKIP_BUILD=1): `make test-host` builds the
+//! filter and the web-lint package first. A missing package fails the test, saying how to build
+//! it.
 
 mod support_envoy;
 
@@ -68,13 +70,13 @@ fn group_members(pgid: u32) -> Vec<(u32, String)> {
     out
 }
 
-fn start_demo(port: u16) -> Demo {
+fn start_demo() -> Demo {
     let dir = TempDir::new("demo");
     let log = dir.path().join("demo.log");
     let out = fs::File::create(&log).expect("demo log");
     let err = out.try_clone().expect("demo log");
     let mut cmd = Command::new(repo_root().join("demo/run.sh"));
-    cmd.env("MISTYPE_DEMO_PORT", port.to_string())
+    cmd.env("MISTYPE_DEMO_PORT", "0")
         .env("MISTYPE_DEMO_SKIP_BUILD", "1")
         .env("MISTYPE_FILTER_WASM", filter_wasm())
         .stdin(Stdio::null())
@@ -99,13 +101,37 @@ fn outbox(port: u16) -> Vec<serde_json::Value> {
     r.json()["messages"].as_array().cloned().unwrap_or_default()
 }
 
+/// The port of the banner's `compose page   http://127.0.0.1:PORT/` line.
+fn banner_port(log: &str) -> Option<u16> {
+    log.lines()
+        .find_map(|l| l.trim().strip_prefix("compose page"))
+        .and_then(|rest| rest.trim().strip_prefix("http://127.0.0.1:"))
+        .and_then(|rest| rest.strip_suffix('/'))
+        .and_then(|p| p.parse().ok())
+}
+
+#[test]
+fn the_banner_names_the_port() {
+    let banner = "\n  mistype demo is running (Ctrl-C stops it).\n\n    compose page   http://127.0.0.1:40123/\n    outbox         http://127.0.0.1:40123/outbox\n";
+    assert_eq!(banner_port(banner), Some(40123));
+    assert_eq!(banner_port("compose page   http://127.0.0.1:/"), None);
+    assert_eq!(banner_port("[demo] starting"), None);
+}
+
 #[test]
 fn demo_blocks_confirms_delivers_and_stops_cleanly() {
-    let port = free_port();
-    let mut demo = start_demo(port);
-    let base = format!("http://127.0.0.1:{port}");
+    // The compose page needs the web-lint package (git-ignored: built, not committed).
+    for file in ["mistype_web_lint.js", "mistype_web_lint_bg.wasm"] {
+        let path = repo_root().join("web-lint/pkg").join(file);
+        assert!(
+            path.is_file(),
+            "{} is missing: build the package with web-lint/build.sh (make test-host does)",
+            path.display()
+        );
+    }
+    let mut demo = start_demo();
 
-    // Ready when the outbox answers through Envoy (the script prints its banner then).
+    // Ready when the banner names the port Envoy bound and the outbox answers through it.
     let ready = wait_for(Duration::from_secs(120), || {
         if let Ok(Some(status)) = demo.child.try_wait() {
             panic!(
@@ -114,17 +140,20 @@ fn demo_blocks_confirms_delivers_and_stops_cleanly() {
             );
         }
         let log = fs::read_to_string(&demo.log).unwrap_or_default();
-        (log.contains("mistype demo is running")
-            && http_get(port, "/outbox.json").is_some_and(|(s, _)| s == 200))
-        .then_some(())
+        let port = banner_port(&log)?;
+        http_get(port, "/outbox.json")
+            .is_some_and(|(s, _)| s == 200)
+            .then_some(port)
     });
-    assert!(
-        ready.is_some(),
-        "the demo did not come up on {port}:\n{}",
-        fs::read_to_string(&demo.log).unwrap_or_default()
-    );
+    let Some(port) = ready else {
+        panic!(
+            "the demo did not come up:\n{}",
+            fs::read_to_string(&demo.log).unwrap_or_default()
+        );
+    };
+    let base = format!("http://127.0.0.1:{port}");
     let banner = fs::read_to_string(&demo.log).unwrap_or_default();
-    assert!(banner.contains(&format!("{base}/")), "{banner}");
+    assert!(banner.contains("mistype demo is running"), "{banner}");
     assert!(
         banner.contains("curl -s"),
         "the banner shows curl lines: {banner}"
@@ -139,22 +168,17 @@ fn demo_blocks_confirms_delivers_and_stops_cleanly() {
     let cfg = curl(&Request::get(format!("{base}/demo-config.json"))).json();
     assert_eq!(cfg["send_url"], "/jmap/api");
     assert_eq!(cfg["confirm_header"], "x-mistype-confirm");
-    if repo_root()
-        .join("web-lint/pkg/mistype_web_lint.js")
-        .is_file()
-    {
-        let js = curl(&Request::get(format!("{base}/pkg/mistype_web_lint.js")));
-        assert_eq!(js.status, 200);
-        assert!(js
-            .header("content-type")
-            .is_some_and(|c| c.contains("javascript")));
-        let wasm = curl(&Request::get(format!(
-            "{base}/pkg/mistype_web_lint_bg.wasm"
-        )));
-        assert_eq!(wasm.status, 200);
-        assert_eq!(wasm.header("content-type"), Some("application/wasm"));
-        assert!(wasm.body.starts_with(b"\0asm"));
-    }
+    let js = curl(&Request::get(format!("{base}/pkg/mistype_web_lint.js")));
+    assert_eq!(js.status, 200);
+    assert!(js
+        .header("content-type")
+        .is_some_and(|c| c.contains("javascript")));
+    let wasm = curl(&Request::get(format!(
+        "{base}/pkg/mistype_web_lint_bg.wasm"
+    )));
+    assert_eq!(wasm.status, 200);
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    assert!(wasm.body.starts_with(b"\0asm"));
 
     // A misaddressed send: refused in a JMAP response with the suggestion and a token; not in
     // the outbox.

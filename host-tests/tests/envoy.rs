@@ -24,23 +24,56 @@ fn plugin_config(mode: &str, max_body_bytes: u64) -> String {
     .to_string()
 }
 
+/// What the tests substitute in the shipped config: ports 0, the upstream's port, the built
+/// filter, and `config` as plugin configuration (`None`: the shipped one).
+fn test_render(upstream: &Upstream, config: Option<String>) -> Render {
+    Render {
+        listener_port: Some(0),
+        admin_port: Some(0),
+        upstream_port: Some(upstream.port),
+        wasm: Some(filter_wasm()),
+        plugin_config: config,
+        ..Render::default()
+    }
+}
+
 /// The shipped config on ports 0 in front of `upstream`, with `config` as plugin configuration.
 fn test_yaml(upstream: &Upstream, config: Option<String>) -> String {
-    render(
-        &shipped_envoy_yaml(),
-        &Render {
-            listener_port: Some(0),
-            admin_port: Some(0),
-            upstream_port: Some(upstream.port),
-            wasm: Some(filter_wasm()),
-            plugin_config: config,
-            without_filter: false,
-        },
-    )
+    render(&shipped_envoy_yaml(), &test_render(upstream, config))
 }
 
 fn start(upstream: &Upstream, config: Option<String>) -> Envoy {
     Envoy::start(&test_yaml(upstream, config)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The shipped config as [`start`] runs it, but without `allow_on_headers_stop_iteration`.
+fn start_without_the_knob(upstream: &Upstream, config: String) -> Envoy {
+    let r = Render {
+        without_stop_iteration: true,
+        ..test_render(upstream, Some(config))
+    };
+    let yaml = render(&shipped_envoy_yaml(), &r);
+    assert!(!yaml.contains("allow_on_headers_stop_iteration"));
+    Envoy::start(&yaml).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The filter's log lines about stalled sends (one per stall), at error level.
+fn stall_errors(envoy: &Envoy) -> Vec<String> {
+    let log = envoy.log_text();
+    let lines: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains(" send stalled: "))
+        .map(str::to_owned)
+        .collect();
+    for l in &lines {
+        assert!(l.contains("[error][wasm]"), "logged as an error: {l}");
+        assert!(
+            l.contains("allow_on_headers_stop_iteration: true")
+                && l.contains("hold_headers: false"),
+            "the line names both settings: {l}"
+        );
+    }
+    lines
 }
 
 fn url(envoy: &Envoy, path: &str) -> String {
@@ -144,6 +177,20 @@ fn blocked_send(envoy: &Envoy, upstream: &Upstream, body: &[u8], http2: bool) ->
 }
 
 #[test]
+fn the_http2_test_client_reads_the_status_as_hpack_codes_it() {
+    // RFC 7541 C.6.1 (Huffman-coded 302 and 307), an indexed 200, a plain literal 503.
+    assert_eq!(hpack_status(&[0x48, 0x82, 0x64, 0x02]), Some(302));
+    assert_eq!(hpack_status(&[0x48, 0x83, 0x64, 0x0e, 0xff]), Some(307));
+    assert_eq!(hpack_status(&[0x88]), Some(200));
+    assert_eq!(hpack_status(&[0x08, 0x03, b'5', b'0', b'3']), Some(503));
+    // After a field it skips (a literal with a new name).
+    assert_eq!(
+        hpack_status(&[0x00, 0x01, b'x', 0x01, b'y', 0x8d]),
+        Some(404)
+    );
+}
+
+#[test]
 fn shipped_envoy_config_passes_envoy_validate() {
     let shipped = shipped_envoy_yaml();
     // As committed, run from the repository root: valid when the filter is at the documented
@@ -193,27 +240,26 @@ fn shipped_envoy_config_passes_envoy_validate() {
     }
 }
 
+/// The `max_body_bytes` the shipped `filter/envoy.yaml` states (it must state it: the tests
+/// check that limit in Envoy, whatever it is).
+fn shipped_max_body_bytes() -> usize {
+    let v = shipped_plugin_config();
+    v["max_body_bytes"]
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or_else(|| panic!("filter/envoy.yaml states no max_body_bytes: {v}"))
+}
+
 #[test]
 fn shipped_plugin_configuration_is_valid_json_with_the_documented_keys() {
     let shipped = shipped_envoy_yaml();
-    let lines: Vec<&str> = shipped.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| l.trim() == "value: |")
-        .expect("value block");
-    let indent = lines[start].len() - lines[start].trim_start().len();
-    let block: Vec<&str> = lines[start + 1..]
-        .iter()
-        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
-        .copied()
-        .collect();
-    let v: serde_json::Value =
-        serde_json::from_str(&block.join("\n")).expect("plugin config is JSON");
+    let v = shipped_plugin_config();
     assert_eq!(v["mode"], "block");
     assert_eq!(v["confirm"]["header"], CONFIRM);
-    // The Envoy limit on the send routes (32 MiB) stays above the filter's limit, so an oversized
-    // send gets the filter's 413 JSON.
-    let max = v["max_body_bytes"].as_u64().expect("max_body_bytes");
+    // The Envoy limit on every send route stays above the filter's limit, so an oversized send
+    // gets the filter's 413 JSON (the JMAP route's is tested for real in
+    // the_shipped_configuration_in_envoy).
+    let max = shipped_max_body_bytes() as u64;
     for l in shipped
         .lines()
         .filter(|l| l.contains("request_body_buffer_limit:"))
@@ -500,26 +546,282 @@ fn warn_mode_passes_with_verdict_headers() {
     assert_eq!(counter(&envoy, "allowed"), 1);
 }
 
-#[test]
-fn oversized_send_gets_the_filters_413_json() {
-    let upstream = Upstream::start();
-    let envoy = start(&upstream, Some(plugin_config("block", 4096)));
-    let big = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[])
-        .body_text()
-        .replace(sends::BODY_TEXT, &"x".repeat(20_000));
-    let resp = curl(&Request::post(
-        url(&envoy, "/jmap/api"),
-        "application/json",
-        big.as_bytes(),
-    ));
+/// A clean JMAP send whose body is exactly `size` bytes (the text part padded).
+fn jmap_send_of(size: usize) -> Vec<u8> {
+    let text = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
+    let base = text.len() - sends::BODY_TEXT.len();
+    assert!(size > base, "a send of {size} bytes");
+    let body = text.replace(sends::BODY_TEXT, &"x".repeat(size - base));
+    assert_eq!(body.len(), size);
+    body.into_bytes()
+}
+
+/// A `413` from the filter (not Envoy's plain-text "Payload Too Large"), for JMAP: RFC 8620
+/// problem details naming the limit. (The HTTP/2 test client reads no headers but the status;
+/// the body tells the two apart.)
+#[track_caller]
+fn assert_filters_413(resp: &Response, max: usize) {
     assert_eq!(resp.status, 413, "{}", resp.text());
-    // JMAP's request-level error: RFC 8620 problem details.
-    assert!(resp
-        .header("content-type")
-        .is_some_and(|v| v.starts_with("application/problem+json")));
-    assert_eq!(resp.json()["type"], "urn:mistype:error:body_too_large");
-    assert!(arrived(&upstream, "/jmap/api").is_empty());
-    assert_eq!(counter(&envoy, "body_too_large"), 1);
+    if resp.http_version == "1.1" {
+        assert!(
+            resp.header("content-type")
+                .is_some_and(|v| v.starts_with("application/problem+json")),
+            "the filter's JSON: {:?} {}",
+            resp.headers,
+            resp.text()
+        );
+    }
+    let v = resp.json();
+    assert_eq!(v["type"], "urn:mistype:error:body_too_large", "{v}");
+    assert_eq!(v["mistype"]["max_body_bytes"], max as u64, "{v}");
+}
+
+/// The shipped `filter/envoy.yaml` as it is (only ports and the wasm path substituted), with the
+/// allow_on_headers_stop_iteration it sets: its body limit (from the shipped plugin
+/// configuration, whatever it is) holds exactly, with the filter's 413 above it; a send with
+/// HTTP/2 trailers is judged at the trailers; nothing stalls.
+#[test]
+fn the_shipped_configuration_in_envoy() {
+    let upstream = Upstream::start();
+    let envoy = start(&upstream, None);
+    let max = shipped_max_body_bytes();
+    let jmap = url(&envoy, "/jmap/api");
+
+    // A send of exactly max_body_bytes goes through whole: nothing in Envoy stops it sooner.
+    let at_limit = jmap_send_of(max);
+    let resp = curl(&Request::post(jmap.clone(), "application/json", &at_limit));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["upstream"], "ok");
+    let got = arrived(&upstream, "/jmap/api");
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].body == at_limit,
+        "the upstream got the send byte for byte"
+    );
+
+    // One byte more: the filter's 413, whether the size is declared (content-length, over
+    // HTTP/1.1 and HTTP/2) or only found while buffering (chunked HTTP/1.1).
+    let over = jmap_send_of(max + 1);
+    for req in [
+        Request::post(jmap.clone(), "application/json", &over),
+        Request::post(jmap.clone(), "application/json", &over).chunked(),
+    ] {
+        assert_filters_413(&curl(&req.answered_early()), max);
+    }
+    let port = envoy.listener_port;
+    let declared = (max + 1).to_string();
+    let resp = h2_post(
+        port,
+        &H2Post {
+            path: "/jmap/api",
+            headers: &[
+                ("content-type", "application/json"),
+                ("content-length", &declared),
+            ],
+            body: &over[..16_384],
+            trailers: &[],
+            complete: false,
+        },
+    );
+    assert_filters_413(&resp, max);
+    assert_eq!(
+        arrived(&upstream, "/jmap/api").len(),
+        1,
+        "nothing more upstream"
+    );
+    assert_eq!(counter(&envoy, "body_too_large"), 3);
+
+    // HTTP/2 with trailers: no body callback ends the stream, the trailers do.
+    let with_trailers = |path: &'static str, body: &[u8]| {
+        h2_post(
+            port,
+            &H2Post {
+                path,
+                headers: &[("content-type", "application/json")],
+                body,
+                trailers: &[("x-checksum", "abc")],
+                complete: true,
+            },
+        )
+    };
+    let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
+    let resp = with_trailers("/jmap/api", typo.as_bytes());
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(
+        resp.json()["mistype"]["verdict"],
+        "block",
+        "{}",
+        resp.text()
+    );
+    assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
+    // The check request too (its refusal is a 422, which HPACK sends Huffman-coded).
+    let check = br#"{"from": "a.b@army.mil", "to": ["c@navy.ml"]}"#;
+    let resp = with_trailers("/check", check);
+    assert_eq!(resp.status, 422, "{}", resp.text());
+    assert_eq!(resp.json()["verdict"], "block", "{}", resp.text());
+    let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
+    let resp = with_trailers("/jmap/api", clean.as_bytes());
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["upstream"], "ok");
+    let got = arrived(&upstream, "/jmap/api");
+    assert_eq!(got.len(), 2, "the typo never arrives, the clean send does");
+    assert_eq!(got[1].body, clean.as_bytes());
+
+    // Every send above was judged or refused by size, none stalled.
+    assert_eq!(counter(&envoy, "blocked"), 2);
+    assert_eq!(counter(&envoy, "inspected"), 7);
+    assert_eq!(counter(&envoy, "stalled"), 0);
+    assert!(stall_errors(&envoy).is_empty());
+}
+
+/// Envoy as most examples load a Wasm filter (no allow_on_headers_stop_iteration; Istio's
+/// WasmPlugin cannot set it), the filter's hold_headers at its default: every held send is
+/// refused at the next tick with a 503 that names the setting, one error line each, counted;
+/// nothing reaches the upstream.
+#[test]
+fn without_the_knob_a_held_send_is_refused_naming_it() {
+    let upstream = Upstream::eager();
+    let envoy = start_without_the_knob(&upstream, plugin_config("block", 65536));
+    let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
+    let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
+    for (body, http2) in [(&typo, false), (&typo, true), (&clean, false)] {
+        let mut req = Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            body.as_bytes(),
+        );
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(resp.status, 503, "{}", resp.text());
+        assert_eq!(resp.http_version, if http2 { "2" } else { "1.1" });
+        let v = resp.json();
+        assert_eq!(v["type"], "urn:mistype:error:send_stalled", "{v}");
+        // Envoy had the body and kept it from the filter: answered at once, not at the timeout.
+        assert_eq!(v["mistype"]["reason"], "body_not_delivered", "{v}");
+        assert_eq!(v["mistype"]["setting"], "allow_on_headers_stop_iteration");
+        assert!(
+            v["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("allow_on_headers_stop_iteration is off")),
+            "{v}"
+        );
+    }
+    assert!(
+        upstream.requests().is_empty(),
+        "the upstream saw {:?}",
+        upstream.requests()
+    );
+    assert_eq!(counter(&envoy, "stalled"), 3);
+    assert_eq!(counter(&envoy, "inspected"), 3);
+    let errors = stall_errors(&envoy);
+    assert_eq!(
+        errors.len(),
+        3,
+        "one error line per stalled send: {errors:#?}"
+    );
+    assert!(
+        errors.iter().all(|l| l.contains("answered 503")),
+        "{errors:#?}"
+    );
+}
+
+/// The same Envoy with `stall.action: continue`: the headers go on, and the body, which Envoy
+/// hands over once the stream continues, is judged as with hold_headers: false.
+#[test]
+fn without_the_knob_stall_action_continue_judges_the_body() {
+    let upstream = Upstream::start();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
+    config["stall"] = serde_json::json!({"action": "continue"});
+    let envoy = start_without_the_knob(&upstream, config.to_string());
+    let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
+    let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
+    for http2 in [false, true] {
+        let mut req = Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            typo.as_bytes(),
+        );
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(
+            resp.header("x-mistype-verdict"),
+            Some("block"),
+            "{}",
+            resp.text()
+        );
+        assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
+        let mut req = Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            clean.as_bytes(),
+        );
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(resp.json()["upstream"], "ok");
+    }
+    let got = arrived(&upstream, "/jmap/api");
+    assert_eq!(got.len(), 2, "only the clean sends arrive: {got:?}");
+    assert!(got.iter().all(|r| r.body == clean.as_bytes()));
+    assert_eq!(counter(&envoy, "stalled"), 4);
+    assert_eq!(counter(&envoy, "blocked"), 2);
+    let errors = stall_errors(&envoy);
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .all(|l| l.contains("(stall.action: continue)")),
+        "{errors:#?}"
+    );
+}
+
+/// The same Envoy with `hold_headers: false` (what the docs tell Istio users): every send is
+/// judged on its body, nothing stalls, nothing is logged as an error.
+#[test]
+fn without_the_knob_hold_headers_false_judges_every_send() {
+    let upstream = Upstream::start();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
+    config["hold_headers"] = serde_json::json!(false);
+    let envoy = start_without_the_knob(&upstream, config.to_string());
+    let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
+    let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
+    for http2 in [false, true] {
+        let mut req = Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            typo.as_bytes(),
+        );
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(
+            resp.header("x-mistype-verdict"),
+            Some("block"),
+            "{}",
+            resp.text()
+        );
+        assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
+        let mut req = Request::post(
+            url(&envoy, "/jmap/api"),
+            "application/json",
+            clean.as_bytes(),
+        );
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(resp.status, 200, "{}", resp.text());
+    }
+    let got = arrived(&upstream, "/jmap/api");
+    assert_eq!(got.len(), 2, "only the clean sends arrive whole: {got:?}");
+    assert!(got.iter().all(|r| r.body == clean.as_bytes()));
+    assert_eq!(counter(&envoy, "blocked"), 2);
+    assert_eq!(counter(&envoy, "allowed"), 2);
+    assert_eq!(counter(&envoy, "stalled"), 0);
+    assert!(
+        !envoy.log_text().contains("[error][wasm]"),
+        "{}",
+        envoy.log_text()
+    );
 }
 
 /// The `pluginConfig` mapping of the Istio example as JSON. Istio hands it to Envoy as a JSON
@@ -682,7 +984,10 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
 fn a_blocked_send_never_opens_an_upstream_request() {
     // An upstream that answers 200 as soon as it has a request's headers.
     let upstream = Upstream::eager();
-    let envoy = start(&upstream, Some(plugin_config("block", 65536)));
+    let mut config: serde_json::Value =
+        serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
+    config["stall"] = serde_json::json!({"timeout_ms": 2000});
+    let envoy = start(&upstream, Some(config.to_string()));
     let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
     for http2 in [false, true] {
         let mut req = Request::post(
@@ -717,6 +1022,22 @@ fn a_blocked_send_never_opens_an_upstream_request() {
     assert_eq!(resp.json()["upstream"], "ok");
     assert_eq!(upstream.requests().len(), 1);
     assert_eq!(counter(&envoy, "blocked"), 2);
+
+    // A client that sends a send's headers and never its body (allow_on_headers_stop_iteration
+    // is on here): answered after stall.timeout_ms, never sent upstream.
+    let resp = post_withholding_body(envoy.listener_port, "/jmap/api", "application/json", 900);
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    assert_eq!(
+        resp.json()["mistype"]["reason"],
+        "no_body",
+        "{}",
+        resp.text()
+    );
+    assert_eq!(upstream.requests().len(), 1);
+    assert_eq!(counter(&envoy, "stalled"), 1);
+    let errors = stall_errors(&envoy);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].contains("stall.timeout_ms 2000"), "{}", errors[0]);
 }
 
 /// A mail server that stores drafts: Graph message D1 (a typo) and D2 (clean), Gmail draft
@@ -842,4 +1163,105 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
     assert!(reason == "status" || reason == "no_answer", "{reason}");
     assert_eq!(sends("/v1.0/me/messages/slow/send"), 0);
     assert_eq!(counter(&envoy, "lookup_failed"), 2);
+}
+
+/// The plugin configuration of the shipped `filter/envoy.yaml`.
+fn shipped_plugin_config() -> serde_json::Value {
+    let shipped = shipped_envoy_yaml();
+    let lines: Vec<&str> = shipped.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == "value: |")
+        .expect("value block");
+    let indent = lines[start].len() - lines[start].trim_start().len();
+    let block: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
+        .copied()
+        .collect();
+    serde_json::from_str(&block.join("\n")).expect("plugin config is JSON")
+}
+
+/// Big sends with the shipped configuration as it is: a message upload larger than the shipped
+/// `max_body_bytes` is judged by its head and streams through whole (or is refused after its
+/// last byte, not mid-upload); a Graph send whose recipients come after an attachment is read to
+/// its end.
+#[test]
+fn big_sends_are_judged_as_they_stream_with_the_shipped_limits() {
+    let max = shipped_plugin_config()["max_body_bytes"]
+        .as_u64()
+        .expect("the shipped max_body_bytes") as usize;
+    let upstream = Upstream::start();
+    let envoy = start(&upstream, None);
+    let base = format!("http://127.0.0.1:{}", envoy.listener_port);
+    let attachment = "QUJD".repeat((max + (1 << 20)) / 4);
+    let upload = "/upload/gmail/v1/users/me/messages/send?uploadType=media";
+
+    let clean = sends::gmail_upload_media(&format!(
+        "{}{attachment}",
+        sends::mime_message("a.b@army.mil", &["j.smith@navy.mil"], &[])
+    ));
+    assert!(clean.body.len() > max);
+    let resp = curl(&Request::send(&base, &clean));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = arrived(&upstream, upload);
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].body == clean.body,
+        "the upload reaches the mail server whole"
+    );
+
+    let typo = sends::gmail_upload_media(&format!(
+        "{}{attachment}",
+        sends::mime_message("a.b@army.mil", &["c@navy.ml"], &[])
+    ));
+    for http2 in [false, true] {
+        let mut req = Request::send(&base, &typo);
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(resp.status, 422, "http2 {http2}: {}", resp.text());
+        assert_eq!(resp.header("x-mistype-verdict"), Some("block"));
+        assert_eq!(
+            resp.json()["mistype"]["findings"][0]["suggestion"],
+            "c@navy.mil"
+        );
+    }
+    assert_eq!(
+        arrived(&upstream, upload).len(),
+        1,
+        "nothing refused went upstream"
+    );
+    assert_eq!(counter(&envoy, "body_too_large"), 0);
+
+    // Graph: the recipients after a 4 MiB attachment (Graph's own limit for sendMail).
+    let graph = |to: &str| {
+        format!(
+            r##"{{"message": {{"subject": "s", "attachments": [{{"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.pdf", "contentBytes": "{}"}}], "toRecipients": [{{"emailAddress": {{"address": "{to}"}}}}], "from": {{"emailAddress": {{"address": "a.b@army.mil"}}}}}}}}"##,
+            "QUJD".repeat(1 << 20)
+        )
+        .into_bytes()
+    };
+    let body = graph("c@navy.ml");
+    let resp = curl(&Request::post(
+        format!("{base}/v1.0/me/sendMail"),
+        "application/json",
+        &body,
+    ));
+    assert_eq!(resp.status, 422, "{}", resp.text());
+    assert_eq!(resp.json()["error"]["code"], "misaddressed_recipient");
+    let body = graph("j.smith@navy.mil");
+    let resp = curl(&Request::post(
+        format!("{base}/v1.0/me/sendMail"),
+        "application/json",
+        &body,
+    ));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = arrived(&upstream, "/v1.0/me/sendMail");
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].body == body,
+        "the send reaches the mail server whole"
+    );
+    assert_eq!(counter(&envoy, "blocked"), 3);
+    assert_eq!(counter(&envoy, "allowed"), 2);
 }

@@ -244,30 +244,159 @@ fn trailers_end_the_stream_and_the_decision_happens_there() {
     assert_eq!(trailers.get("x-checksum"), Some("abc"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Held sends that get no body
+
+/// Envoy without `allow_on_headers_stop_iteration` (Istio's WasmPlugin), the filter with
+/// `config`.
+fn without_the_knob(config: &serde_json::Value) -> Filter {
+    Filter::builder()
+        .config(config.to_string())
+        .stop_all_iteration_on_headers()
+        .start()
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// The error lines the plugin logged during one request.
+fn errors(o: &host_tests::Outcome) -> Vec<String> {
+    o.logs
+        .iter()
+        .filter(|l| l.level >= LogLevel::Error)
+        .map(|l| l.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_held_send_envoy_keeps_the_body_of_is_refused_at_the_next_tick() {
+    let mut f = without_the_knob(&config("block"));
+    assert_eq!(f.tick_period_ms(), 500);
+    for (req, api) in [
+        (jmap(MIL_SENDER, &[TYPO], &[]), "jmap"),
+        (graph_send_mail(MIL_SENDER, &[CLEAN], &[]), "graph"),
+    ] {
+        let o = run(&mut f, req);
+        assert_eq!(o.ticks, 1, "answered at the first tick: {}", o.log_text());
+        assert_eq!(o.stalled, None);
+        assert_eq!(o.status(), Some(503), "{}", o.log_text());
+        assert!(o.upstream.is_none(), "nothing reaches the upstream");
+        assert!(o.action(Callback::RequestBody).is_empty());
+        let body = o.json().expect("JSON");
+        let details = if api == "jmap" {
+            assert_eq!(body["type"], "urn:mistype:error:send_stalled", "{body}");
+            &body["mistype"]
+        } else {
+            assert_eq!(body["error"]["code"], "send_stalled", "{body}");
+            &body["mistype"]
+        };
+        assert_eq!(details["reason"], "body_not_delivered", "{body}");
+        assert_eq!(details["setting"], "allow_on_headers_stop_iteration");
+        let errors = errors(&o);
+        assert_eq!(errors.len(), 1, "one error line: {errors:#?}");
+        assert!(
+            errors[0].starts_with(&format!("{api} send stalled: Envoy has ")),
+            "{}",
+            errors[0]
+        );
+        assert!(errors[0].contains("allow_on_headers_stop_iteration: true"));
+        assert!(errors[0].contains("hold_headers: false"));
+    }
+    assert_eq!(counter(&f, "stalled"), 2);
+    assert_eq!(f.counter("mistype.api.graph.stalled"), 1);
+    assert_eq!(counter(&f, "inspected"), 2);
+}
+
+#[test]
+fn a_stalled_send_continues_and_is_judged_on_its_body_when_so_configured() {
+    let mut cfg = config("block");
+    cfg["stall"] = json!({"action": "continue"});
+    for mut f in [without_the_knob(&cfg), without_the_knob(&config("monitor"))] {
+        let req = jmap(MIL_SENDER, &[CLEAN], &[]).header(SENDER_HEADER, MIL_SENDER);
+        let body = req.body_bytes();
+        let o = run(&mut f, req);
+        assert_eq!(o.ticks, 1);
+        assert_passed(&o, &body);
+        assert_eq!(errors(&o).len(), 1, "{}", o.log_text());
+        assert_eq!(counter(&f, "stalled"), 1);
+        assert_eq!(counter(&f, "inspected"), 1, "judged once, on its body");
+    }
+    // Block mode: the typo is still refused once its body comes.
+    let mut f = without_the_knob(&cfg);
+    let o = run(
+        &mut f,
+        jmap(MIL_SENDER, &[TYPO], &[]).header(SENDER_HEADER, MIL_SENDER),
+    );
+    assert_eq!(o.ticks, 1);
+    assert_blocked(&o);
+    assert!(
+        o.upstream.as_ref().is_some_and(|u| !u.complete),
+        "the headers went on, the body did not: {:?}",
+        o.upstream
+    );
+}
+
+#[test]
+fn a_send_whose_body_never_comes_is_refused_after_the_timeout() {
+    let mut cfg = config("block");
+    cfg["stall"] = json!({"timeout_ms": 2000});
+    let mut f = filter(&cfg);
+    let o = run(&mut f, jmap(MIL_SENDER, &[TYPO], &[]).withhold_body());
+    // The tick runs every 500 ms; the clock starts at the first one.
+    assert!((4..=6).contains(&o.ticks), "{} ticks", o.ticks);
+    assert_eq!(o.status(), Some(503), "{}", o.log_text());
+    assert_eq!(o.json().unwrap()["mistype"]["reason"], "no_body");
+    let errors = errors(&o);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("no body came to the filter in"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains("stall.timeout_ms 2000"), "{}", errors[0]);
+    assert_eq!(counter(&f, "stalled"), 1);
+
+    // Ordinary sends are never watched for long: nothing stalls, nothing is logged.
+    let o = run(&mut f, jmap(MIL_SENDER, &[CLEAN], &[]).chunked(9));
+    assert!(o.passed());
+    assert_eq!(o.ticks, 0);
+    assert_eq!(counter(&f, "stalled"), 1);
+
+    // Without holding there is nothing to watch: no tick at all.
+    let mut cfg = config("block");
+    cfg["hold_headers"] = json!(false);
+    assert_eq!(filter(&cfg).tick_period_ms(), 0);
+}
+
 #[test]
 fn oversize_bodies_are_413_in_block_mode_and_counted_in_monitor_mode() {
-    // max_body_bytes is 64 KiB in the test configuration.
+    // max_body_bytes is 64 KiB in the test configuration: a send held whole (JSON) above it is
+    // refused; a message upload is held only as far as its head, and refused only when its head
+    // alone goes past the limit.
     let big = "z".repeat(70 * 1024);
     let mut block = filter(&config("block"));
-    for req in [
-        sogo(MIL_SENDER, &[CLEAN], &[]),
-        gmail_upload_media(&format!(
-            "{}{big}",
-            sends::mime_message(MIL_SENDER, &[CLEAN], &[])
-        )),
+    let long_head = sends::mime_message(MIL_SENDER, &[CLEAN], &[]).replacen(
+        "\r\n",
+        &format!("\r\nX-Pad: {big}\r\n"),
+        1,
+    );
+    let padded = pad_json(sogo(MIL_SENDER, &[CLEAN], &[]), &big);
+    // With and without content-length (the filter may answer from the headers), and a head that
+    // outgrows the limit while it streams in.
+    for r in [
+        padded.clone(),
+        padded.chunked(4096),
+        gmail_upload_media(&long_head).chunked(4096),
     ] {
-        let req = pad_json(req, &big);
-        // With and without content-length (the filter may answer from the headers).
-        for r in [req.clone(), req.clone().chunked(4096)] {
-            let o = run(&mut block, r);
-            assert_eq!(o.status(), Some(413), "{}", o.log_text());
-            assert!(o.forwarded().is_none());
-            assert!(o.json().is_some(), "413 is JSON");
-        }
+        let o = run(&mut block, r);
+        assert_eq!(o.status(), Some(413), "{}", o.log_text());
+        assert!(o.forwarded().is_none());
+        assert!(o.json().is_some(), "413 is JSON");
     }
+    // Delivered in one piece, the same long head is all there at once, and judged.
+    let o = run(&mut block, gmail_upload_media(&long_head));
+    assert_eq!(o.status(), Some(200), "{}", o.log_text());
     assert_eq!(
         counter(&block, "body_too_large"),
-        4,
+        3,
         "{:?}",
         block.metrics()
     );
@@ -278,6 +407,54 @@ fn oversize_bodies_are_413_in_block_mode_and_counted_in_monitor_mode() {
     let o = run(&mut monitor, req);
     assert_passed(&o, &body);
     assert_eq!(counter(&monitor, "body_too_large"), 1);
+}
+
+#[test]
+fn a_message_upload_is_decided_by_its_head_whatever_its_size() {
+    let mut f = filter(&config("block"));
+    // An attachment above max_body_bytes (64 KiB) after a head that names the recipients.
+    let attachment = "QUJD".repeat(60 * 1024);
+    for (to, verdict) in [(CLEAN, None), (TYPO, Some(422))] {
+        let mime = format!(
+            "{}{attachment}",
+            sends::mime_message(MIL_SENDER, &[to], &[])
+        );
+        for (req, pieces) in [
+            (gmail_upload_media(&mime), 1),
+            (
+                gmail_upload_media(&mime).chunked(4096),
+                mime.len().div_ceil(4096),
+            ),
+        ] {
+            let body = req.body_bytes();
+            let o = run(&mut f, req);
+            assert_eq!(o.status(), verdict.or(Some(200)), "{}", o.log_text());
+            if verdict.is_none() {
+                assert_passed(&o, &body);
+            } else {
+                // Refused at the head, answered at the end of the body (a client that writes
+                // its whole request first still reads the answer); nothing went upstream.
+                assert!(o.upstream.is_none(), "{:?}", o.upstream);
+                let body_callbacks = o.action(Callback::RequestBody);
+                assert!(
+                    body_callbacks.iter().all(|a| !a.is_continue()),
+                    "{:?}",
+                    o.actions
+                );
+                assert_eq!(
+                    body_callbacks.len(),
+                    pieces,
+                    "the answer waits for the last piece"
+                );
+            }
+            // Decided at the first body callback, which holds the head: the rest of the body
+            // is never read into the filter.
+            assert_eq!(o.request_body_reads, 1, "{:?}", o.actions);
+        }
+    }
+    assert_eq!(counter(&f, "body_too_large"), 0);
+    assert_eq!(counter(&f, "allowed"), 2);
+    assert_eq!(counter(&f, "blocked"), 2);
 }
 
 /// Pads a JSON body with a large extra member (keeps it valid JSON); other bodies unchanged.
@@ -527,8 +704,8 @@ fn metric_values_after_a_sequence_of_requests() {
     ]
     .map(|(n, v)| (n.to_string(), v));
     assert_eq!(moved, want, "all metrics: {:?}", f.metrics());
-    // Each of the 11 counters is defined overall and for each of the 8 APIs.
-    assert_eq!(counter_names(&f).len(), 11 * 9, "{:?}", counter_names(&f));
+    // Each of the 12 counters is defined overall and for each of the 8 APIs.
+    assert_eq!(counter_names(&f).len(), 12 * 9, "{:?}", counter_names(&f));
 }
 
 #[test]

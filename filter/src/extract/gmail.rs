@@ -8,9 +8,11 @@
 //! metadata and is not a send; the session's first `PUT` carries the message headers, and its later
 //! chunks are continuations ([`super::is_continuation`]).
 
-use super::{err, mime, parse_json, under, Head, Route};
+use super::head::{Encoding, Head as MessageHead};
+use super::json::{Doc, Kind, Seg, Select};
+use super::multipart::{Content, Part, PartInfo, Sink};
+use super::{err, under, Head, Read, Route};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
-use base64::Engine as _;
 use serde_json::Value;
 
 const API: Api = Api::Gmail;
@@ -75,19 +77,46 @@ pub fn opens_upload_session(method: &str, path: &str) -> bool {
         && upload_id(path).is_none()
 }
 
-fn decode_raw(raw: &str, at: &str) -> Result<Vec<u8>, ExtractError> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let compact: String = raw.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    URL_SAFE_NO_PAD
-        .decode(&compact)
-        .or_else(|_| URL_SAFE.decode(&compact))
-        .or_else(|_| STANDARD.decode(&compact))
-        .or_else(|_| STANDARD_NO_PAD.decode(&compact))
-        .or_else(|e| err(API, format!("{at} is not base64url: {e}")))
+/// What the filter reads of a Message or Draft resource: the head of the message in `raw` (or
+/// `message.raw`), decoded only as far as the blank line after its header, and the draft's `id`.
+pub fn select(path: &[Seg], kind: Kind) -> Select {
+    let keys: Vec<&str> = path.iter().map(|s| s.key().unwrap_or("")).collect();
+    match (keys.as_slice(), kind) {
+        ([], _) | (["message"], _) => Select::Descend,
+        (["raw"] | ["message", "raw"], Kind::String) => Select::Head(Encoding::Base64),
+        (["id"], _) => Select::Keep,
+        _ => Select::Skip,
+    }
 }
 
-fn from_message(raw: &[u8]) -> Result<Send, ExtractError> {
-    let a = mime::message_addresses(raw).or_else(|e| err(API, e))?;
+/// What the filter reads of a `multipart/related` upload: the head of its message part, and its
+/// JSON metadata part as [`select`] reads it; other parts are skipped.
+pub fn part(info: &PartInfo) -> Sink {
+    if info.media_type.starts_with("message/") {
+        Sink::Head
+    } else if info.media_type == "application/json" {
+        Sink::Json(select)
+    } else {
+        Sink::Skip
+    }
+}
+
+/// Where the message of a JSON send is: `raw` (`messages.send`) or `message.raw`
+/// (`drafts.send`).
+pub fn raw_path(drafts: bool) -> Vec<Seg> {
+    if drafts {
+        vec![Seg::Key("message".into()), Seg::Key("raw".into())]
+    } else {
+        vec![Seg::Key("raw".into())]
+    }
+}
+
+/// The send of a message whose head was read; `at` names it in errors.
+fn from_message(head: Option<&MessageHead>, at: &str) -> Result<Send, ExtractError> {
+    let Some(head) = head else {
+        return err(API, format!("{at} was not read"));
+    };
+    let a = head.addresses(at).or_else(|e| err(API, e))?;
     let mut s = Send::new(API);
     s.from = a.from;
     s.to = a.to;
@@ -115,7 +144,8 @@ fn draft_reference(path: &str, id: &str) -> Result<Reference, ExtractError> {
 }
 
 /// The message of a JSON Message (`messages.send`) or Draft (`drafts.send`) resource.
-fn from_resource(drafts: bool, path: &str, v: &Value) -> Result<Send, ExtractError> {
+fn from_resource(drafts: bool, path: &str, doc: &Doc) -> Result<Send, ExtractError> {
+    let v = &doc.value;
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }
@@ -125,7 +155,7 @@ fn from_resource(drafts: bool, path: &str, v: &Value) -> Result<Send, ExtractErr
         (v.get("raw"), "raw")
     };
     match raw {
-        Some(Value::String(r)) => from_message(&decode_raw(r, at)?),
+        Some(Value::String(_)) => from_message(doc.head(&raw_path(drafts)), at),
         None | Some(Value::Null) if drafts => {
             let mut s = Send::new(API);
             match v.get("id") {
@@ -142,48 +172,56 @@ fn from_resource(drafts: bool, path: &str, v: &Value) -> Result<Send, ExtractErr
     }
 }
 
-pub fn extract_json(drafts: bool, path: &str, body: &[u8]) -> Result<Send, ExtractError> {
-    let v = parse_json(API, body)?;
-    from_resource(drafts, path, &v)
+/// A JSON `messages.send` or `drafts.send`, as [`select`] read it; [`Read::Head`] when the head
+/// of its message was read before the end of the body.
+pub fn extract_json(drafts: bool, path: &str, read: Read) -> Result<Send, ExtractError> {
+    let at = if drafts { "message.raw" } else { "raw" };
+    match read {
+        Read::Head(head) => from_message(Some(&head), at),
+        Read::Json(Ok(doc)) => from_resource(drafts, path, &doc),
+        Read::Json(Err(e)) => err(API, format!("malformed JSON: {e}")),
+        _ => err(API, "malformed JSON: the body is empty"),
+    }
 }
 
-pub fn extract_upload(
-    drafts: bool,
-    path: &str,
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<Option<Send>, ExtractError> {
-    let mt = content_type.map(super::media_type);
-    match mt.as_deref() {
-        Some("multipart/related") => {
-            let ct = content_type.unwrap_or_default();
-            let parts = mime::multipart_parts(ct, body).or_else(|e| err(API, e))?;
-            if let Some(p) = parts.iter().find(|p| p.media_type.starts_with("message/")) {
-                return from_message(&p.body).map(Some);
+/// An `/upload` send: the message itself (`message/rfc822`), a `multipart/related` body, or the
+/// JSON that opens a resumable session (not a send) or carries `raw`.
+pub fn extract_upload(drafts: bool, path: &str, read: Read) -> Result<Option<Send>, ExtractError> {
+    match read {
+        Read::Parts(parts) => {
+            let parts: Vec<Part> = parts.or_else(|e| err(API, e))?;
+            let message = parts.iter().find_map(|p| match &p.content {
+                Content::Head(h) if p.info.media_type.starts_with("message/") => Some(h),
+                _ => None,
+            });
+            if let Some(h) = message {
+                return from_message(Some(h), "the message part").map(Some);
             }
-            match parts.iter().find(|p| p.media_type == "application/json") {
-                Some(p) => {
-                    let v = parse_json(API, &p.body)?;
-                    from_resource(drafts, path, &v).map(Some)
-                }
+            let json = parts.iter().find_map(|p| match &p.content {
+                Content::Json(d) if p.info.media_type == "application/json" => Some(d),
+                _ => None,
+            });
+            match json {
+                Some(Ok(doc)) => from_resource(drafts, path, doc).map(Some),
+                Some(Err(e)) => err(API, format!("malformed JSON: {e}")),
                 None => err(API, "multipart upload without a message/rfc822 part"),
             }
         }
         // The start of a resumable session: metadata only, the message follows in a PUT.
-        Some("application/json") => {
-            if body.iter().all(|b| b.is_ascii_whitespace()) {
-                return Ok(None);
-            }
-            let v = parse_json(API, body)?;
+        Read::Blank => Ok(None),
+        Read::Json(doc) => {
+            let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+            let v = &doc.value;
             let has_raw =
                 v.get("raw").is_some() || v.get("message").and_then(|m| m.get("raw")).is_some();
             if has_raw {
-                from_resource(drafts, path, &v).map(Some)
+                from_resource(drafts, path, &doc).map(Some)
             } else {
                 Ok(None)
             }
         }
-        _ => from_message(body).map(Some),
+        Read::Head(head) => from_message(Some(&head), "the message").map(Some),
+        _ => err(API, "the upload was not read"),
     }
 }
 

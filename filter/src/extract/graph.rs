@@ -7,22 +7,78 @@
 //! `messages/{id}/send` sends a stored draft: its recipients are looked up
 //! ([`Reference::GraphMessage`]).
 
-use super::mime::{self, format_mailbox};
-use super::{err, parse_json, under, Head, Route};
+use super::head::{Encoding, Head as MessageHead};
+use super::json::{Doc, Kind, Seg, Select};
+use super::mime::format_mailbox;
+use super::{err, under, Head, Route};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
-use base64::Engine as _;
 use serde_json::Value;
 
 const API: Api = Api::Graph;
 
 /// `v[key]`, the name compared without regard to ASCII case (an exact match first).
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    entry(v, key).map(|(_, v)| v)
+}
+
+/// The member of `v` named `key` as [`get`] finds it, with its name as written.
+fn entry<'a>(v: &'a Value, key: &str) -> Option<(&'a String, &'a Value)> {
     let o = v.as_object()?;
-    o.get(key).or_else(|| {
-        o.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
+    o.get_key_value(key)
+        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+}
+
+/// The message properties a send's recipients and sender are in.
+fn message_field(key: &str) -> bool {
+    [
+        "toRecipients",
+        "ccRecipients",
+        "bccRecipients",
+        "from",
+        "sender",
+    ]
+    .iter()
+    .any(|f| f.eq_ignore_ascii_case(key))
+}
+
+/// `path` as lower-case keys (`#` for an index), to match names as Graph does.
+fn keys(path: &[Seg]) -> Vec<String> {
+    path.iter()
+        .map(|s| s.key().map_or_else(|| "#".into(), str::to_ascii_lowercase))
+        .collect()
+}
+
+/// What the filter reads of a `sendMail`, `reply`, `replyAll` or `forward` body: `message`'s
+/// recipient lists and sender, and a forward's top-level `toRecipients`. The message's body and
+/// attachments are skipped.
+pub fn select_message(path: &[Seg], kind: Kind) -> Select {
+    let k = keys(path);
+    let k: Vec<&str> = k.iter().map(String::as_str).collect();
+    message_selection(&k, kind)
+}
+
+fn message_selection(k: &[&str], _kind: Kind) -> Select {
+    match k {
+        [] | ["message"] => Select::Descend,
+        ["message", f] if message_field(f) => Select::Keep,
+        ["torecipients"] => Select::Keep,
+        _ => Select::Skip,
+    }
+}
+
+/// What the filter reads of a `$batch`: each request's `method`, `url` and `headers`, and its
+/// `body` as [`select_message`] reads a send's, or, for a MIME send, the head of the message
+/// its base64 string holds.
+pub fn select_batch(path: &[Seg], kind: Kind) -> Select {
+    let k = keys(path);
+    let k: Vec<&str> = k.iter().map(String::as_str).collect();
+    match k.as_slice() {
+        [] | ["requests"] | ["requests", "#"] => Select::Descend,
+        ["requests", "#", "method" | "url" | "headers"] => Select::Keep,
+        ["requests", "#", "body"] if kind == Kind::String => Select::Head(Encoding::Base64),
+        ["requests", "#", "body", rest @ ..] => message_selection(rest, kind),
+        _ => Select::Skip,
+    }
 }
 
 /// The route of a Graph resource path (below the version prefix), if it is a send.
@@ -184,17 +240,12 @@ pub fn read_message(msg: &Value) -> Result<Send, LookupError> {
     Ok(s)
 }
 
-fn from_mime(b64: &[u8]) -> Result<Send, ExtractError> {
-    let compact: Vec<u8> = b64
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(&compact)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&compact))
-        .or_else(|e| err(API, format!("MIME body is not base64: {e}")))?;
-    let a = mime::message_addresses(&raw).or_else(|e| err(API, e))?;
+/// The send of the MIME variant: the head of the message the base64 body holds.
+fn from_mime(head: Option<&MessageHead>) -> Result<Send, ExtractError> {
+    let Some(head) = head else {
+        return err(API, "MIME body is not base64");
+    };
+    let a = head.addresses("MIME body").or_else(|e| err(API, e))?;
     let mut s = Send::new(API);
     s.from = a.from;
     s.to = a.to;
@@ -233,13 +284,25 @@ fn from_json(route: Route, v: &Value, at: &str) -> Result<Send, ExtractError> {
     Ok(s)
 }
 
+/// What the filter read of a body.
+#[derive(Debug)]
+pub enum Read<'a> {
+    /// Nothing (a draft sent by id).
+    Nothing,
+    /// Only white space, or nothing at all.
+    Blank,
+    /// The head of the MIME variant's message.
+    Mime(&'a MessageHead),
+    /// The JSON body, as [`select_message`] read it.
+    Json(Result<Doc, String>),
+}
+
 /// A send through `route` whose request path is `path` (for the draft id of `.../send`).
 pub fn extract(
     route: Route,
     path: &str,
     prefixes: &[String],
-    content_type: Option<&str>,
-    body: &[u8],
+    read: Read,
 ) -> Result<Send, ExtractError> {
     if route == Route::GraphDraftSend {
         let (version, rest) = prefixes
@@ -253,20 +316,19 @@ pub fn extract(
         s.references.push(draft_reference(version, rest)?);
         return Ok(s);
     }
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        if route == Route::GraphSendMail {
-            return err(API, "sendMail without a body");
+    match read {
+        Read::Nothing | Read::Blank => {
+            if route == Route::GraphSendMail {
+                return err(API, "sendMail without a body");
+            }
+            Ok(Send::new(API))
         }
-        return Ok(Send::new(API));
+        Read::Mime(head) => from_mime(Some(head)),
+        Read::Json(doc) => {
+            let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+            from_json(route, &doc.value, "body")
+        }
     }
-    let mime_body = content_type
-        .map(|ct| super::media_type(ct) == "text/plain")
-        .unwrap_or(false);
-    if mime_body {
-        return from_mime(body);
-    }
-    let v = parse_json(API, body)?;
-    from_json(route, &v, "body")
 }
 
 /// The resource path of a `$batch` item's `url`: relative (`/me/sendMail`, `me/sendMail`), with
@@ -304,14 +366,15 @@ fn batch_url(url: &str, version: &str) -> (String, String) {
 pub fn extract_batch(
     path: &str,
     prefixes: &[String],
-    body: &[u8],
+    doc: Result<Doc, String>,
 ) -> Result<Option<Send>, ExtractError> {
     let version = prefixes
         .iter()
         .find_map(|p| version_and_rest(path, p))
         .map_or("/v1.0", |(v, _)| v);
-    let v = parse_json(API, body)?;
-    let Some(Value::Array(requests)) = get(&v, "requests") else {
+    let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+    let v = &doc.value;
+    let Some((requests_key, Value::Array(requests))) = entry(v, "requests") else {
         return err(API, "$batch without a requests list");
     };
     let mut found: Option<Send> = None;
@@ -339,7 +402,8 @@ pub fn extract_batch(
                     .and_then(|(_, v)| v.as_str())
             })
             .map(super::media_type);
-        let nested = match (route, get(r, "body")) {
+        let body = entry(r, "body");
+        let nested = match (route, body.map(|(_, b)| b)) {
             (Route::GraphDraftSend, _) => {
                 let mut s = Send::new(API);
                 s.references.push(draft_reference(&version, &rest)?);
@@ -351,8 +415,13 @@ pub fn extract_batch(
                 }
                 Send::new(API)
             }
-            (_, Some(Value::String(b64))) if content_type.as_deref() == Some("text/plain") => {
-                from_mime(b64.as_bytes())?
+            (_, Some(Value::String(_))) if content_type.as_deref() == Some("text/plain") => {
+                let at = [
+                    Seg::Key(requests_key.clone()),
+                    Seg::Index(i),
+                    Seg::Key(body.map(|(k, _)| k.clone()).unwrap_or_default()),
+                ];
+                from_mime(doc.head(&at))?
             }
             (_, Some(body)) => from_json(route, body, &format!("{at}.body"))?,
         };

@@ -9,6 +9,7 @@
 //! A JMAP request is recognised by its body, whatever its content type says: clients that set
 //! their own headers post JMAP JSON as `text/plain`.
 
+use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
 use super::{err, is_json, under, Head, Route};
 use crate::send::{checked_jmap_id, Api, ExtractError, LookupError, MethodCall, Reference, Send};
@@ -104,15 +105,49 @@ fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError
     Ok(s)
 }
 
-/// A JMAP API request posted to `path`. A body that is not JSON, under a content type that
-/// does not claim JSON, is not a JMAP request: `None`.
+/// What the filter reads of a JMAP request: each method call's name, id and `accountId`, and of
+/// each `create` the ids and, per created object, the address fields (`to`, `header:To:...`), the
+/// `envelope` and the `emailId`; and `createdIds`. Bodies, attachments and every other argument
+/// are skipped.
+pub fn select(path: &[Seg], _kind: Kind) -> Select {
+    use Seg::{Index, Key};
+    match path {
+        [] => Select::Descend,
+        [Key(c)] if c == "methodCalls" => Select::Descend,
+        [Key(c)] if c == "createdIds" => Select::Keep,
+        [Key(c), Index(_)] if c == "methodCalls" => Select::Descend,
+        [Key(c), Index(_), Index(0 | 2)] if c == "methodCalls" => Select::Keep,
+        [Key(c), Index(_), Index(1)] if c == "methodCalls" => Select::Descend,
+        [Key(c), Index(_), Index(1), Key(a)] if c == "methodCalls" => match a.as_str() {
+            "accountId" => Select::Keep,
+            "create" => Select::Descend,
+            _ => Select::Skip,
+        },
+        [Key(c), Index(_), Index(1), Key(a), Key(_)] if c == "methodCalls" && a == "create" => {
+            Select::Descend
+        }
+        [Key(c), Index(_), Index(1), Key(a), Key(_), Key(field)]
+            if c == "methodCalls" && a == "create" =>
+        {
+            if field == "envelope" || field == "emailId" || field_of(field).is_some() {
+                Select::Keep
+            } else {
+                Select::Skip
+            }
+        }
+        _ => Select::Skip,
+    }
+}
+
+/// A JMAP API request posted to `path`, as [`select`] read it. A body that is not JSON, under a
+/// content type that does not claim JSON, is not a JMAP request: `None`.
 pub fn extract(
     path: &str,
     content_type: Option<&str>,
-    body: &[u8],
+    doc: Result<Doc, String>,
 ) -> Result<Option<Send>, ExtractError> {
-    let v: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
+    let v = match doc {
+        Ok(d) => d.value,
         Err(e) => {
             let mt = content_type.map(super::media_type);
             if is_json(mt.as_deref()) {

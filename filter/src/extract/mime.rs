@@ -1,4 +1,4 @@
-//! RFC 5322 / MIME: the recipients in a message's header, and multipart bodies.
+//! RFC 5322: the recipients in a message's header.
 //!
 //! Header parsing (folding, RFC 2047 encoded words, groups) is `mailparse`'s; each mailbox is
 //! handed to the core re-serialised as `"Display Name" <local@domain>`, so a decoded display name
@@ -113,61 +113,6 @@ pub fn message_addresses(raw: &[u8]) -> Result<Addressed, String> {
     Ok(out)
 }
 
-/// One part of a multipart body.
-#[derive(Debug)]
-pub struct Part {
-    /// Media type, lower case, no parameters.
-    pub media_type: String,
-    /// `name` from `Content-Disposition: form-data; name=...`.
-    pub name: Option<String>,
-    /// True if the part is a file upload (`filename=`).
-    pub is_file: bool,
-    /// The decoded content.
-    pub body: Vec<u8>,
-}
-
-/// The parts of a `multipart/*` body with the given `content-type` value.
-pub fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<Part>, String> {
-    let ct = mailparse::parse_content_type(content_type);
-    if !ct.mimetype.starts_with("multipart/") {
-        return Err(format!("{} is not multipart", ct.mimetype));
-    }
-    let Some(boundary) = ct.params.get("boundary").filter(|b| !b.is_empty()) else {
-        return Err("multipart content-type without a boundary".into());
-    };
-    let delimiter = format!("--{boundary}");
-    if !body
-        .windows(delimiter.len())
-        .any(|w| w == delimiter.as_bytes())
-    {
-        return Err(format!("multipart body without the boundary '{boundary}'"));
-    }
-    let mut framed = Vec::with_capacity(body.len() + content_type.len() + 20);
-    framed.extend_from_slice(b"Content-Type: ");
-    framed.extend_from_slice(content_type.replace(['\r', '\n'], " ").as_bytes());
-    framed.extend_from_slice(b"\r\n\r\n");
-    framed.extend_from_slice(body);
-    let mail =
-        mailparse::parse_mail(&framed).map_err(|e| format!("malformed multipart body: {e}"))?;
-    if mail.subparts.is_empty() {
-        return Err("multipart body without parts".into());
-    }
-    let mut parts = Vec::with_capacity(mail.subparts.len());
-    for p in &mail.subparts {
-        let disposition = p.get_content_disposition();
-        let body = p
-            .get_body_raw()
-            .map_err(|e| format!("malformed multipart part: {e}"))?;
-        parts.push(Part {
-            media_type: p.ctype.mimetype.to_ascii_lowercase(),
-            name: disposition.params.get("name").cloned(),
-            is_file: disposition.params.contains_key("filename"),
-            body,
-        });
-    }
-    Ok(parts)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,19 +164,5 @@ Subject: hi\r\n\r\nbody To: not@header.org\r\n";
             format_mailbox(Some("A \"B\" \\ C"), "a@b.org"),
             "\"A \\\"B\\\" \\\\ C\" <a@b.org>"
         );
-    }
-
-    #[test]
-    fn multipart_parts_are_read() {
-        let body = b"--XX\r\nContent-Disposition: form-data; name=\"_to\"\r\n\r\nA <a@b.org>, c@d.ml\r\n\
---XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n";
-        let parts = multipart_parts("multipart/form-data; boundary=XX", body).unwrap();
-        assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].name.as_deref(), Some("_to"));
-        assert_eq!(parts[0].body, b"A <a@b.org>, c@d.ml");
-        assert!(parts[1].is_file);
-        assert!(multipart_parts("multipart/form-data", body).is_err());
-        assert!(multipart_parts("multipart/form-data; boundary=YY", body).is_err());
-        assert!(multipart_parts("text/plain", body).is_err());
     }
 }

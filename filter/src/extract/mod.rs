@@ -16,12 +16,17 @@
 //!
 //! Everything here is pure: no proxy-wasm calls, so all of it is unit-tested natively.
 
+mod body;
 mod check;
+mod decode;
 mod form;
 mod gmail;
 mod graph;
+mod head;
 mod jmap;
+mod json;
 mod mime;
+mod multipart;
 mod nextcloud;
 mod roundcube;
 mod snappymail;
@@ -30,8 +35,13 @@ mod sogo;
 use crate::send::{Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
+pub use body::{send_of, Body, Progress, Read};
 pub use gmail::{opens_upload_session, upload_id};
 pub use roundcube::CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD;
+
+/// The most a body reader keeps of one request: the fields it reads (recipients, sender, ids), a
+/// message's head, a form's fields. Everything else streams past without being kept.
+pub const KEPT_LIMIT: usize = 4 << 20;
 
 /// The error of a send through `api` that cannot be read.
 fn err<T>(api: Api, message: impl Into<String>) -> Result<T, ExtractError> {
@@ -249,30 +259,15 @@ pub struct Target<'a> {
     pub prefixes: &'a [String],
 }
 
-/// Reads the body of a candidate: the send, `None` if the body shows it is not a send, or an
-/// error for a recognised send that cannot be parsed.
+/// Reads the whole body of a candidate at once: the send, `None` if the body shows it is not a
+/// send, or an error for a recognised send that cannot be parsed. (The filter reads a body as it
+/// streams in, with [`Body`]; this is the same reading in one piece.)
 pub fn extract(
     candidate: Candidate,
     target: Target,
     body: &[u8],
 ) -> Result<Option<Send>, ExtractError> {
-    let content_type = target.content_type;
-    let path = split_path(target.path).0;
-    match candidate.route {
-        Route::Jmap => jmap::extract(path, content_type, body),
-        Route::GraphSendMail | Route::GraphReply | Route::GraphForward | Route::GraphDraftSend => {
-            graph::extract(candidate.route, path, target.prefixes, content_type, body).map(Some)
-        }
-        Route::GraphBatch => graph::extract_batch(path, target.prefixes, body),
-        Route::GmailJson { drafts } => gmail::extract_json(drafts, path, body).map(Some),
-        Route::GmailUpload { drafts } => gmail::extract_upload(drafts, path, content_type, body),
-        Route::Roundcube { framed } => roundcube::extract(content_type, body, framed),
-        Route::Snappymail => snappymail::extract(content_type, body),
-        Route::NextcloudOutbox => nextcloud::extract(body).map(Some),
-        Route::NextcloudById => nextcloud::extract_by_id(path).map(Some),
-        Route::Sogo => sogo::extract(body).map(Some),
-        Route::Check | Route::Verdict => check::extract(body).map(Some),
-    }
+    body::send_of(candidate, target, Body::read_all(candidate, target, body))
 }
 
 /// Reads the mail server's answer (JSON) to the lookup of `reference`: the stored message's
@@ -307,11 +302,6 @@ pub fn is_continuation(candidate: Candidate, content_range: Option<&str>) -> boo
     let first = rest.split(['-', '/']).next().unwrap_or("").trim();
     // `bytes */T` asks for the upload's status: it carries no message either.
     first == "*" || first.parse::<u64>().is_ok_and(|n| n > 0)
-}
-
-/// Parses a JSON body, or says why not.
-fn parse_json(api: Api, body: &[u8]) -> Result<Value, ExtractError> {
-    serde_json::from_slice(body).or_else(|e| err(api, format!("malformed JSON: {e}")))
 }
 
 /// A list of recipient strings from a JSON value that is a string, an array of strings, or

@@ -5,8 +5,9 @@
 //! send). The background job that sends at `sendAt` makes no HTTP request at all, so the
 //! decision is taken on create and update.
 
+use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
-use super::{err, parse_json, under, Head, Route};
+use super::{err, under, Head, Route};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
@@ -52,9 +53,18 @@ fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), 
     }
 }
 
-pub fn extract(body: &[u8]) -> Result<Send, ExtractError> {
-    let v = parse_json(API, body)?;
-    entry_send(&v)
+/// What the filter reads of an outbox entry: `to`, `cc`, `bcc`.
+pub fn select(path: &[Seg], _kind: Kind) -> Select {
+    match path {
+        [] => Select::Descend,
+        [Seg::Key(k)] if matches!(k.as_str(), "to" | "cc" | "bcc") => Select::Keep,
+        _ => Select::Skip,
+    }
+}
+
+pub fn extract(doc: Result<Doc, String>) -> Result<Send, ExtractError> {
+    let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+    entry_send(&doc.value)
 }
 
 /// `POST .../api/outbox/{id}` sends a stored entry: look it up. `from-draft/{id}` names none.

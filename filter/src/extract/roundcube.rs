@@ -31,12 +31,28 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     ok.then_some(Route::Roundcube { framed })
 }
 
+/// The form fields the filter reads; the message text and everything else are skipped.
+pub fn field(name: &str) -> bool {
+    matches!(
+        name,
+        "_to"
+            | "_cc"
+            | "_bcc"
+            | "_from"
+            | FROM_FIELD
+            | CONFIRM_FIELD
+            | "_action"
+            | "_draft"
+            | "_id"
+    )
+}
+
+/// A compose form's send, from the fields [`field`] keeps.
 pub fn extract(
-    content_type: Option<&str>,
-    body: &[u8],
+    fields: Result<Vec<(String, String)>, String>,
     framed: bool,
 ) -> Result<Option<Send>, ExtractError> {
-    let fields = form::fields(content_type, body).or_else(|e| err(API, e))?;
+    let fields = fields.or_else(|e| err(API, e))?;
     // The query was checked by `classify`; the body may carry `_action` when the query does not.
     if let Some(action) = form::get(&fields, "_action") {
         if action != "send" {

@@ -1,7 +1,8 @@
 //! SnappyMail (`./?/Json/`, JSON, lowercase `to`/`cc`/`bcc`) and RainLoop (`./?/Ajax/`, form,
 //! capitalised `To`/`Cc`/`Bcc`): the `SendMessage` action. `SaveMessage` (drafts) is not a send.
 
-use super::{err, form, parse_json, under, Head, Route};
+use super::json::{Doc, Kind, Seg, Select};
+use super::{err, form, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
 use serde_json::Value;
 
@@ -19,7 +20,7 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     (json || ajax).then_some(Route::Snappymail)
 }
 
-fn field<'a>(get: &dyn Fn(&str) -> Option<&'a str>, names: &[&str]) -> Vec<String> {
+fn field_values<'a>(get: &dyn Fn(&str) -> Option<&'a str>, names: &[&str]) -> Vec<String> {
     names
         .iter()
         .find_map(|n| get(n))
@@ -27,23 +28,55 @@ fn field<'a>(get: &dyn Fn(&str) -> Option<&'a str>, names: &[&str]) -> Vec<Strin
         .unwrap_or_default()
 }
 
-pub fn extract(content_type: Option<&str>, body: &[u8]) -> Result<Option<Send>, ExtractError> {
-    let is_form = content_type
-        .map(|ct| super::media_type(ct) != "application/json")
-        .unwrap_or(false);
-    let mut s = Send::new(API);
-    if is_form {
-        let fields = form::fields(content_type, body).or_else(|e| err(API, e))?;
-        if form::get(&fields, "Action") != Some("SendMessage") {
-            return Ok(None);
-        }
-        let get = |k: &str| form::get(&fields, k);
-        s.to = field(&get, &["To", "to"]);
-        s.cc = field(&get, &["Cc", "cc"]);
-        s.bcc = field(&get, &["Bcc", "bcc"]);
-        return Ok(Some(s));
+/// The names the filter reads, in a form or a JSON body.
+const NAMES: [&str; 7] = ["Action", "to", "To", "cc", "Cc", "bcc", "Bcc"];
+
+/// The form fields the filter reads (RainLoop).
+pub fn field(name: &str) -> bool {
+    NAMES.contains(&name)
+}
+
+/// What the filter reads of a JSON action: `Action` and the recipient fields.
+pub fn select(path: &[Seg], _kind: Kind) -> Select {
+    match path {
+        [] => Select::Descend,
+        [Seg::Key(k)] if NAMES.contains(&k.as_str()) => Select::Keep,
+        _ => Select::Skip,
     }
-    let v = parse_json(API, body)?;
+}
+
+/// True when the body is a form (RainLoop's `?/Ajax/`), not JSON.
+pub fn is_form(content_type: Option<&str>) -> bool {
+    content_type
+        .map(|ct| super::media_type(ct) != "application/json")
+        .unwrap_or(false)
+}
+
+/// A form's fields (as [`field`] kept them) or a JSON body (as [`select`] read it).
+pub enum Body {
+    /// A RainLoop form.
+    Form(Result<Vec<(String, String)>, String>),
+    /// A SnappyMail JSON action.
+    Json(Result<Doc, String>),
+}
+
+pub fn extract(body: Body) -> Result<Option<Send>, ExtractError> {
+    let mut s = Send::new(API);
+    let doc = match body {
+        Body::Form(fields) => {
+            let fields = fields.or_else(|e| err(API, e))?;
+            if form::get(&fields, "Action") != Some("SendMessage") {
+                return Ok(None);
+            }
+            let get = |k: &str| form::get(&fields, k);
+            s.to = field_values(&get, &["To", "to"]);
+            s.cc = field_values(&get, &["Cc", "cc"]);
+            s.bcc = field_values(&get, &["Bcc", "bcc"]);
+            return Ok(Some(s));
+        }
+        Body::Json(doc) => doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?,
+    };
+    let v = &doc.value;
     if v.get("Action").and_then(Value::as_str) != Some("SendMessage") {
         return Ok(None);
     }

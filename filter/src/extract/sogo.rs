@@ -1,7 +1,8 @@
 //! SOGo: `POST /SOGo/so/<user>/Mail/<account>/<folder>/<draft>/send` with the editable message as
 //! JSON: `to`, `cc`, `bcc` as lists of address strings, `from` a string.
 
-use super::{err, parse_json, string_list, under, Head, Route};
+use super::json::{Doc, Kind, Seg, Select};
+use super::{err, string_list, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
 use serde_json::Value;
 
@@ -15,8 +16,18 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     (rest.ends_with("/send") && rest.len() > "/send".len()).then_some(Route::Sogo)
 }
 
-pub fn extract(body: &[u8]) -> Result<Send, ExtractError> {
-    let v = parse_json(API, body)?;
+/// What the filter reads of the editable message: `to`, `cc`, `bcc`, `from`.
+pub fn select(path: &[Seg], _kind: Kind) -> Select {
+    match path {
+        [] => Select::Descend,
+        [Seg::Key(k)] if matches!(k.as_str(), "to" | "cc" | "bcc" | "from") => Select::Keep,
+        _ => Select::Skip,
+    }
+}
+
+pub fn extract(doc: Result<Doc, String>) -> Result<Send, ExtractError> {
+    let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+    let v = &doc.value;
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }

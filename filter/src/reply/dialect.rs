@@ -26,7 +26,7 @@ fn google_status(code: Code) -> &'static str {
     match code {
         Code::Misaddressed => "FAILED_PRECONDITION",
         Code::Unparseable | Code::TooLarge => "INVALID_ARGUMENT",
-        Code::LookupFailed => "UNAVAILABLE",
+        Code::LookupFailed | Code::Stalled => "UNAVAILABLE",
     }
 }
 

@@ -17,6 +17,8 @@ pub enum Code {
     TooLarge,
     /// A stored message's recipients could not be looked up.
     LookupFailed,
+    /// The held send got no body from Envoy (see `crate::stall`).
+    Stalled,
 }
 
 impl Code {
@@ -27,6 +29,7 @@ impl Code {
             Code::Unparseable => "unparseable_send",
             Code::TooLarge => "body_too_large",
             Code::LookupFailed => "lookup_failed",
+            Code::Stalled => "send_stalled",
         }
     }
 }

@@ -2,7 +2,10 @@
 //! shipped `filter/envoy.yaml` rendered with test ports and plugin configurations, an Envoy
 //! process that is killed on drop, a recording upstream, and a `curl` client.
 //!
-//! Everything listens on 127.0.0.1 with OS-chosen ports, and every wait is bounded.
+//! Everything listens on 127.0.0.1 on ports the OS chooses and the listener keeps from bind to
+//! use: Envoy binds port 0 and its admin interface says which ports it got
+//! (`--admin-address-path`, `/listeners?format=json`), the upstreams bind port 0 and report
+//! theirs. No port is chosen, released and bound again. Every wait is bounded.
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
@@ -39,6 +42,24 @@ pub fn filter_wasm() -> PathBuf {
 pub fn shipped_envoy_yaml() -> String {
     let path = repo_root().join("filter/envoy.yaml");
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// The plugin configuration of the shipped `filter/envoy.yaml` (the `value: |` block), parsed.
+pub fn shipped_plugin_config() -> serde_json::Value {
+    let shipped = shipped_envoy_yaml();
+    let lines: Vec<&str> = shipped.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == "value: |")
+        .expect("filter/envoy.yaml: a `value: |` plugin configuration block");
+    let indent = lines[start].len() - lines[start].trim_start().len();
+    let block: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
+        .copied()
+        .collect();
+    serde_json::from_str(&block.join("\n"))
+        .unwrap_or_else(|e| panic!("filter/envoy.yaml: the plugin configuration is not JSON: {e}"))
 }
 
 /// A fresh scratch directory under the system temp dir, removed on drop.
@@ -80,6 +101,9 @@ pub struct Render {
     pub plugin_config: Option<String>,
     /// Drop the lines between the `BEGIN mistype-filter` and `END mistype-filter` markers.
     pub without_filter: bool,
+    /// Drop the Wasm filter's `allow_on_headers_stop_iteration: true`, as most Envoy examples
+    /// (and Istio's WasmPlugin) load a Wasm filter.
+    pub without_stop_iteration: bool,
 }
 
 /// Replace the one line that contains `needle`, keeping its indentation and anything before the
@@ -155,6 +179,21 @@ pub fn render(template: &str, r: &Render) -> String {
         }
         lines.splice(start + 1..end, block);
     }
+    if r.without_stop_iteration {
+        let knob = "allow_on_headers_stop_iteration: true";
+        let hits: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.trim() == knob)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "filter/envoy.yaml: expected exactly one line `{knob}`"
+        );
+        lines.remove(hits[0]);
+    }
     if r.without_filter {
         let begin = lines
             .iter()
@@ -173,12 +212,6 @@ pub fn render(template: &str, r: &Render) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-/// A port that was free a moment ago (bind port 0, read it, release it).
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local_addr").port()
-}
 
 /// Poll `f` every 100 ms until it returns `Some`, or give up after `timeout`.
 pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
@@ -644,6 +677,12 @@ pub struct Request<'a> {
     pub body: Option<&'a [u8]>,
     /// HTTP/2 over cleartext with prior knowledge.
     pub http2: bool,
+    /// HTTP/1.1 `transfer-encoding: chunked`: the body without a `content-length`.
+    pub chunked: bool,
+    /// The answer may come before the upload ends, and the rest of the upload is then cut off
+    /// (an HTTP/2 `RST_STREAM` after the response, a closed HTTP/1.1 connection): curl's error
+    /// for that is accepted when a complete response came first.
+    pub answered_early: bool,
 }
 
 impl<'a> Request<'a> {
@@ -654,6 +693,8 @@ impl<'a> Request<'a> {
             headers: vec![("content-type".to_owned(), content_type.to_owned())],
             body: Some(body),
             http2: false,
+            chunked: false,
+            answered_early: false,
         }
     }
 
@@ -688,11 +729,23 @@ impl<'a> Request<'a> {
             headers,
             body: (!bare).then_some(s.body.as_slice()),
             http2: false,
+            chunked: false,
+            answered_early: false,
         }
     }
 
     pub fn http2(mut self) -> Request<'a> {
         self.http2 = true;
+        self
+    }
+
+    pub fn chunked(mut self) -> Request<'a> {
+        self.chunked = true;
+        self
+    }
+
+    pub fn answered_early(mut self) -> Request<'a> {
+        self.answered_early = true;
         self
     }
 }
@@ -714,6 +767,9 @@ pub fn curl(req: &Request<'_>) -> Response {
     if req.http2 {
         cmd.arg("--http2-prior-knowledge");
     }
+    if req.chunked {
+        cmd.args(["-H", "transfer-encoding: chunked"]);
+    }
     for (k, v) in &req.headers {
         cmd.arg("-H").arg(format!("{k}: {v}"));
     }
@@ -725,16 +781,18 @@ pub fn curl(req: &Request<'_>) -> Response {
     }
     cmd.arg(&req.url);
     let out = cmd.output().expect("spawn curl");
+    let w = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut w = w.split_whitespace();
+    let status = w.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    // curl 55 (send failure) and 92 (HTTP/2 stream error): the upload was cut off.
+    let cut_off = matches!(out.status.code(), Some(55 | 92));
     assert!(
-        out.status.success(),
+        out.status.success() || (req.answered_early && cut_off && status != 0),
         "curl {} {} failed: {}",
         req.method,
         req.url,
         String::from_utf8_lossy(&out.stderr)
     );
-    let w = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut w = w.split_whitespace();
-    let status = w.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let http_version = w.next().unwrap_or("").to_owned();
     let head = fs::read_to_string(&head_file).unwrap_or_default();
     let headers = head
@@ -749,5 +807,341 @@ pub fn curl(req: &Request<'_>) -> Response {
         http_version,
         headers,
         body,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests curl cannot make
+
+/// An HTTP/1.1 response read off a socket (content-length or chunked body, or up to close).
+fn read_http1_response(stream: TcpStream) -> Option<Response> {
+    let mut reader = BufReader::new(stream);
+    let status_line = read_line(&mut reader)?;
+    let status = status_line.split(' ').nth(1)?.parse().ok()?;
+    let mut headers = Vec::new();
+    loop {
+        let line = read_line(&mut reader)?;
+        if line.is_empty() {
+            break;
+        }
+        let (k, v) = line.split_once(':')?;
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+    }
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v): &(String, String)| v.clone())
+    };
+    let mut body = Vec::new();
+    if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        body = vec![0; len];
+        reader.read_exact(&mut body).ok()?;
+    } else if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let size_line = read_line(&mut reader)?;
+            let size = usize::from_str_radix(size_line.split(';').next()?.trim(), 16).ok()?;
+            if size == 0 {
+                break;
+            }
+            let mut chunk = vec![0; size];
+            reader.read_exact(&mut chunk).ok()?;
+            body.extend_from_slice(&chunk);
+            read_line(&mut reader)?;
+        }
+    } else {
+        reader.read_to_end(&mut body).ok()?;
+    }
+    Some(Response {
+        status,
+        http_version: "1.1".to_owned(),
+        headers,
+        body,
+    })
+}
+
+/// An HTTP/1.1 `POST` that sends its headers (with `content-length: declared`) and then
+/// nothing: the client that never sends its body. Waits at most 60 s for the answer.
+pub fn post_withholding_body(
+    port: u16,
+    path: &str,
+    content_type: &str,
+    declared: usize,
+) -> Response {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to Envoy");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: {content_type}\r\n\
+         content-length: {declared}\r\n\r\n"
+    )
+    .expect("send the request head");
+    read_http1_response(s).expect("an answer to a request whose body never came")
+}
+
+/// An HPACK integer with an `n`-bit prefix (RFC 7541 §5.1), `flags` in the prefix's high bits.
+fn hpack_int(out: &mut Vec<u8>, flags: u8, n: u32, mut value: usize) {
+    let max = (1usize << n) - 1;
+    if value < max {
+        out.push(flags | value as u8);
+        return;
+    }
+    out.push(flags | max as u8);
+    value -= max;
+    while value >= 128 {
+        out.push((value % 128) as u8 | 0x80);
+        value /= 128;
+    }
+    out.push(value as u8);
+}
+
+/// Reads an HPACK integer with an `n`-bit prefix at `*at`.
+fn hpack_read_int(block: &[u8], at: &mut usize, n: u32) -> usize {
+    let max = (1usize << n) - 1;
+    let mut value = usize::from(block[*at]) & max;
+    *at += 1;
+    if value == max {
+        let mut shift = 0;
+        loop {
+            let b = block[*at];
+            *at += 1;
+            value += usize::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+    }
+    value
+}
+
+/// A header block of literal fields without indexing, names and values not Huffman-coded: every
+/// HPACK decoder reads it, and it needs no table.
+fn hpack_encode(headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in headers {
+        out.push(0x00);
+        hpack_int(&mut out, 0, 7, k.len());
+        out.extend_from_slice(k.as_bytes());
+        hpack_int(&mut out, 0, 7, v.len());
+        out.extend_from_slice(v.as_bytes());
+    }
+    out
+}
+
+/// The digits of a Huffman-coded string (RFC 7541 Appendix B: `0`-`2` are 5-bit codes
+/// 00000-00010, `3`-`9` 6-bit codes 011001-011111; the padding is ones).
+fn huffman_digits(bytes: &[u8]) -> String {
+    let bits: Vec<u8> = bytes
+        .iter()
+        .flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1))
+        .collect();
+    let code = |from: usize, len: usize| -> Option<u8> {
+        let b = bits.get(from..from + len)?;
+        Some(b.iter().fold(0u8, |acc, bit| acc << 1 | bit))
+    };
+    let mut out = String::new();
+    let mut at = 0;
+    while at < bits.len() {
+        if bits[at..].iter().all(|b| *b == 1) {
+            break; // padding
+        }
+        match (code(at, 5), code(at, 6)) {
+            (Some(c @ 0..=2), _) => {
+                out.push(char::from(b'0' + c));
+                at += 5;
+            }
+            (_, Some(c @ 0b011001..=0b011111)) => {
+                out.push(char::from(b'3' + (c - 0b011001)));
+                at += 6;
+            }
+            _ => panic!("HTTP/2: a Huffman-coded :status that is not digits: {bytes:?}"),
+        }
+    }
+    out
+}
+
+/// The `:status` of a response header block. Only the field that carries it is decoded (an
+/// indexed static entry 8-14, or a literal whose name is static entry 8, its value Huffman-coded
+/// or not); the other fields are skipped, which needs no table: the test client makes one
+/// request per connection, so nothing refers to an earlier block.
+pub fn hpack_status(block: &[u8]) -> Option<u16> {
+    const INDEXED: [u16; 7] = [200, 204, 206, 304, 400, 404, 500];
+    let mut at = 0;
+    while at < block.len() {
+        let b = block[at];
+        if b & 0x80 != 0 {
+            let i = hpack_read_int(block, &mut at, 7);
+            if (8..=14).contains(&i) {
+                return Some(INDEXED[i - 8]);
+            }
+            continue;
+        }
+        if b & 0xe0 == 0x20 {
+            hpack_read_int(block, &mut at, 5); // dynamic table size update
+            continue;
+        }
+        let prefix = if b & 0x40 != 0 { 6 } else { 4 };
+        let name_index = hpack_read_int(block, &mut at, prefix);
+        if name_index == 0 {
+            let len = hpack_read_int(block, &mut at, 7);
+            at += len;
+        }
+        let huffman = block[at] & 0x80 != 0;
+        let len = hpack_read_int(block, &mut at, 7);
+        let value = &block[at..at + len];
+        at += len;
+        if name_index == 8 {
+            let text = if huffman {
+                huffman_digits(value)
+            } else {
+                String::from_utf8_lossy(value).into_owned()
+            };
+            return text.parse().ok();
+        }
+    }
+    None
+}
+
+/// An HTTP/2 `POST` for [`h2_post`].
+#[derive(Debug, Clone, Copy)]
+pub struct H2Post<'a> {
+    pub path: &'a str,
+    /// Request headers besides the pseudo-headers.
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+    /// Trailers, which then end the stream.
+    pub trailers: &'a [(&'a str, &'a str)],
+    /// False: the stream is left open after the body (a `content-length` header may promise
+    /// more), as from a client still uploading when the answer comes.
+    pub complete: bool,
+}
+
+/// A minimal HTTP/2 client (cleartext, prior knowledge; RFC 9113) for what curl's command line
+/// cannot do: request trailers, and an upload answered before it ends (curl 7.88 drops a
+/// response followed by the `RST_STREAM` that stops the rest of the upload). One `POST` per
+/// connection, its body in one window (under 64 KiB, so that no flow control is needed). The
+/// response's status and body are read; its other headers are not decoded (HPACK's Huffman
+/// code), so [`Response::headers`] is empty.
+pub fn h2_post(port: u16, req: &H2Post<'_>) -> Response {
+    const DATA: u8 = 0x0;
+    const HEADERS: u8 = 0x1;
+    const RST_STREAM: u8 = 0x3;
+    const SETTINGS: u8 = 0x4;
+    const PING: u8 = 0x6;
+    const GOAWAY: u8 = 0x7;
+    const CONTINUATION: u8 = 0x9;
+    const END_STREAM: u8 = 0x1;
+    const ACK: u8 = 0x1;
+    const END_HEADERS: u8 = 0x4;
+    const PADDED: u8 = 0x8;
+    const PRIORITY: u8 = 0x20;
+    assert!(
+        req.body.len() < 65_535,
+        "the test client sends one window at most"
+    );
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(payload.len()).expect("frame size");
+        let mut f = len.to_be_bytes()[1..].to_vec();
+        f.extend_from_slice(&[kind, flags]);
+        f.extend_from_slice(&stream.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to Envoy");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    let authority = format!("127.0.0.1:{port}");
+    let mut request: Vec<(&str, &str)> = vec![
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":path", req.path),
+        (":authority", &authority),
+    ];
+    request.extend_from_slice(req.headers);
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend(frame(SETTINGS, 0, 0, &[]));
+    out.extend(frame(HEADERS, END_HEADERS, 1, &hpack_encode(&request)));
+    for chunk in req.body.chunks(16_384) {
+        out.extend(frame(DATA, 0, 1, chunk));
+    }
+    if !req.trailers.is_empty() {
+        let flags = END_HEADERS | if req.complete { END_STREAM } else { 0 };
+        out.extend(frame(HEADERS, flags, 1, &hpack_encode(req.trailers)));
+    } else if req.complete {
+        out.extend(frame(DATA, END_STREAM, 1, &[]));
+    }
+    s.write_all(&out).expect("send the request");
+
+    let mut block: Vec<u8> = Vec::new();
+    let mut status: Option<u16> = None;
+    let mut response_body = Vec::new();
+    loop {
+        let mut head = [0u8; 9];
+        s.read_exact(&mut head)
+            .unwrap_or_else(|e| panic!("HTTP/2: the connection ended before the answer: {e}"));
+        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let (kind, flags) = (head[3], head[4]);
+        let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+        let mut payload = vec![0u8; len];
+        s.read_exact(&mut payload).expect("HTTP/2 frame payload");
+        match kind {
+            SETTINGS if flags & ACK == 0 => {
+                s.write_all(&frame(SETTINGS, ACK, 0, &[]))
+                    .expect("settings ack");
+            }
+            PING if flags & ACK == 0 => {
+                s.write_all(&frame(PING, ACK, 0, &payload))
+                    .expect("ping ack");
+            }
+            GOAWAY => panic!("HTTP/2: GOAWAY before the answer: {payload:?}"),
+            RST_STREAM if stream == 1 => panic!("HTTP/2: the stream was reset: {payload:?}"),
+            HEADERS | CONTINUATION if stream == 1 => {
+                let mut fragment: &[u8] = &payload;
+                if kind == HEADERS {
+                    if flags & PADDED != 0 {
+                        let pad = usize::from(fragment[0]);
+                        fragment = &fragment[1..fragment.len() - pad];
+                    }
+                    if flags & PRIORITY != 0 {
+                        fragment = &fragment[5..];
+                    }
+                }
+                block.extend_from_slice(fragment);
+                if flags & END_HEADERS != 0 {
+                    // The first block is the response's headers; a later one its trailers.
+                    if status.is_none() {
+                        status = Some(hpack_status(&block).unwrap_or_else(|| {
+                            panic!("HTTP/2: no :status in the response headers {block:?}")
+                        }));
+                    }
+                    block.clear();
+                }
+                if kind == HEADERS && flags & END_STREAM != 0 {
+                    break;
+                }
+            }
+            DATA if stream == 1 => {
+                let mut data: &[u8] = &payload;
+                if flags & PADDED != 0 {
+                    let pad = usize::from(data[0]);
+                    data = &data[1..data.len() - pad];
+                }
+                response_body.extend_from_slice(data);
+                if flags & END_STREAM != 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    Response {
+        status: status.expect("HTTP/2: no response headers"),
+        http_version: "2".to_owned(),
+        headers: Vec::new(),
+        body: response_body,
     }
 }

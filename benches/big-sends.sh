@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# Big sends in real Envoy: what a send with a large attachment costs the proxy, with the shipped
+# filter/envoy.yaml and the same file without the filter (the lines between the BEGIN/END
+# mistype-filter markers removed), on loopback. Prints markdown tables.
+#
+#   benches/big-sends.sh
+#   MISTYPE_FILTER_WASM=path/to/other/mistype_filter.wasm benches/big-sends.sh   # another build
+#
+# What runs (all on 127.0.0.1, ports chosen by the OS):
+#   upstream   a small Python HTTP/1.1 server that reads each request body whole and answers 200
+#              with the number of bytes it received (the same for both variants)
+#   A          Envoy with filter/envoy.yaml minus the filter        (--concurrency 1)
+#   B          Envoy with filter/envoy.yaml as shipped (its plugin configuration, its limits)
+#   client     Python http.client, one keep-alive connection per variant
+# Sends (each body BIG_SEND_MIB, default 23 MiB, clean recipients; a random attachment):
+#   gmail-raw      Gmail messages.send, JSON {"raw": base64url(message)} (the message's
+#                  headers come first; the attachment is in its body)
+#   gmail-upload   Gmail /upload messages.send?uploadType=media, the message as message/rfc822
+#   graph-json     Graph sendMail, JSON with the attachment's contentBytes *before* toRecipients
+#                  (the recipients can only be read at the end of the body)
+# For each send, first: the same send to a misaddressed recipient is refused by B (so the filter
+# judges these sends), and the clean send reaches the upstream whole through B.
+# Then, per send:
+#   latency    BIG_SENDS_ROUNDS (default 9) rounds, A and B interleaved; the time from the first
+#              byte sent to the last byte of the answer; median per variant, and B - A
+#   memory     B's process RSS (VmRSS, Envoy + V8) and Envoy's allocated bytes (admin /memory)
+#              before the first send of this kind, after it, and after BIG_SENDS_COUNT (default
+#              1000) such sends; and the peak (VmHWM, reset before the first send)
+# B's RSS includes the memory Envoy itself holds for a body it buffers until the verdict.
+#
+# Environment: BIG_SEND_MIB (23), BIG_SENDS_ROUNDS (9), BIG_SENDS_COUNT (1000), BIG_SENDS (all:
+# "gmail-raw gmail-upload graph-json"), CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, ENVOY_BIN,
+# MISTYPE_LOAD_SKIP_BUILD=1 (use the built filter as is).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+WASM=${MISTYPE_FILTER_WASM:-$TARGET_DIR/wasm32-wasip1/wasm/mistype_filter.wasm}
+case "$WASM" in /*) ;; *) WASM="$ROOT/$WASM" ;; esac
+ENVOY=${ENVOY_BIN:-envoy}
+
+log() { printf '[big-sends] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+command -v "$ENVOY" >/dev/null || die "envoy is missing (scripts/ensure-tools.sh envoy)"
+if [ "${MISTYPE_LOAD_SKIP_BUILD:-0}" != 1 ] && [ -z "${MISTYPE_FILTER_WASM:-}" ]; then
+  filter/build.sh >/dev/null
+fi
+[ -f "$WASM" ] || die "$WASM is missing (filter/build.sh)"
+
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/mistype-big.XXXXXX")
+PIDS=""
+cleanup() {
+  trap - INT TERM EXIT
+  local pid
+  for pid in $PIDS; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $PIDS; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The upstream: reads every body whole, answers {"received": N}.
+cat >"$RUN/sink.py" <<'EOF'
+import http.server, json, sys
+
+class Sink(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def read_body(self):
+        n = 0
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return n
+                left = size
+                while left:
+                    got = len(self.rfile.read(min(left, 1 << 20)))
+                    if not got:
+                        return n
+                    left -= got
+                    n += got
+                self.rfile.readline()
+        left = int(self.headers.get("content-length", "0"))
+        while left:
+            got = len(self.rfile.read(min(left, 1 << 20)))
+            if not got:
+                break
+            left -= got
+            n += got
+        return n
+
+    def answer(self):
+        body = json.dumps({"received": self.read_body()}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_PUT = answer
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+with open(sys.argv[1], "w") as f:
+    f.write(str(server.server_address[1]))
+server.serve_forever()
+EOF
+python3 "$RUN/sink.py" "$RUN/sink.port" &
+PIDS="$PIDS $!"
+for _ in $(seq 100); do [ -s "$RUN/sink.port" ] && break; sleep 0.1; done
+[ -s "$RUN/sink.port" ] || die "the upstream did not start"
+UPSTREAM_PORT=$(cat "$RUN/sink.port")
+
+# start_envoy NAME CONFIG: starts Envoy, waits for /ready (bounded), sets ADMIN_<NAME>, PID_<NAME>.
+start_envoy() {
+  local name=$1 config=$2 addr="$RUN/$1.admin"
+  "$ENVOY" -c "$config" --disable-hot-restart --concurrency 1 --log-level error \
+    --admin-address-path "$addr" >"$RUN/$name.log" 2>&1 &
+  local pid=$!
+  PIDS="$PIDS $pid"
+  for _ in $(seq 900); do
+    kill -0 "$pid" 2>/dev/null || { cat "$RUN/$name.log" >&2; die "envoy $name exited"; }
+    if [ -s "$addr" ] && [ "$(curl -s --max-time 2 "http://$(cat "$addr")/ready")" = LIVE ]; then
+      printf -v "ADMIN_$name" '%s' "$(cat "$addr")"
+      printf -v "PID_$name" '%s' "$pid"
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "envoy $name not ready after 90s"
+}
+
+listener_port() {
+  curl -s --max-time 5 "http://$1/listeners?format=json" | python3 -c '
+import json, sys
+for l in json.load(sys.stdin)["listener_statuses"]:
+    if l["name"] == sys.argv[1]:
+        print(l["local_address"]["socket_address"]["port_value"])' "$2"
+}
+
+cat >"$RUN/drive.py" <<'EOF'
+"""drive.py run PORT_A PORT_B ADMIN_B PID_B MIB ROUNDS COUNT KIND ROWS | drive.py report ROWS ROUNDS COUNT"""
+import base64, http.client, json, random, statistics, sys, time, urllib.request
+
+NAMES = {"gmail-raw": "Gmail messages.send, JSON `raw`",
+         "gmail-upload": "Gmail upload, `message/rfc822`",
+         "graph-json": "Graph sendMail JSON, attachment before the recipients"}
+
+def log(*a):
+    print("[big-sends]", *a, file=sys.stderr, flush=True)
+
+def message(to, attachment):
+    b64 = base64.encodebytes(attachment).replace(b"\n", b"\r\n")
+    return (b"From: Sgt Ray <ray.k@army.mil>\r\nTo: " + to.encode() + b", friend@gmail.com\r\n"
+            b"Cc: ops@army.mil\r\nSubject: Movement schedule\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+            b"--b1\r\nContent-Type: text/plain\r\n\r\nSchedule attached.\r\n"
+            b"--b1\r\nContent-Type: application/pdf; name=\"schedule.pdf\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n"
+            b"Content-Disposition: attachment; filename=\"schedule.pdf\"\r\n\r\n" + b64 + b"--b1--\r\n")
+
+def build(kind, to, attachment):
+    if kind == "gmail-raw":
+        raw = base64.urlsafe_b64encode(message(to, attachment)).rstrip(b"=")
+        return ("POST", "/gmail/v1/users/me/messages/send", "application/json",
+                b'{"raw":"' + raw + b'","threadId":"18c0ffee"}')
+    if kind == "gmail-upload":
+        return ("POST", "/upload/gmail/v1/users/me/messages/send?uploadType=media",
+                "message/rfc822", message(to, attachment))
+    if kind == "graph-json":
+        content = base64.b64encode(attachment)
+        return ("POST", "/v1.0/me/sendMail", "application/json",
+                b'{"message":{"subject":"Movement schedule","body":{"contentType":"Text","content":"Schedule attached."},'
+                b'"attachments":[{"@odata.type":"#microsoft.graph.fileAttachment","name":"schedule.pdf",'
+                b'"contentType":"application/pdf","contentBytes":"' + content + b'"}],'
+                b'"toRecipients":[{"emailAddress":{"address":"' + to.encode() + b'"}},'
+                b'{"emailAddress":{"address":"friend@gmail.com"}}],'
+                b'"ccRecipients":[{"emailAddress":{"address":"ops@army.mil"}}]},"saveToSentItems":true}')
+    raise SystemExit("unknown send %r" % kind)
+
+def sized(kind, to, target):
+    """The send of `kind` whose body is about `target` bytes (the encodings are linear)."""
+    rng = random.Random(7)
+    n = int(target * 0.7)
+    for _ in range(4):
+        body = build(kind, to, bytes(n))[3]
+        n = max(1, n + int((target - len(body)) * n / len(body)))
+    return build(kind, to, rng.randbytes(n))
+
+class Client:
+    """One keep-alive connection per port."""
+    def __init__(self):
+        self.conns = {}
+
+    def send(self, port, req):
+        method, path, ct, body = req
+        for attempt in (1, 2):
+            c = self.conns.get(port)
+            if c is None:
+                c = self.conns[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            try:
+                t0 = time.perf_counter()
+                c.request(method, path, body=body, headers={"content-type": ct})
+                r = c.getresponse()
+                data = r.read()
+                dt = time.perf_counter() - t0
+                if (r.getheader("connection") or "").lower() == "close":
+                    c.close()
+                    self.conns.pop(port, None)
+                return r.status, {k.lower(): v for k, v in r.getheaders()}, data, dt
+            except (http.client.HTTPException, OSError):
+                c.close()
+                self.conns.pop(port, None)
+                if attempt == 2:
+                    raise
+
+def run(port_a, port_b, admin, pid, mib, rounds, count, kind, rows):
+    port_a, port_b, rounds, count = int(port_a), int(port_b), int(rounds), int(count)
+    target = int(float(mib) * 1048576)
+
+    def status(field):
+        with open("/proc/%s/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+        raise SystemExit("no %s for pid %s" % (field, pid))
+
+    def allocated():
+        with urllib.request.urlopen("http://%s/memory" % admin, timeout=10) as r:
+            return int(json.load(r)["allocated"])
+
+    client = Client()
+    good = sized(kind, "j.smith@navy.mil", target)
+    size = len(good[3])
+    log("%s: %d bytes (%.1f MiB)" % (kind, size, size / 1048576))
+    # Warm the filter's code paths with a small send of the same kind.
+    st, _, data, _ = client.send(port_b, sized(kind, "j.smith@navy.mil", 4096))
+    if st != 200:
+        raise SystemExit("%s: the small clean send got %d %s" % (kind, st, data[:300]))
+    time.sleep(1)
+    rss0, alloc0 = status("VmRSS"), allocated()
+    with open("/proc/%s/clear_refs" % pid, "w") as f:
+        f.write("5")  # resets VmHWM
+    st, _, data, _ = client.send(port_b, good)
+    if st == 413:
+        with open(rows, "a") as f:
+            f.write(json.dumps({"kind": kind, "size": size, "note": "refused with 413"}) + "\n")
+        log("%s: refused for its size: %s" % (kind, data[:200]))
+        return
+    if st != 200 or json.loads(data).get("received") != size:
+        raise SystemExit("%s: the clean send did not reach the upstream whole: %d %s" % (kind, st, data[:300]))
+    time.sleep(1)
+    rss1, alloc1 = status("VmRSS"), allocated()
+    # The filter judges these sends: the same send to a misaddressed recipient is refused.
+    st, headers, data, _ = client.send(port_b, sized(kind, "c@navy.ml", target))
+    if headers.get("x-mistype-verdict") != "block":
+        raise SystemExit("%s: the misaddressed send was not refused: %d %s" % (kind, st, data[:300]))
+    ta, tb = [], []
+    for _ in range(rounds):
+        for port, out in ((port_a, ta), (port_b, tb)):
+            st, _, data, dt = client.send(port, good)
+            if st != 200:
+                raise SystemExit("%s: %d %s" % (kind, st, data[:300]))
+            out.append(dt)
+    log("%s: %d more sends through the filter" % (kind, count))
+    started = time.time()
+    for i in range(count):
+        st, _, data, _ = client.send(port_b, good)
+        if st != 200:
+            raise SystemExit("%s: send %d got %d %s" % (kind, i, st, data[:300]))
+    elapsed = time.time() - started
+    time.sleep(1)
+    row = dict(kind=kind, size=size, a=statistics.median(ta), b=statistics.median(tb), rss0=rss0,
+               rss1=rss1, rss2=status("VmRSS"), peak=status("VmHWM"), alloc0=alloc0, alloc1=alloc1,
+               alloc2=allocated(), count=count, elapsed=elapsed,
+               load=open("/proc/loadavg").read().split()[0])
+    with open(rows, "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+def report(rows, rounds, count):
+    rows = [json.loads(l) for l in open(rows)]
+    def m(x): return x / 1048576
+    def ok(b): return "yes" if b else "**no**"
+    print()
+    print("Envoy 1.40 (V8, --concurrency 1) with the shipped filter/envoy.yaml, loopback; a fresh "
+          "filter Envoy for each kind of send, warmed with one small send of that kind. Time: the "
+          "median of %s rounds, no filter and filter interleaved, from the first byte sent to the "
+          "last byte of the answer. Memory: the filter Envoy's RSS (Envoy + V8) before the first "
+          "big send, after it, and after %s more (with the rounds and a refused send between); "
+          "peak: VmHWM from before the first big send to the end." % (rounds, count))
+    print()
+    print("| send | body | time no filter / filter (added) | RSS before → after one send (added) | RSS after the rest (drift) | peak RSS (added) | Envoy allocated before → after one → after all | load average |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        if "note" in r:
+            print("| %s | %.1f MiB | %s | | | | | |" % (NAMES[r["kind"]], m(r["size"]), r["note"]))
+            continue
+        print("| %s | %.1f MiB | %.1f / %.1f ms (%+.1f ms) | %.1f → %.1f MiB (%+.1f MiB) | %.1f MiB (%+.1f MiB) | %.1f MiB (%+.1f MiB) | %.1f → %.1f → %.1f MiB | %s |"
+              % (NAMES[r["kind"]], m(r["size"]), r["a"] * 1e3, r["b"] * 1e3, (r["b"] - r["a"]) * 1e3,
+                 m(r["rss0"]), m(r["rss1"]), m(r["rss1"] - r["rss0"]), m(r["rss2"]), m(r["rss2"] - r["rss1"]),
+                 m(r["peak"]), m(r["peak"] - r["rss0"]), m(r["alloc0"]), m(r["alloc1"]), m(r["alloc2"]), r["load"]))
+    print()
+    print("| target | send | measured | met |")
+    print("|---|---|---:|---|")
+    for r in rows:
+        if "note" in r:
+            print("| not refused for its size | %s | %s | **no** |" % (NAMES[r["kind"]], r["note"]))
+            continue
+        added = m(r["rss1"] - r["rss0"])
+        print("| one send raises RSS by at most 8 MiB | %s | %+.1f MiB | %s |" % (NAMES[r["kind"]], added, ok(added <= 8)))
+        ms = (r["b"] - r["a"]) * 1e3
+        print("| adds at most 20 ms over no filter | %s | %+.1f ms | %s |" % (NAMES[r["kind"]], ms, ok(ms <= 20)))
+        drift = m(r["rss2"] - r["rss1"])
+        print("| memory flat across %d sends (RSS drift at most 8 MiB) | %s | %+.1f MiB | %s |" % (r["count"], NAMES[r["kind"]], drift, ok(drift <= 8)))
+    print()
+    print("Load average at the end of the run: %s." % " ".join(open("/proc/loadavg").read().split()[:3]))
+
+if sys.argv[1] == "report":
+    report(*sys.argv[2:])
+else:
+    run(*sys.argv[2:])
+EOF
+
+# The shipped file as it is (its plugin configuration and limits), only ports and wasm path set.
+python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
+  --without-filter >"$RUN/nofilter.yaml"
+python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
+  --wasm "$WASM" >"$RUN/filter.yaml"
+start_envoy nofilter "$RUN/nofilter.yaml"
+PORT_nofilter=$(listener_port "$ADMIN_nofilter" webmail)
+log "filter: $WASM ($(wc -c <"$WASM") bytes, sha256 $(sha256sum "$WASM" | cut -c1-12))"
+
+# stop_envoy PID: ends one Envoy this script started.
+stop_envoy() {
+  kill -TERM "$1" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+}
+
+# Each kind of send runs against a fresh filter Envoy, so that its memory figures start from an
+# Envoy that has seen no big send.
+for kind in ${BIG_SENDS:-gmail-raw gmail-upload graph-json}; do
+  start_envoy filter "$RUN/filter.yaml"
+  python3 "$RUN/drive.py" run "$PORT_nofilter" "$(listener_port "$ADMIN_filter" webmail)" \
+    "$ADMIN_filter" "$PID_filter" "${BIG_SEND_MIB:-23}" "${BIG_SENDS_ROUNDS:-9}" \
+    "${BIG_SENDS_COUNT:-1000}" "$kind" "$RUN/rows.jsonl"
+  stop_envoy "$PID_filter"
+done
+python3 "$RUN/drive.py" report "$RUN/rows.jsonl" "${BIG_SENDS_ROUNDS:-9}" "${BIG_SENDS_COUNT:-1000}"

@@ -1,0 +1,1048 @@
+//! A JSON body read as it streams in, keeping only what a send's decision needs.
+//!
+//! The reader checks the whole document's syntax (RFC 8259) as the bytes come, in pieces of any
+//! size, and builds a *pruned* [`Value`]: the API's [`Selector`] says, for each value by its
+//! path, whether to keep it whole ([`Select::Keep`]: the recipient fields), to descend into it
+//! ([`Select::Descend`]: the objects and arrays on the way to them), to read the head of the
+//! message a string holds ([`Select::Head`]: Gmail's `raw`), or to skip it ([`Select::Skip`]:
+//! attachments, bodies, everything else). A skipped value leaves a placeholder of its type (`""`,
+//! `0`, `{}`, `[]`), so that the API's reading code sees the same shape as in the whole document
+//! and fails the same way on a value of the wrong type; a skipped string is scanned, never copied.
+//! Keys are compared decoded (`"\u0074o"` is `to`), and duplicate keys behave as in a whole parse
+//! (the last one counts).
+//!
+//! What is kept is bounded ([`super::KEPT_LIMIT`]), and so is the nesting (128 levels, as
+//! `serde_json` allows).
+
+use super::head::{Encoding, Head};
+use super::KEPT_LIMIT;
+use serde_json::{Map, Number, Value};
+
+/// The deepest nesting read (`serde_json`'s limit).
+const MAX_DEPTH: usize = 128;
+/// The longest key that is decoded; a longer one matches no selector and is skipped with its value.
+const MAX_KEY: usize = 4096;
+
+/// One step of a path into a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    /// An object member, by its (decoded) name.
+    Key(String),
+    /// An array element, by its index.
+    Index(usize),
+}
+
+impl Seg {
+    /// The member name, if this is one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Seg::Key(k) => Some(k),
+            Seg::Index(_) => None,
+        }
+    }
+}
+
+/// What a value is, as its first byte says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `{`.
+    Object,
+    /// `[`.
+    Array,
+    /// `"`.
+    String,
+    /// A number, `true`, `false` or `null`.
+    Other,
+}
+
+/// What the reader keeps of a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Select {
+    /// All of it.
+    Keep,
+    /// An object's or array's members, each selected in turn (of any other value: its placeholder).
+    Descend,
+    /// A string that holds a message: its head is read ([`Head`]); the value is a placeholder.
+    Head(Encoding),
+    /// Nothing but a placeholder of its type.
+    Skip,
+}
+
+/// An API's choice of what to keep: the path of a value (keys and indexes from the root) and its
+/// kind.
+pub type Selector = fn(&[Seg], Kind) -> Select;
+
+/// A read document: the pruned value and the message heads read from its strings.
+#[derive(Debug)]
+pub struct Doc {
+    /// The pruned value.
+    pub value: Value,
+    /// Each head read, with the path of its string.
+    pub heads: Vec<(Vec<Seg>, Head)>,
+}
+
+impl Doc {
+    /// The head read from the string at `path` (the last one, as for a duplicate key).
+    pub fn head(&self, path: &[Seg]) -> Option<&Head> {
+        self.heads
+            .iter()
+            .rev()
+            .find(|(p, _)| p.as_slice() == path)
+            .map(|(_, h)| h)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Members are selected one by one.
+    Select,
+    /// Everything is kept.
+    All,
+    /// Nothing is kept.
+    Skip,
+}
+
+/// What happens to a value when it is complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    /// It goes into its container (or becomes the root) whole.
+    Keep,
+    /// A placeholder of its type goes in its place.
+    Placeholder,
+    /// Nothing (its container is skipped).
+    Drop,
+}
+
+#[derive(Debug)]
+enum Built {
+    Object(Map<String, Value>),
+    Array(Vec<Value>),
+    None,
+}
+
+#[derive(Debug)]
+struct Frame {
+    object: bool,
+    mode: Mode,
+    /// What becomes of the container when it closes.
+    fate: Fate,
+    built: Built,
+    /// The next element's index (arrays).
+    count: usize,
+    /// The member being read (objects, when not skipped): its key.
+    key: Option<String>,
+    /// Its value's path segment was pushed when it started.
+    pushed: bool,
+    /// The member's key was too long to be selected: its value is skipped and not inserted.
+    skip_member: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Num {
+    Minus,
+    Zero,
+    Int,
+    Dot,
+    Frac,
+    E,
+    ESign,
+    Exp,
+}
+
+/// Where a string's content goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sink {
+    /// An object key, decoded.
+    Key,
+    /// A key that is too long to match anything: scanned only.
+    LongKey,
+    /// A kept string, decoded.
+    Keep,
+    /// The head reader at this index.
+    Head(usize),
+    /// Scanned only.
+    Skip,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lex {
+    Value,
+    FirstKey,
+    Key,
+    Colon,
+    Next,
+    FirstValue,
+    Str,
+    Escape,
+    Unicode { digits: u8, code: u16 },
+    Literal { word: &'static [u8], at: u8 },
+    Number(Num),
+    End,
+}
+
+/// A JSON document being read.
+#[derive(Debug)]
+pub struct Reader {
+    select: Selector,
+    lex: Lex,
+    frames: Vec<Frame>,
+    path: Vec<Seg>,
+    /// The current string's (or number's) destination and its fate.
+    sink: Sink,
+    fate: Fate,
+    /// The decoded text of the current key, kept string or kept number.
+    text: Vec<u8>,
+    /// A high surrogate waiting for its low half (`\uD83D\uDE00`).
+    high: Option<u16>,
+    /// The current string is an object key.
+    in_key: bool,
+    heads: Vec<(Vec<Seg>, Head)>,
+    root: Option<Value>,
+    /// Bytes read before the current piece.
+    offset: usize,
+    kept: usize,
+    error: Option<String>,
+    finished: bool,
+    /// Reading stops once the head of the string at this path is read (Gmail's `raw`: nothing
+    /// after it is needed), wherever the body's pieces end.
+    stop_at: Option<Vec<Seg>>,
+    stopped: bool,
+}
+
+fn placeholder(kind: Kind) -> Value {
+    match kind {
+        Kind::Object => Value::Object(Map::new()),
+        Kind::Array => Value::Array(Vec::new()),
+        Kind::String => Value::String(String::new()),
+        Kind::Other => Value::from(0),
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn hex(b: u8) -> Option<u16> {
+    match b {
+        b'0'..=b'9' => Some(u16::from(b - b'0')),
+        b'a'..=b'f' => Some(u16::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u16::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+impl Reader {
+    /// A reader that keeps what `select` chooses.
+    pub fn new(select: Selector) -> Reader {
+        Reader {
+            select,
+            lex: Lex::Value,
+            frames: Vec::new(),
+            path: Vec::new(),
+            sink: Sink::Skip,
+            fate: Fate::Drop,
+            text: Vec::new(),
+            high: None,
+            in_key: false,
+            heads: Vec::new(),
+            root: None,
+            offset: 0,
+            kept: 0,
+            error: None,
+            finished: false,
+            stop_at: None,
+            stopped: false,
+        }
+    }
+
+    /// Stops reading once the head of the string at `path` is read.
+    pub fn stop_after_head(&mut self, path: Vec<Seg>) {
+        self.stop_at = Some(path);
+    }
+
+    /// Reading stopped at the head of [`Reader::stop_after_head`]'s string.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// The syntax (or size) error, once there is one: nothing more is read.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    fn fail(&mut self, what: impl std::fmt::Display, at: usize) {
+        if self.error.is_none() {
+            self.error = Some(format!("{what} at byte {}", self.offset + at));
+        }
+    }
+
+    fn count_kept(&mut self, n: usize, at: usize) {
+        self.kept += n;
+        if self.kept > KEPT_LIMIT {
+            self.fail(
+                format_args!("the fields read are larger than {KEPT_LIMIT} bytes"),
+                at,
+            );
+        }
+    }
+
+    /// The fate of a value starting here, and (for a container) the mode of its members.
+    fn start_value(&mut self, kind: Kind) -> (Fate, Mode, Select) {
+        let (parent_mode, seg) = match self.frames.last_mut() {
+            None => (Mode::Select, None),
+            Some(f) if f.skip_member => (Mode::Skip, None),
+            Some(f) => {
+                let seg = match f.mode {
+                    Mode::Select if f.object => f.key.clone().map(Seg::Key),
+                    Mode::Select => Some(Seg::Index(f.count)),
+                    _ => None,
+                };
+                (f.mode, seg)
+            }
+        };
+        match parent_mode {
+            Mode::Skip => (Fate::Drop, Mode::Skip, Select::Skip),
+            Mode::All => (Fate::Keep, Mode::All, Select::Keep),
+            Mode::Select => {
+                let pushed = seg.is_some();
+                if let Some(s) = seg {
+                    self.path.push(s);
+                }
+                if let Some(f) = self.frames.last_mut() {
+                    f.pushed = pushed;
+                }
+                let sel = (self.select)(&self.path, kind);
+                let container = matches!(kind, Kind::Object | Kind::Array);
+                match sel {
+                    Select::Keep => (Fate::Keep, Mode::All, sel),
+                    Select::Descend if container => (Fate::Keep, Mode::Select, sel),
+                    Select::Head(_) if kind == Kind::String => (Fate::Placeholder, Mode::Skip, sel),
+                    _ => (Fate::Placeholder, Mode::Skip, Select::Skip),
+                }
+            }
+        }
+    }
+
+    /// A value is complete: into its container, or the root.
+    fn complete(&mut self, fate: Fate, value: Value) {
+        match self.frames.last_mut() {
+            None => {
+                if fate != Fate::Drop {
+                    self.root = Some(value);
+                }
+                self.lex = Lex::End;
+                return;
+            }
+            Some(f) => {
+                if f.pushed {
+                    f.pushed = false;
+                    self.path.pop();
+                }
+                if fate != Fate::Drop {
+                    match &mut f.built {
+                        Built::Object(m) => {
+                            if let Some(k) = f.key.take() {
+                                m.insert(k, value);
+                            }
+                        }
+                        Built::Array(a) => a.push(value),
+                        Built::None => {}
+                    }
+                }
+                f.key = None;
+                f.skip_member = false;
+                f.count += 1;
+            }
+        }
+        self.lex = Lex::Next;
+    }
+
+    fn open(&mut self, object: bool, at: usize) {
+        let kind = if object { Kind::Object } else { Kind::Array };
+        let (fate, mode, _) = self.start_value(kind);
+        if self.frames.len() >= MAX_DEPTH {
+            self.fail(format_args!("nesting deeper than {MAX_DEPTH}"), at);
+            return;
+        }
+        let built = match (mode, object) {
+            (Mode::Skip, _) => Built::None,
+            (_, true) => Built::Object(Map::new()),
+            (_, false) => Built::Array(Vec::new()),
+        };
+        self.frames.push(Frame {
+            object,
+            mode,
+            fate,
+            built,
+            count: 0,
+            key: None,
+            pushed: false,
+            skip_member: false,
+        });
+        self.lex = if object {
+            Lex::FirstKey
+        } else {
+            Lex::FirstValue
+        };
+    }
+
+    fn close(&mut self, object: bool, at: usize) {
+        let Some(f) = self.frames.pop() else {
+            self.fail("unbalanced bracket", at);
+            return;
+        };
+        if f.object != object {
+            self.fail(
+                if object {
+                    "'}' closes an array"
+                } else {
+                    "']' closes an object"
+                },
+                at,
+            );
+            return;
+        }
+        let value = match (f.fate, f.built) {
+            (Fate::Placeholder, _) => placeholder(if object { Kind::Object } else { Kind::Array }),
+            (_, Built::Object(m)) => Value::Object(m),
+            (_, Built::Array(a)) => Value::Array(a),
+            (_, Built::None) => Value::Null,
+        };
+        self.complete(f.fate, value);
+    }
+
+    fn start_string(&mut self, key: bool) {
+        self.text.clear();
+        self.high = None;
+        self.in_key = key;
+        if key {
+            let skipped = self.frames.last().is_none_or(|f| f.mode == Mode::Skip);
+            self.sink = if skipped { Sink::Skip } else { Sink::Key };
+        } else {
+            let (fate, _, sel) = self.start_value(Kind::String);
+            self.fate = fate;
+            self.sink = match (fate, sel) {
+                (Fate::Keep, _) => Sink::Keep,
+                (_, Select::Head(encoding)) => {
+                    self.heads.push((self.path.clone(), Head::new(encoding)));
+                    Sink::Head(self.heads.len() - 1)
+                }
+                _ => Sink::Skip,
+            };
+        }
+        self.lex = Lex::Str;
+    }
+
+    /// Decoded string bytes.
+    fn emit(&mut self, bytes: &[u8], at: usize) {
+        match self.sink {
+            Sink::Key => {
+                let selecting = self.frames.last().is_some_and(|f| f.mode == Mode::Select);
+                if selecting && self.text.len() + bytes.len() > MAX_KEY {
+                    self.sink = Sink::LongKey;
+                    self.text.clear();
+                } else {
+                    self.text.extend_from_slice(bytes);
+                    self.count_kept(bytes.len(), at);
+                }
+            }
+            Sink::Keep => {
+                self.text.extend_from_slice(bytes);
+                self.count_kept(bytes.len(), at);
+            }
+            Sink::Head(i) => {
+                if let Some((path, h)) = self.heads.get_mut(i) {
+                    h.feed(bytes);
+                    if h.is_done() && self.stop_at.as_ref() == Some(path) {
+                        self.stopped = true;
+                    }
+                }
+            }
+            Sink::LongKey | Sink::Skip => {}
+        }
+    }
+
+    fn emit_char(&mut self, c: char, at: usize) {
+        let mut buf = [0u8; 4];
+        let s = c.encode_utf8(&mut buf);
+        self.emit(s.as_bytes(), at);
+    }
+
+    fn end_string(&mut self, at: usize) {
+        if self.high.is_some() {
+            self.fail("a lone leading surrogate in a \\u escape", at);
+            return;
+        }
+        match self.sink {
+            Sink::Key => match String::from_utf8(std::mem::take(&mut self.text)) {
+                Ok(k) => {
+                    if let Some(f) = self.frames.last_mut() {
+                        f.key = Some(k);
+                    }
+                    self.lex = Lex::Colon;
+                }
+                Err(_) => self.fail("invalid UTF-8 in a key", at),
+            },
+            Sink::LongKey => {
+                // Too long to be selected: the member's value is skipped and not inserted.
+                if let Some(f) = self.frames.last_mut() {
+                    f.key = None;
+                    f.skip_member = true;
+                }
+                self.lex = Lex::Colon;
+            }
+            Sink::Keep => match String::from_utf8(std::mem::take(&mut self.text)) {
+                Ok(s) => self.complete(self.fate, Value::String(s)),
+                Err(_) => self.fail("invalid UTF-8 in a string", at),
+            },
+            Sink::Head(_) | Sink::Skip if self.in_key => {
+                self.lex = Lex::Colon;
+            }
+            Sink::Head(_) | Sink::Skip => {
+                let fate = self.fate;
+                self.complete(fate, placeholder(Kind::String));
+            }
+        }
+    }
+
+    /// A `\uXXXX` escape's code unit.
+    fn unicode(&mut self, code: u16, at: usize) {
+        let decoding = matches!(self.sink, Sink::Key | Sink::Keep);
+        match (self.high.take(), code) {
+            (None, 0xD800..=0xDBFF) => self.high = Some(code),
+            (Some(h), 0xDC00..=0xDFFF) => {
+                let c = 0x10000 + ((u32::from(h) - 0xD800) << 10) + (u32::from(code) - 0xDC00);
+                self.emit_char(char::from_u32(c).unwrap_or('\u{fffd}'), at);
+            }
+            (Some(_), _) if decoding => self.fail("a lone leading surrogate in a \\u escape", at),
+            (None, 0xDC00..=0xDFFF) if decoding => {
+                self.fail("a lone trailing surrogate in a \\u escape", at)
+            }
+            (_, c) => self.emit_char(char::from_u32(u32::from(c)).unwrap_or('\u{fffd}'), at),
+        }
+        self.lex = Lex::Str;
+    }
+
+    fn start_number(&mut self, b: u8) {
+        let (fate, _, _) = self.start_value(Kind::Other);
+        self.fate = fate;
+        self.text.clear();
+        if fate == Fate::Keep {
+            self.text.push(b);
+        }
+        self.lex = Lex::Number(if b == b'-' {
+            Num::Minus
+        } else if b == b'0' {
+            Num::Zero
+        } else {
+            Num::Int
+        });
+    }
+
+    fn end_number(&mut self, at: usize) {
+        let value = if self.fate == Fate::Keep {
+            let text = std::str::from_utf8(&self.text).unwrap_or("0");
+            match text.parse::<Number>() {
+                Ok(n) => Value::Number(n),
+                Err(_) => {
+                    self.fail("a number out of range", at);
+                    return;
+                }
+            }
+        } else {
+            placeholder(Kind::Other)
+        };
+        let fate = self.fate;
+        self.complete(fate, value);
+    }
+
+    fn literal(&mut self, word: &'static [u8]) {
+        let (fate, _, _) = self.start_value(Kind::Other);
+        self.fate = fate;
+        self.lex = Lex::Literal { word, at: 1 };
+    }
+
+    /// Reads the next bytes of the document.
+    pub fn feed(&mut self, input: &[u8]) {
+        if self.error.is_some() || self.finished || self.stopped {
+            return;
+        }
+        let mut i = 0;
+        while i < input.len() {
+            if self.error.is_some() || self.stopped {
+                return;
+            }
+            let b = input[i];
+            match self.lex {
+                Lex::Str => {
+                    // The run up to the next quote or backslash, at once.
+                    let rest = &input[i..];
+                    let run = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+                    if run > 0 {
+                        if self.high.is_some() {
+                            if matches!(self.sink, Sink::Key | Sink::Keep) {
+                                self.fail("a lone leading surrogate in a \\u escape", i);
+                                return;
+                            }
+                            self.high = None;
+                        }
+                        if matches!(self.sink, Sink::Key | Sink::Keep | Sink::Head(_)) {
+                            let bytes = &rest[..run];
+                            if let Some(c) = bytes.iter().position(|&c| c < 0x20) {
+                                self.fail("a control character in a string", i + c);
+                                return;
+                            }
+                            self.emit(bytes, i);
+                        }
+                        i += run;
+                        continue;
+                    }
+                    i += 1;
+                    if b == b'"' {
+                        self.end_string(i - 1);
+                    } else {
+                        self.lex = Lex::Escape;
+                    }
+                    continue;
+                }
+                Lex::Escape => {
+                    if self.high.is_some() && b != b'u' {
+                        if matches!(self.sink, Sink::Key | Sink::Keep) {
+                            self.fail("a lone leading surrogate in a \\u escape", i);
+                            return;
+                        }
+                        self.high = None;
+                    }
+                    let c = match b {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => {
+                            self.lex = Lex::Unicode { digits: 0, code: 0 };
+                            i += 1;
+                            continue;
+                        }
+                        _ => {
+                            self.fail(format_args!("an invalid escape \\{}", b as char), i);
+                            return;
+                        }
+                    };
+                    self.emit(&[c], i);
+                    self.lex = Lex::Str;
+                }
+                Lex::Unicode { digits, code } => {
+                    let Some(d) = hex(b) else {
+                        self.fail("a \\u escape without four hex digits", i);
+                        return;
+                    };
+                    let code = code << 4 | d;
+                    if digits == 3 {
+                        self.unicode(code, i);
+                    } else {
+                        self.lex = Lex::Unicode {
+                            digits: digits + 1,
+                            code,
+                        };
+                    }
+                }
+                Lex::Literal { word, at } => {
+                    if word.get(usize::from(at)) != Some(&b) {
+                        self.fail("an invalid literal", i);
+                        return;
+                    }
+                    if usize::from(at) + 1 == word.len() {
+                        let v = match word {
+                            b"true" => Value::Bool(true),
+                            b"false" => Value::Bool(false),
+                            _ => Value::Null,
+                        };
+                        let fate = self.fate;
+                        self.complete(fate, v);
+                    } else {
+                        self.lex = Lex::Literal { word, at: at + 1 };
+                    }
+                }
+                Lex::Number(n) => {
+                    let next = match (n, b) {
+                        (Num::Minus, b'0') => Some(Num::Zero),
+                        (Num::Minus, b'1'..=b'9') => Some(Num::Int),
+                        (Num::Int, b'0'..=b'9') => Some(Num::Int),
+                        (Num::Zero | Num::Int, b'.') => Some(Num::Dot),
+                        (Num::Dot | Num::Frac, b'0'..=b'9') => Some(Num::Frac),
+                        (Num::Zero | Num::Int | Num::Frac, b'e' | b'E') => Some(Num::E),
+                        (Num::E, b'+' | b'-') => Some(Num::ESign),
+                        (Num::E | Num::ESign | Num::Exp, b'0'..=b'9') => Some(Num::Exp),
+                        _ => None,
+                    };
+                    match next {
+                        Some(state) => {
+                            if self.fate == Fate::Keep {
+                                self.text.push(b);
+                                self.count_kept(1, i);
+                            }
+                            self.lex = Lex::Number(state);
+                        }
+                        None if matches!(n, Num::Zero | Num::Int | Num::Frac | Num::Exp) => {
+                            // The byte after the number: read again in the next state.
+                            self.end_number(i);
+                            continue;
+                        }
+                        None => {
+                            self.fail("an incomplete number", i);
+                            return;
+                        }
+                    }
+                }
+                _ if is_space(b) => {}
+                Lex::Value | Lex::FirstValue => match b {
+                    b'{' => self.open(true, i),
+                    b'[' => self.open(false, i),
+                    b'"' => self.start_string(false),
+                    b't' => self.literal(b"true"),
+                    b'f' => self.literal(b"false"),
+                    b'n' => self.literal(b"null"),
+                    b'-' | b'0'..=b'9' => self.start_number(b),
+                    b']' if self.lex == Lex::FirstValue => self.close(false, i),
+                    _ => {
+                        self.fail(
+                            format_args!("expected a value, found {}", super::decode::describe(b)),
+                            i,
+                        );
+                        return;
+                    }
+                },
+                Lex::FirstKey | Lex::Key => match b {
+                    b'"' => self.start_string(true),
+                    b'}' if self.lex == Lex::FirstKey => self.close(true, i),
+                    _ => {
+                        self.fail(
+                            format_args!("expected a key, found {}", super::decode::describe(b)),
+                            i,
+                        );
+                        return;
+                    }
+                },
+                Lex::Colon => {
+                    if b != b':' {
+                        self.fail(
+                            format_args!("expected ':', found {}", super::decode::describe(b)),
+                            i,
+                        );
+                        return;
+                    }
+                    self.lex = Lex::Value;
+                }
+                Lex::Next => {
+                    let object = self.frames.last().is_some_and(|f| f.object);
+                    match b {
+                        b',' => self.lex = if object { Lex::Key } else { Lex::Value },
+                        b'}' => self.close(true, i),
+                        b']' => self.close(false, i),
+                        _ => {
+                            self.fail(
+                                format_args!(
+                                    "expected ',' or a closing bracket, found {}",
+                                    super::decode::describe(b)
+                                ),
+                                i,
+                            );
+                            return;
+                        }
+                    }
+                }
+                Lex::End => {
+                    self.fail(
+                        format_args!("trailing characters ({})", super::decode::describe(b)),
+                        i,
+                    );
+                    return;
+                }
+            }
+            i += 1;
+        }
+        self.offset += input.len();
+    }
+
+    /// The end of the document.
+    pub fn finish(&mut self) {
+        if self.finished || self.error.is_some() {
+            self.finished = true;
+            return;
+        }
+        if let Lex::Number(n) = self.lex {
+            if matches!(n, Num::Zero | Num::Int | Num::Frac | Num::Exp) {
+                self.end_number(0);
+            }
+        }
+        if self.lex != Lex::End && self.error.is_none() {
+            self.fail("unexpected end of the document", 0);
+        }
+        self.finished = true;
+    }
+
+    /// The head read from the string at `path` (the last one), when the rest of the document is
+    /// not needed.
+    pub fn into_head(self, path: &[Seg]) -> Option<Head> {
+        self.heads
+            .into_iter()
+            .rev()
+            .find(|(p, _)| p.as_slice() == path)
+            .map(|(_, h)| h)
+    }
+
+    /// The document read: its pruned value and its heads, or the syntax error.
+    pub fn into_doc(mut self) -> Result<Doc, String> {
+        self.finish();
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        Ok(Doc {
+            value: self.root.unwrap_or(Value::Null),
+            heads: self.heads,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use serde_json::json;
+
+    fn kind_of(v: &Value) -> Kind {
+        match v {
+            Value::Object(_) => Kind::Object,
+            Value::Array(_) => Kind::Array,
+            Value::String(_) => Kind::String,
+            _ => Kind::Other,
+        }
+    }
+
+    /// What the reader must build, from the whole parse: the oracle.
+    fn prune(v: &Value, path: &mut Vec<Seg>, select: Selector) -> Value {
+        let kind = kind_of(v);
+        match (select(path, kind), v) {
+            (Select::Keep, _) => v.clone(),
+            (Select::Descend, Value::Object(m)) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| {
+                        path.push(Seg::Key(k.clone()));
+                        let p = prune(x, path, select);
+                        path.pop();
+                        (k.clone(), p)
+                    })
+                    .collect(),
+            ),
+            (Select::Descend, Value::Array(a)) => Value::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        path.push(Seg::Index(i));
+                        let p = prune(x, path, select);
+                        path.pop();
+                        p
+                    })
+                    .collect(),
+            ),
+            (_, Value::Bool(_) | Value::Null) => v.clone(),
+            _ => placeholder(kind),
+        }
+    }
+
+    /// Reads `doc` in the given pieces.
+    fn read(select: Selector, doc: &[u8], cuts: &[usize]) -> Result<Doc, String> {
+        let mut r = Reader::new(select);
+        let mut at = 0;
+        for &c in cuts {
+            let c = c.clamp(at, doc.len());
+            r.feed(&doc[at..c]);
+            at = c;
+        }
+        r.feed(&doc[at..]);
+        r.into_doc()
+    }
+
+    /// Graph-like: `message` descended, its recipient lists kept; `raw` read as a head.
+    fn select(path: &[Seg], kind: Kind) -> Select {
+        let keys: Vec<&str> = path.iter().map(|s| s.key().unwrap_or("#")).collect();
+        match keys.as_slice() {
+            [] | ["message"] | ["list"] | ["list", "#"] => Select::Descend,
+            ["message", "to" | "cc"] | ["list", "#", "keep"] => Select::Keep,
+            ["raw"] if kind == Kind::String => Select::Head(Encoding::Base64),
+            _ => Select::Skip,
+        }
+    }
+
+    const DOCS: &[&str] = &[
+        r#"{"message": {"subject": "x\"y\\z\u00e9", "to": [{"email": "a@b.org", "name": "A \"B\""}], "cc": null,
+            "attachments": [{"contentBytes": "QUJD", "size": 3, "deep": [[[{"x": [1, 2.5e-3, -0, true]}]]]}]},
+            "saveToSentItems": true, "n": 12345678901234567890}"#,
+        r#"{"list": [{"keep": {"k": [1, "two", {"3": null}]}, "drop": "xxxxxxxx"}, 7, "s", [], {}], "message": "not an object"}"#,
+        r#"  [1, {"message": {"to": "a"}}, "x"]  "#,
+        r#""just a string""#,
+        r#"-12.5E+3"#,
+        r#"{"\u006dessage": {"\u0074o": ["\ud83d\ude00 x@y.org"]}, "message2": {}}"#,
+        "{}",
+        "[]",
+        "null",
+    ];
+
+    #[test]
+    fn pruned_like_the_whole_parse_split_at_every_byte() {
+        for doc in DOCS {
+            let whole: Value = serde_json::from_str(doc).unwrap();
+            let want = prune(&whole, &mut Vec::new(), select);
+            for cut in 0..=doc.len() {
+                let got = read(select, doc.as_bytes(), &[cut])
+                    .unwrap_or_else(|e| panic!("{doc} at {cut}: {e}"));
+                assert_eq!(got.value, want, "{doc} split at {cut}");
+            }
+            // Byte by byte.
+            let cuts: Vec<usize> = (0..doc.len()).collect();
+            assert_eq!(
+                read(select, doc.as_bytes(), &cuts).unwrap().value,
+                want,
+                "{doc}"
+            );
+        }
+        // An escaped key is the key it spells.
+        let d = read(select, DOCS[5].as_bytes(), &[]).unwrap();
+        assert_eq!(
+            d.value,
+            json!({"message": {"to": ["\u{1f600} x@y.org"]}, "message2": {}})
+        );
+    }
+
+    #[test]
+    fn keep_everything_is_the_whole_parse() {
+        fn all(_: &[Seg], _: Kind) -> Select {
+            Select::Keep
+        }
+        for doc in DOCS {
+            let whole: Value = serde_json::from_str(doc).unwrap();
+            for cut in 0..=doc.len() {
+                assert_eq!(
+                    read(all, doc.as_bytes(), &[cut]).unwrap().value,
+                    whole,
+                    "{doc} at {cut}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_count_as_in_a_whole_parse() {
+        let doc = r#"{"message": {"to": ["first@x.org"]}, "message": {"to": ["last@x.org"], "cc": ["c@x.org"]}}"#;
+        let whole: Value = serde_json::from_str(doc).unwrap();
+        assert_eq!(
+            read(select, doc.as_bytes(), &[]).unwrap().value,
+            prune(&whole, &mut Vec::new(), select)
+        );
+        let doc = r#"{"message": {"to": ["a@x.org"]}, "message": "x"}"#;
+        assert_eq!(
+            read(select, doc.as_bytes(), &[]).unwrap().value,
+            json!({"message": ""})
+        );
+    }
+
+    #[test]
+    fn heads_are_read_from_strings_with_escapes() {
+        let msg = "To: ray@navy.ml\r\nSubject: hi\r\n\r\nbody";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(msg);
+        // Some encoders write '/' as '\/'.
+        let escaped = b64.replace('/', "\\/");
+        for raw in [
+            b64.clone(),
+            escaped,
+            format!("{}\\n{}", &b64[..8], &b64[8..]),
+        ] {
+            let doc = format!(r#"{{"threadId": "t", "raw": "{raw}", "after": [1, 2]}}"#);
+            for cut in 0..=doc.len() {
+                let d = read(select, doc.as_bytes(), &[cut]).unwrap();
+                assert_eq!(d.value, json!({"threadId": "", "raw": "", "after": []}));
+                let head = d.head(&[Seg::Key("raw".into())]).expect("a head");
+                assert_eq!(
+                    head.addresses("raw").unwrap().to,
+                    vec!["ray@navy.ml"],
+                    "{doc} at {cut}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_documents_are_errors() {
+        for bad in [
+            "",
+            " ",
+            "{",
+            "[",
+            "[1,]",
+            "{\"a\" 1}",
+            "{\"a\":1,}",
+            "[01]",
+            "[1.]",
+            "[-]",
+            "[1e]",
+            "tru",
+            "\"abc",
+            "[1]x",
+            "{\"a\":1}}",
+            "]",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\\u12\"}",
+            "[1 2]",
+            "{1:2}",
+            "{\"message\": {\"to\": \"a\u{1}b\"}}",
+            "{\"message\": {\"to\": \"\\ud800\"}}",
+            "{\"message\": {\"to\": \"\\udc00x\"}}",
+            "{\"message\": {\"to\": \"\\ud800\\u0041\"}}",
+            "[1}",
+            "{\"a\"]",
+        ] {
+            for cut in 0..=bad.len() {
+                assert!(
+                    read(select, bad.as_bytes(), &[cut]).is_err(),
+                    "{bad:?} at {cut}"
+                );
+            }
+        }
+        let e = read(select, br#"{"a": [1, 2,, 3]}"#, &[]).unwrap_err();
+        assert_eq!(e, "expected a value, found ',' at byte 12");
+        // A skipped string is only scanned for its end: a control character in it is let be.
+        assert!(read(select, b"{\"x\": \"a\x01b\"}", &[]).is_ok());
+    }
+
+    #[test]
+    fn skipped_strings_are_not_kept_and_kept_ones_are_bounded() {
+        let big = "A".repeat(KEPT_LIMIT + 10);
+        let doc = format!(r#"{{"attachments": ["{big}"], "message": {{"to": ["a@b.org"]}}}}"#);
+        let mut r = Reader::new(select);
+        for piece in doc.as_bytes().chunks(65536) {
+            r.feed(piece);
+        }
+        assert!(r.kept < 100, "{}", r.kept);
+        assert_eq!(
+            r.into_doc().unwrap().value["message"]["to"],
+            json!(["a@b.org"])
+        );
+        let doc = format!(r#"{{"message": {{"to": ["{big}"]}}}}"#);
+        let e = read(select, doc.as_bytes(), &[]).unwrap_err();
+        assert!(e.contains("larger than 4194304 bytes"), "{e}");
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(read(select, deep.as_bytes(), &[])
+            .unwrap_err()
+            .contains("nesting deeper than 128"));
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(read(select, ok.as_bytes(), &[]).is_ok());
+    }
+}
