@@ -20,7 +20,7 @@ tools:
 	scripts/ensure-tools.sh
 
 # The source roots of the crates whose modules must not import each other in a circle.
-IMPORT_GRAPH_CRATES := src cli/src smtp/src web-lint/src testdata/src benches/src host-tests/src
+IMPORT_GRAPH_CRATES := src cli/src filter/src smtp/src web-lint/src testdata/src benches/src host-tests/src
 
 # The install plan for a bare machine covers what every target and script runs.
 test-tools:

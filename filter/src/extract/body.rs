@@ -8,12 +8,11 @@
 //! body is decided before its end.
 
 use super::head::{Encoding, Head};
-use super::json::{self, Doc};
-use super::multipart::{self, Chooser, Part};
-use super::{
-    check, form, gmail, graph, jmap, media_type, nextcloud, roundcube, snappymail, sogo,
-    split_path, Candidate, Route, Target,
-};
+use super::json;
+use super::multipart::{self, Chooser};
+use super::read::Read;
+use super::request::{media_type, split_path, Candidate, Route, Target};
+use super::{check, form, gmail, graph, jmap, nextcloud, roundcube, snappymail, sogo};
 use crate::send::{ExtractError, Send};
 
 /// Whether the body read so far is enough to decide.
@@ -30,25 +29,6 @@ fn gmail_json(drafts: bool) -> json::Reader {
     let mut r = json::Reader::new(gmail::select);
     r.stop_after_head(gmail::raw_path(drafts));
     r
-}
-
-/// What was read of a body, as the API modules take it.
-#[derive(Debug)]
-pub enum Read {
-    /// Nothing (the request names a stored message; its body does not matter).
-    Nothing,
-    /// Only white space, or nothing.
-    Blank,
-    /// The whole body (a check request).
-    Whole(Vec<u8>),
-    /// A JSON document, pruned to what the API reads.
-    Json(Result<Doc, String>),
-    /// The head of a message: the body itself, or the string of a JSON send read before the end.
-    Head(Head),
-    /// A multipart body's parts.
-    Parts(Result<Vec<Part>, String>),
-    /// A form's fields.
-    Fields(Result<Vec<(String, String)>, String>),
 }
 
 #[derive(Debug)]

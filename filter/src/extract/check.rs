@@ -1,6 +1,6 @@
 //! The check-request JSON of `docs/contract.md` (`check_path` and `verdict_path`).
 
-use super::err;
+use super::request::err;
 use crate::send::{Api, ExtractError, Send};
 use mistype::CheckRequest;
 

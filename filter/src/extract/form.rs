@@ -3,7 +3,7 @@
 //! the others, the message text and any file, are scanned and not kept.
 
 use super::multipart::{self, Chooser, Content};
-use super::KEPT_LIMIT;
+use super::request::KEPT_LIMIT;
 
 /// Which fields an API reads, by name.
 pub type FieldSelector = fn(&str) -> bool;
@@ -24,7 +24,7 @@ impl Reader {
     /// A reader of a form posted with `content_type` that keeps the fields `select` names.
     pub fn new(content_type: Option<&str>, select: FieldSelector) -> Reader {
         match content_type {
-            Some(ct) if super::media_type(ct) == "multipart/form-data" => {
+            Some(ct) if super::request::media_type(ct) == "multipart/form-data" => {
                 Reader::Multipart(multipart::Reader::new(ct, Chooser::Fields(select)))
             }
             _ => Reader::UrlEncoded(UrlEncoded::new(select)),

@@ -11,7 +11,8 @@
 use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
 use super::multipart::{Content, Part, PartInfo, Sink};
-use super::{err, under, Head, Read, Route};
+use super::read::Read;
+use super::request::{err, under, Head, Route};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
@@ -43,7 +44,7 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
         };
         (post || put) && ct_ok
     } else {
-        post && super::is_json(head.media_type)
+        post && super::request::is_json(head.media_type)
     }
     .then_some(if upload {
         Route::GmailUpload { drafts }

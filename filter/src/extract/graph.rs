@@ -10,7 +10,7 @@
 use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
-use super::{err, under, Head, Route};
+use super::request::{err, under, Head, Route};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
@@ -335,7 +335,7 @@ pub fn extract(
 /// a version (`/v1.0/me/sendMail`) or absolute (`https://graph.microsoft.com/v1.0/me/sendMail`).
 /// Returns the version prefix to use for lookups and the path below it.
 fn batch_url(url: &str, version: &str) -> (String, String) {
-    let path = super::split_path(url).0;
+    let path = super::request::split_path(url).0;
     let path = match path.split_once("://") {
         Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
         None => path,

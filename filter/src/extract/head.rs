@@ -6,7 +6,7 @@
 
 use super::decode::Base64;
 use super::mime::{self, Addressed};
-use super::KEPT_LIMIT;
+use super::request::KEPT_LIMIT;
 
 /// How the message is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

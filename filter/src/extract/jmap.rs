@@ -11,7 +11,7 @@
 
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
-use super::{err, is_json, under, Head, Route};
+use super::request::{err, is_json, under, Head, Route};
 use crate::send::{checked_jmap_id, Api, ExtractError, LookupError, MethodCall, Reference, Send};
 use serde_json::{Map, Value};
 use std::collections::HashMap;

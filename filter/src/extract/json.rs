@@ -15,7 +15,7 @@
 //! `serde_json` allows).
 
 use super::head::{Encoding, Head};
-use super::KEPT_LIMIT;
+use super::request::KEPT_LIMIT;
 use serde_json::{Map, Number, Value};
 
 /// The deepest nesting read (`serde_json`'s limit).

@@ -28,78 +28,21 @@ mod json;
 mod mime;
 mod multipart;
 mod nextcloud;
+mod read;
+mod request;
 mod roundcube;
 mod snappymail;
 mod sogo;
 
 use crate::send::{Api, ExtractError, LookupError, Reference, Send};
+use request::is_json;
 use serde_json::Value;
 
-pub use body::{send_of, Body, Progress, Read};
+pub use body::{send_of, Body, Progress};
 pub use gmail::{opens_upload_session, upload_id};
+pub use read::Read;
+pub use request::{media_type, split_path, Candidate, Head, Route, Target, KEPT_LIMIT};
 pub use roundcube::CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD;
-
-/// The most a body reader keeps of one request: the fields it reads (recipients, sender, ids), a
-/// message's head, a form's fields. Everything else streams past without being kept.
-pub const KEPT_LIMIT: usize = 4 << 20;
-
-/// The error of a send through `api` that cannot be read.
-fn err<T>(api: Api, message: impl Into<String>) -> Result<T, ExtractError> {
-    Err(ExtractError::new(api, message))
-}
-
-/// Which route of an API a request matched; decides how its body is read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Route {
-    /// A JMAP API request.
-    Jmap,
-    /// Graph `sendMail`.
-    GraphSendMail,
-    /// Graph `reply` / `replyAll`.
-    GraphReply,
-    /// Graph `forward`.
-    GraphForward,
-    /// Graph `/messages/{id}/send`: a saved draft, no recipients in the request.
-    GraphDraftSend,
-    /// Graph `$batch`.
-    GraphBatch,
-    /// Gmail `messages.send` (`drafts: false`) or `drafts.send` with a JSON body.
-    GmailJson {
-        /// `drafts.send` rather than `messages.send`.
-        drafts: bool,
-    },
-    /// Gmail `/upload/...` (media, multipart or a resumable session).
-    GmailUpload {
-        /// `drafts.send` rather than `messages.send`.
-        drafts: bool,
-    },
-    /// A Roundcube form post.
-    Roundcube {
-        /// `_framed=1`: Roundcube's own compose window, which reads the reply in a hidden iframe.
-        framed: bool,
-    },
-    /// A SnappyMail JSON (or RainLoop form) action.
-    Snappymail,
-    /// Nextcloud Mail outbox create / update (the recipients are in the body).
-    NextcloudOutbox,
-    /// Nextcloud Mail send of an outbox entry or a draft by id (no recipients).
-    NextcloudById,
-    /// SOGo `.../send`.
-    Sogo,
-    /// The check-request JSON on `check_path`: judged like a send.
-    Check,
-    /// The check-request JSON on `verdict_path`: answered locally with the verdict.
-    Verdict,
-}
-
-/// A request the header-only look says may be a send; its body decides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Candidate {
-    /// The API.
-    pub api: Api,
-    /// The route within it.
-    pub route: Route,
-}
 
 /// Where each API is recognised: built from the configuration's `apis`, `check_path` and
 /// `verdict_path`.
@@ -129,62 +72,6 @@ impl Default for Routes {
             check_path: None,
             verdict_path: None,
         }
-    }
-}
-
-/// The request as the header-only look sees it.
-#[derive(Clone, Copy, Debug)]
-pub struct Head<'a> {
-    /// `:method`.
-    pub method: &'a str,
-    /// The path without the query string.
-    pub path: &'a str,
-    /// The query string (without `?`), empty if none.
-    pub query: &'a str,
-    /// The media type of `content-type`, lower case, without parameters (`None` if absent).
-    pub media_type: Option<&'a str>,
-}
-
-/// Splits `:path` into path and query.
-pub fn split_path(full: &str) -> (&str, &str) {
-    match full.split_once('?') {
-        Some((p, q)) => (p, q),
-        None => (full, ""),
-    }
-}
-
-/// The media type of a `content-type` value: lower case, without parameters.
-pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
-fn is_json(mt: Option<&str>) -> bool {
-    match mt {
-        None => true,
-        Some(m) => m == "application/json" || m.ends_with("+json") || m == "text/json",
-    }
-}
-
-fn is_form(mt: Option<&str>) -> bool {
-    matches!(
-        mt,
-        None | Some("application/x-www-form-urlencoded") | Some("multipart/form-data")
-    )
-}
-
-/// `path` under `prefix`: the rest of the path (starting with `/` or empty), if it is.
-fn under<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
-    let prefix = prefix.trim_end_matches('/');
-    let rest = path.strip_prefix(prefix)?;
-    if rest.is_empty() || rest.starts_with('/') {
-        Some(rest)
-    } else {
-        None
     }
 }
 
@@ -248,17 +135,6 @@ impl Routes {
     }
 }
 
-/// The request line and content type of a candidate, as the body readers need them.
-#[derive(Clone, Copy, Debug)]
-pub struct Target<'a> {
-    /// `:path`, with its query.
-    pub path: &'a str,
-    /// The `content-type` header.
-    pub content_type: Option<&'a str>,
-    /// The path prefixes of the candidate's API (where its version or API URL starts).
-    pub prefixes: &'a [String],
-}
-
 /// Reads the whole body of a candidate at once: the send, `None` if the body shows it is not a
 /// send, or an error for a recognised send that cannot be parsed. (The filter reads a body as it
 /// streams in, with [`Body`]; this is the same reading in one piece.)
@@ -302,27 +178,6 @@ pub fn is_continuation(candidate: Candidate, content_range: Option<&str>) -> boo
     let first = rest.split(['-', '/']).next().unwrap_or("").trim();
     // `bytes */T` asks for the upload's status: it carries no message either.
     first == "*" || first.parse::<u64>().is_ok_and(|n| n > 0)
-}
-
-/// A list of recipient strings from a JSON value that is a string, an array of strings, or
-/// null/absent; `where_` names the key for errors.
-fn string_list(api: Api, v: Option<&Value>, where_: &str) -> Result<Vec<String>, ExtractError> {
-    match v {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s.clone()]),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::String(s) => Ok(s.clone()),
-                _ => err(api, format!("{where_}[{i}] is not a string")),
-            })
-            .collect(),
-        Some(_) => err(
-            api,
-            format!("{where_} is neither a string nor a list of strings"),
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use super::decode::Base64;
 use super::head::{blank_line_end, Encoding, Head};
 use super::json::{Doc, Reader as JsonReader, Selector};
-use super::KEPT_LIMIT;
+use super::request::KEPT_LIMIT;
 use mailparse::MailHeaderMap;
 
 /// A part as its headers describe it.

@@ -7,7 +7,7 @@
 
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
-use super::{err, under, Head, Route};
+use super::request::{err, is_json, under, Head, Route};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 use serde_json::Value;
 
@@ -20,8 +20,8 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     let post = head.method.eq_ignore_ascii_case("POST");
     let put = head.method.eq_ignore_ascii_case("PUT");
     match segs.as_slice() {
-        [] if post && super::is_json(head.media_type) => Some(Route::NextcloudOutbox),
-        [_id] if put && super::is_json(head.media_type) => Some(Route::NextcloudOutbox),
+        [] if post && is_json(head.media_type) => Some(Route::NextcloudOutbox),
+        [_id] if put && is_json(head.media_type) => Some(Route::NextcloudOutbox),
         [_id] if post => Some(Route::NextcloudById),
         ["from-draft", _id] if post => Some(Route::NextcloudById),
         _ => None,

@@ -5,7 +5,8 @@
 //! address as [`FROM_FIELD`], and a confirm token as [`CONFIRM_FIELD`] (Roundcube posts its form
 //! into a hidden iframe with `form.submit()`, so it cannot add the confirm header).
 
-use super::{err, form, is_form, under, Head, Route};
+use super::form;
+use super::request::{err, is_form, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
 
 const API: Api = Api::Roundcube;

@@ -1,8 +1,9 @@
 //! SnappyMail (`./?/Json/`, JSON, lowercase `to`/`cc`/`bcc`) and RainLoop (`./?/Ajax/`, form,
 //! capitalised `To`/`Cc`/`Bcc`): the `SendMessage` action. `SaveMessage` (drafts) is not a send.
 
+use super::form;
 use super::json::{Doc, Kind, Seg, Select};
-use super::{err, form, under, Head, Route};
+use super::request::{self, err, is_json, media_type, string_list, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
 use serde_json::Value;
 
@@ -14,9 +15,9 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     }
     under(head.path, prefix).or_else(|| (prefix == "/").then_some(""))?;
     let q = head.query;
-    let json = q.starts_with("/Json/") && super::is_json(head.media_type);
-    let ajax = q.starts_with("/Ajax/")
-        && (super::is_form(head.media_type) || super::is_json(head.media_type));
+    let json = q.starts_with("/Json/") && is_json(head.media_type);
+    let ajax =
+        q.starts_with("/Ajax/") && (request::is_form(head.media_type) || is_json(head.media_type));
     (json || ajax).then_some(Route::Snappymail)
 }
 
@@ -48,7 +49,7 @@ pub fn select(path: &[Seg], _kind: Kind) -> Select {
 /// True when the body is a form (RainLoop's `?/Ajax/`), not JSON.
 pub fn is_form(content_type: Option<&str>) -> bool {
     content_type
-        .map(|ct| super::media_type(ct) != "application/json")
+        .map(|ct| media_type(ct) != "application/json")
         .unwrap_or(false)
 }
 
@@ -86,7 +87,7 @@ pub fn extract(body: Body) -> Result<Option<Send>, ExtractError> {
         (["bcc", "Bcc"], &mut s.bcc),
     ] {
         if let Some(key) = names.iter().find(|k| v.get(**k).is_some()) {
-            *out = super::string_list(API, v.get(*key), key)?;
+            *out = string_list(API, v.get(*key), key)?;
         }
     }
     Ok(Some(s))

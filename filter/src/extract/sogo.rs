@@ -2,14 +2,14 @@
 //! JSON: `to`, `cc`, `bcc` as lists of address strings, `from` a string.
 
 use super::json::{Doc, Kind, Seg, Select};
-use super::{err, string_list, under, Head, Route};
+use super::request::{err, is_json, string_list, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
 use serde_json::Value;
 
 const API: Api = Api::Sogo;
 
 pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
-    if !head.method.eq_ignore_ascii_case("POST") || !super::is_json(head.media_type) {
+    if !head.method.eq_ignore_ascii_case("POST") || !is_json(head.media_type) {
         return None;
     }
     let rest = under(head.path, prefix).or_else(|| head.path.strip_prefix(prefix))?;
