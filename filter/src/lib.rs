@@ -26,6 +26,9 @@
 //! - `glue` (built only for `wasm32`): the proxy-wasm contexts, which move headers and bodies in
 //!   and decisions out.
 
+// Glue must not panic: a panic in the filter is a trap that takes the VM, and every send, with it.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 pub mod config;
 pub mod decide;
 pub mod extract;

@@ -9,8 +9,9 @@
 //! The protocols, the decision, the words, the confirm store and the sender history are pure
 //! modules (bytes and values in, bytes and values out; times given as numbers); only
 //! [`server`] does I/O.
-#![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// A service at the mail server must not panic on what a client sends.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod confirm;
 pub mod decide;

@@ -1,4 +1,5 @@
 //! `mistype-smtpd`: the policy service and the milter (docs/smtp.md).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
