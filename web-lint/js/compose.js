@@ -1471,8 +1471,11 @@ export function attachCompose(root, linter, options = {}) {
   cancelBtn.addEventListener("click", () => answer("cancel"));
   fixSendBtn.addEventListener("click", () => answer("fix"));
   confirmBtn.addEventListener("click", () => answer("send"));
+  // A dialog closed any other way (Escape) is "go back". The close event comes as a task after
+  // close(), and Chromium runs input first: a quick second Enter can open the next question
+  // before the close event of the last one arrives, which must not close the new one.
   dialog.addEventListener("close", () => {
-    if (pending) answer("cancel");
+    if (pending && !dialog.open) answer("cancel");
   });
   // Keys pressed in the dialog are the dialog's: the page's own shortcuts (Ctrl+Enter sends in
   // most webmail) never see them. Their default actions (Enter on the focused button, Escape)
