@@ -133,7 +133,8 @@ apt_get() {
     apt_updated=1
   fi
   # Debconf answers for the packages that ask (Postfix, Roundcube's database, Dovecot's cert).
-  debconf-set-selections <<'SEL'
+  local selections
+  selections=$(cat <<'SEL'
 postfix postfix/main_mailer_type select No configuration
 postfix postfix/mailname string localhost
 roundcube-core roundcube/dbconfig-install boolean true
@@ -143,6 +144,16 @@ roundcube-core roundcube/reconfigure-webserver multiselect
 dovecot-core dovecot-core/create-ssl-cert boolean false
 dovecot-core dovecot-core/ssl-cert-name string localhost
 SEL
+)
+  if ! debconf-set-selections <<<"$selections" 2>/dev/null; then
+    # A package installed and purged before can leave a template without its question, which
+    # debconf-set-selections refuses ("Cannot find a question"): create the questions, then again.
+    # shellcheck disable=SC2016
+    perl -MDebconf::Db -MDebconf::Question -e 'Debconf::Db->load;
+      for (@ARGV) { my ($o, $l, $t) = split /=/; Debconf::Question->get($l) or Debconf::Question->new($l, $o, $t) }
+      Debconf::Db->save' $(awk '{print $1 "=" $2 "=" $3}' <<<"$selections")
+    debconf-set-selections <<<"$selections"
+  fi
   # policy-rc.d: the packages' own services must not start on install (the tests start private
   # instances on loopback).
   local rc=/usr/sbin/policy-rc.d made=0 status=0
