@@ -11,7 +11,7 @@ that keeps what it receives, and Dovecot as a SASL service only (no IMAP), for P
     pf = Postfix(tmp, relay_port=sink.port, main_extra="...", master_extra="...")
     pf.start(); ...; pf.stop()
 
-Used by smtp/tests/e2e.py and, through `python3 scripts/private_postfix.py serve`, by the
+Used by smtp/tests/e2e.py, cli/tests/postfix.py and, through `python3 scripts/private_postfix.py serve`, by the
 webmail tests (Roundcube sending over SMTP). Root is needed (Postfix's queue belongs to the
 postfix user).
 """
@@ -70,10 +70,11 @@ def wait_port(port, what, seconds=20):
 
 
 class Sink:
-    """An SMTP server that accepts everything and keeps each message as
-    {"from", "rcpt": [...], "data": bytes} (data exactly as received, dot-unstuffed)."""
+    """An SMTP server that keeps each message as {"from", "rcpt": [...], "data": bytes} (data
+    exactly as received, dot-unstuffed). It accepts every recipient, unless `rcpt_reply` (a
+    function of the address) gives another reply for it, e.g. "550 5.1.1 no such user"."""
 
-    def __init__(self):
+    def __init__(self, rcpt_reply=None):
         self.messages = []
         self.cond = threading.Condition()
         sink = self
@@ -96,8 +97,13 @@ class Sink:
                         cur = {"from": cmd.split(":", 1)[1].strip().split(" ")[0].strip("<>"), "rcpt": []}
                         say("250 2.1.0 ok")
                     elif up.startswith("RCPT"):
-                        cur["rcpt"].append(cmd.split(":", 1)[1].strip().split(" ")[0].strip("<>"))
-                        say("250 2.1.5 ok")
+                        rcpt = cmd.split(":", 1)[1].strip().split(" ")[0].strip("<>")
+                        reply = rcpt_reply(rcpt) if rcpt_reply else None
+                        if reply:
+                            say(reply)
+                        else:
+                            cur["rcpt"].append(rcpt)
+                            say("250 2.1.5 ok")
                     elif up == "DATA":
                         say("354 go ahead")
                         data = bytearray()
