@@ -26,29 +26,10 @@ if [[ ! -f "$artifact" ]]; then
     echo "filter/build.sh: cargo succeeded but $artifact is missing" >&2
     exit 1
 fi
-command -v wasm-metadce >/dev/null || {
-    echo "filter/build.sh: wasm-metadce (binaryen) is missing; run scripts/ensure-tools.sh" >&2
-    exit 1
-}
-graph=$(mktemp)
-trimmed=$(mktemp)
-trap 'rm -f "$graph" "$trimmed"' EXIT
-{
-    printf '['
-    sep=''
-    for export in memory _initialize proxy_abi_version_0_2_1 proxy_on_memory_allocate \
-        proxy_on_vm_start proxy_on_configure proxy_on_context_create proxy_on_delete \
-        proxy_on_request_headers proxy_on_request_body proxy_on_request_trailers \
-        proxy_on_response_headers proxy_on_http_call_response proxy_on_tick; do
-        printf '%s{"name": "%s", "root": true, "export": "%s"}' "$sep" "$export" "$export"
-        sep=', '
-    done
-    printf ']\n'
-} >"$graph"
-wasm-metadce -f "$graph" "$artifact" -o "$trimmed" >/dev/null
-# Replace the file (cargo hard-links it to deps/; leave that one alone).
-rm -f "$artifact"
-cp "$trimmed" "$artifact"
+filter/trim-exports.sh "$artifact" memory _initialize proxy_abi_version_0_2_1 \
+    proxy_on_memory_allocate proxy_on_vm_start proxy_on_configure proxy_on_context_create \
+    proxy_on_delete proxy_on_request_headers proxy_on_request_body proxy_on_request_trailers \
+    proxy_on_response_headers proxy_on_http_call_response proxy_on_tick
 bytes=$(wc -c <"$artifact")
 echo "mistype_filter.wasm: $bytes bytes ($(( (bytes + 1023) / 1024 )) KiB)" >&2
 echo "$artifact"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the floor filter of benches/load-envoy.sh for wasm32-wasip1 with the workspace's `wasm`
-# profile (as filter/build.sh builds mistype), keeps only the callbacks it uses (wasm-metadce,
-# as filter/build.sh does), and prints the artifact's path.
+# profile (as filter/build.sh builds mistype), keeps only the callbacks it uses
+# (filter/trim-exports.sh, as filter/build.sh does), and prints the artifact's path.
 #
 #   benches/floor-filter/build.sh     # -> target/wasm32-wasip1/wasm/mistype_floor_filter.wasm
 set -euo pipefail
@@ -10,26 +10,7 @@ target_dir=${CARGO_TARGET_DIR:-$repo/target}
 cd "$repo"
 cargo build --quiet -p mistype-floor-filter --target wasm32-wasip1 --profile wasm
 artifact="$target_dir/wasm32-wasip1/wasm/mistype_floor_filter.wasm"
-[[ -f "$artifact" ]] || { echo "floor-filter/build.sh: $artifact is missing" >&2; exit 1; }
-command -v wasm-metadce >/dev/null || {
-    echo "floor-filter/build.sh: wasm-metadce (binaryen) is missing; run scripts/ensure-tools.sh" >&2
-    exit 1
-}
-graph=$(mktemp)
-trimmed=$(mktemp)
-trap 'rm -f "$graph" "$trimmed"' EXIT
-{
-    printf '['
-    sep=''
-    for export in memory _initialize proxy_abi_version_0_2_1 proxy_on_memory_allocate \
-        proxy_on_vm_start proxy_on_configure proxy_on_context_create proxy_on_delete \
-        proxy_on_request_headers proxy_on_request_body proxy_on_request_trailers; do
-        printf '%s{"name": "%s", "root": true, "export": "%s"}' "$sep" "$export" "$export"
-        sep=', '
-    done
-    printf ']\n'
-} >"$graph"
-wasm-metadce -f "$graph" "$artifact" -o "$trimmed" >/dev/null
-rm -f "$artifact"
-cp "$trimmed" "$artifact"
+filter/trim-exports.sh "$artifact" memory _initialize proxy_abi_version_0_2_1 \
+    proxy_on_memory_allocate proxy_on_vm_start proxy_on_configure proxy_on_context_create \
+    proxy_on_delete proxy_on_request_headers proxy_on_request_body proxy_on_request_trailers
 echo "$artifact"
