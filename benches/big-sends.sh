@@ -123,32 +123,9 @@ for _ in $(seq 100); do [ -s "$RUN/sink.port" ] && break; sleep 0.1; done
 [ -s "$RUN/sink.port" ] || die "the upstream did not start"
 UPSTREAM_PORT=$(cat "$RUN/sink.port")
 
-# start_envoy NAME CONFIG: starts Envoy, waits for /ready (bounded), sets ADMIN_<NAME>, PID_<NAME>.
-start_envoy() {
-  local name=$1 config=$2 addr="$RUN/$1.admin"
-  "$ENVOY" -c "$config" --disable-hot-restart --concurrency 1 --log-level error \
-    --admin-address-path "$addr" >"$RUN/$name.log" 2>&1 &
-  local pid=$!
-  PIDS="$PIDS $pid"
-  for _ in $(seq 900); do
-    kill -0 "$pid" 2>/dev/null || { cat "$RUN/$name.log" >&2; die "envoy $name exited"; }
-    if [ -s "$addr" ] && [ "$(curl -s --max-time 2 "http://$(cat "$addr")/ready")" = LIVE ]; then
-      printf -v "ADMIN_$name" '%s' "$(cat "$addr")"
-      printf -v "PID_$name" '%s' "$pid"
-      return 0
-    fi
-    sleep 0.1
-  done
-  die "envoy $name not ready after 90s"
-}
-
-listener_port() {
-  curl -s --max-time 5 "http://$1/listeners?format=json" | python3 -c '
-import json, sys
-for l in json.load(sys.stdin)["listener_statuses"]:
-    if l["name"] == sys.argv[1]:
-        print(l["local_address"]["socket_address"]["port_value"])' "$2"
-}
+# start_envoy and listener_port.
+# shellcheck source=benches/envoy-lib.sh
+source benches/envoy-lib.sh
 
 cat >"$RUN/drive.py" <<'EOF'
 """drive.py run PORT_A PORT_B ADMIN_B PID_B MIB ROUNDS COUNT KIND ROWS | drive.py report ROWS ROUNDS COUNT"""
