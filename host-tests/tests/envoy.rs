@@ -725,23 +725,14 @@ fn without_the_knob_a_held_send_is_refused_naming_it() {
     );
 }
 
-/// The same Envoy with `stall.action: continue`: the headers go on, and the body, which Envoy
-/// hands over once the stream continues, is judged as with hold_headers: false.
-#[test]
-fn without_the_knob_stall_action_continue_judges_the_body() {
-    let upstream = Upstream::start();
-    let mut config: serde_json::Value =
-        serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
-    config["stall"] = serde_json::json!({"action": "continue"});
-    let envoy = start_without_the_knob(&upstream, config.to_string());
+/// A JMAP send to `c@navy.ml` and one to `c@navy.mil`, over HTTP/1.1 and then HTTP/2: the typo
+/// is refused (`forbiddenToSend`, `x-mistype-verdict: block`), the clean one gets the upstream's
+/// answer. Returns the clean send's body.
+fn typo_then_clean_over_http1_and_http2(envoy: &Envoy) -> String {
     let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
     let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
     for http2 in [false, true] {
-        let mut req = Request::post(
-            url(&envoy, "/jmap/api"),
-            "application/json",
-            typo.as_bytes(),
-        );
+        let mut req = Request::post(url(envoy, "/jmap/api"), "application/json", typo.as_bytes());
         req.http2 = http2;
         let resp = curl(&req);
         assert_eq!(
@@ -752,7 +743,7 @@ fn without_the_knob_stall_action_continue_judges_the_body() {
         );
         assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
         let mut req = Request::post(
-            url(&envoy, "/jmap/api"),
+            url(envoy, "/jmap/api"),
             "application/json",
             clean.as_bytes(),
         );
@@ -761,6 +752,19 @@ fn without_the_knob_stall_action_continue_judges_the_body() {
         assert_eq!(resp.status, 200, "{}", resp.text());
         assert_eq!(resp.json()["upstream"], "ok");
     }
+    clean
+}
+
+/// The same Envoy with `stall.action: continue`: the headers go on, and the body, which Envoy
+/// hands over once the stream continues, is judged as with hold_headers: false.
+#[test]
+fn without_the_knob_stall_action_continue_judges_the_body() {
+    let upstream = Upstream::start();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
+    config["stall"] = serde_json::json!({"action": "continue"});
+    let envoy = start_without_the_knob(&upstream, config.to_string());
+    let clean = typo_then_clean_over_http1_and_http2(&envoy);
     let got = arrived(&upstream, "/jmap/api");
     assert_eq!(got.len(), 2, "only the clean sends arrive: {got:?}");
     assert!(got.iter().all(|r| r.body == clean.as_bytes()));
@@ -785,32 +789,7 @@ fn without_the_knob_hold_headers_false_judges_every_send() {
         serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
     config["hold_headers"] = serde_json::json!(false);
     let envoy = start_without_the_knob(&upstream, config.to_string());
-    let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
-    let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
-    for http2 in [false, true] {
-        let mut req = Request::post(
-            url(&envoy, "/jmap/api"),
-            "application/json",
-            typo.as_bytes(),
-        );
-        req.http2 = http2;
-        let resp = curl(&req);
-        assert_eq!(
-            resp.header("x-mistype-verdict"),
-            Some("block"),
-            "{}",
-            resp.text()
-        );
-        assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
-        let mut req = Request::post(
-            url(&envoy, "/jmap/api"),
-            "application/json",
-            clean.as_bytes(),
-        );
-        req.http2 = http2;
-        let resp = curl(&req);
-        assert_eq!(resp.status, 200, "{}", resp.text());
-    }
+    let clean = typo_then_clean_over_http1_and_http2(&envoy);
     let got = arrived(&upstream, "/jmap/api");
     assert_eq!(got.len(), 2, "only the clean sends arrive whole: {got:?}");
     assert!(got.iter().all(|r| r.body == clean.as_bytes()));
@@ -1163,23 +1142,6 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
     assert!(reason == "status" || reason == "no_answer", "{reason}");
     assert_eq!(sends("/v1.0/me/messages/slow/send"), 0);
     assert_eq!(counter(&envoy, "lookup_failed"), 2);
-}
-
-/// The plugin configuration of the shipped `filter/envoy.yaml`.
-fn shipped_plugin_config() -> serde_json::Value {
-    let shipped = shipped_envoy_yaml();
-    let lines: Vec<&str> = shipped.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| l.trim() == "value: |")
-        .expect("value block");
-    let indent = lines[start].len() - lines[start].trim_start().len();
-    let block: Vec<&str> = lines[start + 1..]
-        .iter()
-        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
-        .copied()
-        .collect();
-    serde_json::from_str(&block.join("\n")).expect("plugin config is JSON")
 }
 
 /// Big sends with the shipped configuration as it is: a message upload larger than the shipped

@@ -582,6 +582,47 @@ fn read_line(reader: &mut impl BufRead) -> Option<String> {
     Some(String::from_utf8_lossy(&line).into_owned())
 }
 
+/// The header lines of an HTTP/1.1 message up to the empty line, names in lower case.
+fn read_header_block(reader: &mut impl BufRead) -> Option<Vec<(String, String)>> {
+    let mut headers = Vec::new();
+    loop {
+        let line = read_line(reader)?;
+        if line.is_empty() {
+            return Some(headers);
+        }
+        let (k, v) = line.split_once(':')?;
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+    }
+}
+
+/// The value of header `name` (lower case) in a header block.
+fn header_value(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// A chunked body; with `trailers`, also the trailer lines and the empty line after the last
+/// chunk are read (and dropped).
+fn read_chunked(reader: &mut impl BufRead, trailers: bool) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let size_line = read_line(reader)?;
+        let size = usize::from_str_radix(size_line.split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            if trailers {
+                while !read_line(reader)?.is_empty() {}
+            }
+            return Some(body);
+        }
+        let mut chunk = vec![0; size];
+        reader.read_exact(&mut chunk).ok()?;
+        body.extend_from_slice(&chunk);
+        read_line(reader)?;
+    }
+}
+
 /// Read one HTTP/1.1 request (content-length or chunked body; chunked trailers are skipped);
 /// with `with_body` false, only its head.
 fn read_request(reader: &mut impl BufRead, with_body: bool) -> Option<Recorded> {
@@ -589,37 +630,12 @@ fn read_request(reader: &mut impl BufRead, with_body: bool) -> Option<Recorded> 
     let mut parts = request_line.split(' ');
     let method = parts.next()?.to_owned();
     let path = parts.next()?.to_owned();
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader)?;
-        if line.is_empty() {
-            break;
-        }
-        let (k, v) = line.split_once(':')?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-    }
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v): &(String, String)| v.clone())
-    };
+    let headers = read_header_block(reader)?;
+    let get = |name: &str| header_value(&headers, name);
     let mut body = Vec::new();
     if !with_body {
     } else if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        loop {
-            let size_line = read_line(reader)?;
-            let size = usize::from_str_radix(size_line.split(';').next()?.trim(), 16).ok()?;
-            if size == 0 {
-                // Trailers, then an empty line.
-                while !read_line(reader)?.is_empty() {}
-                break;
-            }
-            let mut chunk = vec![0; size];
-            reader.read_exact(&mut chunk).ok()?;
-            body.extend_from_slice(&chunk);
-            read_line(reader)?;
-        }
+        body = read_chunked(reader, true)?;
     } else if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
         body = vec![0; len];
         reader.read_exact(&mut body).ok()?;
@@ -818,37 +834,14 @@ fn read_http1_response(stream: TcpStream) -> Option<Response> {
     let mut reader = BufReader::new(stream);
     let status_line = read_line(&mut reader)?;
     let status = status_line.split(' ').nth(1)?.parse().ok()?;
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(&mut reader)?;
-        if line.is_empty() {
-            break;
-        }
-        let (k, v) = line.split_once(':')?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-    }
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v): &(String, String)| v.clone())
-    };
+    let headers = read_header_block(&mut reader)?;
+    let get = |name: &str| header_value(&headers, name);
     let mut body = Vec::new();
     if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
         body = vec![0; len];
         reader.read_exact(&mut body).ok()?;
     } else if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        loop {
-            let size_line = read_line(&mut reader)?;
-            let size = usize::from_str_radix(size_line.split(';').next()?.trim(), 16).ok()?;
-            if size == 0 {
-                break;
-            }
-            let mut chunk = vec![0; size];
-            reader.read_exact(&mut chunk).ok()?;
-            body.extend_from_slice(&chunk);
-            read_line(&mut reader)?;
-        }
+        body = read_chunked(&mut reader, false)?;
     } else {
         reader.read_to_end(&mut body).ok()?;
     }
