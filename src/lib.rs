@@ -51,7 +51,7 @@ pub use error::{Error, ErrorKind};
 pub use policy::{Pattern, Policy, Rule};
 pub use verdict::{
     CheckRequest, Finding, Kind, RecipientError, RecipientErrorKind, Severity, Verdict,
-    SURE_WARNING_SCORE,
+    RESEND_TO_CONFIRM, SURE_WARNING_SCORE,
 };
 
 /// The date of the vendored Public Suffix List (`data/public_suffix_list.dat`, its VERSION line).

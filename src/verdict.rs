@@ -82,6 +82,11 @@ impl Kind {
 /// A warning only worth a check scores below it (see `docs/contract.md`).
 pub const SURE_WARNING_SCORE: f64 = 0.65;
 
+/// How a mail server's refusal of a misaddressed recipient tells the sender to confirm it
+/// (`mistype-smtpd` ends every refusal with this and the window, "... within 10 minutes."), and
+/// so how `mistype audit` tells those refusals in a mail log from the server's other ones.
+pub const RESEND_TO_CONFIRM: &str = "To send it as written, send it again within";
+
 /// One recipient that looks misaddressed. Every key is always serialised (`null` when empty).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

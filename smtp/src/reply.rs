@@ -120,7 +120,8 @@ fn what(f: &Finding, n: usize) -> String {
 /// The refusal's text for the policy service (Postfix adds the address before it).
 pub fn refusal(f: &Finding, window_ms: u64) -> String {
     let confirm = format!(
-        " To send it as written, send it again within {}.",
+        " {} {}.",
+        mistype::RESEND_TO_CONFIRM,
         window_words(window_ms)
     );
     format!("{}{confirm}", what(f, MAX_TEXT - confirm.len()))

@@ -77,9 +77,9 @@ fn angle_value<'a>(rest: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// The sentence that ends every refusal of mistype-smtpd (the policy service's and the milter's,
-/// for a recipient or a whole message; `smtp/src/reply.rs`): how it tells its refusals from the
-/// server's other ones, which say nothing of whether the recipient was misaddressed.
-pub const MISTYPE_REFUSAL: &str = "To send it as written, send it again within";
+/// for a recipient or a whole message): how it tells its refusals from the server's other ones,
+/// which say nothing of whether the recipient was misaddressed.
+pub const MISTYPE_REFUSAL: &str = mistype::RESEND_TO_CONFIRM;
 
 static MISTYPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new(MISTYPE_REFUSAL));
