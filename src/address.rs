@@ -118,7 +118,8 @@ struct Tok {
     end: usize,
 }
 
-fn is_special(b: u8) -> bool {
+/// RFC 5322 specials: the characters that end an atom.
+pub(crate) fn is_special(b: u8) -> bool {
     matches!(
         b,
         b'(' | b')' | b'<' | b'>' | b'[' | b']' | b':' | b';' | b'@' | b'\\' | b',' | b'"'
@@ -503,7 +504,7 @@ impl Plain<'_> {
 }
 
 /// The white space the tokenizer skips.
-fn is_lexer_space(c: char) -> bool {
+pub(crate) fn is_lexer_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 

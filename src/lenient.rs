@@ -19,6 +19,8 @@
 //! A domain without a dot is no reading: no server on the Internet delivers to a single label
 //! (`bad@@x`). An unclosed quote or comment ends the reading: no reader takes what follows.
 
+use crate::address::{is_lexer_space, is_special};
+
 /// The position of the first `c` in `b`.
 fn find_byte(b: &[u8], c: u8) -> Option<usize> {
     b.iter().position(|&x| x == c)
@@ -37,22 +39,14 @@ pub(crate) struct Reading<'a> {
 /// Most readings taken from one text (bounds the work for hostile input).
 pub(crate) const MAX_READINGS: usize = 100;
 
-/// The characters that end an atom (RFC 5322 specials).
-fn special(c: u8) -> bool {
-    matches!(
-        c,
-        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b':' | b';' | b'@' | b'\\' | b',' | b'"'
-    )
-}
-
-/// The white space between tokens.
+/// The white space between tokens, as the strict parser's tokenizer skips it.
 fn space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+    is_lexer_space(char::from(c))
 }
 
 /// A character of a domain or local-part atom.
 fn atom(c: u8) -> bool {
-    !special(c) && !space(c)
+    !is_special(c) && !space(c)
 }
 
 /// The end of the comment that opens at `i` (after its `)`), or `None` when it is not closed.
@@ -191,7 +185,7 @@ pub(crate) fn readings(text: &str) -> Vec<Reading<'_>> {
                 before_space = Some((start, i));
             }
             i += 1;
-        } else if special(c) {
+        } else if is_special(c) {
             (word, before_space) = (None, None);
             i += 1;
         } else {
