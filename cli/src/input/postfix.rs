@@ -76,6 +76,22 @@ fn angle_value<'a>(rest: &'a str, key: &str) -> Option<&'a str> {
     None
 }
 
+/// The sender of a `from=<...>` record (`record` starts with `from=<`; `msg` is the whole
+/// message, named in the error when the record is not closed).
+fn from_event(qid: Short, stamp: &str, record: &str, msg: &str) -> Event {
+    let Some(sender) = angle_value(record, "from=<") else {
+        return Event::Bad(format!(
+            "a from= record without its closing '>': {}",
+            clip(msg)
+        ));
+    };
+    Event::From {
+        qid,
+        stamp: Short::new(stamp),
+        sender: bare(sender).map(str::to_string),
+    }
+}
+
 /// The sentence that ends every refusal of mistype-smtpd (the policy service's and the milter's,
 /// for a recipient or a whole message): how it tells its refusals from the server's other ones,
 /// which say nothing of whether the recipient was misaddressed.
@@ -186,34 +202,14 @@ pub fn parse_line(raw: &[u8]) -> Event {
             if STATUS.find(msg.as_bytes()).is_some() {
                 return Event::Other;
             }
-            let Some(sender) = angle_value(msg, "from=<") else {
-                return Event::Bad(format!(
-                    "a from= record without its closing '>': {}",
-                    clip(msg)
-                ));
-            };
-            return Event::From {
-                qid,
-                stamp: Short::new(stamp),
-                sender: bare(sender).map(str::to_string),
-            };
+            return from_event(qid, stamp, msg, msg);
         }
     }
     if service == "pickup" {
         // `uid=1000 from=<ray.k@army.mil>`: mail handed to sendmail(1). Its qmgr line names the
         // sender again, but a message refused at its end (a milter) never reaches qmgr.
         if let Some(i) = msg.find(" from=<").filter(|_| msg.starts_with("uid=")) {
-            let Some(sender) = angle_value(&msg[i + 1..], "from=<") else {
-                return Event::Bad(format!(
-                    "a from= record without its closing '>': {}",
-                    clip(msg)
-                ));
-            };
-            return Event::From {
-                qid,
-                stamp: Short::new(stamp),
-                sender: bare(sender).map(str::to_string),
-            };
+            return from_event(qid, stamp, &msg[i + 1..], msg);
         }
     }
     if service == "cleanup" {
