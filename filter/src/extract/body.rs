@@ -280,19 +280,10 @@ mod tests {
             body: b"Action=SendMessage&To=c%40navy.ml&Cc=x%40gmial.com&Text=hi".to_vec(),
             ..sends::snappymail("", "")
         };
-        let mut all: Vec<HttpRequest> = [
-            "jmap",
-            "graph",
-            "gmail",
-            "roundcube",
-            "snappymail",
-            "nextcloud",
-            "sogo",
-            "check",
-        ]
-        .iter()
-        .map(|api| sends::for_api(api, FROM, TO, CC))
-        .collect();
+        let mut all: Vec<HttpRequest> = crate::send::Api::ALL
+            .iter()
+            .map(|api| sends::for_api(api.name(), FROM, TO, CC))
+            .collect();
         all.extend([
             sends::jmap_envelope(FROM, TO),
             sends::jmap_submit_stored("M123"),
