@@ -49,22 +49,10 @@ if [ "${MISTYPE_LOAD_SKIP_BUILD:-0}" != 1 ] && [ -z "${MISTYPE_FILTER_WASM:-}" ]
 fi
 [ -f "$WASM" ] || die "$WASM is missing (filter/build.sh)"
 
-RUN=$(mktemp -d "${TMPDIR:-/tmp}/mistype-big.XXXXXX")
-PIDS=""
-cleanup() {
-  trap - INT TERM EXIT
-  local pid
-  for pid in $PIDS; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in $PIDS; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Shared: run_dir, start_envoy, listener_port.
+# shellcheck source=benches/envoy-lib.sh
+source benches/envoy-lib.sh
+run_dir big
 
 # The upstream: reads every body whole, answers {"received": N}.
 cat >"$RUN/sink.py" <<'EOF'
@@ -123,9 +111,6 @@ for _ in $(seq 100); do [ -s "$RUN/sink.port" ] && break; sleep 0.1; done
 [ -s "$RUN/sink.port" ] || die "the upstream did not start"
 UPSTREAM_PORT=$(cat "$RUN/sink.port")
 
-# start_envoy and listener_port.
-# shellcheck source=benches/envoy-lib.sh
-source benches/envoy-lib.sh
 
 cat >"$RUN/drive.py" <<'EOF'
 """drive.py run PORT_A PORT_B ADMIN_B PID_B MIB ROUNDS COUNT KIND ROWS | drive.py report ROWS ROUNDS COUNT"""

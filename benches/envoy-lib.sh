@@ -1,6 +1,27 @@
 # Shell functions the Envoy benchmarks share (sourced by benches/load-envoy.sh and
-# benches/big-sends.sh). They use the caller's $ENVOY, $RUN (a run directory), $PIDS (the
-# processes to stop at exit) and die().
+# benches/big-sends.sh). They use the caller's $ENVOY and die().
+
+# run_dir NAME: a run directory in $RUN and the processes to stop at exit in $PIDS; on exit,
+# interrupt or termination the processes are stopped (TERM, then KILL) and the directory removed.
+run_dir() {
+  RUN=$(mktemp -d "${TMPDIR:-/tmp}/mistype-$1.XXXXXX")
+  PIDS=""
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+cleanup() {
+  trap - INT TERM EXIT
+  local pid
+  for pid in $PIDS; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $PIDS; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$RUN"
+}
 
 # start_envoy NAME CONFIG: starts Envoy, waits for /ready (bounded), sets ADMIN_<NAME>, PID_<NAME>.
 start_envoy() {

@@ -78,26 +78,11 @@ fi
 [ -f "$WASM" ] || die "$WASM is missing (filter/build.sh)"
 [ -f "$FLOOR_WASM" ] || die "$FLOOR_WASM is missing (benches/floor-filter/build.sh)"
 
-RUN=$(mktemp -d "${TMPDIR:-/tmp}/mistype-load.XXXXXX")
-PIDS=""
-cleanup() {
-  trap - INT TERM EXIT
-  local pid
-  for pid in $PIDS; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in $PIDS; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start_envoy and listener_port.
+# Shared: run_dir, start_envoy, listener_port.
 # shellcheck source=benches/envoy-lib.sh
 source benches/envoy-lib.sh
+run_dir load
+
 
 # The upstream.
 cat >"$RUN/upstream.yaml" <<'EOF'
