@@ -71,7 +71,7 @@ impl Finder<'_> {
                 }
             }
         }
-        for (set, out) in [(self.refs, &mut ids), (&ctx.refs, &mut ctx_ids)] {
+        for (set, out) in [(self.refs, &mut ids), (ctx.refs(), &mut ctx_ids)] {
             for name in &run_in {
                 set.by_label(name, out);
             }
@@ -111,7 +111,7 @@ impl Finder<'_> {
             }
         }
         let mut candidates: Vec<Candidate> = Vec::new();
-        for (set, list) in [(self.refs, &ids), (&ctx.refs, &ctx_ids)] {
+        for (set, list) in [(self.refs, &ids), (ctx.refs(), &ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
                 if let Some(c) = score(self.protection, d, &typed_skeleton, r, sender_protected) {
@@ -121,7 +121,7 @@ impl Finder<'_> {
         }
         if candidates.is_empty() && (7..=16).contains(&label.len()) {
             // Two slips inside a long name.
-            for set in [self.refs, &ctx.refs] {
+            for set in [self.refs, ctx.refs()] {
                 let mut more = Vec::new();
                 set.near_label(label, true, &mut more);
                 for id in more {
@@ -171,7 +171,7 @@ impl Finder<'_> {
             return;
         }
         let best = best.clone();
-        for (set, list) in [(self.refs, ids), (&ctx.refs, ctx_ids)] {
+        for (set, list) in [(self.refs, ids), (ctx.refs(), ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
                 // The first letter is rarely the one mistyped (`tom.com` is no mate for
@@ -213,7 +213,7 @@ impl Finder<'_> {
             return;
         }
         let tail = [".", d.suffix()].concat();
-        for (set, list) in [(self.refs, ids), (&ctx.refs, ctx_ids)] {
+        for (set, list) in [(self.refs, ids), (ctx.refs(), ctx_ids)] {
             for &id in list {
                 let r = &set.refs[id as usize];
                 let s = r.domain.suffix();
@@ -252,7 +252,7 @@ impl Finder<'_> {
             return;
         }
         let name = [head, ".", ss].concat();
-        for set in [self.refs, &ctx.refs] {
+        for set in [self.refs, ctx.refs()] {
             if let Some(r) = set.get(&name).filter(|r| r.protected) {
                 let c = structural(
                     self.protection,
@@ -343,9 +343,9 @@ impl Finder<'_> {
         }
         let labels: Vec<&str> = head.split('.').collect();
         let mut found: Vec<(Domain, Class, bool)> = Vec::new();
-        let first_known = |l: &str| self.refs.has_first_label(l) || ctx.refs.has_first_label(l);
+        let first_known = |l: &str| self.refs.has_first_label(l) || ctx.refs().has_first_label(l);
         let try_name = |name: &str, found: &mut Vec<(Domain, Class, bool)>| {
-            for set in [self.refs, &ctx.refs] {
+            for set in [self.refs, ctx.refs()] {
                 if let Some(r) = set.get(name) {
                     let min_len = if r.class == Class::Known && !r.protected {
                         3
@@ -436,7 +436,7 @@ impl Finder<'_> {
                 return;
             }
             let mut ids = Vec::new();
-            for set in [self.refs, &ctx.refs] {
+            for set in [self.refs, ctx.refs()] {
                 ids.clear();
                 set.by_label(name, &mut ids);
                 for &id in &ids {
@@ -520,7 +520,7 @@ impl Finder<'_> {
                 continue;
             }
             let name = format!("{rest}.{}", d.suffix());
-            for set in [self.refs, &ctx.refs] {
+            for set in [self.refs, ctx.refs()] {
                 let Some(r) = set.get(&name) else { continue };
                 if r.class == Class::Known && !r.protected {
                     continue;

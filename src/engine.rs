@@ -365,15 +365,15 @@ impl Engine {
             Some(_) => None,
             // Only the context knows it: unless a policy reference covers it (its subdomains
             // are judged against the reference's), the whole way would find nothing either.
-            None => match ctx.refs.get(name) {
-                Some(r) if !self.under_a_reference(name) => Some(r),
+            None => match ctx.class_of(name) {
+                Some(c) if !self.under_a_reference(name) => Some(c),
                 _ => return false,
             },
         };
         // The destination rules skip known and trusted domains and contacts.
         ctx.sender_rules.is_empty()
             || listed.is_some_and(|r| matches!(r.class, Class::Known | Class::Trusted))
-            || contact.is_some_and(|r| r.class == Class::Contact)
+            || contact == Some(Class::Contact)
             || !ctx.sender_rules.iter().any(|r| r.to.matches(name))
     }
 
@@ -387,7 +387,7 @@ impl Engine {
     /// All findings for one mailbox.
     fn judge(&self, m: &Mailbox, d: &Domain, ctx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
-        let cover = self.refs.covering(d).or_else(|| ctx.refs.covering(d));
+        let cover = self.refs.covering(d).or_else(|| ctx.refs().covering(d));
         if let Some(r) = cover.filter(|r| r.domain.ascii != d.ascii) {
             // Under a reference: only a slip of one of its listed subdomains (`uss.af.mil` for
             // `us.af.mil`) is worth a word; the rest is the owner's business.
@@ -475,7 +475,7 @@ impl Engine {
             .covering(d)
             .is_some_and(|r| matches!(r.class, Class::Known | Class::Trusted))
             || ctx
-                .refs
+                .refs()
                 .covering(d)
                 .is_some_and(|r| r.class == Class::Contact)
         {
