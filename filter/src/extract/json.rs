@@ -292,8 +292,10 @@ impl Reader {
             None => (Mode::Select, None),
             Some(f) if f.skip_member => (Mode::Skip, None),
             Some(f) => {
+                // The member's key moves into the path while its value is read, and back when
+                // the value is complete (it is the key of the insert).
                 let seg = match f.mode {
-                    Mode::Select if f.object => f.key.clone().map(Seg::Key),
+                    Mode::Select if f.object => f.key.take().map(Seg::Key),
                     Mode::Select => Some(Seg::Index(f.count)),
                     _ => None,
                 };
@@ -336,7 +338,9 @@ impl Reader {
             Some(f) => {
                 if f.pushed {
                     f.pushed = false;
-                    self.path.pop();
+                    if let Some(Seg::Key(k)) = self.path.pop() {
+                        f.key = Some(k);
+                    }
                 }
                 if fate != Fate::Drop {
                     match &mut f.built {
@@ -474,10 +478,11 @@ impl Reader {
             return;
         }
         match self.sink {
-            Sink::Key => match String::from_utf8(std::mem::take(&mut self.text)) {
+            // (Copied out, so that the text buffer keeps its capacity for the next string.)
+            Sink::Key => match std::str::from_utf8(&self.text) {
                 Ok(k) => {
                     if let Some(f) = self.frames.last_mut() {
-                        f.key = Some(k);
+                        f.key = Some(k.to_owned());
                     }
                     self.lex = Lex::Colon;
                 }
@@ -491,8 +496,11 @@ impl Reader {
                 }
                 self.lex = Lex::Colon;
             }
-            Sink::Keep => match String::from_utf8(std::mem::take(&mut self.text)) {
-                Ok(s) => self.complete(self.fate, Value::String(s)),
+            Sink::Keep => match std::str::from_utf8(&self.text) {
+                Ok(s) => {
+                    let s = Value::String(s.to_owned());
+                    self.complete(self.fate, s)
+                }
                 Err(_) => self.fail("invalid UTF-8 in a string", at),
             },
             Sink::Head(_) | Sink::Skip if self.in_key => {
