@@ -3,7 +3,7 @@
 //! for every recipient (and every keystroke in the browser). The index is built on first use: a
 //! request whose recipients are all plainly clean (the common case) never needs it.
 
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use crate::address::{clip, parse_address_list, plain_mailbox};
 use crate::domain::{normalize, Domain};
@@ -31,8 +31,9 @@ pub struct Context {
     pub(crate) sender: Option<Sender>,
     /// The sender's and the contacts' references, in order.
     read: Vec<Ref>,
-    /// `read`, indexed like the policy's references: built on first use.
-    index: OnceCell<RefSet>,
+    /// `read`, indexed like the policy's references: built on first use (a `OnceLock`, so that a
+    /// context can be shared between threads, as the SMTP service does).
+    index: OnceLock<RefSet>,
     /// The policy's destination rules whose sender pattern matches the sender (set by the engine
     /// that prepares the context): the only ones a recipient of this request can meet.
     pub(crate) sender_rules: Vec<Rule>,
@@ -98,7 +99,7 @@ impl Context {
         Context {
             sender,
             read: refs,
-            index: OnceCell::new(),
+            index: OnceLock::new(),
             sender_rules: Vec::new(),
             errors,
         }
