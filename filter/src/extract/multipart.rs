@@ -690,6 +690,36 @@ mod tests {
     }
 
     #[test]
+    fn nothing_after_the_message_head_is_read_wherever_the_pieces_end() {
+        // After the message, a part that is not base64 though it says so: an error, had it
+        // been read.
+        let body = b"--b\r\nContent-Type: application/json\r\n\r\n{}\r\n\
+--b\r\nContent-Type: message/rfc822\r\n\r\nTo: a@navy.ml\r\n\r\nbody\r\n\
+--b\r\nContent-Type: application/json\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!\r\n--b--";
+        let ct = "multipart/related; boundary=b";
+        let head_end = body.windows(8).position(|w| w == b"\r\n\r\nbody").unwrap() + 5;
+        // Gmail's upload: the JSON parts are read, the message's head too.
+        let gmail = Chooser::Parts(crate::extract::gmail::part);
+        for cuts in [vec![], vec![head_end]] {
+            let mut r = Reader::new(ct, gmail);
+            r.stop_after_head();
+            let mut at = 0;
+            for c in cuts.into_iter().chain([body.len()]) {
+                r.feed(&body[at..c]);
+                at = c;
+            }
+            assert!(r.head_done());
+            let parts = r.finish().unwrap();
+            assert_eq!(bytes(&parts)[1].1, b"a@navy.ml");
+        }
+        // Read to its end, the same body is refused.
+        let mut r = Reader::new(ct, gmail);
+        r.feed(body);
+        let err = r.finish().unwrap_err();
+        assert!(err.starts_with("a base64 part is not base64"), "{err}");
+    }
+
+    #[test]
     fn errors() {
         assert_eq!(
             read("multipart/form-data", FORM, &[]).unwrap_err(),
