@@ -513,6 +513,19 @@ fn is_plain_atom(b: u8) -> bool {
     b.is_ascii_graphic() && !is_special(b)
 }
 
+/// The domain of the first mailbox in `input`, as [`parse_address_list`] reads it (through
+/// [`plain_mailbox`] when the input has a plain shape, without the tokenizer); its error when the
+/// first one is not an address, `None` when there is none.
+pub(crate) fn first_domain(input: &str) -> Option<Result<String, AddressError>> {
+    match plain_mailbox(input) {
+        Some(p) => Some(Ok(p.domain.to_string())),
+        None => parse_address_list(input)
+            .into_iter()
+            .next()
+            .map(|r| r.map(|m| m.domain)),
+    }
+}
+
 /// The input as a [`Plain`] mailbox, when it has one of the two plain shapes and is within the
 /// RFC 5321 lengths; `None` for everything else (which [`parse_address_list`] reads).
 pub(crate) fn plain_mailbox(input: &str) -> Option<Plain<'_>> {
@@ -647,6 +660,24 @@ pub fn parse_address_list(input: &str) -> Vec<Result<Mailbox, AddressError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_domain_is_the_domain_of_the_first_mailbox_the_parser_reads() {
+        for s in [
+            "ray@navy.ml",
+            "Ray K <ray@Navy.ML>",
+            "\"Ray, K\" <ray@navy.ml>, b@x.org",
+            "(note) ray@[10.0.0.1]",
+            "bad@@x.org, b@y.org",
+            "",
+        ] {
+            let first = parse_address_list(s)
+                .into_iter()
+                .next()
+                .map(|r| r.map(|m| m.domain));
+            assert_eq!(first_domain(s), first, "{s:?}");
+        }
+    }
 
     fn ok(s: &str) -> Vec<(Option<String>, String, String)> {
         parse_address_list(s)

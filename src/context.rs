@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use crate::address::{clip, parse_address_list, plain_mailbox};
+use crate::address::{clip, first_domain};
 use crate::domain::{normalize, Domain};
 use crate::index::{Class, Ref, RefSet};
 use crate::policy::{Protection, Rule};
@@ -54,16 +54,8 @@ impl Context {
         let mut refs = Vec::new();
         let mut sender = None;
         if let Some(f) = from.filter(|f| !f.trim().is_empty()) {
-            // The common shapes (`local@domain`, `Name <local@domain>`) without the tokenizer.
-            let read = match plain_mailbox(f) {
-                Some(p) => Some(Ok(p.domain.to_string())),
-                None => parse_address_list(f)
-                    .into_iter()
-                    .next()
-                    .map(|r| r.map(|m| m.domain)),
-            };
-            match read {
-                Some(Ok(m_domain)) => match normalize(&m_domain) {
+            match first_domain(f) {
+                Some(Ok(domain_text)) => match normalize(&domain_text) {
                     Ok(domain) => {
                         let protected = protection.is_protected(&domain.ascii);
                         refs.push(Ref::new(domain.clone(), Class::Sender, protected));
@@ -85,8 +77,8 @@ impl Context {
         }
         for c in contacts.iter().take(max_contacts) {
             let domain_text = match c.rfind('@') {
-                Some(_) => match parse_address_list(c).into_iter().next() {
-                    Some(Ok(m)) => m.domain,
+                Some(_) => match first_domain(c) {
+                    Some(Ok(d)) => d,
                     _ => continue,
                 },
                 None => c.clone(),
