@@ -21,11 +21,6 @@
 
 use crate::address::{is_lexer_space, is_special};
 
-/// The position of the first `c` in `b`.
-fn find_byte(b: &[u8], c: u8) -> Option<usize> {
-    b.iter().position(|&x| x == c)
-}
-
 /// One address a lenient reader takes: the local part as typed and the domain with the white
 /// space and comments of the obsolete syntax left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,7 +162,10 @@ pub(crate) fn readings(text: &str) -> Vec<Reading<'_>> {
             };
             word.get_or_insert(i);
             i = end;
-        } else if let Some(close) = (c == b'[').then(|| find_byte(&b[i..], b']')).flatten() {
+        } else if let Some(close) = (c == b'[')
+            .then(|| b[i..].iter().position(|&x| x == b']'))
+            .flatten()
+        {
             // A domain literal is one token, as the tokenizer reads it: nothing inside it is an
             // address of its own.
             word.get_or_insert(i);
