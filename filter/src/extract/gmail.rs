@@ -13,8 +13,8 @@ use super::json::{Doc, Kind, Seg, Select};
 use super::multipart::{Content, Part, PartInfo, Sink};
 use super::read::Read;
 use super::request::{err, under, Head, Route};
+use super::tree::{Val, View};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
-use serde_json::Value;
 
 const API: Api = Api::Gmail;
 
@@ -146,7 +146,7 @@ fn draft_reference(path: &str, id: &str) -> Result<Reference, ExtractError> {
 
 /// The message of a JSON Message (`messages.send`) or Draft (`drafts.send`) resource.
 fn from_resource(drafts: bool, path: &str, doc: &Doc) -> Result<Send, ExtractError> {
-    let v = &doc.value;
+    let v = doc.root();
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }
@@ -155,20 +155,20 @@ fn from_resource(drafts: bool, path: &str, doc: &Doc) -> Result<Send, ExtractErr
     } else {
         (v.get("raw"), "raw")
     };
-    match raw {
-        Some(Value::String(_)) => from_message(doc.head(&raw_path(drafts)), at),
-        None | Some(Value::Null) if drafts => {
+    match raw.map(|r| r.view()) {
+        Some(View::String(_)) => from_message(doc.head(&raw_path(drafts)), at),
+        None | Some(View::Null) if drafts => {
             let mut s = Send::new(API);
-            match v.get("id") {
-                Some(Value::String(id)) => s.references.push(draft_reference(path, id)?),
-                None | Some(Value::Null) => {
+            match v.get("id").map(|id| id.view()) {
+                Some(View::String(id)) => s.references.push(draft_reference(path, id)?),
+                None | Some(View::Null) => {
                     return err(API, "drafts.send without id or message.raw")
                 }
                 Some(_) => return err(API, "id is not a string"),
             }
             Ok(s)
         }
-        None | Some(Value::Null) => err(API, "messages.send without raw"),
+        None | Some(View::Null) => err(API, "messages.send without raw"),
         Some(_) => err(API, format!("{at} is not a string")),
     }
 }
@@ -212,7 +212,7 @@ pub fn extract_upload(drafts: bool, path: &str, read: Read) -> Result<Option<Sen
         Read::Blank => Ok(None),
         Read::Json(doc) => {
             let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
-            let v = &doc.value;
+            let v = doc.root();
             let has_raw =
                 v.get("raw").is_some() || v.get("message").and_then(|m| m.get("raw")).is_some();
             if has_raw {
@@ -228,18 +228,18 @@ pub fn extract_upload(drafts: bool, path: &str, read: Read) -> Result<Option<Sen
 
 /// The mail server's answer to the lookup of a draft ([`Reference::GmailDraft`]): a Gmail `Draft`
 /// resource with `format=metadata`, whose `message.payload` carries the headers.
-pub fn read_draft(v: &Value) -> Result<Send, LookupError> {
+pub fn read_draft(v: Val) -> Result<Send, LookupError> {
     let headers = v
         .get("message")
         .and_then(|m| m.get("payload"))
         .and_then(|p| p.get("headers"))
-        .and_then(Value::as_array)
+        .and_then(|h| h.as_array())
         .ok_or_else(|| LookupError::Unreadable("a draft without message.payload.headers".into()))?;
     let mut s = Send::new(API);
-    for (i, h) in headers.iter().enumerate() {
+    for (i, h) in headers.items().enumerate() {
         let (Some(name), Some(value)) = (
-            h.get("name").and_then(Value::as_str),
-            h.get("value").and_then(Value::as_str),
+            h.get("name").and_then(|n| n.as_str()),
+            h.get("value").and_then(|v| v.as_str()),
         ) else {
             return Err(LookupError::Unreadable(format!(
                 "message.payload.headers[{i}] has no name and value"
@@ -441,12 +441,12 @@ mod tests {
         let d = json!({"id": "r-1", "message": {"id": "m", "payload": {"headers": [
             {"name": "From", "value": "Ray <ray@army.mil>"}, {"name": "To", "value": "a@navy.ml, b@x.org"},
             {"name": "Subject", "value": "x"}, {"name": "BCC", "value": "z@gmial.com"}]}}});
-        let s = read_draft(&d).unwrap();
+        let s = read_draft(crate::extract::json::doc_of(&d).root()).unwrap();
         assert_eq!(s.to, vec!["a@navy.ml, b@x.org"]);
         assert_eq!(s.bcc, vec!["z@gmial.com"]);
         assert_eq!(s.from.as_deref(), Some("Ray <ray@army.mil>"));
         assert!(matches!(
-            read_draft(&json!({"id": "r-1"})),
+            read_draft(crate::extract::json::doc_of(&json!({"id": "r-1"})).root()),
             Err(LookupError::Unreadable(_))
         ));
     }

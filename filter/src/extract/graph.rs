@@ -11,21 +11,19 @@ use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
 use super::request::{err, under, Head, Route};
+use super::tree::{Val, View};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
-use serde_json::Value;
 
 const API: Api = Api::Graph;
 
 /// `v[key]`, the name compared without regard to ASCII case (an exact match first).
-fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+fn get<'a>(v: Val<'a>, key: &str) -> Option<Val<'a>> {
     entry(v, key).map(|(_, v)| v)
 }
 
 /// The member of `v` named `key` as [`get`] finds it, with its name as written.
-fn entry<'a>(v: &'a Value, key: &str) -> Option<(&'a String, &'a Value)> {
-    let o = v.as_object()?;
-    o.get_key_value(key)
-        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+fn entry<'a>(v: Val<'a>, key: &str) -> Option<(&'a str, Val<'a>)> {
+    v.entry_ignore_case(key)
 }
 
 /// The message properties a send's recipients and sender are in.
@@ -167,22 +165,22 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     Some(route)
 }
 
-fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), ExtractError> {
-    match v {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
+fn recipients(v: Option<Val>, at: &str, out: &mut Vec<String>) -> Result<(), ExtractError> {
+    match v.map(|v| v.view()) {
+        None | Some(View::Null) => Ok(()),
+        Some(View::Array(items)) => {
+            for (i, item) in items.items().enumerate() {
                 let Some(ea) = get(item, "emailAddress") else {
                     return err(API, format!("{at}[{i}] has no emailAddress"));
                 };
-                let Some(Value::String(address)) = get(ea, "address") else {
+                let Some(address) = get(ea, "address").and_then(|a| a.as_str()) else {
                     return err(
                         API,
                         format!("{at}[{i}].emailAddress.address is not a string"),
                     );
                 };
                 out.push(format_mailbox(
-                    get(ea, "name").and_then(Value::as_str),
+                    get(ea, "name").and_then(|n| n.as_str()),
                     address,
                 ));
             }
@@ -192,7 +190,7 @@ fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), 
     }
 }
 
-fn from_message(msg: &Value, at: &str, send: &mut Send) -> Result<(), ExtractError> {
+fn from_message(msg: Val, at: &str, send: &mut Send) -> Result<(), ExtractError> {
     if !msg.is_object() {
         return err(API, format!("{at} is not an object"));
     }
@@ -214,8 +212,8 @@ fn from_message(msg: &Value, at: &str, send: &mut Send) -> Result<(), ExtractErr
     for key in ["from", "sender"] {
         if send.from.is_none() {
             if let Some(ea) = get(msg, key).and_then(|f| get(f, "emailAddress")) {
-                if let Some(Value::String(a)) = get(ea, "address") {
-                    send.from = Some(format_mailbox(get(ea, "name").and_then(Value::as_str), a));
+                if let Some(a) = get(ea, "address").and_then(|a| a.as_str()) {
+                    send.from = Some(format_mailbox(get(ea, "name").and_then(|n| n.as_str()), a));
                 }
             }
         }
@@ -225,7 +223,7 @@ fn from_message(msg: &Value, at: &str, send: &mut Send) -> Result<(), ExtractErr
 
 /// The mail server's answer to the lookup of a stored message ([`Reference::GraphMessage`]): a
 /// Graph `message` resource with the properties the lookup `$select`s.
-pub fn read_message(msg: &Value) -> Result<Send, LookupError> {
+pub fn read_message(msg: Val) -> Result<Send, LookupError> {
     // `$select` makes Graph answer every selected property, empty lists included.
     let selected = ["toRecipients", "ccRecipients", "bccRecipients"]
         .iter()
@@ -254,7 +252,7 @@ fn from_mime(head: Option<&MessageHead>) -> Result<Send, ExtractError> {
     Ok(s)
 }
 
-fn from_json(route: Route, v: &Value, at: &str) -> Result<Send, ExtractError> {
+fn from_json(route: Route, v: Val, at: &str) -> Result<Send, ExtractError> {
     let mut s = Send::new(API);
     if !v.is_object() {
         return err(API, format!("{at} is not a JSON object"));
@@ -326,7 +324,7 @@ pub fn extract(
         Read::Mime(head) => from_mime(Some(head)),
         Read::Json(doc) => {
             let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
-            from_json(route, &doc.value, "body")
+            from_json(route, doc.root(), "body")
         }
     }
 }
@@ -373,15 +371,17 @@ pub fn extract_batch(
         .find_map(|p| version_and_rest(path, p))
         .map_or("/v1.0", |(v, _)| v);
     let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
-    let v = &doc.value;
-    let Some((requests_key, Value::Array(requests))) = entry(v, "requests") else {
+    let v = doc.root();
+    let Some((requests_key, requests)) =
+        entry(v, "requests").and_then(|(k, r)| Some((k, r.as_array()?)))
+    else {
         return err(API, "$batch without a requests list");
     };
     let mut found: Option<Send> = None;
-    for (i, r) in requests.iter().enumerate() {
+    for (i, r) in requests.items().enumerate() {
         let at = format!("requests[{i}]");
-        let method = get(r, "method").and_then(Value::as_str).unwrap_or("GET");
-        let Some(url) = get(r, "url").and_then(Value::as_str) else {
+        let method = get(r, "method").and_then(|m| m.as_str()).unwrap_or("GET");
+        let Some(url) = get(r, "url").and_then(|u| u.as_str()) else {
             return err(API, format!("{at}.url is not a string"));
         };
         if !method.eq_ignore_ascii_case("POST") {
@@ -397,33 +397,36 @@ pub fn extract_batch(
         let content_type = get(r, "headers")
             .and_then(|h| h.as_object())
             .and_then(|h| {
-                h.iter()
+                h.members()
+                    .into_iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
                     .and_then(|(_, v)| v.as_str())
             })
             .map(super::media_type);
-        let body = entry(r, "body");
-        let nested = match (route, body.map(|(_, b)| b)) {
+        let body = entry(r, "body").filter(|(_, b)| !b.is_null());
+        let nested = match (route, body) {
             (Route::GraphDraftSend, _) => {
                 let mut s = Send::new(API);
                 s.references.push(draft_reference(&version, &rest)?);
                 s
             }
-            (_, None) | (_, Some(Value::Null)) => {
+            (_, None) => {
                 if route == Route::GraphSendMail {
                     return err(API, format!("{at}: sendMail without a body"));
                 }
                 Send::new(API)
             }
-            (_, Some(Value::String(_))) if content_type.as_deref() == Some("text/plain") => {
+            (_, Some((key, b)))
+                if b.as_str().is_some() && content_type.as_deref() == Some("text/plain") =>
+            {
                 let at = [
-                    Seg::Key(requests_key.clone()),
+                    Seg::Key(requests_key.to_owned()),
                     Seg::Index(i),
-                    Seg::Key(body.map(|(k, _)| k.clone()).unwrap_or_default()),
+                    Seg::Key(key.to_owned()),
                 ];
                 from_mime(doc.head(&at))?
             }
-            (_, Some(body)) => from_json(route, body, &format!("{at}.body"))?,
+            (_, Some((_, b))) => from_json(route, b, &format!("{at}.body"))?,
         };
         match found.as_mut() {
             Some(s) => s.merge(nested),
@@ -633,16 +636,17 @@ mod tests {
         let m = json!({"id": "m1", "From": {"emailAddress": {"name": "Ray", "address": "ray@army.mil"}},
             "toRecipients": [{"emailAddress": {"name": "Lt J", "address": "j.smith@navy.ml"}}],
             "CcRecipients": [{"EmailAddress": {"Address": "c@x.org"}}], "bccRecipients": []});
-        let s = read_message(&m).unwrap();
+        let s = read_message(crate::extract::json::doc_of(&m).root()).unwrap();
         assert_eq!(s.to, vec!["\"Lt J\" <j.smith@navy.ml>"]);
         assert_eq!(s.cc, vec!["c@x.org"]);
         assert_eq!(s.from.as_deref(), Some("\"Ray\" <ray@army.mil>"));
         assert!(matches!(
-            read_message(&json!({"id": "m1"})),
+            read_message(crate::extract::json::doc_of(&json!({"id": "m1"})).root()),
             Err(LookupError::Unreadable(_))
         ));
         // An empty draft is a message without recipients, not an unreadable answer.
-        let empty = read_message(&json!({"toRecipients": []})).unwrap();
+        let empty = read_message(crate::extract::json::doc_of(&json!({"toRecipients": []})).root())
+            .unwrap();
         assert!(empty.has_no_recipients());
     }
 }

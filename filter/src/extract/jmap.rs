@@ -12,8 +12,8 @@
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
 use super::request::{err, is_json, under, Head, Route};
+use super::tree::{Val, View};
 use crate::send::{checked_jmap_id, Api, ExtractError, LookupError, MethodCall, Reference, Send};
-use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 const API: Api = Api::Jmap;
@@ -34,29 +34,29 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
 
 /// The recipients of one JMAP `EmailAddress[]`, `EmailAddressGroup[]` or raw header string.
 fn addresses(
-    v: &Value,
+    v: Val,
     at: &dyn std::fmt::Display,
     out: &mut Vec<String>,
 ) -> Result<(), ExtractError> {
-    match v {
-        Value::Null => Ok(()),
-        Value::String(s) => {
-            out.push(s.clone());
+    match v.view() {
+        View::Null => Ok(()),
+        View::String(s) => {
+            out.push(s.to_owned());
             Ok(())
         }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let Value::Object(o) = item else {
+        View::Array(items) => {
+            for (i, item) in items.items().enumerate() {
+                let Some(o) = item.as_object() else {
                     return err(API, format!("{at}[{i}] is not an object"));
                 };
                 if let Some(group) = o.get("addresses") {
                     addresses(group, &format!("{at}[{i}].addresses"), out)?;
                     continue;
                 }
-                let Some(Value::String(email)) = o.get("email") else {
+                let Some(email) = o.get("email").and_then(|e| e.as_str()) else {
                     return err(API, format!("{at}[{i}].email is not a string"));
                 };
-                let name = o.get("name").and_then(Value::as_str);
+                let name = o.get("name").and_then(|n| n.as_str());
                 out.push(format_mailbox(name, email));
             }
             Ok(())
@@ -92,7 +92,7 @@ fn field_of(key: &str) -> Option<&'static str> {
 
 /// Where a field is, for errors: `at.key`, written only when an error names it.
 struct Member<'a> {
-    at: &'a str,
+    at: &'a dyn std::fmt::Display,
     key: &'a str,
 }
 
@@ -103,10 +103,10 @@ impl std::fmt::Display for Member<'_> {
 }
 
 /// The recipients and sender of one JMAP `Email` object; `at` names it in errors.
-fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError> {
+fn email_send(email: Val, at: &dyn std::fmt::Display) -> Result<Send, ExtractError> {
     let mut s = Send::new(API);
     let mut from = Vec::new();
-    for (k, v) in email {
+    for (k, v) in email.members() {
         let Some(field) = field_of(k) else { continue };
         let at = Member { at, key: k };
         match field {
@@ -118,6 +118,20 @@ fn email_send(email: &Map<String, Value>, at: &str) -> Result<Send, ExtractError
     }
     s.from = from.into_iter().next();
     Ok(s)
+}
+
+/// Where a created object is, for errors: `methodCalls[i][1].create.id`, written only when an
+/// error names it.
+#[derive(Clone, Copy)]
+struct Created<'a> {
+    call: usize,
+    id: &'a str,
+}
+
+impl std::fmt::Display for Created<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "methodCalls[{}][1].create.{}", self.call, self.id)
+    }
 }
 
 /// What the filter reads of a JMAP request: each method call's name, id and `accountId`, and of
@@ -161,8 +175,8 @@ pub fn extract(
     content_type: Option<&str>,
     doc: Result<Doc, String>,
 ) -> Result<Option<Send>, ExtractError> {
-    let v = match doc {
-        Ok(d) => d.value,
+    let doc = match doc {
+        Ok(d) => d,
         Err(e) => {
             let mt = content_type.map(super::media_type);
             if is_json(mt.as_deref()) {
@@ -171,70 +185,73 @@ pub fn extract(
             return Ok(None);
         }
     };
+    let v = doc.root();
     let Some(calls) = v.get("methodCalls") else {
         if !is_json(content_type.map(super::media_type).as_deref()) {
             return Ok(None);
         }
         return err(API, "request without methodCalls");
     };
-    let created_ids = v.get("createdIds").and_then(Value::as_object);
-    let Value::Array(calls) = calls else {
+    // Indexed once: each submission by reference looks its creation id up.
+    let created_ids: HashMap<&str, Val> = v
+        .get("createdIds")
+        .map(|c| c.members().into_iter().collect())
+        .unwrap_or_default();
+    let Some(calls) = calls.as_array() else {
         return err(API, "methodCalls is not a list");
     };
-    let mut emails: HashMap<&str, (&Map<String, Value>, String)> = HashMap::new();
+    let mut emails: HashMap<&str, (Val, Created)> = HashMap::new();
     let mut submissions = Vec::new();
-    let mut method_calls = Vec::with_capacity(calls.len());
-    for (i, call) in calls.iter().enumerate() {
-        let (Some(Value::String(name)), Some(args)) = (call.get(0), call.get(1)) else {
+    let mut method_calls = Vec::new();
+    for (i, call) in calls.items().enumerate() {
+        let (Some(name), Some(args)) = (call.at(0).and_then(|n| n.as_str()), call.at(1)) else {
             return err(
                 API,
                 format!("methodCalls[{i}] is not [name, arguments, id]"),
             );
         };
+        let create = args.get("create");
+        let created = create.map(|c| c.members()).unwrap_or_default();
         method_calls.push(MethodCall {
-            name: name.clone(),
+            name: name.to_owned(),
             id: call
-                .get(2)
-                .and_then(Value::as_str)
+                .at(2)
+                .and_then(|id| id.as_str())
                 .unwrap_or("")
                 .to_string(),
             account_id: args
                 .get("accountId")
-                .and_then(Value::as_str)
+                .and_then(|a| a.as_str())
                 .map(str::to_string),
-            creates: args
-                .get("create")
-                .and_then(Value::as_object)
-                .map(|c| c.keys().cloned().collect())
-                .unwrap_or_default(),
+            creates: created.iter().map(|(id, _)| id.to_string()).collect(),
         });
-        let create = match args.get("create") {
-            None | Some(Value::Null) => continue,
-            Some(Value::Object(c)) => c,
+        match create.map(|c| c.view()) {
+            None | Some(View::Null) => continue,
+            Some(View::Object(_)) => {}
             Some(_) => return err(API, format!("methodCalls[{i}][1].create is not an object")),
         };
-        match name.as_str() {
+        match name {
             "Email/set" => {
-                for (id, email) in create {
-                    let Value::Object(e) = email else {
+                for (id, email) in created {
+                    let Some(e) = email.as_object() else {
                         return err(
                             API,
                             format!("methodCalls[{i}][1].create.{id} is not an object"),
                         );
                     };
-                    emails.insert(id.as_str(), (e, format!("methodCalls[{i}][1].create.{id}")));
+                    emails.insert(id, (e, Created { call: i, id }));
                 }
             }
             "EmailSubmission/set" => {
-                for (id, sub) in create {
-                    let Value::Object(sub) = sub else {
+                for (id, sub) in created {
+                    let Some(sub) = sub.as_object() else {
                         return err(
                             API,
                             format!("methodCalls[{i}][1].create.{id} is not an object"),
                         );
                     };
-                    let account = args.get("accountId").and_then(Value::as_str);
-                    submissions.push((sub, account, format!("methodCalls[{i}][1].create.{id}")));
+                    let account = args.get("accountId").and_then(|a| a.as_str());
+                    submissions.push((sub, account, Created { call: i, id }));
                 }
             }
             _ => {}
@@ -248,52 +265,50 @@ pub fn extract(
     // Emails submitted by id, per account: one Email/get each.
     let mut by_id: Vec<(String, Vec<String>)> = Vec::new();
     for (sub, account, at) in submissions {
-        let envelope = match sub.get("envelope") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(e)) => Some(e),
+        let envelope = match sub.get("envelope").map(|e| e.view()) {
+            None | Some(View::Null) => None,
+            Some(View::Object(e)) => Some(e),
             Some(_) => return err(API, format!("{at}.envelope is not an object")),
         };
         if let Some(env) = envelope {
             if let Some(mail_from) = env.get("mailFrom") {
-                if let Some(Value::String(f)) = mail_from.get("email") {
+                if let Some(f) = mail_from.get("email").and_then(|f| f.as_str()) {
                     if send.from.is_none() {
-                        send.from = Some(f.clone());
+                        send.from = Some(f.to_owned());
                     }
                 }
             }
-            let Some(Value::Array(rcpt)) = env.get("rcptTo") else {
+            let Some(rcpt) = env.get("rcptTo").and_then(|r| r.as_array()) else {
                 return err(API, format!("{at}.envelope.rcptTo is not a list"));
             };
-            for (j, r) in rcpt.iter().enumerate() {
-                let Some(Value::String(email)) = r.get("email") else {
+            for (j, r) in rcpt.items().enumerate() {
+                let Some(email) = r.get("email").and_then(|e| e.as_str()) else {
                     return err(
                         API,
                         format!("{at}.envelope.rcptTo[{j}].email is not a string"),
                     );
                 };
-                send.bcc.push(email.clone());
+                send.bcc.push(email.to_owned());
             }
             continue;
         }
-        let stored = match sub.get("emailId") {
-            Some(Value::String(id)) => match id.strip_prefix('#') {
+        let stored = match sub.get("emailId").and_then(|id| id.as_str()) {
+            Some(id) => match id.strip_prefix('#') {
                 Some(reference) => {
                     if let Some((email, eat)) = emails.get(reference) {
-                        send.merge(email_send(email, eat)?);
+                        send.merge(email_send(*email, eat)?);
                         continue;
                     }
                     // Created by an earlier request: `createdIds` names the real id.
-                    match created_ids.and_then(|c| c.get(reference)) {
-                        Some(Value::String(real)) => {
-                            checked_jmap_id(real, &format!("createdIds.{reference}"))?
-                        }
+                    match created_ids.get(reference).and_then(|r| r.as_str()) {
+                        Some(real) => checked_jmap_id(real, &format!("createdIds.{reference}"))?,
                         // The server refuses an unresolvable reference itself.
                         _ => continue,
                     }
                 }
                 None => checked_jmap_id(id, &format!("{at}.emailId"))?,
             },
-            _ => return err(API, format!("{at}.emailId is not a string")),
+            None => return err(API, format!("{at}.emailId is not a string")),
         };
         let Some(account) = account else {
             return err(
@@ -318,22 +333,22 @@ pub fn extract(
 
 /// The mail server's answer to the lookup of stored Emails ([`Reference::JmapEmails`]): the JMAP
 /// response to the lookup's `Email/get`, whose `list` must hold every id asked for.
-pub fn read_emails(v: &Value, ids: &[String]) -> Result<Send, LookupError> {
+pub fn read_emails(v: Val, ids: &[String]) -> Result<Send, LookupError> {
     let responses = v
         .get("methodResponses")
-        .and_then(Value::as_array)
+        .and_then(|r| r.as_array())
         .ok_or_else(|| LookupError::Unreadable("no methodResponses".into()))?;
     let get = responses
-        .iter()
-        .find(|r| r.get(2).and_then(Value::as_str) == Some("mistype"))
+        .items()
+        .find(|r| r.at(2).and_then(|id| id.as_str()) == Some("mistype"))
         .ok_or_else(|| LookupError::Unreadable("no response to the Email/get call".into()))?;
-    match get.get(0).and_then(Value::as_str) {
+    match get.at(0).and_then(|n| n.as_str()) {
         Some("Email/get") => {}
         Some("error") => {
             let t = get
-                .get(1)
+                .at(1)
                 .and_then(|a| a.get("type"))
-                .and_then(Value::as_str)
+                .and_then(|t| t.as_str())
                 .unwrap_or("unknown");
             return Err(LookupError::Unreadable(format!("Email/get failed: {t}")));
         }
@@ -343,20 +358,20 @@ pub fn read_emails(v: &Value, ids: &[String]) -> Result<Send, LookupError> {
             )))
         }
     }
-    let args = get.get(1).cloned().unwrap_or(Value::Null);
-    let list = args
-        .get("list")
-        .and_then(Value::as_array)
+    let list = get
+        .at(1)
+        .and_then(|a| a.get("list"))
+        .and_then(|l| l.as_array())
         .ok_or_else(|| LookupError::Unreadable("Email/get without list".into()))?;
     let mut s = Send::new(API);
     for id in ids {
         let Some(email) = list
-            .iter()
-            .find(|e| e.get("id").and_then(Value::as_str) == Some(id.as_str()))
+            .items()
+            .find(|e| e.get("id").and_then(|i| i.as_str()) == Some(id.as_str()))
         else {
             return Err(LookupError::NotFound(format!("JMAP Email {id}")));
         };
-        let Value::Object(e) = email else {
+        let Some(e) = email.as_object() else {
             return Err(LookupError::Unreadable(format!(
                 "Email {id} is not an object"
             )));
@@ -392,6 +407,16 @@ mod tests {
         assert_eq!(s.from.as_deref(), Some("ops@unit.example.mil"));
         assert_eq!(s.bcc, vec!["ray@base.example.ml"]);
         assert!(s.to.is_empty());
+    }
+
+    #[test]
+    fn a_repeated_key_counts_as_its_last_as_the_server_reads_it() {
+        // A JSON parser keeps the last of repeated keys, so that is the recipient the server
+        // takes: the one judged.
+        let body = br##"{"methodCalls":[["EmailSubmission/set",{"accountId":"A1","create":{"s1":{
+     "emailId":"M1","envelope":{"mailFrom":{"email":"ops@army.mil"},
+     "rcptTo":[{"email":"ray@navy.mil","email":"ray@navy.ml"}]}}}},"c1"]]}"##;
+        assert_eq!(send("POST", "/jmap/api/", CT, body).bcc, vec!["ray@navy.ml"]);
     }
 
     #[test]
@@ -512,16 +537,16 @@ mod tests {
             {"id": "M1", "from": [{"name": "Ray", "email": "ray@army.mil"}], "sender": null,
              "to": [{"name": null, "email": "j.smith@navy.ml"}], "cc": null, "bcc": [{"email": "b@x.org"}]}],
             "notFound": []}, "mistype"]], "sessionState": "s"});
-        let s = read_emails(&v, &ids).unwrap();
+        let s = read_emails(crate::extract::json::doc_of(&v).root(), &ids).unwrap();
         assert_eq!(s.to, vec!["j.smith@navy.ml"]);
         assert_eq!(s.bcc, vec!["b@x.org"]);
         let missing = json!({"methodResponses": [["Email/get", {"list": [], "notFound": ["M1"]}, "mistype"]]});
         assert_eq!(
-            read_emails(&missing, &ids),
+            read_emails(crate::extract::json::doc_of(&missing).root(), &ids),
             Err(LookupError::NotFound("JMAP Email M1".into()))
         );
         let error = json!({"methodResponses": [["error", {"type": "accountNotFound"}, "mistype"]]});
-        let e = read_emails(&error, &ids).unwrap_err();
+        let e = read_emails(crate::extract::json::doc_of(&error).root(), &ids).unwrap_err();
         assert!(e.to_string().contains("accountNotFound"), "{e}");
     }
 }

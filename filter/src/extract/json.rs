@@ -1,7 +1,7 @@
 //! A JSON body read as it streams in, keeping only what a send's decision needs.
 //!
 //! The reader checks the whole document's syntax (RFC 8259) as the bytes come, in pieces of any
-//! size, and builds a *pruned* [`Value`]: the API's [`Selector`] says, for each value by its
+//! size, and builds a *pruned* document ([`Tree`]): the API's [`Selector`] says, for each value by its
 //! path, whether to keep it whole ([`Select::Keep`]: the recipient fields), to descend into it
 //! ([`Select::Descend`]: the objects and arrays on the way to them), to read the head of the
 //! message a string holds ([`Select::Head`]: Gmail's `raw`), or to skip it ([`Select::Skip`]:
@@ -16,7 +16,8 @@
 
 use super::head::{Encoding, Head};
 use super::request::KEPT_LIMIT;
-use serde_json::{Map, Number, Value};
+use super::tree::{Leaf, Tree, Val};
+use serde_json::Number;
 
 /// The deepest nesting read (`serde_json`'s limit).
 const MAX_DEPTH: usize = 128;
@@ -75,13 +76,18 @@ pub type Selector = fn(&[Seg], Kind) -> Select;
 /// A read document: the pruned value and the message heads read from its strings.
 #[derive(Debug)]
 pub struct Doc {
-    /// The pruned value.
-    pub value: Value,
+    /// The pruned values.
+    pub tree: Tree,
     /// Each head read, with the path of its string.
     pub heads: Vec<(Vec<Seg>, Head)>,
 }
 
 impl Doc {
+    /// The pruned document's value.
+    pub fn root(&self) -> Val<'_> {
+        self.tree.root()
+    }
+
     /// The head read from the string at `path` (the last one, as for a duplicate key).
     pub fn head(&self, path: &[Seg]) -> Option<&Head> {
         self.heads
@@ -89,6 +95,29 @@ impl Doc {
             .rev()
             .find(|(p, _)| p.as_slice() == path)
             .map(|(_, h)| h)
+    }
+}
+
+/// A selector that keeps everything.
+pub fn keep_all(_: &[Seg], _: Kind) -> Select {
+    Select::Keep
+}
+
+/// A whole document, in one piece, as `select` chooses.
+pub fn read_whole(select: Selector, doc: &[u8]) -> Result<Doc, String> {
+    let mut r = Reader::new(select);
+    r.feed(doc);
+    r.into_doc()
+}
+
+/// A `serde_json` value read back as a document, everything kept (for tests of the code that
+/// reads documents).
+#[cfg(test)]
+pub fn doc_of(v: &serde_json::Value) -> Doc {
+    let text = v.to_string();
+    match read_whole(keep_all, text.as_bytes()) {
+        Ok(d) => d,
+        Err(e) => panic!("{text}: {e}"),
     }
 }
 
@@ -114,24 +143,14 @@ enum Fate {
 }
 
 #[derive(Debug)]
-enum Built {
-    Object(Map<String, Value>),
-    Array(Vec<Value>),
-    None,
-}
-
-#[derive(Debug)]
 struct Frame {
     object: bool,
     mode: Mode,
-    /// What becomes of the container when it closes.
-    fate: Fate,
-    built: Built,
+    /// The container's node in the tree, unless it is dropped.
+    node: Option<usize>,
     /// The next element's index (arrays).
     count: usize,
-    /// The member being read (objects, when not skipped): its key.
-    key: Option<String>,
-    /// Its value's path segment was pushed when it started.
+    /// The member's value's path segment was pushed when it started.
     pushed: bool,
     /// The member's key was too long to be selected: its value is skipped and not inserted.
     skip_member: bool,
@@ -192,12 +211,18 @@ pub struct Reader {
     fate: Fate,
     /// The decoded text of the current key, kept string or kept number.
     text: Vec<u8>,
+    /// The last key read: the key of the member whose value comes next.
+    key: String,
+    /// Key strings of the path, popped, for reuse.
+    spare: Vec<String>,
+    /// The node of the current string, number or literal, unless it is dropped.
+    node: Option<usize>,
     /// A high surrogate waiting for its low half (`\uD83D\uDE00`).
     high: Option<u16>,
     /// The current string is an object key.
     in_key: bool,
     heads: Vec<(Vec<Seg>, Head)>,
-    root: Option<Value>,
+    tree: Tree,
     /// Bytes read before the current piece.
     offset: usize,
     kept: usize,
@@ -207,15 +232,6 @@ pub struct Reader {
     /// after it is needed), wherever the body's pieces end.
     stop_at: Option<Vec<Seg>>,
     stopped: bool,
-}
-
-fn placeholder(kind: Kind) -> Value {
-    match kind {
-        Kind::Object => Value::Object(Map::new()),
-        Kind::Array => Value::Array(Vec::new()),
-        Kind::String => Value::String(String::new()),
-        Kind::Other => Value::from(0),
-    }
 }
 
 fn is_space(b: u8) -> bool {
@@ -234,18 +250,22 @@ fn hex(b: u8) -> Option<u16> {
 impl Reader {
     /// A reader that keeps what `select` chooses.
     pub fn new(select: Selector) -> Reader {
+        // (Sized for a typical send's request, so that reading one grows no buffer.)
         Reader {
             select,
             lex: Lex::Value,
-            frames: Vec::new(),
-            path: Vec::new(),
+            frames: Vec::with_capacity(16),
+            path: Vec::with_capacity(16),
             sink: Sink::Skip,
             fate: Fate::Drop,
-            text: Vec::new(),
+            text: Vec::with_capacity(128),
+            key: String::with_capacity(64),
+            spare: Vec::with_capacity(16),
+            node: None,
             high: None,
             in_key: false,
             heads: Vec::new(),
-            root: None,
+            tree: Tree::with_capacity(64, 1024),
             offset: 0,
             kept: 0,
             error: None,
@@ -286,32 +306,38 @@ impl Reader {
         }
     }
 
-    /// The fate of a value starting here, and (for a container) the mode of its members.
-    fn start_value(&mut self, kind: Kind) -> (Fate, Mode, Select) {
-        let (parent_mode, seg) = match self.frames.last_mut() {
-            None => (Mode::Select, None),
-            Some(f) if f.skip_member => (Mode::Skip, None),
-            Some(f) => {
-                // The member's key moves into the path while its value is read, and back when
-                // the value is complete (it is the key of the insert).
-                let seg = match f.mode {
-                    Mode::Select if f.object => f.key.take().map(Seg::Key),
-                    Mode::Select => Some(Seg::Index(f.count)),
-                    _ => None,
-                };
-                (f.mode, seg)
-            }
+    /// The fate of a value starting here, and (for a container) the mode of its members; its
+    /// node in the tree, unless it is dropped (a skipped value stands as the placeholder of its
+    /// type: `""`, `0`, `{}`, `[]`; a literal as itself).
+    fn start_value(&mut self, leaf: Leaf) -> (Fate, Mode, Select) {
+        let kind = match leaf {
+            Leaf::Object => Kind::Object,
+            Leaf::Array => Kind::Array,
+            Leaf::String => Kind::String,
+            _ => Kind::Other,
         };
-        match parent_mode {
+        let (parent_mode, in_object) = match self.frames.last() {
+            None => (Mode::Select, false),
+            Some(f) if f.skip_member => (Mode::Skip, true),
+            Some(f) => (f.mode, f.object),
+        };
+        let (fate, mode, sel) = match parent_mode {
             Mode::Skip => (Fate::Drop, Mode::Skip, Select::Skip),
             Mode::All => (Fate::Keep, Mode::All, Select::Keep),
             Mode::Select => {
-                let pushed = seg.is_some();
-                if let Some(s) = seg {
-                    self.path.push(s);
-                }
                 if let Some(f) = self.frames.last_mut() {
-                    f.pushed = pushed;
+                    // The member's key joins the path while its value is read (its string is
+                    // reused for a later key once the value is complete).
+                    let seg = if f.object {
+                        let mut k = self.spare.pop().unwrap_or_default();
+                        k.clear();
+                        k.push_str(&self.key);
+                        Seg::Key(k)
+                    } else {
+                        Seg::Index(f.count)
+                    };
+                    self.path.push(seg);
+                    f.pushed = true;
                 }
                 let sel = (self.select)(&self.path, kind);
                 let container = matches!(kind, Kind::Object | Kind::Array);
@@ -322,64 +348,44 @@ impl Reader {
                     _ => (Fate::Placeholder, Mode::Skip, Select::Skip),
                 }
             }
+        };
+        self.node = None;
+        if fate != Fate::Drop {
+            let key = in_object.then_some(self.key.as_str());
+            self.node = Some(self.tree.push(leaf, key));
         }
+        (fate, mode, sel)
     }
 
-    /// A value is complete: into its container, or the root.
-    fn complete(&mut self, fate: Fate, value: Value) {
-        match self.frames.last_mut() {
-            None => {
-                if fate != Fate::Drop {
-                    self.root = Some(value);
-                }
-                self.lex = Lex::End;
-                return;
-            }
-            Some(f) => {
-                if f.pushed {
-                    f.pushed = false;
-                    if let Some(Seg::Key(k)) = self.path.pop() {
-                        f.key = Some(k);
-                    }
-                }
-                if fate != Fate::Drop {
-                    match &mut f.built {
-                        Built::Object(m) => {
-                            if let Some(k) = f.key.take() {
-                                m.insert(k, value);
-                            }
-                        }
-                        Built::Array(a) => a.push(value),
-                        Built::None => {}
-                    }
-                }
-                f.key = None;
-                f.skip_member = false;
-                f.count += 1;
+    /// A value is complete.
+    fn complete(&mut self) {
+        let Some(f) = self.frames.last_mut() else {
+            self.lex = Lex::End;
+            return;
+        };
+        if f.pushed {
+            f.pushed = false;
+            if let Some(Seg::Key(k)) = self.path.pop() {
+                self.spare.push(k);
             }
         }
+        f.skip_member = false;
+        f.count += 1;
         self.lex = Lex::Next;
     }
 
     fn open(&mut self, object: bool, at: usize) {
-        let kind = if object { Kind::Object } else { Kind::Array };
-        let (fate, mode, _) = self.start_value(kind);
+        let leaf = if object { Leaf::Object } else { Leaf::Array };
+        let (_, mode, _) = self.start_value(leaf);
         if self.frames.len() >= MAX_DEPTH {
             self.fail(format_args!("nesting deeper than {MAX_DEPTH}"), at);
             return;
         }
-        let built = match (mode, object) {
-            (Mode::Skip, _) => Built::None,
-            (_, true) => Built::Object(Map::new()),
-            (_, false) => Built::Array(Vec::new()),
-        };
         self.frames.push(Frame {
             object,
             mode,
-            fate,
-            built,
+            node: self.node.take(),
             count: 0,
-            key: None,
             pushed: false,
             skip_member: false,
         });
@@ -406,13 +412,10 @@ impl Reader {
             );
             return;
         }
-        let value = match (f.fate, f.built) {
-            (Fate::Placeholder, _) => placeholder(if object { Kind::Object } else { Kind::Array }),
-            (_, Built::Object(m)) => Value::Object(m),
-            (_, Built::Array(a)) => Value::Array(a),
-            (_, Built::None) => Value::Null,
-        };
-        self.complete(f.fate, value);
+        if let Some(n) = f.node {
+            self.tree.close(n);
+        }
+        self.complete();
     }
 
     fn start_string(&mut self, key: bool) {
@@ -423,7 +426,7 @@ impl Reader {
             let skipped = self.frames.last().is_none_or(|f| f.mode == Mode::Skip);
             self.sink = if skipped { Sink::Skip } else { Sink::Key };
         } else {
-            let (fate, _, sel) = self.start_value(Kind::String);
+            let (fate, _, sel) = self.start_value(Leaf::String);
             self.fate = fate;
             self.sink = match (fate, sel) {
                 (Fate::Keep, _) => Sink::Keep,
@@ -481,9 +484,8 @@ impl Reader {
             // (Copied out, so that the text buffer keeps its capacity for the next string.)
             Sink::Key => match std::str::from_utf8(&self.text) {
                 Ok(k) => {
-                    if let Some(f) = self.frames.last_mut() {
-                        f.key = Some(k.to_owned());
-                    }
+                    self.key.clear();
+                    self.key.push_str(k);
                     self.lex = Lex::Colon;
                 }
                 Err(_) => self.fail("invalid UTF-8 in a key", at),
@@ -491,25 +493,23 @@ impl Reader {
             Sink::LongKey => {
                 // Too long to be selected: the member's value is skipped and not inserted.
                 if let Some(f) = self.frames.last_mut() {
-                    f.key = None;
                     f.skip_member = true;
                 }
                 self.lex = Lex::Colon;
             }
             Sink::Keep => match std::str::from_utf8(&self.text) {
                 Ok(s) => {
-                    let s = Value::String(s.to_owned());
-                    self.complete(self.fate, s)
+                    if let Some(n) = self.node {
+                        self.tree.set_text(n, s);
+                    }
+                    self.complete();
                 }
                 Err(_) => self.fail("invalid UTF-8 in a string", at),
             },
             Sink::Head(_) | Sink::Skip if self.in_key => {
                 self.lex = Lex::Colon;
             }
-            Sink::Head(_) | Sink::Skip => {
-                let fate = self.fate;
-                self.complete(fate, placeholder(Kind::String));
-            }
+            Sink::Head(_) | Sink::Skip => self.complete(),
         }
     }
 
@@ -532,7 +532,7 @@ impl Reader {
     }
 
     fn start_number(&mut self, b: u8) {
-        let (fate, _, _) = self.start_value(Kind::Other);
+        let (fate, _, _) = self.start_value(Leaf::Number);
         self.fate = fate;
         self.text.clear();
         if fate == Fate::Keep {
@@ -548,24 +548,26 @@ impl Reader {
     }
 
     fn end_number(&mut self, at: usize) {
-        let value = if self.fate == Fate::Keep {
+        if self.fate == Fate::Keep {
             let text = std::str::from_utf8(&self.text).unwrap_or("0");
-            match text.parse::<Number>() {
-                Ok(n) => Value::Number(n),
-                Err(_) => {
-                    self.fail("a number out of range", at);
-                    return;
-                }
+            if text.parse::<Number>().is_err() {
+                self.fail("a number out of range", at);
+                return;
             }
-        } else {
-            placeholder(Kind::Other)
-        };
-        let fate = self.fate;
-        self.complete(fate, value);
+            if let (Some(n), Ok(text)) = (self.node, std::str::from_utf8(&self.text)) {
+                self.tree.set_text(n, text);
+            }
+        }
+        self.complete();
     }
 
     fn literal(&mut self, word: &'static [u8]) {
-        let (fate, _, _) = self.start_value(Kind::Other);
+        let leaf = match word {
+            b"true" => Leaf::True,
+            b"false" => Leaf::False,
+            _ => Leaf::Null,
+        };
+        let (fate, _, _) = self.start_value(leaf);
         self.fate = fate;
         self.lex = Lex::Literal { word, at: 1 };
     }
@@ -664,13 +666,7 @@ impl Reader {
                         return;
                     }
                     if usize::from(at) + 1 == word.len() {
-                        let v = match word {
-                            b"true" => Value::Bool(true),
-                            b"false" => Value::Bool(false),
-                            _ => Value::Null,
-                        };
-                        let fate = self.fate;
-                        self.complete(fate, v);
+                        self.complete();
                     } else {
                         self.lex = Lex::Literal { word, at: at + 1 };
                     }
@@ -810,7 +806,7 @@ impl Reader {
             return Err(e);
         }
         Ok(Doc {
-            value: self.root.unwrap_or(Value::Null),
+            tree: self.tree,
             heads: self.heads,
         })
     }
@@ -820,7 +816,16 @@ impl Reader {
 mod tests {
     use super::*;
     use base64::Engine as _;
-    use serde_json::json;
+    use serde_json::{json, Map, Value};
+
+    fn placeholder(kind: Kind) -> Value {
+        match kind {
+            Kind::Object => Value::Object(Map::new()),
+            Kind::Array => Value::Array(Vec::new()),
+            Kind::String => Value::String(String::new()),
+            Kind::Other => Value::from(0),
+        }
+    }
 
     fn kind_of(v: &Value) -> Kind {
         match v {
@@ -895,6 +900,8 @@ mod tests {
         r#""just a string""#,
         r#"-12.5E+3"#,
         r#"{"\u006dessage": {"\u0074o": ["\ud83d\ude00 x@y.org"]}, "message2": {}}"#,
+        // Duplicate keys inside kept values: the last counts, as in a whole parse.
+        r#"{"message": {"to": [{"email": "first@x.org", "name": "A", "email": "last@x.org"}], "cc": {"a": 1, "b": [], "a": {"c": 2}}}}"#,
         "{}",
         "[]",
         "null",
@@ -908,12 +915,15 @@ mod tests {
             for cut in 0..=doc.len() {
                 let got = read(select, doc.as_bytes(), &[cut])
                     .unwrap_or_else(|e| panic!("{doc} at {cut}: {e}"));
-                assert_eq!(got.value, want, "{doc} split at {cut}");
+                assert_eq!(got.root().to_value(), want, "{doc} split at {cut}");
             }
             // Byte by byte.
             let cuts: Vec<usize> = (0..doc.len()).collect();
             assert_eq!(
-                read(select, doc.as_bytes(), &cuts).unwrap().value,
+                read(select, doc.as_bytes(), &cuts)
+                    .unwrap()
+                    .root()
+                    .to_value(),
                 want,
                 "{doc}"
             );
@@ -921,7 +931,7 @@ mod tests {
         // An escaped key is the key it spells.
         let d = read(select, DOCS[5].as_bytes(), &[]).unwrap();
         assert_eq!(
-            d.value,
+            d.root().to_value(),
             json!({"message": {"to": ["\u{1f600} x@y.org"]}, "message2": {}})
         );
     }
@@ -935,7 +945,7 @@ mod tests {
             let whole: Value = serde_json::from_str(doc).unwrap();
             for cut in 0..=doc.len() {
                 assert_eq!(
-                    read(all, doc.as_bytes(), &[cut]).unwrap().value,
+                    read(all, doc.as_bytes(), &[cut]).unwrap().root().to_value(),
                     whole,
                     "{doc} at {cut}"
                 );
@@ -948,12 +958,12 @@ mod tests {
         let doc = r#"{"message": {"to": ["first@x.org"]}, "message": {"to": ["last@x.org"], "cc": ["c@x.org"]}}"#;
         let whole: Value = serde_json::from_str(doc).unwrap();
         assert_eq!(
-            read(select, doc.as_bytes(), &[]).unwrap().value,
+            read(select, doc.as_bytes(), &[]).unwrap().root().to_value(),
             prune(&whole, &mut Vec::new(), select)
         );
         let doc = r#"{"message": {"to": ["a@x.org"]}, "message": "x"}"#;
         assert_eq!(
-            read(select, doc.as_bytes(), &[]).unwrap().value,
+            read(select, doc.as_bytes(), &[]).unwrap().root().to_value(),
             json!({"message": ""})
         );
     }
@@ -972,7 +982,10 @@ mod tests {
             let doc = format!(r#"{{"threadId": "t", "raw": "{raw}", "after": [1, 2]}}"#);
             for cut in 0..=doc.len() {
                 let d = read(select, doc.as_bytes(), &[cut]).unwrap();
-                assert_eq!(d.value, json!({"threadId": "", "raw": "", "after": []}));
+                assert_eq!(
+                    d.root().to_value(),
+                    json!({"threadId": "", "raw": "", "after": []})
+                );
                 let head = d.head(&[Seg::Key("raw".into())]).expect("a head");
                 assert_eq!(
                     head.addresses("raw").unwrap().to,
@@ -1036,7 +1049,7 @@ mod tests {
         }
         assert!(r.kept < 100, "{}", r.kept);
         assert_eq!(
-            r.into_doc().unwrap().value["message"]["to"],
+            r.into_doc().unwrap().root().to_value()["message"]["to"],
             json!(["a@b.org"])
         );
         let doc = format!(r#"{{"message": {{"to": ["{big}"]}}}}"#);

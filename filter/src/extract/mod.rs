@@ -33,10 +33,10 @@ mod request;
 mod roundcube;
 mod snappymail;
 mod sogo;
+mod tree;
 
 use crate::send::{Api, ExtractError, LookupError, Reference, Send};
 use request::is_json;
-use serde_json::Value;
 
 pub use body::{send_of, Body, Progress};
 pub use gmail::{opens_upload_session, upload_id};
@@ -148,12 +148,21 @@ pub fn extract(
 
 /// Reads the mail server's answer (JSON) to the lookup of `reference`: the stored message's
 /// recipients and sender, read by the module of the API that stores it.
-pub fn read_answer(reference: &Reference, answer: &Value) -> Result<Send, LookupError> {
+pub fn read_answer(reference: &Reference, answer: &[u8]) -> Result<Send, LookupError> {
+    // The answers carry only the properties the lookup asks for, except Nextcloud's outbox entry,
+    // which carries the message's text as well: it is read like a request, its recipients only.
+    let select = match reference {
+        Reference::NextcloudOutbox { .. } => nextcloud::select_answer,
+        _ => json::keep_all,
+    };
+    let doc = json::read_whole(select, answer)
+        .map_err(|e| LookupError::Unreadable(format!("not JSON: {e}")))?;
+    let v = doc.root();
     match reference {
-        Reference::GraphMessage { .. } => graph::read_message(answer),
-        Reference::GmailDraft { .. } => gmail::read_draft(answer),
-        Reference::JmapEmails { ids, .. } => jmap::read_emails(answer, ids),
-        Reference::NextcloudOutbox { .. } => nextcloud::read_outbox_entry(answer),
+        Reference::GraphMessage { .. } => graph::read_message(v),
+        Reference::GmailDraft { .. } => gmail::read_draft(v),
+        Reference::JmapEmails { ids, .. } => jmap::read_emails(v, ids),
+        Reference::NextcloudOutbox { .. } => nextcloud::read_outbox_entry(v),
     }
 }
 

@@ -8,8 +8,8 @@
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
 use super::request::{err, is_json, under, Head, Route};
+use super::tree::{Val, View};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
-use serde_json::Value;
 
 const API: Api = Api::Nextcloud;
 
@@ -28,19 +28,19 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     }
 }
 
-fn recipients(v: Option<&Value>, at: &str, out: &mut Vec<String>) -> Result<(), ExtractError> {
-    match v {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::String(s) => out.push(s.clone()),
-                    Value::Object(o) => {
-                        let Some(Value::String(email)) = o.get("email") else {
+fn recipients(v: Option<Val>, at: &str, out: &mut Vec<String>) -> Result<(), ExtractError> {
+    match v.map(|v| v.view()) {
+        None | Some(View::Null) => Ok(()),
+        Some(View::Array(items)) => {
+            for (i, item) in items.items().enumerate() {
+                match item.view() {
+                    View::String(s) => out.push(s.to_owned()),
+                    View::Object(o) => {
+                        let Some(email) = o.get("email").and_then(|e| e.as_str()) else {
                             return err(API, format!("{at}[{i}].email is not a string"));
                         };
                         out.push(format_mailbox(
-                            o.get("label").and_then(Value::as_str),
+                            o.get("label").and_then(|l| l.as_str()),
                             email,
                         ));
                     }
@@ -62,9 +62,18 @@ pub fn select(path: &[Seg], _kind: Kind) -> Select {
     }
 }
 
+/// What the filter reads of a looked-up outbox entry: `to`, `cc`, `bcc`, bare or in `data`.
+pub fn select_answer(path: &[Seg], kind: Kind) -> Select {
+    match path {
+        [Seg::Key(d)] if d == "data" => Select::Descend,
+        [Seg::Key(d), rest @ ..] if d == "data" => select(rest, kind),
+        _ => select(path, kind),
+    }
+}
+
 pub fn extract(doc: Result<Doc, String>) -> Result<Send, ExtractError> {
     let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
-    entry_send(&doc.value)
+    entry_send(doc.root())
 }
 
 /// `POST .../api/outbox/{id}` sends a stored entry: look it up. `from-draft/{id}` names none.
@@ -90,7 +99,7 @@ pub fn extract_by_id(path: &str) -> Result<Send, ExtractError> {
 
 /// The mail server's answer to the lookup of an outbox entry ([`Reference::NextcloudOutbox`]):
 /// the entry itself, or wrapped in `data` (Nextcloud's JSON responses do both).
-pub fn read_outbox_entry(answer: &Value) -> Result<Send, LookupError> {
+pub fn read_outbox_entry(answer: Val) -> Result<Send, LookupError> {
     let entry = answer
         .get("data")
         .filter(|d| d.is_object())
@@ -99,7 +108,7 @@ pub fn read_outbox_entry(answer: &Value) -> Result<Send, LookupError> {
 }
 
 /// An outbox entry (the body of a create or update, or the entry a lookup returns).
-fn entry_send(v: &Value) -> Result<Send, ExtractError> {
+fn entry_send(v: Val) -> Result<Send, ExtractError> {
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }
@@ -173,12 +182,23 @@ mod tests {
 
     #[test]
     fn lookup_answers() {
-        use super::read_outbox_entry;
-        use serde_json::json;
-        let wrapped = json!({"data": {"id": 3, "to": [{"label": "Ray", "email": "ray@base.example.ml"}], "cc": [], "bcc": []}});
-        let s = read_outbox_entry(&wrapped).unwrap();
+        use crate::extract::read_answer;
+        use crate::send::Reference;
+        let r = Reference::NextcloudOutbox {
+            base: "/index.php/apps/mail/api/outbox".into(),
+            id: "3".into(),
+        };
+        // The message's text is not kept, however long it is.
+        let text = "x".repeat(crate::extract::KEPT_LIMIT + 1);
+        let wrapped = format!(
+            r#"{{"data": {{"id": 3, "body": "{text}", "to": [{{"label": "Ray", "email": "ray@base.example.ml"}}], "cc": [], "bcc": []}}}}"#
+        );
+        let s = read_answer(&r, wrapped.as_bytes()).unwrap();
         assert_eq!(s.to, vec!["\"Ray\" <ray@base.example.ml>"]);
-        let bare = json!({"id": 3, "to": [{"label": "", "email": "x@y.org"}]});
-        assert_eq!(read_outbox_entry(&bare).unwrap().to, vec!["x@y.org"]);
+        let bare = br#"{"id": 3, "to": [{"label": "", "email": "x@y.org"}]}"#;
+        assert_eq!(read_answer(&r, bare).unwrap().to, vec!["x@y.org"]);
+        // `data` that is not an object: the entry is the answer itself.
+        let odd = br#"{"data": "x", "to": ["a@b.org"]}"#;
+        assert_eq!(read_answer(&r, odd).unwrap().to, vec!["a@b.org"]);
     }
 }

@@ -2,8 +2,8 @@
 //! every API's reader shares: the path and media-type helpers, the size kept, the error of a send
 //! that cannot be read. A leaf of `extract`: the API modules and the body reader build on it.
 
+use super::tree::{Val, View};
 use crate::send::{Api, ExtractError};
-use serde_json::Value;
 
 /// The most a body reader keeps of one request: the fields it reads (recipients, sender, ids), a
 /// message's head, a form's fields. Everything else streams past without being kept.
@@ -138,18 +138,18 @@ pub struct Target<'a> {
 /// null/absent; `where_` names the key for errors.
 pub(super) fn string_list(
     api: Api,
-    v: Option<&Value>,
+    v: Option<Val>,
     where_: &str,
 ) -> Result<Vec<String>, ExtractError> {
-    match v {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s.clone()]),
-        Some(Value::Array(items)) => items
-            .iter()
+    match v.map(|v| v.view()) {
+        None | Some(View::Null) => Ok(Vec::new()),
+        Some(View::String(s)) => Ok(vec![s.to_owned()]),
+        Some(View::Array(items)) => items
+            .items()
             .enumerate()
-            .map(|(i, item)| match item {
-                Value::String(s) => Ok(s.clone()),
-                _ => err(api, format!("{where_}[{i}] is not a string")),
+            .map(|(i, item)| match item.as_str() {
+                Some(s) => Ok(s.to_owned()),
+                None => err(api, format!("{where_}[{i}] is not a string")),
             })
             .collect(),
         Some(_) => err(

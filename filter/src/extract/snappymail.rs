@@ -5,7 +5,6 @@ use super::form;
 use super::json::{Doc, Kind, Seg, Select};
 use super::request::{self, err, is_json, media_type, string_list, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
-use serde_json::Value;
 
 const API: Api = Api::Snappymail;
 
@@ -77,8 +76,8 @@ pub fn extract(body: Body) -> Result<Option<Send>, ExtractError> {
         }
         Body::Json(doc) => doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?,
     };
-    let v = &doc.value;
-    if v.get("Action").and_then(Value::as_str) != Some("SendMessage") {
+    let v = doc.root();
+    if v.get("Action").and_then(|a| a.as_str()) != Some("SendMessage") {
         return Ok(None);
     }
     for (names, out) in [
@@ -86,8 +85,8 @@ pub fn extract(body: Body) -> Result<Option<Send>, ExtractError> {
         (["cc", "Cc"], &mut s.cc),
         (["bcc", "Bcc"], &mut s.bcc),
     ] {
-        if let Some(key) = names.iter().find(|k| v.get(**k).is_some()) {
-            *out = string_list(API, v.get(*key), key)?;
+        if let Some(key) = names.iter().find(|k| v.get(k).is_some()) {
+            *out = string_list(API, v.get(key), key)?;
         }
     }
     Ok(Some(s))

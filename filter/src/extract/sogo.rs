@@ -4,7 +4,6 @@
 use super::json::{Doc, Kind, Seg, Select};
 use super::request::{err, is_json, string_list, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
-use serde_json::Value;
 
 const API: Api = Api::Sogo;
 
@@ -27,7 +26,7 @@ pub fn select(path: &[Seg], _kind: Kind) -> Select {
 
 pub fn extract(doc: Result<Doc, String>) -> Result<Send, ExtractError> {
     let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
-    let v = &doc.value;
+    let v = doc.root();
     if !v.is_object() {
         return err(API, "body is not a JSON object");
     }
@@ -36,8 +35,11 @@ pub fn extract(doc: Result<Doc, String>) -> Result<Send, ExtractError> {
     s.cc = string_list(API, v.get("cc"), "cc")?;
     s.bcc = string_list(API, v.get("bcc"), "bcc")?;
     s.from = match v.get("from") {
-        Some(Value::String(f)) if !f.trim().is_empty() => Some(f.clone()),
-        _ => None,
+        Some(f) => f
+            .as_str()
+            .filter(|f| !f.trim().is_empty())
+            .map(str::to_owned),
+        None => None,
     };
     Ok(s)
 }
