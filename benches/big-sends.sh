@@ -18,6 +18,10 @@
 #   gmail-upload   Gmail /upload messages.send?uploadType=media, the message as message/rfc822
 #   graph-json     Graph sendMail, JSON with the attachment's contentBytes *before* toRecipients
 #                  (the recipients can only be read at the end of the body)
+#   graph-json-limit  the same send at GRAPH_LIMIT_MIB (3.8 MiB): Graph takes a file attachment in
+#                  a send's JSON only under 3 MB and a request body of about 4 MB at most (larger
+#                  files go through an upload session on a draft, which is then sent by id), so
+#                  this is the largest Graph JSON send that Graph itself accepts
 # For each send, first: the same send to a misaddressed recipient is refused by B (so the filter
 # judges these sends), and the clean send reaches the upstream whole through B.
 # Then, per send:
@@ -28,8 +32,8 @@
 #              1000) such sends; and the peak (VmHWM, reset before the first send)
 # B's RSS includes the memory Envoy itself holds for a body it buffers until the verdict.
 #
-# Environment: BIG_SEND_MIB (23), BIG_SENDS_ROUNDS (9), BIG_SENDS_COUNT (1000), BIG_SENDS (all:
-# "gmail-raw gmail-upload graph-json"), CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, ENVOY_BIN,
+# Environment: BIG_SEND_MIB (23), GRAPH_LIMIT_MIB (3.8), BIG_SENDS_ROUNDS (9), BIG_SENDS_COUNT
+# (1000), BIG_SENDS (all: "gmail-raw gmail-upload graph-json graph-json-limit"), CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, ENVOY_BIN,
 # MISTYPE_LOAD_SKIP_BUILD=1 (use the built filter as is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -118,7 +122,8 @@ import base64, http.client, json, random, statistics, sys, time, urllib.request
 
 NAMES = {"gmail-raw": "Gmail messages.send, JSON `raw`",
          "gmail-upload": "Gmail upload, `message/rfc822`",
-         "graph-json": "Graph sendMail JSON, attachment before the recipients"}
+         "graph-json": "Graph sendMail JSON, attachment before the recipients",
+         "graph-json-limit": "Graph sendMail JSON at Graph's request limit, attachment before the recipients"}
 
 def log(*a):
     print("[big-sends]", *a, file=sys.stderr, flush=True)
@@ -141,7 +146,7 @@ def build(kind, to, attachment):
     if kind == "gmail-upload":
         return ("POST", "/upload/gmail/v1/users/me/messages/send?uploadType=media",
                 "message/rfc822", message(to, attachment))
-    if kind == "graph-json":
+    if kind in ("graph-json", "graph-json-limit"):
         content = base64.b64encode(attachment)
         return ("POST", "/v1.0/me/sendMail", "application/json",
                 b'{"message":{"subject":"Movement schedule","body":{"contentType":"Text","content":"Schedule attached."},'
@@ -313,10 +318,12 @@ stop_envoy() {
 
 # Each kind of send runs against a fresh filter Envoy, so that its memory figures start from an
 # Envoy that has seen no big send.
-for kind in ${BIG_SENDS:-gmail-raw gmail-upload graph-json}; do
+for kind in ${BIG_SENDS:-gmail-raw gmail-upload graph-json graph-json-limit}; do
+  mib=${BIG_SEND_MIB:-23}
+  if [ "$kind" = graph-json-limit ]; then mib=${GRAPH_LIMIT_MIB:-3.8}; fi
   start_envoy filter "$RUN/filter.yaml"
   python3 "$RUN/drive.py" run "$PORT_nofilter" "$(listener_port "$ADMIN_filter" webmail)" \
-    "$ADMIN_filter" "$PID_filter" "${BIG_SEND_MIB:-23}" "${BIG_SENDS_ROUNDS:-9}" \
+    "$ADMIN_filter" "$PID_filter" "$mib" "${BIG_SENDS_ROUNDS:-9}" \
     "${BIG_SENDS_COUNT:-1000}" "$kind" "$RUN/rows.jsonl"
   stop_envoy "$PID_filter"
 done

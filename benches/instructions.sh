@@ -3,7 +3,9 @@
 # a typo recipient, of a clean recipient of an unknown domain, and of a recipient of a reference
 # domain (the common case: `jane@gmail.com`, bare and with a display name) against 100,000
 # references, and building that engine; and one judged JMAP send through the built filter under
-# the wasmtime host (host_tests::Filter; the host's own work included).
+# the wasmtime host (host_tests::Filter; the host's own work included), beside the same request
+# through the floor filter of the Envoy comparison (benches/floor-filter: holds the request, copies
+# its body into the VM, lets it go), so that the difference is what mistype itself costs.
 # Each count is (run with N operations - run with none) / N, so set-up is not counted.
 #
 #   benches/instructions.sh          # needs valgrind; builds the driver in release mode
@@ -14,6 +16,7 @@ cargo build -q --release -p mistype-benches --example instructions --example fil
 bin="$CARGO_TARGET_DIR/release/examples/instructions"
 filter_bin="$CARGO_TARGET_DIR/release/examples/filter_instructions"
 wasm=$(filter/build.sh 2>/dev/null)
+floor=$(benches/floor-filter/build.sh 2>/dev/null)
 ir() {
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$@" 2>&1 |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
@@ -33,11 +36,15 @@ echo "check (Jane Doe <jane@gmail.com>, 100,000 references): $(((named - base) /
 echo "build_engine (100,000 references, and drop): $(((build - build0) / 2)) instructions"
 # The filter: wasmtime compiles the module once and caches it on disk; the first run under
 # callgrind fills that cache (valgrind's CPU differs from the machine's), so it is not counted.
-filter_ir() {
-  MISTYPE_FILTER_WASM="$wasm" valgrind --tool=callgrind --smc-check=all-non-file \
-    --callgrind-out-file=/dev/null "$filter_bin" "$1" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+filter_ir() { # WASM N
+  MISTYPE_FILTER_WASM="$1" valgrind --tool=callgrind --smc-check=all-non-file \
+    --callgrind-out-file=/dev/null "$filter_bin" "$2" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-filter_ir 0 >/dev/null
-fbase=$(filter_ir 0)
-fsend=$(filter_ir 200)
+filter_ir "$wasm" 0 >/dev/null
+fbase=$(filter_ir "$wasm" 0)
+fsend=$(filter_ir "$wasm" 200)
+filter_ir "$floor" 0 >/dev/null
+flbase=$(filter_ir "$floor" 0)
+flsend=$(filter_ir "$floor" 200)
 echo "filter, a judged JMAP send (3 clean recipients) under the wasmtime host: $(((fsend - fbase) / 200)) instructions"
+echo "floor filter, the same request under the wasmtime host: $(((flsend - flbase) / 200)) instructions"
