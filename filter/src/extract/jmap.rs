@@ -416,7 +416,10 @@ mod tests {
         let body = br##"{"methodCalls":[["EmailSubmission/set",{"accountId":"A1","create":{"s1":{
      "emailId":"M1","envelope":{"mailFrom":{"email":"ops@army.mil"},
      "rcptTo":[{"email":"ray@navy.mil","email":"ray@navy.ml"}]}}}},"c1"]]}"##;
-        assert_eq!(send("POST", "/jmap/api/", CT, body).bcc, vec!["ray@navy.ml"]);
+        assert_eq!(
+            send("POST", "/jmap/api/", CT, body).bcc,
+            vec!["ray@navy.ml"]
+        );
     }
 
     #[test]
