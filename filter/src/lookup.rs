@@ -156,7 +156,7 @@ mod tests {
         );
         assert!(matches!(
             read(&g, Some(200), b"<html>"),
-            Err(LookupError::Unreadable(m)) if m.starts_with("not JSON")
+            Err(LookupError::Unreadable(m)) if m.starts_with("unreadable JSON")
         ));
         // Each reference is read by its own API's reader.
         let d = Reference::GmailDraft {

@@ -156,7 +156,7 @@ pub fn read_answer(reference: &Reference, answer: &[u8]) -> Result<Send, LookupE
         _ => json::keep_all,
     };
     let doc = json::read_whole(select, answer)
-        .map_err(|e| LookupError::Unreadable(format!("not JSON: {e}")))?;
+        .map_err(|e| LookupError::Unreadable(format!("unreadable JSON: {e}")))?;
     let v = doc.root();
     match reference {
         Reference::GraphMessage { .. } => graph::read_message(v),
