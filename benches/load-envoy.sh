@@ -41,7 +41,9 @@
 #
 # Environment: LOAD_DURATION (5s), LOAD_ROUNDS (3), LOAD_THREADS (1), LOAD_CONNECTIONS (4),
 # LOAD_MEMORY_REQUESTS (100000), LOAD_SCENARIOS (all: "pass post api send draft"),
-# CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, MISTYPE_FLOOR_WASM, ENVOY_BIN,
+# CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, MISTYPE_FLOOR_WASM (the floor filter ignores its plugin
+# configuration and gets B's; another mistype build there makes a paired comparison of two builds
+# in one run, far closer than two runs), ENVOY_BIN,
 # MISTYPE_LOAD_SKIP_BUILD=1 (use the built filters as they are).
 # The load average is read before each round and printed beside the results: the machine may be
 # shared, and other work slows every variant.
@@ -131,7 +133,7 @@ python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UP
 python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
   --wasm "$WASM" --config "$CONFIG" >"$RUN/filter.yaml"
 python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
-  --wasm "$FLOOR_WASM" >"$RUN/floor.yaml"
+  --wasm "$FLOOR_WASM" --config "$CONFIG" >"$RUN/floor.yaml"
 start_envoy nofilter "$RUN/nofilter.yaml"
 start_envoy floor "$RUN/floor.yaml"
 start_envoy filter "$RUN/filter.yaml"
