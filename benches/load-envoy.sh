@@ -41,6 +41,8 @@
 #
 # Environment: LOAD_DURATION (5s), LOAD_ROUNDS (3), LOAD_THREADS (1), LOAD_CONNECTIONS (4),
 # LOAD_MEMORY_REQUESTS (100000), LOAD_SCENARIOS (all: "pass post api send draft"),
+# LOAD_DELAY_MS (unset: each connection sends as fast as it is answered; set: it waits that long
+# after each answer of the send scenario, for a comparison below saturation),
 # CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, MISTYPE_FLOOR_WASM (the floor filter ignores its plugin
 # configuration and gets B's; another mistype build there makes a paired comparison of two builds
 # in one run, far closer than two runs), ENVOY_BIN,
@@ -164,6 +166,7 @@ print(json.dumps({"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:m
 {
   printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\n'
   printf 'wrk.body = [==[%s]==]\n' "$BODY"
+  if [ -n "${LOAD_DELAY_MS:-}" ]; then printf 'function delay() return %s end\n' "$LOAD_DELAY_MS"; fi
   cat "$RUN/report.lua"
 } >"$RUN/send.lua"
 {
