@@ -7,8 +7,6 @@
 //! written, duplicates included; [`Val::get`] and [`Val::members`] answer as a whole parse does
 //! (the last of duplicate keys counts; members in the order of their keys).
 
-use serde_json::{Map, Number, Value};
-
 /// A span of the tree's text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Span {
@@ -265,8 +263,10 @@ impl<'a> Val<'a> {
         out
     }
 
-    /// The value as a `serde_json` value.
-    pub fn to_value(self) -> Value {
+    /// The value as a `serde_json` value (the tests' oracle is a whole parse).
+    #[cfg(test)]
+    pub fn to_value(self) -> serde_json::Value {
+        use serde_json::{Map, Number, Value};
         match self.view() {
             View::Null => Value::Null,
             View::Bool(b) => Value::Bool(b),
@@ -286,6 +286,7 @@ impl<'a> Val<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     /// `{"a": [1, "x", {"b": null}], "a": true, "c": {}}` built by hand.
     fn sample() -> Tree {
