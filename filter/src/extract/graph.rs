@@ -18,12 +18,7 @@ const API: Api = Api::Graph;
 
 /// `v[key]`, the name compared without regard to ASCII case (an exact match first).
 fn get<'a>(v: Val<'a>, key: &str) -> Option<Val<'a>> {
-    entry(v, key).map(|(_, v)| v)
-}
-
-/// The member of `v` named `key` as [`get`] finds it, with its name as written.
-fn entry<'a>(v: Val<'a>, key: &str) -> Option<(&'a str, Val<'a>)> {
-    v.entry_ignore_case(key)
+    v.entry_ignore_case(key).map(|(_, v)| v)
 }
 
 /// The message properties a send's recipients and sender are in.
@@ -372,8 +367,9 @@ pub fn extract_batch(
         .map_or("/v1.0", |(v, _)| v);
     let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
     let v = doc.root();
-    let Some((requests_key, requests)) =
-        entry(v, "requests").and_then(|(k, r)| Some((k, r.as_array()?)))
+    let Some((requests_key, requests)) = v
+        .entry_ignore_case("requests")
+        .and_then(|(k, r)| Some((k, r.as_array()?)))
     else {
         return err(API, "$batch without a requests list");
     };
@@ -403,7 +399,7 @@ pub fn extract_batch(
                     .and_then(|(_, v)| v.as_str())
             })
             .map(super::media_type);
-        let body = entry(r, "body").filter(|(_, b)| !b.is_null());
+        let body = r.entry_ignore_case("body").filter(|(_, b)| !b.is_null());
         let nested = match (route, body) {
             (Route::GraphDraftSend, _) => {
                 let mut s = Send::new(API);
