@@ -99,7 +99,7 @@ fn native(c: &mut Criterion) {
             content_type: ct,
             sender: None,
             token: None,
-            now: 1_767_225_600,
+            now: mistype_filter::decide::Now::At(1_767_225_600),
         };
         // Sanity: the request is a send, and a clean one passes.
         let candidate = f

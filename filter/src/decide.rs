@@ -266,8 +266,43 @@ pub struct Judged<'a> {
     pub verdict: &'a Verdict,
     /// The confirm token presented with the request, if any.
     pub token: Option<&'a str>,
-    /// Now, Unix seconds (from the host).
-    pub now: u64,
+    /// Now, from the host; read only when a confirm token is checked or issued.
+    pub now: Now<'a>,
+}
+
+/// The time a decision may need, Unix seconds. Only a confirm token (checked or issued) needs it,
+/// and the host's clock is a call out of the VM, so a clock is read only then.
+#[derive(Clone, Copy)]
+pub enum Now<'a> {
+    /// A known time.
+    At(u64),
+    /// A clock, read when the time is needed.
+    Clock(&'a dyn Fn() -> u64),
+}
+
+impl Now<'_> {
+    /// The time, Unix seconds.
+    pub fn seconds(self) -> u64 {
+        match self {
+            Now::At(s) => s,
+            Now::Clock(read) => read(),
+        }
+    }
+}
+
+impl Default for Now<'_> {
+    fn default() -> Self {
+        Now::At(0)
+    }
+}
+
+impl std::fmt::Debug for Now<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Now::At(s) => write!(f, "At({s})"),
+            Now::Clock(_) => f.write_str("Clock"),
+        }
+    }
 }
 
 /// A send the core has judged.
@@ -361,7 +396,7 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
     if let Some(token) = j.token {
         let result = match signer {
             Some(s) => s
-                .verify(token, &binding, j.now)
+                .verify(token, &binding, j.now.seconds())
                 .map_err(|e| (e.as_str(), e.message())),
             None => Err(("disabled", "confirmation is not enabled on this filter")),
         };
@@ -396,7 +431,7 @@ fn block(config: &Config, signer: Option<&Signer>, j: Judged) -> Decision {
         _ => serde_json::Map::new(),
     };
     if let Some(s) = signer {
-        let expires_at = j.now.saturating_add(config.confirm.ttl_seconds);
+        let expires_at = j.now.seconds().saturating_add(config.confirm.ttl_seconds);
         details.insert(
             "confirm".into(),
             json!({"header": config.confirm.header, "token": s.issue(&binding, expires_at),
@@ -496,7 +531,7 @@ mod tests {
                 sender: Some("a.b@army.mil"),
                 verdict: &v,
                 token,
-                now,
+                now: Now::At(now),
             },
         )
     }
@@ -518,6 +553,42 @@ mod tests {
             Action::Continue { response_headers } => response_headers.clone(),
             Action::Reply { .. } => panic!("not a pass: {d:?}"),
         }
+    }
+
+    #[test]
+    fn the_clock_is_read_only_for_a_confirm_token() {
+        let c = config("block", true);
+        let reads = std::cell::Cell::new(0);
+        let clock = || {
+            reads.set(reads.get() + 1);
+            NOW
+        };
+        let s = send();
+        let run = |sev: Severity, token: Option<&str>| {
+            let v = verdict(sev);
+            let sig = signer();
+            judged(
+                &c,
+                Some(&sig),
+                Judged {
+                    send: &s,
+                    sender: Some("a.b@army.mil"),
+                    verdict: &v,
+                    token,
+                    now: Now::Clock(&clock),
+                },
+            )
+        };
+        let d = run(Severity::Allow, None);
+        assert_eq!(d.status(), None);
+        assert_eq!(reads.get(), 0, "an allowed send needs no time");
+        let d = run(Severity::Block, None);
+        assert_eq!(body(&d)["confirm"]["expires_at"], NOW + 300);
+        assert_eq!(reads.get(), 1, "a token issued reads the clock once");
+        let token = body(&d)["confirm"]["token"].as_str().unwrap().to_string();
+        let d = run(Severity::Block, Some(&token));
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
+        assert_eq!(reads.get(), 2, "a token checked reads the clock once");
     }
 
     #[test]
@@ -621,7 +692,7 @@ mod tests {
                     sender: None,
                     verdict: &v,
                     token: None,
-                    now: NOW,
+                    now: Now::At(NOW),
                 },
             )
         };
@@ -682,7 +753,7 @@ mod tests {
                 sender: None,
                 verdict: &v,
                 token: None,
-                now: NOW,
+                now: Now::At(NOW),
             },
         );
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::NoRecipients]);
@@ -840,7 +911,7 @@ mod tests {
             sender: None,
             verdict: &v,
             token: None,
-            now: NOW,
+            now: Now::At(NOW),
         };
         let d = judged(&c, Some(&signer()), j);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::Blocked]);

@@ -2,7 +2,7 @@
 //! held sends) and HTTP context (header-only look, holding the request, lookups of stored
 //! messages, decision). All decisions are made by the pure modules.
 
-use crate::decide::{Decision, Level};
+use crate::decide::{Decision, Level, Now};
 use crate::extract::{self, Body, Candidate, Progress};
 use crate::lookup;
 use crate::metrics::{self, Counter};
@@ -107,6 +107,12 @@ fn body_bytes_received(header_bytes: u64) -> Option<u64> {
     let total = hostcalls::get_property(vec!["request", "total_size"]).ok()??;
     let total = i64::from_le_bytes(total.as_slice().try_into().ok()?);
     Some(u64::try_from(total).ok()?.saturating_sub(header_bytes))
+}
+
+/// Now, in seconds since the Unix epoch, from the host's clock (0 if the host cannot say, which
+/// fails closed: every confirm token is then expired).
+fn host_seconds() -> u64 {
+    hostcalls::get_current_time().map_or(0, millis) / 1000
 }
 
 struct Root {
@@ -352,11 +358,6 @@ impl Drop for Stream {
 }
 
 impl Stream {
-    /// Now, in seconds since the Unix epoch (0 before 1970), from the host's clock.
-    fn now(&self) -> u64 {
-        millis(self.get_current_time()) / 1000
-    }
-
     /// The first body or trailers callback of a held stream: it leaves the watch. True when a
     /// tick already answered it (the callback then passes through).
     fn release(&mut self) -> bool {
@@ -457,7 +458,7 @@ impl Stream {
             content_type: self.content_type.as_deref(),
             sender: self.sender.as_deref(),
             token: self.token.as_deref(),
-            now: self.now(),
+            now: Now::Clock(&host_seconds),
         }
     }
 

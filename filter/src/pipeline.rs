@@ -2,7 +2,7 @@
 //! then per request classify, extract, check, decide. The glue only moves bytes in and out.
 
 use crate::config::Config;
-use crate::decide::{self, Decision, Judged};
+use crate::decide::{self, Decision, Judged, Now};
 use crate::extract::{self, Body, Candidate, Read, Route, Target};
 use crate::metrics::Counter;
 use crate::reply::{self, Action};
@@ -46,8 +46,8 @@ pub struct RequestInfo<'a> {
     pub sender: Option<&'a str>,
     /// The value of `confirm.header`, if present.
     pub token: Option<&'a str>,
-    /// Now, Unix seconds.
-    pub now: u64,
+    /// Now (read only when a confirm token is checked or issued).
+    pub now: Now<'a>,
 }
 
 impl Filter {
@@ -276,7 +276,7 @@ mod tests {
                 content_type: Some(ct),
                 sender,
                 token,
-                now: NOW,
+                now: Now::At(NOW),
             },
         )
     }
@@ -679,7 +679,7 @@ mod tests {
             .unwrap();
         let info = RequestInfo {
             path: "/v1.0/me/messages/D1/send",
-            now: NOW,
+            now: Now::At(NOW),
             ..RequestInfo::default()
         };
         let Outcome::Lookup(send) = f.inspect(c, b"", info) else {
