@@ -238,6 +238,23 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// The length of a string's run up to its next quote or backslash (or the whole of `rest`). Most
+/// strings of a send are short (keys, addresses), where a plain loop beats the setup of a vector
+/// search; a long one (a message body, an attachment) is searched by `memchr`.
+fn string_run(rest: &[u8]) -> usize {
+    const SHORT: usize = 32;
+    let head = rest.get(..SHORT).unwrap_or(rest);
+    if let Some(at) = head.iter().position(|&b| b == b'"' || b == b'\\') {
+        return at;
+    }
+    match rest.get(SHORT..) {
+        Some(tail) if !tail.is_empty() => {
+            SHORT + memchr::memchr2(b'"', b'\\', tail).unwrap_or(tail.len())
+        }
+        _ => rest.len(),
+    }
+}
+
 fn hex(b: u8) -> Option<u16> {
     match b {
         b'0'..=b'9' => Some(u16::from(b - b'0')),
@@ -587,7 +604,7 @@ impl Reader {
                 Lex::Str => {
                     // The run up to the next quote or backslash, at once.
                     let rest = &input[i..];
-                    let run = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+                    let run = string_run(rest);
                     if run > 0 {
                         if self.high.is_some() {
                             if matches!(self.sink, Sink::Key | Sink::Keep) {
@@ -817,6 +834,49 @@ mod tests {
     use super::*;
     use base64::Engine as _;
     use serde_json::{json, Map, Value};
+
+    #[test]
+    fn a_string_run_ends_at_the_first_quote_or_backslash_on_either_side_of_the_short_scan() {
+        for len in [0, 1, 31, 32, 33, 40, 200] {
+            let plain = vec![b'a'; len];
+            assert_eq!(string_run(&plain), len, "no end in {len} bytes");
+            for at in [0, 1, 30, 31, 32, 33, 39, 199]
+                .into_iter()
+                .filter(|&at| at < len)
+            {
+                for end in [b'"', b'\\'] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = end;
+                    // A second end further on does not count.
+                    if at + 1 < len {
+                        bytes[len - 1] = b'"';
+                    }
+                    assert_eq!(string_run(&bytes), at, "{} at {at} of {len}", end as char);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn strings_longer_than_the_short_scan_read_as_a_whole_parse() {
+        let long = format!("{}\\\"{}", "x".repeat(40), "y".repeat(70));
+        let doc = format!(
+            r#"{{"to": ["{long}", "{}"], "skip": "{long}"}}"#,
+            "z".repeat(33)
+        );
+        let want: Value = serde_json::from_str(&doc).unwrap();
+        for split in [1, 7, 32, 33, 64, doc.len()] {
+            let mut r = Reader::new(keep_all);
+            for piece in doc.as_bytes().chunks(split) {
+                r.feed(piece);
+            }
+            assert_eq!(
+                r.into_doc().unwrap().root().to_value(),
+                want,
+                "pieces of {split}"
+            );
+        }
+    }
 
     fn placeholder(kind: Kind) -> Value {
         match kind {
