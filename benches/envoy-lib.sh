@@ -24,9 +24,10 @@ cleanup() {
 }
 
 # start_envoy NAME CONFIG: starts Envoy, waits for /ready (bounded), sets ADMIN_<NAME>, PID_<NAME>.
+# With ENVOY_CPUS set (a taskset CPU list), Envoy runs on those CPUs only.
 start_envoy() {
   local name=$1 config=$2 addr="$RUN/$1.admin"
-  "$ENVOY" -c "$config" --disable-hot-restart --concurrency 1 --log-level error \
+  ${ENVOY_CPUS:+taskset -c "$ENVOY_CPUS"} "$ENVOY" -c "$config" --disable-hot-restart --concurrency 1 --log-level error \
     --admin-address-path "$addr" >"$RUN/$name.log" 2>&1 &
   local pid=$!
   PIDS="$PIDS $pid"

@@ -46,7 +46,10 @@
 # CARGO_TARGET_DIR, MISTYPE_FILTER_WASM, MISTYPE_FLOOR_WASM (the floor filter ignores its plugin
 # configuration and gets B's; another mistype build there makes a paired comparison of two builds
 # in one run, far closer than two runs), ENVOY_BIN,
-# MISTYPE_LOAD_SKIP_BUILD=1 (use the built filters as they are).
+# MISTYPE_LOAD_SKIP_BUILD=1 (use the built filters as they are), LOAD_PIN=1 (the three proxies
+# under test on the last CPU, the upstream and wrk on the others, as a proxy runs on cores of its
+# own in production: the proxy does not share its core's caches with the load generator, and
+# the comparison is steadier; needs taskset and two CPUs).
 # The load average is read before each round and printed beside the results: the machine may be
 # shared, and other work slows every variant.
 set -euo pipefail
@@ -68,6 +71,15 @@ log() { printf '[load-envoy] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 command -v wrk >/dev/null || die "wrk is missing (scripts/ensure-tools.sh load)"
+PROXY_CPUS="" OTHER_CPUS="" PIN=""
+if [ "${LOAD_PIN:-0}" = 1 ]; then
+  command -v taskset >/dev/null || die "LOAD_PIN=1 needs taskset (util-linux)"
+  cpus=$(nproc)
+  [ "$cpus" -ge 2 ] || die "LOAD_PIN=1 needs two CPUs; this machine has $cpus"
+  PROXY_CPUS=$((cpus - 1))
+  OTHER_CPUS="0-$((cpus - 2))"
+  PIN="taskset -c $OTHER_CPUS"
+fi
 command -v "$ENVOY" >/dev/null || die "envoy is missing (scripts/ensure-tools.sh envoy)"
 if [ "${MISTYPE_LOAD_SKIP_BUILD:-0}" != 1 ] && [ -z "${MISTYPE_FILTER_WASM:-}" ]; then
   if [ -x filter/build.sh ]; then
@@ -126,7 +138,7 @@ static_resources:
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
 EOF
-start_envoy upstream "$RUN/upstream.yaml"
+ENVOY_CPUS=$OTHER_CPUS start_envoy upstream "$RUN/upstream.yaml"
 UPSTREAM_PORT=$(listener_port "$ADMIN_upstream" upstream)
 
 CONFIG='{"mode": "block", "check_path": "/check", "confirm": {"header": "x-mistype-confirm", "secret": "load-test-secret-not-for-production", "ttl_seconds": 600}}'
@@ -136,9 +148,9 @@ python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UP
   --wasm "$WASM" --config "$CONFIG" >"$RUN/filter.yaml"
 python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
   --wasm "$FLOOR_WASM" --config "$CONFIG" >"$RUN/floor.yaml"
-start_envoy nofilter "$RUN/nofilter.yaml"
-start_envoy floor "$RUN/floor.yaml"
-start_envoy filter "$RUN/filter.yaml"
+ENVOY_CPUS=$PROXY_CPUS start_envoy nofilter "$RUN/nofilter.yaml"
+ENVOY_CPUS=$PROXY_CPUS start_envoy floor "$RUN/floor.yaml"
+ENVOY_CPUS=$PROXY_CPUS start_envoy filter "$RUN/filter.yaml"
 PORT_nofilter=$(listener_port "$ADMIN_nofilter" webmail)
 PORT_floor=$(listener_port "$ADMIN_floor" webmail)
 PORT_filter=$(listener_port "$ADMIN_filter" webmail)
@@ -209,7 +221,7 @@ run_wrk() {
     send) url="http://127.0.0.1:${!port_var}/jmap/api"; script="$RUN/send.lua" ;;
     draft) url="http://127.0.0.1:${!port_var}/v1.0/me/messages/D1/send"; script="$RUN/draft.lua" ;;
   esac
-  wrk -t"$THREADS" -c"$4" -d"$3" --latency -s "$script" "$url" | grep '^RESULT'
+  $PIN wrk -t"$THREADS" -c"$4" -d"$3" --latency -s "$script" "$url" | grep '^RESULT'
 }
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
@@ -265,7 +277,7 @@ if [ "$MEM_REQUESTS" -gt 0 ]; then
   log "memory: $MEM_REQUESTS sends via the filter"
   # wrk runs for a duration, not a count: 5 s runs until the count is reached (at most 60 runs).
   for _ in $(seq 60); do
-    line=$(wrk -t"$THREADS" -c"$CONNS" -d5s -s "$RUN/send.lua" "http://127.0.0.1:$PORT_filter/jmap/api" | grep '^RESULT')
+    line=$($PIN wrk -t"$THREADS" -c"$CONNS" -d5s -s "$RUN/send.lua" "http://127.0.0.1:$PORT_filter/jmap/api" | grep '^RESULT')
     [ "$(field non2xx "$line")" = 0 ] || die "memory run had non-2xx answers: $line"
     MEM_DONE=$((MEM_DONE + $(field requests "$line")))
     [ "$MEM_DONE" -ge "$MEM_REQUESTS" ] && break
@@ -279,6 +291,7 @@ python3 - "$ROUNDS" "$DURATION" "$THREADS" "$CONNS" \
   "$MEM_DONE" "$ALLOC_BEFORE" "$ALLOC_AFTER" "$RSS_BEFORE" "$RSS_AFTER" "$(nproc)" "$SCENARIOS" \
   "$(for sc in $SCENARIOS; do printf '%s=' "$sc"; for r in $(seq "$ROUNDS"); do printf '%s,' "${LOADAVG[$sc.$r]}"; done; printf ' '; done)" \
   $(for sc in $SCENARIOS; do for va in nofilter floor filter; do for f in rps p50 p99 cpu; do median "$sc.$va" "$f"; done; done; done) <<'EOF'
+import os
 import sys
 a = sys.argv[1:]
 rounds, duration, threads, conns = a[0:4]
@@ -304,7 +317,8 @@ print("Envoy 1.40 (V8), loopback, %s cores. Variants: no filter, the floor filte
       "mistype. Throughput: wrk %s thread(s) x %s connections (saturating). "
       "Latency: wrk 1 thread x 1 connection (no queueing: p50/p99 are per-request times). "
       "Envoy CPU: the proxy's user+system CPU time per request in the throughput runs. "
-      "%s per run, the three variants interleaved, median of %s rounds." % (cores, threads, conns, duration, rounds))
+      "%s per run, the three variants interleaved, median of %s rounds.%s" % (cores, threads, conns, duration, rounds,
+      " Pinned (LOAD_PIN=1): the proxies under test on their own CPU, the upstream and wrk on the others." if os.environ.get("LOAD_PIN") == "1" else ""))
 print()
 print("| scenario | load average at each round | req/s no filter / floor / mistype | Envoy CPU µs/req no filter / floor / mistype | p50 µs no filter / floor / mistype | p99 µs no filter / floor / mistype |")
 print("|---|---|---:|---:|---:|---:|")
