@@ -49,7 +49,12 @@
 # MISTYPE_LOAD_SKIP_BUILD=1 (use the built filters as they are), LOAD_PIN=1 (the three proxies
 # under test on the last CPU, the upstream and wrk on the others, as a proxy runs on cores of its
 # own in production: the proxy does not share its core's caches with the load generator, and
-# the comparison is steadier; needs taskset and two CPUs).
+# the comparison is steadier; needs taskset and two CPUs), LOAD_EXTRA="NAME=WASM ..." (more
+# proxies, each with another build in the floor's place, e.g. the floor filter's variants of
+# benches/floor-filter/build.sh; interleaved after the three, throughput runs only, and reported
+# as Envoy CPU per request beside the floor's, round by round), LOAD_PERF=1 (perf records each
+# proxy in the last round's throughput run and splits its CPU per request between Envoy's own
+# code, V8 included; the module's compiled code; and the kernel; needs perf).
 # The load average is read before each round and printed beside the results: the machine may be
 # shared, and other work slows every variant.
 set -euo pipefail
@@ -71,6 +76,9 @@ log() { printf '[load-envoy] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 command -v wrk >/dev/null || die "wrk is missing (scripts/ensure-tools.sh load)"
+if [ "${LOAD_PERF:-0}" = 1 ]; then
+  command -v perf >/dev/null || die "LOAD_PERF=1 needs perf (linux-perf)"
+fi
 PROXY_CPUS="" OTHER_CPUS="" PIN=""
 if [ "${LOAD_PIN:-0}" = 1 ]; then
   command -v taskset >/dev/null || die "LOAD_PIN=1 needs taskset (util-linux)"
@@ -93,6 +101,19 @@ if [ "${MISTYPE_LOAD_SKIP_BUILD:-0}" != 1 ] && [ -z "${MISTYPE_FLOOR_WASM:-}" ];
 fi
 [ -f "$WASM" ] || die "$WASM is missing (filter/build.sh)"
 [ -f "$FLOOR_WASM" ] || die "$FLOOR_WASM is missing (benches/floor-filter/build.sh)"
+EXTRA_NAMES=""
+declare -A EXTRA_WASM
+for entry in ${LOAD_EXTRA:-}; do
+  name=${entry%%=*} wasm=${entry#*=}
+  [[ "$entry" == *=* && "$name" =~ ^[a-z][a-z0-9_]*$ ]] ||
+    die "LOAD_EXTRA: '$entry' is not NAME=WASM (NAME: lower-case letters, digits, _)"
+  case " nofilter floor filter upstream $EXTRA_NAMES " in
+    *" $name "*) die "LOAD_EXTRA: the name '$name' is taken" ;;
+  esac
+  [ -f "$wasm" ] || die "LOAD_EXTRA: $name: $wasm is missing"
+  EXTRA_WASM[$name]=$wasm
+  EXTRA_NAMES="$EXTRA_NAMES $name"
+done
 
 # Shared: run_dir, start_envoy, listener_port.
 # shellcheck source=benches/envoy-lib.sh
@@ -154,6 +175,13 @@ ENVOY_CPUS=$PROXY_CPUS start_envoy filter "$RUN/filter.yaml"
 PORT_nofilter=$(listener_port "$ADMIN_nofilter" webmail)
 PORT_floor=$(listener_port "$ADMIN_floor" webmail)
 PORT_filter=$(listener_port "$ADMIN_filter" webmail)
+for name in $EXTRA_NAMES; do
+  python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
+    --wasm "${EXTRA_WASM[$name]}" --config "$CONFIG" >"$RUN/$name.yaml"
+  ENVOY_CPUS=$PROXY_CPUS start_envoy "$name" "$RUN/$name.yaml"
+  admin_var="ADMIN_$name"
+  printf -v "PORT_$name" '%s' "$(listener_port "${!admin_var}" webmail)"
+done
 
 # wrk scripts: a done() that prints one machine-readable line (latencies in microseconds).
 cat >"$RUN/report.lua" <<'EOF'
@@ -231,24 +259,33 @@ TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 declare -A RESULTS LATENCY LOADAVG
 for scenario in $SCENARIOS; do
-  for variant in nofilter floor filter; do
+  for variant in nofilter floor filter $EXTRA_NAMES; do
     log "warm-up: $scenario via $variant"
     run_wrk "$variant" "$scenario" 3s "$CONNS" >/dev/null
   done
   for round in $(seq "$ROUNDS"); do
     LOADAVG[$scenario.$round]=$(cut -d' ' -f1 /proc/loadavg)
-    for variant in nofilter floor filter; do
+    for variant in nofilter floor filter $EXTRA_NAMES; do
       log "round $round/$ROUNDS: $scenario via $variant: throughput ($DURATION, $CONNS connections), latency ($DURATION, 1 connection)"
       pid_var="PID_$variant"
+      perf_pid=""
+      if [ "${LOAD_PERF:-0}" = 1 ] && [ "$round" = "$ROUNDS" ]; then
+        perf record -q -F 999 -p "${!pid_var}" -o "$RUN/perf.$scenario.$variant" 2>/dev/null &
+        perf_pid=$!
+        sleep 0.5
+      fi
       t0=$(cpu_ticks "${!pid_var}")
       line=$(run_wrk "$variant" "$scenario" "$DURATION" "$CONNS")
       t1=$(cpu_ticks "${!pid_var}")
+      if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
       [ "$(field non2xx "$line")" = 0 ] && [ "$(field errors "$line")" = 0 ] ||
         die "$scenario via $variant had errors: $line"
       # Envoy's own CPU time per request (µs): what the filter costs, independent of how busy
       # the rest of the machine is.
       cpu=$(awk -v t=$((t1 - t0)) -v us="$TICK_US" -v n="$(field requests "$line")" 'BEGIN {printf "%.1f", t * us / n}')
       RESULTS[$scenario.$variant.$round]="$line cpu=$cpu"
+      # (The extra variants are compared by CPU only.)
+      [ -n "${EXTRA_WASM[$variant]:-}" ] && continue
       line=$(run_wrk "$variant" "$scenario" "$DURATION" 1)
       [ "$(field non2xx "$line")" = 0 ] && [ "$(field errors "$line")" = 0 ] ||
         die "$scenario via $variant had errors: $line"
@@ -369,6 +406,46 @@ print()
 print("Load average at the end of the run: %s. Other work on the machine lowers throughput and inflates p99 "
       "for every variant; Envoy CPU per request is the least disturbed figure." % " ".join(la))
 EOF
+if [ -n "$EXTRA_NAMES" ]; then
+  echo
+  echo "More variants (LOAD_EXTRA), Envoy CPU µs/req in the throughput runs, round by round, and the median of each round's difference to the floor's:"
+  echo
+  echo "| scenario | variant | Envoy CPU µs/req, each round | floor, each round | median difference to the floor |"
+  echo "|---|---|---|---|---:|"
+  for scenario in $SCENARIOS; do
+    for name in $EXTRA_NAMES; do
+      own="" floor="" diffs=()
+      for r in $(seq "$ROUNDS"); do
+        a=$(field cpu "${RESULTS[$scenario.$name.$r]}") f=$(field cpu "${RESULTS[$scenario.floor.$r]}")
+        own="$own${own:+, }$a" floor="$floor${floor:+, }$f"
+        diffs+=("$(awk -v a="$a" -v f="$f" 'BEGIN {printf "%.1f", a - f}')")
+      done
+      mid=$(printf '%s\n' "${diffs[@]}" | sort -g | awk '{v[NR]=$1} END {printf "%+.1f", v[int((NR+1)/2)]}')
+      echo "| $scenario | $name | $own | $floor | $mid |"
+    done
+  done
+fi
+if [ "${LOAD_PERF:-0}" = 1 ]; then
+  echo
+  echo "Where each proxy's CPU went in the last round's throughput run (perf, 999 Hz), µs per request:"
+  echo
+  echo "| scenario | variant | Envoy CPU µs/req | Envoy's own code (V8 included) | the module's code | kernel | other |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  for scenario in $SCENARIOS; do
+    for variant in nofilter floor filter $EXTRA_NAMES; do
+      cpu=$(field cpu "${RESULTS[$scenario.$variant.$ROUNDS]}")
+      perf report -i "$RUN/perf.$scenario.$variant" --no-children --sort dso --stdio 2>/dev/null |
+        awk -v cpu="$cpu" -v sc="$scenario" -v va="$variant" '
+          /^#/ || NF < 2 { next }
+          { p = $1; sub("%", "", p); d = $2 }
+          d == "envoy" { e += p; next }
+          d == "[JIT]" { j += p; next }
+          d == "[kernel.kallsyms]" { k += p; next }
+          { o += p }
+          END { printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", sc, va, cpu, cpu*e/100, cpu*j/100, cpu*k/100, cpu*o/100 }'
+    done
+  done
+fi
 echo
 echo "Filter counters after the run (mistype):"
 echo "$STATS"
