@@ -83,7 +83,12 @@ impl Head {
         for piece in input.chunks(4096) {
             decoded.clear();
             if let Err(e) = d.feed(piece, &mut decoded) {
-                self.error = Some(format!("is not base64: {e}"));
+                // The bytes decoded before the invalid one may end the head: the invalid byte
+                // is then after it and not read, as when the head ends in an earlier piece.
+                self.push(&decoded);
+                if !self.is_done() {
+                    self.error = Some(format!("is not base64: {e}"));
+                }
                 break;
             }
             self.push(&decoded);
@@ -192,6 +197,35 @@ mod tests {
         h.feed(b"*** not base64 ***");
         assert_eq!(h.addresses("raw").unwrap().to, vec!["a@b.org"]);
         assert_eq!(h.bytes, b"To: a@b.org\n\n");
+    }
+
+    #[test]
+    fn an_invalid_byte_after_the_head_is_not_read_wherever_the_pieces_end() {
+        let mut input = base64::engine::general_purpose::STANDARD
+            .encode(b"To: a@b.org\n\nbody!")
+            .into_bytes();
+        // (No padding, which would end the data before the invalid byte.)
+        assert!(!input.ends_with(b"="));
+        input.extend_from_slice(b"\0 not base64");
+        for split in 0..=input.len() {
+            let h = read(Encoding::Base64, &input, &[split]);
+            assert_eq!(
+                h.addresses("raw").unwrap().to,
+                vec!["a@b.org"],
+                "split at {split}"
+            );
+        }
+        // Before the head ends, it is an error, wherever the pieces end.
+        let mut early = b"VG86IGFA".to_vec();
+        early.extend_from_slice(b"\0YkBvcmcKCg==");
+        for split in 0..=early.len() {
+            let h = read(Encoding::Base64, &early, &[split]);
+            let e = h.addresses("raw").unwrap_err();
+            assert!(
+                e.starts_with("raw is not base64: invalid byte"),
+                "split at {split}: {e}"
+            );
+        }
     }
 
     #[test]
