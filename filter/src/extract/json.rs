@@ -566,12 +566,13 @@ impl Reader {
 
     fn end_number(&mut self, at: usize) {
         if self.fate == Fate::Keep {
+            // (The lexer lets only ASCII digits, signs, dots and exponents into a number.)
             let text = std::str::from_utf8(&self.text).unwrap_or("0");
             if text.parse::<Number>().is_err() {
                 self.fail("a number out of range", at);
                 return;
             }
-            if let (Some(n), Ok(text)) = (self.node, std::str::from_utf8(&self.text)) {
+            if let Some(n) = self.node {
                 self.tree.set_text(n, text);
             }
         }
