@@ -18,8 +18,7 @@ if [ -z "$feature" ]; then
   cargo build --quiet -p mistype-floor-filter --target wasm32-wasip1 --profile wasm
   artifact="$target_dir/wasm32-wasip1/wasm/mistype_floor_filter.wasm"
 else
-  grep -q "^$feature = \[\]" benches/floor-filter/Cargo.toml ||
-    { echo "benches/floor-filter/build.sh: no variant '$feature' in benches/floor-filter/Cargo.toml" >&2; exit 2; }
+  # (cargo refuses a feature the crate does not have, naming it.)
   CARGO_TARGET_DIR="$target_dir/floor-variants" cargo build --quiet -p mistype-floor-filter \
     --target wasm32-wasip1 --profile wasm --features "$feature"
   artifact="$target_dir/wasm32-wasip1/wasm/mistype_floor_filter-$feature.wasm"
