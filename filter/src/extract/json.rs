@@ -238,20 +238,56 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// The length of a string's run up to its next quote or backslash (or the whole of `rest`). Most
-/// strings of a send are short (keys, addresses), where a plain loop beats the setup of a vector
-/// search; a long one (a message body, an attachment) is searched by `memchr`.
-fn string_run(rest: &[u8]) -> usize {
-    const SHORT: usize = 32;
-    let head = rest.get(..SHORT).unwrap_or(rest);
-    if let Some(at) = head.iter().position(|&b| b == b'"' || b == b'\\') {
-        return at;
+/// Each byte of a word: `0x01`.
+const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+/// Each byte of a word: `0x80`.
+const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+
+/// The high bit of each byte of `w` that is a quote or a backslash, and (with `control`) of each
+/// byte below `0x20`; the lowest bit set marks the first such byte (above it, a bit may be set
+/// by the borrow of a lower match: only the lowest is read).
+fn stops(w: u64, control: bool) -> u64 {
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut m = zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')));
+    if control {
+        m |= w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
     }
-    match rest.get(SHORT..) {
-        Some(tail) if !tail.is_empty() => {
-            SHORT + memchr::memchr2(b'"', b'\\', tail).unwrap_or(tail.len())
+    m
+}
+
+/// The length of a string's run up to its next quote or backslash, and (with `control`) control
+/// character, or the whole of `rest`. Most strings of a send are short (keys, addresses): they
+/// are scanned a word at a time. A long one (a message body, an attachment) that is only
+/// skipped is searched by `memchr`.
+fn run_until(rest: &[u8], control: bool) -> usize {
+    const WORDS: usize = 64;
+    let mut at = 0;
+    let mut words = rest.chunks_exact(8);
+    for chunk in words.by_ref().take(WORDS / 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let m = stops(u64::from_le_bytes(w), control);
+        if m != 0 {
+            return at + (m.trailing_zeros() / 8) as usize;
         }
-        _ => rest.len(),
+        at += 8;
+    }
+    if !control && rest.len() - at >= 8 {
+        return at + memchr::memchr2(b'"', b'\\', &rest[at..]).unwrap_or(rest.len() - at);
+    }
+    let stop = |b: u8| b == b'"' || b == b'\\' || (control && b < 0x20);
+    for chunk in words.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let m = stops(u64::from_le_bytes(w), control);
+        if m != 0 {
+            return at + (m.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    match rest[at..].iter().position(|&b| stop(b)) {
+        Some(p) => at + p,
+        None => rest.len(),
     }
 }
 
@@ -264,20 +300,112 @@ fn hex(b: u8) -> Option<u16> {
     }
 }
 
+/// What a reader keeps between documents: its working buffers, emptied. A reader leaves them for
+/// the next reader on the same thread (in the filter, the next request of the same Wasm VM, which
+/// runs one at a time), so that reading a send allocates no working buffer once one of its size
+/// has been read. A buffer that a large document grew is freed instead.
+#[derive(Debug)]
+struct Buffers {
+    frames: Vec<Frame>,
+    path: Vec<Seg>,
+    spare: Vec<String>,
+    text: Vec<u8>,
+    key: String,
+}
+
+/// The most key strings kept, and the longest (in bytes of capacity).
+const SPARE_KEYS: usize = 32;
+const SPARE_KEY_BYTES: usize = 256;
+/// The largest text buffer kept (a kept string or key's decoded bytes).
+const SPARE_TEXT_BYTES: usize = 64 * 1024;
+
+thread_local! {
+    static BUFFERS: std::cell::RefCell<Option<Buffers>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Buffers {
+    /// Sized for a typical send's request, so that reading one grows no buffer.
+    fn fresh() -> Buffers {
+        Buffers {
+            frames: Vec::with_capacity(16),
+            path: Vec::with_capacity(16),
+            spare: Vec::with_capacity(16),
+            text: Vec::with_capacity(128),
+            key: String::with_capacity(64),
+        }
+    }
+
+    /// The buffers left by the last reader on this thread, or new ones.
+    fn take() -> Buffers {
+        BUFFERS
+            .try_with(|b| b.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_else(Buffers::fresh)
+    }
+
+    /// Emptied and kept for the next reader on this thread (what a large document grew is
+    /// freed).
+    fn keep(mut self) {
+        for seg in self.path.drain(..) {
+            if let Seg::Key(k) = seg {
+                self.spare.push(k);
+            }
+        }
+        self.spare.retain(|k| k.capacity() <= SPARE_KEY_BYTES);
+        self.spare.truncate(SPARE_KEYS);
+        self.spare.iter_mut().for_each(String::clear);
+        if self.text.capacity() > SPARE_TEXT_BYTES {
+            self.text = Vec::with_capacity(128);
+        }
+        if self.key.capacity() > SPARE_KEY_BYTES {
+            self.key = String::with_capacity(64);
+        }
+        self.frames.clear();
+        self.text.clear();
+        self.key.clear();
+        // (Nothing to keep while the thread ends.)
+        let _ = BUFFERS.try_with(|b| {
+            if let Ok(mut slot) = b.try_borrow_mut() {
+                *slot = Some(self);
+            }
+        });
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let b = Buffers {
+            frames: std::mem::take(&mut self.frames),
+            path: std::mem::take(&mut self.path),
+            spare: std::mem::take(&mut self.spare),
+            text: std::mem::take(&mut self.text),
+            key: std::mem::take(&mut self.key),
+        };
+        b.keep();
+    }
+}
+
 impl Reader {
     /// A reader that keeps what `select` chooses.
     pub fn new(select: Selector) -> Reader {
-        // (Sized for a typical send's request, so that reading one grows no buffer.)
+        let Buffers {
+            frames,
+            path,
+            spare,
+            text,
+            key,
+        } = Buffers::take();
         Reader {
             select,
             lex: Lex::Value,
-            frames: Vec::with_capacity(16),
-            path: Vec::with_capacity(16),
+            frames,
+            path,
             sink: Sink::Skip,
             fate: Fate::Drop,
-            text: Vec::with_capacity(128),
-            key: String::with_capacity(64),
-            spare: Vec::with_capacity(16),
+            text,
+            key,
+            spare,
             node: None,
             high: None,
             in_key: false,
@@ -346,10 +474,8 @@ impl Reader {
                     // The member's key joins the path while its value is read (its string is
                     // reused for a later key once the value is complete).
                     let seg = if f.object {
-                        let mut k = self.spare.pop().unwrap_or_default();
-                        k.clear();
-                        k.push_str(&self.key);
-                        Seg::Key(k)
+                        let spare = self.spare.pop().unwrap_or_default();
+                        Seg::Key(std::mem::replace(&mut self.key, spare))
                     } else {
                         Seg::Index(f.count)
                     };
@@ -368,7 +494,12 @@ impl Reader {
         };
         self.node = None;
         if fate != Fate::Drop {
-            let key = in_object.then_some(self.key.as_str());
+            // (A selected member's key is in the path now.)
+            let key = match (in_object, parent_mode, self.path.last()) {
+                (false, _, _) => None,
+                (true, Mode::Select, Some(Seg::Key(k))) => Some(k.as_str()),
+                (true, _, _) => Some(self.key.as_str()),
+            };
             self.node = Some(self.tree.push(leaf, key));
         }
         (fate, mode, sel)
@@ -530,6 +661,40 @@ impl Reader {
         }
     }
 
+    /// A key or kept string that ends in this piece (at `bytes`' end) and has nothing decoded
+    /// before this run (no escape, no earlier piece): taken as it stands in the input, without
+    /// going through the text buffer. False (nothing done) when it must be read the general way:
+    /// invalid UTF-8 (an error there), a key too long to be selected.
+    fn read_in_place(&mut self, bytes: &[u8], at: usize) -> bool {
+        if !self.text.is_empty() || self.high.is_some() {
+            return false;
+        }
+        let Ok(s) = std::str::from_utf8(bytes) else {
+            return false;
+        };
+        match self.sink {
+            Sink::Key => {
+                let selecting = self.frames.last().is_some_and(|f| f.mode == Mode::Select);
+                if selecting && bytes.len() > MAX_KEY {
+                    return false;
+                }
+                self.count_kept(bytes.len(), at);
+                self.key.clear();
+                self.key.push_str(s);
+                self.lex = Lex::Colon;
+            }
+            Sink::Keep => {
+                self.count_kept(bytes.len(), at);
+                if let Some(n) = self.node {
+                    self.tree.set_text(n, s);
+                }
+                self.complete();
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// A `\uXXXX` escape's code unit.
     fn unicode(&mut self, code: u16, at: usize) {
         let decoding = matches!(self.sink, Sink::Key | Sink::Keep);
@@ -605,25 +770,47 @@ impl Reader {
                 Lex::Str => {
                     // The run up to the next quote or backslash, at once.
                     let rest = &input[i..];
-                    let run = string_run(rest);
+                    let decoded = matches!(self.sink, Sink::Key | Sink::Keep);
+                    // (A decoded string, a key or a kept value, is short: one pass finds its end
+                    // and any control character in it.)
+                    let run = run_until(rest, decoded);
+                    if decoded
+                        && rest.get(run) == Some(&b'"')
+                        && self.read_in_place(&rest[..run], i)
+                    {
+                        i += run + 1;
+                        continue;
+                    }
                     if run > 0 {
                         if self.high.is_some() {
-                            if matches!(self.sink, Sink::Key | Sink::Keep) {
+                            if decoded {
                                 self.fail("a lone leading surrogate in a \\u escape", i);
                                 return;
                             }
                             self.high = None;
                         }
-                        if matches!(self.sink, Sink::Key | Sink::Keep | Sink::Head(_)) {
+                        if decoded || matches!(self.sink, Sink::Head(_)) {
                             let bytes = &rest[..run];
-                            if let Some(c) = bytes.iter().position(|&c| c < 0x20) {
-                                self.fail("a control character in a string", i + c);
-                                return;
+                            if !decoded {
+                                if let Some(c) = bytes.iter().position(|&c| c < 0x20) {
+                                    self.fail("a control character in a string", i + c);
+                                    return;
+                                }
                             }
                             self.emit(bytes, i);
+                            if self.error.is_some() || self.stopped {
+                                return;
+                            }
                         }
                         i += run;
+                    }
+                    // The run's end, read at once: a quote, a backslash or a control character.
+                    let Some(&b) = input.get(i) else {
                         continue;
+                    };
+                    if b < 0x20 {
+                        self.fail("a control character in a string", i);
+                        return;
                     }
                     i += 1;
                     if b == b'"' {
@@ -720,7 +907,13 @@ impl Reader {
                         }
                     }
                 }
-                _ if is_space(b) => {}
+                _ if is_space(b) => {
+                    i += 1;
+                    while input.get(i).is_some_and(|&c| is_space(c)) {
+                        i += 1;
+                    }
+                    continue;
+                }
                 Lex::Value | Lex::FirstValue => match b {
                     b'{' => self.open(true, i),
                     b'[' => self.open(false, i),
@@ -809,8 +1002,8 @@ impl Reader {
 
     /// The head read from the string at `path` (the last one), when the rest of the document is
     /// not needed.
-    pub fn into_head(self, path: &[Seg]) -> Option<Head> {
-        self.heads
+    pub fn into_head(mut self, path: &[Seg]) -> Option<Head> {
+        std::mem::take(&mut self.heads)
             .into_iter()
             .rev()
             .find(|(p, _)| p.as_slice() == path)
@@ -820,12 +1013,12 @@ impl Reader {
     /// The document read: its pruned value and its heads, or the syntax error.
     pub fn into_doc(mut self) -> Result<Doc, String> {
         self.finish();
-        if let Some(e) = self.error {
+        if let Some(e) = self.error.take() {
             return Err(e);
         }
         Ok(Doc {
-            tree: self.tree,
-            heads: self.heads,
+            tree: std::mem::take(&mut self.tree),
+            heads: std::mem::take(&mut self.heads),
         })
     }
 }
@@ -837,22 +1030,46 @@ mod tests {
     use serde_json::{json, Map, Value};
 
     #[test]
-    fn a_string_run_ends_at_the_first_quote_or_backslash_on_either_side_of_the_short_scan() {
-        for len in [0, 1, 31, 32, 33, 40, 200] {
-            let plain = vec![b'a'; len];
-            assert_eq!(string_run(&plain), len, "no end in {len} bytes");
-            for at in [0, 1, 30, 31, 32, 33, 39, 199]
-                .into_iter()
-                .filter(|&at| at < len)
-            {
-                for end in [b'"', b'\\'] {
-                    let mut bytes = plain.clone();
-                    bytes[at] = end;
-                    // A second end further on does not count.
-                    if at + 1 < len {
-                        bytes[len - 1] = b'"';
+    fn a_string_run_ends_at_the_first_stop_in_any_byte_of_a_word_and_past_the_word_scan() {
+        // Every length and position around the word size and the end of the word scan; bytes
+        // that differ from a stop in one bit, and non-ASCII bytes, around it.
+        let lens = (0..=20).chain([63, 64, 65, 71, 72, 73, 200]);
+        for len in lens {
+            let mut plain: Vec<u8> = (0..len)
+                .map(|i| [b'a', 0xa2, b'#', 0xdc, b' ', b'!'][i % 6])
+                .collect();
+            if len > 3 {
+                plain[3] = b'"' ^ 0x80;
+            }
+            for control in [false, true] {
+                assert_eq!(run_until(&plain, control), len, "no stop in {len} bytes");
+                let ats =
+                    (0..len).filter(|&at| at < 20 || at % 8 == 0 || at % 8 == 7 || at + 1 >= len);
+                for at in ats {
+                    for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                        let mut bytes = plain.clone();
+                        bytes[at] = stop;
+                        // A second stop further on does not count.
+                        if at + 2 < len {
+                            bytes[len - 1] = b'"';
+                            bytes[at + 1] = 0x01;
+                        }
+                        let is_stop = stop == b'"' || stop == b'\\' || control;
+                        let want = if is_stop {
+                            at
+                        } else if at + 2 < len {
+                            // (A control character, not asked for: the next stop is the quote
+                            // at the end.)
+                            len - 1
+                        } else {
+                            len
+                        };
+                        assert_eq!(
+                            run_until(&bytes, control),
+                            want,
+                            "{stop:#x} at {at} of {len}, control {control}"
+                        );
                     }
-                    assert_eq!(string_run(&bytes), at, "{} at {at} of {len}", end as char);
                 }
             }
         }
@@ -995,6 +1212,56 @@ mod tests {
             d.root().to_value(),
             json!({"message": {"to": ["\u{1f600} x@y.org"]}, "message2": {}})
         );
+    }
+
+    #[test]
+    fn a_key_too_long_to_select_drops_its_member_but_is_kept_inside_a_kept_value() {
+        let long = "k".repeat(MAX_KEY + 1);
+        let doc = format!(r#"{{"{long}": {{"to": "x"}}, "message": {{"to": {{"{long}": "v"}}}}}}"#);
+        let want = json!({"message": {"to": {long.clone(): "v"}}});
+        for cut in (0..=doc.len())
+            .step_by(97)
+            .chain([1, 2, MAX_KEY, MAX_KEY + 2, doc.len() - 1])
+        {
+            let got =
+                read(select, doc.as_bytes(), &[cut]).unwrap_or_else(|e| panic!("at {cut}: {e}"));
+            assert_eq!(got.root().to_value(), want, "split at {cut}");
+        }
+        // One byte shorter, the key is selected like any other: skipped, with a placeholder.
+        let fits = &long[1..];
+        let doc = format!(r#"{{"{fits}": {{"to": "x"}}, "message": {{}}}}"#);
+        for cut in [0, 3, doc.len() / 2, doc.len()] {
+            let got = read(select, doc.as_bytes(), &[cut]).unwrap();
+            assert_eq!(
+                got.root().to_value(),
+                json!({fits: {}, "message": {}}),
+                "split at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_reader_after_one_left_mid_document_reads_as_a_fresh_one() {
+        // The buffers a reader leaves for the next (path keys, a half-read key and text) carry
+        // nothing over.
+        for left in [
+            r#"{"message": {"to": [{"email": "a@b."#,
+            r#"{"message": {"t"#,
+            r#"{"list": [{"keep": {"k"#,
+        ] {
+            let mut r = Reader::new(select);
+            r.feed(left.as_bytes());
+            drop(r);
+            for doc in DOCS {
+                let whole: Value = serde_json::from_str(doc).unwrap();
+                let got = read(select, doc.as_bytes(), &[]).unwrap();
+                assert_eq!(
+                    got.root().to_value(),
+                    prune(&whole, &mut Vec::new(), select),
+                    "{doc} after {left}"
+                );
+            }
+        }
     }
 
     #[test]

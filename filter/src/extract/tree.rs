@@ -69,13 +69,48 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// The most nodes, and bytes of text, whose buffers a dropped tree leaves for the next one.
+const SPARE_NODES: usize = 4096;
+const SPARE_TEXT: usize = 64 * 1024;
+
+thread_local! {
+    /// A dropped tree's buffers, emptied, for the next tree on this thread (in the filter, the
+    /// next request of the same Wasm VM): reading a send allocates no tree once one of its size
+    /// has been read.
+    static SPARE: std::cell::RefCell<Option<(Vec<Node>, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let (mut nodes, mut text) = (
+            std::mem::take(&mut self.nodes),
+            std::mem::take(&mut self.text),
+        );
+        if nodes.capacity() == 0 || nodes.capacity() > SPARE_NODES || text.capacity() > SPARE_TEXT {
+            return;
+        }
+        nodes.clear();
+        text.clear();
+        // (Nothing to keep while the thread ends.)
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut slot) = s.try_borrow_mut() {
+                if slot.is_none() {
+                    *slot = Some((nodes, text));
+                }
+            }
+        });
+    }
+}
+
 impl Tree {
     /// An empty tree with room for `nodes` nodes and `text` bytes of text.
     pub(super) fn with_capacity(nodes: usize, text: usize) -> Tree {
-        Tree {
-            nodes: Vec::with_capacity(nodes),
-            text: String::with_capacity(text),
-        }
+        let spare = SPARE.try_with(|s| s.borrow_mut().take()).ok().flatten();
+        let (mut n, mut t) = spare.unwrap_or_default();
+        n.reserve(nodes);
+        t.reserve(text);
+        Tree { nodes: n, text: t }
     }
 
     /// Appends a node (a leaf until [`Tree::close`] says where its members end), with the key
