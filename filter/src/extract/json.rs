@@ -435,6 +435,9 @@ impl Reader {
         self.error.as_deref()
     }
 
+    // (Out of the hot loop: errors are rare.)
+    #[cold]
+    #[inline(never)]
     fn fail(&mut self, what: impl std::fmt::Display, at: usize) {
         if self.error.is_none() {
             self.error = Some(format!("{what} at byte {}", self.offset + at));
