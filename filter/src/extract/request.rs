@@ -88,14 +88,15 @@ pub fn split_path(full: &str) -> (&str, &str) {
     }
 }
 
-/// The media type of a `content-type` value: lower case, without parameters.
-pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+/// The media type of a `content-type` value: lower case, without parameters (borrowed when it is
+/// lower case already, as clients send it).
+pub fn media_type(content_type: &str) -> std::borrow::Cow<'_, str> {
+    let mt = content_type.split(';').next().unwrap_or("").trim();
+    if mt.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(mt.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(mt)
+    }
 }
 
 pub(super) fn is_json(mt: Option<&str>) -> bool {
@@ -156,5 +157,32 @@ pub(super) fn string_list(
             api,
             format!("{where_} is neither a string nor a list of strings"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn a_media_type_is_lower_case_without_parameters_and_borrowed_when_it_already_is() {
+        for (ct, want) in [
+            ("application/json", "application/json"),
+            ("application/json; charset=utf-8", "application/json"),
+            (" Application/JSON ;charset=UTF-8", "application/json"),
+            ("Multipart/Form-Data; boundary=X", "multipart/form-data"),
+            ("", ""),
+        ] {
+            let mt = media_type(ct);
+            assert_eq!(mt, want, "{ct:?}");
+            let lower = !ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .bytes()
+                .any(|b| b.is_ascii_uppercase());
+            assert_eq!(matches!(mt, Cow::Borrowed(_)), lower, "{ct:?}");
+        }
     }
 }
