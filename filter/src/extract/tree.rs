@@ -286,16 +286,16 @@ impl<'a> Val<'a> {
         }
         let mut m: Vec<(&'a str, Val<'a>)> =
             self.children().filter_map(|(k, v)| Some((k?, v))).collect();
-        // Stable: of equal keys, the last written stays last, and is the one kept.
+        // Stable: of equal keys, the last written stays last, and its value is the one kept.
         m.sort_by(|a, b| a.0.cmp(b.0));
-        let mut out: Vec<(&'a str, Val<'a>)> = Vec::with_capacity(m.len());
-        for (k, v) in m {
-            match out.last_mut() {
-                Some(last) if last.0 == k => last.1 = v,
-                _ => out.push((k, v)),
+        m.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 = later.1;
             }
-        }
-        out
+            same
+        });
+        m
     }
 
     /// The value as a `serde_json` value (the tests' oracle is a whole parse).
