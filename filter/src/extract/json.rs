@@ -238,6 +238,14 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// The index of the first byte at or after `i` that is not white space.
+fn skip_space(input: &[u8], mut i: usize) -> usize {
+    while input.get(i).is_some_and(|&c| is_space(c)) {
+        i += 1;
+    }
+    i
+}
+
 /// Each byte of a word: `0x01`.
 const ONES: u64 = u64::from_le_bytes([0x01; 8]);
 /// Each byte of a word: `0x80`.
@@ -911,10 +919,7 @@ impl Reader {
                     }
                 }
                 _ if is_space(b) => {
-                    i += 1;
-                    while input.get(i).is_some_and(|&c| is_space(c)) {
-                        i += 1;
-                    }
+                    i = skip_space(input, i + 1);
                     continue;
                 }
                 Lex::Value | Lex::FirstValue => match b {
@@ -954,11 +959,18 @@ impl Reader {
                         return;
                     }
                     self.lex = Lex::Value;
+                    // (The value's white space, read at once.)
+                    i = skip_space(input, i + 1);
+                    continue;
                 }
                 Lex::Next => {
                     let object = self.frames.last().is_some_and(|f| f.object);
                     match b {
-                        b',' => self.lex = if object { Lex::Key } else { Lex::Value },
+                        b',' => {
+                            self.lex = if object { Lex::Key } else { Lex::Value };
+                            i = skip_space(input, i + 1);
+                            continue;
+                        }
                         b'}' => self.close(true, i),
                         b']' => self.close(false, i),
                         _ => {
