@@ -21,6 +21,8 @@ use serde_json::Number;
 
 /// The deepest nesting read (`serde_json`'s limit).
 const MAX_DEPTH: usize = 128;
+/// How far into a document each piece is validated as UTF-8 at once (see [`Reader::feed`]).
+const VALIDATE_WHOLE: usize = 64 * 1024;
 /// The longest key that is decoded; a longer one matches no selector and is skipped with its value.
 const MAX_KEY: usize = 4096;
 
@@ -673,14 +675,15 @@ impl Reader {
     }
 
     /// A key or kept string that ends in this piece (at `bytes`' end) and has nothing decoded
-    /// before this run (no escape, no earlier piece): taken as it stands in the input, without
-    /// going through the text buffer. False (nothing done) when it must be read the general way:
+    /// before this run (no escape, no earlier piece): taken as it stands in the input (`valid`:
+    /// the same bytes, if the piece's validation covered them), without going through the text
+    /// buffer. False (nothing done) when it must be read the general way:
     /// invalid UTF-8 (an error there), a key too long to be selected.
-    fn read_in_place(&mut self, bytes: &[u8], at: usize) -> bool {
+    fn read_in_place(&mut self, bytes: &[u8], valid: Option<&str>, at: usize) -> bool {
         if !self.text.is_empty() || self.high.is_some() {
             return false;
         }
-        let Ok(s) = std::str::from_utf8(bytes) else {
+        let Some(s) = valid.or_else(|| std::str::from_utf8(bytes).ok()) else {
             return false;
         };
         match self.sink {
@@ -771,6 +774,15 @@ impl Reader {
         if self.error.is_some() || self.finished || self.stopped {
             return;
         }
+        // The piece as text, as far as it is valid UTF-8, validated at once: a key or kept string
+        // in it is then taken without validating it again (one pass over a send's request costs
+        // less than one per string). Only near the start of a document, where a send's
+        // recipients are: a large body is not validated twice.
+        let head = &input[..input.len().min(VALIDATE_WHOLE.saturating_sub(self.offset))];
+        let text = match std::str::from_utf8(head) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+        };
         let mut i = 0;
         while i < input.len() {
             if self.error.is_some() || self.stopped {
@@ -787,7 +799,7 @@ impl Reader {
                     let run = run_until(rest, decoded);
                     if decoded
                         && rest.get(run) == Some(&b'"')
-                        && self.read_in_place(&rest[..run], i)
+                        && self.read_in_place(&rest[..run], text.get(i..i + run), i)
                     {
                         i += run + 1;
                         continue;
@@ -1276,6 +1288,33 @@ mod tests {
                     "{doc} after {left}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn strings_read_the_same_whether_or_not_their_piece_validates_as_utf8() {
+        // Invalid UTF-8 in a skipped string ends the piece's validation there: the kept strings
+        // after it are validated one by one, with the same result; one in a kept string is an
+        // error wherever the pieces end.
+        let mut doc = br#"{"skip": "x"#.to_vec();
+        doc.push(0xff);
+        doc.extend_from_slice(
+            r#"", "message": {"to": ["a@b.org", "\u00e9t\u00e9", "été"]}}"#.as_bytes(),
+        );
+        let want = json!({"skip": "", "message": {"to": ["a@b.org", "été", "été"]}});
+        let mut bad = br#"{"message": {"to": ["a@b"#.to_vec();
+        bad.push(0xff);
+        bad.extend_from_slice(br#".org"]}}"#);
+        for cut in 0..=doc.len() {
+            let got = read(select, &doc, &[cut]).unwrap_or_else(|e| panic!("at {cut}: {e}"));
+            assert_eq!(got.root().to_value(), want, "split at {cut}");
+        }
+        for cut in 0..=bad.len() {
+            let e = read(select, &bad, &[cut]).unwrap_err();
+            assert!(
+                e.starts_with("invalid UTF-8 in a string"),
+                "split at {cut}: {e}"
+            );
         }
     }
 
