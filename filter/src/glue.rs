@@ -622,47 +622,46 @@ impl HttpContext for Stream {
         // through the VM boundary (and an allocation callback), which dominated the cost of the
         // header-only look on send routes.
         let headers = self.get_http_request_headers();
+        // (Borrowed: most requests are not sends, and a send keeps only a few of its headers.)
         let find = |name: &str| {
             headers
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
+                .map(|(_, v)| v.as_str())
         };
         let method = find(":method").unwrap_or_default();
         let path = find(":path").unwrap_or_default();
         let content_type = find("content-type");
-        let Some(candidate) = shared
-            .filter
-            .classify(&method, &path, content_type.as_deref())
-        else {
+        let Some(candidate) = shared.filter.classify(method, path, content_type) else {
             self.done = true;
             return ProxyAction::Continue;
         };
-        if extract::is_continuation(candidate, find("content-range").as_deref()) {
+        if extract::is_continuation(candidate, find("content-range")) {
             self.done = true;
             return ProxyAction::Continue;
         }
         self.candidate = Some(candidate);
-        self.content_type = content_type;
+        self.content_type = content_type.map(str::to_string);
         self.authority = find(":authority")
             .or_else(|| find("host"))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .to_string();
         self.credentials = shared
             .filter
             .config
             .lookup
             .forward_headers
             .iter()
-            .filter_map(|h| find(h).map(|v| (h.clone(), v)))
+            .filter_map(|h| find(h).map(|v| (h.clone(), v.to_string())))
             .collect();
-        self.path = path;
+        self.path = path.to_string();
         let confirm_header = shared.filter.config.confirm.header.as_str();
-        self.token = find(confirm_header);
+        self.token = find(confirm_header).map(str::to_string);
         let token_header = self.token.is_some();
         if token_header {
             // The token is for this filter only; the upstream does not need it.
             self.remove_http_request_header(&shared.filter.config.confirm.header);
-            if extract::opens_upload_session(&method, &self.path) {
+            if extract::opens_upload_session(method, &self.path) {
                 self.session_token = self.token.clone();
             }
         } else if let Some(key) = extract::upload_id(&self.path).map(session_key) {
@@ -675,7 +674,7 @@ impl HttpContext for Stream {
             }
         }
         if let Some(h) = &shared.filter.config.sender_header {
-            self.sender = find(h).filter(|s| !s.trim().is_empty());
+            self.sender = find(h).filter(|s| !s.trim().is_empty()).map(str::to_string);
         }
         let body = shared
             .filter
