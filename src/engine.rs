@@ -194,11 +194,30 @@ impl Engine {
 
     /// Judge one request.
     pub fn check(&self, request: &CheckRequest) -> Verdict {
-        let ctx = self.context(request.from.as_deref(), &request.contacts);
-        let mut verdict = Verdict::empty(request.id.clone());
+        self.check_parts(
+            request.id.clone(),
+            request.from.as_deref(),
+            request.recipients(),
+            &request.contacts,
+        )
+    }
+
+    /// Judge a request given as its parts, without building a [`CheckRequest`] (a caller that
+    /// holds them borrowed, as the filter does, copies nothing): `id`, the sender, the
+    /// recipients in order (to, then cc, then bcc) and the contacts. The verdict is
+    /// [`Engine::check`]'s for the same request.
+    pub fn check_parts<'r>(
+        &self,
+        id: serde_json::Value,
+        from: Option<&str>,
+        recipients: impl IntoIterator<Item = &'r str>,
+        contacts: &[String],
+    ) -> Verdict {
+        let ctx = self.context(from, contacts);
+        let mut verdict = Verdict::empty(id);
         verdict.errors.extend(ctx.errors().iter().cloned());
         let mut seen = 0usize;
-        for entry in request.recipients() {
+        for entry in recipients {
             self.judge_entry(entry, &ctx, &mut verdict, &mut seen);
         }
         verdict.settle();

@@ -163,9 +163,7 @@ impl Filter {
     ) -> Outcome {
         if candidate.route == Route::Verdict {
             return match send {
-                Ok(Some(s)) => {
-                    Outcome::Answer(reply::verdict(&self.engine.check(&s.to_request(None))))
-                }
+                Ok(Some(s)) => Outcome::Answer(reply::verdict(&s.check(&self.engine, None))),
                 Ok(None) => Outcome::NotASend,
                 Err(e) => Outcome::Answer(reply::bad_request(&e)),
             };
@@ -216,17 +214,14 @@ impl Filter {
     }
 
     fn judge(&self, send: &Send, info: RequestInfo) -> Outcome {
-        let sender = info
-            .sender
-            .map(str::to_string)
-            .or_else(|| send.from.clone());
-        let verdict = self.engine.check(&send.to_request(sender.as_deref()));
+        let sender = info.sender.or(send.from.as_deref());
+        let verdict = send.check(&self.engine, sender);
         Outcome::Decided(decide::judged(
             &self.config,
             self.signer.as_ref(),
             Judged {
                 send,
-                sender: sender.as_deref(),
+                sender,
                 verdict: &verdict,
                 // A form-posting client (Roundcube) carries the token in its body.
                 token: info.token.or(send.confirm.as_deref()),

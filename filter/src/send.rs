@@ -5,7 +5,7 @@
 //!
 //! Every other module of the filter builds on these types; this one uses none of them.
 
-use mistype::CheckRequest;
+use mistype::{CheckRequest, Engine, Verdict};
 use serde_json::Value;
 
 /// The send APIs the filter understands.
@@ -193,30 +193,54 @@ impl Send {
         self.references.extend(other.references);
     }
 
-    /// The check request for the core. `sender` (from the authenticating layer's header) wins
-    /// over the sender the message states.
-    pub fn to_request(&self, sender: Option<&str>) -> CheckRequest {
-        // Empty form fields (`_cc=`) are not recipients; a check request is passed on exactly as
-        // written, so that the filter's verdict is the native engine's for the same request.
+    /// The sender the check uses: `sender` (from the authenticating layer's header) wins over
+    /// the sender the message states. Empty form fields (`_cc=`) are not recipients nor a
+    /// sender; a check request (`Api::Check`) is taken exactly as written, so that the filter's
+    /// verdict is the native engine's for the same request.
+    fn checked_from<'s>(&'s self, sender: Option<&'s str>) -> Option<&'s str> {
         let exact = self.api == Api::Check;
-        let from = sender
-            .map(str::to_string)
-            .or_else(|| self.from.clone())
-            .filter(|f| exact || !f.trim().is_empty());
-        let keep = |v: &Vec<String>| -> Vec<String> {
-            v.iter()
-                .filter(|s| exact || !s.trim().is_empty())
-                .cloned()
-                .collect()
+        sender
+            .or(self.from.as_deref())
+            .filter(|f| exact || !f.trim().is_empty())
+    }
+
+    /// The recipients the check judges, in order (to, cc, bcc; see [`Send::checked_from`]).
+    fn checked_recipients<'s>(&'s self, field: &'s [String]) -> impl Iterator<Item = &'s str> {
+        let exact = self.api == Api::Check;
+        field
+            .iter()
+            .map(String::as_str)
+            .filter(move |s| exact || !s.trim().is_empty())
+    }
+
+    /// The check request for the core (the parts [`Send::check`] judges, copied).
+    pub fn to_request(&self, sender: Option<&str>) -> CheckRequest {
+        let owned = |field: &[String]| -> Vec<String> {
+            self.checked_recipients(field).map(str::to_string).collect()
         };
         CheckRequest {
             id: self.id.clone(),
-            from,
-            to: keep(&self.to),
-            cc: keep(&self.cc),
-            bcc: keep(&self.bcc),
+            from: self.checked_from(sender).map(str::to_string),
+            to: owned(&self.to),
+            cc: owned(&self.cc),
+            bcc: owned(&self.bcc),
             contacts: self.contacts.clone(),
         }
+    }
+
+    /// The core's verdict on this send, judged from its parts in place: the verdict of
+    /// `engine.check(&self.to_request(sender))`, without copying the request.
+    pub fn check(&self, engine: &Engine, sender: Option<&str>) -> Verdict {
+        let recipients = self
+            .checked_recipients(&self.to)
+            .chain(self.checked_recipients(&self.cc))
+            .chain(self.checked_recipients(&self.bcc));
+        engine.check_parts(
+            self.id.clone(),
+            self.checked_from(sender),
+            recipients,
+            &self.contacts,
+        )
     }
 }
 
@@ -452,6 +476,33 @@ mod tests {
                 "sogo"
             ]
         );
+    }
+
+    #[test]
+    fn a_send_checked_in_place_has_the_verdict_of_its_check_request() {
+        let engine = Engine::with_default_policy();
+        let mut webmail = Send::new(Api::Sogo);
+        webmail.from = Some("Sgt Ray <ray.k@army.mil>".into());
+        webmail.to = vec!["j.smith@navy.ml".into(), " ".into(), "ops@army.mil".into()];
+        webmail.cc = vec!["".into(), "friend@gmial.com".into()];
+        webmail.bcc = vec!["log@army.nl".into()];
+        webmail.contacts = vec!["army.nl".into()];
+        webmail.id = serde_json::json!("m1");
+        let mut blank_from = webmail.clone();
+        blank_from.from = Some("  ".into());
+        let mut check = Send::new(Api::Check);
+        check.to = vec!["a@navy.ml".into(), "".into()];
+        check.from = Some("".into());
+        for s in [&webmail, &blank_from, &check, &Send::new(Api::Jmap)] {
+            for sender in [None, Some("x@navy.mil"), Some(""), Some("y@army.nl")] {
+                let want = engine.check(&s.to_request(sender));
+                assert_eq!(s.check(&engine, sender), want, "{s:?} from {sender:?}");
+            }
+        }
+        // (Not all alike: the cases reach different verdicts.)
+        let v = webmail.check(&engine, None);
+        assert!(!v.findings.is_empty(), "{v:?}");
+        assert_ne!(v, webmail.check(&engine, Some("y@army.nl")));
     }
 
     #[test]
