@@ -109,9 +109,9 @@ pub struct MethodCall {
     pub name: String,
     /// The client's call id.
     pub id: String,
-    /// The `accountId` argument.
+    /// The `accountId` argument (of an `EmailSubmission/set`, which a refusal answers with it).
     pub account_id: Option<String>,
-    /// The creation ids of a `create` argument.
+    /// The creation ids of an `EmailSubmission/set`'s `create` argument.
     pub creates: Vec<String>,
 }
 

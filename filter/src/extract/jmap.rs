@@ -212,6 +212,9 @@ pub fn extract(
         };
         let create = args.get("create");
         let created = create.map(|c| c.members()).unwrap_or_default();
+        // (A refusal answers a submission with its account and creations; any other call with
+        // an error naming its id only.)
+        let submission = name == "EmailSubmission/set";
         method_calls.push(MethodCall {
             name: name.to_owned(),
             id: call
@@ -221,9 +224,14 @@ pub fn extract(
                 .to_string(),
             account_id: args
                 .get("accountId")
+                .filter(|_| submission)
                 .and_then(|a| a.as_str())
                 .map(str::to_string),
-            creates: created.iter().map(|(id, _)| id.to_string()).collect(),
+            creates: if submission {
+                created.iter().map(|(id, _)| id.to_string()).collect()
+            } else {
+                Vec::new()
+            },
         });
         match create.map(|c| c.view()) {
             None | Some(View::Null) => continue,
