@@ -234,6 +234,8 @@ pub struct Reader {
     /// after it is needed), wherever the body's pieces end.
     stop_at: Option<Vec<Seg>>,
     stopped: bool,
+    /// An error or the stop: nothing more is read (one flag for the reading loop to test).
+    halted: bool,
 }
 
 fn is_space(b: u8) -> bool {
@@ -427,6 +429,7 @@ impl Reader {
             finished: false,
             stop_at: None,
             stopped: false,
+            halted: false,
         }
     }
 
@@ -451,6 +454,7 @@ impl Reader {
     fn fail(&mut self, what: impl std::fmt::Display, at: usize) {
         if self.error.is_none() {
             self.error = Some(format!("{what} at byte {}", self.offset + at));
+            self.halted = true;
         }
     }
 
@@ -623,6 +627,7 @@ impl Reader {
                     h.feed(bytes);
                     if h.is_done() && self.stop_at.as_ref() == Some(path) {
                         self.stopped = true;
+                        self.halted = true;
                     }
                 }
             }
@@ -785,7 +790,7 @@ impl Reader {
         };
         let mut i = 0;
         while i < input.len() {
-            if self.error.is_some() || self.stopped {
+            if self.halted {
                 return;
             }
             let b = input[i];
@@ -821,7 +826,7 @@ impl Reader {
                                 }
                             }
                             self.emit(bytes, i);
-                            if self.error.is_some() || self.stopped {
+                            if self.halted {
                                 return;
                             }
                         }
