@@ -350,7 +350,7 @@ impl Buffers {
     /// The buffers left by the last reader on this thread, or new ones.
     fn take() -> Buffers {
         BUFFERS
-            .try_with(|b| b.borrow_mut().take())
+            .try_with(|b| b.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
             .ok()
             .flatten()
             .unwrap_or_else(Buffers::fresh)

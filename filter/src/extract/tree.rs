@@ -106,7 +106,10 @@ impl Drop for Tree {
 impl Tree {
     /// An empty tree with room for `nodes` nodes and `text` bytes of text.
     pub(super) fn with_capacity(nodes: usize, text: usize) -> Tree {
-        let spare = SPARE.try_with(|s| s.borrow_mut().take()).ok().flatten();
+        let spare = SPARE
+            .try_with(|s| s.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
+            .ok()
+            .flatten();
         let (mut n, mut t) = spare.unwrap_or_default();
         n.reserve(nodes);
         t.reserve(text);
