@@ -272,10 +272,13 @@ fn stops(w: u64, control: bool) -> u64 {
 /// are scanned a word at a time. A long one (a message body, an attachment) that is only
 /// skipped is searched by `memchr`.
 fn run_until(rest: &[u8], control: bool) -> usize {
-    const WORDS: usize = 64;
+    /// How far a skipped string is scanned a word at a time before `memchr` takes over.
+    const WORD_SCAN: usize = 64;
     let mut at = 0;
-    let mut words = rest.chunks_exact(8);
-    for chunk in words.by_ref().take(WORDS / 8) {
+    for chunk in rest.chunks_exact(8) {
+        if !control && at == WORD_SCAN {
+            return at + memchr::memchr2(b'"', b'\\', &rest[at..]).unwrap_or(rest.len() - at);
+        }
         let mut w = [0u8; 8];
         w.copy_from_slice(chunk);
         let m = stops(u64::from_le_bytes(w), control);
@@ -283,20 +286,8 @@ fn run_until(rest: &[u8], control: bool) -> usize {
             return at + (m.trailing_zeros() / 8) as usize;
         }
         at += 8;
-    }
-    if !control && rest.len() - at >= 8 {
-        return at + memchr::memchr2(b'"', b'\\', &rest[at..]).unwrap_or(rest.len() - at);
     }
     let stop = |b: u8| b == b'"' || b == b'\\' || (control && b < 0x20);
-    for chunk in words.by_ref() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let m = stops(u64::from_le_bytes(w), control);
-        if m != 0 {
-            return at + (m.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
     match rest[at..].iter().position(|&b| stop(b)) {
         Some(p) => at + p,
         None => rest.len(),
