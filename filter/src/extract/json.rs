@@ -16,6 +16,7 @@
 
 use super::head::{Encoding, Head};
 use super::request::KEPT_LIMIT;
+use super::spare;
 use super::tree::{Leaf, Tree, Val};
 use serde_json::Number;
 
@@ -338,13 +339,9 @@ impl Buffers {
         }
     }
 
-    /// The buffers left by the last reader on this thread, or new ones.
+    /// The buffers a reader left on this thread, or new ones.
     fn take() -> Buffers {
-        BUFFERS
-            .try_with(|b| b.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
-            .ok()
-            .flatten()
-            .unwrap_or_else(Buffers::fresh)
+        spare::take(&BUFFERS).unwrap_or_else(Buffers::fresh)
     }
 
     /// Emptied and kept for the next reader on this thread (what a large document grew is
@@ -367,12 +364,7 @@ impl Buffers {
         self.frames.clear();
         self.text.clear();
         self.key.clear();
-        // (Nothing to keep while the thread ends.)
-        let _ = BUFFERS.try_with(|b| {
-            if let Ok(mut slot) = b.try_borrow_mut() {
-                *slot = Some(self);
-            }
-        });
+        spare::keep(&BUFFERS, self);
     }
 }
 

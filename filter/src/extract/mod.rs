@@ -33,6 +33,7 @@ mod request;
 mod roundcube;
 mod snappymail;
 mod sogo;
+mod spare;
 mod tree;
 
 use crate::send::{Api, ExtractError, LookupError, Reference, Send};

@@ -92,25 +92,14 @@ impl Drop for Tree {
         }
         nodes.clear();
         text.clear();
-        // (Nothing to keep while the thread ends.)
-        let _ = SPARE.try_with(|s| {
-            if let Ok(mut slot) = s.try_borrow_mut() {
-                if slot.is_none() {
-                    *slot = Some((nodes, text));
-                }
-            }
-        });
+        super::spare::keep(&SPARE, (nodes, text));
     }
 }
 
 impl Tree {
     /// An empty tree with room for `nodes` nodes and `text` bytes of text.
     pub(super) fn with_capacity(nodes: usize, text: usize) -> Tree {
-        let spare = SPARE
-            .try_with(|s| s.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
-            .ok()
-            .flatten();
-        let (mut n, mut t) = spare.unwrap_or_default();
+        let (mut n, mut t) = super::spare::take(&SPARE).unwrap_or_default();
         n.reserve(nodes);
         t.reserve(text);
         Tree { nodes: n, text: t }
