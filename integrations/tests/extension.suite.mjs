@@ -472,7 +472,15 @@ export function extensionSuite() {
       const p = await page(ctx, t);
       await login(p, env.url, USER, PASSWORD);
       await p.goto(env.url + "?_task=mail&_action=compose");
-      await p.locator('html[data-mistype="ready"]').waitFor({ state: "attached" });
+      // (Should this wait time out, the failure says where the page was and what the plugin had
+      // marked.)
+      await p.locator('html[data-mistype="ready"]').waitFor({ state: "attached" }).catch(async (e) => {
+        const marks = await p.evaluate(() =>
+          [...document.documentElement.attributes].map((a) => `${a.name}=${a.value}`).join(" "),
+        );
+        const shown = await p.evaluate(() => (document.querySelector("#messagestack")?.innerText || "").slice(0, 300));
+        throw new Error(`${e.message}\npage ${p.url()}; <html ${marks}>; Roundcube's messages: ${shown || "none"}`);
+      });
       await p.locator('html[data-mistype-extension="plugin"]').waitFor({ state: "attached" });
       await p.locator("#compose_to ul.recipient-input li.input input").pressSequentially("c@navy.ml", { delay: 10 });
       await note(p, "to").waitFor();
