@@ -268,9 +268,8 @@ def run(port_a, port_b, admin, pid, mib, rounds, count, kind, rows, settle, vari
     ta, tb = [], []
     for _ in range(rounds):
         for port, out in ((port_a, ta), (port_b, tb)):
-            # A fresh connection for each timed send: one connection's transfer speed holds for
-            # its life (it differs by 2x from one to the next on loopback), so a kept connection
-            # per variant would time the connections, not the proxies.
+            # A fresh connection for each timed send, so that no state of one connection (its
+            # window, a write waiting on an ACK) decides every round of a variant.
             client.close()
             st, _, data, dt = client.send(port, good)
             if st != 200:
