@@ -348,19 +348,14 @@ python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UP
   --wasm "$WASM" >"$RUN/filter.yaml"
 # The anchor for holding a body: the shipped file with Envoy's own buffer filter where mistype
 # was (the whole request body held until its end, then passed on; no Wasm).
-python3 - "$RUN/filter.yaml" >"$RUN/buffer.yaml" <<'PY'
-import sys
-lines = open(sys.argv[1]).read().splitlines()
-stripped = [line.strip() for line in lines]
-begin, end = stripped.index("# BEGIN mistype-filter"), stripped.index("# END mistype-filter")
-pad = lines[begin][:len(lines[begin]) - len(lines[begin].lstrip())]
-lines[begin + 1:end] = [pad + line for line in (
-    "- name: envoy.filters.http.buffer",
-    "  typed_config:",
-    '    "@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer',
-    "    max_request_bytes: 36700160")]
-print("\n".join(lines))
-PY
+cat >"$RUN/buffer-filter.yaml" <<'EOF'
+- name: envoy.filters.http.buffer
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer
+    max_request_bytes: 36700160
+EOF
+python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
+  --in-place-of-filter "$RUN/buffer-filter.yaml" >"$RUN/buffer.yaml"
 start_envoy nofilter "$RUN/nofilter.yaml"
 PORT_nofilter=$(listener_port "$ADMIN_nofilter" webmail)
 log "filter: $WASM ($(wc -c <"$WASM") bytes, sha256 $(sha256sum "$WASM" | cut -c1-12))"

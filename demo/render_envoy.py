@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Render filter/envoy.yaml for a run: substitute ports, the wasm path and the plugin
-configuration, or drop the filter (the no-filter baseline of the load comparison).
+configuration, or drop the filter (the no-filter baseline of the load comparison), or put
+other filters in its place (an anchor that holds the body without Wasm).
 
 The same substitutions as host-tests/tests/support_envoy (render): each substituted line must
 occur exactly once in the shipped file, so a drift fails loudly instead of running something
 else than what is shipped.
 
   python3 demo/render_envoy.py [--listen-port N] [--admin-port N] [--upstream-port N]
-      [--wasm PATH] [--config JSON | --config-file FILE] [--without-filter]
-      [--template filter/envoy.yaml] > envoy.yaml
+      [--wasm PATH] [--config JSON | --config-file FILE]
+      [--without-filter | --in-place-of-filter FILE] [--template filter/envoy.yaml] > envoy.yaml
 """
 
 import argparse
@@ -24,7 +25,7 @@ def replace_unique(lines, needle, replacement):
 
 
 def render(template, listen_port=None, admin_port=None, upstream_port=None, wasm=None,
-           config=None, without_filter=False):
+           config=None, without_filter=False, in_place_of_filter=None):
     lines = template.splitlines()
     if listen_port is not None:
         replace_unique(lines, "port_value: 8080}", "port_value: %d}" % listen_port)
@@ -49,13 +50,18 @@ def render(template, listen_port=None, admin_port=None, upstream_port=None, wasm
         pad = " " * (indent + 2)
         block = [pad + line for line in config.splitlines()] or [""]
         lines[start + 1:end] = block
-    if without_filter:
+    if without_filter or in_place_of_filter is not None:
         try:
             begin = [line.strip() for line in lines].index("# BEGIN mistype-filter")
             end = [line.strip() for line in lines].index("# END mistype-filter")
         except ValueError:
             sys.exit("render_envoy: the BEGIN/END mistype-filter markers are missing")
-        del lines[begin:end + 1]
+        if without_filter:
+            del lines[begin:end + 1]
+        else:
+            # The given filters, at the filter's own indentation.
+            pad = lines[begin][:len(lines[begin]) - len(lines[begin].lstrip())]
+            lines[begin + 1:end] = [pad + line for line in in_place_of_filter.splitlines()]
     return "\n".join(lines) + "\n"
 
 
@@ -69,13 +75,17 @@ def main():
     ap.add_argument("--wasm")
     ap.add_argument("--config", help="the plugin configuration JSON")
     ap.add_argument("--config-file", help="a file holding the plugin configuration JSON")
-    ap.add_argument("--without-filter", action="store_true")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--without-filter", action="store_true")
+    which.add_argument("--in-place-of-filter", metavar="FILE",
+                       help="YAML list items (HTTP filters) that replace the filter's block")
     args = ap.parse_args()
     config = args.config
     if args.config_file:
         config = Path(args.config_file).read_text()
     sys.stdout.write(render(Path(args.template).read_text(), args.listen_port, args.admin_port,
-                            args.upstream_port, args.wasm, config, args.without_filter))
+                            args.upstream_port, args.wasm, config, args.without_filter,
+                            Path(args.in_place_of_filter).read_text() if args.in_place_of_filter else None))
 
 
 if __name__ == "__main__":
