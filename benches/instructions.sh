@@ -6,7 +6,9 @@
 # the wasmtime host (host_tests::Filter; the host's own work included), beside the same request
 # through the floor filter of the Envoy comparison (benches/floor-filter: holds the request, copies
 # its body into the VM, lets it go), so that the difference is what mistype itself costs.
-# Each count is (run with N operations - run with none) / N, so set-up is not counted.
+# Each count is (run with N operations - run with none) / N, so set-up is not counted. For the
+# two filters, also the instructions and the distinct 64-byte lines of the module's own compiled
+# code that a send runs (benches/code-lines.py).
 #
 #   benches/instructions.sh          # needs valgrind; builds the driver in release mode
 set -euo pipefail
@@ -36,15 +38,30 @@ echo "check (Jane Doe <jane@gmail.com>, 100,000 references): $(((named - base) /
 echo "build_engine (100,000 references, and drop): $(((build - build0) / 2)) instructions"
 # The filter: wasmtime compiles the module once and caches it on disk; the first run under
 # callgrind fills that cache (valgrind's CPU differs from the machine's), so it is not counted.
-filter_ir() { # WASM N
+# Runs of 100 and 200 sends also say which instructions ran where, for benches/code-lines.py: the
+# module's compiled code a send runs, and the distinct 64-byte lines of it (the code a send brings
+# into the instruction cache, which in Envoy costs beside the instruction count;
+# docs/performance.md).
+profiles=$(mktemp -d)
+trap 'rm -rf "$profiles"' EXIT
+filter_ir() { # WASM N [PROFILE]
   MISTYPE_FILTER_WASM="$1" valgrind --tool=callgrind --smc-check=all-non-file \
-    --callgrind-out-file=/dev/null "$filter_bin" "$2" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    --dump-instr=yes --dump-line=no --compress-pos=no --compress-strings=no \
+    --callgrind-out-file="${3:-/dev/null}" "$filter_bin" "$2" 2>&1 |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 filter_ir "$wasm" 0 >/dev/null
 fbase=$(filter_ir "$wasm" 0)
-fsend=$(filter_ir "$wasm" 200)
+filter_ir "$wasm" 100 "$profiles/filter.100" >/dev/null
+fsend=$(filter_ir "$wasm" 200 "$profiles/filter.200")
 filter_ir "$floor" 0 >/dev/null
 flbase=$(filter_ir "$floor" 0)
-flsend=$(filter_ir "$floor" 200)
+filter_ir "$floor" 100 "$profiles/floor.100" >/dev/null
+flsend=$(filter_ir "$floor" 200 "$profiles/floor.200")
+# (Between 100 and 200 sends: what every send runs, not the first send's one-time work.)
+fcode=$(python3 benches/code-lines.py "$profiles/filter.100" "$profiles/filter.200" 100)
+flcode=$(python3 benches/code-lines.py "$profiles/floor.100" "$profiles/floor.200" 100)
 echo "filter, a judged JMAP send (3 clean recipients) under the wasmtime host: $(((fsend - fbase) / 200)) instructions"
+echo "  of which the module's compiled code: $fcode"
 echo "floor filter, the same request under the wasmtime host: $(((flsend - flbase) / 200)) instructions"
+echo "  of which the module's compiled code: $flcode"
