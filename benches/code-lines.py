@@ -72,7 +72,7 @@ def main(argv):
     if not lines:
         print(f"code-lines.py: no module code ran between {argv[1]} and {argv[2]}", file=sys.stderr)
         return 1
-    print(f"{instructions // n} instructions of the module's code in {len(lines)} lines "
+    print(f"{instructions // n} instructions in {len(lines)} lines "
           f"({len(lines) * LINE // 1024} KiB)")
     return 0
 
