@@ -139,6 +139,19 @@ async function page(context, t, expected = null) {
     if (!expected || !expected.test(String(e))) errors.push(String(e));
   });
   if (process.env.MISTYPE_DEBUG) p.on("console", (m) => console.error(`[console] ${m.text()}`));
+  // For a failed wait (waitForMark): the page's last console lines and the requests still open.
+  const consoleLines = [];
+  const open = new Set();
+  p.on("console", (m) => {
+    consoleLines.push(`${m.type()}: ${m.text()}`.slice(0, 300));
+    if (consoleLines.length > 20) consoleLines.shift();
+  });
+  p.on("request", (r) => open.add(r));
+  p.on("requestfinished", (r) => open.delete(r));
+  p.on("requestfailed", (r) => open.delete(r));
+  p.mistypeTrace = () =>
+    `requests still open: ${[...open].map((r) => r.url()).join(", ") || "none"}; ` +
+    `console: ${consoleLines.join(" | ") || "nothing"}`;
   t.after(async () => {
     await p.close();
     assert.deepEqual(errors, [], "uncaught errors in the page");
@@ -146,17 +159,29 @@ async function page(context, t, expected = null) {
   return p;
 }
 
-/** Waits until the extension has attached in `where` (a page or a frame) with `name`. */
-async function attached(where, name) {
+/**
+ * Waits for `selector` in `where` (a page or a frame). Should the wait time out, the failure says
+ * the document's <html> marks, its URL and Roundcube's messages, if any, and the page's requests
+ * still open and its last console lines.
+ */
+async function waitForMark(where, selector) {
   await where
-    .locator(`html[data-mistype-extension="attached:${name}"]`)
+    .locator(selector)
     .waitFor({ state: "attached" })
     .catch(async (e) => {
-      const attrs = await where
-        .locator("html")
-        .evaluate(() => `${[...document.documentElement.attributes].map((a) => `${a.name}=${a.value}`).join(" ")}> at ${location.href}`);
-      throw new Error(`${e.message}\n<html ${attrs}`);
+      const state = await where.locator("html").evaluate(() => {
+        const attrs = [...document.documentElement.attributes].map((a) => `${a.name}=${a.value}`).join(" ");
+        const shown = (document.querySelector("#messagestack")?.innerText || "").slice(0, 300);
+        return `<html ${attrs}> at ${location.href}` + (shown ? `; Roundcube's messages: ${shown}` : "");
+      });
+      const trace = (where.mistypeTrace || where.page?.().mistypeTrace)?.() || "";
+      throw new Error(`${e.message}\n${state}\n${trace}`);
     });
+}
+
+/** Waits until the extension has attached in `where` (a page or a frame) with `name`. */
+async function attached(where, name) {
+  await waitForMark(where, `html[data-mistype-extension="attached:${name}"]`);
 }
 
 /** The extension's own error marker must be absent: nothing threw inside it. */
@@ -472,15 +497,7 @@ export function extensionSuite() {
       const p = await page(ctx, t);
       await login(p, env.url, USER, PASSWORD);
       await p.goto(env.url + "?_task=mail&_action=compose");
-      // (Should this wait time out, the failure says where the page was and what the plugin had
-      // marked.)
-      await p.locator('html[data-mistype="ready"]').waitFor({ state: "attached" }).catch(async (e) => {
-        const marks = await p.evaluate(() =>
-          [...document.documentElement.attributes].map((a) => `${a.name}=${a.value}`).join(" "),
-        );
-        const shown = await p.evaluate(() => (document.querySelector("#messagestack")?.innerText || "").slice(0, 300));
-        throw new Error(`${e.message}\npage ${p.url()}; <html ${marks}>; Roundcube's messages: ${shown || "none"}`);
-      });
+      await waitForMark(p, 'html[data-mistype="ready"]');
       await p.locator('html[data-mistype-extension="plugin"]').waitFor({ state: "attached" });
       await p.locator("#compose_to ul.recipient-input li.input input").pressSequentially("c@navy.ml", { delay: 10 });
       await note(p, "to").waitFor();
