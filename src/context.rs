@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use crate::address::{clip, first_domain};
 use crate::domain::{normalize, Domain};
 use crate::index::{Class, Ref, RefSet};
-use crate::policy::{Protection, Rule};
+use crate::policy::Protection;
 use crate::verdict::{RecipientError, RecipientErrorKind};
 
 /// The most references a context is looked through one by one (the sender and a few contacts)
@@ -34,9 +34,10 @@ pub struct Context {
     /// `read`, indexed like the policy's references: built on first use (a `OnceLock`, so that a
     /// context can be shared between threads, as the SMTP service does).
     index: OnceLock<RefSet>,
-    /// The policy's destination rules whose sender pattern matches the sender (set by the engine
-    /// that prepares the context): the only ones a recipient of this request can meet.
-    pub(crate) sender_rules: Vec<Rule>,
+    /// The indexes of the policy's destination rules whose sender pattern matches the sender
+    /// (set by the engine that prepares the context, into its policy's rules): the only ones a
+    /// recipient of this request can meet.
+    pub(crate) sender_rules: Vec<usize>,
     errors: Vec<RecipientError>,
 }
 

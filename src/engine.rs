@@ -173,12 +173,9 @@ impl Engine {
     pub fn context(&self, from: Option<&str>, contacts: &[String]) -> Context {
         let mut ctx = Context::prepare(&self.protection, self.limits.max_contacts, from, contacts);
         if let Some(sender) = &ctx.sender {
-            ctx.sender_rules = self
-                .policy
-                .rules
-                .iter()
-                .filter(|r| r.from.matches(&sender.domain.ascii))
-                .cloned()
+            ctx.sender_rules = (self.policy.rules.iter().enumerate())
+                .filter(|(_, r)| r.from.matches(&sender.domain.ascii))
+                .map(|(i, _)| i)
                 .collect();
         }
         ctx
@@ -393,7 +390,14 @@ impl Engine {
         ctx.sender_rules.is_empty()
             || listed.is_some_and(|r| matches!(r.class, Class::Known | Class::Trusted))
             || contact == Some(Class::Contact)
-            || !ctx.sender_rules.iter().any(|r| r.to.matches(name))
+            || !self.sender_rules(ctx).any(|r| r.to.matches(name))
+    }
+
+    /// The policy's destination rules whose sender pattern matches `ctx`'s sender.
+    fn sender_rules<'a>(&'a self, ctx: &'a Context) -> impl Iterator<Item = &'a Rule> + 'a {
+        ctx.sender_rules
+            .iter()
+            .filter_map(|&i| self.policy.rules.get(i))
     }
 
     /// Whether a parent domain of `name` (a lower-case ASCII name) is a reference.
@@ -500,9 +504,8 @@ impl Engine {
         {
             return;
         }
-        let rule: Option<&Rule> = ctx
-            .sender_rules
-            .iter()
+        let rule: Option<&Rule> = self
+            .sender_rules(ctx)
             .filter(|r| r.from.matches(&sender.domain.ascii) && r.to.matches(&d.ascii))
             .max_by_key(|r| r.severity);
         let Some(rule) = rule else { return };
