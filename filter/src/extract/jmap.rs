@@ -14,7 +14,6 @@ use super::mime::format_mailbox;
 use super::request::{err, is_json, under, Head, Route};
 use super::tree::{Val, View};
 use crate::send::{checked_jmap_id, Api, ExtractError, LookupError, MethodCall, Reference, Send};
-use std::collections::HashMap;
 
 const API: Api = Api::Jmap;
 
@@ -192,15 +191,14 @@ pub fn extract(
         }
         return err(API, "request without methodCalls");
     };
-    // Indexed once: each submission by reference looks its creation id up.
-    let created_ids: HashMap<&str, Val> = v
-        .get("createdIds")
-        .map(|c| c.members().into_iter().collect())
-        .unwrap_or_default();
+    // (Looked up only for a submission of an Email created by an earlier request.)
+    let created_ids = v.get("createdIds");
     let Some(calls) = calls.as_array() else {
         return err(API, "methodCalls is not a list");
     };
-    let mut emails: HashMap<&str, (Val, Created)> = HashMap::new();
+    // The Emails created in this request, by creation id: a few, searched in place (the last of
+    // a repeated id counts, as a map would keep it).
+    let mut emails: Vec<(&str, Val, Created)> = Vec::new();
     let mut submissions = Vec::new();
     let mut method_calls = Vec::new();
     for (i, call) in calls.items().enumerate() {
@@ -247,7 +245,7 @@ pub fn extract(
                             format!("methodCalls[{i}][1].create.{id} is not an object"),
                         );
                     };
-                    emails.insert(id, (e, Created { call: i, id }));
+                    emails.push((id, e, Created { call: i, id }));
                 }
             }
             "EmailSubmission/set" => {
@@ -303,12 +301,15 @@ pub fn extract(
         let stored = match sub.get("emailId").and_then(|id| id.as_str()) {
             Some(id) => match id.strip_prefix('#') {
                 Some(reference) => {
-                    if let Some((email, eat)) = emails.get(reference) {
+                    if let Some((_, email, eat)) = emails.iter().rev().find(|e| e.0 == reference) {
                         send.merge(email_send(*email, eat)?);
                         continue;
                     }
                     // Created by an earlier request: `createdIds` names the real id.
-                    match created_ids.get(reference).and_then(|r| r.as_str()) {
+                    match created_ids
+                        .and_then(|c| c.get(reference))
+                        .and_then(|r| r.as_str())
+                    {
                         Some(real) => checked_jmap_id(real, &format!("createdIds.{reference}"))?,
                         // The server refuses an unresolvable reference itself.
                         _ => continue,
