@@ -249,8 +249,6 @@ impl RootContext for Root {
             body_seen: 0,
             pending_reply: None,
             path: String::new(),
-            authority: String::new(),
-            credentials: Vec::new(),
             lookup: None,
             session_token: None,
         }))
@@ -290,11 +288,8 @@ struct Stream {
     body_seen: usize,
     /// A reply decided before the end of the body, sent when it ends.
     pending_reply: Option<Action>,
-    /// `:path` and `:authority` of a candidate (lookups go to the same host).
+    /// `:path` of a candidate.
     path: String,
-    authority: String,
-    /// The user's credentials (`lookup.forward_headers`) that a lookup carries.
-    credentials: Vec<(String, String)>,
     lookup: Option<Pending>,
     /// A confirm token that came with the start of a Gmail resumable upload: handed on to the
     /// session's first `PUT` (which carries the message) through shared data.
@@ -304,6 +299,21 @@ struct Stream {
 /// The shared-data key of a resumable upload session's confirm token.
 fn session_key(upload_id: &str) -> String {
     format!("mistype.upload.{upload_id}")
+}
+
+/// The index of the first header named `name` (names compared without case).
+fn position(headers: &[(String, String)], name: &str) -> Option<usize> {
+    headers
+        .iter()
+        .position(|(k, _)| k.eq_ignore_ascii_case(name))
+}
+
+/// The value of the header at `i`, taken out of the map (left empty there).
+fn take_value(headers: &mut [(String, String)], i: usize) -> String {
+    headers
+        .get_mut(i)
+        .map(|(_, v)| std::mem::take(v))
+        .unwrap_or_default()
 }
 
 impl Context for Stream {
@@ -469,18 +479,28 @@ impl Stream {
         let config = &shared.filter.config.lookup;
         let timeout = Duration::from_millis(u64::from(config.timeout_ms));
         let mut tokens = Vec::with_capacity(send.references.len());
+        // The send's own host and the user's credentials, read now: most sends make no lookup.
+        let authority = self
+            .get_http_request_header(":authority")
+            .or_else(|| self.get_http_request_header("host"))
+            .unwrap_or_default();
+        let credentials: Vec<(&str, String)> = config
+            .forward_headers
+            .iter()
+            .filter_map(|h| Some((h.as_str(), self.get_http_request_header(h)?)))
+            .collect();
         for r in &send.references {
             let req = lookup::request(r);
             let mut headers: Vec<(&str, &str)> = vec![
                 (":method", req.method),
                 (":path", &req.path),
-                (":authority", &self.authority),
+                (":authority", &authority),
                 ("accept", "application/json"),
             ];
             if let Some((_, ct)) = &req.body {
                 headers.push(("content-type", ct));
             }
-            for (k, v) in &self.credentials {
+            for (k, v) in &credentials {
                 headers.push((k, v));
             }
             let body = req.body.as_ref().map(|(b, _)| b.as_slice());
@@ -621,12 +641,11 @@ impl HttpContext for Stream {
         // One hostcall for the whole header map: every single-header read is a round trip
         // through the VM boundary (and an allocation callback), which dominated the cost of the
         // header-only look on send routes.
-        let headers = self.get_http_request_headers();
+        let mut headers = self.get_http_request_headers();
         // (Borrowed: most requests are not sends, and a send keeps only a few of its headers.)
         let find = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            position(&headers, name)
+                .and_then(|i| headers.get(i))
                 .map(|(_, v)| v.as_str())
         };
         let method = find(":method").unwrap_or_default();
@@ -640,28 +659,31 @@ impl HttpContext for Stream {
             self.done = true;
             return ProxyAction::Continue;
         }
-        self.candidate = Some(candidate);
-        self.content_type = content_type.map(str::to_string);
-        self.authority = find(":authority")
-            .or_else(|| find("host"))
-            .unwrap_or_default()
-            .to_string();
-        self.credentials = shared
-            .filter
-            .config
-            .lookup
-            .forward_headers
-            .iter()
-            .filter_map(|h| find(h).map(|v| (h.clone(), v.to_string())))
-            .collect();
-        self.path = path.to_string();
         let confirm_header = shared.filter.config.confirm.header.as_str();
-        self.token = find(confirm_header).map(str::to_string);
+        let token_at = position(&headers, confirm_header);
+        // The headers as Envoy counts them now: without the confirm header removed below.
+        let header_bytes = headers
+            .iter()
+            .filter(|(k, _)| !(token_at.is_some() && k.eq_ignore_ascii_case(confirm_header)))
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>();
+        let opens_session = token_at.is_some() && extract::opens_upload_session(method, path);
+        let declared = find("content-length").and_then(|l| l.trim().parse::<usize>().ok());
+        // What the stream keeps is taken out of the map, not copied (the lookups' `:authority`
+        // and credentials are read when a lookup starts: most sends make none).
+        let mut take = |name: &str| position(&headers, name).map(|i| take_value(&mut headers, i));
+        self.candidate = Some(candidate);
+        self.content_type = take("content-type");
+        self.path = take(":path").unwrap_or_default();
+        if let Some(h) = &shared.filter.config.sender_header {
+            self.sender = take(h).filter(|s| !s.trim().is_empty());
+        }
+        self.token = token_at.map(|i| take_value(&mut headers, i));
         let token_header = self.token.is_some();
         if token_header {
             // The token is for this filter only; the upstream does not need it.
             self.remove_http_request_header(&shared.filter.config.confirm.header);
-            if extract::opens_upload_session(method, &self.path) {
+            if opens_session {
                 self.session_token = self.token.clone();
             }
         } else if let Some(key) = extract::upload_id(&self.path).map(session_key) {
@@ -673,15 +695,11 @@ impl HttpContext for Stream {
                 }
             }
         }
-        if let Some(h) = &shared.filter.config.sender_header {
-            self.sender = find(h).filter(|s| !s.trim().is_empty()).map(str::to_string);
-        }
         let body = shared
             .filter
             .body(candidate, &self.path, self.content_type.as_deref());
         // A send read to its end is held whole: one declared above the limit is refused at
         // once. One decided by its message's head holds only that much, whatever its size.
-        let declared = find("content-length").and_then(|l| l.trim().parse::<usize>().ok());
         if let Some(len) = declared {
             if body.needs_the_end() && len > shared.filter.config.max_body_bytes {
                 return self.too_large(len);
@@ -695,12 +713,6 @@ impl HttpContext for Stream {
         // nothing of a send reaches the upstream before the decision. The root's tick watches
         // the stream until its body comes (crate::stall).
         if shared.filter.config.hold_headers {
-            // The headers as Envoy counts them now: without the confirm header removed above.
-            let header_bytes = headers
-                .iter()
-                .filter(|(k, _)| !(token_header && k.eq_ignore_ascii_case(confirm_header)))
-                .map(|(k, v)| k.len() + v.len())
-                .sum::<usize>();
             self.watch
                 .borrow_mut()
                 .hold(self.id, candidate.api, header_bytes as u64);
