@@ -54,7 +54,7 @@ impl Context {
         let mut errors = Vec::new();
         let mut refs = Vec::new();
         let mut sender = None;
-        if let Some(f) = from.filter(|f| !f.trim().is_empty()) {
+        if let Some(f) = from.filter(|f| !crate::text::is_blank(f)) {
             match first_domain(f) {
                 Some(Ok(domain_text)) => match normalize(&domain_text) {
                     Ok(domain) => {

@@ -99,7 +99,7 @@ pub(crate) fn normalize(input: &str) -> Result<Domain, String> {
 
 /// The input trimmed (no trailing dot), and its validated lower-case ASCII form.
 fn ascii_form(input: &str) -> Result<(&str, String), String> {
-    let trimmed = input.trim();
+    let trimmed = crate::text::trim(input);
     let d = trimmed.strip_suffix('.').unwrap_or(trimmed);
     if d.is_empty() {
         return Err("an empty domain".into());

@@ -240,7 +240,7 @@ impl Engine {
             }
             return;
         }
-        if entry.trim().is_empty() {
+        if crate::text::is_blank(entry) {
             v.errors.push(RecipientError {
                 recipient: String::new(),
                 kind: RecipientErrorKind::Syntax,

@@ -40,6 +40,7 @@ mod score;
 mod slips;
 mod suffix_list;
 mod suffix_repair;
+pub mod text;
 #[doc(hidden)]
 pub mod uts39;
 mod verdict;
