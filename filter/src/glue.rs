@@ -3,7 +3,7 @@
 //! messages, decision). All decisions are made by the pure modules.
 
 use crate::decide::{Decision, Level, Now};
-use crate::extract::{self, Body, Candidate, Progress};
+use crate::extract::{self, Body, Candidate, Progress, Route};
 use crate::lookup;
 use crate::metrics::{self, Counter};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
@@ -301,7 +301,9 @@ fn session_key(upload_id: &str) -> String {
     format!("mistype.upload.{upload_id}")
 }
 
-/// The index of the first header named `name` (names compared without case).
+/// The index of the first header named `name` (names compared without case). (One copy of the
+/// search for the header callback's several lookups.)
+#[inline(never)]
 fn position(headers: &[(String, String)], name: &str) -> Option<usize> {
     headers
         .iter()
@@ -668,7 +670,8 @@ impl HttpContext for Stream {
             .map(|(k, v)| k.len() + v.len())
             .sum::<usize>();
         let opens_session = token_at.is_some() && extract::opens_upload_session(method, path);
-        let declared = find("content-length").and_then(|l| l.trim().parse::<usize>().ok());
+        let declared =
+            find("content-length").and_then(|l| mistype::text::trim(l).parse::<usize>().ok());
         // What the stream keeps is taken out of the map, not copied (the lookups' `:authority`
         // and credentials are read when a lookup starts: most sends make none).
         let mut take = |name: &str| position(&headers, name).map(|i| take_value(&mut headers, i));
@@ -676,7 +679,7 @@ impl HttpContext for Stream {
         self.content_type = take("content-type");
         self.path = take(":path").unwrap_or_default();
         if let Some(h) = &shared.filter.config.sender_header {
-            self.sender = take(h).filter(|s| !s.trim().is_empty());
+            self.sender = take(h).filter(|s| !mistype::text::is_blank(s));
         }
         self.token = token_at.map(|i| take_value(&mut headers, i));
         let token_header = self.token.is_some();
@@ -686,7 +689,11 @@ impl HttpContext for Stream {
             if opens_session {
                 self.session_token = self.token.clone();
             }
-        } else if let Some(key) = extract::upload_id(&self.path).map(session_key) {
+        } else if let Some(key) = matches!(candidate.route, Route::GmailUpload { .. })
+            .then(|| extract::upload_id(&self.path))
+            .flatten()
+            .map(session_key)
+        {
             // The session's PUT: the token its start carried, if any (taken once).
             if let (Some(t), _) = self.get_shared_data(&key) {
                 self.token = String::from_utf8(t).ok().filter(|t| !t.is_empty());

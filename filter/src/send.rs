@@ -5,7 +5,7 @@
 //!
 //! Every other module of the filter builds on these types; this one uses none of them.
 
-use mistype::{CheckRequest, Engine, Verdict};
+use mistype::{text, CheckRequest, Engine, Verdict};
 use serde_json::Value;
 
 /// The send APIs the filter understands.
@@ -178,7 +178,7 @@ impl Send {
 
     /// True when the request names no recipient at all (sending a saved draft by id).
     pub fn has_no_recipients(&self) -> bool {
-        self.recipients().all(|r| r.trim().is_empty())
+        self.recipients().all(text::is_blank)
     }
 
     /// Adds everything `other` carries (a nested send of a batch).
@@ -201,7 +201,7 @@ impl Send {
         let exact = self.api == Api::Check;
         sender
             .or(self.from.as_deref())
-            .filter(|f| exact || !f.trim().is_empty())
+            .filter(|f| exact || !text::is_blank(f))
     }
 
     /// The recipients the check judges, in order (to, cc, bcc; see [`Send::checked_from`]).
@@ -210,7 +210,7 @@ impl Send {
         field
             .iter()
             .map(String::as_str)
-            .filter(move |s| exact || !s.trim().is_empty())
+            .filter(move |s| exact || !text::is_blank(s))
     }
 
     /// The check request for the core (the parts [`Send::check`] judges, copied).

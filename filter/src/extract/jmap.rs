@@ -24,7 +24,8 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     let rest = under(head.path, prefix)?;
     // Blob uploads and downloads, the event source and the session resource share the prefix on
     // many servers; they are never API requests.
-    let first = rest.trim_start_matches('/').split('/').next().unwrap_or("");
+    let rest = rest.trim_start_matches('/');
+    let first = &rest[..rest.bytes().position(|b| b == b'/').unwrap_or(rest.len())];
     let other = ["upload", "download", "eventsource", "session", "ws"]
         .iter()
         .any(|o| first.eq_ignore_ascii_case(o));
