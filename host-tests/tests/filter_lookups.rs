@@ -315,3 +315,38 @@ fn a_certain_provider_typo_is_refused_with_a_confirm_token() {
     assert!(o.passed());
     assert_eq!(o.response_header("x-mistype-verdict"), Some("warn"));
 }
+
+#[test]
+fn an_upload_sessions_confirm_token_goes_to_that_session_only() {
+    let mut f = filter(&config("block"));
+    let upload = "/upload/gmail/v1/users/me/messages/send";
+    let message = format!("From: {MIL_SENDER}\r\nTo: {TYPO}\r\nSubject: x\r\n\r\nbody");
+    let put = |session: &str| {
+        Request::put(&format!(
+            "{upload}?uploadType=resumable&upload_id={session}"
+        ))
+        .content_type("message/rfc822")
+        .body(message.clone().into_bytes())
+    };
+    // Refused; the answer carries the token that confirms these recipients.
+    let body = assert_blocked(&run(&mut f, put("u1")));
+    let token = token_in(&body).expect("a confirm token");
+    // The app opens a new session with the token; the server names the session in `Location`.
+    let location = format!("https://mail.example.test{upload}?uploadType=resumable&upload_id=u2");
+    let start = Request::post(&format!("{upload}?uploadType=resumable"))
+        .header(CONFIRM_HEADER, &token)
+        .json(&json!({}))
+        .upstream_response(200, &[("location", &location)], b"");
+    let o = run(&mut f, start);
+    assert!(o.passed(), "{}", o.log_text());
+    // Another API's send whose query names the session does not take its token...
+    let other = jmap(MIL_SENDER, &[TYPO], &[]);
+    let other = Request::post(&format!("{}?upload_id=u2", other.path()))
+        .content_type("application/json")
+        .body(other.body_bytes());
+    assert_blocked(&run(&mut f, other));
+    // ...which the session's own upload then carries: confirmed.
+    let o = run(&mut f, put("u2"));
+    assert!(o.passed(), "{}", o.log_text());
+    assert_eq!(counter(&f, "confirmed"), 1);
+}
