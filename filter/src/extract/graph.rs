@@ -34,27 +34,21 @@ fn message_field(key: &str) -> bool {
     .any(|f| f.eq_ignore_ascii_case(key))
 }
 
-/// `path` as lower-case keys (`#` for an index), to match names as Graph does.
-fn keys(path: &[Seg]) -> Vec<String> {
-    path.iter()
-        .map(|s| s.key().map_or_else(|| "#".into(), str::to_ascii_lowercase))
-        .collect()
+/// Whether `seg` is the member `name`, compared without regard to ASCII case as Graph reads
+/// names (in place: the selector runs for every value on the way to the recipients).
+fn is(seg: &Seg, name: &str) -> bool {
+    seg.key().is_some_and(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// What the filter reads of a `sendMail`, `reply`, `replyAll` or `forward` body: `message`'s
 /// recipient lists and sender, and a forward's top-level `toRecipients`. The message's body and
 /// attachments are skipped.
-pub fn select_message(path: &[Seg], kind: Kind) -> Select {
-    let k = keys(path);
-    let k: Vec<&str> = k.iter().map(String::as_str).collect();
-    message_selection(&k, kind)
-}
-
-fn message_selection(k: &[&str], _kind: Kind) -> Select {
-    match k {
-        [] | ["message"] => Select::Descend,
-        ["message", f] if message_field(f) => Select::Keep,
-        ["torecipients"] => Select::Keep,
+pub fn select_message(path: &[Seg], _kind: Kind) -> Select {
+    match path {
+        [] => Select::Descend,
+        [m] if is(m, "message") => Select::Descend,
+        [m, f] if is(m, "message") && f.key().is_some_and(message_field) => Select::Keep,
+        [t] if is(t, "toRecipients") => Select::Keep,
         _ => Select::Skip,
     }
 }
@@ -63,13 +57,19 @@ fn message_selection(k: &[&str], _kind: Kind) -> Select {
 /// `body` as [`select_message`] reads a send's, or, for a MIME send, the head of the message
 /// its base64 string holds.
 pub fn select_batch(path: &[Seg], kind: Kind) -> Select {
-    let k = keys(path);
-    let k: Vec<&str> = k.iter().map(String::as_str).collect();
-    match k.as_slice() {
-        [] | ["requests"] | ["requests", "#"] => Select::Descend,
-        ["requests", "#", "method" | "url" | "headers"] => Select::Keep,
-        ["requests", "#", "body"] if kind == Kind::String => Select::Head(Encoding::Base64),
-        ["requests", "#", "body", rest @ ..] => message_selection(rest, kind),
+    let [requests, rest @ ..] = path else {
+        return Select::Descend;
+    };
+    if !is(requests, "requests") {
+        return Select::Skip;
+    }
+    match rest {
+        [] | [Seg::Index(_)] => Select::Descend,
+        [Seg::Index(_), f] if ["method", "url", "headers"].iter().any(|n| is(f, n)) => Select::Keep,
+        [Seg::Index(_), b] if is(b, "body") && kind == Kind::String => {
+            Select::Head(Encoding::Base64)
+        }
+        [Seg::Index(_), b, rest @ ..] if is(b, "body") => select_message(rest, kind),
         _ => Select::Skip,
     }
 }
