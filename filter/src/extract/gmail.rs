@@ -81,11 +81,14 @@ pub fn opens_upload_session(method: &str, path: &str) -> bool {
 /// What the filter reads of a Message or Draft resource: the head of the message in `raw` (or
 /// `message.raw`), decoded only as far as the blank line after its header, and the draft's `id`.
 pub fn select(path: &[Seg], kind: Kind) -> Select {
-    let keys: Vec<&str> = path.iter().map(|s| s.key().unwrap_or("")).collect();
-    match (keys.as_slice(), kind) {
-        ([], _) | (["message"], _) => Select::Descend,
-        (["raw"] | ["message", "raw"], Kind::String) => Select::Head(Encoding::Base64),
-        (["id"], _) => Select::Keep,
+    let is = |seg: &Seg, name: &str| seg.key() == Some(name);
+    let string = kind == Kind::String;
+    match path {
+        [] => Select::Descend,
+        [m] if is(m, "message") => Select::Descend,
+        [r] if is(r, "raw") && string => Select::Head(Encoding::Base64),
+        [m, r] if is(m, "message") && is(r, "raw") && string => Select::Head(Encoding::Base64),
+        [i] if is(i, "id") => Select::Keep,
         _ => Select::Skip,
     }
 }
