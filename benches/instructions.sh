@@ -5,7 +5,8 @@
 # references, and building that engine; and one judged JMAP send through the built filter under
 # the wasmtime host (host_tests::Filter; the host's own work included), beside the same request
 # through the floor filter of the Envoy comparison (benches/floor-filter: holds the request, copies
-# its body into the VM, lets it go), so that the difference is what mistype itself costs.
+# its body into the VM, lets it go), so that the difference is what mistype itself costs; and the
+# same for the Envoy load test's send and configuration (benches/load/, benches/load-envoy.sh).
 # Each count is (run with N operations - run with none) / N, so set-up is not counted. For the
 # two filters, also the instructions and the distinct 64-byte lines of the module's own compiled
 # code that a send runs (benches/code-lines.py).
@@ -44,24 +45,37 @@ echo "build_engine (100,000 references, and drop): $(((build - build0) / 2)) ins
 # docs/performance.md).
 profiles=$(mktemp -d)
 trap 'rm -rf "$profiles"' EXIT
-filter_ir() { # WASM N [PROFILE]
-  MISTYPE_FILTER_WASM="$1" valgrind --tool=callgrind --smc-check=all-non-file \
+filter_ir() { # WASM N PROFILE [CONFIG BODY]
+  local wasm=$1 n=$2 out=$3
+  shift 3
+  MISTYPE_FILTER_WASM="$wasm" valgrind --tool=callgrind --smc-check=all-non-file \
     --dump-instr=yes --dump-line=no --compress-pos=no --compress-strings=no \
-    --callgrind-out-file="${3:-/dev/null}" "$filter_bin" "$2" 2>&1 |
+    --callgrind-out-file="$out" "$filter_bin" "$n" "$@" 2>&1 |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-filter_ir "$wasm" 0 >/dev/null
-fbase=$(filter_ir "$wasm" 0)
-filter_ir "$wasm" 100 "$profiles/filter.100" >/dev/null
-fsend=$(filter_ir "$wasm" 200 "$profiles/filter.200")
-filter_ir "$floor" 0 >/dev/null
-flbase=$(filter_ir "$floor" 0)
-filter_ir "$floor" 100 "$profiles/floor.100" >/dev/null
-flsend=$(filter_ir "$floor" 200 "$profiles/floor.200")
-# (Between 100 and 200 sends: what every send runs, not the first send's one-time work.)
-fcode=$(python3 benches/code-lines.py "$profiles/filter.100" "$profiles/filter.200" 100)
-flcode=$(python3 benches/code-lines.py "$profiles/floor.100" "$profiles/floor.200" 100)
-echo "filter, a judged JMAP send (3 clean recipients) under the wasmtime host: $(((fsend - fbase) / 200)) instructions"
-echo "  of which the module's compiled code: $fcode"
-echo "floor filter, the same request under the wasmtime host: $(((flsend - flbase) / 200)) instructions"
-echo "  of which the module's compiled code: $flcode"
+# One filter's send (NAME: the profiles' name; then filter_ir's WASM and its optional files):
+# "INSTRUCTIONS|CODE", CODE as benches/code-lines.py says it.
+count_send() { # NAME WASM [CONFIG BODY]
+  local name=$1 wasm=$2
+  shift 2
+  filter_ir "$wasm" 0 /dev/null "$@" >/dev/null
+  local base send
+  base=$(filter_ir "$wasm" 0 /dev/null "$@")
+  filter_ir "$wasm" 100 "$profiles/$name.100" "$@" >/dev/null
+  send=$(filter_ir "$wasm" 200 "$profiles/$name.200" "$@")
+  # (Between 100 and 200 sends: what every send runs, not the first send's one-time work.)
+  echo "$(((send - base) / 200))|$(python3 benches/code-lines.py "$profiles/$name.100" "$profiles/$name.200" 100)"
+}
+load=(benches/load/filter-config.json benches/load/send.json)
+f=$(count_send filter "$wasm")
+fl=$(count_send floor "$floor")
+lf=$(count_send load-filter "$wasm" "${load[@]}")
+lfl=$(count_send load-floor "$floor" "${load[@]}")
+echo "filter, a judged JMAP send (3 clean recipients) under the wasmtime host: ${f%%|*} instructions"
+echo "  of which the module's compiled code: ${f#*|}"
+echo "floor filter, the same request under the wasmtime host: ${fl%%|*} instructions"
+echo "  of which the module's compiled code: ${fl#*|}"
+echo "filter, the Envoy load test's send (benches/load/) under the wasmtime host: ${lf%%|*} instructions"
+echo "  of which the module's compiled code: ${lf#*|}"
+echo "floor filter, the same request under the wasmtime host: ${lfl%%|*} instructions"
+echo "  of which the module's compiled code: ${lfl#*|}"

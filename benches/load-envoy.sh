@@ -162,7 +162,9 @@ EOF
 ENVOY_CPUS=$OTHER_CPUS start_envoy upstream "$RUN/upstream.yaml"
 UPSTREAM_PORT=$(listener_port "$ADMIN_upstream" upstream)
 
-CONFIG='{"mode": "block", "check_path": "/check", "confirm": {"header": "x-mistype-confirm", "secret": "load-test-secret-not-for-production", "ttl_seconds": 600}}'
+# The filter's configuration and the send it judges are in benches/load/ (benches/instructions.sh
+# counts the same send under the wasmtime host).
+CONFIG=$(cat benches/load/filter-config.json)
 python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
   --without-filter >"$RUN/nofilter.yaml"
 python3 demo/render_envoy.py --listen-port 0 --admin-port 0 --upstream-port "$UPSTREAM_PORT" \
@@ -192,17 +194,7 @@ done = function(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 EOF
-BODY=$(python3 -c '
-import json
-rcpt = ["j.smith@navy.mil", "ops@army.mil", "friend@gmail.com"]
-print(json.dumps({"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"],
-  "methodCalls": [["Email/set", {"accountId": "demo", "create": {"m1": {
-      "from": [{"name": "Sgt Ray", "email": "ray.k@army.mil"}],
-      "to": [{"name": None, "email": r} for r in rcpt], "cc": [], "bcc": [],
-      "subject": "Movement schedule", "bodyValues": {"1": {"value": "Schedule for next week attached."}},
-      "textBody": [{"partId": "1", "type": "text/plain"}]}}}, "0"],
-    ["EmailSubmission/set", {"accountId": "demo", "create": {"s1": {"emailId": "#m1",
-      "envelope": {"mailFrom": {"email": "ray.k@army.mil"}, "rcptTo": [{"email": r} for r in rcpt]}}}}, "1"]]}))')
+BODY=$(cat benches/load/send.json)
 {
   printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\n'
   printf 'wrk.body = [==[%s]==]\n' "$BODY"

@@ -4,29 +4,56 @@
 //! so that the count of one send is the difference between a run with N and a run with none,
 //! divided by N. The count includes the host's own work for each request.
 //!
-//!   filter_instructions N      # needs the built filter (filter/build.sh, or MISTYPE_FILTER_WASM)
+//! With a configuration file and a body file, the send is that body posted as JSON to
+//! `/jmap/api` through the filter so configured: `benches/load/` holds the Envoy load test's
+//! (`benches/load-envoy.sh`), so that its send is counted here too.
+//!
+//!   filter_instructions N [CONFIG BODY]   # needs the built filter (filter/build.sh, or MISTYPE_FILTER_WASM)
 
 use host_tests::{Filter, Request};
 use mistype_testdata::sends;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let Some(Ok(n)) = std::env::args().nth(1).map(|n| n.parse::<usize>()) else {
-        eprintln!("usage: filter_instructions N");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (n, files) = match args.as_slice() {
+        [n] => (n.parse::<usize>().ok(), None),
+        [n, config, body] => (n.parse::<usize>().ok(), Some((config, body))),
+        _ => (None, None),
+    };
+    let Some(n) = n else {
+        eprintln!("usage: filter_instructions N [CONFIG BODY]");
         return ExitCode::from(2);
     };
-    let mut filter = match Filter::new(r#"{"mode": "block"}"#) {
+    let (config, send) = match files {
+        None => (
+            r#"{"mode": "block"}"#.to_string(),
+            Request::from(sends::jmap(
+                "ray.k@army.mil",
+                &["j.smith@navy.mil", "ops@army.mil", "friend@gmail.com"],
+                &[],
+            )),
+        ),
+        Some((config, body)) => {
+            let read = |path: &String| {
+                std::fs::read(path).map_err(|e| eprintln!("filter_instructions: {path}: {e}"))
+            };
+            let (Ok(config), Ok(body)) = (read(config), read(body)) else {
+                return ExitCode::FAILURE;
+            };
+            let request = Request::post("/jmap/api")
+                .header("content-type", "application/json")
+                .body(body);
+            (String::from_utf8_lossy(&config).into_owned(), request)
+        }
+    };
+    let mut filter = match Filter::new(&config) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("filter_instructions: cannot load the filter: {e:#}");
             return ExitCode::FAILURE;
         }
     };
-    let send = Request::from(sends::jmap(
-        "ray.k@army.mil",
-        &["j.smith@navy.mil", "ops@army.mil", "friend@gmail.com"],
-        &[],
-    ));
     for _ in 0..n {
         match filter.request(send.clone()) {
             Ok(out) if out.passed() => {}
