@@ -39,7 +39,7 @@ impl Finder<'_> {
         let mut ids = Vec::with_capacity(64);
         let mut ctx_ids = Vec::with_capacity(16);
         let label = d.label();
-        let sender_protected = ctx.sender.as_ref().is_some_and(|s| s.protected);
+        let sender_protected = ctx.sender().is_some_and(|s| s.protected);
         let head = d.head();
         // Built once, and only when they differ from the label.
         let joined = find_byte(head, b'.').map(|_| head.replace('.', ""));
@@ -244,7 +244,7 @@ impl Finder<'_> {
     /// protected reference (or the sender's own domain) in the sender's own suffix; these
     /// endings are someone else's real domains, so the mail would leave the organisation.
     fn habit_suffix(&self, d: &Domain, ctx: &Context, candidates: &mut Vec<Candidate>) {
-        let Some(s) = ctx.sender.as_ref().filter(|s| s.protected) else {
+        let Some(s) = ctx.sender().filter(|s| s.protected) else {
             return;
         };
         let (head, ts, ss) = (d.head(), d.suffix(), s.domain.suffix());
@@ -278,7 +278,7 @@ impl Finder<'_> {
         sender_protected: bool,
         candidates: &mut Vec<Candidate>,
     ) {
-        let Some(s) = &ctx.sender else { return };
+        let Some(s) = ctx.sender() else { return };
         let head = d.head();
         let (ss, ds) = (s.domain.suffix(), d.suffix());
         // Only towards a suffix that cannot exist or a known typo magnet (see `magnet`).

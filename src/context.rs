@@ -15,11 +15,11 @@ use crate::verdict::{RecipientError, RecipientErrorKind};
 /// before it is indexed.
 const SMALL_CONTEXT: usize = 8;
 
-/// The sender of a request.
-#[derive(Debug, Clone)]
-pub(crate) struct Sender {
+/// The sender of a request, as its context holds it (the context's first reference).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sender<'a> {
     /// The sender's domain.
-    pub domain: Domain,
+    pub domain: &'a Domain,
     /// The sender's own domain is protected (government, military, defence).
     pub protected: bool,
 }
@@ -28,7 +28,8 @@ pub(crate) struct Sender {
 /// every recipient (and every keystroke in the browser).
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    pub(crate) sender: Option<Sender>,
+    /// The sender's reference is the first of `read`.
+    has_sender: bool,
     /// The sender's and the contacts' references, in order.
     read: Vec<Ref>,
     /// `read`, indexed like the policy's references: built on first use (a `OnceLock`, so that a
@@ -53,14 +54,14 @@ impl Context {
     ) -> Context {
         let mut errors = Vec::new();
         let mut refs = Vec::new();
-        let mut sender = None;
+        let mut has_sender = false;
         if let Some(f) = from.filter(|f| !crate::text::is_blank(f)) {
             match first_domain(f) {
                 Some(Ok(domain_text)) => match normalize(&domain_text) {
                     Ok(domain) => {
                         let protected = protection.is_protected(&domain.ascii);
-                        refs.push(Ref::new(domain.clone(), Class::Sender, protected));
-                        sender = Some(Sender { domain, protected });
+                        refs.push(Ref::new(domain, Class::Sender, protected));
+                        has_sender = true;
                     }
                     Err(e) => errors.push(RecipientError {
                         recipient: clip(f, 256),
@@ -90,12 +91,21 @@ impl Context {
             }
         }
         Context {
-            sender,
+            has_sender,
             read: refs,
             index: OnceLock::new(),
             sender_rules: Vec::new(),
             errors,
         }
+    }
+
+    /// The sender, if the request names one that could be read.
+    pub(crate) fn sender(&self) -> Option<Sender<'_>> {
+        let r = self.read.first().filter(|_| self.has_sender)?;
+        Some(Sender {
+            domain: &r.domain,
+            protected: r.protected,
+        })
     }
 
     /// The sender's and the contacts' references, indexed (built on the first call).

@@ -172,11 +172,12 @@ impl Engine {
     /// bare domains; unusable ones are skipped), indexed like the policy's references.
     pub fn context(&self, from: Option<&str>, contacts: &[String]) -> Context {
         let mut ctx = Context::prepare(&self.protection, self.limits.max_contacts, from, contacts);
-        if let Some(sender) = &ctx.sender {
-            ctx.sender_rules = (self.policy.rules.iter().enumerate())
+        if let Some(sender) = ctx.sender() {
+            let rules = (self.policy.rules.iter().enumerate())
                 .filter(|(_, r)| r.from.matches(&sender.domain.ascii))
                 .map(|(i, _)| i)
                 .collect();
+            ctx.sender_rules = rules;
         }
         ctx
     }
@@ -422,12 +423,7 @@ impl Engine {
                 .filter(|c| c.intended.ascii.ends_with(&parent) && c.kind != Kind::Embedded)
                 .collect();
             if let Some(c) = candidates.first() {
-                out.push(explain::slip(
-                    m,
-                    d,
-                    c,
-                    ctx.sender.as_ref().map(|s| &s.domain),
-                ));
+                out.push(explain::slip(m, d, c, ctx.sender().map(|s| s.domain)));
             }
         }
         let legit = cover.is_some();
@@ -446,7 +442,7 @@ impl Engine {
             });
             out.extend(
                 tied.into_iter()
-                    .map(|c| explain::slip(m, d, c, ctx.sender.as_ref().map(|s| &s.domain))),
+                    .map(|c| explain::slip(m, d, c, ctx.sender().map(|s| s.domain))),
             );
             if out.is_empty() {
                 if let Some(f) = self.orphan(m, d, ctx) {
@@ -462,7 +458,7 @@ impl Engine {
     /// popular suffix is one slip away), or a label mixing scripts.
     fn orphan(&self, m: &Mailbox, d: &Domain, ctx: &Context) -> Option<Finding> {
         if !d.suffix_known {
-            let intended = repaired_suffix(d, ctx.sender.as_ref().map(|s| s.domain.suffix()));
+            let intended = repaired_suffix(d, ctx.sender().map(|s| s.domain.suffix()));
             let severity = match &intended {
                 Some(i) if self.protection.is_protected(&i.ascii) => Severity::Block,
                 _ => Severity::Warn,
@@ -492,7 +488,7 @@ impl Engine {
     /// Destination rules (`*.mil` → `*.ml`): a finding of their own when nothing else was
     /// found, else the findings raised to the rule's severity.
     fn apply_rules(&self, m: &Mailbox, d: &Domain, ctx: &Context, out: &mut Vec<Finding>) {
-        let Some(sender) = &ctx.sender else { return };
+        let Some(sender) = ctx.sender() else { return };
         if self
             .refs
             .covering(d)
@@ -538,7 +534,7 @@ fn ties<'c>(candidates: &'c [Candidate], d: &Domain, ctx: &Context) -> Vec<&'c C
     };
     let one_slip_in_name = |c: &Candidate| c.is_one_slip_in_name(d);
     let one_slip = |c: &Candidate| single_edit(&d.ascii, &c.intended.ascii);
-    let sender_suffix = ctx.sender.as_ref().map(|s| s.domain.suffix());
+    let sender_suffix = ctx.sender().map(|s| s.domain.suffix());
     let context_behind = |c: &Candidate| {
         matches!(c.class, Class::Sender | Class::Contact)
             || sender_suffix == Some(c.intended.suffix())
