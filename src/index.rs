@@ -12,6 +12,7 @@
 
 use hashbrown::HashTable;
 use std::hash::Hasher;
+use std::sync::OnceLock;
 
 use crate::domain::{find_byte, Domain};
 use crate::hasher::{FastHasher, FastMap};
@@ -38,22 +39,26 @@ pub(crate) struct Ref {
     pub class: Class,
     /// Protected by a suffix pattern or listed as protected.
     pub protected: bool,
-    /// The lookalike skeleton of the domain (computed once), when it differs from the name.
-    skeleton: Option<String>,
+    /// The lookalike skeleton of the domain, when it differs from the name: computed on first
+    /// use, once (a request's sender reference usually never needs it).
+    skeleton: OnceLock<Option<String>>,
 }
 
 impl Ref {
     /// The lookalike skeleton.
     pub fn skeleton(&self) -> &str {
-        self.skeleton.as_deref().unwrap_or(&self.domain.ascii)
+        let s = self
+            .skeleton
+            .get_or_init(|| match skeleton(&self.domain.unicode) {
+                std::borrow::Cow::Owned(s) if s != self.domain.ascii => Some(s),
+                _ => None,
+            });
+        s.as_deref().unwrap_or(&self.domain.ascii)
     }
 
     pub fn new(domain: Domain, class: Class, protected: bool) -> Ref {
         Ref {
-            skeleton: match skeleton(&domain.unicode) {
-                std::borrow::Cow::Owned(s) if s != domain.ascii => Some(s),
-                _ => None,
-            },
+            skeleton: OnceLock::new(),
             domain,
             class,
             protected,
@@ -246,8 +251,9 @@ impl RefSet {
             }
             let id = set.refs.len() as u32;
             // Most names are their own skeleton and are found through `exact` instead.
-            if let Some(sk) = &r.skeleton {
-                set.skeletons.entry(sk.clone()).or_default().push(id);
+            let sk = r.skeleton();
+            if sk != r.domain.ascii {
+                set.skeletons.entry(sk.to_string()).or_default().push(id);
             }
             set.refs.push(r);
             let all = &set.refs;
