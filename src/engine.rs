@@ -488,7 +488,10 @@ impl Engine {
     /// Destination rules (`*.mil` → `*.ml`): a finding of their own when nothing else was
     /// found, else the findings raised to the rule's severity.
     fn apply_rules(&self, m: &Mailbox, d: &Domain, ctx: &Context, out: &mut Vec<Finding>) {
-        let Some(sender) = ctx.sender() else { return };
+        // (No sender, or no rule for it: nothing to apply.)
+        if ctx.sender_rules.is_empty() {
+            return;
+        }
         if self
             .refs
             .covering(d)
@@ -500,9 +503,10 @@ impl Engine {
         {
             return;
         }
+        // (The context's rules are those whose sender pattern matches its sender.)
         let rule: Option<&Rule> = self
             .sender_rules(ctx)
-            .filter(|r| r.from.matches(&sender.domain.ascii) && r.to.matches(&d.ascii))
+            .filter(|r| r.to.matches(&d.ascii))
             .max_by_key(|r| r.severity);
         let Some(rule) = rule else { return };
         if out.is_empty() {
