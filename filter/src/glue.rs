@@ -3,7 +3,7 @@
 //! messages, decision). All decisions are made by the pure modules.
 
 use crate::decide::{Decision, Level, Now};
-use crate::extract::{self, Body, Candidate, Progress, Route};
+use crate::extract::{self, Body, Candidate, Progress};
 use crate::lookup;
 use crate::metrics::{self, Counter};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
@@ -689,10 +689,8 @@ impl HttpContext for Stream {
             if opens_session {
                 self.session_token = self.token.clone();
             }
-        } else if let Some(key) = matches!(candidate.route, Route::GmailUpload { .. })
-            .then(|| extract::upload_id(&self.path))
-            .flatten()
-            .map(session_key)
+        } else if let Some(key) =
+            extract::continued_session(candidate.route, &self.path).map(session_key)
         {
             // The session's PUT: the token its start carried, if any (taken once).
             if let (Some(t), _) = self.get_shared_data(&key) {

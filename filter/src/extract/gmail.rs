@@ -69,6 +69,14 @@ pub fn upload_id(path: &str) -> Option<&str> {
     query_param(path, "upload_id")
 }
 
+/// The resumable upload session a candidate's request carries the message of: the `upload_id`
+/// of a Gmail upload (another API's request naming one continues no session).
+pub fn continued_session(route: Route, path: &str) -> Option<&str> {
+    matches!(route, Route::GmailUpload { .. })
+        .then(|| upload_id(path))
+        .flatten()
+}
+
 /// True for the `POST` that opens a resumable upload session (`uploadType=resumable`, no
 /// `upload_id` yet). An app's headers (a confirm token) come only with it: the filter hands the
 /// token on to the session's first `PUT` through the session's `upload_id`.

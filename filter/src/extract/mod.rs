@@ -40,7 +40,7 @@ use crate::send::{Api, ExtractError, LookupError, Reference, Send};
 use request::is_json;
 
 pub use body::{send_of, Body, Progress};
-pub use gmail::{opens_upload_session, upload_id};
+pub use gmail::{continued_session, opens_upload_session, upload_id};
 pub use read::Read;
 pub use request::{media_type, split_path, Candidate, Head, Route, Target, KEPT_LIMIT};
 pub use roundcube::CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD;
