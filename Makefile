@@ -39,6 +39,9 @@ lint:
 	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 	msrv=$$(sed -n '/^\[workspace.package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
 	cargo +$$msrv build --quiet -p mistype --lib --target-dir "$${CARGO_TARGET_DIR:-target}/msrv"
+	# (cargo-deny reads every package of the lock file, those of other platforms too, which a
+	# build on this one never downloads: fetched first, or a fresh machine fails here.)
+	cargo fetch --locked --quiet
 	cargo deny --offline --log-level error check licenses bans sources
 
 # The core builds unchanged for both wasm targets (no I/O, clock, threads or cfg(target_arch)).
