@@ -12,7 +12,7 @@ use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
 use super::multipart::{Content, Part, PartInfo, Sink};
 use super::read::Read;
-use super::request::{err, under, Head, Route};
+use super::request::{err, fail, under, Head, Route};
 use super::tree::{Val, View};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 
@@ -126,7 +126,7 @@ pub fn raw_path(drafts: bool) -> Vec<Seg> {
 /// The send of a message whose head was read; `at` names it in errors.
 fn from_message(head: Option<&MessageHead>, at: &str) -> Result<Send, ExtractError> {
     let Some(head) = head else {
-        return err(API, format!("{at} was not read"));
+        return fail(API, format_args!("{at} was not read"));
     };
     let a = head.addresses(at).or_else(|e| err(API, e))?;
     let mut s = Send::new(API);
@@ -180,7 +180,7 @@ fn from_resource(drafts: bool, path: &str, doc: &Doc) -> Result<Send, ExtractErr
             Ok(s)
         }
         None | Some(View::Null) => err(API, "messages.send without raw"),
-        Some(_) => err(API, format!("{at} is not a string")),
+        Some(_) => fail(API, format_args!("{at} is not a string")),
     }
 }
 
@@ -191,7 +191,7 @@ pub fn extract_json(drafts: bool, path: &str, read: Read) -> Result<Send, Extrac
     match read {
         Read::Head(head) => from_message(Some(&head), at),
         Read::Json(Ok(doc)) => from_resource(drafts, path, &doc),
-        Read::Json(Err(e)) => err(API, format!("malformed JSON: {e}")),
+        Read::Json(Err(e)) => fail(API, format_args!("malformed JSON: {e}")),
         _ => err(API, "malformed JSON: the body is empty"),
     }
 }
@@ -215,14 +215,14 @@ pub fn extract_upload(drafts: bool, path: &str, read: Read) -> Result<Option<Sen
             });
             match json {
                 Some(Ok(doc)) => from_resource(drafts, path, doc).map(Some),
-                Some(Err(e)) => err(API, format!("malformed JSON: {e}")),
+                Some(Err(e)) => fail(API, format_args!("malformed JSON: {e}")),
                 None => err(API, "multipart upload without a message/rfc822 part"),
             }
         }
         // The start of a resumable session: metadata only, the message follows in a PUT.
         Read::Blank => Ok(None),
         Read::Json(doc) => {
-            let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+            let doc = doc.or_else(|e| fail(API, format_args!("malformed JSON: {e}")))?;
             let v = doc.root();
             let has_raw =
                 v.get("raw").is_some() || v.get("message").and_then(|m| m.get("raw")).is_some();

@@ -10,7 +10,7 @@
 use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
-use super::request::{err, under, Head, Route};
+use super::request::{err, fail, under, Head, Route};
 use super::tree::{Val, View};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 
@@ -166,12 +166,12 @@ fn recipients(v: Option<Val>, at: &str, out: &mut Vec<String>) -> Result<(), Ext
         Some(View::Array(items)) => {
             for (i, item) in items.items().enumerate() {
                 let Some(ea) = get(item, "emailAddress") else {
-                    return err(API, format!("{at}[{i}] has no emailAddress"));
+                    return fail(API, format_args!("{at}[{i}] has no emailAddress"));
                 };
                 let Some(address) = get(ea, "address").and_then(|a| a.as_str()) else {
-                    return err(
+                    return fail(
                         API,
-                        format!("{at}[{i}].emailAddress.address is not a string"),
+                        format_args!("{at}[{i}].emailAddress.address is not a string"),
                     );
                 };
                 out.push(format_mailbox(
@@ -181,13 +181,13 @@ fn recipients(v: Option<Val>, at: &str, out: &mut Vec<String>) -> Result<(), Ext
             }
             Ok(())
         }
-        Some(_) => err(API, format!("{at} is not a list")),
+        Some(_) => fail(API, format_args!("{at} is not a list")),
     }
 }
 
 fn from_message(msg: Val, at: &str, send: &mut Send) -> Result<(), ExtractError> {
     if !msg.is_object() {
-        return err(API, format!("{at} is not an object"));
+        return fail(API, format_args!("{at} is not an object"));
     }
     recipients(
         get(msg, "toRecipients"),
@@ -250,13 +250,13 @@ fn from_mime(head: Option<&MessageHead>) -> Result<Send, ExtractError> {
 fn from_json(route: Route, v: Val, at: &str) -> Result<Send, ExtractError> {
     let mut s = Send::new(API);
     if !v.is_object() {
-        return err(API, format!("{at} is not a JSON object"));
+        return fail(API, format_args!("{at} is not a JSON object"));
     }
     let msg = get(v, "message").filter(|m| !m.is_null());
     match route {
         Route::GraphSendMail => {
             let Some(msg) = msg else {
-                return err(API, format!("{at}: sendMail without message"));
+                return fail(API, format_args!("{at}: sendMail without message"));
             };
             from_message(msg, &format!("{at}.message"), &mut s)?;
         }
@@ -318,7 +318,7 @@ pub fn extract(
         }
         Read::Mime(head) => from_mime(Some(head)),
         Read::Json(doc) => {
-            let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+            let doc = doc.or_else(|e| fail(API, format_args!("malformed JSON: {e}")))?;
             from_json(route, doc.root(), "body")
         }
     }
@@ -365,7 +365,7 @@ pub fn extract_batch(
         .iter()
         .find_map(|p| version_and_rest(path, p))
         .map_or("/v1.0", |(v, _)| v);
-    let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+    let doc = doc.or_else(|e| fail(API, format_args!("malformed JSON: {e}")))?;
     let v = doc.root();
     let Some((requests_key, requests)) = v
         .entry_ignore_case("requests")
@@ -378,7 +378,7 @@ pub fn extract_batch(
         let at = format!("requests[{i}]");
         let method = get(r, "method").and_then(|m| m.as_str()).unwrap_or("GET");
         let Some(url) = get(r, "url").and_then(|u| u.as_str()) else {
-            return err(API, format!("{at}.url is not a string"));
+            return fail(API, format_args!("{at}.url is not a string"));
         };
         if !method.eq_ignore_ascii_case("POST") {
             continue;
@@ -408,7 +408,7 @@ pub fn extract_batch(
             }
             (_, None) => {
                 if route == Route::GraphSendMail {
-                    return err(API, format!("{at}: sendMail without a body"));
+                    return fail(API, format_args!("{at}: sendMail without a body"));
                 }
                 Send::new(API)
             }

@@ -11,7 +11,7 @@
 
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
-use super::request::{err, is_json, under, Head, Route};
+use super::request::{err, fail, is_json, under, Head, Route};
 use super::tree::{Val, View};
 use crate::send::{checked_jmap_id, Api, ExtractError, LookupError, MethodCall, Reference, Send};
 
@@ -47,21 +47,21 @@ fn addresses(
         View::Array(items) => {
             for (i, item) in items.items().enumerate() {
                 let Some(o) = item.as_object() else {
-                    return err(API, format!("{at}[{i}] is not an object"));
+                    return fail(API, format_args!("{at}[{i}] is not an object"));
                 };
                 if let Some(group) = o.get("addresses") {
                     addresses(group, &format!("{at}[{i}].addresses"), out)?;
                     continue;
                 }
                 let Some(email) = o.get("email").and_then(|e| e.as_str()) else {
-                    return err(API, format!("{at}[{i}].email is not a string"));
+                    return fail(API, format_args!("{at}[{i}].email is not a string"));
                 };
                 let name = o.get("name").and_then(|n| n.as_str());
                 out.push(format_mailbox(name, email));
             }
             Ok(())
         }
-        _ => err(API, format!("{at} is not a list of addresses")),
+        _ => fail(API, format_args!("{at} is not a list of addresses")),
     }
 }
 
@@ -180,7 +180,7 @@ pub fn extract(
         Err(e) => {
             let mt = content_type.map(super::media_type);
             if is_json(mt.as_deref()) {
-                return err(API, format!("malformed JSON: {e}"));
+                return fail(API, format_args!("malformed JSON: {e}"));
             }
             return Ok(None);
         }
@@ -204,9 +204,9 @@ pub fn extract(
     let mut method_calls = Vec::new();
     for (i, call) in calls.items().enumerate() {
         let (Some(name), Some(args)) = (call.at(0).and_then(|n| n.as_str()), call.at(1)) else {
-            return err(
+            return fail(
                 API,
-                format!("methodCalls[{i}] is not [name, arguments, id]"),
+                format_args!("methodCalls[{i}] is not [name, arguments, id]"),
             );
         };
         let create = args.get("create");
@@ -235,15 +235,20 @@ pub fn extract(
         match create.map(|c| c.view()) {
             None | Some(View::Null) => continue,
             Some(View::Object(_)) => {}
-            Some(_) => return err(API, format!("methodCalls[{i}][1].create is not an object")),
+            Some(_) => {
+                return fail(
+                    API,
+                    format_args!("methodCalls[{i}][1].create is not an object"),
+                )
+            }
         };
         match name {
             "Email/set" => {
                 for (id, email) in created {
                     let Some(e) = email.as_object() else {
-                        return err(
+                        return fail(
                             API,
-                            format!("methodCalls[{i}][1].create.{id} is not an object"),
+                            format_args!("methodCalls[{i}][1].create.{id} is not an object"),
                         );
                     };
                     emails.push((id, e, Created { call: i, id }));
@@ -252,9 +257,9 @@ pub fn extract(
             "EmailSubmission/set" => {
                 for (id, sub) in created {
                     let Some(sub) = sub.as_object() else {
-                        return err(
+                        return fail(
                             API,
-                            format!("methodCalls[{i}][1].create.{id} is not an object"),
+                            format_args!("methodCalls[{i}][1].create.{id} is not an object"),
                         );
                     };
                     let account = args.get("accountId").and_then(|a| a.as_str());
@@ -275,7 +280,7 @@ pub fn extract(
         let envelope = match sub.get("envelope").map(|e| e.view()) {
             None | Some(View::Null) => None,
             Some(View::Object(e)) => Some(e),
-            Some(_) => return err(API, format!("{at}.envelope is not an object")),
+            Some(_) => return fail(API, format_args!("{at}.envelope is not an object")),
         };
         if let Some(env) = envelope {
             if let Some(mail_from) = env.get("mailFrom") {
@@ -286,13 +291,13 @@ pub fn extract(
                 }
             }
             let Some(rcpt) = env.get("rcptTo").and_then(|r| r.as_array()) else {
-                return err(API, format!("{at}.envelope.rcptTo is not a list"));
+                return fail(API, format_args!("{at}.envelope.rcptTo is not a list"));
             };
             for (j, r) in rcpt.items().enumerate() {
                 let Some(email) = r.get("email").and_then(|e| e.as_str()) else {
-                    return err(
+                    return fail(
                         API,
-                        format!("{at}.envelope.rcptTo[{j}].email is not a string"),
+                        format_args!("{at}.envelope.rcptTo[{j}].email is not a string"),
                     );
                 };
                 send.bcc.push(email.to_owned());
@@ -318,12 +323,12 @@ pub fn extract(
                 }
                 None => checked_jmap_id(id, &format!("{at}.emailId"))?,
             },
-            None => return err(API, format!("{at}.emailId is not a string")),
+            None => return fail(API, format_args!("{at}.emailId is not a string")),
         };
         let Some(account) = account else {
-            return err(
+            return fail(
                 API,
-                format!("{at}: EmailSubmission/set without an accountId"),
+                format_args!("{at}: EmailSubmission/set without an accountId"),
             );
         };
         match by_id.iter_mut().find(|(a, _)| a == account) {

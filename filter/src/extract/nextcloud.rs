@@ -7,7 +7,7 @@
 
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
-use super::request::{err, is_json, under, Head, Route};
+use super::request::{err, fail, is_json, under, Head, Route};
 use super::tree::{Val, View};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 
@@ -37,19 +37,19 @@ fn recipients(v: Option<Val>, at: &str, out: &mut Vec<String>) -> Result<(), Ext
                     View::String(s) => out.push(s.to_owned()),
                     View::Object(o) => {
                         let Some(email) = o.get("email").and_then(|e| e.as_str()) else {
-                            return err(API, format!("{at}[{i}].email is not a string"));
+                            return fail(API, format_args!("{at}[{i}].email is not a string"));
                         };
                         out.push(format_mailbox(
                             o.get("label").and_then(|l| l.as_str()),
                             email,
                         ));
                     }
-                    _ => return err(API, format!("{at}[{i}] is not a recipient")),
+                    _ => return fail(API, format_args!("{at}[{i}] is not a recipient")),
                 }
             }
             Ok(())
         }
-        Some(_) => err(API, format!("{at} is not a list")),
+        Some(_) => fail(API, format_args!("{at} is not a list")),
     }
 }
 
@@ -72,7 +72,7 @@ pub fn select_answer(path: &[Seg], kind: Kind) -> Select {
 }
 
 pub fn extract(doc: Result<Doc, String>) -> Result<Send, ExtractError> {
-    let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+    let doc = doc.or_else(|e| fail(API, format_args!("malformed JSON: {e}")))?;
     entry_send(doc.root())
 }
 

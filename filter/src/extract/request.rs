@@ -9,9 +9,19 @@ use crate::send::{Api, ExtractError};
 /// message's head, a form's fields. Everything else streams past without being kept.
 pub const KEPT_LIMIT: usize = 4 << 20;
 
-/// The error of a send through `api` that cannot be read.
+/// The error of a send through `api` that cannot be read. (Out of line and cold, like [`fail`].)
+#[cold]
+#[inline(never)]
 pub(super) fn err<T>(api: Api, message: impl Into<String>) -> Result<T, ExtractError> {
     Err(ExtractError::new(api, message))
+}
+
+/// The same, its message formatted here: a reader's error paths then take a call's room in the
+/// code a send runs, not an inlined `format!` between the lines that read it.
+#[cold]
+#[inline(never)]
+pub(super) fn fail<T>(api: Api, message: std::fmt::Arguments<'_>) -> Result<T, ExtractError> {
+    Err(ExtractError::new(api, message.to_string()))
 }
 
 /// Which route of an API a request matched; decides how its body is read.

@@ -3,7 +3,7 @@
 
 use super::form;
 use super::json::{Doc, Kind, Seg, Select};
-use super::request::{self, err, is_json, media_type, string_list, under, Head, Route};
+use super::request::{self, err, fail, is_json, media_type, string_list, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
 
 const API: Api = Api::Snappymail;
@@ -74,7 +74,7 @@ pub fn extract(body: Body) -> Result<Option<Send>, ExtractError> {
             s.bcc = field_values(&get, &["Bcc", "bcc"]);
             return Ok(Some(s));
         }
-        Body::Json(doc) => doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?,
+        Body::Json(doc) => doc.or_else(|e| fail(API, format_args!("malformed JSON: {e}")))?,
     };
     let v = doc.root();
     if v.get("Action").and_then(|a| a.as_str()) != Some("SendMessage") {

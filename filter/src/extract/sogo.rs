@@ -2,7 +2,7 @@
 //! JSON: `to`, `cc`, `bcc` as lists of address strings, `from` a string.
 
 use super::json::{Doc, Kind, Seg, Select};
-use super::request::{err, is_json, string_list, under, Head, Route};
+use super::request::{err, fail, is_json, string_list, under, Head, Route};
 use crate::send::{Api, ExtractError, Send};
 
 const API: Api = Api::Sogo;
@@ -25,7 +25,7 @@ pub fn select(path: &[Seg], _kind: Kind) -> Select {
 }
 
 pub fn extract(doc: Result<Doc, String>) -> Result<Send, ExtractError> {
-    let doc = doc.or_else(|e| err(API, format!("malformed JSON: {e}")))?;
+    let doc = doc.or_else(|e| fail(API, format_args!("malformed JSON: {e}")))?;
     let v = doc.root();
     if !v.is_object() {
         return err(API, "body is not a JSON object");
