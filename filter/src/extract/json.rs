@@ -196,9 +196,12 @@ enum Lex {
     FirstValue,
     Str,
     Escape,
-    Unicode { digits: u8, code: u16 },
-    Literal { word: &'static [u8], at: u8 },
-    Number(Num),
+    /// A `\uXXXX` escape's digits ([`Reader::digits`] read so far, [`Reader::code`]).
+    Unicode,
+    /// `true`, `false` or `null` ([`Reader::word`], [`Reader::word_at`]).
+    Literal,
+    /// A number ([`Reader::num`]).
+    Number,
     End,
 }
 
@@ -207,6 +210,13 @@ enum Lex {
 pub struct Reader {
     select: Selector,
     lex: Lex,
+    /// (The state of the lexer's longer tokens, beside `lex` so that it stays one byte: the
+    /// reading loop's dispatch is then a jump table.)
+    num: Num,
+    word: &'static [u8],
+    word_at: u8,
+    digits: u8,
+    code: u16,
     frames: Vec<Frame>,
     path: Vec<Seg>,
     /// The current string's (or number's) destination and its fate.
@@ -394,6 +404,11 @@ impl Reader {
         Reader {
             select,
             lex: Lex::Value,
+            num: Num::Int,
+            word: b"",
+            word_at: 0,
+            digits: 0,
+            code: 0,
             frames,
             path,
             sink: Sink::Skip,
@@ -722,13 +737,14 @@ impl Reader {
         if fate == Fate::Keep {
             self.text.push(b);
         }
-        self.lex = Lex::Number(if b == b'-' {
+        self.num = if b == b'-' {
             Num::Minus
         } else if b == b'0' {
             Num::Zero
         } else {
             Num::Int
-        });
+        };
+        self.lex = Lex::Number;
     }
 
     fn end_number(&mut self, at: usize) {
@@ -754,7 +770,9 @@ impl Reader {
         };
         let (fate, _, _) = self.start_value(leaf);
         self.fate = fate;
-        self.lex = Lex::Literal { word, at: 1 };
+        self.word = word;
+        self.word_at = 1;
+        self.lex = Lex::Literal;
     }
 
     /// Reads the next bytes of the document.
@@ -849,7 +867,9 @@ impl Reader {
                         b'r' => b'\r',
                         b't' => b'\t',
                         b'u' => {
-                            self.lex = Lex::Unicode { digits: 0, code: 0 };
+                            self.digits = 0;
+                            self.code = 0;
+                            self.lex = Lex::Unicode;
                             i += 1;
                             continue;
                         }
@@ -861,33 +881,33 @@ impl Reader {
                     self.emit(&[c], i);
                     self.lex = Lex::Str;
                 }
-                Lex::Unicode { digits, code } => {
+                Lex::Unicode => {
                     let Some(d) = hex(b) else {
                         self.fail("a \\u escape without four hex digits", i);
                         return;
                     };
-                    let code = code << 4 | d;
-                    if digits == 3 {
+                    let code = self.code << 4 | d;
+                    if self.digits == 3 {
                         self.unicode(code, i);
                     } else {
-                        self.lex = Lex::Unicode {
-                            digits: digits + 1,
-                            code,
-                        };
+                        self.digits += 1;
+                        self.code = code;
                     }
                 }
-                Lex::Literal { word, at } => {
-                    if word.get(usize::from(at)) != Some(&b) {
+                Lex::Literal => {
+                    let at = self.word_at;
+                    if self.word.get(usize::from(at)) != Some(&b) {
                         self.fail("an invalid literal", i);
                         return;
                     }
-                    if usize::from(at) + 1 == word.len() {
+                    if usize::from(at) + 1 == self.word.len() {
                         self.complete();
                     } else {
-                        self.lex = Lex::Literal { word, at: at + 1 };
+                        self.word_at = at + 1;
                     }
                 }
-                Lex::Number(n) => {
+                Lex::Number => {
+                    let n = self.num;
                     let next = match (n, b) {
                         (Num::Minus, b'0') => Some(Num::Zero),
                         (Num::Minus, b'1'..=b'9') => Some(Num::Int),
@@ -905,7 +925,7 @@ impl Reader {
                                 self.text.push(b);
                                 self.count_kept(1, i);
                             }
-                            self.lex = Lex::Number(state);
+                            self.num = state;
                         }
                         None if matches!(n, Num::Zero | Num::Int | Num::Frac | Num::Exp) => {
                             // The byte after the number: read again in the next state.
@@ -1004,10 +1024,10 @@ impl Reader {
             self.finished = true;
             return;
         }
-        if let Lex::Number(n) = self.lex {
-            if matches!(n, Num::Zero | Num::Int | Num::Frac | Num::Exp) {
-                self.end_number(0);
-            }
+        if self.lex == Lex::Number
+            && matches!(self.num, Num::Zero | Num::Int | Num::Frac | Num::Exp)
+        {
+            self.end_number(0);
         }
         if self.lex != Lex::End && self.error.is_none() {
             self.fail("unexpected end of the document", 0);
