@@ -301,13 +301,61 @@ fn session_key(upload_id: &str) -> String {
     format!("mistype.upload.{upload_id}")
 }
 
-/// The index of the first header named `name` (names compared without case). (One copy of the
-/// search for the header callback's several lookups.)
+/// Where the headers that the header callback reads are in the map (the first of each name,
+/// names compared without case), and the bytes of all the headers but the confirm token's: one
+/// pass over the map, each name told apart by its length first.
+#[derive(Debug, Default)]
+struct Found {
+    method: Option<usize>,
+    path: Option<usize>,
+    content_type: Option<usize>,
+    content_range: Option<usize>,
+    content_length: Option<usize>,
+    token: Option<usize>,
+    sender: Option<usize>,
+    /// (Without the confirm header, which the filter removes: the headers as Envoy counts them
+    /// once it is gone.)
+    header_bytes: usize,
+}
+
+/// Header names compared without case (one copy of the comparison for all of them).
 #[inline(never)]
-fn position(headers: &[(String, String)], name: &str) -> Option<usize> {
-    headers
-        .iter()
-        .position(|(k, _)| k.eq_ignore_ascii_case(name))
+fn same_name(a: &str, b: &str) -> bool {
+    // (Envoy's names are lower case already: the exact comparison mostly decides.)
+    a == b || a.eq_ignore_ascii_case(b)
+}
+
+impl Found {
+    #[inline(never)]
+    fn of(headers: &[(String, String)], token: &str, sender: Option<&str>) -> Found {
+        let mut f = Found::default();
+        for (i, (k, v)) in headers.iter().enumerate() {
+            let is = |name: &str| k.len() == name.len() && same_name(k, name);
+            let slot = match k.len() {
+                5 if is(":path") => &mut f.path,
+                7 if is(":method") => &mut f.method,
+                12 if is("content-type") => &mut f.content_type,
+                13 if is("content-range") => &mut f.content_range,
+                14 if is("content-length") => &mut f.content_length,
+                _ if is(token) => {
+                    if f.token.is_none() {
+                        f.token = Some(i);
+                    }
+                    continue;
+                }
+                _ if sender.is_some_and(is) => &mut f.sender,
+                _ => {
+                    f.header_bytes += k.len() + v.len();
+                    continue;
+                }
+            };
+            f.header_bytes += k.len() + v.len();
+            if slot.is_none() {
+                *slot = Some(i);
+            }
+        }
+        f
+    }
 }
 
 /// The value of the header at `i`, taken out of the map (left empty there).
@@ -644,44 +692,38 @@ impl HttpContext for Stream {
         // through the VM boundary (and an allocation callback), which dominated the cost of the
         // header-only look on send routes.
         let mut headers = self.get_http_request_headers();
+        let config = &shared.filter.config;
+        let at = Found::of(
+            &headers,
+            &config.confirm.header,
+            config.sender_header.as_deref(),
+        );
         // (Borrowed: most requests are not sends, and a send keeps only a few of its headers.)
-        let find = |name: &str| {
-            position(&headers, name)
-                .and_then(|i| headers.get(i))
-                .map(|(_, v)| v.as_str())
-        };
-        let method = find(":method").unwrap_or_default();
-        let path = find(":path").unwrap_or_default();
-        let content_type = find("content-type");
-        let Some(candidate) = shared.filter.classify(method, path, content_type) else {
+        let value = |i: Option<usize>| i.and_then(|i| headers.get(i)).map(|(_, v)| v.as_str());
+        let method = value(at.method).unwrap_or_default();
+        let path = value(at.path).unwrap_or_default();
+        let Some(candidate) = shared.filter.classify(method, path, value(at.content_type)) else {
             self.done = true;
             return ProxyAction::Continue;
         };
-        if extract::is_continuation(candidate, find("content-range")) {
+        if extract::is_continuation(candidate, value(at.content_range)) {
             self.done = true;
             return ProxyAction::Continue;
         }
-        let confirm_header = shared.filter.config.confirm.header.as_str();
-        let token_at = position(&headers, confirm_header);
-        // The headers as Envoy counts them now: without the confirm header removed below.
-        let header_bytes = headers
-            .iter()
-            .filter(|(k, _)| !(token_at.is_some() && k.eq_ignore_ascii_case(confirm_header)))
-            .map(|(k, v)| k.len() + v.len())
-            .sum::<usize>();
-        let opens_session = token_at.is_some() && extract::opens_upload_session(method, path);
+        let opens_session = at.token.is_some() && extract::opens_upload_session(method, path);
         let declared =
-            find("content-length").and_then(|l| mistype::text::trim(l).parse::<usize>().ok());
+            value(at.content_length).and_then(|l| mistype::text::trim(l).parse::<usize>().ok());
         // What the stream keeps is taken out of the map, not copied (the lookups' `:authority`
         // and credentials are read when a lookup starts: most sends make none).
-        let mut take = |name: &str| position(&headers, name).map(|i| take_value(&mut headers, i));
+        let mut take = |i: Option<usize>| i.map(|i| take_value(&mut headers, i));
         self.candidate = Some(candidate);
-        self.content_type = take("content-type");
-        self.path = take(":path").unwrap_or_default();
-        if let Some(h) = &shared.filter.config.sender_header {
-            self.sender = take(h).filter(|s| !mistype::text::is_blank(s));
+        self.content_type = take(at.content_type);
+        self.path = take(at.path).unwrap_or_default();
+        if config.sender_header.is_some() {
+            self.sender = take(at.sender).filter(|s| !mistype::text::is_blank(s));
         }
-        self.token = token_at.map(|i| take_value(&mut headers, i));
+        self.token = take(at.token);
+        let header_bytes = at.header_bytes;
         let token_header = self.token.is_some();
         if token_header {
             // The token is for this filter only; the upstream does not need it.
