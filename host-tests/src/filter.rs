@@ -98,6 +98,11 @@ fn engine() -> anyhow::Result<&'static Engine> {
         .get_or_init(|| {
             let mut config = Config::new();
             config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+            // For benches/code-lines.py's table by function: wasmtime names the module's compiled
+            // functions in /tmp/perf-PID.map.
+            if std::env::var_os("MISTYPE_WASMTIME_PERFMAP").is_some() {
+                config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+            }
             // Compiled code is cached on disk next to the build output, so each test binary
             // does not recompile the same module.
             let mut cache = wasmtime::CacheConfig::new();
