@@ -14,6 +14,8 @@
 //! What is kept is bounded ([`super::KEPT_LIMIT`]), and so is the nesting (128 levels, as
 //! `serde_json` allows).
 
+mod whole;
+
 use super::head::{Encoding, Head};
 use super::request::KEPT_LIMIT;
 use super::spare;
@@ -247,6 +249,9 @@ pub struct Reader {
     stopped: bool,
     /// An error or the stop: nothing more is read (one flag for the reading loop to test).
     halted: bool,
+    /// A first piece that holds the whole document is read by [`whole`] (off in tests that
+    /// compare the two).
+    whole: bool,
 }
 
 fn is_space(b: u8) -> bool {
@@ -428,7 +433,14 @@ impl Reader {
             stop_at: None,
             stopped: false,
             halted: false,
+            whole: true,
         }
+    }
+
+    /// What [`whole`] read, undone when it declines.
+    fn undo(&mut self) {
+        self.tree.clear();
+        self.node = None;
     }
 
     /// Stops reading once the head of the string at `path` is read.
@@ -789,6 +801,20 @@ impl Reader {
             Ok(t) => t,
             Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
         };
+        // A first piece that holds the whole document (a send's request, as a rule) is read at
+        // once; whatever that declines is read below, from the piece's start.
+        if self.offset == 0
+            && self.whole
+            && self.lex == Lex::Value
+            && self.frames.is_empty()
+            && self.stop_at.is_none()
+            && text.len() == input.len()
+            && whole::read(self, text)
+        {
+            self.lex = Lex::End;
+            self.offset = input.len();
+            return;
+        }
         let mut i = 0;
         while i < input.len() {
             if self.halted {
@@ -1219,6 +1245,133 @@ mod tests {
         "[]",
         "null",
     ];
+
+    /// `doc` in one piece, by the streaming reader only: `Debug` of its tree and heads, or its
+    /// error; and the same by the reader as it is (a whole first piece read at once).
+    fn both_ways(select: Selector, doc: &[u8]) -> (Result<String, String>, Result<String, String>) {
+        let shown = |r: Reader| r.into_doc().map(|d| format!("{:?} {:?}", d.tree, d.heads));
+        let mut streaming = Reader::new(select);
+        streaming.whole = false;
+        streaming.feed(doc);
+        let mut reader = Reader::new(select);
+        reader.feed(doc);
+        (shown(streaming), shown(reader))
+    }
+
+    /// Whether the whole-piece reader reads `doc` (true) or declines it, leaving the reader as
+    /// it was.
+    fn read_whole_piece(select: Selector, doc: &str) -> bool {
+        let mut r = Reader::new(select);
+        let read = whole::read(&mut r, doc);
+        if !read {
+            assert_eq!(
+                r.tree.root().to_value(),
+                Value::Null,
+                "{doc}: the tree is left"
+            );
+            assert!(r.path.is_empty(), "{doc}: the path is left");
+        }
+        read
+    }
+
+    fn skip_all(_: &[Seg], _: Kind) -> Select {
+        Select::Skip
+    }
+
+    /// Documents the whole-piece reader must read as the streaming reader does, or decline.
+    const WHOLE_CASES: &[&str] = &[
+        // Escapes in a kept string, a key, a skipped string; a control character, lone
+        // surrogates and invalid escapes in skipped and kept strings.
+        r#"{"message": {"to": ["a\nb"]}}"#,
+        r#"{"mess\u0061ge": {"to": "x"}}"#,
+        r#"{"skip": "a\n\"b\u00e9\ud800", "message": {"to": "x"}}"#,
+        "{\"skip\": \"a\u{1}b\", \"message\": {\"to\": \"x\"}}",
+        "{\"message\": {\"to\": \"a\u{1}b\"}}",
+        r#"{"skip": "\x", "message": {}}"#,
+        r#"{"skip": "\u12G4"}"#,
+        r#"{"skip": {"k\"ey": [1, {"\u0041": null}]}}"#,
+        // Numbers of every shape, kept and skipped, and one out of range.
+        r#"{"message": {"to": [0, -0, 1.5, -2e10, 3E+2, 4e-3, 12345678901234567890]}, "n": [01]}"#,
+        r#"{"message": {"to": [1e400]}}"#,
+        r#"{"n": 1e400, "message": {"to": [-0.0e-0]}}"#,
+        r#"{"message": {"to": [-, 1]}}"#,
+        r#"{"message": {"to": [1.]}}"#,
+        // Roots of every kind; a number (complete only at the end of the body); trailing bytes.
+        "7",
+        "[7]",
+        "true",
+        "  null  ",
+        r#""a\"b""#,
+        "[1] x",
+        "{} {}",
+        // Truncated, unbalanced, misplaced.
+        r#"{"message": {"to": ["a@b.org"]"#,
+        r#"{"message": {"to": "a@b.org"]}"#,
+        r#"{"message" "x"}"#,
+        r#"{"message": {"to": "x"},}"#,
+        "[1,]",
+        "[tru]",
+        "[truex]",
+        "[nul",
+        // A head to read (declined: the streaming reader reads heads).
+        r#"{"raw": "QUJD"}"#,
+    ];
+
+    #[test]
+    fn a_whole_first_piece_is_read_as_the_streaming_reader_reads_it() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let too_deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let long = "k".repeat(MAX_KEY + 1);
+        let long_key = format!(r#"{{"{long}": 1, "message": {{"to": {{"{long}": "v"}}}}}}"#);
+        let mut docs: Vec<String> = DOCS
+            .iter()
+            .chain(WHOLE_CASES)
+            .map(|d| d.to_string())
+            .collect();
+        docs.extend([deep, too_deep, long_key]);
+        let selectors: [(&str, Selector); 3] = [
+            ("select", select),
+            ("keep_all", keep_all),
+            ("skip_all", skip_all),
+        ];
+        for doc in &docs {
+            for (name, sel) in selectors {
+                let (streaming, whole) = both_ways(sel, doc.as_bytes());
+                assert_eq!(whole, streaming, "{name}: {doc}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_whole_piece_reader_reads_a_send_and_declines_what_it_leaves_to_the_streaming_one() {
+        let send = include_str!("../../../benches/load/send.json");
+        assert!(read_whole_piece(super::super::jmap::select, send));
+        assert!(read_whole_piece(select, DOCS[6]));
+        assert!(read_whole_piece(
+            keep_all,
+            r#"{"a": [1, {"b": null}], "c": "d"}"#
+        ));
+        let long = "k".repeat(MAX_KEY + 1);
+        let too_deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        for declined in [
+            r#"{"message": {"to": ["a\nb"]}}"#.to_string(),
+            r#"{"mess\u0061ge": {"to": "x"}}"#.to_string(),
+            r#"{"message": {"to": ["a@b.org"]"#.to_string(),
+            r#"{"raw": "QUJD"}"#.to_string(),
+            "7".to_string(),
+            "[1] x".to_string(),
+            r#"{"message": {"to": [1e400]}}"#.to_string(),
+            format!(r#"{{"{long}": 1}}"#),
+            too_deep,
+        ] {
+            assert!(!read_whole_piece(select, &declined), "read: {declined}");
+        }
+        // Escapes and control characters in a string that is only scanned are read.
+        assert!(read_whole_piece(
+            select,
+            "{\"skip\": \"a\\n\\u00e9\u{1}\", \"message\": {\"to\": \"x\"}}"
+        ));
+    }
 
     #[test]
     fn pruned_like_the_whole_parse_split_at_every_byte() {

@@ -105,6 +105,12 @@ impl Tree {
         Tree { nodes: n, text: t }
     }
 
+    /// Empty again (its buffers kept).
+    pub(super) fn clear(&mut self) {
+        self.nodes.clear();
+        self.text.clear();
+    }
+
     /// Appends a node (a leaf until [`Tree::close`] says where its members end), with the key
     /// of the member it is, if it is one; its index.
     pub(super) fn push(&mut self, leaf: Leaf, key: Option<&str>) -> usize {
