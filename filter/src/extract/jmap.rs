@@ -140,24 +140,31 @@ impl std::fmt::Display for Created<'_> {
 /// are skipped.
 pub fn select(path: &[Seg], _kind: Kind) -> Select {
     use Seg::{Index, Key};
+    // (By the path's length first, then its last step: the reader asks only about the members
+    // of what this descended into, but every step is still checked.)
+    let calls = |c: &String| c == "methodCalls";
     match path {
         [] => Select::Descend,
-        [Key(c)] if c == "methodCalls" => Select::Descend,
-        [Key(c)] if c == "createdIds" => Select::Keep,
-        [Key(c), Index(_)] if c == "methodCalls" => Select::Descend,
-        [Key(c), Index(_), Index(0 | 2)] if c == "methodCalls" => Select::Keep,
-        [Key(c), Index(_), Index(1)] if c == "methodCalls" => Select::Descend,
-        [Key(c), Index(_), Index(1), Key(a)] if c == "methodCalls" => match a.as_str() {
+        [Key(c)] => match c.as_str() {
+            "methodCalls" => Select::Descend,
+            "createdIds" => Select::Keep,
+            _ => Select::Skip,
+        },
+        [Key(c), Index(_)] if calls(c) => Select::Descend,
+        [Key(c), Index(_), Index(i)] if calls(c) => match i {
+            0 | 2 => Select::Keep,
+            1 => Select::Descend,
+            _ => Select::Skip,
+        },
+        [Key(c), Index(_), Index(1), Key(a)] if calls(c) => match a.as_str() {
             "accountId" => Select::Keep,
             "create" => Select::Descend,
             _ => Select::Skip,
         },
-        [Key(c), Index(_), Index(1), Key(a), Key(_)] if c == "methodCalls" && a == "create" => {
+        [Key(c), Index(_), Index(1), Key(a), Key(_)] if a == "create" && calls(c) => {
             Select::Descend
         }
-        [Key(c), Index(_), Index(1), Key(a), Key(_), Key(field)]
-            if c == "methodCalls" && a == "create" =>
-        {
+        [Key(c), Index(_), Index(1), Key(a), Key(_), Key(field)] if a == "create" && calls(c) => {
             if field == "envelope" || field == "emailId" || field_of(field).is_some() {
                 Select::Keep
             } else {
