@@ -12,9 +12,7 @@ use crate::send::{Api, LookupError, Send};
 use crate::stall::{Release, Watch};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{
-    Action as ProxyAction, BufferType, ContextType, LogLevel, MapType, MetricType,
-};
+use proxy_wasm::types::{Action as ProxyAction, BufferType, ContextType, LogLevel, MetricType};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -103,19 +101,12 @@ fn millis(t: SystemTime) -> u64 {
 }
 
 /// The body bytes Envoy has received for the effective context's request, from its
-/// `request.total_size` (body bytes received plus the names and values of the headers it has
-/// now) less those headers; `None` when Envoy does not say. (Read by the tick for a held send
-/// only, so that no send pays for the header map.)
-fn body_bytes_received() -> Option<u64> {
+/// `request.total_size` (body bytes received plus the headers' names and values) less
+/// `header_bytes`; `None` when Envoy does not say.
+fn body_bytes_received(header_bytes: u64) -> Option<u64> {
     let total = hostcalls::get_property(vec!["request", "total_size"]).ok()??;
     let total = i64::from_le_bytes(total.as_slice().try_into().ok()?);
-    let headers = hostcalls::get_map(MapType::HttpRequestHeaders).ok()?;
-    let header_bytes: usize = headers.iter().map(|(k, v)| k.len() + v.len()).sum();
-    Some(
-        u64::try_from(total)
-            .ok()?
-            .saturating_sub(header_bytes as u64),
-    )
+    Some(u64::try_from(total).ok()?.saturating_sub(header_bytes))
 }
 
 /// Now, in seconds since the Unix epoch, from the host's clock (0 if the host cannot say, which
@@ -198,7 +189,7 @@ impl RootContext for Root {
                 self.watch.borrow_mut().forget(p.context_id);
                 continue;
             }
-            let received = body_bytes_received();
+            let received = body_bytes_received(p.header_bytes);
             log::debug!(
                 "{} send held {} ms; body bytes at Envoy: {}",
                 p.api.name(),
@@ -308,6 +299,71 @@ struct Stream {
 /// The shared-data key of a resumable upload session's confirm token.
 fn session_key(upload_id: &str) -> String {
     format!("mistype.upload.{upload_id}")
+}
+
+/// Where the headers that the header callback reads are in the map (the first of each name,
+/// names compared without case), and the bytes of all the headers but the confirm token's: one
+/// pass over the map, each name told apart by its length first.
+#[derive(Debug, Default)]
+struct Found {
+    method: Option<usize>,
+    path: Option<usize>,
+    content_type: Option<usize>,
+    content_range: Option<usize>,
+    content_length: Option<usize>,
+    token: Option<usize>,
+    sender: Option<usize>,
+    /// (Without the confirm header, which the filter removes: the headers as Envoy counts them
+    /// once it is gone.)
+    header_bytes: usize,
+}
+
+/// Header names compared without case (one copy of the comparison for all of them).
+#[inline(never)]
+fn same_name(a: &str, b: &str) -> bool {
+    // (Envoy's names are lower case already: the exact comparison mostly decides.)
+    a == b || a.eq_ignore_ascii_case(b)
+}
+
+impl Found {
+    #[inline(never)]
+    fn of(headers: &[(String, String)], token: &str, sender: Option<&str>) -> Found {
+        let mut f = Found::default();
+        for (i, (k, v)) in headers.iter().enumerate() {
+            let is = |name: &str| k.len() == name.len() && same_name(k, name);
+            let slot = match k.len() {
+                5 if is(":path") => &mut f.path,
+                7 if is(":method") => &mut f.method,
+                12 if is("content-type") => &mut f.content_type,
+                13 if is("content-range") => &mut f.content_range,
+                14 if is("content-length") => &mut f.content_length,
+                _ if is(token) => {
+                    if f.token.is_none() {
+                        f.token = Some(i);
+                    }
+                    continue;
+                }
+                _ if sender.is_some_and(is) => &mut f.sender,
+                _ => {
+                    f.header_bytes += k.len() + v.len();
+                    continue;
+                }
+            };
+            f.header_bytes += k.len() + v.len();
+            if slot.is_none() {
+                *slot = Some(i);
+            }
+        }
+        f
+    }
+}
+
+/// The value of the header at `i`, taken out of the map (left empty there).
+fn take_value(headers: &mut [(String, String)], i: usize) -> String {
+    headers
+        .get_mut(i)
+        .map(|(_, v)| std::mem::take(v))
+        .unwrap_or_default()
 }
 
 impl Context for Stream {
@@ -632,41 +688,42 @@ impl HttpContext for Stream {
             self.done = true;
             return ProxyAction::Continue;
         };
-        // Each header the look needs is read by itself: a send reads five or six, where the
-        // whole map would be copied into the VM as a string pair per header (and freed again).
-        let header = |name: &str| {
-            hostcalls::get_map_value(MapType::HttpRequestHeaders, name)
-                .ok()
-                .flatten()
-        };
-        let method = header(":method").unwrap_or_default();
-        let path = header(":path").unwrap_or_default();
-        let content_type = header("content-type");
-        let Some(candidate) = shared
-            .filter
-            .classify(&method, &path, content_type.as_deref())
-        else {
-            self.done = true;
-            return ProxyAction::Continue;
-        };
-        if extract::reads_content_range(candidate)
-            && extract::is_continuation(candidate, header("content-range").as_deref())
-        {
-            self.done = true;
-            return ProxyAction::Continue;
-        }
+        // One hostcall for the whole header map: every single-header read is a round trip
+        // through the VM boundary (and an allocation callback), which dominated the cost of the
+        // header-only look on send routes.
+        let mut headers = self.get_http_request_headers();
         let config = &shared.filter.config;
-        let token = header(&config.confirm.header);
-        let opens_session = token.is_some() && extract::opens_upload_session(&method, &path);
-        let declared =
-            header("content-length").and_then(|l| mistype::text::trim(&l).parse::<usize>().ok());
-        self.candidate = Some(candidate);
-        self.content_type = content_type;
-        self.path = path;
-        if let Some(h) = &config.sender_header {
-            self.sender = header(h).filter(|s| !mistype::text::is_blank(s));
+        let at = Found::of(
+            &headers,
+            &config.confirm.header,
+            config.sender_header.as_deref(),
+        );
+        // (Borrowed: most requests are not sends, and a send keeps only a few of its headers.)
+        let value = |i: Option<usize>| i.and_then(|i| headers.get(i)).map(|(_, v)| v.as_str());
+        let method = value(at.method).unwrap_or_default();
+        let path = value(at.path).unwrap_or_default();
+        let Some(candidate) = shared.filter.classify(method, path, value(at.content_type)) else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        if extract::is_continuation(candidate, value(at.content_range)) {
+            self.done = true;
+            return ProxyAction::Continue;
         }
-        self.token = token;
+        let opens_session = at.token.is_some() && extract::opens_upload_session(method, path);
+        let declared =
+            value(at.content_length).and_then(|l| mistype::text::trim(l).parse::<usize>().ok());
+        // What the stream keeps is taken out of the map, not copied (the lookups' `:authority`
+        // and credentials are read when a lookup starts: most sends make none).
+        let mut take = |i: Option<usize>| i.map(|i| take_value(&mut headers, i));
+        self.candidate = Some(candidate);
+        self.content_type = take(at.content_type);
+        self.path = take(at.path).unwrap_or_default();
+        if config.sender_header.is_some() {
+            self.sender = take(at.sender).filter(|s| !mistype::text::is_blank(s));
+        }
+        self.token = take(at.token);
+        let header_bytes = at.header_bytes;
         let token_header = self.token.is_some();
         if token_header {
             // The token is for this filter only; the upstream does not need it.
@@ -703,7 +760,9 @@ impl HttpContext for Stream {
         // nothing of a send reaches the upstream before the decision. The root's tick watches
         // the stream until its body comes (crate::stall).
         if shared.filter.config.hold_headers {
-            self.watch.borrow_mut().hold(self.id, candidate.api);
+            self.watch
+                .borrow_mut()
+                .hold(self.id, candidate.api, header_bytes as u64);
             self.held = true;
             ProxyAction::Pause
         } else {

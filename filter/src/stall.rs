@@ -59,6 +59,8 @@ pub fn assess(held_ms: u64, received: Option<u64>, timeout_ms: u64) -> Option<St
 struct Held {
     context_id: u32,
     api: Api,
+    /// The request headers' size as Envoy counts it (names and values), when they were held.
+    header_bytes: u64,
     /// The first tick that saw it (ms); `None` until then, so that holding costs no clock read.
     since_ms: Option<u64>,
     /// The tick answered it with a local reply.
@@ -72,6 +74,8 @@ pub struct Pending {
     pub context_id: u32,
     /// Its API.
     pub api: Api,
+    /// Its request headers' size, names and values (Envoy adds it to its body count).
+    pub header_bytes: u64,
     /// How long it has been held, as the ticks measure it.
     pub held_ms: u64,
 }
@@ -96,11 +100,12 @@ pub struct Watch {
 
 impl Watch {
     /// A stream's headers are held.
-    pub fn hold(&mut self, context_id: u32, api: Api) {
+    pub fn hold(&mut self, context_id: u32, api: Api, header_bytes: u64) {
         self.forget(context_id);
         self.held.push(Held {
             context_id,
             api,
+            header_bytes,
             since_ms: None,
             refused: false,
         });
@@ -131,6 +136,7 @@ impl Watch {
                 Pending {
                     context_id: h.context_id,
                     api: h.api,
+                    header_bytes: h.header_bytes,
                     held_ms: now_ms.saturating_sub(since),
                 }
             })
@@ -196,8 +202,8 @@ mod tests {
     #[test]
     fn the_watch_clocks_from_the_first_tick_and_forgets_what_ended() {
         let mut w = Watch::default();
-        w.hold(7, Api::Jmap);
-        w.hold(9, Api::Graph);
+        w.hold(7, Api::Jmap, 300);
+        w.hold(9, Api::Graph, 100);
         let first = w.pending(1_000);
         assert_eq!(
             first,
@@ -205,11 +211,13 @@ mod tests {
                 Pending {
                     context_id: 7,
                     api: Api::Jmap,
+                    header_bytes: 300,
                     held_ms: 0
                 },
                 Pending {
                     context_id: 9,
                     api: Api::Graph,
+                    header_bytes: 100,
                     held_ms: 0
                 }
             ]
@@ -227,7 +235,7 @@ mod tests {
         assert_eq!(w.release(7), Release::Refused);
         assert!(w.is_empty());
         // A stream that continued, or is gone, is forgotten.
-        w.hold(11, Api::Sogo);
+        w.hold(11, Api::Sogo, 50);
         w.forget(11);
         assert!(w.is_empty());
         assert_eq!(w.release(11), Release::NotHeld);

@@ -167,11 +167,6 @@ pub fn read_answer(reference: &Reference, answer: &[u8]) -> Result<Send, LookupE
     }
 }
 
-/// Whether [`is_continuation`] needs the request's `content-range` (a Gmail upload's).
-pub fn reads_content_range(candidate: Candidate) -> bool {
-    matches!(candidate.route, Route::GmailUpload { .. })
-}
-
 /// True for a request that continues a send already judged: a later chunk of a Gmail resumable
 /// upload (`Content-Range: bytes N-M/T` with N > 0). Its body is the middle of a message, and
 /// the first chunk, which holds the headers, was judged.
