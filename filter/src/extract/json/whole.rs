@@ -13,7 +13,9 @@
 //! below [`KEPT_LIMIT`].
 
 use super::VALIDATE_WHOLE;
-use super::{Fate, Kind, Leaf, Mode, Reader, Seg, Select, KEPT_LIMIT, MAX_DEPTH, MAX_KEY};
+use super::{
+    is_space, Fate, Kind, Leaf, Mode, Reader, Seg, Select, KEPT_LIMIT, MAX_DEPTH, MAX_KEY,
+};
 
 // What this reads is kept whole, which the streaming reader would refuse above the limit.
 const _: () = assert!(VALIDATE_WHOLE <= KEPT_LIMIT);
@@ -47,10 +49,6 @@ struct Parser<'r, 't> {
     i: usize,
     /// The containers open around the current value.
     depth: usize,
-}
-
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 impl<'t> Parser<'_, 't> {
