@@ -16,67 +16,20 @@
 
 mod whole;
 
-use super::head::{Encoding, Head};
+pub use super::json_path::{Kind, Seg, Select, Selector};
+
+use super::head::Head;
+use super::json_lex::{is_space, run_until, skip_space};
+use super::json_path::{chosen, Fate, Mode, MAX_DEPTH, MAX_KEY};
 use super::request::KEPT_LIMIT;
 use super::spare;
 use super::tree::{Leaf, Tree, Val};
 use serde_json::Number;
 
-/// The deepest nesting read (`serde_json`'s limit).
-const MAX_DEPTH: usize = 128;
 /// How far into a document each piece is validated as UTF-8 at once (see [`Reader::feed`]).
 const VALIDATE_WHOLE: usize = 64 * 1024;
-/// The longest key that is decoded; a longer one matches no selector and is skipped with its value.
-const MAX_KEY: usize = 4096;
-
-/// One step of a path into a document.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Seg {
-    /// An object member, by its (decoded) name.
-    Key(String),
-    /// An array element, by its index.
-    Index(usize),
-}
-
-impl Seg {
-    /// The member name, if this is one.
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            Seg::Key(k) => Some(k),
-            Seg::Index(_) => None,
-        }
-    }
-}
-
-/// What a value is, as its first byte says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// `{`.
-    Object,
-    /// `[`.
-    Array,
-    /// `"`.
-    String,
-    /// A number, `true`, `false` or `null`.
-    Other,
-}
-
-/// What the reader keeps of a value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Select {
-    /// All of it.
-    Keep,
-    /// An object's or array's members, each selected in turn (of any other value: its placeholder).
-    Descend,
-    /// A string that holds a message: its head is read ([`Head`]); the value is a placeholder.
-    Head(Encoding),
-    /// Nothing but a placeholder of its type.
-    Skip,
-}
-
-/// An API's choice of what to keep: the path of a value (keys and indexes from the root) and its
-/// kind.
-pub type Selector = fn(&[Seg], Kind) -> Select;
+// (A whole first piece, read by `whole`, is kept whole: the limit must hold it.)
+const _: () = assert!(VALIDATE_WHOLE <= KEPT_LIMIT);
 
 /// A read document: the pruned value and the message heads read from its strings.
 #[derive(Debug)]
@@ -124,27 +77,6 @@ pub fn doc_of(v: &serde_json::Value) -> Doc {
         Ok(d) => d,
         Err(e) => panic!("{text}: {e}"),
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    /// Members are selected one by one.
-    Select,
-    /// Everything is kept.
-    All,
-    /// Nothing is kept.
-    Skip,
-}
-
-/// What happens to a value when it is complete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fate {
-    /// It goes into its container (or becomes the root) whole.
-    Keep,
-    /// A placeholder of its type goes in its place.
-    Placeholder,
-    /// Nothing (its container is skipped).
-    Drop,
 }
 
 #[derive(Debug)]
@@ -252,62 +184,6 @@ pub struct Reader {
     /// A first piece that holds the whole document is read by [`whole`] (off in tests that
     /// compare the two).
     whole: bool,
-}
-
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
-}
-
-/// The index of the first byte at or after `i` that is not white space.
-fn skip_space(input: &[u8], mut i: usize) -> usize {
-    while input.get(i).is_some_and(|&c| is_space(c)) {
-        i += 1;
-    }
-    i
-}
-
-/// Each byte of a word: `0x01`.
-const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-/// Each byte of a word: `0x80`.
-const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-
-/// The high bit of each byte of `w` that is a quote or a backslash, and (with `control`) of each
-/// byte below `0x20`; the lowest bit set marks the first such byte (above it, a bit may be set
-/// by the borrow of a lower match: only the lowest is read).
-fn stops(w: u64, control: bool) -> u64 {
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let mut m = zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')));
-    if control {
-        m |= w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-    }
-    m
-}
-
-/// The length of a string's run up to its next quote or backslash, and (with `control`) control
-/// character, or the whole of `rest`. Most strings of a send are short (keys, addresses): they
-/// are scanned a word at a time. A long one (a message body, an attachment) that is only
-/// skipped is searched by `memchr`.
-fn run_until(rest: &[u8], control: bool) -> usize {
-    /// How far a skipped string is scanned a word at a time before `memchr` takes over.
-    const WORD_SCAN: usize = 64;
-    let mut at = 0;
-    for chunk in rest.chunks_exact(8) {
-        if !control && at == WORD_SCAN {
-            return at + memchr::memchr2(b'"', b'\\', &rest[at..]).unwrap_or(rest.len() - at);
-        }
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let m = stops(u64::from_le_bytes(w), control);
-        if m != 0 {
-            return at + (m.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    let stop = |b: u8| b == b'"' || b == b'\\' || (control && b < 0x20);
-    match rest[at..].iter().position(|&b| stop(b)) {
-        Some(p) => at + p,
-        None => rest.len(),
-    }
 }
 
 fn hex(b: u8) -> Option<u16> {
@@ -437,12 +313,6 @@ impl Reader {
         }
     }
 
-    /// What [`whole`] read, undone when it declines.
-    fn undo(&mut self) {
-        self.tree.clear();
-        self.node = None;
-    }
-
     /// Stops reading once the head of the string at `path` is read.
     pub fn stop_after_head(&mut self, path: Vec<Seg>) {
         self.stop_at = Some(path);
@@ -509,14 +379,7 @@ impl Reader {
                     self.path.push(seg);
                     f.pushed = true;
                 }
-                let sel = (self.select)(&self.path, kind);
-                let container = matches!(kind, Kind::Object | Kind::Array);
-                match sel {
-                    Select::Keep => (Fate::Keep, Mode::All, sel),
-                    Select::Descend if container => (Fate::Keep, Mode::Select, sel),
-                    Select::Head(_) if kind == Kind::String => (Fate::Placeholder, Mode::Skip, sel),
-                    _ => (Fate::Placeholder, Mode::Skip, Select::Skip),
-                }
+                chosen((self.select)(&self.path, kind), kind)
             }
         };
         self.node = None;
@@ -809,7 +672,13 @@ impl Reader {
             && self.frames.is_empty()
             && self.stop_at.is_none()
             && text.len() == input.len()
-            && whole::read(self, text)
+            && whole::read(
+                text,
+                self.select,
+                &mut self.tree,
+                &mut self.path,
+                &mut self.spare,
+            )
         {
             self.lex = Lex::End;
             self.offset = input.len();
@@ -1087,54 +956,9 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::head::Encoding;
     use base64::Engine as _;
     use serde_json::{json, Map, Value};
-
-    #[test]
-    fn a_string_run_ends_at_the_first_stop_in_any_byte_of_a_word_and_past_the_word_scan() {
-        // Every length and position around the word size and the end of the word scan; bytes
-        // that differ from a stop in one bit, and non-ASCII bytes, around it.
-        let lens = (0..=20).chain([63, 64, 65, 71, 72, 73, 200]);
-        for len in lens {
-            let mut plain: Vec<u8> = (0..len)
-                .map(|i| [b'a', 0xa2, b'#', 0xdc, b' ', b'!'][i % 6])
-                .collect();
-            if len > 3 {
-                plain[3] = b'"' ^ 0x80;
-            }
-            for control in [false, true] {
-                assert_eq!(run_until(&plain, control), len, "no stop in {len} bytes");
-                let ats =
-                    (0..len).filter(|&at| at < 20 || at % 8 == 0 || at % 8 == 7 || at + 1 >= len);
-                for at in ats {
-                    for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
-                        let mut bytes = plain.clone();
-                        bytes[at] = stop;
-                        // A second stop further on does not count.
-                        if at + 2 < len {
-                            bytes[len - 1] = b'"';
-                            bytes[at + 1] = 0x01;
-                        }
-                        let is_stop = stop == b'"' || stop == b'\\' || control;
-                        let want = if is_stop {
-                            at
-                        } else if at + 2 < len {
-                            // (A control character, not asked for: the next stop is the quote
-                            // at the end.)
-                            len - 1
-                        } else {
-                            len
-                        };
-                        assert_eq!(
-                            run_until(&bytes, control),
-                            want,
-                            "{stop:#x} at {at} of {len}, control {control}"
-                        );
-                    }
-                }
-            }
-        }
-    }
 
     #[test]
     fn strings_longer_than_the_short_scan_read_as_a_whole_parse() {
@@ -1262,7 +1086,7 @@ mod tests {
     /// it was.
     fn read_whole_piece(select: Selector, doc: &str) -> bool {
         let mut r = Reader::new(select);
-        let read = whole::read(&mut r, doc);
+        let read = whole::read(doc, select, &mut r.tree, &mut r.path, &mut r.spare);
         if !read {
             assert_eq!(
                 r.tree.root().to_value(),

@@ -25,6 +25,8 @@ mod graph;
 mod head;
 mod jmap;
 mod json;
+mod json_lex;
+mod json_path;
 mod mime;
 mod multipart;
 mod nextcloud;

@@ -1,30 +1,37 @@
 //! A document whose first piece holds all of it (a send's request, as a rule: a few kilobytes
 //! that arrive in one body callback), read by recursive descent over the piece.
 //!
-//! It builds what the streaming reader ([`Reader::feed`]) builds, node for node, but without
+//! It builds what the streaming reader (`Reader::feed`) builds, node for node, but without
 //! the reader's state between bytes: no dispatch per token, no frames, keys and kept strings
 //! taken from the piece as they stand. It reads only the plain case and declines everything
 //! else, leaving it to the streaming reader, which then reads the piece from its start as if
 //! this had not run: a piece that ends before its document does, a syntax error (the streaming
 //! reader names it), a document whose root is a number (complete only at the end of the body),
 //! an escape in a key or in a kept string, a key too long to be selected, nesting at the limit,
-//! and a message head to read ([`Select::Head`]). A piece of at most [`VALIDATE_WHOLE`] bytes
-//! that is valid UTF-8 throughout is all it is given; on such a piece, what is kept stays far
-//! below [`KEPT_LIMIT`].
+//! and a message head to read ([`Select::Head`]). It is given a first piece that is valid UTF-8
+//! throughout and small enough that what it keeps stays below the reader's limit.
 
-use super::VALIDATE_WHOLE;
-use super::{
-    is_space, Fate, Kind, Leaf, Mode, Reader, Seg, Select, KEPT_LIMIT, MAX_DEPTH, MAX_KEY,
+use crate::extract::json_lex::{is_space, run_until};
+use crate::extract::json_path::{
+    chosen, Fate, Kind, Mode, Seg, Select, Selector, MAX_DEPTH, MAX_KEY,
 };
+use crate::extract::tree::{Leaf, Tree};
 
-// What this reads is kept whole, which the streaming reader would refuse above the limit.
-const _: () = assert!(VALIDATE_WHOLE <= KEPT_LIMIT);
-
-/// Reads the whole document `text` (the reader's first piece, all of it valid UTF-8) into
-/// `r`'s tree. False: declined, with `r` as it was.
-pub(super) fn read(r: &mut Reader, text: &str) -> bool {
+/// Reads the whole document `text` (a reader's first piece, all of it valid UTF-8) into `tree`
+/// as `select` chooses, with `path` (empty) for the values' paths and `spare` for its keys'
+/// strings. False: declined, the tree emptied and the path empty again.
+pub(super) fn read(
+    text: &str,
+    select: Selector,
+    tree: &mut Tree,
+    path: &mut Vec<Seg>,
+    spare: &mut Vec<String>,
+) -> bool {
     let mut p = Parser {
-        r,
+        select,
+        tree,
+        path,
+        spare,
         s: text.as_bytes(),
         text,
         i: 0,
@@ -32,7 +39,7 @@ pub(super) fn read(r: &mut Reader, text: &str) -> bool {
     };
     let read = p.document().is_some();
     if !read {
-        p.r.undo();
+        p.tree.clear();
     }
     read
 }
@@ -43,7 +50,10 @@ struct Declined;
 type Step = Result<(), Declined>;
 
 struct Parser<'r, 't> {
-    r: &'r mut Reader,
+    select: Selector,
+    tree: &'r mut Tree,
+    path: &'r mut Vec<Seg>,
+    spare: &'r mut Vec<String>,
     s: &'t [u8],
     text: &'t str,
     i: usize,
@@ -109,17 +119,12 @@ impl<'t> Parser<'_, 't> {
         let (fate, mode) = match parent {
             Mode::Skip => (Fate::Drop, Mode::Skip),
             Mode::All => (Fate::Keep, Mode::All),
-            Mode::Select => {
-                let container = matches!(kind, Kind::Object | Kind::Array);
-                match (self.r.select)(&self.r.path, kind) {
-                    Select::Keep => (Fate::Keep, Mode::All),
-                    Select::Descend if container => (Fate::Keep, Mode::Select),
-                    Select::Head(_) if kind == Kind::String => return Err(Declined),
-                    _ => (Fate::Placeholder, Mode::Skip),
-                }
-            }
+            Mode::Select => match chosen((self.select)(self.path, kind), kind) {
+                (_, _, Select::Head(_)) => return Err(Declined),
+                (fate, mode, _) => (fate, mode),
+            },
         };
-        let node = (fate != Fate::Drop).then(|| self.r.tree.push(leaf, key));
+        let node = (fate != Fate::Drop).then(|| self.tree.push(leaf, key));
         match leaf {
             Leaf::Object | Leaf::Array => {
                 if self.depth >= MAX_DEPTH {
@@ -134,14 +139,14 @@ impl<'t> Parser<'_, 't> {
                 }
                 self.depth -= 1;
                 if let Some(n) = node {
-                    self.r.tree.close(n);
+                    self.tree.close(n);
                 }
             }
             Leaf::String => {
                 self.i += 1;
                 let s = self.string(fate == Fate::Keep)?;
                 if let (Some(n), Fate::Keep) = (node, fate) {
-                    self.r.tree.set_text(n, s);
+                    self.tree.set_text(n, s);
                 }
             }
             Leaf::Number => {
@@ -150,7 +155,7 @@ impl<'t> Parser<'_, 't> {
                     if digits.parse::<serde_json::Number>().is_err() {
                         return Err(Declined);
                     }
-                    self.r.tree.set_text(n, digits);
+                    self.tree.set_text(n, digits);
                 }
             }
             Leaf::True | Leaf::False | Leaf::Null => {
@@ -184,13 +189,13 @@ impl<'t> Parser<'_, 't> {
                 if key.len() > MAX_KEY {
                     return Err(Declined);
                 }
-                let mut k = self.r.spare.pop().unwrap_or_default();
+                let mut k = self.spare.pop().unwrap_or_default();
                 k.clear();
                 k.push_str(key);
-                self.r.path.push(Seg::Key(k));
+                self.path.push(Seg::Key(k));
                 let read = self.value(mode, Some(key));
-                if let Some(Seg::Key(k)) = self.r.path.pop() {
-                    self.r.spare.push(k);
+                if let Some(Seg::Key(k)) = self.path.pop() {
+                    self.spare.push(k);
                 }
                 read?;
             } else {
@@ -218,9 +223,9 @@ impl<'t> Parser<'_, 't> {
         let mut index = 0;
         loop {
             if mode == Mode::Select {
-                self.r.path.push(Seg::Index(index));
+                self.path.push(Seg::Index(index));
                 let read = self.value(mode, None);
-                self.r.path.pop();
+                self.path.pop();
                 read?;
             } else {
                 self.value(mode, None)?;
@@ -246,7 +251,7 @@ impl<'t> Parser<'_, 't> {
         loop {
             // (As the streaming reader scans: a string it only scans may hold control
             // characters; one it decodes may not.)
-            let run = super::run_until(&self.s[self.i..], plain);
+            let run = run_until(&self.s[self.i..], plain);
             self.i += run;
             match self.peek() {
                 Some(b'"') => {
