@@ -83,8 +83,31 @@ impl<'t> Parser<'_, 't> {
         }
     }
 
+    /// The container's closing bracket `close` right after its opening one (and white space),
+    /// consumed.
+    fn closes(&mut self, close: u8) -> bool {
+        self.space();
+        let closes = self.peek() == Some(close);
+        if closes {
+            self.i += 1;
+        }
+        closes
+    }
+
+    /// After a member or an element: true at a comma (another follows), false at the closing
+    /// bracket `close`; either consumed.
+    fn another(&mut self, close: u8) -> Result<bool, Declined> {
+        self.space();
+        let b = self
+            .peek()
+            .filter(|&b| b == b',' || b == close)
+            .ok_or(Declined)?;
+        self.i += 1;
+        Ok(b == b',')
+    }
+
     /// Consumes `b`, after white space.
-    fn expect(&mut self, b: u8) -> Step {
+    fn consume(&mut self, b: u8) -> Step {
         self.space();
         if self.peek() != Some(b) {
             return Err(Declined);
@@ -175,16 +198,14 @@ impl<'t> Parser<'_, 't> {
 
     /// An object's members, after its `{`, to its `}`.
     fn members(&mut self, mode: Mode) -> Step {
-        self.space();
-        if self.peek() == Some(b'}') {
-            self.i += 1;
+        if self.closes(b'}') {
             return Ok(());
         }
         loop {
-            self.expect(b'"')?;
+            self.consume(b'"')?;
             // (A key read in a skipped object is only scanned, as by the streaming reader.)
             let key = self.string(mode != Mode::Skip)?;
-            self.expect(b':')?;
+            self.consume(b':')?;
             if mode == Mode::Select {
                 if key.len() > MAX_KEY {
                     return Err(Declined);
@@ -201,23 +222,15 @@ impl<'t> Parser<'_, 't> {
             } else {
                 self.value(mode, Some(key))?;
             }
-            self.space();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(Declined),
+            if !self.another(b'}')? {
+                return Ok(());
             }
         }
     }
 
     /// An array's elements, after its `[`, to its `]`.
     fn elements(&mut self, mode: Mode) -> Step {
-        self.space();
-        if self.peek() == Some(b']') {
-            self.i += 1;
+        if self.closes(b']') {
             return Ok(());
         }
         let mut index = 0;
@@ -231,14 +244,8 @@ impl<'t> Parser<'_, 't> {
                 self.value(mode, None)?;
             }
             index += 1;
-            self.space();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(Declined),
+            if !self.another(b']')? {
+                return Ok(());
             }
         }
     }
