@@ -251,21 +251,13 @@ impl<'a> Val<'a> {
     /// An object's member named `key` with its key (the last, if the key is repeated).
     #[inline(never)]
     pub fn entry(self, key: &str) -> Option<(&'a str, Val<'a>)> {
-        let tree = self.tree;
-        let end = match self.node() {
-            Some(n) if n.leaf == Leaf::Object => n.end as usize,
-            _ => return None,
-        };
-        // (A plain walk over the members: this runs for every field a send's reading looks up.)
-        let mut found = None;
-        let mut at = self.at + 1;
-        while let Some(n) = tree.nodes.get(at).filter(|_| at < end) {
-            if let Some(k) = n.key.map(|k| tree.str_of(k)).filter(|k| *k == key) {
-                found = Some((k, Val { tree, at }));
-            }
-            at = (n.end as usize).max(at + 1);
+        if !self.is_object() {
+            return None;
         }
-        found
+        self.children()
+            .filter_map(|(k, v)| Some((k?, v)))
+            .filter(|(k, _)| *k == key)
+            .last()
     }
 
     /// An object's member named `key`, the name compared without regard to ASCII case (an exact
