@@ -331,25 +331,20 @@ impl Found {
         let mut f = Found::default();
         for (i, (k, v)) in headers.iter().enumerate() {
             let is = |name: &str| k.len() == name.len() && same_name(k, name);
+            let is_token = is(token);
+            if !is_token {
+                f.header_bytes += k.len() + v.len();
+            }
             let slot = match k.len() {
                 5 if is(":path") => &mut f.path,
                 7 if is(":method") => &mut f.method,
                 12 if is("content-type") => &mut f.content_type,
                 13 if is("content-range") => &mut f.content_range,
                 14 if is("content-length") => &mut f.content_length,
-                _ if is(token) => {
-                    if f.token.is_none() {
-                        f.token = Some(i);
-                    }
-                    continue;
-                }
+                _ if is_token => &mut f.token,
                 _ if sender.is_some_and(is) => &mut f.sender,
-                _ => {
-                    f.header_bytes += k.len() + v.len();
-                    continue;
-                }
+                _ => continue,
             };
-            f.header_bytes += k.len() + v.len();
             if slot.is_none() {
                 *slot = Some(i);
             }
