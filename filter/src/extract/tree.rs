@@ -39,10 +39,23 @@ struct Node {
 }
 
 /// A read document's values.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Tree {
     nodes: Vec<Node>,
     text: String,
+}
+
+/// The nodes with their keys and text (whatever text they are spans of), so that two trees of
+/// the same values show the same.
+impl std::fmt::Debug for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.nodes.iter().map(|n| {
+                let key = n.key.map(|k| self.str_of(k));
+                (n.leaf, key, self.str_of(n.text), n.end)
+            }))
+            .finish()
+    }
 }
 
 /// A value of a [`Tree`].
@@ -130,6 +143,41 @@ impl Tree {
         let span = self.add_text(text);
         if let Some(n) = self.nodes.get_mut(at) {
             n.text = span;
+        }
+    }
+
+    /// Adds `text` to the tree's text whole, for keys and values that are spans of it
+    /// ([`Tree::push_spanned`], [`Tree::set_span`]): a document read from one piece, whose keys
+    /// and strings stand in it as they are, is copied once instead of string by string. The
+    /// offset of `text` in the tree's text.
+    pub(super) fn add_source(&mut self, text: &str) -> usize {
+        let start = self.text.len();
+        self.text.push_str(text);
+        start
+    }
+
+    /// [`Tree::push`] with the key given as bytes `key` of the tree's text.
+    pub(super) fn push_spanned(&mut self, leaf: Leaf, key: Option<(usize, usize)>) -> usize {
+        let at = self.nodes.len();
+        self.nodes.push(Node {
+            leaf,
+            key: key.map(|(start, end)| Span {
+                start: to_u32(start),
+                end: to_u32(end),
+            }),
+            text: Span::default(),
+            end: to_u32(at + 1),
+        });
+        at
+    }
+
+    /// [`Tree::set_text`] with the text given as bytes `start..end` of the tree's text.
+    pub(super) fn set_span(&mut self, at: usize, (start, end): (usize, usize)) {
+        if let Some(n) = self.nodes.get_mut(at) {
+            n.text = Span {
+                start: to_u32(start),
+                end: to_u32(end),
+            };
         }
     }
 

@@ -19,7 +19,8 @@ use crate::extract::tree::{Leaf, Tree};
 
 /// Reads the whole document `text` (a reader's first piece, all of it valid UTF-8) into `tree`
 /// as `select` chooses, with `path` (empty) for the values' paths and `spare` for its keys'
-/// strings. False: declined, the tree emptied and the path empty again.
+/// strings. The tree's text is the piece, copied once: its nodes' keys and strings are spans of
+/// it. False: declined, the tree emptied and the path empty again.
 pub(super) fn read(
     text: &str,
     select: Selector,
@@ -27,8 +28,10 @@ pub(super) fn read(
     path: &mut Vec<Seg>,
     spare: &mut Vec<String>,
 ) -> bool {
+    let base = tree.add_source(text);
     let mut p = Parser {
         select,
+        base,
         tree,
         path,
         spare,
@@ -49,8 +52,13 @@ struct Declined;
 
 type Step = Result<(), Declined>;
 
+/// A span of the piece: its first byte and the byte after its last.
+type Span = (usize, usize);
+
 struct Parser<'r, 't> {
     select: Selector,
+    /// Where the piece starts in the tree's text.
+    base: usize,
     tree: &'r mut Tree,
     path: &'r mut Vec<Seg>,
     spare: &'r mut Vec<String>,
@@ -71,6 +79,16 @@ impl<'t> Parser<'_, 't> {
         self.value(Mode::Select, None).ok()?;
         self.space();
         (self.i == self.s.len()).then_some(())
+    }
+
+    /// The piece's bytes `span`.
+    fn text_at(&self, (start, end): Span) -> Result<&'t str, Declined> {
+        self.text.get(start..end).ok_or(Declined)
+    }
+
+    /// `span` of the piece as a span of the tree's text.
+    fn in_tree(&self, (start, end): Span) -> Span {
+        (self.base + start, self.base + end)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -119,7 +137,7 @@ impl<'t> Parser<'_, 't> {
     /// The value at `i` (after white space), a member of a container whose members are read in
     /// `parent` mode, with its key (`None`: an array's element, or the root). In `Select` mode
     /// the value's path is in the reader's path already.
-    fn value(&mut self, parent: Mode, key: Option<&str>) -> Step {
+    fn value(&mut self, parent: Mode, key: Option<Span>) -> Step {
         self.space();
         let b = self.peek().ok_or(Declined)?;
         let leaf = match b {
@@ -147,7 +165,8 @@ impl<'t> Parser<'_, 't> {
                 (fate, mode, _) => (fate, mode),
             },
         };
-        let node = (fate != Fate::Drop).then(|| self.tree.push(leaf, key));
+        let key = key.map(|k| self.in_tree(k));
+        let node = (fate != Fate::Drop).then(|| self.tree.push_spanned(leaf, key));
         match leaf {
             Leaf::Object | Leaf::Array => {
                 if self.depth >= MAX_DEPTH {
@@ -169,16 +188,18 @@ impl<'t> Parser<'_, 't> {
                 self.i += 1;
                 let s = self.string(fate == Fate::Keep)?;
                 if let (Some(n), Fate::Keep) = (node, fate) {
-                    self.tree.set_text(n, s);
+                    let s = self.in_tree(s);
+                    self.tree.set_span(n, s);
                 }
             }
             Leaf::Number => {
                 let digits = self.number()?;
                 if let (Some(n), Fate::Keep) = (node, fate) {
-                    if digits.parse::<serde_json::Number>().is_err() {
+                    if self.text_at(digits)?.parse::<serde_json::Number>().is_err() {
                         return Err(Declined);
                     }
-                    self.tree.set_text(n, digits);
+                    let digits = self.in_tree(digits);
+                    self.tree.set_span(n, digits);
                 }
             }
             Leaf::True | Leaf::False | Leaf::Null => {
@@ -207,12 +228,12 @@ impl<'t> Parser<'_, 't> {
             let key = self.string(mode != Mode::Skip)?;
             self.consume(b':')?;
             if mode == Mode::Select {
-                if key.len() > MAX_KEY {
+                if key.1 - key.0 > MAX_KEY {
                     return Err(Declined);
                 }
                 let mut k = self.spare.pop().unwrap_or_default();
                 k.clear();
-                k.push_str(key);
+                k.push_str(self.text_at(key)?);
                 self.path.push(Seg::Key(k));
                 let read = self.value(mode, Some(key));
                 if let Some(Seg::Key(k)) = self.path.pop() {
@@ -250,10 +271,11 @@ impl<'t> Parser<'_, 't> {
         }
     }
 
-    /// A string, after its opening quote, to its closing one: its text as it stands. `plain`: a
+    /// A string, after its opening quote, to its closing one: the span of its text as it stands
+    /// (between the quotes). `plain`: a
     /// key or a kept string, which the streaming reader decodes: one with an escape or a control
     /// character is declined. Otherwise the string is only scanned, its escapes checked.
-    fn string(&mut self, plain: bool) -> Result<&'t str, Declined> {
+    fn string(&mut self, plain: bool) -> Result<Span, Declined> {
         let start = self.i;
         loop {
             // (As the streaming reader scans: a string it only scans may hold control
@@ -262,7 +284,7 @@ impl<'t> Parser<'_, 't> {
             self.i += run;
             match self.peek() {
                 Some(b'"') => {
-                    let s = self.text.get(start..self.i).ok_or(Declined)?;
+                    let s = (start, self.i);
                     self.i += 1;
                     return Ok(s);
                 }
@@ -296,8 +318,8 @@ impl<'t> Parser<'_, 't> {
         Ok(())
     }
 
-    /// A number (RFC 8259's grammar), its text.
-    fn number(&mut self) -> Result<&'t str, Declined> {
+    /// A number (RFC 8259's grammar), its span.
+    fn number(&mut self) -> Result<Span, Declined> {
         let start = self.i;
         let digits = |p: &mut Self| {
             let from = p.i;
@@ -331,6 +353,6 @@ impl<'t> Parser<'_, 't> {
                 return Err(Declined);
             }
         }
-        self.text.get(start..self.i).ok_or(Declined)
+        Ok((start, self.i))
     }
 }
