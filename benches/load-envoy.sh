@@ -54,7 +54,8 @@
 # benches/floor-filter/build.sh; interleaved after the three, throughput runs only, and reported
 # as Envoy CPU per request beside the floor's, round by round), LOAD_PERF=1 (perf records each
 # proxy in the last round's throughput run and splits its CPU per request between Envoy's own
-# code, V8 included; the module's compiled code; and the kernel; needs perf).
+# code, V8 included; the module's compiled code; and the kernel; needs perf; LOAD_PERF_DIR=DIR
+# keeps the recordings there, perf.SCENARIO.VARIANT, for `perf report -i`).
 # The load average is read before each round and printed beside the results: the machine may be
 # shared, and other work slows every variant.
 set -euo pipefail
@@ -437,6 +438,10 @@ if [ "${LOAD_PERF:-0}" = 1 ]; then
           END { printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", sc, va, cpu, cpu*e/100, cpu*j/100, cpu*k/100, cpu*o/100 }'
     done
   done
+fi
+if [ -n "${LOAD_PERF_DIR:-}" ] && [ "${LOAD_PERF:-0}" = 1 ]; then
+  mkdir -p "$LOAD_PERF_DIR"
+  cp "$RUN"/perf.* "$LOAD_PERF_DIR"/
 fi
 echo
 echo "Filter counters after the run (mistype):"

@@ -6,7 +6,7 @@
 //!
 //! Its cargo features (none by default) add one kind of work per request each, to find where a
 //! filter's cost in Envoy comes from (docs/performance.md): calls into the host
-//! (`header-reads`, `clock-reads`, `counter-increments`), time in the module with a tiny
+//! (`header-reads`, `clock-reads`, `counter-increments`), small copies (`small-copies`), time in the module with a tiny
 //! footprint (`busy`), a large data footprint (`large-data`), a large code footprint
 //! (`large-code`).
 
@@ -90,6 +90,15 @@ impl Stream {
                     x = x.wrapping_add(u64::from(done.is_ok()));
                 }
             }
+        }
+        if cfg!(feature = "small-copies") {
+            let from = [b'k'; 16];
+            let mut to = Vec::with_capacity(1600);
+            for i in 0..100u64 {
+                let n = usize::try_from(std::hint::black_box(5 + i % 8)).unwrap_or(8);
+                to.extend_from_slice(from.get(..n).unwrap_or_default());
+            }
+            x = x.wrapping_add(std::hint::black_box(&to).len() as u64);
         }
         if cfg!(feature = "busy") {
             for i in 0..40_000u64 {
