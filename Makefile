@@ -113,9 +113,11 @@ test-clients:
 	python3 host-tests/clients/run.py
 
 # --- measurements and tools (not part of `make test`) ---
+# Each installs what it needs first, as the test targets do (scripts/ensure-tools.sh GROUP).
 
 # The accuracy table: mistype beside mailcheck and email-spell-checker on testdata/.
 accuracy:
+	scripts/ensure-tools.sh node
 	cargo build -q --release -p mistype-cli
 	node benches/compare-peers.mjs
 
@@ -125,15 +127,18 @@ accuracy-field:
 	python3 benches/accuracy/field.py
 
 bench:
+	scripts/ensure-tools.sh filter
 	cargo bench -p mistype-benches
 
 # `mistype check` on JSON lines beside mailcheck on the same requests (requests per second).
 bench-check:
+	scripts/ensure-tools.sh node
 	cargo build -q --release -p mistype-cli
 	node benches/bench-check.mjs
 
 # Instruction counts of a check and of building the engine (callgrind; compare code versions).
 instructions:
+	scripts/ensure-tools.sh bench filter
 	benches/instructions.sh
 
 # Regenerate the corpus, then compare: a changed verdict fails with the diff. After reading it,
@@ -148,4 +153,5 @@ bless:
 # Bounded fuzzing of every target in fuzz/ (address parsing, the filter's body parsers), 60 s each
 # (FUZZ_SECONDS overrides); nightly + cargo-fuzz.
 fuzz:
+	scripts/ensure-tools.sh fuzz
 	fuzz/run.sh
