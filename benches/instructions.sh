@@ -14,6 +14,10 @@
 #   benches/instructions.sh          # needs valgrind; builds the driver in release mode
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || {
+  echo "instructions.sh: valgrind is missing (scripts/ensure-tools.sh bench)" >&2
+  exit 2
+}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$(pwd)/target}
 cargo build -q --release -p mistype-benches --example instructions --example filter_instructions
 bin="$CARGO_TARGET_DIR/release/examples/instructions"
