@@ -22,13 +22,24 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
 
-/** Logs in to Roundcube and waits for the mailbox. */
+/**
+ * Logs in to Roundcube and waits for the mailbox. A login that does not get there fails with
+ * where the page is and what Roundcube shows (a refused login, an invalid request, a proxy's
+ * error page), not with the wait's timeout alone.
+ */
 export async function login(page, url, user, password) {
   await page.goto(url + "?_task=login");
   await page.locator("#rcmloginuser").fill(user);
   await page.locator("#rcmloginpwd").fill(password);
   await page.locator("#rcmloginsubmit").click();
-  await page.waitForURL(/_task=mail/);
+  try {
+    await page.waitForURL(/_task=mail/);
+  } catch (e) {
+    const shows = await page
+      .evaluate(() => (document.querySelector("#messagestack")?.innerText || document.body?.innerText || "").trim().slice(0, 300))
+      .catch((err) => `(unreadable: ${err.message})`);
+    throw new Error(`the login at ${url} did not reach the mailbox: the page is ${page.url()} and shows ${JSON.stringify(shows)} (${e.message.split("\n")[0]})`);
+  }
 }
 
 // --- One Roundcube set-up for every suite of the run (webmail.test.mjs stops it at the end).
