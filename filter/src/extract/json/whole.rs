@@ -272,9 +272,9 @@ impl<'t> Parser<'_, 't> {
     }
 
     /// A string, after its opening quote, to its closing one: the span of its text as it stands
-    /// (between the quotes). `plain`: a
-    /// key or a kept string, which the streaming reader decodes: one with an escape or a control
-    /// character is declined. Otherwise the string is only scanned, its escapes checked.
+    /// (between the quotes). `plain`: a key or a kept string, which the streaming reader
+    /// decodes: one with an escape or a control character is declined. Otherwise the string is
+    /// only scanned, its escapes checked.
     fn string(&mut self, plain: bool) -> Result<Span, Declined> {
         let start = self.i;
         loop {
