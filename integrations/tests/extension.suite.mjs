@@ -161,8 +161,9 @@ async function page(context, t, expected = null) {
 
 /**
  * Waits for `selector` in `where` (a page or a frame). Should the wait time out, the failure says
- * the document's <html> marks, its URL and Roundcube's messages, if any, and the page's requests
- * still open and its last console lines.
+ * the document's <html> marks, its URL, whether it has the fields the Roundcube adapter looks
+ * for, Roundcube's messages, if any, and the page's requests still open and its last console
+ * lines.
  */
 async function waitForMark(where, selector) {
   await where
@@ -172,7 +173,12 @@ async function waitForMark(where, selector) {
       const state = await where.locator("html").evaluate(() => {
         const attrs = [...document.documentElement.attributes].map((a) => `${a.name}=${a.value}`).join(" ");
         const shown = (document.querySelector("#messagestack")?.innerText || "").slice(0, 300);
-        return `<html ${attrs}> at ${location.href}` + (shown ? `; Roundcube's messages: ${shown}` : "");
+        // (What the Roundcube adapter looks for: whether the page has it at all.)
+        const fields =
+          `; textarea[name=_to]: ${document.querySelectorAll('textarea[name="_to"]').length}, ` +
+          `ul.recipient-input: ${document.querySelectorAll("ul.recipient-input").length}, ` +
+          `document ${document.readyState}`;
+        return `<html ${attrs}> at ${location.href}` + fields + (shown ? `; Roundcube's messages: ${shown}` : "");
       });
       const trace = (where.mistypeTrace || where.page?.().mistypeTrace)?.() || "";
       throw new Error(`${e.message}\n${state}\n${trace}`);
