@@ -77,6 +77,16 @@ pub enum View<'a> {
     Object(Val<'a>),
 }
 
+impl Span {
+    /// Bytes `start..end` of the tree's text.
+    fn of((start, end): (usize, usize)) -> Span {
+        Span {
+            start: to_u32(start),
+            end: to_u32(end),
+        }
+    }
+}
+
 fn to_u32(n: usize) -> u32 {
     // The text and the nodes are bounded by the reader's limit on what it keeps (4 MiB).
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -128,22 +138,13 @@ impl Tree {
     /// of the member it is, if it is one; its index.
     pub(super) fn push(&mut self, leaf: Leaf, key: Option<&str>) -> usize {
         let key = key.map(|k| self.add_text(k));
-        let at = self.nodes.len();
-        self.nodes.push(Node {
-            leaf,
-            key,
-            text: Span::default(),
-            end: to_u32(at + 1),
-        });
-        at
+        self.push_node(leaf, key)
     }
 
     /// Sets the text of the node at `at` (a string or a number).
     pub(super) fn set_text(&mut self, at: usize, text: &str) {
         let span = self.add_text(text);
-        if let Some(n) = self.nodes.get_mut(at) {
-            n.text = span;
-        }
+        self.set_node_text(at, span);
     }
 
     /// Adds `text` to the tree's text whole, for keys and values that are spans of it
@@ -156,28 +157,30 @@ impl Tree {
         start
     }
 
-    /// [`Tree::push`] with the key given as bytes `key` of the tree's text.
+    /// [`Tree::push`] with the key given as bytes `start..end` of the tree's text.
     pub(super) fn push_spanned(&mut self, leaf: Leaf, key: Option<(usize, usize)>) -> usize {
+        self.push_node(leaf, key.map(Span::of))
+    }
+
+    /// [`Tree::set_text`] with the text given as bytes `start..end` of the tree's text.
+    pub(super) fn set_span(&mut self, at: usize, text: (usize, usize)) {
+        self.set_node_text(at, Span::of(text));
+    }
+
+    fn push_node(&mut self, leaf: Leaf, key: Option<Span>) -> usize {
         let at = self.nodes.len();
         self.nodes.push(Node {
             leaf,
-            key: key.map(|(start, end)| Span {
-                start: to_u32(start),
-                end: to_u32(end),
-            }),
+            key,
             text: Span::default(),
             end: to_u32(at + 1),
         });
         at
     }
 
-    /// [`Tree::set_text`] with the text given as bytes `start..end` of the tree's text.
-    pub(super) fn set_span(&mut self, at: usize, (start, end): (usize, usize)) {
+    fn set_node_text(&mut self, at: usize, text: Span) {
         if let Some(n) = self.nodes.get_mut(at) {
-            n.text = Span {
-                start: to_u32(start),
-                end: to_u32(end),
-            };
+            n.text = text;
         }
     }
 
@@ -190,12 +193,8 @@ impl Tree {
     }
 
     fn add_text(&mut self, s: &str) -> Span {
-        let start = to_u32(self.text.len());
-        self.text.push_str(s);
-        Span {
-            start,
-            end: to_u32(self.text.len()),
-        }
+        let start = self.add_source(s);
+        Span::of((start, self.text.len()))
     }
 
     fn str_of(&self, s: Span) -> &str {
