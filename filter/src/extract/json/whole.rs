@@ -96,6 +96,8 @@ impl<'t> Parser<'_, 't> {
     }
 
     fn space(&mut self) {
+        // (`json_lex::skip_space` over `self.s` from `self.i` is the same loop; called here, even
+        // inlined, it ran 570 more instructions on the load test's send.)
         while self.s.get(self.i).is_some_and(|&b| is_space(b)) {
             self.i += 1;
         }
