@@ -370,10 +370,14 @@ service stats {
     // Sites on one Roundcube: elastic with the plugin, and larry with the plugin (by host name,
     // on the port behind Envoy), elastic without it (for the browser extension), and, with an
     // MTA, elastic without it sending through that Postfix (by host name, on the plain port).
+    // The two sites on 127.0.0.1 differ only by port, and a browser's cookies do not: the site
+    // without the plugin has session cookies of its own names, so that logging in to one never
+    // overwrites the other's session in the same browser.
+    const ownSession = { ROUNDCUBE_SESSION_NAME: "plain_sessid", ROUNDCUBE_SESSION_AUTH_NAME: "plain_sessauth" };
     const sites = (httpPort, plainPort) => [
       [httpPort, "127.0.0.1", env],
       [httpPort, LARRY_HOST, { ...env, ROUNDCUBE_SKIN: "larry" }],
-      [plainPort, "127.0.0.1", { ...env, ROUNDCUBE_PLUGINS: "[]" }],
+      [plainPort, "127.0.0.1", { ...env, ...ownSession, ROUNDCUBE_PLUGINS: "[]" }],
       ...(mta ? [[plainPort, SMTP_HOST, { ...env, ROUNDCUBE_PLUGINS: "[]", ROUNDCUBE_SMTP_HOST: `127.0.0.1:${mta.port}` }]] : []),
     ];
     const mods = "/usr/lib/apache2/modules";
