@@ -12,7 +12,10 @@ use crate::send::{Api, LookupError, Send};
 use crate::stall::{Release, Watch};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action as ProxyAction, BufferType, ContextType, LogLevel, MetricType};
+use proxy_wasm::types::{
+    Action as ProxyAction, BufferType, Bytes, ContextType, LogLevel, MapType, MetricType,
+};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -327,7 +330,7 @@ fn same_name(a: &str, b: &str) -> bool {
 
 impl Found {
     #[inline(never)]
-    fn of(headers: &[(String, String)], token: &str, sender: Option<&str>) -> Found {
+    fn of(headers: &[(String, Bytes)], token: &str, sender: Option<&str>) -> Found {
         let mut f = Found::default();
         for (i, (k, v)) in headers.iter().enumerate() {
             let is = |name: &str| k.len() == name.len() && same_name(k, name);
@@ -353,12 +356,27 @@ impl Found {
     }
 }
 
-/// The value of the header at `i`, taken out of the map (left empty there).
-fn take_value(headers: &mut [(String, String)], i: usize) -> String {
-    headers
+/// A header value as text. Envoy passes on values with bytes that are not UTF-8 (HTTP's
+/// obs-text, such as Latin-1); those are read with U+FFFD in their place, so a value the filter
+/// reads is judged like any other malformed value, and one it does not read costs nothing.
+fn text(value: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(value)
+}
+
+/// The value of the header at `i` as text, taken out of the map (left empty there).
+fn take_value(headers: &mut [(String, Bytes)], i: usize) -> String {
+    let bytes = headers
         .get_mut(i)
         .map(|(_, v)| std::mem::take(v))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_else(|e| text(e.as_bytes()).into_owned())
+}
+
+/// One request or response header's value, as text (`None`: absent or unreadable). Read as
+/// bytes: the SDK's text accessors trap on a value that is not UTF-8.
+fn header_text(map: MapType, name: &str) -> Option<String> {
+    let value = hostcalls::get_map_value_bytes(map, name).ok()??;
+    Some(text(&value).into_owned())
 }
 
 impl Context for Stream {
@@ -372,7 +390,7 @@ impl Context for Stream {
         let status = if num_headers == 0 {
             None
         } else {
-            self.get_http_call_response_header(":status")
+            header_text(MapType::HttpCallResponseHeaders, ":status")
                 .and_then(|s| s.trim().parse::<u32>().ok())
         };
         let body = self
@@ -525,15 +543,36 @@ impl Stream {
         let timeout = Duration::from_millis(u64::from(config.timeout_ms));
         let mut tokens = Vec::with_capacity(send.references.len());
         // The send's own host and the user's credentials, read now: most sends make no lookup.
-        let authority = self
-            .get_http_request_header(":authority")
-            .or_else(|| self.get_http_request_header("host"))
+        let authority = header_text(MapType::HttpRequestHeaders, ":authority")
+            .or_else(|| header_text(MapType::HttpRequestHeaders, "host"))
             .unwrap_or_default();
-        let credentials: Vec<(&str, String)> = config
-            .forward_headers
-            .iter()
-            .filter_map(|h| Some((h.as_str(), self.get_http_request_header(h)?)))
-            .collect();
+        let mut credentials: Vec<(&str, String)> = Vec::new();
+        let mut not_forwarded = None;
+        for h in &config.forward_headers {
+            match hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, h) {
+                Ok(Some(v)) => match String::from_utf8(v) {
+                    Ok(v) => credentials.push((h.as_str(), v)),
+                    // (An altered credential would not be the user's: no call is made.)
+                    Err(_) => not_forwarded = Some(h.clone()),
+                },
+                Ok(None) => {}
+                Err(e) => log::warn!("mistype: cannot read the request's {h} header: {e:?}"),
+            }
+        }
+        if let Some(h) = not_forwarded {
+            log::warn!("mistype: the request's {h} header is not UTF-8; no lookup is made");
+            let results = send
+                .references
+                .iter()
+                .map(|_| Some(Err(LookupError::NotForwarded(h.clone()))))
+                .collect();
+            self.lookup = Some(Pending {
+                tokens: vec![None; send.references.len()],
+                send,
+                results,
+            });
+            return self.finish_lookups();
+        }
         for r in &send.references {
             let req = lookup::request(r);
             let mut headers: Vec<(&str, &str)> = vec![
@@ -665,6 +704,19 @@ impl Stream {
         }
     }
 
+    /// The proxy would not give the request's headers (it always does in the headers
+    /// callback): the request is refused, loudly, as it cannot be told from a send.
+    fn headers_unreadable(&mut self, status: &str) -> ProxyAction {
+        self.done = true;
+        log::error!("mistype: the proxy refused the request's headers: {status}");
+        self.reply(
+            503,
+            &[("content-type".to_owned(), "text/plain".to_owned())],
+            b"mistype: the filter could not read this request's headers\n",
+        );
+        ProxyAction::Pause
+    }
+
     /// The body could not be read from the proxy: refused, loudly (never passed unread).
     fn unreadable(&mut self, message: String) -> ProxyAction {
         let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
@@ -685,8 +737,12 @@ impl HttpContext for Stream {
         };
         // One hostcall for the whole header map: every single-header read is a round trip
         // through the VM boundary (and an allocation callback), which dominated the cost of the
-        // header-only look on send routes.
-        let mut headers = self.get_http_request_headers();
+        // header-only look on send routes. The values are read as bytes: the SDK's text map
+        // traps on one that is not UTF-8, and a trap stops the VM for every later request.
+        let mut headers = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
+            Ok(h) => h,
+            Err(e) => return self.headers_unreadable(&format!("{e:?}")),
+        };
         let config = &shared.filter.config;
         let at = Found::of(
             &headers,
@@ -694,20 +750,24 @@ impl HttpContext for Stream {
             config.sender_header.as_deref(),
         );
         // (Borrowed: most requests are not sends, and a send keeps only a few of its headers.)
-        let value = |i: Option<usize>| i.and_then(|i| headers.get(i)).map(|(_, v)| v.as_str());
+        let value = |i: Option<usize>| i.and_then(|i| headers.get(i)).map(|(_, v)| text(v));
         let method = value(at.method).unwrap_or_default();
         let path = value(at.path).unwrap_or_default();
-        let Some(candidate) = shared.filter.classify(method, path, value(at.content_type)) else {
+        let content_type = value(at.content_type);
+        let Some(candidate) = shared
+            .filter
+            .classify(&method, &path, content_type.as_deref())
+        else {
             self.done = true;
             return ProxyAction::Continue;
         };
-        if extract::is_continuation(candidate, value(at.content_range)) {
+        if extract::is_continuation(candidate, value(at.content_range).as_deref()) {
             self.done = true;
             return ProxyAction::Continue;
         }
-        let opens_session = at.token.is_some() && extract::opens_upload_session(method, path);
+        let opens_session = at.token.is_some() && extract::opens_upload_session(&method, &path);
         let declared =
-            value(at.content_length).and_then(|l| mistype::text::trim(l).parse::<usize>().ok());
+            value(at.content_length).and_then(|l| mistype::text::trim(&l).parse::<usize>().ok());
         // What the stream keeps is taken out of the map, not copied (the lookups' `:authority`
         // and credentials are read when a lookup starts: most sends make none).
         let mut take = |i: Option<usize>| i.map(|i| take_value(&mut headers, i));
@@ -812,9 +872,8 @@ impl HttpContext for Stream {
             self.add_http_response_header(&k, &v);
         }
         if let Some(token) = self.session_token.take() {
-            let location = self
-                .get_http_response_header("location")
-                .unwrap_or_default();
+            let location =
+                header_text(MapType::HttpResponseHeaders, "location").unwrap_or_default();
             if let Some(id) = extract::upload_id(&location) {
                 if let Err(e) = self.set_shared_data(&session_key(id), Some(token.as_bytes()), None)
                 {

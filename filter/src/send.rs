@@ -340,6 +340,9 @@ pub enum LookupError {
     Unreadable(String),
     /// The message is not there (or not visible to this user).
     NotFound(String),
+    /// The call was not made: the request's credential header (named) is not UTF-8, which the
+    /// proxy's call API cannot carry, and an altered credential would not be the user's.
+    NotForwarded(String),
 }
 
 impl LookupError {
@@ -350,6 +353,7 @@ impl LookupError {
             LookupError::Status(_) => "status",
             LookupError::Unreadable(_) => "unreadable",
             LookupError::NotFound(_) => "not_found",
+            LookupError::NotForwarded(_) => "not_forwarded",
         }
     }
 }
@@ -361,6 +365,10 @@ impl std::fmt::Display for LookupError {
             LookupError::Status(s) => write!(f, "the mail server answered {s}"),
             LookupError::Unreadable(m) => write!(f, "the mail server's answer is unreadable: {m}"),
             LookupError::NotFound(m) => write!(f, "the mail server has no such message: {m}"),
+            LookupError::NotForwarded(h) => write!(
+                f,
+                "the request's {h} header is not UTF-8, so the filter cannot forward it to the mail server"
+            ),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -690,6 +691,8 @@ pub struct Request<'a> {
     pub method: &'a str,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// Header lines as bytes (`name: value`), for values that are not UTF-8.
+    pub byte_headers: Vec<Vec<u8>>,
     pub body: Option<&'a [u8]>,
     /// HTTP/2 over cleartext with prior knowledge.
     pub http2: bool,
@@ -707,6 +710,7 @@ impl<'a> Request<'a> {
             method: "POST",
             url,
             headers: vec![("content-type".to_owned(), content_type.to_owned())],
+            byte_headers: Vec::new(),
             body: Some(body),
             http2: false,
             chunked: false,
@@ -727,6 +731,14 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// A header whose value is bytes, sent as they are (HTTP's obs-text, such as Latin-1).
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Request<'a> {
+        let mut line = format!("{name}: ").into_bytes();
+        line.extend_from_slice(value);
+        self.byte_headers.push(line);
+        self
+    }
+
     /// A send fixture of `mistype_testdata::sends` posted to `base` (the listener's URL, no
     /// trailing slash) and the fixture's path.
     pub fn send(base: &str, s: &'a mistype_testdata::sends::HttpRequest) -> Request<'a> {
@@ -743,6 +755,7 @@ impl<'a> Request<'a> {
             method: s.method,
             url: format!("{base}{}", s.path),
             headers,
+            byte_headers: Vec::new(),
             body: (!bare).then_some(s.body.as_slice()),
             http2: false,
             chunked: false,
@@ -788,6 +801,10 @@ pub fn curl(req: &Request<'_>) -> Response {
     }
     for (k, v) in &req.headers {
         cmd.arg("-H").arg(format!("{k}: {v}"));
+    }
+    for line in &req.byte_headers {
+        cmd.arg("-H")
+            .arg(std::ffi::OsStr::from_bytes(line.as_slice()));
     }
     if let Some(body) = req.body {
         let req_file = dir.path().join("request");
