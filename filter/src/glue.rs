@@ -360,7 +360,16 @@ impl Found {
 /// obs-text, such as Latin-1); those are read with U+FFFD in their place, so a value the filter
 /// reads is judged like any other malformed value, and one it does not read costs nothing.
 fn text(value: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(value)
+    match std::str::from_utf8(value) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => not_utf8(value),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn not_utf8(value: &[u8]) -> Cow<'_, str> {
+    Cow::Owned(String::from_utf8_lossy(value).into_owned())
 }
 
 /// The value of the header at `i` as text, taken out of the map (left empty there).
@@ -369,7 +378,7 @@ fn take_value(headers: &mut [(String, Bytes)], i: usize) -> String {
         .get_mut(i)
         .map(|(_, v)| std::mem::take(v))
         .unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_else(|e| text(e.as_bytes()).into_owned())
+    String::from_utf8(bytes).unwrap_or_else(|e| not_utf8(e.as_bytes()).into_owned())
 }
 
 /// One request or response header's value, as text (`None`: absent or unreadable). Read as
