@@ -5,7 +5,7 @@
 use crate::decide::{Decision, Level, Now};
 use crate::extract::{self, Body, Candidate, Progress};
 use crate::lookup;
-use crate::metrics::{self, Counter};
+use crate::metrics::{self, Counter, Tally};
 use crate::pipeline::{Filter, Outcome, RequestInfo};
 use crate::reply::Action;
 use crate::send::{Api, LookupError, Send};
@@ -32,42 +32,61 @@ proxy_wasm::main! {{
     });
 }}
 
-/// Metric ids: overall, then per API, indexed by [`Counter::index`] and [`Api::index`].
+/// The metrics' ids, in the order of [`metrics::all_names`], and the counts not handed to
+/// Envoy yet.
 #[derive(Debug, Default)]
 struct Metrics {
-    total: Vec<u32>,
-    per_api: Vec<Vec<u32>>,
+    ids: Vec<u32>,
+    /// Counts kept until the root context's next tick, which hands them to Envoy together (a
+    /// call out of the VM per count cost a send about a microsecond of Envoy's CPU). `None`:
+    /// no tick runs (`hold_headers` off), and each count goes to Envoy at once.
+    tally: Option<RefCell<Tally>>,
 }
 
 impl Metrics {
-    fn define() -> Result<Metrics, String> {
-        let define = |name: String| {
-            hostcalls::define_metric(MetricType::Counter, &name)
-                .map_err(|s| format!("cannot define metric {name}: {s:?}"))
-        };
-        let mut m = Metrics::default();
-        for c in Counter::ALL {
-            m.total.push(define(metrics::total_name(c))?);
+    fn define(kept: bool) -> Result<Metrics, String> {
+        let mut ids = Vec::new();
+        for name in metrics::all_names() {
+            ids.push(
+                hostcalls::define_metric(MetricType::Counter, &name)
+                    .map_err(|s| format!("cannot define metric {name}: {s:?}"))?,
+            );
         }
-        for api in Api::ALL {
-            let mut ids = Vec::with_capacity(Counter::ALL.len());
-            for c in Counter::ALL {
-                ids.push(define(metrics::api_name(api, c))?);
-            }
-            m.per_api.push(ids);
-        }
-        Ok(m)
+        Ok(Metrics {
+            ids,
+            tally: kept.then(RefCell::default),
+        })
     }
 
     fn increment(&self, api: Api, c: Counter) {
-        let ids = [
-            self.total.get(c.index()),
-            self.per_api.get(api.index()).and_then(|v| v.get(c.index())),
-        ];
-        for id in ids.into_iter().flatten() {
-            if let Err(s) = hostcalls::increment_metric(*id, 1) {
-                log::error!("cannot increment metric {}: {s:?}", c.name());
-            }
+        if let Some(Ok(mut tally)) = self.tally.as_ref().map(RefCell::try_borrow_mut) {
+            tally.add(api, c);
+            return;
+        }
+        for slot in metrics::slots(api, c) {
+            self.hand_over(slot, 1);
+        }
+    }
+
+    /// Hands the kept counts to Envoy.
+    fn flush(&self) {
+        let counts = match self.tally.as_ref().map(RefCell::try_borrow_mut) {
+            Some(Ok(mut tally)) => tally.take(),
+            _ => return,
+        };
+        for (slot, n) in counts {
+            self.hand_over(slot, n);
+        }
+    }
+
+    fn hand_over(&self, slot: usize, n: u64) {
+        let Some(id) = self.ids.get(slot) else {
+            return;
+        };
+        if let Err(s) = hostcalls::increment_metric(*id, i64::try_from(n).unwrap_or(i64::MAX)) {
+            let names = metrics::all_names();
+            let name = names.get(slot).map_or("?", String::as_str);
+            log::error!("cannot add {n} to metric {name}: {s:?}");
         }
     }
 }
@@ -128,59 +147,28 @@ struct Root {
 
 impl Context for Root {}
 
-impl Root {
-    fn configure(&mut self, bytes: &[u8]) -> Result<Shared, String> {
-        let filter = Filter::from_bytes(bytes)?;
-        let metrics = Metrics::define()?;
-        Ok(Shared { filter, metrics })
+impl Drop for Root {
+    /// Envoy deletes this root context (its configuration replaced and drained, a shutdown):
+    /// the counts kept since the last tick go to Envoy now. (Through `proxy_on_delete`, which
+    /// the filter exports; `proxy_on_done` would be one more call into the VM on every stream.)
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.metrics.flush();
+        }
     }
 }
 
-impl RootContext for Root {
-    fn on_configure(&mut self, _size: usize) -> bool {
-        let bytes = self.get_plugin_configuration().unwrap_or_default();
-        match self.configure(&bytes) {
-            Ok(shared) => {
-                log::info!(
-                    "mistype {} configured: mode {}, {} APIs{}{}",
-                    mistype::VERSION,
-                    shared.filter.config.mode.name(),
-                    shared.filter.config.routes.apis.len(),
-                    if shared.filter.signer.is_some() {
-                        ", confirm tokens on"
-                    } else {
-                        ""
-                    },
-                    if shared.filter.config.policy.is_some() {
-                        ", custom policy"
-                    } else {
-                        ", embedded policy"
-                    },
-                );
-                // The tick watches held sends (crate::stall); without holding there is nothing
-                // to watch.
-                let tick = if shared.filter.config.hold_headers {
-                    shared.filter.config.stall.tick_ms()
-                } else {
-                    0
-                };
-                self.set_tick_period(Duration::from_millis(u64::from(tick)));
-                self.shared = Some(Rc::new(shared));
-                true
-            }
-            Err(e) => {
-                log::error!("mistype: bad plugin configuration: {e}");
-                false
-            }
-        }
+impl Root {
+    fn configure(&mut self, bytes: &[u8]) -> Result<Shared, String> {
+        let filter = Filter::from_bytes(bytes)?;
+        // Counts wait for the tick only where a tick runs.
+        let metrics = Metrics::define(filter.config.hold_headers)?;
+        Ok(Shared { filter, metrics })
     }
 
     /// Every held send without a body callback yet: answered when Envoy keeps its body from
     /// the filter, or when none has come for `stall.timeout_ms`.
-    fn on_tick(&mut self) {
-        let Some(shared) = self.shared.clone() else {
-            return;
-        };
+    fn watch_held(&mut self, shared: &Shared) {
         if self.watch.borrow().is_empty() {
             return;
         }
@@ -229,6 +217,59 @@ impl RootContext for Root {
         if let Err(e) = hostcalls::set_effective_context(self.id) {
             log::debug!("mistype: cannot return to the root context: {e:?}");
         }
+    }
+}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _size: usize) -> bool {
+        let bytes = self.get_plugin_configuration().unwrap_or_default();
+        match self.configure(&bytes) {
+            Ok(shared) => {
+                log::info!(
+                    "mistype {} configured: mode {}, {} APIs{}{}",
+                    mistype::VERSION,
+                    shared.filter.config.mode.name(),
+                    shared.filter.config.routes.apis.len(),
+                    if shared.filter.signer.is_some() {
+                        ", confirm tokens on"
+                    } else {
+                        ""
+                    },
+                    if shared.filter.config.policy.is_some() {
+                        ", custom policy"
+                    } else {
+                        ", embedded policy"
+                    },
+                );
+                // The tick watches held sends (crate::stall); without holding there is nothing
+                // to watch.
+                let tick = if shared.filter.config.hold_headers {
+                    shared.filter.config.stall.tick_ms()
+                } else {
+                    0
+                };
+                self.set_tick_period(Duration::from_millis(u64::from(tick)));
+                if let Some(old) = &self.shared {
+                    old.metrics.flush();
+                }
+                self.shared = Some(Rc::new(shared));
+                true
+            }
+            Err(e) => {
+                log::error!("mistype: bad plugin configuration: {e}");
+                false
+            }
+        }
+    }
+
+    /// Answers held sends that get no body (below), then hands the counts kept since the last
+    /// tick to Envoy.
+    fn on_tick(&mut self) {
+        let Some(shared) = self.shared.clone() else {
+            return;
+        };
+        self.watch_held(&shared);
+        shared.metrics.flush();
     }
 
     fn get_type(&self) -> Option<ContextType> {

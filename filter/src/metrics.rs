@@ -109,6 +109,57 @@ pub fn all_names() -> Vec<String> {
     out
 }
 
+/// The two metrics a count goes to: the overall counter and the API's, as positions in
+/// [`all_names`].
+pub fn slots(api: Api, c: Counter) -> [usize; 2] {
+    let n = Counter::ALL.len();
+    [c.index(), n * (1 + api.index()) + c.index()]
+}
+
+/// Counts kept in the VM until they are handed to the host together, one per metric of
+/// [`all_names`]: each increment handed over on its own is a call out of the VM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    counts: Vec<u64>,
+    /// Whether any count is not zero.
+    any: bool,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            counts: vec![0; Counter::ALL.len() * (1 + Api::ALL.len())],
+            any: false,
+        }
+    }
+}
+
+impl Tally {
+    /// Counts one `c` of `api` (overall and for the API).
+    pub fn add(&mut self, api: Api, c: Counter) {
+        for slot in slots(api, c) {
+            if let Some(n) = self.counts.get_mut(slot) {
+                *n += 1;
+                self.any = true;
+            }
+        }
+    }
+
+    /// The counts not yet handed over, as (position in [`all_names`], count), each once; the
+    /// tally is empty afterwards.
+    pub fn take(&mut self) -> Vec<(usize, u64)> {
+        if !std::mem::take(&mut self.any) {
+            return Vec::new();
+        }
+        self.counts
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(slot, n)| (slot, std::mem::take(n)))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +209,52 @@ mod tests {
         dedup.sort();
         dedup.dedup();
         assert_eq!(dedup.len(), all.len());
+    }
+
+    #[test]
+    fn slots_name_the_overall_and_the_apis_counter() {
+        let all = all_names();
+        for api in Api::ALL {
+            for c in Counter::ALL {
+                let [total, per_api] = slots(api, c);
+                assert_eq!(all[total], total_name(c));
+                assert_eq!(all[per_api], api_name(api, c));
+            }
+        }
+    }
+
+    #[test]
+    fn a_tally_hands_over_each_count_once() {
+        let mut t = Tally::default();
+        assert!(t.take().is_empty());
+        t.add(Api::Jmap, Counter::Inspected);
+        t.add(Api::Jmap, Counter::Allowed);
+        t.add(Api::Gmail, Counter::Inspected);
+        let named = |t: &mut Tally| -> Vec<(String, u64)> {
+            let all = all_names();
+            t.take()
+                .into_iter()
+                .map(|(slot, n)| (all[slot].clone(), n))
+                .collect()
+        };
+        assert_eq!(
+            named(&mut t),
+            [
+                ("mistype.inspected".to_owned(), 2),
+                ("mistype.allowed".to_owned(), 1),
+                ("mistype.api.jmap.inspected".to_owned(), 1),
+                ("mistype.api.jmap.allowed".to_owned(), 1),
+                ("mistype.api.gmail.inspected".to_owned(), 1),
+            ]
+        );
+        assert!(t.take().is_empty(), "taken once");
+        t.add(Api::Check, Counter::Stalled);
+        assert_eq!(
+            named(&mut t),
+            [
+                ("mistype.stalled".to_owned(), 1),
+                ("mistype.api.check.stalled".to_owned(), 1),
+            ]
+        );
     }
 }

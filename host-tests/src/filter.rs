@@ -616,6 +616,11 @@ impl Filter {
         state.stream = None;
         state.current_context = self.root_id;
         let response = result?;
+        // Envoy's tick timer fires within one period of the stream's end; the plugin may hand
+        // over counts it keeps then, so the metrics below are read after one tick.
+        if self.store.data().tick_period_ms > 0 {
+            self.tick()?;
+        }
         Ok(Outcome {
             upstream: run.upstream,
             local_reply: run.local,

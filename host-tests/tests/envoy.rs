@@ -93,7 +93,13 @@ fn arrived(upstream: &Upstream, path: &str) -> Vec<Recorded> {
 /// `/stats` with their `wasmcustom.` namespace (`wasmcustom.mistype.blocked`) and strips it in
 /// Prometheus (`mistype_blocked`); older releases stripped it in `/stats` too, so both are
 /// accepted here.
+/// How long the filter may keep counts before its tick hands them to Envoy (the tick's longest
+/// period, `MAX_STALL_TICK_MS`, 500 ms, and a margin for a busy machine).
+const COUNTS_SETTLE: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// A counter's value once the counts of the requests made so far have reached Envoy.
 fn counter(envoy: &Envoy, name: &str) -> u64 {
+    std::thread::sleep(COUNTS_SETTLE);
     let stats = envoy.stats("mistype");
     let found = stats
         .get(&format!("wasmcustom.mistype.{name}"))
@@ -107,6 +113,7 @@ fn counter(envoy: &Envoy, name: &str) -> u64 {
 
 /// The value of a Prometheus sample `metric{} N` from `/stats/prometheus`.
 fn prometheus(envoy: &Envoy, metric: &str) -> Option<u64> {
+    std::thread::sleep(COUNTS_SETTLE);
     let (status, body) = http_get(envoy.admin_port, "/stats/prometheus")?;
     assert_eq!(status, 200);
     body.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
@@ -915,7 +922,12 @@ fn istio_example_plugin_config_is_accepted_by_the_filter_in_envoy() {
 #[test]
 fn every_send_route_of_the_shipped_config_reaches_the_filter() {
     let upstream = Upstream::start();
-    let envoy = start(&upstream, Some(plugin_config("block", 65536)));
+    // Without holding there is no tick, and each count reaches Envoy at once: the counter is
+    // read before and after every send, with no wait for a tick between.
+    let mut config: serde_json::Value =
+        serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
+    config["hold_headers"] = serde_json::json!(false);
+    let envoy = start(&upstream, Some(config.to_string()));
     // (api, request): one send per route that enables the filter, each the shared fixture of
     // its API at that route's path.
     let from = "a.b@army.mil";
@@ -1207,6 +1219,108 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
     let resp = curl(&Request::send(&base, &d2).header("authorization", "Bearer u1"));
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(counter(&envoy, "lookup_failed"), 3);
+}
+
+/// A listener whose configuration Envoy replaces from a file (LDS), as a control plane does,
+/// with the filter configured as `config` and its Wasm at `wasm`; port `port`.
+fn lds_listener(port: u16, wasm: &std::path::Path, config: &str) -> String {
+    let config = serde_json::to_string(config).expect("JSON string");
+    format!(
+        r#"resources:
+- "@type": type.googleapis.com/envoy.config.listener.v3.Listener
+  name: webmail
+  address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}
+  filter_chains:
+  - filters:
+    - name: envoy.filters.network.http_connection_manager
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+        stat_prefix: webmail
+        route_config:
+          virtual_hosts: [{{name: all, domains: ["*"], routes: [{{match: {{prefix: "/"}}, route: {{cluster: webmail}}}}]}}]
+        http_filters:
+        - name: envoy.filters.http.wasm
+          typed_config:
+            "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+            config:
+              name: mistype
+              root_id: mistype
+              failure_policy: FAIL_CLOSED
+              allow_on_headers_stop_iteration: true
+              configuration: {{"@type": type.googleapis.com/google.protobuf.StringValue, value: {config}}}
+              vm_config: {{vm_id: mistype, runtime: envoy.wasm.runtime.v8, code: {{local: {{filename: "{wasm}"}}}}}}
+        - name: envoy.filters.http.router
+          typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}
+"#,
+        wasm = wasm.display()
+    )
+}
+
+/// Envoy replaces the filter's configuration right after each send and drains the old one at
+/// once: the old root context is deleted before its tick has handed the send's counts to Envoy,
+/// and hands them over then. (Without that, about half of such sends went uncounted.)
+#[test]
+fn a_replaced_configuration_hands_over_the_counts_it_kept() {
+    let upstream = Upstream::start();
+    let dir = TempDir::new("lds");
+    let lds = dir.path().join("lds.yaml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let wasm = filter_wasm();
+    // (Envoy watches the file; a rename replaces it in one step.)
+    let configure = |n: usize| {
+        let config = serde_json::json!({"mode": "block", "check_path": format!("/check{n}")});
+        let tmp = dir.path().join("lds.tmp");
+        std::fs::write(&tmp, lds_listener(port, &wasm, &config.to_string())).expect("write LDS");
+        std::fs::rename(&tmp, &lds).expect("replace LDS");
+    };
+    configure(0);
+    let bootstrap = format!(
+        r#"admin: {{address: {{socket_address: {{address: 127.0.0.1, port_value: 0}}}}}}
+node: {{id: test, cluster: test}}
+dynamic_resources:
+  lds_config: {{path_config_source: {{path: "{lds}"}}, resource_api_version: V3}}
+static_resources:
+  clusters:
+  - name: webmail
+    type: STATIC
+    connect_timeout: 5s
+    load_assignment:
+      cluster_name: webmail
+      endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {up}}}}}}}}}]}}]
+"#,
+        lds = lds.display(),
+        up = upstream.port
+    );
+    let envoy = Envoy::start_with(&bootstrap, &["--drain-time-s", "0"]).expect("Envoy starts");
+    let send = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
+    let modified = || {
+        envoy
+            .stats("listener_manager.listener_modified")
+            .get("listener_manager.listener_modified")
+            .copied()
+            .unwrap_or(0)
+    };
+    let rounds = 5;
+    for n in 1..=rounds {
+        let resp = curl(&Request::post(
+            format!("http://127.0.0.1:{port}/jmap/api"),
+            "application/json",
+            send.as_bytes(),
+        ));
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(resp.json()["upstream"], "ok");
+        configure(n);
+        let replaced = wait_for(std::time::Duration::from_secs(10), || {
+            (modified() >= n as u64).then_some(())
+        });
+        assert!(replaced.is_some(), "Envoy did not take configuration {n}");
+    }
+    assert_eq!(arrived(&upstream, "/jmap/api").len(), rounds);
+    assert_eq!(counter(&envoy, "inspected"), rounds as u64);
+    assert_eq!(counter(&envoy, "allowed"), rounds as u64);
 }
 
 /// Big sends with the shipped configuration as it is: a message upload larger than the shipped

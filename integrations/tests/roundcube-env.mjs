@@ -480,8 +480,13 @@ ${sites(httpPort, plainPort)
       overSmtp: mta ? `http://${SMTP_HOST}:${plainPort}/` : null,
       postfixLog: mta ? mta.log : null,
       admin,
-      /** The filter's counters (`mistype.blocked`, `mistype.api.roundcube.inspected`, ...). */
+      /**
+       * The filter's counters (`mistype.blocked`, `mistype.api.roundcube.inspected`, ...), once
+       * the counts of the requests made so far have reached Envoy: the filter hands them over at
+       * its tick (every 500 ms at most).
+       */
       async counters() {
+        await new Promise((r) => setTimeout(r, 800));
         const { stats } = await adminJson(admin, "stats?format=json&filter=" + encodeURIComponent("^wasmcustom\\.mistype\\."));
         return Object.fromEntries(stats.map((x) => [x.name.replace(/^wasmcustom\./, ""), x.value]));
       },

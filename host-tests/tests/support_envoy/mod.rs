@@ -295,6 +295,11 @@ impl Envoy {
     /// back from the admin API) and wait until `/ready` says LIVE. `Err` carries the log tail
     /// when Envoy exits or does not become ready in time.
     pub fn start(yaml: &str) -> Result<Envoy, String> {
+        Envoy::start_with(yaml, &[])
+    }
+
+    /// [`Envoy::start`] with more command-line arguments.
+    pub fn start_with(yaml: &str, args: &[&str]) -> Result<Envoy, String> {
         let dir = TempDir::new("envoy");
         let config = dir.path().join("envoy.yaml");
         let admin_path = dir.path().join("admin-address");
@@ -307,6 +312,7 @@ impl Envoy {
             .arg(&config)
             .arg("--disable-hot-restart")
             .args(["--concurrency", "1", "--log-level", "warn"])
+            .args(args)
             .arg("--admin-address-path")
             .arg(&admin_path)
             .current_dir(repo_root())
