@@ -47,7 +47,12 @@ fn main() -> ExitCode {
             (String::from_utf8_lossy(&config).into_owned(), request)
         }
     };
-    let mut filter = match Filter::new(&config) {
+    // (A send alone: Envoy runs the filter's tick once a period, not once a send.)
+    let mut filter = match Filter::builder()
+        .config(config.as_str())
+        .without_ticks_after_requests()
+        .start()
+    {
         Ok(f) => f,
         Err(e) => {
             eprintln!("filter_instructions: cannot load the filter: {e:#}");

@@ -255,9 +255,18 @@ pub struct FilterBuilder {
     properties: Vec<(Vec<String>, Vec<u8>)>,
     clusters: Vec<String>,
     stop_iteration_on_headers: bool,
+    tick_after_requests: bool,
 }
 
 impl FilterBuilder {
+    /// No tick after each request: the root context's tick runs only when a stream waits
+    /// through ticks or the caller calls [`Filter::tick`]. For measuring a request alone: in
+    /// Envoy the tick runs once a period (500 ms at most for this filter), not once a request.
+    pub fn without_ticks_after_requests(mut self) -> FilterBuilder {
+        self.tick_after_requests = false;
+        self
+    }
+
     /// A cluster `dispatch_http_call` may name. Default: `webmail` (the shipped config's).
     pub fn cluster(mut self, name: &str) -> FilterBuilder {
         self.clusters.push(name.to_string());
@@ -328,6 +337,9 @@ pub struct Filter {
     requests: u64,
     buffer_limit: Option<usize>,
     stop_iteration_on_headers: bool,
+    /// The root context's tick runs once after each request (Envoy's timer fires within one
+    /// period of a stream's end).
+    tick_after_requests: bool,
     abi_version: &'static str,
 }
 
@@ -360,6 +372,7 @@ impl Filter {
             properties: Vec::new(),
             clusters: Vec::new(),
             stop_iteration_on_headers: true,
+            tick_after_requests: true,
         }
     }
 
@@ -434,6 +447,7 @@ impl Filter {
             requests: 0,
             buffer_limit: b.buffer_limit,
             stop_iteration_on_headers: b.stop_iteration_on_headers,
+            tick_after_requests: b.tick_after_requests,
             abi_version,
         };
 
@@ -618,7 +632,7 @@ impl Filter {
         let response = result?;
         // Envoy's tick timer fires within one period of the stream's end; the plugin may hand
         // over counts it keeps then, so the metrics below are read after one tick.
-        if self.store.data().tick_period_ms > 0 {
+        if self.tick_after_requests && self.store.data().tick_period_ms > 0 {
             self.tick()?;
         }
         Ok(Outcome {
