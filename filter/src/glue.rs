@@ -91,6 +91,17 @@ impl Metrics {
     }
 }
 
+impl Drop for Metrics {
+    /// The last holder of a configuration is gone (Envoy deleted the root context once its
+    /// configuration was replaced and drained, or at a shutdown; or a stream that outlived
+    /// it ended): the counts kept since the last tick go to Envoy now. (The root context's
+    /// deletion comes through `proxy_on_delete`, which the filter exports; `proxy_on_done`
+    /// would be one more call into the VM on every stream.)
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
 /// What every HTTP context shares: built once per configuration.
 #[derive(Debug)]
 struct Shared {
@@ -146,17 +157,6 @@ struct Root {
 }
 
 impl Context for Root {}
-
-impl Drop for Root {
-    /// Envoy deletes this root context (its configuration replaced and drained, a shutdown):
-    /// the counts kept since the last tick go to Envoy now. (Through `proxy_on_delete`, which
-    /// the filter exports; `proxy_on_done` would be one more call into the VM on every stream.)
-    fn drop(&mut self) {
-        if let Some(shared) = &self.shared {
-            shared.metrics.flush();
-        }
-    }
-}
 
 impl Root {
     fn configure(&mut self, bytes: &[u8]) -> Result<Shared, String> {
@@ -249,9 +249,6 @@ impl RootContext for Root {
                     0
                 };
                 self.set_tick_period(Duration::from_millis(u64::from(tick)));
-                if let Some(old) = &self.shared {
-                    old.metrics.flush();
-                }
                 self.shared = Some(Rc::new(shared));
                 true
             }
