@@ -35,11 +35,35 @@ export async function login(page, url, user, password) {
   try {
     await page.waitForURL(/_task=mail/);
   } catch (e) {
-    const shows = await page
-      .evaluate(() => (document.querySelector("#messagestack")?.innerText || document.body?.innerText || "").trim().slice(0, 300))
-      .catch((err) => `(unreadable: ${err.message})`);
+    const shows = await shown(page);
     throw new Error(`the login at ${url} did not reach the mailbox: the page is ${page.url()} and shows ${JSON.stringify(shows)} (${e.message.split("\n")[0]})`);
   }
+  // The mailbox's own requests (the message list, the unread counts) each write the session when
+  // they end. One still running when the next page opens the compose window can write back a
+  // session without the compose window's data, and Roundcube then has no such compose window.
+  await page.waitForLoadState("networkidle");
+}
+
+/** What the page shows: Roundcube's message, or the start of its text. */
+async function shown(page) {
+  return page
+    .evaluate(() => (document.querySelector("#messagestack")?.innerText || document.body?.innerText || "").trim().slice(0, 300))
+    .catch((err) => `(unreadable: ${err.message})`);
+}
+
+/**
+ * Opens Roundcube's compose window at `url` (elastic) and returns its recipient input once it is
+ * there; one that never comes fails with where the page is and what it shows.
+ */
+export async function openCompose(page, url) {
+  await page.goto(url + "?_task=mail&_action=compose");
+  const input = page.locator("#compose_to ul.recipient-input li.input input");
+  try {
+    await input.waitFor();
+  } catch (e) {
+    throw new Error(`the compose window at ${url} shows no recipient field: the page is ${page.url()} and shows ${JSON.stringify(await shown(page))} (${e.message.split("\n")[0]})`);
+  }
+  return input;
 }
 
 // --- One Roundcube set-up for every suite of the run (webmail.test.mjs stops it at the end).

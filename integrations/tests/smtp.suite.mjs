@@ -11,7 +11,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { USER, PASSWORD } from "./roundcube-env.mjs";
-import { chromium, CHROMIUM, ARGS, shot, login, roundcube } from "./common.mjs";
+import { chromium, CHROMIUM, ARGS, shot, login, openCompose, roundcube } from "./common.mjs";
 
 export function smtpSuite() {
   describe("Roundcube over SMTP (Postfix with mistype-smtpd)", () => {
@@ -36,8 +36,8 @@ export function smtpSuite() {
       const page = await context.newPage();
       page.setDefaultTimeout(30_000);
       t.after(() => page.close());
-      await page.goto(env.overSmtp + "?_task=mail&_action=compose");
-      await page.locator("#compose_to ul.recipient-input li.input input").pressSequentially("Lt J. Smith <j.smith@navy.ml>,", { delay: 10 });
+      const to = await openCompose(page, env.overSmtp);
+      await to.pressSequentially("Lt J. Smith <j.smith@navy.ml>,", { delay: 10 });
       await page.locator("#compose-subject").fill("over smtp");
       await page.locator("#composebody").fill("Schedule attached.\n");
       const send = page.locator("a.send, button.send").filter({ visible: true }).first();
@@ -72,8 +72,8 @@ export function smtpSuite() {
       const page = await context.newPage();
       page.setDefaultTimeout(30_000);
       t.after(() => page.close());
-      await page.goto(env.overSmtp + "?_task=mail&_action=compose");
-      await page.locator("#compose_to ul.recipient-input li.input input").pressSequentially("d.jones@navy.mil,", { delay: 10 });
+      const to = await openCompose(page, env.overSmtp);
+      await to.pressSequentially("d.jones@navy.mil,", { delay: 10 });
       await page.locator("#compose-subject").fill("over smtp clean");
       await page.locator("#composebody").fill("Schedule attached.\n");
       await page.locator("a.send, button.send").filter({ visible: true }).first().click();
