@@ -606,21 +606,21 @@ impl Stream {
                 Err(e) => log::warn!("mistype: cannot read the request's {h} header: {e:?}"),
             }
         }
-        if let Some(h) = not_forwarded {
-            log::warn!("mistype: the request's {h} header is not UTF-8; no lookup is made");
-            let results = send
-                .references
-                .iter()
-                .map(|_| Some(Err(LookupError::NotForwarded(h.clone()))))
-                .collect();
-            self.lookup = Some(Pending {
-                tokens: vec![None; send.references.len()],
-                send,
-                results,
-            });
-            return self.finish_lookups();
-        }
+        // A call not made is answered at once with why: a credential that cannot be forwarded
+        // stops every call; a call the proxy refuses has no answer.
+        let forwardable = not_forwarded.is_none();
+        let unmade = match not_forwarded {
+            Some(h) => {
+                log::warn!("mistype: the request's {h} header is not UTF-8; no lookup is made");
+                LookupError::NotForwarded(h)
+            }
+            None => LookupError::NoAnswer,
+        };
         for r in &send.references {
+            if !forwardable {
+                tokens.push(None);
+                continue;
+            }
             let req = lookup::request(r);
             let mut headers: Vec<(&str, &str)> = vec![
                 (":method", req.method),
@@ -648,7 +648,7 @@ impl Stream {
         }
         let results = tokens
             .iter()
-            .map(|t| t.is_none().then_some(Err(LookupError::NoAnswer)))
+            .map(|t| t.is_none().then(|| Err(unmade.clone())))
             .collect::<Vec<_>>();
         let all_failed = results.iter().all(Option::is_some);
         self.lookup = Some(Pending {
