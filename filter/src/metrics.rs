@@ -121,15 +121,12 @@ pub fn slots(api: Api, c: Counter) -> [usize; 2] {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     counts: Vec<u64>,
-    /// Whether any count is not zero.
-    any: bool,
 }
 
 impl Default for Tally {
     fn default() -> Tally {
         Tally {
             counts: vec![0; Counter::ALL.len() * (1 + Api::ALL.len())],
-            any: false,
         }
     }
 }
@@ -140,7 +137,6 @@ impl Tally {
         for slot in slots(api, c) {
             if let Some(n) = self.counts.get_mut(slot) {
                 *n += 1;
-                self.any = true;
             }
         }
     }
@@ -148,9 +144,6 @@ impl Tally {
     /// The counts not yet handed over, as (position in [`all_names`], count), each once; the
     /// tally is empty afterwards.
     pub fn take(&mut self) -> Vec<(usize, u64)> {
-        if !std::mem::take(&mut self.any) {
-            return Vec::new();
-        }
         self.counts
             .iter_mut()
             .enumerate()
