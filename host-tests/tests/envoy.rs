@@ -684,27 +684,8 @@ fn the_shipped_configuration_in_envoy() {
     // and HTTP/2: the send is judged like any other, and the filter goes on running. (Read
     // through the SDK's text header map, such a value trapped the VM, and a trapped VM answers
     // every later send with a 503.)
-    for http2 in [false, true] {
-        let mut req = Request::post(jmap.clone(), "application/json", typo.as_bytes())
-            .header_bytes("x-note", b"caf\xe9");
-        req.http2 = http2;
-        let resp = curl(&req);
-        assert_eq!(resp.status, 200, "{}", resp.text());
-        assert_eq!(
-            resp.header("x-mistype-verdict"),
-            Some("block"),
-            "{}",
-            resp.text()
-        );
-        assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
-    }
-    let resp = curl(
-        &Request::post(jmap.clone(), "application/json", clean.as_bytes())
-            .header_bytes("x-note", b"caf\xe9"),
-    );
-    assert_eq!(resp.status, 200, "{}", resp.text());
-    assert_eq!(resp.json()["upstream"], "ok");
-    assert_eq!(arrived(&upstream, "/jmap/api").len(), 3);
+    typo_then_clean_over_http1_and_http2(&envoy, &[("x-note", b"caf\xe9")]);
+    assert_eq!(arrived(&upstream, "/jmap/api").len(), 4);
     assert_eq!(counter(&envoy, "blocked"), 4);
     assert!(
         !envoy.log_text().contains("panicked"),
@@ -764,16 +745,25 @@ fn without_the_knob_a_held_send_is_refused_naming_it() {
     );
 }
 
-/// A JMAP send to `c@navy.ml` and one to `c@navy.mil`, over HTTP/1.1 and then HTTP/2: the typo
-/// is refused (`forbiddenToSend`, `x-mistype-verdict: block`), the clean one gets the upstream's
-/// answer. Returns the clean send's body.
-fn typo_then_clean_over_http1_and_http2(envoy: &Envoy) -> String {
+/// A JMAP send to `c@navy.ml` and one to `c@navy.mil`, over HTTP/1.1 and then HTTP/2, each with
+/// the `extra` header lines (bytes, as sent): the typo is refused (`200`, `forbiddenToSend`,
+/// `x-mistype-verdict: block`), the clean one gets the upstream's answer. Returns the clean
+/// send's body.
+fn typo_then_clean_over_http1_and_http2(envoy: &Envoy, extra: &[(&str, &[u8])]) -> String {
     let typo = sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text();
     let clean = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
     for http2 in [false, true] {
-        let mut req = Request::post(url(envoy, "/jmap/api"), "application/json", typo.as_bytes());
-        req.http2 = http2;
-        let resp = curl(&req);
+        let post = |body: &str| {
+            let mut req =
+                Request::post(url(envoy, "/jmap/api"), "application/json", body.as_bytes());
+            for (name, value) in extra {
+                req = req.header_bytes(name, value);
+            }
+            req.http2 = http2;
+            curl(&req)
+        };
+        let resp = post(&typo);
+        assert_eq!(resp.status, 200, "{}", resp.text());
         assert_eq!(
             resp.header("x-mistype-verdict"),
             Some("block"),
@@ -781,13 +771,7 @@ fn typo_then_clean_over_http1_and_http2(envoy: &Envoy) -> String {
             resp.text()
         );
         assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
-        let mut req = Request::post(
-            url(envoy, "/jmap/api"),
-            "application/json",
-            clean.as_bytes(),
-        );
-        req.http2 = http2;
-        let resp = curl(&req);
+        let resp = post(&clean);
         assert_eq!(resp.status, 200, "{}", resp.text());
         assert_eq!(resp.json()["upstream"], "ok");
     }
@@ -803,7 +787,7 @@ fn without_the_knob_stall_action_continue_judges_the_body() {
         serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
     config["stall"] = serde_json::json!({"action": "continue"});
     let envoy = start_without_the_knob(&upstream, config.to_string());
-    let clean = typo_then_clean_over_http1_and_http2(&envoy);
+    let clean = typo_then_clean_over_http1_and_http2(&envoy, &[]);
     let got = arrived(&upstream, "/jmap/api");
     assert_eq!(got.len(), 2, "only the clean sends arrive: {got:?}");
     assert!(got.iter().all(|r| r.body == clean.as_bytes()));
@@ -828,7 +812,7 @@ fn without_the_knob_hold_headers_false_judges_every_send() {
         serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
     config["hold_headers"] = serde_json::json!(false);
     let envoy = start_without_the_knob(&upstream, config.to_string());
-    let clean = typo_then_clean_over_http1_and_http2(&envoy);
+    let clean = typo_then_clean_over_http1_and_http2(&envoy, &[]);
     let got = arrived(&upstream, "/jmap/api");
     assert_eq!(got.len(), 2, "only the clean sends arrive whole: {got:?}");
     assert!(got.iter().all(|r| r.body == clean.as_bytes()));
