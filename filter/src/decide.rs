@@ -9,6 +9,7 @@
 //! | refused verdict + valid token | pass + headers (`x-mistype-verdict: confirmed`) | (as above) | (as above) |
 //! | body above `max_body_bytes` | `413` | pass | pass |
 //! | recognised send that cannot be parsed | `400` | pass | pass |
+//! | recognised send with a compressed body (`content-encoding`) | `415` + `accept-encoding: identity` | pass | pass |
 //! | stored message not looked up, `lookup.on_failure` `block` | `503` | pass | pass |
 //! | stored message not looked up, `lookup.on_failure` `pass` | pass | pass | pass |
 //! | held send got no body ([`crate::stall`]), `stall.action` `refuse` | `503` | continue | continue |
@@ -148,6 +149,53 @@ pub fn parse_error(config: &Config, e: &ExtractError) -> Decision {
         _ => Decision::pass(e.api, counters).log(
             Level::Warn,
             format!("unparseable send passed uninspected: {e}"),
+        ),
+    }
+}
+
+/// The decompressor filter that decodes a compressed send before this filter reads it, as the
+/// operator finds it in Envoy's documentation.
+pub const DECOMPRESSOR_FILTER: &str = "envoy.filters.http.decompressor";
+
+/// A recognised send whose body is compressed with `coding` (its `content-encoding`), which no
+/// filter before this one decoded: the filter reads only what it can judge. Refused with `415`
+/// and `accept-encoding: identity` (RFC 9110, 15.5.16), on which clients that compress their
+/// requests (Microsoft's Kiota-based SDKs) send them again uncompressed; passed unjudged outside
+/// block mode, as a send that cannot be parsed is.
+pub fn encoded(config: &Config, api: Api, coding: &str) -> Decision {
+    let counters = vec![Counter::Inspected, Counter::ParseErrors];
+    let why = format!(
+        "its body is compressed (content-encoding {coding}), and the filter reads only \
+         uncompressed sends: put Envoy's {DECOMPRESSOR_FILTER} (gzip) before the filter, as \
+         filter/envoy.yaml does, to judge such sends"
+    );
+    match config.mode {
+        Mode::Block => {
+            let mut r = Refusal::unjudged(
+                415,
+                Code::Encoded,
+                format!(
+                    "Not sent: the filter cannot read a send compressed with {coding}. \
+                     Send it again uncompressed."
+                ),
+                api,
+            );
+            r.details
+                .insert("content_encoding".into(), Value::String(coding.into()));
+            let mut d = Decision::refuse(
+                api,
+                r,
+                counters,
+                format!("{} send refused: {why}", api.name()),
+            );
+            if let Action::Reply { headers, .. } = &mut d.action {
+                headers.push(("accept-encoding".into(), "identity".into()));
+            }
+            d
+        }
+        _ => Decision::pass(api, counters).log(
+            Level::Warn,
+            format!("{} send passed uninspected: {why}", api.name()),
         ),
     }
 }
@@ -786,6 +834,38 @@ mod tests {
             let d = too_large(&config(mode, false), Api::Jmap, 40_000_000);
             assert_eq!(d.status(), None);
             assert_eq!(d.counters, vec![Counter::Inspected, Counter::BodyTooLarge]);
+        }
+    }
+
+    #[test]
+    fn a_compressed_send_is_refused_with_415_asking_for_it_uncompressed() {
+        let d = encoded(&config("block", false), Api::Graph, "gzip");
+        assert_eq!(d.status(), Some(415));
+        let b = body(&d);
+        assert_eq!(b["error"]["code"], "encoded_send");
+        assert_eq!(b["mistype"]["content_encoding"], "gzip");
+        assert!(b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("compressed with gzip"));
+        let Action::Reply { headers, .. } = &d.action else {
+            panic!("not a reply: {d:?}");
+        };
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k == "accept-encoding" && v == "identity"),
+            "{headers:?}"
+        );
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
+        let (level, log) = d.log.unwrap();
+        assert_eq!(level, Level::Warn);
+        assert!(log.contains(DECOMPRESSOR_FILTER), "{log}");
+        for mode in ["warn", "monitor"] {
+            let d = encoded(&config(mode, false), Api::Graph, "br");
+            assert_eq!(d.status(), None);
+            assert_eq!(d.counters, vec![Counter::Inspected, Counter::ParseErrors]);
+            assert!(d.log.unwrap().1.contains("uninspected"));
         }
     }
 

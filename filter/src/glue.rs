@@ -352,6 +352,8 @@ struct Found {
     content_type: Option<usize>,
     content_range: Option<usize>,
     content_length: Option<usize>,
+    /// The first `content-encoding` line that names a coding.
+    content_encoding: Option<usize>,
     token: Option<usize>,
     sender: Option<usize>,
     /// (Without the confirm header, which the filter removes: the headers as Envoy counts them
@@ -382,6 +384,9 @@ impl Found {
                 12 if is("content-type") => &mut f.content_type,
                 13 if is("content-range") => &mut f.content_range,
                 14 if is("content-length") => &mut f.content_length,
+                16 if is("content-encoding") && extract::content_coding(&text(v)).is_some() => {
+                    &mut f.content_encoding
+                }
                 _ if is_token => &mut f.token,
                 _ if sender.is_some_and(is) => &mut f.sender,
                 _ => continue,
@@ -692,6 +697,15 @@ impl Stream {
         self.outcome(&shared, o)
     }
 
+    fn encoded(&mut self, candidate: Candidate, coding: &str) -> ProxyAction {
+        let Some(shared) = self.shared.clone() else {
+            self.done = true;
+            return ProxyAction::Continue;
+        };
+        let o = shared.filter.encoded(candidate, coding);
+        self.outcome(&shared, o)
+    }
+
     fn too_large(&mut self, size: usize) -> ProxyAction {
         let (Some(shared), Some(candidate)) = (self.shared.clone(), self.candidate) else {
             self.done = true;
@@ -811,6 +825,15 @@ impl HttpContext for Stream {
         if extract::is_continuation(candidate, value(at.content_range).as_deref()) {
             self.done = true;
             return ProxyAction::Continue;
+        }
+        // A compressed body is not what the filter can judge; only a body that follows counts
+        // (one clients never compress an empty one).
+        if !end_of_stream {
+            if let Some(coding) =
+                value(at.content_encoding).and_then(|v| extract::content_coding(&v))
+            {
+                return self.encoded(candidate, &coding);
+            }
         }
         let opens_session = at.token.is_some() && extract::opens_upload_session(&method, &path);
         let declared =

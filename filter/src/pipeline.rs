@@ -87,6 +87,20 @@ impl Filter {
         self.config.routes.classify(method, path, content_type)
     }
 
+    /// A candidate whose body is compressed with `coding` (its `content-encoding`).
+    pub fn encoded(&self, candidate: Candidate, coding: &str) -> Outcome {
+        if candidate.route == Route::Verdict {
+            return Outcome::Answer(reply::bad_request(&ExtractError {
+                api: Api::Check,
+                message: format!(
+                    "the request body is compressed (content-encoding {coding}); send it \
+                     uncompressed"
+                ),
+            }));
+        }
+        Outcome::Decided(decide::encoded(&self.config, candidate.api, coding))
+    }
+
     /// A candidate whose body is larger than `max_body_bytes`.
     pub fn too_large(&self, candidate: Candidate, size: usize) -> Outcome {
         if candidate.route == Route::Verdict {

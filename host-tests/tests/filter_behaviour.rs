@@ -244,6 +244,57 @@ fn trailers_end_the_stream_and_the_decision_happens_there() {
     assert_eq!(trailers.get("x-checksum"), Some("abc"));
 }
 
+/// `body` as gzip writes it.
+fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(body).expect("gzip in memory");
+    z.finish().expect("gzip in memory")
+}
+
+#[test]
+fn a_compressed_send_is_refused_with_415_asking_for_it_uncompressed() {
+    // Microsoft's Kiota-based SDKs (Go's by default) gzip every request body and send it again
+    // uncompressed on a 415. The filter alone cannot read the compressed JSON: it refuses it
+    // with 415 and `accept-encoding: identity`, before the body, and never lets it pass unjudged.
+    let mut block = filter(&config("block"));
+    let send = graph_send_mail(MIL_SENDER, &[CLEAN], &[]);
+    let compressed = |r: Request, coding: &str| {
+        let z = gzip(&r.body_bytes());
+        r.header("content-encoding", coding).body(z).chunked(64)
+    };
+    for coding in ["gzip", "x-gzip", "identity, gzip"] {
+        let o = run(&mut block, compressed(send.clone(), coding));
+        assert_eq!(o.status(), Some(415), "{coding}: {}", o.log_text());
+        assert!(o.forwarded().is_none(), "{coding}: nothing passes");
+        assert_eq!(o.response_header("accept-encoding"), Some("identity"));
+        let b = o.json().expect("a JSON reply");
+        assert_eq!(b["error"]["code"], "encoded_send", "{b}");
+    }
+    assert!(
+        block
+            .logs()
+            .iter()
+            .any(|l| l.message.contains("envoy.filters.http.decompressor")),
+        "the log names the fix:\n{:?}",
+        block.logs()
+    );
+    // `identity` names no coding: the send is read and judged as it is.
+    let typo = graph_send_mail(MIL_SENDER, &[TYPO], &[]).header("content-encoding", "identity");
+    assert_blocked(&run(&mut block, typo));
+    let clean = send.clone().header("content-encoding", "identity");
+    let body = clean.body_bytes();
+    assert_passed(&run(&mut block, clean), &body);
+    assert_eq!(counter(&block, "parse_errors"), 3, "{:?}", block.metrics());
+
+    // Outside block mode it passes unjudged and counted, as a send that cannot be parsed does.
+    let mut monitor = filter(&config("monitor"));
+    let req = compressed(graph_send_mail(MIL_SENDER, &[TYPO], &[]), "gzip");
+    let body = req.body_bytes();
+    assert_passed(&run(&mut monitor, req), &body);
+    assert_eq!(counter(&monitor, "parse_errors"), 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Held sends that get no body
 

@@ -44,7 +44,9 @@ use request::is_json;
 pub use body::{send_of, Body, Progress};
 pub use gmail::{continued_session, opens_upload_session, upload_id};
 pub use read::Read;
-pub use request::{media_type, split_path, Candidate, Head, Route, Target, KEPT_LIMIT};
+pub use request::{
+    content_coding, media_type, split_path, Candidate, Head, Route, Target, KEPT_LIMIT,
+};
 pub use roundcube::CONFIRM_FIELD as ROUNDCUBE_CONFIRM_FIELD;
 
 /// Where each API is recognised: built from the configuration's `apis`, `check_path` and

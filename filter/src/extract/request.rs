@@ -114,6 +114,17 @@ pub fn media_type(content_type: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The first content coding a `content-encoding` value names (RFC 9110, 8.4), lower case: the
+/// body is that coding of the send, not the send itself. `None` for no coding: an empty value or
+/// only `identity` (which names none, though clients send it).
+pub fn content_coding(content_encoding: &str) -> Option<String> {
+    content_encoding
+        .split(',')
+        .map(mistype::text::trim)
+        .find(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+        .map(str::to_ascii_lowercase)
+}
+
 pub(super) fn is_json(mt: Option<&str>) -> bool {
     match mt {
         None => true,
@@ -198,6 +209,23 @@ mod tests {
                 .bytes()
                 .any(|b| b.is_ascii_uppercase());
             assert_eq!(matches!(mt, Cow::Borrowed(_)), lower, "{ct:?}");
+        }
+    }
+
+    #[test]
+    fn a_content_coding_is_the_first_one_named_that_is_not_identity() {
+        for (ce, want) in [
+            ("gzip", Some("gzip")),
+            (" GZip ", Some("gzip")),
+            ("x-gzip", Some("x-gzip")),
+            ("deflate, br", Some("deflate")),
+            ("identity, gzip", Some("gzip")),
+            (",, br", Some("br")),
+            ("identity", None),
+            (" IDENTITY , ", None),
+            ("", None),
+        ] {
+            assert_eq!(content_coding(ce).as_deref(), want, "{ce:?}");
         }
     }
 }

@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 fn google_status(code: Code) -> &'static str {
     match code {
         Code::Misaddressed => "FAILED_PRECONDITION",
-        Code::Unparseable | Code::TooLarge => "INVALID_ARGUMENT",
+        Code::Unparseable | Code::Encoded | Code::TooLarge => "INVALID_ARGUMENT",
         Code::LookupFailed | Code::Stalled => "UNAVAILABLE",
     }
 }

@@ -13,6 +13,8 @@ pub enum Code {
     Misaddressed,
     /// A recognised send that cannot be parsed.
     Unparseable,
+    /// A send whose body is compressed (`content-encoding`), which the filter does not read.
+    Encoded,
     /// Above `max_body_bytes`.
     TooLarge,
     /// A stored message's recipients could not be looked up.
@@ -27,6 +29,7 @@ impl Code {
         match self {
             Code::Misaddressed => "misaddressed_recipient",
             Code::Unparseable => "unparseable_send",
+            Code::Encoded => "encoded_send",
             Code::TooLarge => "body_too_large",
             Code::LookupFailed => "lookup_failed",
             Code::Stalled => "send_stalled",
