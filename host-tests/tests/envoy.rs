@@ -46,14 +46,17 @@ fn start(upstream: &Upstream, config: Option<String>) -> Envoy {
     Envoy::start(&test_yaml(upstream, config)).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The shipped config as [`start`] runs it, but without `allow_on_headers_stop_iteration`.
+/// The shipped config as [`start`] runs it, but with the Wasm filter alone, as most Envoy
+/// examples load one: without `allow_on_headers_stop_iteration`, and without the decompressor.
 fn start_without_the_knob(upstream: &Upstream, config: String) -> Envoy {
     let r = Render {
         without_stop_iteration: true,
+        without_decompressor: true,
         ..test_render(upstream, Some(config))
     };
     let yaml = render(&shipped_envoy_yaml(), &r);
     assert!(!yaml.contains("allow_on_headers_stop_iteration"));
+    assert!(!yaml.contains("name: envoy.filters.http.decompressor"));
     Envoy::start(&yaml).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -554,6 +557,14 @@ fn warn_mode_passes_with_verdict_headers() {
 }
 
 /// A clean JMAP send whose body is exactly `size` bytes (the text part padded).
+/// `body` as gzip writes it (as Kiota's compression handler compresses a request).
+fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(body).expect("gzip in memory");
+    z.finish().expect("gzip in memory")
+}
+
 fn jmap_send_of(size: usize) -> Vec<u8> {
     let text = sends::jmap("a.b@army.mil", &["c@navy.mil"], &[]).body_text();
     let base = text.len() - sends::BODY_TEXT.len();
@@ -692,6 +703,47 @@ fn the_shipped_configuration_in_envoy() {
         "{}",
         envoy.log_text()
     );
+
+    // A send compressed as Kiota's compression handler compresses every request body (Graph's
+    // Go SDK by default): Envoy's decompressor decodes it before the filter, which judges it;
+    // the clean one reaches the upstream uncompressed, with nothing added to ask for compressed
+    // answers.
+    let graph = url(&envoy, "/v1.0/me/sendMail");
+    let compressed = |to: &str| {
+        let body = sends::graph_send_mail("a.b@army.mil", &[to], &[]).body_text();
+        (gzip(body.as_bytes()), body)
+    };
+    let (typo, _) = compressed("c@navy.ml");
+    let resp = curl(
+        &Request::post(graph.clone(), "application/json", &typo).header("content-encoding", "gzip"),
+    );
+    assert_eq!(resp.status, 422, "{}", resp.text());
+    assert_eq!(resp.header("x-mistype-verdict"), Some("block"));
+    assert!(resp.text().contains("c@navy.mil"), "{}", resp.text());
+    let (clean, plain) = compressed("c@navy.mil");
+    let resp =
+        curl(&Request::post(graph, "application/json", &clean).header("content-encoding", "gzip"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["upstream"], "ok");
+    let got = arrived(&upstream, "/v1.0/me/sendMail");
+    assert_eq!(got.len(), 1, "the typo never arrives: {got:?}");
+    assert_eq!(got[0].body, plain.as_bytes(), "decoded");
+    assert_eq!(got[0].header("content-encoding"), None);
+    assert_eq!(got[0].header("accept-encoding"), None);
+    assert_eq!(counter(&envoy, "blocked"), 5);
+    // A body that does not decode (cut short, or not deflate data after a gzip header) is
+    // refused as a send that cannot be read, never passed on as it came.
+    let garbage = b"\x1f\x8b\x08\x00not deflate data".to_vec();
+    for body in [typo[..typo.len() / 2].to_vec(), garbage] {
+        let resp = curl(
+            &Request::post(url(&envoy, "/v1.0/me/sendMail"), "application/json", &body)
+                .header("content-encoding", "gzip"),
+        );
+        assert_eq!(resp.status, 400, "{}", resp.text());
+        assert_eq!(resp.json()["error"]["code"], "unparseable_send");
+    }
+    assert_eq!(arrived(&upstream, "/v1.0/me/sendMail").len(), 1);
+    assert_eq!(counter(&envoy, "parse_errors"), 2);
 }
 
 /// Envoy as most examples load a Wasm filter (no allow_on_headers_stop_iteration; Istio's
@@ -819,6 +871,30 @@ fn without_the_knob_hold_headers_false_judges_every_send() {
     assert_eq!(counter(&envoy, "blocked"), 2);
     assert_eq!(counter(&envoy, "allowed"), 2);
     assert_eq!(counter(&envoy, "stalled"), 0);
+
+    // A compressed send with no decompressor before the filter, as Kiota's compression handler
+    // sends one: refused with 415 before any of it goes upstream; sent again uncompressed (what
+    // that handler does on a 415), it is judged.
+    for body in [
+        sends::jmap("a.b@army.mil", &["c@navy.ml"], &[]).body_text(),
+        clean.clone(),
+    ] {
+        let z = gzip(body.as_bytes());
+        let req = Request::post(url(&envoy, "/jmap/api"), "application/json", &z)
+            .header("content-encoding", "gzip");
+        let resp = curl(&req.answered_early());
+        assert_eq!(resp.status, 415, "{}", resp.text());
+        assert_eq!(resp.header("accept-encoding"), Some("identity"));
+        assert_eq!(resp.json()["mistype"]["content_encoding"], "gzip");
+    }
+    assert_eq!(
+        arrived(&upstream, "/jmap/api").len(),
+        2,
+        "neither went upstream"
+    );
+    assert_eq!(counter(&envoy, "parse_errors"), 2);
+    typo_then_clean_over_http1_and_http2(&envoy, &[]);
+    assert_eq!(counter(&envoy, "blocked"), 4);
     assert!(
         !envoy.log_text().contains("[error][wasm]"),
         "{}",

@@ -105,6 +105,9 @@ pub struct Render {
     /// Drop the Wasm filter's `allow_on_headers_stop_iteration: true`, as most Envoy examples
     /// (and Istio's WasmPlugin) load a Wasm filter.
     pub without_stop_iteration: bool,
+    /// Drop the decompressor filter before the Wasm filter, as most Envoy examples load a Wasm
+    /// filter alone.
+    pub without_decompressor: bool,
 }
 
 /// Replace the one line that contains `needle`, keeping its indentation and anything before the
@@ -194,6 +197,21 @@ pub fn render(template: &str, r: &Render) -> String {
             "filter/envoy.yaml: expected exactly one line `{knob}`"
         );
         lines.remove(hits[0]);
+    }
+    if r.without_decompressor {
+        // Its list item: from its `- name:` line to the next item at the same indentation.
+        let start = lines
+            .iter()
+            .position(|l| l.trim() == "- name: envoy.filters.http.decompressor")
+            .expect("filter/envoy.yaml: no decompressor filter");
+        let indent = lines[start].len() - lines[start].trim_start().len();
+        let end = (start + 1..lines.len())
+            .find(|&i| {
+                let l = &lines[i];
+                !l.trim().is_empty() && l.len() - l.trim_start().len() <= indent
+            })
+            .unwrap_or(lines.len());
+        lines.drain(start..end);
     }
     if r.without_filter {
         let begin = lines
