@@ -1061,6 +1061,27 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             resp.text()
         );
     }
+    // JMAP over WebSocket (RFC 8887) carries sends in frames the filter does not read, on a
+    // path routed past it: the shipped file allows no upgrade, so Envoy refuses the handshake
+    // and such a client keeps to HTTP, where every send is judged.
+    for path in ["/jmap/ws", "/jmap/api"] {
+        let resp = curl(
+            &Request::get(url(&envoy, path))
+                .header("connection", "Upgrade")
+                .header("upgrade", "websocket")
+                .header("sec-websocket-version", "13")
+                .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        );
+        assert_eq!(resp.status, 403, "{path}: {}", resp.text());
+    }
+    assert!(
+        upstream
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/jmap/ws")),
+        "{:?}",
+        upstream.requests()
+    );
 }
 
 #[test]
