@@ -23,6 +23,18 @@ pub struct PartInfo {
     pub is_file: bool,
 }
 
+/// The HTTP request a part holds (`application/http`: one call of a batch), as its request line
+/// and headers say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The method, as written.
+    pub method: String,
+    /// The request target, as written: a path (perhaps with a query) or an absolute URL.
+    pub target: String,
+    /// Its `content-type`'s media type, lower case, without parameters.
+    pub media_type: Option<String>,
+}
+
 /// What to do with a part's body.
 #[derive(Clone, Copy, Debug)]
 pub enum Sink {
@@ -32,6 +44,9 @@ pub enum Sink {
     Head,
     /// It is a JSON document: read it with this selector.
     Json(Selector),
+    /// It is an HTTP request (`application/http`): read its request line and headers, and its
+    /// body as this chooses (a JSON document, a message's head, or nothing).
+    Http(fn(&Request) -> Sink),
     /// Skip it.
     Skip,
 }
@@ -78,6 +93,9 @@ pub enum Content {
 pub struct Part {
     /// What its headers say.
     pub info: PartInfo,
+    /// The HTTP request it holds ([`Sink::Http`]); `content` is then what was read of that
+    /// request's body.
+    pub request: Option<Request>,
     /// What was read of its body.
     pub content: Content,
 }
@@ -97,6 +115,11 @@ enum Body {
         reader: Box<JsonReader>,
         scratch: Vec<u8>,
     },
+    /// The request line and headers of the HTTP request the part holds, while they are read.
+    Request {
+        head: Vec<u8>,
+        choose: fn(&Request) -> Sink,
+    },
     Skip,
 }
 
@@ -105,6 +128,8 @@ struct Current {
     /// The part's headers while they are read; `None` once the body has started.
     headers: Option<Vec<u8>>,
     info: PartInfo,
+    /// The HTTP request the part holds, once its head is read (boxed: most parts hold none).
+    request: Option<Box<Request>>,
     body: Body,
 }
 
@@ -125,7 +150,6 @@ enum State {
 /// A multipart body being read.
 #[derive(Debug)]
 pub struct Reader {
-    boundary: String,
     /// `--boundary`.
     needle: Vec<u8>,
     choose: Chooser,
@@ -197,7 +221,6 @@ impl Reader {
         };
         Reader {
             needle: format!("--{boundary}").into_bytes(),
-            boundary,
             choose,
             state: State::Preamble,
             buf: Vec::new(),
@@ -266,7 +289,7 @@ impl Reader {
         if !self.seen_delimiter {
             return Err(format!(
                 "multipart body without the boundary '{}'",
-                self.boundary
+                String::from_utf8_lossy(self.needle.get(2..).unwrap_or_default())
             ));
         }
         if self.parts.is_empty() {
@@ -375,6 +398,7 @@ impl Reader {
                 name: None,
                 is_file: false,
             },
+            request: None,
             body: Body::Skip,
         });
         self.state = State::Part;
@@ -394,32 +418,46 @@ impl Reader {
             return;
         };
         if let Some(headers) = cur.headers.as_mut() {
-            let from = headers.len().saturating_sub(3);
-            headers.extend_from_slice(data);
-            match blank_line_end(headers, from) {
-                Some(end) => {
-                    let body_start = data.len() - (headers.len() - end);
-                    headers.truncate(end);
-                    data = &data[body_start..];
-                    let headers = cur.headers.take().unwrap_or_default();
-                    match self.begin_body(&headers) {
-                        Ok((info, body)) => {
-                            cur.info = info;
-                            cur.body = body;
-                        }
-                        Err(e) => {
-                            self.error = Some(e);
-                            return;
-                        }
-                    }
+            let Some(taken) = read_head(headers, data) else {
+                if headers.len() > KEPT_LIMIT {
+                    self.error = Some(format!(
+                        "a multipart part's headers are longer than {KEPT_LIMIT} bytes"
+                    ));
                 }
-                None => {
-                    if headers.len() > KEPT_LIMIT {
-                        self.error = Some(format!(
-                            "a multipart part's headers are longer than {KEPT_LIMIT} bytes"
-                        ));
-                    }
-                    self.current = Some(cur);
+                self.current = Some(cur);
+                return;
+            };
+            data = &data[taken..];
+            let headers = cur.headers.take().unwrap_or_default();
+            match self.begin_body(&headers) {
+                Ok((info, body)) => {
+                    cur.info = info;
+                    cur.body = body;
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    return;
+                }
+            }
+        }
+        if let Body::Request { head, choose } = &mut cur.body {
+            let Some(taken) = read_head(head, data) else {
+                if head.len() > KEPT_LIMIT {
+                    self.error = Some(format!(
+                        "a batched request's head is longer than {KEPT_LIMIT} bytes"
+                    ));
+                }
+                self.current = Some(cur);
+                return;
+            };
+            data = &data[taken..];
+            match begin_request(head, *choose) {
+                Ok((request, body)) => {
+                    cur.request = Some(Box::new(request));
+                    cur.body = body;
+                }
+                Err(e) => {
+                    self.error = Some(e);
                     return;
                 }
             }
@@ -451,7 +489,7 @@ impl Reader {
                     }
                     None => reader.feed(data),
                 },
-                Body::Skip => {}
+                Body::Request { .. } | Body::Skip => {}
             }
         }
         self.current = Some(cur);
@@ -507,6 +545,15 @@ impl Reader {
                 scratch: Vec::new(),
             },
             Sink::Head | Sink::Json(_) => raw(sink)?,
+            Sink::Http(choose) if identity => Body::Request {
+                head: Vec::new(),
+                choose,
+            },
+            Sink::Http(_) => {
+                return Err(format!(
+                    "a batched request in the transfer encoding {cte:?}, not as it was written"
+                ))
+            }
         };
         Ok((info, body))
     }
@@ -515,26 +562,96 @@ impl Reader {
         let Some(cur) = self.current.take() else {
             return;
         };
-        let info = cur.info;
-        let content = match (cur.headers, cur.body) {
+        let (info, body) = match cur.headers {
             // A part that ended inside its headers: they are all it has.
-            (Some(headers), _) => match self.begin_body(&headers) {
-                Ok((info, body)) => {
-                    self.parts.push(Part {
-                        info,
-                        content: finish_body(body),
-                    });
-                    return;
-                }
+            Some(headers) => match self.begin_body(&headers) {
+                Ok(read) => read,
                 Err(e) => {
                     self.error = Some(e);
                     return;
                 }
             },
-            (None, body) => finish_body(body),
+            None => (cur.info, cur.body),
         };
-        self.parts.push(Part { info, content });
+        if let Body::Request { .. } = body {
+            // (A call cut short is not read as no call.)
+            self.error = Some("a batched request ends inside its request line or headers".into());
+            return;
+        }
+        self.parts.push(Part {
+            info,
+            request: cur.request.map(|r| *r),
+            content: finish_body(body),
+        });
     }
+}
+
+/// Adds `data` to a head being read (header lines up to their blank line): how much of `data` it
+/// took once the blank line is in (`head` then ends with it), `None` while it goes on.
+fn read_head(head: &mut Vec<u8>, data: &[u8]) -> Option<usize> {
+    let from = head.len().saturating_sub(3);
+    head.extend_from_slice(data);
+    let end = blank_line_end(head, from)?;
+    let taken = data.len() - (head.len() - end);
+    head.truncate(end);
+    Some(taken)
+}
+
+/// The head of the HTTP request a part holds is read (`head`, up to its blank line): the
+/// request, and what becomes of its body as `choose` says. A compressed body is not read.
+fn begin_request(head: &[u8], choose: fn(&Request) -> Sink) -> Result<(Request, Body), String> {
+    let line_end = memchr::memchr(b'\n', head).unwrap_or(head.len());
+    let line = std::str::from_utf8(&head[..line_end])
+        .map_err(|_| "a batched request's request line is not UTF-8".to_string())?
+        .trim_end_matches('\r');
+    let mut words = line.split(' ').filter(|w| !w.is_empty());
+    let (Some(method), Some(target), Some(version), None) =
+        (words.next(), words.next(), words.next(), words.next())
+    else {
+        return Err(format!(
+            "a batched request's request line {line:?} is not METHOD TARGET HTTP/n"
+        ));
+    };
+    if !version.starts_with("HTTP/") {
+        return Err(format!(
+            "a batched request's request line {line:?} is not METHOD TARGET HTTP/n"
+        ));
+    }
+    let rest = head.get(line_end + 1..).unwrap_or_default();
+    let (headers, _) = mailparse::parse_headers(rest)
+        .map_err(|e| format!("a batched request's headers are malformed: {e}"))?;
+    if let Some(coding) = headers
+        .get_first_value("Content-Encoding")
+        .and_then(|v| super::request::content_coding(&v))
+    {
+        return Err(format!(
+            "a batched request's body is compressed (content-encoding {coding})"
+        ));
+    }
+    let request = Request {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        media_type: headers.get_first_value("Content-Type").map(|v| {
+            mailparse::parse_content_type(&v)
+                .mimetype
+                .to_ascii_lowercase()
+        }),
+    };
+    let body = match choose(&request) {
+        Sink::Skip => Body::Skip,
+        Sink::Head => Body::Head(Head::new(Encoding::Identity)),
+        Sink::Json(select) => Body::Json {
+            decoder: None,
+            reader: Box::new(JsonReader::new(select)),
+            scratch: Vec::new(),
+        },
+        Sink::Keep | Sink::Http(_) => {
+            return Err(format!(
+                "a batched request to {target} is not one this filter reads"
+            ))
+        }
+    };
+    Ok((request, body))
 }
 
 /// The content of a part whose body has ended.
@@ -562,7 +679,7 @@ fn finish_body(body: Body) -> Content {
                     r.feed(&decoded);
                     Content::Json(r.into_doc())
                 }
-                Sink::Keep | Sink::Skip => Content::Bytes(decoded),
+                Sink::Keep | Sink::Skip | Sink::Http(_) => Content::Bytes(decoded),
             }
         }
         Body::Head(mut h) => {
@@ -583,7 +700,7 @@ fn finish_body(body: Body) -> Content {
             }
             Content::Json(reader.into_doc())
         }
-        Body::Skip => Content::Skipped,
+        Body::Request { .. } | Body::Skip => Content::Skipped,
     }
 }
 
@@ -717,6 +834,66 @@ mod tests {
         r.feed(body);
         let err = r.finish().unwrap_err();
         assert!(err.starts_with("a base64 part is not base64"), "{err}");
+    }
+
+    #[test]
+    fn a_batch_call_is_read_as_its_request_line_headers_and_body_split_at_every_byte() {
+        // Two calls: a JSON send, its body read as JSON; a GET, skipped.
+        let body = b"--b\nContent-Type: application/http\nContent-Transfer-Encoding: binary\n\n\
+POST /gmail/v1/users/me/messages/send?alt=json HTTP/1.1\nContent-Type: application/json; charset=UTF-8\n\n{\"id\": \"r-1\"}\n\
+--b\nContent-Type: application/http\n\nGET https://gmail.googleapis.com/gmail/v1/users/me/labels HTTP/1.1\r\n\r\n\n--b--\n";
+        fn call(r: &Request) -> Sink {
+            if r.method == "POST" {
+                Sink::Json(crate::extract::json::keep_all)
+            } else {
+                Sink::Skip
+            }
+        }
+        fn http(info: &PartInfo) -> Sink {
+            if info.media_type == "application/http" {
+                Sink::Http(call)
+            } else {
+                Sink::Skip
+            }
+        }
+        let ct = "multipart/mixed; boundary=b";
+        let read = |cuts: &[usize]| {
+            let mut r = Reader::new(ct, Chooser::Parts(http));
+            let mut at = 0;
+            for &c in cuts.iter().chain([&body.len()]) {
+                r.feed(&body[at..c]);
+                at = c;
+            }
+            r.finish().unwrap_or_else(|e| panic!("{cuts:?}: {e}"))
+        };
+        let seen = |parts: &[Part]| -> Vec<String> {
+            parts
+                .iter()
+                .map(|p| {
+                    let r = p.request.as_ref().expect("a request");
+                    let content = match &p.content {
+                        Content::Json(Ok(d)) => format!("{:?}", d.root().get("id")),
+                        Content::Skipped => "skipped".into(),
+                        other => format!("{other:?}"),
+                    };
+                    format!("{} {} {:?} {content}", r.method, r.target, r.media_type)
+                })
+                .collect()
+        };
+        let want = seen(&read(&[]));
+        assert!(want[0].starts_with(
+            "POST /gmail/v1/users/me/messages/send?alt=json Some(\"application/json\") Some("
+        ));
+        assert!(want[0].contains("r-1"), "{want:?}");
+        assert_eq!(
+            want[1],
+            "GET https://gmail.googleapis.com/gmail/v1/users/me/labels None skipped"
+        );
+        for cut in 0..=body.len() {
+            assert_eq!(seen(&read(&[cut])), want, "split at {cut}");
+        }
+        let every: Vec<usize> = (0..body.len()).collect();
+        assert_eq!(seen(&read(&every)), want);
     }
 
     #[test]
