@@ -263,6 +263,47 @@ pub fn gmail_upload_multipart(mime: &str) -> HttpRequest {
     )
 }
 
+/// A Gmail batch (`POST /batch`) as google-api-python-client's `new_batch_http_request()`
+/// writes it: `multipart/mixed`, line breaks `\n`, one `application/http` part per call, each
+/// a request line, headers and the call's JSON. Here a `messages.send` of each message (its
+/// `raw`), a `drafts.send` of the stored draft `draft_id` (if any) and a `messages.list`.
+pub fn gmail_batch(mimes: &[&str], draft_id: Option<&str>) -> HttpRequest {
+    let boundary = "===============2259265848015652299==";
+    let mut calls: Vec<(&str, &str, String)> = mimes
+        .iter()
+        .map(|m| {
+            let body = json!({"raw": b64url(m.as_bytes())}).to_string();
+            ("POST", "/gmail/v1/users/me/messages/send?alt=json", body)
+        })
+        .collect();
+    if let Some(id) = draft_id {
+        let body = json!({"id": id}).to_string();
+        calls.push(("POST", "/gmail/v1/users/me/drafts/send?alt=json", body));
+    }
+    calls.push(("GET", "/gmail/v1/users/me/messages?alt=json", String::new()));
+    let mut body = String::new();
+    for (i, (method, path, json)) in calls.iter().enumerate() {
+        body.push_str(&format!(
+            "--{boundary}\nContent-Type: application/http\nMIME-Version: 1.0\n\
+             Content-Transfer-Encoding: binary\nContent-ID: <3999017b-fdd5-4351-80fb-9bd093f0a845 + {}>\n\n\
+             {method} {path} HTTP/1.1\nContent-Type: application/json\nMIME-Version: 1.0\n\
+             accept: application/json\naccept-encoding: gzip, deflate\nuser-agent: (gzip)\n\
+             x-goog-api-client: gdcl/2.202.0 gl-python/3.11.7\nHost: gmail.googleapis.com\n",
+            i + 1
+        ));
+        if !json.is_empty() {
+            body.push_str(&format!("content-length: {}\n", json.len()));
+        }
+        body.push_str(&format!("\n{json}\n"));
+    }
+    body.push_str(&format!("--{boundary}--\n"));
+    HttpRequest::post(
+        "/batch",
+        Some(&format!("multipart/mixed; boundary=\"{boundary}\"")),
+        body,
+    )
+}
+
 // -------------------------------------------------------------------------------------------
 // Roundcube
 

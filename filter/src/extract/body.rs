@@ -79,6 +79,10 @@ impl Body {
                 Some("application/json") => Reader::Json(gmail_json(drafts)),
                 _ => Reader::Head(Head::new(Encoding::Identity)),
             },
+            Route::GmailBatch => Reader::Multipart(multipart::Reader::new(
+                ct.unwrap_or_default(),
+                Chooser::Parts(gmail::batch_part),
+            )),
             Route::Roundcube { .. } => Reader::Form(form::Reader::new(ct, roundcube::field)),
             Route::Snappymail if snappymail::is_form(ct) => {
                 Reader::Form(form::Reader::new(ct, snappymail::field))
@@ -231,6 +235,7 @@ pub fn send_of(
         Route::GraphBatch => graph::extract_batch(path, target.prefixes, json(read)),
         Route::GmailJson { drafts } => gmail::extract_json(drafts, path, read).map(Some),
         Route::GmailUpload { drafts } => gmail::extract_upload(drafts, path, read),
+        Route::GmailBatch => gmail::extract_batch(read),
         Route::Roundcube { framed } => roundcube::extract(fields(read), framed),
         Route::Snappymail => snappymail::extract(match read {
             Read::Fields(f) => snappymail::Body::Form(f),

@@ -7,10 +7,15 @@
 //! up ([`Reference::GmailDraft`]). The `POST` that opens a resumable upload session carries only
 //! metadata and is not a send; the session's first `PUT` carries the message headers, and its later
 //! chunks are continuations ([`super::is_continuation`]).
+//!
+//! A batch (`POST /batch`, as google-api-python-client's `new_batch_http_request()` sends it, or
+//! `/batch/gmail/v1`) is `multipart/mixed` with one HTTP request per `application/http` part: each
+//! send among them is read as its own body would be, and the batch is judged as one send of all
+//! their recipients.
 
 use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
-use super::multipart::{Content, Part, PartInfo, Sink};
+use super::multipart::{Content, Part, PartInfo, Request, Sink};
 use super::read::Read;
 use super::request::{err, fail, under, Head, Route};
 use super::tree::{Val, View};
@@ -20,6 +25,12 @@ const API: Api = Api::Gmail;
 
 pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     let rest = under(head.path, prefix)?;
+    if matches!(rest, "/batch" | "/batch/gmail/v1") {
+        // (A batch is multipart/mixed; another body there is Google's to refuse.)
+        let post = head.method.eq_ignore_ascii_case("POST");
+        let mixed = head.media_type.is_none_or(|m| m == "multipart/mixed");
+        return (post && mixed).then_some(Route::GmailBatch);
+    }
     let (upload, rest) = match rest.strip_prefix("/upload") {
         Some(r) => (true, r),
         None => (false, rest),
@@ -111,6 +122,81 @@ pub fn part(info: &PartInfo) -> Sink {
     } else {
         Sink::Skip
     }
+}
+
+/// What the filter reads of a batch's part: the HTTP request it holds (`application/http`).
+pub fn batch_part(info: &PartInfo) -> Sink {
+    if info.media_type == "application/http" {
+        Sink::Http(batch_call)
+    } else {
+        Sink::Skip
+    }
+}
+
+/// A batched call's path (without its query), if it is a send: `messages.send` (`false`) or
+/// `drafts.send` (`true`), under whatever prefix (the batch's prefix is not known here; the
+/// extraction classifies the call again with it).
+fn batched_send(call: &Request) -> Option<bool> {
+    let target = call.target.split(['?', '#']).next().unwrap_or("");
+    // An absolute URL: its path.
+    let path = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => target,
+    };
+    let (_, rest) = path.split_once("/gmail/v1/users/")?;
+    let mut segs = rest.split('/');
+    segs.next().filter(|u| !u.is_empty())?;
+    match (segs.next(), segs.next(), segs.next()) {
+        (Some("messages"), Some("send"), None) => Some(false),
+        (Some("drafts"), Some("send"), None) => Some(true),
+        _ => None,
+    }
+}
+
+/// What the filter reads of a batched call: a send's JSON, as [`select`] reads a send's own
+/// body; nothing of any other call.
+fn batch_call(call: &Request) -> Sink {
+    if batched_send(call).is_some() {
+        Sink::Json(select)
+    } else {
+        Sink::Skip
+    }
+}
+
+/// A batch: the sends among its calls, as one send of all their recipients (`None`: no call is
+/// a send). A send the filter cannot read, or that is not `POST` JSON, makes the batch an error:
+/// it is never passed unread.
+pub fn extract_batch(read: Read) -> Result<Option<Send>, ExtractError> {
+    let parts: Vec<Part> = match read {
+        Read::Parts(p) => p.or_else(|e| fail(API, format_args!("malformed batch: {e}")))?,
+        _ => return err(API, "malformed batch: the body is empty"),
+    };
+    let mut batch: Option<Send> = None;
+    for (i, part) in parts.iter().enumerate() {
+        let Some(call) = &part.request else {
+            continue;
+        };
+        let Some(drafts) = batched_send(call) else {
+            continue;
+        };
+        let at = format!("batched call {} ({} {})", i + 1, call.method, call.target);
+        if !call.method.eq_ignore_ascii_case("POST")
+            || !super::request::is_json(call.media_type.as_deref())
+        {
+            return fail(API, format_args!("{at} is not a POST of JSON"));
+        }
+        let path = call.target.split('?').next().unwrap_or("");
+        let one = match &part.content {
+            Content::Json(Ok(doc)) => from_resource(drafts, path, doc),
+            Content::Json(Err(e)) => fail(API, format_args!("{at}: malformed JSON: {e}")),
+            _ => fail(API, format_args!("{at} was not read")),
+        }?;
+        match batch.as_mut() {
+            Some(b) => b.merge(one),
+            None => batch = Some(one),
+        }
+    }
+    Ok(batch)
 }
 
 /// Where the message of a JSON send is: `raw` (`messages.send`) or `message.raw`
@@ -415,6 +501,87 @@ mod tests {
         );
         assert_eq!(upload_id(start), None);
         assert_eq!(upload_id("/x?upload_id="), None);
+    }
+
+    #[test]
+    fn batches_are_judged_as_one_send_of_all_their_sends() {
+        use mistype_testdata::sends;
+        let typo = sends::mime_message("a.b@army.mil", &["c@navy.ml"], &[]);
+        let clean = sends::mime_message("a.b@army.mil", &["ops@army.mil"], &["x@gmial.com"]);
+        // As google-api-python-client writes it: two sends, a draft by id and a list.
+        let b = sends::gmail_batch(&[&typo, &clean], Some("r-123"));
+        let ct = b.content_type.as_deref();
+        let s = send("POST", &b.path, ct, &b.body);
+        assert_eq!(s.to, vec!["c@navy.ml", "ops@army.mil"]);
+        assert_eq!(s.cc, vec!["x@gmial.com"]);
+        assert_eq!(s.from.as_deref(), Some("\"Sender\" <a.b@army.mil>"));
+        assert_eq!(
+            s.references,
+            vec![Reference::GmailDraft {
+                base: "/gmail/v1/users/me".into(),
+                id: "r-123".into()
+            }]
+        );
+        // The per-API batch path too; and a batch of no send is not one.
+        let s = send("POST", "/batch/gmail/v1", ct, &b.body);
+        assert_eq!(s.to.len(), 2);
+        let none = sends::gmail_batch(&[], None);
+        assert!(extract_at("POST", "/batch", ct, &none.body)
+            .unwrap()
+            .is_none());
+        // Only POSTs of multipart/mixed to the batch paths are candidates.
+        let r = Routes::default();
+        assert!(r.classify("GET", "/batch", ct).is_none());
+        assert!(r.classify("POST", "/batch", CT).is_none());
+        assert!(r.classify("POST", "/batch/other", ct).is_none());
+    }
+
+    #[test]
+    fn a_batched_send_that_cannot_be_read_makes_the_batch_an_error() {
+        use mistype_testdata::sends;
+        let typo = sends::mime_message("a.b@army.mil", &["c@navy.ml"], &[]);
+        let b = sends::gmail_batch(&[&typo], None);
+        let ct = b.content_type.as_deref();
+        let text = String::from_utf8(b.body.clone()).unwrap();
+        let call = "POST /gmail/v1/users/me/messages/send?alt=json HTTP/1.1\n";
+        for (what, body, says) in [
+            (
+                "its JSON cut",
+                text.replacen(r#""}"#, "", 1),
+                "malformed JSON",
+            ),
+            (
+                "not JSON",
+                text.replacen(
+                    &format!("{call}Content-Type: application/json"),
+                    &format!("{call}Content-Type: text/plain"),
+                    1,
+                ),
+                "not a POST of JSON",
+            ),
+            (
+                "compressed",
+                text.replacen(call, &format!("{call}Content-Encoding: gzip\n"), 1),
+                "compressed",
+            ),
+            (
+                "a request line that is not one",
+                text.replacen(call, "POST /gmail/v1/users/me/messages/send\n", 1),
+                "request line",
+            ),
+            (
+                "in base64",
+                text.replacen("binary", "base64", 1),
+                "transfer encoding",
+            ),
+        ] {
+            let e = error("POST", "/batch", ct, body.as_bytes());
+            assert!(e.message.contains(says), "{what}: {e}");
+        }
+        // A batch cut inside a call's head.
+        let cut = &text[..text.find("Host:").unwrap()];
+        let e = error("POST", "/batch", ct, cut.as_bytes());
+        assert!(e.message.contains("ends inside"), "{e}");
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum Route {
         /// `drafts.send` rather than `messages.send`.
         drafts: bool,
     },
+    /// A Gmail batch (`POST /batch`, `/batch/gmail/v1`): `multipart/mixed`, one HTTP request
+    /// per part, any of which may be a `messages.send` or `drafts.send`.
+    GmailBatch,
     /// A Roundcube form post.
     Roundcube {
         /// `_framed=1`: Roundcube's own compose window, which reads the reply in a hidden iframe.
