@@ -1038,6 +1038,15 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
         ),
         ("graph", sends::graph_draft_send("AAMk1")),
         ("graph", sends::graph_batch(&[to])),
+        (
+            "gmail",
+            sends::gmail_batch(&[&sends::mime_message("a.b@army.mil", to, &[])], None),
+        ),
+        (
+            "gmail",
+            sends::gmail_batch(&[&sends::mime_message("a.b@army.mil", to, &[])], None)
+                .at("/batch/gmail/v1"),
+        ),
     ];
     let inspected = |api: &str| {
         let stats = envoy.stats("mistype");

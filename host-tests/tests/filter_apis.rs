@@ -77,6 +77,12 @@ fn cases() -> Vec<ApiCase> {
             mixed: gmail_upload_multipart(&mixed_mime),
         },
         ApiCase {
+            name: "gmail batch",
+            typo: gmail_batch(&[&clean_mime, &typo_mime]),
+            clean: gmail_batch(&[&clean_mime, &clean_mime]),
+            mixed: gmail_batch(&[&mixed_mime]),
+        },
+        ApiCase {
             name: "roundcube urlencoded",
             typo: roundcube_form(&format!("Lt Ray <{TYPO}>"), "", "", false),
             clean: roundcube_form(&format!("Lt Ray <{CLEAN}>"), "", CLEAN2, false),

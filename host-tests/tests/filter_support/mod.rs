@@ -309,6 +309,10 @@ pub fn gmail_upload_multipart(mime: &str) -> Request {
     sends::gmail_upload_multipart(mime).into()
 }
 
+pub fn gmail_batch(mimes: &[&str]) -> Request {
+    sends::gmail_batch(mimes, None).into()
+}
+
 pub fn roundcube_form(to: &str, cc: &str, bcc: &str, draft: bool) -> Request {
     sends::roundcube_form(to, cc, bcc, draft).into()
 }
