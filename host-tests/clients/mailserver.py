@@ -187,6 +187,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_json(self, status, obj, headers=None, ctype="application/json; charset=utf-8"):
         data = b"" if obj is None else json.dumps(obj).encode()
+        if self.capture is not None:  # a call of a batch: its answer goes into the batch's
+            self.capture.append((status, ctype, data))
+            return None
         self.send_response(status)
         if obj is not None:
             self.send_header("content-type", ctype)
@@ -230,6 +233,7 @@ class Handler(BaseHTTPRequestHandler):
         # One handler serves every request of a keep-alive connection: per-request state anew.
         self.batch_raw = None
         self.parts = None
+        self.capture = None
         url = urllib.parse.urlsplit(self.path)
         path, query = url.path, urllib.parse.parse_qs(url.query)
         if not path.startswith("/_rig/"):
@@ -262,6 +266,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.graph_batch(user, body)
             if path.startswith("/v1.0/"):
                 return self.graph(user, self.command, path[len("/v1.0"):], query, body)
+            if path in ("/batch", "/batch/gmail/v1") and self.command == "POST":
+                self.batch_raw = body
+                return self.gmail_batch(user, body)
             if path.startswith("/gmail/v1/") or path.startswith("/upload/gmail/v1/"):
                 return self.gmail(user, self.command, path, query, body)
             if path.startswith("/jmap/api"):
@@ -495,6 +502,36 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and item:
             return self.gmail_get(user, coll, item, query)
         return self.gmail_apply(user, method, coll, item, send, meta, raw, body)
+
+    def gmail_batch(self, user, body):
+        """A Gmail batch (multipart/mixed of application/http calls), answered as Google answers
+        one: a multipart/mixed of HTTP responses, each with the Content-ID of its call."""
+        ctype = self.headers.get("content-type", "")
+        batch = email.message_from_bytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+        if not batch.is_multipart():
+            return self.google_error(400, "Batch is not multipart/mixed")
+        out = []
+        for part in batch.get_payload():
+            call = part.get_payload(decode=True) or b""
+            head, _, call_body = call.replace(b"\r\n", b"\n").partition(b"\n\n")
+            method, target = head.split(b"\n", 1)[0].decode().split(" ")[:2]
+            url = urllib.parse.urlsplit(target)
+            self.capture = []
+            self.gmail(user, method, url.path, urllib.parse.parse_qs(url.query), call_body.rstrip(b"\n"))
+            status, rtype, data = self.capture[0]
+            self.capture = None
+            cid = (part.get("Content-ID") or "<>")[1:-1]
+            out.append(b"Content-Type: application/http\r\nContent-ID: <response-%s>\r\n\r\n"
+                       b"HTTP/1.1 %d OK\r\nContent-Type: %s\r\n\r\n%s\r\n"
+                       % (cid.encode(), status, rtype.encode(), data))
+        boundary = b"batch_rig_answer"
+        answer = b"".join(b"--" + boundary + b"\r\n" + p for p in out) + b"--" + boundary + b"--\r\n"
+        self.send_response(200)
+        self.send_header("content-type", "multipart/mixed; boundary=" + boundary.decode())
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+        return None
 
     def gmail_apply(self, user, method, coll, item, send, meta, raw, body):
         drafts = STORE.gmail[user]
