@@ -102,6 +102,11 @@ impl Drop for Metrics {
     }
 }
 
+/// The most body bytes copied into the VM at once. One body callback may bring far more than a
+/// socket read (Envoy's decompressor inflates a whole piece of a compressed send at once, up to
+/// 100 times its size), and the VM's memory keeps the size of its largest copy for good.
+const READ_SLICE: usize = 64 * 1024;
+
 /// What every HTTP context shares: built once per configuration.
 #[derive(Debug)]
 struct Shared {
@@ -716,31 +721,37 @@ impl Stream {
     }
 
     /// Reads the body bytes the host holds beyond those already read (`body_size` is all it
-    /// buffered so far) into the body reader.
+    /// buffered so far) into the body reader, at most [`READ_SLICE`] bytes at a time.
     fn read_body(&mut self, body_size: usize) -> Result<Progress, String> {
-        let Some(from) = self.body.as_ref().map(Body::bytes_read) else {
-            return Ok(Progress::Enough);
-        };
-        if body_size <= from {
-            return Ok(Progress::More);
+        loop {
+            let Some(from) = self.body.as_ref().map(Body::bytes_read) else {
+                return Ok(Progress::Enough);
+            };
+            if body_size <= from {
+                return Ok(Progress::More);
+            }
+            let want = (body_size - from).min(READ_SLICE);
+            let to = from + want;
+            // (The SDK's `get_http_request_body` would trap on an error status.)
+            let chunk = hostcalls::get_buffer(BufferType::HttpRequestBody, from, want)
+                .map_err(|e| {
+                    format!("the proxy refused bytes {from} to {to} of the request body: {e:?}")
+                })?
+                .unwrap_or_default();
+            if chunk.len() != want {
+                return Err(format!(
+                    "the proxy gave {} bytes of the request body where bytes {from} to {to} were asked for",
+                    chunk.len()
+                ));
+            }
+            let progress = self
+                .body
+                .as_mut()
+                .map_or(Progress::Enough, |b| b.feed(&chunk));
+            if progress == Progress::Enough {
+                return Ok(progress);
+            }
         }
-        let want = body_size - from;
-        // (The SDK's `get_http_request_body` would trap on an error status.)
-        let chunk = hostcalls::get_buffer(BufferType::HttpRequestBody, from, want)
-            .map_err(|e| {
-                format!("the proxy refused bytes {from} to {body_size} of the request body: {e:?}")
-            })?
-            .unwrap_or_default();
-        if chunk.len() != want {
-            return Err(format!(
-                "the proxy gave {} bytes of the request body where bytes {from} to {body_size} were asked for",
-                chunk.len()
-            ));
-        }
-        Ok(self
-            .body
-            .as_mut()
-            .map_or(Progress::Enough, |b| b.feed(&chunk)))
     }
 
     /// One body callback of a candidate whose verdict is not taken yet.

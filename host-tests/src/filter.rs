@@ -579,6 +579,14 @@ impl Filter {
         self.store.data().tick_period_ms
     }
 
+    /// The size of the VM's linear memory, in bytes (it grows and never shrinks).
+    pub fn memory_bytes(&self) -> usize {
+        self.store
+            .data()
+            .memory
+            .map_or(0, |m| m.data_size(&self.store))
+    }
+
     /// Call `proxy_on_tick` on the root context.
     pub fn tick(&mut self) -> anyhow::Result<()> {
         if let Some(f) = self.exports.on_tick.clone() {

@@ -244,6 +244,37 @@ fn trailers_end_the_stream_and_the_decision_happens_there() {
     assert_eq!(trailers.get("x-checksum"), Some("abc"));
 }
 
+#[test]
+fn a_large_body_piece_is_read_in_slices_and_the_vms_memory_stays_small() {
+    // Envoy's decompressor hands the filter a compressed send's piece inflated at once, up to
+    // 100 times its size: one body callback of megabytes. The filter copies it into the VM a
+    // slice at a time, so the VM's memory (which never shrinks) does not grow by the piece.
+    let mut cfg = config("block");
+    cfg["max_body_bytes"] = json!(32 << 20);
+    let mut f = filter(&cfg);
+    let pad = "z".repeat(8 << 20);
+    // The recipients after the padding, as Graph's JSON may put them after an attachment.
+    let send = |to: &str| {
+        let body = json!({"message": {"subject": "s", "body": {"content": pad},
+                          "toRecipients": [{"emailAddress": {"address": to}}]}});
+        Request::post("/v1.0/me/sendMail").json(&body)
+    };
+    // A first send sizes the VM's buffers; the second shows what a piece adds for good.
+    let o = run(&mut f, send(CLEAN));
+    assert_eq!(o.status(), Some(200), "{}", o.log_text());
+    let before = f.memory_bytes();
+    assert_blocked(&run(&mut f, send(TYPO)));
+    let grown = f.memory_bytes() - before;
+    assert!(
+        grown < 1 << 20,
+        "an 8 MiB piece grew the VM's memory by {grown} bytes (from {before})"
+    );
+    assert!(
+        before < 4 << 20,
+        "the VM holds {before} bytes after one 8 MiB piece"
+    );
+}
+
 /// `body` as gzip writes it.
 fn gzip(body: &[u8]) -> Vec<u8> {
     use std::io::Write;
