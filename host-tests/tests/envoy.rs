@@ -1023,6 +1023,12 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
                 .clone()
                 .at("/v1.0/users/ops@example.org/sendMail"),
         ),
+        // Paths Envoy normalizes before routing (the shipped normalize_path and merge_slashes):
+        // a base URL with a trailing slash, dot segments, a percent-encoded letter.
+        ("graph", graph_send.clone().at("//v1.0/me/sendMail")),
+        ("graph", graph_send.clone().at("/v1.0//me/sendMail")),
+        ("graph", graph_send.clone().at("/v1.0/me/x/../sendMail")),
+        ("graph", graph_send.clone().at("/v1.0/me/./%73endMail")),
         ("graph", graph_send.at("/beta/me/sendMail")),
         (
             "graph",

@@ -816,7 +816,9 @@ pub fn curl(req: &Request<'_>) -> Response {
         .arg(&body_file)
         .args(["-w", "%{http_code} %{http_version}"])
         // No `Expect: 100-continue` round trip for larger bodies.
-        .args(["-H", "Expect:"]);
+        .args(["-H", "Expect:"])
+        // The path as written (`/./` and `/../` too): Envoy is what normalizes it.
+        .arg("--path-as-is");
     if req.http2 {
         cmd.arg("--http2-prior-knowledge");
     }
