@@ -12,7 +12,7 @@ use mistype_filter::send::Api;
 use mistype_filter::token::{Binding, Signer};
 
 const METHODS: [&str; 3] = ["POST", "PUT", "GET"];
-const PATHS: [&str; 18] = [
+const PATHS: [&str; 19] = [
     "/jmap/api/",
     "/v1.0/me/sendMail",
     "/v1.0/me/messages/AAMk%3D/send",
@@ -23,6 +23,7 @@ const PATHS: [&str; 18] = [
     "/gmail/v1/users/me/drafts/send",
     "/upload/gmail/v1/users/me/messages/send?uploadType=multipart",
     "/upload/gmail/v1/users/me/messages/send?uploadType=media",
+    "/batch",
     "/?_task=mail&_action=send",
     "/?/Json/&q[]=/0/",
     "/?/Ajax/&q[]=/0/",
@@ -32,7 +33,7 @@ const PATHS: [&str; 18] = [
     "/verdict",
     "/elsewhere",
 ];
-const TYPES: [Option<&str>; 8] = [
+const TYPES: [Option<&str>; 9] = [
     None,
     Some("application/json"),
     Some("text/plain"),
@@ -41,6 +42,7 @@ const TYPES: [Option<&str>; 8] = [
     Some("multipart/form-data; boundary=b"),
     Some("multipart/related; boundary=b"),
     Some("multipart/related"),
+    Some("multipart/mixed; boundary=b"),
 ];
 
 fuzz_target!(|data: &[u8]| {
