@@ -68,7 +68,7 @@ LIBRARIES = {
     "google-api-python-client": {"cmd": ["PY", "drivers/gapi.py"],
                                  "flows": ["messages.send", "messages.send-multipart", "messages.send-resumable",
                                            "drafts.create-send", "drafts.upload-send", "drafts.update-send",
-                                           "batch-messages.send"]},
+                                           "batch-messages.send", "batch-drafts.send"]},
     # jmap-jam's fetchInit.headers would replace its own headers, so its first attempts carry no
     # x-rig-case header and the server cannot count them.
     "jmap-jam": {"cmd": ["node", "drivers/jam.mjs"], "case_header": False,

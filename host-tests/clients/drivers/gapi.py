@@ -88,13 +88,13 @@ class WithHeaders:
         return self.http.request(uri, method=method, body=body, headers=dict(headers or {}, **self.headers), **kw)
 
 
-def batch_send(tag, address, kind):
-    """messages.send in a batch (new_batch_http_request), beside a read of the labels."""
+def batched(call):
+    """A send in a batch (new_batch_http_request), beside a read of the labels."""
     def send(headers):
         answers = {}
         batch = api.new_batch_http_request(callback=lambda rid, resp, exc: answers.update({rid: exc or resp}))
         batch.add(users.labels().list(userId="me"), request_id="labels")
-        batch.add(users.messages().send(userId="me", body={"raw": raw(tag, address)}), request_id="send")
+        batch.add(call(), request_id="send")
         batch.execute(http=WithHeaders(api._http, headers))
         if isinstance(answers.get("send"), Exception):
             raise answers["send"]
@@ -102,7 +102,16 @@ def batch_send(tag, address, kind):
     return send
 
 
-FLOWS["batch-messages.send"] = batch_send
+FLOWS["batch-messages.send"] = lambda tag, a, k: batched(
+    lambda: users.messages().send(userId="me", body={"raw": raw(tag, a)}))
+
+
+def batch_draft_send(tag, address, kind):
+    did = users.drafts().create(userId="me", body={"message": {"raw": raw(tag, address)}}).execute()["id"]
+    return batched(lambda: users.drafts().send(userId="me", body={"id": did}))
+
+
+FLOWS["batch-drafts.send"] = batch_draft_send
 
 
 def describe(e):
