@@ -137,19 +137,23 @@ pub fn batch_part(info: &PartInfo) -> Sink {
 /// `drafts.send` (`true`), under whatever prefix (the batch's prefix is not known here; the
 /// extraction classifies the call again with it).
 fn batched_send(call: &Request) -> Option<bool> {
-    let target = call.target.split(['?', '#']).next().unwrap_or("");
-    // An absolute URL: its path.
-    let path = match target.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => target,
-    };
-    let (_, rest) = path.split_once("/gmail/v1/users/")?;
+    let (_, rest) = call_path(&call.target).split_once("/gmail/v1/users/")?;
     let mut segs = rest.split('/');
     segs.next().filter(|u| !u.is_empty())?;
     match (segs.next(), segs.next(), segs.next()) {
         (Some("messages"), Some("send"), None) => Some(false),
         (Some("drafts"), Some("send"), None) => Some(true),
         _ => None,
+    }
+}
+
+/// The path of a batched call's target, without its query: the target as written, or an
+/// absolute URL's path.
+fn call_path(target: &str) -> &str {
+    let target = target.split(['?', '#']).next().unwrap_or("");
+    match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => target,
     }
 }
 
@@ -185,9 +189,8 @@ pub fn extract_batch(read: Read) -> Result<Option<Send>, ExtractError> {
         {
             return fail(API, format_args!("{at} is not a POST of JSON"));
         }
-        let path = call.target.split('?').next().unwrap_or("");
         let one = match &part.content {
-            Content::Json(Ok(doc)) => from_resource(drafts, path, doc),
+            Content::Json(Ok(doc)) => from_resource(drafts, call_path(&call.target), doc),
             Content::Json(Err(e)) => fail(API, format_args!("{at}: malformed JSON: {e}")),
             _ => fail(API, format_args!("{at} was not read")),
         }?;
@@ -515,6 +518,21 @@ mod tests {
         assert_eq!(s.to, vec!["c@navy.ml", "ops@army.mil"]);
         assert_eq!(s.cc, vec!["x@gmial.com"]);
         assert_eq!(s.from.as_deref(), Some("\"Sender\" <a.b@army.mil>"));
+        assert_eq!(
+            s.references,
+            vec![Reference::GmailDraft {
+                base: "/gmail/v1/users/me".into(),
+                id: "r-123".into()
+            }]
+        );
+        // A call's absolute URL: the draft is looked up by its path.
+        let text = String::from_utf8(b.body.clone()).unwrap();
+        let absolute = text.replacen(
+            "POST /gmail/v1/users/me/drafts/send",
+            "POST https://gmail.googleapis.com/gmail/v1/users/me/drafts/send",
+            1,
+        );
+        let s = send("POST", &b.path, ct, absolute.as_bytes());
         assert_eq!(
             s.references,
             vec![Reference::GmailDraft {
