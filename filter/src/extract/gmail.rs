@@ -17,7 +17,7 @@ use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
 use super::multipart::{Content, Part, PartInfo, Request, Sink};
 use super::read::Read;
-use super::request::{err, fail, under, Head, Route};
+use super::request::{err, fail, under, url_path, Head, Route};
 use super::tree::{Val, View};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 
@@ -35,14 +35,7 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
         Some(r) => (true, r),
         None => (false, rest),
     };
-    let rest = rest.strip_prefix("/gmail/v1/users/")?;
-    let mut segs = rest.split('/');
-    let _user = segs.next().filter(|u| !u.is_empty())?;
-    let drafts = match (segs.next(), segs.next(), segs.next()) {
-        (Some("messages"), Some("send"), None) => false,
-        (Some("drafts"), Some("send"), None) => true,
-        _ => return None,
-    };
+    let drafts = sends_drafts(rest.strip_prefix("/gmail/v1/users/")?)?;
     let post = head.method.eq_ignore_ascii_case("POST");
     if upload {
         // PUT carries the message of a resumable upload session.
@@ -133,12 +126,10 @@ pub fn batch_part(info: &PartInfo) -> Sink {
     }
 }
 
-/// A batched call's path (without its query), if it is a send: `messages.send` (`false`) or
-/// `drafts.send` (`true`), under whatever prefix (the batch's prefix is not known here; the
-/// extraction classifies the call again with it).
-fn batched_send(call: &Request) -> Option<bool> {
-    let (_, rest) = call_path(&call.target).split_once("/gmail/v1/users/")?;
-    let mut segs = rest.split('/');
+/// The path after `/gmail/v1/users/`, if it is a send's: `{u}/messages/send` (`false`) or
+/// `{u}/drafts/send` (`true`).
+fn sends_drafts(after_users: &str) -> Option<bool> {
+    let mut segs = after_users.split('/');
     segs.next().filter(|u| !u.is_empty())?;
     match (segs.next(), segs.next(), segs.next()) {
         (Some("messages"), Some("send"), None) => Some(false),
@@ -147,14 +138,11 @@ fn batched_send(call: &Request) -> Option<bool> {
     }
 }
 
-/// The path of a batched call's target, without its query: the target as written, or an
-/// absolute URL's path.
-fn call_path(target: &str) -> &str {
-    let target = target.split(['?', '#']).next().unwrap_or("");
-    match target.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => target,
-    }
+/// A batched call's target, if it is a send: `messages.send` (`false`) or `drafts.send`
+/// (`true`), under whatever prefix (a batch's calls are not classified by the API's prefixes).
+fn batched_send(call: &Request) -> Option<bool> {
+    let (_, rest) = url_path(&call.target).split_once("/gmail/v1/users/")?;
+    sends_drafts(rest)
 }
 
 /// What the filter reads of a batched call: a send's JSON, as [`select`] reads a send's own
@@ -190,7 +178,7 @@ pub fn extract_batch(read: Read) -> Result<Option<Send>, ExtractError> {
             return fail(API, format_args!("{at} is not a POST of JSON"));
         }
         let one = match &part.content {
-            Content::Json(Ok(doc)) => from_resource(drafts, call_path(&call.target), doc),
+            Content::Json(Ok(doc)) => from_resource(drafts, url_path(&call.target), doc),
             Content::Json(Err(e)) => fail(API, format_args!("{at}: malformed JSON: {e}")),
             _ => fail(API, format_args!("{at} was not read")),
         }?;

@@ -328,11 +328,7 @@ pub fn extract(
 /// a version (`/v1.0/me/sendMail`) or absolute (`https://graph.microsoft.com/v1.0/me/sendMail`).
 /// Returns the version prefix to use for lookups and the path below it.
 fn batch_url(url: &str, version: &str) -> (String, String) {
-    let path = super::request::split_path(url).0;
-    let path = match path.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => path,
-    };
+    let path = super::request::url_path(url);
     let path = if path.starts_with('/') {
         path.to_string()
     } else {

@@ -102,6 +102,16 @@ pub fn split_path(full: &str) -> (&str, &str) {
     }
 }
 
+/// The path of a request target or a URL, without its query: the target as written (relative
+/// or not), or an absolute URL's path (`/` when it has none).
+pub(super) fn url_path(url: &str) -> &str {
+    let path = split_path(url).0;
+    match path.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => path,
+    }
+}
+
 /// The media type of a `content-type` value: lower case, without parameters (borrowed when it is
 /// lower case already, as clients send it).
 pub fn media_type(content_type: &str) -> std::borrow::Cow<'_, str> {
