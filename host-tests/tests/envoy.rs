@@ -1029,7 +1029,24 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
         ("graph", graph_send.clone().at("/v1.0//me/sendMail")),
         ("graph", graph_send.clone().at("/v1.0/me/x/../sendMail")),
         ("graph", graph_send.clone().at("/v1.0/me/./%73endMail")),
-        ("graph", graph_send.at("/beta/me/sendMail")),
+        ("graph", graph_send.clone().at("/beta/me/sendMail")),
+        // Actions named with OData's namespace (Graph's .NET SDK up to v4, Java SDK up to v5).
+        (
+            "graph",
+            graph_send.clone().at("/v1.0/me/microsoft.graph.sendMail"),
+        ),
+        (
+            "graph",
+            graph_send.at("/v1.0/users/ops@example.org/Microsoft.Graph.SendMail"),
+        ),
+        (
+            "graph",
+            sends::graph_reply(to).at("/v1.0/me/messages/AAMk1/microsoft.graph.replyAll"),
+        ),
+        (
+            "graph",
+            sends::graph_draft_send("AAMk1").at("/v1.0/me/messages/AAMk1/microsoft.graph.send"),
+        ),
         (
             "graph",
             sends::graph_reply(to).at("/v1.0/me/messages/AAMk1/reply"),

@@ -90,7 +90,10 @@ fn route_of(rest: &str) -> Option<Route> {
     if !owner_ok {
         return None;
     }
+    // An action's name may carry OData's namespace (`microsoft.graph.sendMail`): Graph accepts
+    // both, and its .NET SDK up to v4 and Java SDK up to v5 write it so.
     let last = lower[n - 1].as_str();
+    let last = last.strip_prefix("microsoft.graph.").unwrap_or(last);
     if last == "sendmail" && (n == 2 && lower[0] == "me" || n == 3 && lower[0] == "users") {
         return Some(Route::GraphSendMail);
     }
@@ -576,6 +579,61 @@ mod tests {
         let reply = br#"{"Comment": "ok", "Message": {"CcRecipients": [{"EmailAddress": {"Address": "x@gmial.com"}}]}}"#;
         let s = send("POST", "/v1.0/me/messages/AAMk/replyAll", CT, reply);
         assert_eq!(s.cc, vec!["x@gmial.com"]);
+    }
+
+    #[test]
+    fn actions_named_with_their_namespace() {
+        // Graph's .NET SDK up to v4 and its Java SDK up to v5 (and Microsoft's samples of that
+        // time) name every action with OData's namespace; Graph accepts both forms.
+        let body = br#"{"message":{"toRecipients":[{"emailAddress":{"address":"c@navy.ml"}}]}}"#;
+        for path in [
+            "/v1.0/me/microsoft.graph.sendMail",
+            "/v1.0/users/ops%40army.mil/Microsoft.Graph.SendMail",
+            "/beta/me/microsoft.graph.sendmail",
+            "/v1.0/me/messages/AAMk/microsoft.graph.replyAll",
+        ] {
+            assert_eq!(send("POST", path, CT, body).to, vec!["c@navy.ml"], "{path}");
+        }
+        let fwd = br#"{"toRecipients":[{"emailAddress":{"address":"c@navy.ml"}}]}"#;
+        let s = send(
+            "POST",
+            "/v1.0/me/mailFolders/inbox/messages/AAMk/microsoft.graph.forward",
+            CT,
+            fwd,
+        );
+        assert_eq!(s.to, vec!["c@navy.ml"]);
+        let s = send(
+            "POST",
+            "/v1.0/me/messages/AAMk/microsoft.graph.send",
+            None,
+            b"",
+        );
+        assert_eq!(
+            s.references,
+            vec![Reference::GraphMessage {
+                base: "/v1.0/me".into(),
+                id: "AAMk".into()
+            }]
+        );
+        // In a batch, too.
+        let batch = br#"{"requests": [{"id": "1", "method": "POST", "url": "/me/microsoft.graph.sendMail",
+            "headers": {"Content-Type": "application/json"},
+            "body": {"message": {"toRecipients": [{"emailAddress": {"address": "c@navy.ml"}}]}}}]}"#;
+        assert_eq!(
+            send("POST", "/v1.0/$batch", CT, batch).to,
+            vec!["c@navy.ml"]
+        );
+        // Another namespace, or the namespace alone, is not a send.
+        for path in [
+            "/v1.0/me/other.sendMail",
+            "/v1.0/me/microsoft.graph.",
+            "/v1.0/me/microsoft.graph.createReply",
+        ] {
+            assert!(
+                Routes::default().classify("POST", path, CT).is_none(),
+                "{path}"
+            );
+        }
     }
 
     #[test]
