@@ -311,7 +311,8 @@ class Handler(BaseHTTPRequestHandler):
         who = urllib.parse.unquote(m.group(2) or "")
         if who and who.lower() != user:
             return answer(403, {"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}})
-        rest = m.group(3) or ""
+        # Graph accepts an action's name with OData's namespace (microsoft.graph.sendMail) too.
+        rest = re.sub(r"(?i)/microsoft\.graph\.([a-z]+)/*$", r"/\1", m.group(3) or "")
         box = STORE.graph[user]
         try:
             payload = lower_keys(json.loads(body)) if body and body.lstrip()[:1] == b"{" else None

@@ -78,6 +78,18 @@ const flows = {
       .post({ comment: tag, message: { toRecipients: rcpt(address) } }),
   forward: async (tag, address) => (headers) =>
     client.api(`/me/messages/${INBOX.clean}/forward`).headers(headers).post({ comment: tag, toRecipients: rcpt(address) }),
+  // The actions named with OData's namespace, as Microsoft's samples for this library wrote
+  // them (and as Graph's .NET SDK up to v4 and its Java SDK up to v5 send every action).
+  "sendMail-qualified": async (tag, address) => (headers) =>
+    client
+      .api("/me/microsoft.graph.sendMail")
+      .headers(headers)
+      .post({ message: message(tag, address), saveToSentItems: true }),
+  "draft-send-qualified": async (tag, address) => {
+    const draft = await client.api("/me/messages").post(message(tag, address));
+    return (headers) =>
+      client.api(`/me/messages/${encodeURIComponent(draft.id)}/microsoft.graph.send`).headers(headers).post();
+  },
   "batch-sendMail": async (tag, address) => async (headers) => {
     const batch = new BatchRequestContent([
       {
