@@ -1047,6 +1047,20 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             "graph",
             sends::graph_draft_send("AAMk1").at("/v1.0/me/messages/AAMk1/microsoft.graph.send"),
         ),
+        // Keys in OData's parentheses (Graph's docs, the @odata.id of its answers).
+        (
+            "graph",
+            sends::graph_send_mail(from, to, &[]).at("/v1.0/users('ops@example.org')/sendMail"),
+        ),
+        (
+            "graph",
+            sends::graph_reply(to)
+                .at("/v1.0/users('u')/mailFolders('inbox')/messages('AAMk1')/reply"),
+        ),
+        (
+            "graph",
+            sends::graph_draft_send("AAMk1").at("/beta/me/messages('AAMk1')/send"),
+        ),
         (
             "graph",
             sends::graph_reply(to).at("/v1.0/me/messages/AAMk1/reply"),

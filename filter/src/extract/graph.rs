@@ -7,6 +7,8 @@
 //! `messages/{id}/send` sends a stored draft: its recipients are looked up
 //! ([`Reference::GraphMessage`]).
 
+use std::borrow::Cow;
+
 use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
 use super::mime::format_mailbox;
@@ -74,9 +76,46 @@ pub fn select_batch(path: &[Seg], kind: Kind) -> Select {
     }
 }
 
+/// A resource path's segments (below the version prefix). A key in OData's parenthesis syntax
+/// (`users('ops@army.mil')`, `messages('AAMk…')`, as Graph's documentation and the `@odata.id`
+/// of its answers write them, and Graph accepts) is a segment of its own after its name, as in
+/// `users/ops@army.mil`, without its quotes.
+fn segments(rest: &str) -> Vec<Cow<'_, str>> {
+    let mut out = Vec::new();
+    for seg in rest.trim_matches('/').split('/') {
+        match keyed(seg) {
+            Some((name, key)) => {
+                out.push(Cow::Borrowed(name));
+                out.push(key);
+            }
+            None => out.push(Cow::Borrowed(seg)),
+        }
+    }
+    out
+}
+
+/// `name(key)`: the name and the key, unquoted (`'…'`, or `%27…%27` as some clients encode the
+/// quotes; a doubled quote inside is one quote). `None` for a segment without a key.
+fn keyed(seg: &str) -> Option<(&str, Cow<'_, str>)> {
+    let (name, inner) = seg.strip_suffix(')')?.split_once('(')?;
+    if name.is_empty() {
+        return None;
+    }
+    for quote in ["'", "%27"] {
+        if let Some(key) = inner
+            .strip_prefix(quote)
+            .and_then(|k| k.strip_suffix(quote))
+        {
+            let doubled = [quote, quote].concat();
+            return Some((name, Cow::Owned(key.replace(&doubled, quote))));
+        }
+    }
+    Some((name, Cow::Borrowed(inner)))
+}
+
 /// The route of a Graph resource path (below the version prefix), if it is a send.
 fn route_of(rest: &str) -> Option<Route> {
-    let segs: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    let segs = segments(rest);
     let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let n = lower.len();
     if n == 1 && (lower[0] == "$batch" || lower[0] == "%24batch") {
@@ -111,13 +150,13 @@ fn route_of(rest: &str) -> Option<Route> {
 /// The stored message a `.../messages/{id}/send` path names. `version` is the prefix the path
 /// was found under (`/v1.0`); `rest` the resource path below it.
 fn draft_reference(version: &str, rest: &str) -> Result<Reference, ExtractError> {
-    let segs: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    let segs = segments(rest);
     let n = segs.len();
     // [me | users {u}] ... messages {id} send
     let owner = if segs[0].eq_ignore_ascii_case("me") {
         "me".to_string()
     } else {
-        let user = segs.get(1).copied().unwrap_or_default();
+        let user = segs.get(1).map_or("", |u| u.as_ref());
         let user = send::decode_segment(user)
             .ok_or_else(|| ExtractError {
                 api: API,
@@ -126,7 +165,7 @@ fn draft_reference(version: &str, rest: &str) -> Result<Reference, ExtractError>
             .and_then(|u| send::checked_id(API, &u, "user"))?;
         format!("users/{}", send::encode_segment(&user))
     };
-    let raw_id = segs.get(n.wrapping_sub(2)).copied().unwrap_or_default();
+    let raw_id = segs.get(n.wrapping_sub(2)).map_or("", |i| i.as_ref());
     let id = send::decode_segment(raw_id).ok_or_else(|| ExtractError {
         api: API,
         message: format!("message id {raw_id:?} in the path is not percent-encoded text"),
@@ -629,6 +668,56 @@ mod tests {
             "/v1.0/me/microsoft.graph.",
             "/v1.0/me/microsoft.graph.createReply",
         ] {
+            assert!(
+                Routes::default().classify("POST", path, CT).is_none(),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_in_parentheses() {
+        // OData's key syntax, as Graph's documentation and the `@odata.id` of its answers write
+        // it (`users('…')/messages('…')`); Graph accepts it as `users/…/messages/…`.
+        let body = br#"{"message":{"toRecipients":[{"emailAddress":{"address":"c@navy.ml"}}]}}"#;
+        for path in [
+            "/v1.0/users('ops@army.mil')/sendMail",
+            "/beta/users(%27ops%40army.mil%27)/microsoft.graph.sendMail",
+            "/v1.0/me/messages('AAMk')/replyAll",
+            "/v1.0/users('u')/mailFolders('inbox')/messages('AAMk')/reply",
+        ] {
+            assert_eq!(send("POST", path, CT, body).to, vec!["c@navy.ml"], "{path}");
+        }
+        for (path, base, id) in [
+            (
+                "/beta/users('86b6ceaf@70559e59')/messages('AAMkADA1MTAAAH5JKpAAA=')/send",
+                "/beta/users/86b6ceaf%4070559e59",
+                "AAMkADA1MTAAAH5JKpAAA=",
+            ),
+            // Quotes encoded, a doubled quote inside, a slash encoded.
+            (
+                "/v1.0/users(%27o%27%27neil%40army.mil%27)/messages(%27A%2FB%27)/send",
+                "/v1.0/users/o%27neil%40army.mil",
+                "A/B",
+            ),
+            (
+                "/v1.0/me/messages('AAMk')/microsoft.graph.send",
+                "/v1.0/me",
+                "AAMk",
+            ),
+        ] {
+            let s = send("POST", path, None, b"");
+            assert_eq!(
+                s.references,
+                vec![Reference::GraphMessage {
+                    base: base.into(),
+                    id: id.into()
+                }],
+                "{path}"
+            );
+        }
+        // Not a send: a key on the action, or no name before the key.
+        for path in ["/v1.0/me/sendMail()", "/v1.0/me/('x')/sendMail"] {
             assert!(
                 Routes::default().classify("POST", path, CT).is_none(),
                 "{path}"
