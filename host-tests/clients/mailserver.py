@@ -305,6 +305,8 @@ class Handler(BaseHTTPRequestHandler):
                 return status, obj
             return self.send_json(status, obj)
 
+        # Keys in OData's parentheses (users('u')/messages('id')) are the same as path segments.
+        path = re.sub(r"\('([^/']*(?:''[^/']*)*)'\)", lambda k: "/" + k.group(1).replace("''", "'"), path)
         m = re.match(r"(?i)^/(me|users/([^/]+))(/.*)?$", path)
         if not m:
             return answer(400, {"error": {"code": "BadRequest", "message": "Unsupported path " + path}})

@@ -56,7 +56,7 @@ LIBRARIES = {
     "graph-js": {"cmd": ["node", "drivers/graph.mjs"],
                  "flows": ["sendMail", "sendMail-mime", "draft-send", "users-draft-send", "draft-bcc-send", "draft-patch-send", "createReply-send",
                            "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail",
-                           "sendMail-qualified", "draft-send-qualified"]},
+                           "sendMail-qualified", "draft-send-qualified", "draft-send-key"]},
     "msgraph-sdk": {"cmd": ["PY", "drivers/msgraph_sdk.py"],
                     "flows": ["sendMail", "draft-send", "draft-patch-send", "createReply-send",
                               "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail"]},

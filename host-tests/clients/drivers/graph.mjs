@@ -90,6 +90,12 @@ const flows = {
     return (headers) =>
       client.api(`/me/messages/${encodeURIComponent(draft.id)}/microsoft.graph.send`).headers(headers).post();
   },
+  // A draft's send with its key in OData's parentheses, as Graph's documentation writes keys.
+  "draft-send-key": async (tag, address) => {
+    const draft = await client.api("/me/messages").post(message(tag, address));
+    return (headers) =>
+      client.api(`/me/messages('${encodeURIComponent(draft.id)}')/send`).headers(headers).post();
+  },
   "batch-sendMail": async (tag, address) => async (headers) => {
     const batch = new BatchRequestContent([
       {
