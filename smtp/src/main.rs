@@ -51,7 +51,7 @@ struct Args {
     /// How long a refused recipient may be sent again to confirm it (e.g. 10m, 600s).
     #[arg(long, default_value = "10m", value_parser = duration)]
     confirm_window: Duration,
-    /// Most refused (sender, recipient) pairs remembered (about 40 bytes each).
+    /// Most refused (sender, recipient) pairs remembered (about 66 bytes each at the default cap).
     #[arg(long, default_value_t = mistype_smtp::confirm::DEFAULT_CAP)]
     confirm_cap: usize,
     /// Where each sender's recipient domains are kept across restarts.
