@@ -512,6 +512,61 @@ mod tests {
     }
 
     #[test]
+    fn roundcube_bounce_block_json_and_confirm_field() {
+        let f = filter("block");
+        let ct = "application/x-www-form-urlencoded";
+        let path = "/?_task=mail&_action=bounce";
+        // What Roundcube's bounce dialog posts with `http_post` (its form, less `_action`).
+        let form = |to: &str, extra: &str| {
+            format!("_token=t1&_from=1&_to={to}&_cc=&_bcc=&_uid=7&_mbox=INBOX&_remote=1&_unlock=loading1731{extra}")
+        };
+        let typo = form("j.smith%40navy.ml", "");
+        let d = decided(run(&f, "POST", path, ct, typo.as_bytes(), None, None));
+        assert_eq!(d.status(), Some(200), "{d:?}");
+        let Action::Reply { headers, .. } = &d.action else {
+            panic!("{d:?}")
+        };
+        assert!(headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.starts_with("application/json")));
+        // Roundcube's http_response: the lock released, the line shown, the plugin told.
+        let b = reply_body(&d);
+        assert_eq!(b["action"], "bounce");
+        assert_eq!(b["unlock"], "loading1731");
+        let exec = b["exec"].as_str().unwrap();
+        assert!(
+            exec.starts_with("this.display_message(\"Not sent, mistype stopped it. j.smith@navy.ml (did you mean j.smith@navy.mil?)"),
+            "{exec}"
+        );
+        assert!(
+            exec.contains("this.triggerEvent('mistype_blocked', {"),
+            "{exec}"
+        );
+        let start = exec.find("\"token\":\"").unwrap() + "\"token\":\"".len();
+        let token = &exec[start..start + exec[start..].find('"').unwrap()];
+        // Resent with the token in the plugin's form field: through.
+        let with = form("j.smith%40navy.ml", &format!("&_mistype_confirm={token}"));
+        let d = decided(run(&f, "POST", path, ct, with.as_bytes(), None, None));
+        assert_eq!(d.status(), None, "{d:?}");
+        assert_eq!(d.counters, vec![Counter::Inspected, Counter::Confirmed]);
+        // A clean bounce passes; a bounce posted from its own form (not `http_post`) gets the
+        // JSON reply of every API.
+        let clean = form("j.smith%40navy.mil", "");
+        let d = decided(run(&f, "POST", path, ct, clean.as_bytes(), None, None));
+        assert_eq!(d.status(), None, "{d:?}");
+        let d = decided(run(
+            &f,
+            "POST",
+            path,
+            ct,
+            b"_to=j.smith%40navy.ml&_uid=7",
+            None,
+            None,
+        ));
+        assert_eq!(d.status(), Some(422));
+    }
+
+    #[test]
     fn the_roundcube_plugins_sender_counts_only_without_sender_header() {
         let ct = "application/x-www-form-urlencoded";
         let path = "/?_task=mail&_action=send";

@@ -115,6 +115,16 @@ pub struct MethodCall {
     pub creates: Vec<String>,
 }
 
+/// A Roundcube request made by its `http_post` (`_remote=1`), whose answer Roundcube reads as
+/// JSON: the action it was posted to, and the lock it releases (`_unlock`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteCall {
+    /// `bounce` (Roundcube's "Bounce", which resends a stored message) or `send`.
+    pub action: &'static str,
+    /// The client's `_unlock` value.
+    pub unlock: String,
+}
+
 /// A recognised send: who it goes to, and who sends it when the message says so.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Send {
@@ -138,6 +148,8 @@ pub struct Send {
     /// The client reads the reply in a hidden iframe (Roundcube's `_framed=1`): a block is
     /// answered with a page it displays.
     pub framed: bool,
+    /// The client is Roundcube's `http_post`: a block is answered with the JSON it reads.
+    pub remote: Option<RemoteCall>,
     /// `from` is only what a compose-window plugin says (Roundcube's `_mistype_from`), not the
     /// message's own sender: it is not used when `sender_header` is configured.
     pub from_is_hint: bool,
@@ -161,6 +173,7 @@ impl Send {
             contacts: Vec::new(),
             confirm: None,
             framed: false,
+            remote: None,
             from_is_hint: false,
             references: Vec::new(),
             calls: Vec::new(),

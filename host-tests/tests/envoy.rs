@@ -1009,6 +1009,7 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             sends::roundcube_form(to[0], "", "", false).at(sends::ROUNDCUBE_SEND_PATH),
         ),
         ("roundcube", roundcube_body_action),
+        ("roundcube", sends::roundcube_bounce(to[0], "7")),
         ("snappymail", sends::snappymail(to[0], "")),
         // Gmail and Graph are routed by their send endpoints only: each form of them.
         ("gmail", sends::gmail_draft_send_raw(&mime)),

@@ -349,6 +349,21 @@ pub fn roundcube_form(to: &str, cc: &str, bcc: &str, draft: bool) -> HttpRequest
     )
 }
 
+/// Roundcube's "Bounce" of the stored message `uid`, to `to`, as its `http_post` sends it: the
+/// bounce form's fields (less `_action` and `_task`), `_remote` and `_unlock`.
+pub fn roundcube_bounce(to: &str, uid: &str) -> HttpRequest {
+    let body = format!(
+        "_token=3fa9c0ffee&_from=1&_to={}&_cc=&_bcc=&_uid={}&_mbox=INBOX&_remote=1&_unlock=loading1731",
+        urlencode(to),
+        urlencode(uid)
+    );
+    HttpRequest::post(
+        "/?_task=mail&_action=bounce",
+        Some("application/x-www-form-urlencoded"),
+        body,
+    )
+}
+
 /// Roundcube's compose form as `multipart/form-data` (with an attachment).
 pub fn roundcube_multipart(to: &str, cc: &str, draft: bool) -> HttpRequest {
     let boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW";

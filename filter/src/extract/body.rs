@@ -236,7 +236,7 @@ pub fn send_of(
         Route::GmailJson { drafts } => gmail::extract_json(drafts, path, read).map(Some),
         Route::GmailUpload { drafts } => gmail::extract_upload(drafts, path, read),
         Route::GmailBatch => gmail::extract_batch(read),
-        Route::Roundcube { framed } => roundcube::extract(fields(read), framed),
+        Route::Roundcube { framed, bounce } => roundcube::extract(fields(read), framed, bounce),
         Route::Snappymail => snappymail::extract(match read {
             Read::Fields(f) => snappymail::Body::Form(f),
             other => snappymail::Body::Json(json(other)),

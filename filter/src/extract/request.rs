@@ -56,6 +56,9 @@ pub enum Route {
     Roundcube {
         /// `_framed=1`: Roundcube's own compose window, which reads the reply in a hidden iframe.
         framed: bool,
+        /// `_action=bounce`: Roundcube's "Bounce", a stored message resent to the recipients
+        /// the user types (as `Resent-To`, `Resent-Cc`, `Resent-Bcc`).
+        bounce: bool,
     },
     /// A SnappyMail JSON (or RainLoop form) action.
     Snappymail,

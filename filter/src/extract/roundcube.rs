@@ -1,5 +1,7 @@
 //! Roundcube's compose form: `POST ?_task=mail&_action=send` with `_to`, `_cc`, `_bcc`
 //! (RFC 5322 address lists), urlencoded or multipart. `_draft=1` saves a draft: not a send.
+//! Roundcube's "Bounce" (`POST ?_task=mail&_action=bounce`, from its `http_post`) resends a
+//! stored message to the `_to`, `_cc` and `_bcc` the user types: a send too.
 //!
 //! `_from` is an identity id, never an address; the mistype Roundcube plugin adds the identity's
 //! address as [`FROM_FIELD`], and a confirm token as [`CONFIRM_FIELD`] (Roundcube posts its form
@@ -7,7 +9,7 @@
 
 use super::form;
 use super::request::{err, is_form, under, Head, Route};
-use crate::send::{Api, ExtractError, Send};
+use crate::send::{Api, ExtractError, RemoteCall, Send};
 
 const API: Api = Api::Roundcube;
 
@@ -26,10 +28,11 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     let action = form::get(&q, "_action");
     let ok = matches!(
         (task, action),
-        (Some("mail"), None) | (Some("mail"), Some("send")) | (None, Some("send"))
+        (Some("mail") | None, Some("send" | "bounce")) | (Some("mail"), None)
     );
     let framed = form::get(&q, "_framed").map(str::trim) == Some("1");
-    ok.then_some(Route::Roundcube { framed })
+    let bounce = action == Some("bounce");
+    ok.then_some(Route::Roundcube { framed, bounce })
 }
 
 /// The form fields the filter reads; the message text and everything else are skipped.
@@ -45,21 +48,25 @@ pub fn field(name: &str) -> bool {
             | "_action"
             | "_draft"
             | "_id"
+            | "_remote"
+            | "_unlock"
     )
 }
 
-/// A compose form's send, from the fields [`field`] keeps.
+/// A compose form's send, or a bounce (`bounce`), from the fields [`field`] keeps.
 pub fn extract(
     fields: Result<Vec<(String, String)>, String>,
     framed: bool,
+    bounce: bool,
 ) -> Result<Option<Send>, ExtractError> {
     let fields = fields.or_else(|e| err(API, e))?;
     // The query was checked by `classify`; the body may carry `_action` when the query does not.
-    if let Some(action) = form::get(&fields, "_action") {
-        if action != "send" {
-            return Ok(None);
-        }
-    }
+    let action = match form::get(&fields, "_action") {
+        None if bounce => "bounce",
+        None | Some("send") => "send",
+        Some("bounce") => "bounce",
+        Some(_) => return Ok(None),
+    };
     if form::get(&fields, "_draft").map(str::trim) == Some("1") {
         return Ok(None);
     }
@@ -72,6 +79,12 @@ pub fn extract(
     }
     let mut s = Send::new(API);
     s.framed = framed;
+    if form::get(&fields, "_remote").map(str::trim) == Some("1") {
+        s.remote = Some(RemoteCall {
+            action,
+            unlock: form::get(&fields, "_unlock").unwrap_or("0").to_string(),
+        });
+    }
     let mut plugin_from = None;
     for (k, v) in &fields {
         match k.as_str() {
@@ -185,6 +198,55 @@ mod tests {
             b"_to=c%40navy.ml",
         );
         assert!(!s.framed);
+    }
+
+    #[test]
+    fn bounces_are_sends() {
+        // Roundcube's "Bounce" (`http_post('bounce', …)`): its form, `_action` and `_task` left
+        // out of the body, `_remote` and `_unlock` added.
+        let body = b"_token=t&_from=1&_to=Lt+J+%3Cj.smith%40navy.ml%3E&_cc=&_bcc=x%40gmial.com&_uid=7&_mbox=INBOX&_remote=1&_unlock=loading9";
+        let s = send("POST", "/?_task=mail&_action=bounce", FORM, body);
+        assert_eq!(s.to, vec!["Lt J <j.smith@navy.ml>"]);
+        assert_eq!(s.bcc, vec!["x@gmial.com"]);
+        assert_eq!(
+            s.remote,
+            Some(crate::send::RemoteCall {
+                action: "bounce",
+                unlock: "loading9".into()
+            })
+        );
+        assert!(!s.framed);
+        // The compose window's send through `http_post`, and not through it.
+        let s = send(
+            "POST",
+            "/?_task=mail&_action=send",
+            FORM,
+            b"_to=c%40navy.ml&_remote=1",
+        );
+        assert_eq!(
+            s.remote.map(|r| (r.action, r.unlock)),
+            Some(("send", "0".into()))
+        );
+        let s = send(
+            "POST",
+            "/?_task=mail&_action=bounce",
+            FORM,
+            b"_to=c%40navy.ml",
+        );
+        assert_eq!(s.remote, None);
+        // The bounce form's own page (a GET) is not a send; nor is a bounce with no recipient.
+        assert!(Routes::default()
+            .classify("GET", "/?_task=mail&_action=bounce&_uid=7&_framed=1", FORM)
+            .is_none());
+        assert_eq!(
+            extract_at(
+                "POST",
+                "/?_task=mail&_action=bounce",
+                FORM,
+                b"_uid=7&_mbox=INBOX"
+            ),
+            Ok(None)
+        );
     }
 
     #[test]

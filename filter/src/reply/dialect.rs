@@ -8,6 +8,7 @@
 //! | Gmail | `422` `{"error": {"code", "message", "status", "errors": [{"reason", "domain", "message"}]}, "mistype"}` | the same shape |
 //! | JMAP | `200` JMAP response: `notCreated` `forbiddenToSend` for each submission, a `forbidden` method error for every other call | RFC 8620 §3.6.1 problem details |
 //! | Roundcube's compose window (`_framed=1`) | `200` a page Roundcube displays (`roundcube`) | as below |
+//! | Roundcube's `http_post` (`_remote=1`: its "Bounce") | `200` the JSON Roundcube reads (`action`, `unlock`, `exec`) | as below |
 //! | others | `422` the verdict, plus `message` | `{"error": {"code", "message"}, ...}` |
 //!
 //! `message` (Graph, Gmail), `description` (JMAP) and `detail` say in one sentence what was typed
@@ -32,8 +33,8 @@ fn google_status(code: Code) -> &'static str {
 
 /// The reply to a blocked send: `details` is the verdict (with `confirm`, `confirm_error`),
 /// `refused` its findings that refuse the send, `confirmable` whether a confirm token comes with
-/// it. Roundcube's compose window (`framed`) gets a page it displays; every other client the
-/// refusal in its API's dialect.
+/// it. Roundcube's compose window (`framed`) gets a page it displays, its `http_post` (`remote`)
+/// the JSON it reads; every other client the refusal in its API's dialect.
 pub fn blocked(
     send: &Send,
     details: Map<String, Value>,
@@ -42,6 +43,9 @@ pub fn blocked(
 ) -> Action {
     if send.api == Api::Roundcube && send.framed {
         return roundcube::blocked_page(&Value::Object(details), refused);
+    }
+    if let (Api::Roundcube, Some(call)) = (send.api, &send.remote) {
+        return roundcube::blocked_remote(&Value::Object(details), refused, call);
     }
     refuse(
         send.api,

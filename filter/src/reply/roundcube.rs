@@ -13,17 +13,19 @@
 
 use super::action::Action;
 use crate::extract::ROUNDCUBE_CONFIRM_FIELD;
+use crate::send::RemoteCall;
 use mistype::{Finding, Severity};
 use serde_json::{json, Value};
 
 /// At most this many findings are named in the message line.
 const MAX_NAMED: usize = 3;
 
-/// The page for a blocked send; `verdict` is the JSON body the filter would send to an API client
-/// (the verdict, `confirm` with the token when confirmation is enabled, `confirm_error`), and
-/// `refused` its findings that refuse the send (`crate::decide::refused`), whose addresses the
-/// plugin gets as `refused`.
-pub fn blocked_page(verdict: &Value, refused: &[&Finding]) -> Action {
+/// What the plugin's `mistype_blocked` handler gets: `verdict`, the JSON body the filter would
+/// send to an API client (the verdict, `confirm` with the token when confirmation is enabled,
+/// `confirm_error`), with the line for the message area (`message`), the addresses of `refused`
+/// (its findings that refuse the send, `crate::decide::refused`) and the form field the token
+/// goes back in; and that line.
+fn event(verdict: &Value, refused: &[&Finding]) -> (Value, String) {
     let confirm_error = verdict
         .get("confirm_error")
         .and_then(|e| e.get("message"))
@@ -38,6 +40,33 @@ pub fn blocked_page(verdict: &Value, refused: &[&Finding]) -> Action {
             c.insert("field".into(), json!(ROUNDCUBE_CONFIRM_FIELD));
         }
     }
+    (event, message)
+}
+
+/// The answer to a blocked send that Roundcube posted with its `http_post` (a bounce): the JSON
+/// its `http_response` reads, shaped like Roundcube's own (`action`, `unlock`, `exec`). It
+/// releases the client's lock, shows the line in the message area and hands the verdict to the
+/// plugin, as the page does.
+pub fn blocked_remote(verdict: &Value, refused: &[&Finding], call: &RemoteCall) -> Action {
+    let (event, message) = event(verdict, refused);
+    let exec = format!(
+        "this.display_message({}, 'error', 15000);this.triggerEvent('mistype_blocked', {});",
+        script_json(&Value::String(message)),
+        script_json(&event),
+    );
+    let body = json!({"action": call.action, "unlock": call.unlock, "exec": exec});
+    Action::local(
+        200,
+        "application/json; charset=utf-8",
+        Some(Severity::Block),
+        body.to_string().into_bytes(),
+    )
+}
+
+/// The page for a blocked send from the compose window; `verdict` and `refused` as [`event`]
+/// takes them.
+pub fn blocked_page(verdict: &Value, refused: &[&Finding]) -> Action {
+    let (event, message) = event(verdict, refused);
     let body = format!(
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"generator\" content=\"Roundcube\">\n<title>mistype</title>\n</head>\n<body>\n\
