@@ -18,6 +18,8 @@
 // Screenshots of each state: $CARGO_TARGET_DIR/webmail-e2e/roundcube-*.png
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { USER, PASSWORD } from "./roundcube-env.mjs";
 import { chromium, CHROMIUM, ARGS, shot, login, roundcube } from "./common.mjs";
 
@@ -31,6 +33,13 @@ const notSentLine = (parts) => new RegExp(`^Not sent, mistype stopped it\\. ${pa
 // user types into an input after the chips; larry keeps the plain textarea.
 const SKINS = {
   elastic: {
+    // The recipient in the "Resend (bounce)" dialog's frame.
+    bounceTo: (frame) => frame.locator("#compose_to ul.recipient-input li.input input"),
+    // The toolbar's Forward menu, then its "Resend (bounce)".
+    async openBounce(page) {
+      await page.locator("#forwardmenulink").click();
+      await page.locator("#forward-menu a.bounce").click();
+    },
     url: (env) => env.url,
     typing: (page) => page.locator("#compose_to ul.recipient-input li.input input"),
     async addRecipients(page, list) {
@@ -42,6 +51,9 @@ const SKINS = {
     notSent: (page, line) => messages(page).filter({ hasText: line }),
   },
   larry: {
+    bounceTo: (frame) => frame.locator("textarea#_to"),
+    // What the toolbar's "Resend (bounce)" runs.
+    openBounce: (page) => page.evaluate(() => window.rcmail.command("bounce")),
     url: (env) => env.larry,
     typing: (page) => page.locator("textarea#_to"),
     async addRecipients(page, list) {
@@ -152,6 +164,31 @@ async function thenSend(page, c0, subj, step) {
         `deliveries of "${subj}": ${JSON.stringify(delivered(subj))}; dialogs: ${JSON.stringify(page.dialogs)}`,
     );
   }
+}
+
+/** A message with this subject in the user's inbox (Dovecot's maildir; it is read at the next look). */
+async function deliverToInbox(subj) {
+  const name = `${Date.now()}.${Math.random().toString(36).slice(2)}.mistype-test`;
+  const text =
+    `From: Lt J Smith <j.smith@navy.mil>\r\nTo: ${USER}\r\nSubject: ${subj}\r\n` +
+    `Date: ${new Date().toUTCString()}\r\nMessage-ID: <${name}@test>\r\n\r\nMovement schedule.\r\n`;
+  await writeFile(path.join(env.dir, "mail", USER, "new", name), text, { mode: 0o644 });
+}
+
+/**
+ * The inbox on `skin` with the message `subj` selected, its "Resend (bounce)" dialog open (as its
+ * toolbar's menu item opens it) and `to` typed into it; returns the page and the dialog.
+ */
+async function bounceDialog(page, skin, subj, to) {
+  await page.goto(SKINS[skin].url(env) + "?_task=mail&_mbox=INBOX");
+  await page.locator("#messagelist tr", { hasText: subj }).first().click();
+  await page.waitForFunction(() => window.rcmail.commands.bounce);
+  await SKINS[skin].openBounce(page);
+  const d = dialog(page, "Resend \\(bounce\\)");
+  await d.waitFor();
+  const frame = page.frameLocator(".ui-dialog iframe");
+  await SKINS[skin].bounceTo(frame).pressSequentially(`${to},`, { delay: 5 });
+  return d;
 }
 
 /** Logs in on each skin once; one browser for the whole suite. */
@@ -414,6 +451,60 @@ export function roundcubeSuite() {
         assert.match(msg.data, /^To: ops@army\.mil, Maj X <x@army\.mil>\r?$/m);
         assert.deepEqual(since(c0, await filterCounts()), { inspected: 2, allowed: 1, blocked: 1, confirmed: 0 });
         assert.deepEqual(page.dialogs, [BLOCKED_TITLE]);
+      });
+
+      test(`${skin}: a bounce (Resend) to a typo is stopped with the reason; Enter goes back; the fix and Send anyway resend once each`, async (t) => {
+        const page = await sessions[skin].newPage();
+        page.setDefaultTimeout(20_000);
+        const errors = [];
+        page.on("pageerror", (e) => errors.push(String(e)));
+        t.after(async () => {
+          await page.close();
+          assert.deepEqual(errors, [], "uncaught errors in the page");
+        });
+        const subj = `${skin} bounce ${Date.now()}`;
+        await deliverToInbox(subj);
+        const c0 = await filterCounts();
+
+        // Resent to the typo: refused, the line in the message area, then the question.
+        let d = await bounceDialog(page, skin, subj, "j.smith@navy.ml");
+        await button(d, "Resend").click();
+        const blocked = dialog(page, BLOCKED_TITLE);
+        await blocked.waitFor();
+        assert.deepEqual(await listed(blocked), ["j.smith@navy.ml"]);
+        const line = S.notSent(page, notSentLine("j\\.smith@navy\\.ml \\(did you mean j\\.smith@navy\\.mil\\?\\): .+"));
+        if (skin === "elastic") await line.waitFor();
+        assert.deepEqual(await focused(page), { tag: "BUTTON", text: "Go back and fix" });
+        assert.deepEqual(await blocked.locator(".ui-dialog-buttonpane button").allTextContents(), [
+          "Go back and fix",
+          "Send to j.smith@navy.mil instead",
+          "Send anyway",
+        ]);
+        await shot(page, `roundcube-${skin}-bounce-blocked`);
+        await page.keyboard.press("Enter");
+        await blocked.waitFor({ state: "detached" });
+        assert.deepEqual(since(c0, await filterCounts()), { inspected: 1, allowed: 0, blocked: 1, confirmed: 0 });
+
+        // Again, and the fix: resent to navy.mil, and only that (the refused one never left).
+        await thenSend(page, c0, subj, async () => {
+          d = await bounceDialog(page, skin, subj, "j.smith@navy.ml");
+          await button(d, "Resend").click();
+          await blocked.waitFor();
+          await button(blocked, "Send to j.smith@navy.mil instead").click();
+          await env.smtp.waitFor((m) => new RegExp(`^Subject: ${subj}$`, "m").test(m.data));
+        });
+        await messages(page).filter({ hasText: new RegExp(`^${SENT}$`) }).waitFor();
+        assert.deepEqual(delivered(subj), [["j.smith@navy.mil"]]);
+        assert.match(env.smtp.messages.find((m) => new RegExp(`^Subject: ${subj}$`, "m").test(m.data)).data, /^Resent-To: j\.smith@navy\.mil\r?$/m);
+
+        // Again, and Send anyway: resent to the address as typed, once, confirmed.
+        d = await bounceDialog(page, skin, subj, "j.smith@navy.ml");
+        await button(d, "Resend").click();
+        await blocked.waitFor();
+        await button(blocked, "Send anyway").click();
+        await env.smtp.waitFor((m) => new RegExp(`^Subject: ${subj}$`, "m").test(m.data) && m.rcpt.includes("j.smith@navy.ml"));
+        assert.deepEqual(delivered(subj), [["j.smith@navy.mil"], ["j.smith@navy.ml"]]);
+        assert.deepEqual(since(c0, await filterCounts()), { inspected: 5, allowed: 1, blocked: 3, confirmed: 1 });
       });
     }
   });

@@ -14,8 +14,10 @@
   "use strict";
   if (!window.rcmail) return;
   var rc = window.rcmail;
-  // At once, so that the mistype browser extension leaves this page to the plugin.
-  document.documentElement.setAttribute("data-mistype", "loading");
+  // At once, so that the mistype browser extension leaves this compose window to the plugin.
+  if (/[?&]_action=compose(&|$)/.test(window.location.search)) {
+    document.documentElement.setAttribute("data-mistype", "loading");
+  }
 
   /** A label of the plugin; `$name` placeholders are filled from `vars`. */
   function label(name, vars) {
@@ -163,6 +165,136 @@
     return popup;
   }
 
+  /**
+   * The findings with a suggestion, and the label of the action that sends to the suggestions;
+   * null when there is none, or when a recipient has two equally likely suggestions (a tie:
+   * army.ml for army.mil or army.nl), which the user picks.
+   */
+  function suggestedFix(findings) {
+    var suggested = findings.filter(function (f) {
+      return !!f.suggestion;
+    });
+    if (suggested.length === 0) return null;
+    var meant = {};
+    var tie = suggested.some(function (f) {
+      var a = lower(f.address);
+      if (meant[a] && meant[a] !== f.suggestion) return true;
+      meant[a] = f.suggestion;
+      return false;
+    });
+    if (tie) return null;
+    return {
+      suggested: suggested,
+      label:
+        suggested.length === 1
+          ? label("sendfixed", { address: suggested[0].suggestion })
+          : label("sendfixedmany"),
+    };
+  }
+
+  /**
+   * The question after the filter refused a send: the `refused` findings, the filter's line
+   * `message` (larry's error box of it closed: this says it all), and `actions` as
+   * [safeDialog] takes them (back, fix, send: "Send anyway" only with a `confirm` token).
+   */
+  function blockedDialog(refused, confirm, message, actions) {
+    closeErrorBox(message);
+    return safeDialog({
+      title: label("blockedtitle"),
+      html:
+        "<p>" + esc(label("blockedintro")) + "</p>" + listHtml(refused) +
+        (confirm ? "<p>" + esc(label("confirmnote")) + "</p>" : ""),
+      cls: "mistype-blocked",
+      danger: true,
+      back: actions.back,
+      fix: actions.fix,
+      send: actions.send,
+    });
+  }
+
+  /** The findings that refused a send, as the filter's `mistype_blocked` event names them. */
+  function refusedOf(verdict) {
+    var findings = (verdict && verdict.findings) || [];
+    // The findings that refused the send (the filter names them; older filters did not).
+    var refusedAddresses = Array.isArray(verdict && verdict.refused) ? verdict.refused.map(lower) : null;
+    var refused = findings.filter(function (f) {
+      return refusedAddresses ? refusedAddresses.indexOf(lower(f.address)) >= 0 : f.severity === "block";
+    });
+    return refused.length === 0 ? findings : refused;
+  }
+
+  /**
+   * Roundcube's "Bounce" (on the message list and a message's view) resends a stored message to
+   * the addresses typed in its dialog, with its http_post. The filter answers a refused bounce
+   * with the JSON Roundcube reads: its line in the message area, then this plugin's question,
+   * whose fix and "Send anyway" post the same bounce again (the fixed one is judged again).
+   */
+  function startBounce() {
+    if (!rc.env.mistype_bounce) return;
+    var last = null;
+    rc.addEventListener("requestbounce", function (data) {
+      last = $.extend({}, data);
+      delete last._remote;
+      delete last._unlock;
+    });
+    function bounce(post) {
+      rc.http_post("bounce", post, rc.set_busy(true, "sendingmessage"));
+    }
+    /** `post` with each refused address that has a suggestion replaced by it; null if none was. */
+    function fixed(post, suggested) {
+      var out = $.extend({}, post);
+      var changed = false;
+      suggested.forEach(function (f) {
+        var address = f.address.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        var re = new RegExp("(^|[\\s<,;:\"])" + address + "(?=$|[\\s>,;\"])", "gi");
+        ["_to", "_cc", "_bcc"].forEach(function (k) {
+          if (typeof out[k] !== "string") return;
+          var v = out[k].replace(re, function (m, before) {
+            return before + f.suggestion;
+          });
+          if (v !== out[k]) {
+            out[k] = v;
+            changed = true;
+          }
+        });
+      });
+      return changed ? out : null;
+    }
+    rc.addEventListener("mistype_blocked", function (verdict) {
+      var post = last;
+      last = null;
+      if (!post) return;
+      var refused = refusedOf(verdict);
+      var confirm = verdict && verdict.confirm && verdict.confirm.token ? verdict.confirm : null;
+      var message = verdict && verdict.message;
+      var fix = suggestedFix(refused);
+      blockedDialog(refused, confirm, message, {
+        // Nothing was sent; the message is where it was, to bounce again.
+        back: function () {},
+        fix: fix && {
+          label: fix.label,
+          run: function () {
+            hideMessage(message);
+            var again = fixed(post, fix.suggested);
+            if (!again) {
+              rc.display_message(label("fixnotfound"), "error");
+              return;
+            }
+            bounce(again);
+          },
+        },
+        send: confirm
+          ? function () {
+              hideMessage(message);
+              var again = $.extend({}, post);
+              again[confirm.field || "_mistype_confirm"] = confirm.token;
+              bounce(again);
+            }
+          : null,
+      });
+    });
+  }
+
   function start() {
     if (rc.env.action !== "compose" || !rc.env.mistype) return;
     var env = rc.env.mistype;
@@ -249,26 +381,13 @@
      * user picks one in the field's notes.
      */
     function fixAction(findings, before) {
-      var suggested = findings.filter(function (f) {
-        return !!f.suggestion;
-      });
-      if (suggested.length === 0) return null;
-      var meant = {};
-      var tie = suggested.some(function (f) {
-        var a = lower(f.address);
-        if (meant[a] && meant[a] !== f.suggestion) return true;
-        meant[a] = f.suggestion;
-        return false;
-      });
-      if (tie) return null;
+      var fix = suggestedFix(findings);
+      if (!fix) return null;
       return {
-        label:
-          suggested.length === 1
-            ? label("sendfixed", { address: suggested[0].suggestion })
-            : label("sendfixedmany"),
+        label: fix.label,
         run: function () {
           if (before) before();
-          if (fixRecipients(suggested).length === 0) {
+          if (fixRecipients(fix.suggested).length === 0) {
             // Nothing to rewrite (the field changed under the dialog): back to it, never a send.
             rc.display_message(label("fixnotfound"), "error");
             focusField(findings);
@@ -308,15 +427,9 @@
     // The filter stopped the send: its page called this through parent.rcmail, after showing
     // its message ("Not sent, mistype stopped it. ...") in the message area.
     rc.addEventListener("mistype_blocked", function (verdict) {
-      var findings = (verdict && verdict.findings) || [];
       var confirm = verdict && verdict.confirm && verdict.confirm.token ? verdict.confirm : null;
       var message = verdict && verdict.message;
-      // The findings that refused the send (the filter names them; older filters did not).
-      var refusedAddresses = Array.isArray(verdict && verdict.refused) ? verdict.refused.map(lower) : null;
-      var refused = findings.filter(function (f) {
-        return refusedAddresses ? refusedAddresses.indexOf(lower(f.address)) >= 0 : f.severity === "block";
-      });
-      if (refused.length === 0) refused = findings;
+      var refused = refusedOf(verdict);
       var confirmed = confirmedSent;
       confirmedSent = null;
 
@@ -337,15 +450,7 @@
         return;
       }
 
-      // Larry shows the filter's message as an error box; this dialog says it all.
-      closeErrorBox(message);
-      safeDialog({
-        title: label("blockedtitle"),
-        html:
-          "<p>" + esc(label("blockedintro")) + "</p>" + listHtml(refused) +
-          (confirm ? "<p>" + esc(label("confirmnote")) + "</p>" : ""),
-        cls: "mistype-blocked",
-        danger: true,
+      blockedDialog(refused, confirm, message, {
         back: function () {
           focusField(refused);
         },
@@ -428,4 +533,5 @@
   }
 
   rc.addEventListener("init", start);
+  rc.addEventListener("init", startBounce);
 })();

@@ -3,7 +3,7 @@
 /**
  * mistype for Roundcube: warns in the compose window before a message goes to a mistyped or
  * lookalike domain (navy.ml for navy.mil, gmial.com), and lets the user confirm a send that the
- * mistype filter in front of Roundcube stopped.
+ * mistype filter in front of Roundcube stopped, from the compose window or Roundcube's "Bounce".
  *
  * Install: copy this folder to Roundcube's plugins/ as plugins/mistype, put the built
  * mistype-web-lint package in plugins/mistype/pkg/ (or set mistype_package_url), and add
@@ -18,12 +18,31 @@ class mistype extends rcube_plugin
     public function init()
     {
         $rcmail = rcmail::get_instance();
-        if ($rcmail->action !== 'compose') {
-            return;
+        if ($rcmail->action === 'compose') {
+            $this->load_config();
+            $this->add_texts('localization/', true);
+            $this->add_hook('render_page', [$this, 'render_page']);
+        } elseif (in_array((string) $rcmail->action, ['', 'show', 'preview'], true)) {
+            // The pages that offer Roundcube's "Bounce": the filter's refusal of one is answered
+            // here (the plugin's question, then the fix or the bounce confirmed).
+            $this->add_texts('localization/', true);
+            $this->add_hook('render_page', [$this, 'render_bounce_page']);
         }
-        $this->load_config();
-        $this->add_texts('localization/', true);
-        $this->add_hook('render_page', [$this, 'render_page']);
+    }
+
+    /**
+     * On the message list and a message's view: what answers the filter's refusal of a bounce.
+     */
+    public function render_bounce_page($args)
+    {
+        if (!in_array($args['template'], ['mail', 'message', 'messagepreview'], true)) {
+            return $args;
+        }
+        rcmail::get_instance()->output->set_env('mistype_bounce', true);
+        $this->include_stylesheet($this->local_skin_path() . '/mistype.css');
+        $this->include_script('mistype.js');
+
+        return $args;
     }
 
     /**
