@@ -237,6 +237,57 @@ mod tests {
     }
 
     #[test]
+    fn the_remote_answer_runs_only_its_own_code() {
+        // What a recipient can hold (typed by the user) cannot end a literal early: `exec` is
+        // exactly the two calls around two JSON values, which Roundcube evaluates.
+        let evil = finding(
+            "\"');alert(1);//</script>\u{2028}@navy.ml",
+            Severity::Block,
+            Some("x@navy.mil"),
+            "');alert(2);//",
+        );
+        let call = RemoteCall {
+            action: "bounce",
+            unlock: "lock\"');alert(3);//".into(),
+        };
+        let (status, headers, body) = match blocked_remote(&verdict(), &[&evil], &call) {
+            Action::Reply {
+                status,
+                headers,
+                body,
+            } => (status, headers, body),
+            other => panic!("not a reply: {other:?}"),
+        };
+        assert_eq!(status, 200);
+        assert!(headers.contains(&(
+            "content-type".into(),
+            "application/json; charset=utf-8".into()
+        )));
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["action"], "bounce");
+        assert_eq!(body["unlock"], "lock\"');alert(3);//");
+        let exec = body["exec"].as_str().unwrap();
+        let rest = exec.strip_prefix("this.display_message(").unwrap();
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+        let message = values.next().unwrap().unwrap();
+        let rest = &rest[values.byte_offset()..];
+        let rest = rest
+            .strip_prefix(", 'error', 15000);this.triggerEvent('mistype_blocked', ")
+            .unwrap();
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+        let event = values.next().unwrap().unwrap();
+        assert_eq!(&rest[values.byte_offset()..], ");");
+        assert!(message
+            .as_str()
+            .unwrap()
+            .starts_with("Not sent, mistype stopped it. \"');alert(1);"));
+        assert_eq!(event["refused"][0], evil.address.as_str());
+        assert_eq!(event["confirm"]["field"], "_mistype_confirm");
+        // Nothing that could end a script element or a JavaScript line, even as escapes allow.
+        assert!(!exec.contains('<') && !exec.contains('\u{2028}'), "{exec}");
+    }
+
+    #[test]
     fn the_message_names_the_refused_findings() {
         assert_eq!(
             message(&[&navy()], None),
