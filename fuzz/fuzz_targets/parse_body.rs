@@ -12,9 +12,10 @@ use mistype_filter::send::Api;
 use mistype_filter::token::{Binding, Signer};
 
 const METHODS: [&str; 3] = ["POST", "PUT", "GET"];
-const PATHS: [&str; 19] = [
+const PATHS: [&str; 21] = [
     "/jmap/api/",
     "/v1.0/me/sendMail",
+    "/v1.0/users('u%40x')/messages('AAMk''1')/microsoft.graph.send",
     "/v1.0/me/messages/AAMk%3D/send",
     "/index.php/apps/mail/api/outbox/17",
     "/v1.0/me/messages/AAMk/forward",
@@ -25,6 +26,7 @@ const PATHS: [&str; 19] = [
     "/upload/gmail/v1/users/me/messages/send?uploadType=media",
     "/batch",
     "/?_task=mail&_action=send",
+    "/?_task=mail&_action=bounce",
     "/?/Json/&q[]=/0/",
     "/?/Ajax/&q[]=/0/",
     "/index.php/apps/mail/api/outbox",
