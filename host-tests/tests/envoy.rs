@@ -1048,6 +1048,20 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             "graph",
             sends::graph_draft_send("AAMk1").at("/v1.0/me/messages/AAMk1/microsoft.graph.send"),
         ),
+        // The calendar: an event created, changed, forwarded.
+        ("graph", sends::graph_event(to)),
+        (
+            "graph",
+            sends::graph_event(to).at("/v1.0/users('u')/calendars('c1')/events"),
+        ),
+        (
+            "graph",
+            sends::graph_event(to).changed("/v1.0/me/events/AAMkE"),
+        ),
+        (
+            "graph",
+            sends::graph_forward(to).at("/beta/me/calendar/events('AAMkE')/forward"),
+        ),
         // Keys in OData's parentheses (Graph's docs, the @odata.id of its answers).
         (
             "graph",

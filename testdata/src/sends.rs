@@ -57,6 +57,13 @@ impl HttpRequest {
         self
     }
 
+    /// The same request as a `PATCH` of `path` (a Graph event changed).
+    pub fn changed(mut self, path: &str) -> HttpRequest {
+        self.method = "PATCH";
+        self.path = path.to_string();
+        self
+    }
+
     /// The body as text (every builder writes UTF-8).
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -191,6 +198,21 @@ pub fn graph_batch(sends: &[&[&str]]) -> HttpRequest {
 
 /// Graph `POST /me/messages/{id}/send` with no body: a stored draft sent by id (a send by
 /// reference).
+/// A Graph event created with `attendees` (`POST /v1.0/me/events`): Graph sends them the
+/// invitation. [`HttpRequest::changed`] makes it a `PATCH` of one event.
+pub fn graph_event(attendees: &[&str]) -> HttpRequest {
+    HttpRequest::json(
+        "/v1.0/me/events",
+        &json!({
+            "subject": "Site visit",
+            "start": {"dateTime": "2026-12-14T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-14T10:00:00", "timeZone": "UTC"},
+            "location": {"displayName": "Hotel, room 1207"},
+            "attendees": attendees.iter().map(|a| json!({"emailAddress": {"address": a}, "type": "required"})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
 pub fn graph_draft_send(id: &str) -> HttpRequest {
     HttpRequest::post(&format!("/v1.0/me/messages/{id}/send"), None, Vec::new())
 }

@@ -66,6 +66,7 @@ impl Body {
                     Reader::Json(json::Reader::new(graph::select_message))
                 }
             }
+            Route::GraphEvent => Reader::Json(json::Reader::new(graph::select_event)),
             Route::GraphDraftSend | Route::NextcloudById => Reader::Nothing,
             Route::GraphBatch => Reader::Json(json::Reader::new(graph::select_batch)),
             Route::GmailJson { drafts } => Reader::Json(gmail_json(drafts)),
@@ -215,7 +216,11 @@ pub fn send_of(
     };
     match candidate.route {
         Route::Jmap => jmap::extract(path, content_type, json(read)),
-        Route::GraphSendMail | Route::GraphReply | Route::GraphForward | Route::GraphDraftSend => {
+        Route::GraphSendMail
+        | Route::GraphReply
+        | Route::GraphForward
+        | Route::GraphDraftSend
+        | Route::GraphEvent => {
             let read = match read {
                 Read::Nothing => graph::Read::Nothing,
                 Read::Blank => graph::Read::Blank,

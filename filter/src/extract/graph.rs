@@ -1,4 +1,6 @@
-//! Microsoft Graph: `sendMail`, `messages/{id}/reply|replyAll|forward|send`, and `$batch`.
+//! Microsoft Graph: `sendMail`, `messages/{id}/reply|replyAll|forward|send`, `$batch`, and the
+//! calendar's sends: an event created or changed with attendees (Graph sends them the
+//! invitation or the update) and `events/{id}/forward`.
 //!
 //! JSON bodies carry `message.toRecipients` / `ccRecipients` / `bccRecipients` (and `forward`
 //! may carry `toRecipients` at the top level); the MIME variant is a `text/plain` body holding the
@@ -55,9 +57,18 @@ pub fn select_message(path: &[Seg], _kind: Kind) -> Select {
     }
 }
 
+/// What the filter reads of an event created or changed: its `attendees`.
+pub fn select_event(path: &[Seg], _kind: Kind) -> Select {
+    match path {
+        [] => Select::Descend,
+        [a] if is(a, "attendees") => Select::Keep,
+        _ => Select::Skip,
+    }
+}
+
 /// What the filter reads of a `$batch`: each request's `method`, `url` and `headers`, and its
-/// `body` as [`select_message`] reads a send's, or, for a MIME send, the head of the message
-/// its base64 string holds.
+/// `body` as [`select_message`] reads a send's (and [`select_event`] an event's attendees), or,
+/// for a MIME send, the head of the message its base64 string holds.
 pub fn select_batch(path: &[Seg], kind: Kind) -> Select {
     let [requests, rest @ ..] = path else {
         return Select::Descend;
@@ -71,7 +82,10 @@ pub fn select_batch(path: &[Seg], kind: Kind) -> Select {
         [Seg::Index(_), b] if is(b, "body") && kind == Kind::String => {
             Select::Head(Encoding::Base64)
         }
-        [Seg::Index(_), b, rest @ ..] if is(b, "body") => select_message(rest, kind),
+        [Seg::Index(_), b, rest @ ..] if is(b, "body") => match select_message(rest, kind) {
+            Select::Skip => select_event(rest, kind),
+            s => s,
+        },
         _ => Select::Skip,
     }
 }
@@ -136,6 +150,14 @@ fn route_of(rest: &str) -> Option<Route> {
     if last == "sendmail" && (n == 2 && lower[0] == "me" || n == 3 && lower[0] == "users") {
         return Some(Route::GraphSendMail);
     }
+    // The calendar: an event (`…/events`, `…/calendar/events`, `…/calendars/{id}/events`)
+    // created or changed, and an event's forward.
+    if lower[n - 1] == "events" || n >= 2 && lower[n - 2] == "events" {
+        return Some(Route::GraphEvent);
+    }
+    if n >= 3 && lower[n - 3] == "events" && last == "forward" {
+        return Some(Route::GraphForward);
+    }
     if n >= 3 && lower[n - 3] == "messages" {
         return match last {
             "reply" | "replyall" => Some(Route::GraphReply),
@@ -145,6 +167,21 @@ fn route_of(rest: &str) -> Option<Route> {
         };
     }
     None
+}
+
+/// Whether a request of `route` on the resource path `rest` is a send with its method (a POST
+/// when `post`, else a PATCH): an event is created by a POST to its collection and changed by a
+/// PATCH of it; every other send is a POST.
+fn method_fits(route: Route, post: bool, rest: &str) -> bool {
+    if route != Route::GraphEvent {
+        return post;
+    }
+    let collection = rest
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .is_some_and(|s| s.eq_ignore_ascii_case("events"));
+    post == collection
 }
 
 /// The stored message a `.../messages/{id}/send` path names. `version` is the prefix the path
@@ -184,7 +221,8 @@ fn version_and_rest<'a>(path: &'a str, prefix: &str) -> Option<(&'a str, &'a str
 }
 
 pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
-    if !head.method.eq_ignore_ascii_case("POST") {
+    let post = head.method.eq_ignore_ascii_case("POST");
+    if !post && !head.method.eq_ignore_ascii_case("PATCH") {
         return None;
     }
     let ct_ok = matches!(
@@ -199,7 +237,7 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     if route == Route::GraphBatch && head.media_type == Some("text/plain") {
         return None;
     }
-    Some(route)
+    method_fits(route, post, rest).then_some(route)
 }
 
 fn recipients(v: Option<Val>, at: &str, out: &mut Vec<String>) -> Result<(), ExtractError> {
@@ -301,6 +339,9 @@ fn from_json(route: Route, v: Val, at: &str) -> Result<Send, ExtractError> {
                 return fail(API, format_args!("{at}: sendMail without message"));
             };
             from_message(msg, &format!("{at}.message"), &mut s)?;
+        }
+        Route::GraphEvent => {
+            recipients(get(v, "attendees"), &format!("{at}.attendees"), &mut s.to)?;
         }
         Route::GraphReply | Route::GraphForward => {
             if let Some(msg) = msg {
@@ -418,11 +459,12 @@ pub fn extract_batch(
         let Some(url) = get(r, "url").and_then(|u| u.as_str()) else {
             return fail(API, format_args!("{at}.url is not a string"));
         };
-        if !method.eq_ignore_ascii_case("POST") {
+        let post = method.eq_ignore_ascii_case("POST");
+        if !post && !method.eq_ignore_ascii_case("PATCH") {
             continue;
         }
         let (version, rest) = batch_url(url, version);
-        let Some(route) = route_of(&rest) else {
+        let Some(route) = route_of(&rest).filter(|&r| method_fits(r, post, &rest)) else {
             continue;
         };
         if route == Route::GraphBatch {
@@ -673,6 +715,83 @@ mod tests {
                 "{path}"
             );
         }
+    }
+
+    #[test]
+    fn events_send_to_their_attendees() {
+        // Created (POST to a calendar's events) or changed (PATCH of one): Graph sends the
+        // invitation or the update to every attendee.
+        let body = br#"{"subject": "Site visit", "location": {"displayName": "Hotel, room 1207"},
+            "attendees": [{"emailAddress": {"address": "j.smith@navy.ml", "name": "Lt J"}, "type": "required"},
+                          {"emailAddress": {"address": "ops@army.mil"}, "type": "optional"}]}"#;
+        for (method, path) in [
+            ("POST", "/v1.0/me/events"),
+            ("POST", "/v1.0/users/ops%40army.mil/calendar/events/"),
+            ("POST", "/beta/me/calendars('AAMkC')/events"),
+            ("PATCH", "/v1.0/me/events/AAMkE"),
+            ("PATCH", "/v1.0/me/calendar/events('AAMkE')"),
+        ] {
+            let s = send(method, path, CT, body);
+            assert_eq!(
+                s.to,
+                vec!["\"Lt J\" <j.smith@navy.ml>", "ops@army.mil"],
+                "{method} {path}"
+            );
+        }
+        // PascalCase, as Kiota writes it; none; a change that names no attendees.
+        let pascal = br#"{"Attendees": [{"EmailAddress": {"Address": "c@navy.ml"}}]}"#;
+        assert_eq!(
+            send("POST", "/v1.0/me/events", CT, pascal).to,
+            vec!["c@navy.ml"]
+        );
+        assert!(
+            send("POST", "/v1.0/me/events", CT, br#"{"subject": "Alone"}"#).has_no_recipients()
+        );
+        assert!(send(
+            "PATCH",
+            "/v1.0/me/events/E1",
+            CT,
+            br#"{"subject": "Moved"}"#
+        )
+        .has_no_recipients());
+        let e = error(
+            "POST",
+            "/v1.0/me/events",
+            CT,
+            br#"{"attendees": {"emailAddress": {}}}"#,
+        );
+        assert!(e.message.contains("attendees is not a list"), "{e}");
+        // An event's forward sends it to its toRecipients.
+        let fwd = br#"{"ToRecipients": [{"EmailAddress": {"Address": "c@navy.ml", "Name": "C"}}], "Comment": "FYI"}"#;
+        let s = send(
+            "POST",
+            "/v1.0/me/calendar/events/E1/microsoft.graph.forward",
+            CT,
+            fwd,
+        );
+        assert_eq!(s.to, vec!["\"C\" <c@navy.ml>"]);
+        // Not sends: a PATCH of the collection, a POST to one event, an event's other actions.
+        let r = Routes::default();
+        for (method, path) in [
+            ("PATCH", "/v1.0/me/events"),
+            ("POST", "/v1.0/me/events/E1"),
+            ("POST", "/v1.0/me/events/E1/accept"),
+            ("PUT", "/v1.0/me/events/E1"),
+            ("PATCH", "/v1.0/me/messages/M1"),
+        ] {
+            assert!(r.classify(method, path, CT).is_none(), "{method} {path}");
+        }
+        // In a batch: a POST of an event and a PATCH of one; a PATCH of the collection is not.
+        let batch = br#"{"requests": [
+            {"id": "1", "method": "POST", "url": "/me/events", "headers": {"Content-Type": "application/json"},
+             "body": {"subject": "x", "attendees": [{"emailAddress": {"address": "a@navy.ml"}}]}},
+            {"id": "2", "method": "PATCH", "url": "/me/events/E1", "headers": {"Content-Type": "application/json"},
+             "body": {"attendees": [{"emailAddress": {"address": "b@navy.ml"}}]}},
+            {"id": "3", "method": "PATCH", "url": "/me/events", "body": {"attendees": [{"emailAddress": {"address": "c@navy.ml"}}]}}]}"#;
+        assert_eq!(
+            send("POST", "/v1.0/$batch", CT, batch).to,
+            vec!["a@navy.ml", "b@navy.ml"]
+        );
     }
 
     #[test]

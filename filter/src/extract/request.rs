@@ -37,6 +37,9 @@ pub enum Route {
     GraphForward,
     /// Graph `/messages/{id}/send`: a saved draft, no recipients in the request.
     GraphDraftSend,
+    /// A Graph event created (`POST …/events`) or changed (`PATCH …/events/{id}`): Graph sends
+    /// its invitation or update to the attendees.
+    GraphEvent,
     /// Graph `$batch`.
     GraphBatch,
     /// Gmail `messages.send` (`drafts: false`) or `drafts.send` with a JSON body.
