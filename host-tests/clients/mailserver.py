@@ -333,6 +333,12 @@ class Handler(BaseHTTPRequestHandler):
                 summary = self.graph_summary(msg)
             self.record_send("graph", "sendMail", body, summary)
             return answer(202, None)
+        # The calendar: an event created or changed with attendees sends them the invitation or
+        # the update; an event's forward sends it to its toRecipients.
+        m_ev = re.match(r"(?i)^(?:/calendar|/calendars/[^/]+)?/events(?:/([^/]+))?(?:/([a-z]+))?/*$", rest)
+        if m_ev:
+            return self.graph_event(method, box, m_ev.group(1), (m_ev.group(2) or "").lower(), payload, body,
+                                    answer)
         if low == "/messages" and method == "POST":
             msg = dict(payload or {})
             msg.pop("@odata.type", None)
@@ -390,6 +396,37 @@ class Handler(BaseHTTPRequestHandler):
             self.record_send("graph", action, body, self.graph_summary(new))
             return answer(202, None)
         return answer(400, {"error": {"code": "BadRequest", "message": "Unsupported action " + action}})
+
+    def graph_event(self, method, box, eid, action, payload, body, answer):
+        payload = payload or {}
+
+        def summary(ev, to):
+            return {"subject": ev.get("subject", ""), "to": to, "cc": [], "bcc": [],
+                    "text": ev.get("subject", "") + "\n" + str(payload.get("comment", ""))}
+
+        if eid is None:
+            if method != "POST":
+                return answer(405, {"error": {"code": "ErrorInvalidRequest", "message": "Method not allowed"}})
+            ev = dict(payload)
+            ev["id"] = STORE.new_id("AAMk")
+            box[ev["id"]] = ev
+            if ev.get("attendees"):
+                self.record_send("graph", "event", body, summary(ev, graph_addresses(ev["attendees"])))
+            return answer(201, ev)
+        ev = box.get(urllib.parse.unquote(eid))
+        if ev is None:
+            return answer(404, {"error": {"code": "ErrorItemNotFound",
+                                          "message": "The specified object was not found in the store."}})
+        if not action and method == "PATCH":
+            ev.update(payload)
+            if payload.get("attendees"):
+                self.record_send("graph", "event-update", body, summary(ev, graph_addresses(ev["attendees"])))
+            return answer(200, ev)
+        if action == "forward" and method == "POST":
+            self.record_send("graph", "event-forward", body,
+                             summary(ev, graph_addresses(payload.get("toRecipients"))))
+            return answer(202, None)
+        return answer(400, {"error": {"code": "BadRequest", "message": "Unsupported event request"}})
 
     @staticmethod
     def graph_summary(msg):

@@ -24,6 +24,13 @@ const message = (tag, address) => ({
   body: { contentType: "Text", content: `Hello ${tag}` },
   ...(address ? { toRecipients: rcpt(address) } : {}),
 });
+const event = (subject) => ({
+  subject,
+  start: { dateTime: "2026-12-14T09:00:00", timeZone: "UTC" },
+  end: { dateTime: "2026-12-14T10:00:00", timeZone: "UTC" },
+  location: { displayName: "Hotel, room 1207" },
+});
+const attendee = (address) => [{ emailAddress: { address }, type: "required" }];
 const mime = (tag, address) =>
   `From: ${SENDER}\r\nTo: ${address}\r\nSubject: ${tag}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello ${tag}\r\n`;
 const sendDraft = (id) => (headers) =>
@@ -95,6 +102,19 @@ const flows = {
     const draft = await client.api("/me/messages").post(message(tag, address));
     return (headers) =>
       client.api(`/me/messages('${encodeURIComponent(draft.id)}')/send`).headers(headers).post();
+  },
+  // The calendar: an event created with an attendee (Graph sends the invitation), an event
+  // given one (the update goes to it), an event forwarded.
+  "event-create": async (tag, address) => (headers) =>
+    client.api("/me/events").headers(headers).post({ ...event(tag), attendees: attendee(address) }),
+  "event-update": async (tag, address) => {
+    const ev = await client.api("/me/events").post(event(tag));
+    return (headers) => client.api(`/me/events/${encodeURIComponent(ev.id)}`).headers(headers).patch({ attendees: attendee(address) });
+  },
+  "event-forward": async (tag, address) => {
+    const ev = await client.api("/me/events").post(event("Site visit"));
+    return (headers) =>
+      client.api(`/me/events/${encodeURIComponent(ev.id)}/forward`).headers(headers).post({ comment: tag, toRecipients: rcpt(address) });
   },
   "batch-sendMail": async (tag, address) => async (headers) => {
     const batch = new BatchRequestContent([
