@@ -1062,6 +1062,14 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             "graph",
             sends::graph_forward(to).at("/beta/me/calendar/events('AAMkE')/forward"),
         ),
+        (
+            "graph",
+            sends::graph_event(to).at("/v1.0/groups/G1/calendar/events"),
+        ),
+        (
+            "graph",
+            sends::graph_forward(to).at("/v1.0/groups/G1/threads/T1/posts/P1/forward"),
+        ),
         // Keys in OData's parentheses (Graph's docs, the @odata.id of its answers).
         (
             "graph",

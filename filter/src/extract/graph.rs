@@ -135,6 +135,24 @@ fn route_of(rest: &str) -> Option<Route> {
     if n == 1 && (lower[0] == "$batch" || lower[0] == "%24batch") {
         return Some(Route::GraphBatch);
     }
+    // An action's name may carry OData's namespace (`microsoft.graph.sendMail`): Graph accepts
+    // both, and its .NET SDK up to v4 and Java SDK up to v5 write it so.
+    let last = lower[n - 1].as_str();
+    let last = last.strip_prefix("microsoft.graph.").unwrap_or(last);
+    // The calendar: an event (`…/events`, `…/calendar/events`, `…/calendars/{id}/events`)
+    // created or changed, and an event's forward.
+    let event = lower[n - 1] == "events" || n >= 2 && lower[n - 2] == "events";
+    let forward_of = |parent: &str| n >= 3 && lower[n - 3] == parent && last == "forward";
+    if lower[0] == "groups" {
+        // A Microsoft 365 group: its calendar, and its conversations' posts forwarded.
+        if n < 3 {
+            return None;
+        }
+        if event {
+            return Some(Route::GraphEvent);
+        }
+        return (forward_of("events") || forward_of("posts")).then_some(Route::GraphForward);
+    }
     let owner_ok = match lower.first().map(String::as_str) {
         Some("me") => true,
         Some("users") => n >= 2,
@@ -143,19 +161,13 @@ fn route_of(rest: &str) -> Option<Route> {
     if !owner_ok {
         return None;
     }
-    // An action's name may carry OData's namespace (`microsoft.graph.sendMail`): Graph accepts
-    // both, and its .NET SDK up to v4 and Java SDK up to v5 write it so.
-    let last = lower[n - 1].as_str();
-    let last = last.strip_prefix("microsoft.graph.").unwrap_or(last);
     if last == "sendmail" && (n == 2 && lower[0] == "me" || n == 3 && lower[0] == "users") {
         return Some(Route::GraphSendMail);
     }
-    // The calendar: an event (`…/events`, `…/calendar/events`, `…/calendars/{id}/events`)
-    // created or changed, and an event's forward.
-    if lower[n - 1] == "events" || n >= 2 && lower[n - 2] == "events" {
+    if event {
         return Some(Route::GraphEvent);
     }
-    if n >= 3 && lower[n - 3] == "events" && last == "forward" {
+    if forward_of("events") {
         return Some(Route::GraphForward);
     }
     if n >= 3 && lower[n - 3] == "messages" {
@@ -780,6 +792,33 @@ mod tests {
             ("PATCH", "/v1.0/me/messages/M1"),
         ] {
             assert!(r.classify(method, path, CT).is_none(), "{method} {path}");
+        }
+        // A Microsoft 365 group's calendar, and a post of its conversations forwarded.
+        for (method, path) in [
+            ("POST", "/v1.0/groups/G1/events"),
+            ("POST", "/v1.0/groups('G1')/calendar/events"),
+            ("PATCH", "/v1.0/groups/G1/events/E1"),
+        ] {
+            let s = send(method, path, CT, body);
+            assert_eq!(s.to.len(), 2, "{method} {path}");
+        }
+        for path in [
+            "/v1.0/groups/G1/events/E1/forward",
+            "/v1.0/groups/G1/threads/T1/posts/P1/forward",
+            "/beta/groups/G1/conversations/C1/threads/T1/posts/P1/microsoft.graph.forward",
+        ] {
+            assert_eq!(
+                send("POST", path, CT, fwd).to,
+                vec!["\"C\" <c@navy.ml>"],
+                "{path}"
+            );
+        }
+        for path in [
+            "/v1.0/groups/G1/sendMail",
+            "/v1.0/groups/events",
+            "/v1.0/groups/G1/threads/T1/reply",
+        ] {
+            assert!(r.classify("POST", path, CT).is_none(), "{path}");
         }
         // In a batch: a POST of an event and a PATCH of one; a PATCH of the collection is not.
         let batch = br#"{"requests": [
