@@ -1,6 +1,6 @@
 // The compose window of the mistype demo. See the serving layout at the top of index.html.
 import init, { Linter, version } from "./pkg/mistype_web_lint.js";
-import { addressOf, applySuggestion, attachCompose, splitRecipients } from "./pkg/compose.js";
+import { applySuggestions, attachCompose, splitRecipients } from "./pkg/compose.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("compose");
@@ -127,7 +127,7 @@ async function send(config, confirm) {
       text: suggestions.length === 1 ? `Send to ${suggestions[0]} instead` : "Send to the suggested addresses instead",
     });
     fixed.addEventListener("click", () => {
-      for (const field of [form.to, form.cc, form.bcc]) field.value = fixedField(field.value, findings);
+      for (const field of [form.to, form.cc, form.bcc]) field.value = applySuggestions(field.value, findings);
       form.requestSubmit();
     });
     const again = node("button", { type: "button", id: "send-anyway", text: "Send anyway" });
@@ -164,19 +164,6 @@ async function send(config, confirm) {
   }
   show("failed", `Not sent: the server answered ${res.status}`,
     node("pre", { text: typeof body === "string" ? body : JSON.stringify(body, null, 2) }));
-}
-
-/** A field's text with every entry a finding names replaced by its suggestion. */
-function fixedField(text, findings) {
-  let out = text;
-  for (const { value } of splitRecipients(text).reverse()) {
-    const address = (addressOf(value) || "").toLowerCase();
-    const finding = findings.find((f) => f.suggestion && (f.address || "").toLowerCase() === address);
-    if (!finding) continue;
-    const at = out.lastIndexOf(value);
-    out = out.slice(0, at) + applySuggestion(value, finding) + out.slice(at + value.length);
-  }
-  return out;
 }
 
 async function main() {

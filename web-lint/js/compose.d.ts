@@ -207,3 +207,6 @@ export function splitRecipients(text: string): Array<{ value: string; start: num
 
 /** The entry with its domain replaced by the finding's intended domain. */
 export function applySuggestion(entry: string, finding: Finding): string;
+
+/** The recipient list with every entry a finding with a suggestion names fixed; the rest as typed. */
+export function applySuggestions(text: string, findings: Finding[]): string;

@@ -114,6 +114,20 @@ function resolve(value, fallback) {
   return value === undefined ? fallback : value;
 }
 
+/**
+ * The recipient list `text` with every entry that a finding with a suggestion names (by its
+ * address, in any letter case) fixed by `applySuggestion`; the rest stays as typed.
+ */
+export function applySuggestions(text, findings) {
+  let out = text;
+  for (const { value, start, end } of splitRecipients(text).reverse()) {
+    const address = (addressOf(value) || "").toLowerCase();
+    const finding = findings.find((f) => f.suggestion && (f.address || "").toLowerCase() === address);
+    if (finding) out = out.slice(0, start) + applySuggestion(value, finding) + out.slice(end);
+  }
+  return out;
+}
+
 /** The address inside "Name <addr>", or the text itself when it has no angle brackets. */
 export function addressOf(text) {
   if (typeof text !== "string") return null;

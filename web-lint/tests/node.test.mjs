@@ -146,3 +146,13 @@ test("applySuggestion swaps the domain and keeps everything else as typed", () =
   assert.equal(compose.applySuggestion('"Smith, J." <J.Smith@army.ml>', f), '"Smith, J." <J.Smith@army.mil>');
   assert.equal(compose.applySuggestion("J.Smith@army.ml", f), "J.Smith@army.mil");
 });
+
+test("applySuggestions fixes the entries a finding names in a list and keeps the rest as typed", () => {
+  const f = { intended: "army.mil", suggestion: "J.Smith@army.mil", address: "J.Smith@army.ml" };
+  const text = '"Smith, J." <j.smith@ARMY.ml>, aj.smith@army.ml; J.Smith@army.ml';
+  assert.equal(
+    compose.applySuggestions(text, [f]),
+    '"Smith, J." <j.smith@army.mil>, aj.smith@army.ml; J.Smith@army.mil',
+  );
+  assert.equal(compose.applySuggestions("x@y.org", [f]), "x@y.org");
+});

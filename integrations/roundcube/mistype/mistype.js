@@ -212,6 +212,11 @@
     });
   }
 
+  /** The package's URL as import() takes it: absolute (not a bare relative path), ending in "/". */
+  function packageBase(url) {
+    return new URL(url.replace(/\/?$/, "/"), window.location.href).href;
+  }
+
   /** The findings that refused a send, as the filter's `mistype_blocked` event names them. */
   function refusedOf(verdict) {
     var findings = (verdict && verdict.findings) || [];
@@ -231,6 +236,7 @@
    */
   function startBounce() {
     if (!rc.env.mistype_bounce) return;
+    var base = packageBase(rc.env.mistype_bounce.package_url);
     var last = null;
     rc.addEventListener("requestbounce", function (data) {
       last = $.extend({}, data);
@@ -240,23 +246,20 @@
     function bounce(post) {
       rc.http_post("bounce", post, rc.set_busy(true, "sendingmessage"));
     }
-    /** `post` with each refused address that has a suggestion replaced by it; null if none was. */
-    function fixed(post, suggested) {
+    /**
+     * `post` with each refused address that has a suggestion fixed in its recipient fields (the
+     * package's compose helper, as in the compose window); null if none was there.
+     */
+    function fixed(compose, post, suggested) {
       var out = $.extend({}, post);
       var changed = false;
-      suggested.forEach(function (f) {
-        var address = f.address.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-        var re = new RegExp("(^|[\\s<,;:\"])" + address + "(?=$|[\\s>,;\"])", "gi");
-        ["_to", "_cc", "_bcc"].forEach(function (k) {
-          if (typeof out[k] !== "string") return;
-          var v = out[k].replace(re, function (m, before) {
-            return before + f.suggestion;
-          });
-          if (v !== out[k]) {
-            out[k] = v;
-            changed = true;
-          }
-        });
+      ["_to", "_cc", "_bcc"].forEach(function (k) {
+        if (typeof out[k] !== "string") return;
+        var v = compose.applySuggestions(out[k], suggested);
+        if (v !== out[k]) {
+          out[k] = v;
+          changed = true;
+        }
       });
       return changed ? out : null;
     }
@@ -275,12 +278,18 @@
           label: fix.label,
           run: function () {
             hideMessage(message);
-            var again = fixed(post, fix.suggested);
-            if (!again) {
-              rc.display_message(label("fixnotfound"), "error");
-              return;
-            }
-            bounce(again);
+            import(base + "compose.js")
+              .then(function (compose) {
+                var again = fixed(compose, post, fix.suggested);
+                if (!again) {
+                  rc.display_message(label("fixnotfound"), "error");
+                  return;
+                }
+                bounce(again);
+              })
+              .catch(function (e) {
+                rc.display_message(label("loadfailed") + ": " + (e && e.message ? e.message : e), "error");
+              });
           },
         },
         send: confirm
@@ -298,8 +307,7 @@
   function start() {
     if (rc.env.action !== "compose" || !rc.env.mistype) return;
     var env = rc.env.mistype;
-    // An absolute URL: import() does not take a bare relative path.
-    var base = new URL(env.package_url.replace(/\/?$/, "/"), window.location.href).href;
+    var base = packageBase(env.package_url);
     var identities = env.identities || {};
     var controller = null;
     var compose = null;

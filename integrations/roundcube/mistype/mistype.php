@@ -25,9 +25,16 @@ class mistype extends rcube_plugin
         } elseif (in_array((string) $rcmail->action, ['', 'show', 'preview'], true)) {
             // The pages that offer Roundcube's "Bounce": the filter's refusal of one is answered
             // here (the plugin's question, then the fix or the bounce confirmed).
+            $this->load_config();
             $this->add_texts('localization/', true);
             $this->add_hook('render_page', [$this, 'render_bounce_page']);
         }
+    }
+
+    /** Where the mistype-web-lint package is served from. */
+    private function package_url()
+    {
+        return rcmail::get_instance()->config->get('mistype_package_url') ?: $this->urlbase . 'pkg/';
     }
 
     /**
@@ -38,7 +45,11 @@ class mistype extends rcube_plugin
         if (!in_array($args['template'], ['mail', 'message', 'messagepreview'], true)) {
             return $args;
         }
-        rcmail::get_instance()->output->set_env('mistype_bounce', true);
+        $rcmail = rcmail::get_instance();
+        // The package's compose helper rewrites a refused address (loaded only for the fix).
+        $rcmail->output->set_env('mistype_bounce', [
+            'package_url' => $this->package_url(),
+        ]);
         $this->include_stylesheet($this->local_skin_path() . '/mistype.css');
         $this->include_script('mistype.js');
 
@@ -67,7 +78,7 @@ class mistype extends rcube_plugin
         }
 
         $rcmail->output->set_env('mistype', [
-            'package_url'  => $config->get('mistype_package_url') ?: $this->urlbase . 'pkg/',
+            'package_url'  => $this->package_url(),
             'policy'       => is_string($policy) && $policy !== '' ? $policy : null,
             'policy_url'   => $config->get('mistype_policy_url') ?: null,
             'ask_on'       => $config->get('mistype_ask_on', 'warn'),
