@@ -66,7 +66,7 @@ impl Body {
                     Reader::Json(json::Reader::new(graph::select_message))
                 }
             }
-            Route::GraphEvent => Reader::Json(json::Reader::new(graph::select_event)),
+            Route::GraphEvent { .. } => Reader::Json(json::Reader::new(graph::select_event)),
             Route::GraphDraftSend | Route::NextcloudById => Reader::Nothing,
             Route::GraphBatch => Reader::Json(json::Reader::new(graph::select_batch)),
             Route::GmailJson { drafts } => Reader::Json(gmail_json(drafts)),
@@ -220,7 +220,7 @@ pub fn send_of(
         | Route::GraphReply
         | Route::GraphForward
         | Route::GraphDraftSend
-        | Route::GraphEvent => {
+        | Route::GraphEvent { .. } => {
             let read = match read {
                 Read::Nothing => graph::Read::Nothing,
                 Read::Blank => graph::Read::Blank,

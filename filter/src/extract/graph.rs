@@ -141,15 +141,19 @@ fn route_of(rest: &str) -> Option<Route> {
     let last = last.strip_prefix("microsoft.graph.").unwrap_or(last);
     // The calendar: an event (`…/events`, `…/calendar/events`, `…/calendars/{id}/events`)
     // created or changed, and an event's forward.
-    let event = lower[n - 1] == "events" || n >= 2 && lower[n - 2] == "events";
+    let event = (lower[n - 1] == "events" || n >= 2 && lower[n - 2] == "events").then_some(
+        Route::GraphEvent {
+            changed: lower[n - 1] != "events",
+        },
+    );
     let forward_of = |parent: &str| n >= 3 && lower[n - 3] == parent && last == "forward";
     if lower[0] == "groups" {
         // A Microsoft 365 group: its calendar, and its conversations' posts forwarded.
         if n < 3 {
             return None;
         }
-        if event {
-            return Some(Route::GraphEvent);
+        if event.is_some() {
+            return event;
         }
         return (forward_of("events") || forward_of("posts")).then_some(Route::GraphForward);
     }
@@ -164,8 +168,8 @@ fn route_of(rest: &str) -> Option<Route> {
     if last == "sendmail" && (n == 2 && lower[0] == "me" || n == 3 && lower[0] == "users") {
         return Some(Route::GraphSendMail);
     }
-    if event {
-        return Some(Route::GraphEvent);
+    if event.is_some() {
+        return event;
     }
     if forward_of("events") {
         return Some(Route::GraphForward);
@@ -181,19 +185,14 @@ fn route_of(rest: &str) -> Option<Route> {
     None
 }
 
-/// Whether a request of `route` on the resource path `rest` is a send with its method (a POST
-/// when `post`, else a PATCH): an event is created by a POST to its collection and changed by a
-/// PATCH of it; every other send is a POST.
-fn method_fits(route: Route, post: bool, rest: &str) -> bool {
-    if route != Route::GraphEvent {
-        return post;
+/// Whether a request of `route` is a send with its method (a POST when `post`, else a PATCH): an
+/// event is created by a POST to its collection and changed by a PATCH of it; every other send
+/// is a POST.
+fn method_fits(route: Route, post: bool) -> bool {
+    match route {
+        Route::GraphEvent { changed } => post != changed,
+        _ => post,
     }
-    let collection = rest
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .is_some_and(|s| s.eq_ignore_ascii_case("events"));
-    post == collection
 }
 
 /// The stored message a `.../messages/{id}/send` path names. `version` is the prefix the path
@@ -249,7 +248,7 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
     if route == Route::GraphBatch && head.media_type == Some("text/plain") {
         return None;
     }
-    method_fits(route, post, rest).then_some(route)
+    method_fits(route, post).then_some(route)
 }
 
 fn recipients(v: Option<Val>, at: &str, out: &mut Vec<String>) -> Result<(), ExtractError> {
@@ -352,7 +351,7 @@ fn from_json(route: Route, v: Val, at: &str) -> Result<Send, ExtractError> {
             };
             from_message(msg, &format!("{at}.message"), &mut s)?;
         }
-        Route::GraphEvent => {
+        Route::GraphEvent { .. } => {
             recipients(get(v, "attendees"), &format!("{at}.attendees"), &mut s.to)?;
         }
         Route::GraphReply | Route::GraphForward => {
@@ -476,7 +475,7 @@ pub fn extract_batch(
             continue;
         }
         let (version, rest) = batch_url(url, version);
-        let Some(route) = route_of(&rest).filter(|&r| method_fits(r, post, &rest)) else {
+        let Some(route) = route_of(&rest).filter(|&r| method_fits(r, post)) else {
             continue;
         };
         if route == Route::GraphBatch {

@@ -39,7 +39,10 @@ pub enum Route {
     GraphDraftSend,
     /// A Graph event created (`POST …/events`) or changed (`PATCH …/events/{id}`): Graph sends
     /// its invitation or update to the attendees.
-    GraphEvent,
+    GraphEvent {
+        /// One event's path (changed by a `PATCH`), not its collection's (created by a `POST`).
+        changed: bool,
+    },
     /// Graph `$batch`.
     GraphBatch,
     /// Gmail `messages.send` (`drafts: false`) or `drafts.send` with a JSON body.
