@@ -453,6 +453,66 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarding_rule_to_a_typo_is_not_saved_and_says_so() {
+        let f = filter("block");
+        let ct = "application/json";
+        let whole = |d: &Decision| match &d.action {
+            Action::Reply { body, .. } => serde_json::from_slice::<Value>(body).unwrap(),
+            other => panic!("not a reply: {other:?}"),
+        };
+        // A Graph rule that forwards to a typo of the sender's own service.
+        let rule = br#"{"displayName": "To the ship",
+            "actions": {"forwardTo": [{"emailAddress": {"address": "j.smith@navy.ml"}}]}}"#;
+        let path = "/v1.0/me/mailFolders/inbox/messageRules";
+        let d = decided(run(&f, "POST", path, ct, rule, Some("ops@army.mil"), None));
+        assert_eq!(d.status(), Some(422));
+        let message = whole(&d)["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.starts_with(
+                "Not saved: mail would be forwarded to a misaddressed recipient: j.smith@navy.ml \
+                 — did you mean j.smith@navy.mil?"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("To save it as written, confirm and save again."),
+            "{message}"
+        );
+        // Confirmed, it is saved as written.
+        let token = reply_body(&d)["confirm"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let d = decided(run(
+            &f,
+            "POST",
+            path,
+            ct,
+            rule,
+            Some("ops@army.mil"),
+            Some(&token),
+        ));
+        assert_eq!(d.status(), None);
+        // Gmail's automatic forwarding switched on to a typo, in Gmail's dialect; switched off,
+        // it passes.
+        let auto = "/gmail/v1/users/me/settings/autoForwarding";
+        let on = br#"{"enabled": true, "emailAddress": "friend@gmial.com"}"#;
+        let d = decided(run(&f, "PUT", auto, ct, on, None, None));
+        assert_eq!(d.status(), Some(422));
+        let b = whole(&d);
+        assert_eq!(b["error"]["status"], "FAILED_PRECONDITION");
+        let message = b["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Not saved: mail would be forwarded"),
+            "{message}"
+        );
+        assert!(message.contains("friend@gmail.com"), "{message}");
+        let off = br#"{"enabled": false, "emailAddress": "friend@gmial.com"}"#;
+        let d = decided(run(&f, "PUT", auto, ct, off, None, None));
+        assert_eq!(d.status(), None);
+    }
+
+    #[test]
     fn roundcube_compose_window_block_page_and_confirm_field() {
         let f = filter("block");
         let ct = "application/x-www-form-urlencoded";

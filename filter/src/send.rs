@@ -158,6 +158,10 @@ pub struct Send {
     pub references: Vec<Reference>,
     /// The JMAP request's method calls, so that a refusal can answer each in JMAP's terms.
     pub calls: Vec<MethodCall>,
+    /// The recipients are where a standing rule or setting forwards the mailbox's mail from now
+    /// on (a Graph message rule, Gmail's forwarding address, filter or automatic forwarding),
+    /// not those of a message sent now: a refusal says the rule is not saved.
+    pub forwarding: bool,
 }
 
 impl Send {
@@ -177,6 +181,7 @@ impl Send {
             from_is_hint: false,
             references: Vec::new(),
             calls: Vec::new(),
+            forwarding: false,
         }
     }
 
@@ -204,6 +209,8 @@ impl Send {
         self.bcc.extend(other.bcc);
         self.contacts.extend(other.contacts);
         self.references.extend(other.references);
+        // (A batch that also sends a message is refused as a send.)
+        self.forwarding &= other.forwarding;
     }
 
     /// The sender the check uses: `sender` (from the authenticating layer's header) wins over

@@ -11,8 +11,8 @@ use mistype_filter::lookup;
 use mistype_filter::send::Api;
 use mistype_filter::token::{Binding, Signer};
 
-const METHODS: [&str; 3] = ["POST", "PUT", "GET"];
-const PATHS: [&str; 21] = [
+const METHODS: [&str; 4] = ["POST", "PUT", "GET", "PATCH"];
+const PATHS: [&str; 24] = [
     "/jmap/api/",
     "/v1.0/me/sendMail",
     "/v1.0/users('u%40x')/messages('AAMk''1')/microsoft.graph.send",
@@ -20,8 +20,11 @@ const PATHS: [&str; 21] = [
     "/index.php/apps/mail/api/outbox/17",
     "/v1.0/me/messages/AAMk/forward",
     "/v1.0/$batch",
+    "/v1.0/me/mailFolders/inbox/messageRules/R1",
     "/gmail/v1/users/me/messages/send",
     "/gmail/v1/users/me/drafts/send",
+    "/gmail/v1/users/me/settings/filters",
+    "/gmail/v1/users/me/settings/autoForwarding",
     "/upload/gmail/v1/users/me/messages/send?uploadType=multipart",
     "/upload/gmail/v1/users/me/messages/send?uploadType=media",
     "/batch",

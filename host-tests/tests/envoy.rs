@@ -1098,6 +1098,15 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
         ),
         ("graph", sends::graph_draft_send("AAMk1")),
         ("graph", sends::graph_batch(&[to])),
+        ("graph", sends::graph_rule(to)),
+        (
+            "graph",
+            sends::graph_rule(to)
+                .changed("/beta/users('u')/mailFolders('inbox')/messageRules('R1')"),
+        ),
+        ("gmail", sends::gmail_forwarding_address(to[0])),
+        ("gmail", sends::gmail_filter(to[0])),
+        ("gmail", sends::gmail_auto_forwarding(to[0])),
         (
             "gmail",
             sends::gmail_batch(&[&sends::mime_message("a.b@army.mil", to, &[])], None),

@@ -213,6 +213,24 @@ pub fn graph_event(attendees: &[&str]) -> HttpRequest {
     )
 }
 
+/// A Graph message rule of the inbox that forwards what it matches to `forward_to` (created:
+/// `POST`; [`HttpRequest::changed`] makes it a change of rule `R1`).
+pub fn graph_rule(forward_to: &[&str]) -> HttpRequest {
+    HttpRequest::json(
+        "/v1.0/me/mailFolders/inbox/messageRules",
+        &json!({
+            "displayName": "From the unit",
+            "sequence": 2,
+            "isEnabled": true,
+            "conditions": {"senderContains": ["army.mil"]},
+            "actions": {
+                "forwardTo": forward_to.iter().map(|a| json!({"emailAddress": {"address": a}})).collect::<Vec<_>>(),
+                "stopProcessingRules": true,
+            },
+        }),
+    )
+}
+
 pub fn graph_draft_send(id: &str) -> HttpRequest {
     HttpRequest::post(&format!("/v1.0/me/messages/{id}/send"), None, Vec::new())
 }
@@ -290,7 +308,6 @@ pub fn gmail_upload_multipart(mime: &str) -> HttpRequest {
 /// a request line, headers and the call's JSON. Here a `messages.send` of each message (its
 /// `raw`), a `drafts.send` of the stored draft `draft_id` (if any) and a `messages.list`.
 pub fn gmail_batch(mimes: &[&str], draft_id: Option<&str>) -> HttpRequest {
-    let boundary = "===============2259265848015652299==";
     let mut calls: Vec<(&str, &str, String)> = mimes
         .iter()
         .map(|m| {
@@ -303,6 +320,40 @@ pub fn gmail_batch(mimes: &[&str], draft_id: Option<&str>) -> HttpRequest {
         calls.push(("POST", "/gmail/v1/users/me/drafts/send?alt=json", body));
     }
     calls.push(("GET", "/gmail/v1/users/me/messages?alt=json", String::new()));
+    gmail_batch_of(&calls)
+}
+
+/// Gmail's `settings.forwardingAddresses.create` of `address`.
+pub fn gmail_forwarding_address(address: &str) -> HttpRequest {
+    HttpRequest::json(
+        "/gmail/v1/users/me/settings/forwardingAddresses",
+        &json!({"forwardingEmail": address}),
+    )
+}
+
+/// Gmail's `settings.filters.create` of a filter that forwards mail from the unit to `address`.
+pub fn gmail_filter(address: &str) -> HttpRequest {
+    HttpRequest::json(
+        "/gmail/v1/users/me/settings/filters",
+        &json!({"criteria": {"from": "army.mil"}, "action": {"forward": address}}),
+    )
+}
+
+/// Gmail's `settings.updateAutoForwarding`: every incoming message forwarded to `address`.
+pub fn gmail_auto_forwarding(address: &str) -> HttpRequest {
+    HttpRequest {
+        method: "PUT",
+        ..HttpRequest::json(
+            "/gmail/v1/users/me/settings/autoForwarding",
+            &json!({"enabled": true, "emailAddress": address, "disposition": "leaveInInbox"}),
+        )
+    }
+}
+
+/// A Gmail batch of the calls `(method, path, JSON body)` (an empty body: none), as
+/// google-api-python-client writes one.
+pub fn gmail_batch_of(calls: &[(&str, &str, String)]) -> HttpRequest {
+    let boundary = "===============2259265848015652299==";
     let mut body = String::new();
     for (i, (method, path, json)) in calls.iter().enumerate() {
         body.push_str(&format!(

@@ -67,6 +67,7 @@ impl Body {
                 }
             }
             Route::GraphEvent { .. } => Reader::Json(json::Reader::new(graph::select_event)),
+            Route::GraphRule { .. } => Reader::Json(json::Reader::new(graph::select_rule)),
             Route::GraphDraftSend | Route::NextcloudById => Reader::Nothing,
             Route::GraphBatch => Reader::Json(json::Reader::new(graph::select_batch)),
             Route::GmailJson { drafts } => Reader::Json(gmail_json(drafts)),
@@ -80,6 +81,7 @@ impl Body {
                 Some("application/json") => Reader::Json(gmail_json(drafts)),
                 _ => Reader::Head(Head::new(Encoding::Identity)),
             },
+            Route::GmailForwarding(_) => Reader::Json(json::Reader::new(gmail::select_setting)),
             Route::GmailBatch => Reader::Multipart(multipart::Reader::new(
                 ct.unwrap_or_default(),
                 Chooser::Parts(gmail::batch_part),
@@ -220,7 +222,8 @@ pub fn send_of(
         | Route::GraphReply
         | Route::GraphForward
         | Route::GraphDraftSend
-        | Route::GraphEvent { .. } => {
+        | Route::GraphEvent { .. }
+        | Route::GraphRule { .. } => {
             let read = match read {
                 Read::Nothing => graph::Read::Nothing,
                 Read::Blank => graph::Read::Blank,
@@ -241,6 +244,7 @@ pub fn send_of(
         Route::GmailJson { drafts } => gmail::extract_json(drafts, path, read).map(Some),
         Route::GmailUpload { drafts } => gmail::extract_upload(drafts, path, read),
         Route::GmailBatch => gmail::extract_batch(read),
+        Route::GmailForwarding(setting) => gmail::extract_setting(setting, read).map(Some),
         Route::Roundcube { framed, bounce } => roundcube::extract(fields(read), framed, bounce),
         Route::Snappymail => snappymail::extract(match read {
             Read::Fields(f) => snappymail::Body::Form(f),

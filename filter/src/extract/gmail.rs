@@ -12,12 +12,16 @@
 //! `/batch/gmail/v1`) is `multipart/mixed` with one HTTP request per `application/http` part: each
 //! send among them is read as its own body would be, and the batch is judged as one send of all
 //! their recipients.
+//!
+//! The settings that forward the mailbox's mail are judged too ([`GmailSetting`]): a forwarding
+//! address created, a filter that forwards, automatic forwarding switched on. Each is read as a
+//! send to the address it forwards to, and refused as a rule not saved (`Send::forwarding`).
 
 use super::head::{Encoding, Head as MessageHead};
 use super::json::{Doc, Kind, Seg, Select};
 use super::multipart::{Content, Part, PartInfo, Request, Sink};
 use super::read::Read;
-use super::request::{err, fail, under, url_path, Head, Route};
+use super::request::{err, fail, under, url_path, GmailSetting, Head, Route};
 use super::tree::{Val, View};
 use crate::send::{self, Api, ExtractError, LookupError, Reference, Send};
 
@@ -35,7 +39,14 @@ pub fn classify(head: &Head, prefix: &str) -> Option<Route> {
         Some(r) => (true, r),
         None => (false, rest),
     };
-    let drafts = sends_drafts(rest.strip_prefix("/gmail/v1/users/")?)?;
+    let after_users = rest.strip_prefix("/gmail/v1/users/")?;
+    if !upload {
+        if let Some(setting) = forwarding_setting(after_users, head.method) {
+            return super::request::is_json(head.media_type)
+                .then_some(Route::GmailForwarding(setting));
+        }
+    }
+    let drafts = sends_drafts(after_users)?;
     let post = head.method.eq_ignore_ascii_case("POST");
     if upload {
         // PUT carries the message of a resumable upload session.
@@ -138,6 +149,97 @@ fn sends_drafts(after_users: &str) -> Option<bool> {
     }
 }
 
+/// The setting a `method` request on the path after `/gmail/v1/users/` saves, if it forwards
+/// mail: `{u}/settings/forwardingAddresses` and `{u}/settings/filters` (`POST`: created),
+/// `{u}/settings/autoForwarding` (`PUT`: updated).
+fn forwarding_setting(after_users: &str, method: &str) -> Option<GmailSetting> {
+    let mut segs = after_users.split('/');
+    segs.next().filter(|u| !u.is_empty())?;
+    let (setting, with) = match (segs.next(), segs.next(), segs.next()) {
+        (Some("settings"), Some("forwardingAddresses"), None) => {
+            (GmailSetting::ForwardingAddress, "POST")
+        }
+        (Some("settings"), Some("filters"), None) => (GmailSetting::Filter, "POST"),
+        (Some("settings"), Some("autoForwarding"), None) => (GmailSetting::AutoForwarding, "PUT"),
+        _ => return None,
+    };
+    method.eq_ignore_ascii_case(with).then_some(setting)
+}
+
+/// What the filter reads of a forwarding setting: where it forwards to (`forwardingEmail`, a
+/// filter's `action.forward`, automatic forwarding's `emailAddress`) and whether automatic
+/// forwarding is `enabled`, by their JSON names or their proto field names, which Google reads
+/// too (`forwarding_email`).
+pub fn select_setting(path: &[Seg], _kind: Kind) -> Select {
+    let is = |seg: &Seg, names: &[&str]| seg.key().is_some_and(|k| names.contains(&k));
+    match path {
+        [] => Select::Descend,
+        [a] if is(a, &["action"]) => Select::Descend,
+        [a, f] if is(a, &["action"]) && is(f, &["forward"]) => Select::Keep,
+        [f] if is(f, &SETTING_FIELDS) => Select::Keep,
+        _ => Select::Skip,
+    }
+}
+
+/// The top-level fields of a forwarding setting that [`select_setting`] keeps.
+const SETTING_FIELDS: [&str; 5] = [
+    "forwardingEmail",
+    "forwarding_email",
+    "emailAddress",
+    "email_address",
+    "enabled",
+];
+
+/// `v[name]`, or `v[proto]` (the proto field name, which Google's JSON reader takes as well).
+fn either<'a>(v: Val<'a>, name: &str, proto: &str) -> Option<Val<'a>> {
+    v.get(name).or_else(|| v.get(proto))
+}
+
+/// The send of a forwarding setting: its address, as one recipient (none for automatic
+/// forwarding switched off).
+fn from_setting(setting: GmailSetting, doc: &Doc) -> Result<Send, ExtractError> {
+    let v = doc.root();
+    if !v.is_object() {
+        return err(API, "body is not a JSON object");
+    }
+    let mut s = Send::new(API);
+    s.forwarding = true;
+    let (address, at) = match setting {
+        GmailSetting::ForwardingAddress => (
+            either(v, "forwardingEmail", "forwarding_email"),
+            "forwardingEmail",
+        ),
+        GmailSetting::Filter => (
+            v.get("action").and_then(|a| a.get("forward")),
+            "action.forward",
+        ),
+        GmailSetting::AutoForwarding => {
+            let enabled = either(v, "enabled", "enabled").map(|e| e.view());
+            match enabled {
+                Some(View::Bool(true)) => {}
+                None | Some(View::Null) | Some(View::Bool(false)) => return Ok(s),
+                Some(_) => return err(API, "enabled is not true or false"),
+            }
+            (either(v, "emailAddress", "email_address"), "emailAddress")
+        }
+    };
+    match address.map(|a| a.view()) {
+        None | Some(View::Null) => {}
+        Some(View::String(a)) => s.to.push(a.to_string()),
+        Some(_) => return fail(API, format_args!("{at} is not a string")),
+    }
+    Ok(s)
+}
+
+/// A forwarding setting's JSON, as [`select_setting`] read it.
+pub fn extract_setting(setting: GmailSetting, read: Read) -> Result<Send, ExtractError> {
+    match read {
+        Read::Json(Ok(doc)) => from_setting(setting, &doc),
+        Read::Json(Err(e)) => fail(API, format_args!("malformed JSON: {e}")),
+        _ => err(API, "malformed JSON: the body is empty"),
+    }
+}
+
 /// A batched call's target, if it is a send: `messages.send` (`false`) or `drafts.send`
 /// (`true`), under whatever prefix (a batch's calls are not classified by the API's prefixes).
 fn batched_send(call: &Request) -> Option<bool> {
@@ -145,11 +247,19 @@ fn batched_send(call: &Request) -> Option<bool> {
     sends_drafts(rest)
 }
 
+/// A batched call's forwarding setting, if it saves one (as [`forwarding_setting`] says).
+fn batched_setting(call: &Request) -> Option<GmailSetting> {
+    let (_, rest) = url_path(&call.target).split_once("/gmail/v1/users/")?;
+    forwarding_setting(rest, &call.method)
+}
+
 /// What the filter reads of a batched call: a send's JSON, as [`select`] reads a send's own
-/// body; nothing of any other call.
+/// body, and a forwarding setting's as [`select_setting`] does; nothing of any other call.
 fn batch_call(call: &Request) -> Sink {
     if batched_send(call).is_some() {
         Sink::Json(select)
+    } else if batched_setting(call).is_some() {
+        Sink::Json(select_setting)
     } else {
         Sink::Skip
     }
@@ -168,17 +278,25 @@ pub fn extract_batch(read: Read) -> Result<Option<Send>, ExtractError> {
         let Some(call) = &part.request else {
             continue;
         };
-        let Some(drafts) = batched_send(call) else {
+        let setting = batched_setting(call);
+        let drafts = batched_send(call);
+        if setting.is_none() && drafts.is_none() {
             continue;
-        };
+        }
         let at = format!("batched call {} ({} {})", i + 1, call.method, call.target);
-        if !call.method.eq_ignore_ascii_case("POST")
+        if setting.is_none() && !call.method.eq_ignore_ascii_case("POST")
             || !super::request::is_json(call.media_type.as_deref())
         {
-            return fail(API, format_args!("{at} is not a POST of JSON"));
+            return fail(
+                API,
+                format_args!("{at} is not a {} of JSON", call_method(setting)),
+            );
         }
         let one = match &part.content {
-            Content::Json(Ok(doc)) => from_resource(drafts, url_path(&call.target), doc),
+            Content::Json(Ok(doc)) => match (setting, drafts) {
+                (Some(setting), _) => from_setting(setting, doc),
+                (None, drafts) => from_resource(drafts == Some(true), url_path(&call.target), doc),
+            },
             Content::Json(Err(e)) => fail(API, format_args!("{at}: malformed JSON: {e}")),
             _ => fail(API, format_args!("{at} was not read")),
         }?;
@@ -188,6 +306,14 @@ pub fn extract_batch(read: Read) -> Result<Option<Send>, ExtractError> {
         }
     }
     Ok(batch)
+}
+
+/// The method a batched call of `setting` (or of a send, `None`) is made with.
+fn call_method(setting: Option<GmailSetting>) -> &'static str {
+    match setting {
+        Some(GmailSetting::AutoForwarding) => "PUT",
+        _ => "POST",
+    }
 }
 
 /// Where the message of a JSON send is: `raw` (`messages.send`) or `message.raw`
@@ -540,6 +666,105 @@ mod tests {
         assert!(r.classify("GET", "/batch", ct).is_none());
         assert!(r.classify("POST", "/batch", CT).is_none());
         assert!(r.classify("POST", "/batch/other", ct).is_none());
+    }
+
+    #[test]
+    fn forwarding_settings_are_sends_to_the_address_they_forward_to() {
+        use mistype_testdata::sends;
+        // A forwarding address created (Gmail mails it a confirmation request), a filter that
+        // forwards, automatic forwarding switched on: each sends mail to its address.
+        for (method, path, body) in [
+            (
+                "POST",
+                "/gmail/v1/users/me/settings/forwardingAddresses",
+                &br#"{"forwardingEmail": "j.smith@navy.ml"}"#[..],
+            ),
+            (
+                "POST",
+                "/gmail/v1/users/ops%40army.mil/settings/forwardingAddresses",
+                br#"{"forwarding_email": "j.smith@navy.ml"}"#,
+            ),
+            (
+                "POST",
+                "/gmail/v1/users/me/settings/filters",
+                br#"{"criteria": {"from": "ops@army.mil"}, "action": {"addLabelIds": ["L1"], "forward": "j.smith@navy.ml"}}"#,
+            ),
+            (
+                "PUT",
+                "/gmail/v1/users/me/settings/autoForwarding",
+                br#"{"enabled": true, "emailAddress": "j.smith@navy.ml", "disposition": "leaveInInbox"}"#,
+            ),
+            (
+                "put",
+                "/gmail/v1/users/me/settings/autoForwarding",
+                br#"{"email_address": "j.smith@navy.ml", "enabled": true}"#,
+            ),
+        ] {
+            let s = send(method, path, CT, body);
+            assert_eq!(s.to, vec!["j.smith@navy.ml"], "{method} {path}");
+            assert!(s.forwarding, "{method} {path}");
+        }
+        // Forwarding switched off, a filter that does not forward: no recipient.
+        let auto = "/gmail/v1/users/me/settings/autoForwarding";
+        for body in [
+            &br#"{"enabled": false, "emailAddress": "j.smith@navy.ml"}"#[..],
+            br#"{"emailAddress": "j.smith@navy.ml"}"#,
+        ] {
+            assert!(send("PUT", auto, CT, body).has_no_recipients());
+        }
+        let filters = "/gmail/v1/users/me/settings/filters";
+        let labels = br#"{"criteria": {"from": "x@navy.ml"}, "action": {"addLabelIds": ["L1"]}}"#;
+        assert!(send("POST", filters, CT, labels).has_no_recipients());
+        // What cannot be read is an error, not a pass.
+        let e = error(
+            "PUT",
+            auto,
+            CT,
+            br#"{"enabled": "yes", "emailAddress": "c@navy.ml"}"#,
+        );
+        assert!(e.message.contains("enabled is not true or false"), "{e}");
+        let e = error(
+            "POST",
+            filters,
+            CT,
+            br#"{"action": {"forward": ["c@navy.ml"]}}"#,
+        );
+        assert!(e.message.contains("action.forward is not a string"), "{e}");
+        let e = error("POST", filters, CT, b"[1]");
+        assert!(e.message.contains("not a JSON object"), "{e}");
+        // Other methods and settings are not candidates.
+        let r = Routes::default();
+        for (method, path) in [
+            ("GET", "/gmail/v1/users/me/settings/forwardingAddresses"),
+            ("POST", auto),
+            ("PUT", filters),
+            (
+                "DELETE",
+                "/gmail/v1/users/me/settings/forwardingAddresses/j.smith@navy.ml",
+            ),
+            ("PUT", "/gmail/v1/users/me/settings/vacation"),
+            ("POST", "/upload/gmail/v1/users/me/settings/filters"),
+        ] {
+            assert!(r.classify(method, path, CT).is_none(), "{method} {path}");
+        }
+        // In a batch, beside a send: judged with it.
+        let forwarding = r#"{"forwardingEmail": "j.smith@navy.ml"}"#.to_string();
+        let auto_on = r#"{"enabled": true, "emailAddress": "x@gmial.com"}"#.to_string();
+        let b = sends::gmail_batch_of(&[
+            (
+                "POST",
+                "/gmail/v1/users/me/settings/forwardingAddresses?alt=json",
+                forwarding,
+            ),
+            (
+                "PUT",
+                "/gmail/v1/users/me/settings/autoForwarding?alt=json",
+                auto_on,
+            ),
+        ]);
+        let s = send("POST", &b.path, b.content_type.as_deref(), &b.body);
+        assert_eq!(s.to, vec!["j.smith@navy.ml", "x@gmial.com"]);
+        assert!(s.forwarding);
     }
 
     #[test]

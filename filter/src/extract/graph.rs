@@ -1,6 +1,8 @@
-//! Microsoft Graph: `sendMail`, `messages/{id}/reply|replyAll|forward|send`, `$batch`, and the
+//! Microsoft Graph: `sendMail`, `messages/{id}/reply|replyAll|forward|send`, `$batch`, the
 //! calendar's sends: an event created or changed with attendees (Graph sends them the
-//! invitation or the update) and `events/{id}/forward`.
+//! invitation or the update) and `events/{id}/forward`, and the message rules that forward or
+//! redirect mail (`mailFolders/{id}/messageRules`): a rule to a typo sends every matching message
+//! there from then on.
 //!
 //! JSON bodies carry `message.toRecipients` / `ccRecipients` / `bccRecipients` (and `forward`
 //! may carry `toRecipients` at the top level); the MIME variant is a `text/plain` body holding the
@@ -66,6 +68,20 @@ pub fn select_event(path: &[Seg], _kind: Kind) -> Select {
     }
 }
 
+/// What the filter reads of a message rule created or changed: the recipients of its forwarding
+/// actions.
+pub fn select_rule(path: &[Seg], _kind: Kind) -> Select {
+    match path {
+        [] => Select::Descend,
+        [a] if is(a, "actions") => Select::Descend,
+        [a, f] if is(a, "actions") && RULE_ACTIONS.iter().any(|n| is(f, n)) => Select::Keep,
+        _ => Select::Skip,
+    }
+}
+
+/// A message rule's actions that send mail on: each a list of recipients.
+const RULE_ACTIONS: [&str; 3] = ["forwardTo", "forwardAsAttachmentTo", "redirectTo"];
+
 /// What the filter reads of a `$batch`: each request's `method`, `url` and `headers`, and its
 /// `body` as [`select_message`] reads a send's (and [`select_event`] an event's attendees), or,
 /// for a MIME send, the head of the message its base64 string holds.
@@ -83,7 +99,10 @@ pub fn select_batch(path: &[Seg], kind: Kind) -> Select {
             Select::Head(Encoding::Base64)
         }
         [Seg::Index(_), b, rest @ ..] if is(b, "body") => match select_message(rest, kind) {
-            Select::Skip => select_event(rest, kind),
+            Select::Skip => match select_event(rest, kind) {
+                Select::Skip => select_rule(rest, kind),
+                s => s,
+            },
             s => s,
         },
         _ => Select::Skip,
@@ -146,6 +165,11 @@ fn route_of(rest: &str) -> Option<Route> {
             changed: lower[n - 1] != "events",
         },
     );
+    // A mail folder's message rules (`…/mailFolders/inbox/messageRules`), created or changed.
+    let rule =
+        (n >= 2 && lower[n - 2] == "messagerules").then_some(Route::GraphRule { changed: true });
+    let rule =
+        rule.or((lower[n - 1] == "messagerules").then_some(Route::GraphRule { changed: false }));
     let forward_of = |parent: &str| n >= 3 && lower[n - 3] == parent && last == "forward";
     if lower[0] == "groups" {
         // A Microsoft 365 group: its calendar, and its conversations' posts forwarded.
@@ -171,6 +195,9 @@ fn route_of(rest: &str) -> Option<Route> {
     if event.is_some() {
         return event;
     }
+    if rule.is_some() {
+        return rule;
+    }
     if forward_of("events") {
         return Some(Route::GraphForward);
     }
@@ -186,11 +213,11 @@ fn route_of(rest: &str) -> Option<Route> {
 }
 
 /// Whether a request of `route` is a send with its method (a POST when `post`, else a PATCH): an
-/// event is created by a POST to its collection and changed by a PATCH of it; every other send
-/// is a POST.
+/// event or a message rule is created by a POST to its collection and changed by a PATCH of it;
+/// every other send is a POST.
 fn method_fits(route: Route, post: bool) -> bool {
     match route {
-        Route::GraphEvent { changed } => post != changed,
+        Route::GraphEvent { changed } | Route::GraphRule { changed } => post != changed,
         _ => post,
     }
 }
@@ -353,6 +380,21 @@ fn from_json(route: Route, v: Val, at: &str) -> Result<Send, ExtractError> {
         }
         Route::GraphEvent { .. } => {
             recipients(get(v, "attendees"), &format!("{at}.attendees"), &mut s.to)?;
+        }
+        Route::GraphRule { .. } => {
+            s.forwarding = true;
+            if let Some(actions) = get(v, "actions").filter(|a| !a.is_null()) {
+                if !actions.is_object() {
+                    return fail(API, format_args!("{at}.actions is not an object"));
+                }
+                for name in RULE_ACTIONS {
+                    recipients(
+                        get(actions, name),
+                        &format!("{at}.actions.{name}"),
+                        &mut s.to,
+                    )?;
+                }
+            }
         }
         Route::GraphReply | Route::GraphForward => {
             if let Some(msg) = msg {
@@ -830,6 +872,93 @@ mod tests {
             send("POST", "/v1.0/$batch", CT, batch).to,
             vec!["a@navy.ml", "b@navy.ml"]
         );
+    }
+
+    #[test]
+    fn message_rules_that_forward_are_sends_to_their_recipients() {
+        // A rule created (POST to a folder's messageRules) or changed (PATCH of one): every
+        // message it matches from then on goes to its forwardTo, forwardAsAttachmentTo and
+        // redirectTo recipients.
+        let body = br#"{"displayName": "To the ship", "sequence": 2, "isEnabled": true,
+            "conditions": {"senderContains": ["ops"]},
+            "actions": {"moveToFolder": "AAMkF", "stopProcessingRules": true,
+              "forwardTo": [{"emailAddress": {"name": "Lt J", "address": "j.smith@navy.ml"}}],
+              "forwardAsAttachmentTo": [{"emailAddress": {"address": "log@army.mil"}}],
+              "redirectTo": [{"emailAddress": {"address": "x@gmial.com"}}]}}"#;
+        for (method, path) in [
+            ("POST", "/v1.0/me/mailFolders/inbox/messageRules"),
+            (
+                "POST",
+                "/v1.0/users/ops%40army.mil/mailfolders/inbox/messagerules/",
+            ),
+            ("POST", "/beta/me/mailFolders('inbox')/messageRules"),
+            (
+                "PATCH",
+                "/v1.0/me/mailFolders/inbox/messageRules/AQAAAJ5dZqA=",
+            ),
+            (
+                "PATCH",
+                "/v1.0/users('ops@army.mil')/mailFolders('inbox')/messageRules('R1')",
+            ),
+        ] {
+            let s = send(method, path, CT, body);
+            assert_eq!(
+                s.to,
+                vec!["\"Lt J\" <j.smith@navy.ml>", "log@army.mil", "x@gmial.com"],
+                "{method} {path}"
+            );
+            assert!(s.forwarding, "{method} {path}");
+        }
+        // PascalCase; a rule that only moves mail; a change that names no action.
+        let pascal =
+            br#"{"Actions": {"RedirectTo": [{"EmailAddress": {"Address": "c@navy.ml"}}]}}"#;
+        let path = "/v1.0/me/mailFolders/inbox/messageRules";
+        assert_eq!(send("POST", path, CT, pascal).to, vec!["c@navy.ml"]);
+        let moves = br#"{"displayName": "File", "actions": {"moveToFolder": "AAMkF"}}"#;
+        assert!(send("POST", path, CT, moves).has_no_recipients());
+        let enable = br#"{"isEnabled": true}"#;
+        assert!(send("PATCH", &format!("{path}/R1"), CT, enable).has_no_recipients());
+        let e = error(
+            "POST",
+            path,
+            CT,
+            br#"{"actions": {"forwardTo": "c@navy.ml"}}"#,
+        );
+        assert!(e.message.contains("actions.forwardTo is not a list"), "{e}");
+        let e = error("POST", path, CT, br#"{"actions": ["forwardTo"]}"#);
+        assert!(e.message.contains("actions is not an object"), "{e}");
+        // Not rules: a PATCH of the collection, a POST to one rule, a DELETE.
+        let r = Routes::default();
+        for (method, path) in [
+            ("PATCH", "/v1.0/me/mailFolders/inbox/messageRules"),
+            ("POST", "/v1.0/me/mailFolders/inbox/messageRules/R1"),
+            ("DELETE", "/v1.0/me/mailFolders/inbox/messageRules/R1"),
+            ("POST", "/v1.0/groups/G1/mailFolders/inbox/messageRules"),
+        ] {
+            assert!(r.classify(method, path, CT).is_none(), "{method} {path}");
+        }
+        // In a batch, beside a message: the batch is refused as a send.
+        let batch = br#"{"requests": [
+            {"id": "1", "method": "POST", "url": "/me/mailFolders/inbox/messageRules",
+             "headers": {"Content-Type": "application/json"},
+             "body": {"actions": {"forwardTo": [{"emailAddress": {"address": "a@navy.ml"}}]}}},
+            {"id": "2", "method": "PATCH", "url": "/me/mailFolders/inbox/messageRules/R1",
+             "headers": {"Content-Type": "application/json"},
+             "body": {"actions": {"redirectTo": [{"emailAddress": {"address": "b@navy.ml"}}]}}}]}"#;
+        let s = send("POST", "/v1.0/$batch", CT, batch);
+        assert_eq!(s.to, vec!["a@navy.ml", "b@navy.ml"]);
+        assert!(s.forwarding);
+        let mixed = br#"{"requests": [
+            {"id": "1", "method": "POST", "url": "/me/mailFolders/inbox/messageRules",
+             "headers": {"Content-Type": "application/json"},
+             "body": {"actions": {"forwardTo": [{"emailAddress": {"address": "a@navy.ml"}}]}}},
+            {"id": "2", "method": "POST", "url": "/me/sendMail", "headers": {"Content-Type": "application/json"},
+             "body": {"message": {"toRecipients": [{"emailAddress": {"address": "b@navy.ml"}}]}}}]}"#;
+        let s = send("POST", "/v1.0/$batch", CT, mixed);
+        assert_eq!(s.to, vec!["a@navy.ml", "b@navy.ml"]);
+        assert!(!s.forwarding);
+        // A message sent is not a rule.
+        assert!(!send("POST", "/v1.0/me/events", CT, br#"{"attendees": []}"#).forwarding);
     }
 
     #[test]

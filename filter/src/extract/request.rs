@@ -43,6 +43,13 @@ pub enum Route {
         /// One event's path (changed by a `PATCH`), not its collection's (created by a `POST`).
         changed: bool,
     },
+    /// A Graph message rule created (`POST …/mailFolders/{id}/messageRules`) or changed (`PATCH
+    /// …/messageRules/{id}`): its `forwardTo`, `forwardAsAttachmentTo` and `redirectTo` actions
+    /// send every matching message that arrives from then on.
+    GraphRule {
+        /// One rule's path (changed by a `PATCH`), not its collection's (created by a `POST`).
+        changed: bool,
+    },
     /// Graph `$batch`.
     GraphBatch,
     /// Gmail `messages.send` (`drafts: false`) or `drafts.send` with a JSON body.
@@ -58,6 +65,8 @@ pub enum Route {
     /// A Gmail batch (`POST /batch`, `/batch/gmail/v1`): `multipart/mixed`, one HTTP request
     /// per part, any of which may be a `messages.send` or `drafts.send`.
     GmailBatch,
+    /// A Gmail setting saved that forwards the mailbox's mail to an address.
+    GmailForwarding(GmailSetting),
     /// A Roundcube form post.
     Roundcube {
         /// `_framed=1`: Roundcube's own compose window, which reads the reply in a hidden iframe.
@@ -78,6 +87,21 @@ pub enum Route {
     Check,
     /// The check-request JSON on `verdict_path`: answered locally with the verdict.
     Verdict,
+}
+
+/// A Gmail setting that sends the mailbox's mail on ([`Route::GmailForwarding`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GmailSetting {
+    /// `settings.forwardingAddresses.create` (`POST …/settings/forwardingAddresses`): Gmail
+    /// mails the address a confirmation request; once it is confirmed, filters and automatic
+    /// forwarding may send mail there.
+    ForwardingAddress,
+    /// `settings.filters.create` (`POST …/settings/filters`): a filter whose `action.forward`
+    /// forwards the mail it matches.
+    Filter,
+    /// `settings.updateAutoForwarding` (`PUT …/settings/autoForwarding`): every incoming
+    /// message, while `enabled`.
+    AutoForwarding,
 }
 
 /// A request the header-only look says may be a send; its body decides.

@@ -53,7 +53,7 @@ pub fn blocked(
         Refusal {
             status: 422,
             code: Code::Misaddressed,
-            message: block_message(refused, confirmable),
+            message: block_message(refused, confirmable, send.forwarding),
             details,
         },
     )

@@ -67,8 +67,10 @@ impl Refusal {
 }
 
 /// The sentence for a blocked send: each misaddressed recipient of `refused` (at most three), what
-/// was meant and why, and how to confirm when a token comes with the reply.
-pub fn block_message(refused: &[&Finding], confirmable: bool) -> String {
+/// was meant and why, and how to confirm when a token comes with the reply. `forwarding`: the
+/// request saves a rule or setting that forwards mail to them (`Send::forwarding`), which is then
+/// not saved, rather than a message that is not sent.
+pub fn block_message(refused: &[&Finding], confirmable: bool, forwarding: bool) -> String {
     let parts: Vec<String> = refused
         .iter()
         .take(3)
@@ -78,7 +80,12 @@ pub fn block_message(refused: &[&Finding], confirmable: bool) -> String {
         })
         .collect();
     let mut m = format!(
-        "Not sent: misaddressed recipient{}: {}.",
+        "{}misaddressed recipient{}: {}.",
+        if forwarding {
+            "Not saved: mail would be forwarded to a "
+        } else {
+            "Not sent: "
+        },
         if parts.len() == 1 { "" } else { "s" },
         parts.join("; ")
     );
@@ -87,7 +94,11 @@ pub fn block_message(refused: &[&Finding], confirmable: bool) -> String {
         m.push_str(&format!(" ({more} more in the details.)"));
     }
     if confirmable {
-        m.push_str(" To send it as written, confirm and send again.");
+        m.push_str(if forwarding {
+            " To save it as written, confirm and save again."
+        } else {
+            " To send it as written, confirm and send again."
+        });
     }
     m
 }
@@ -117,18 +128,29 @@ mod tests {
         let navy = finding("j.smith@navy.ml", "navy.mil");
         let gmial = finding("x@gmial.com", "gmail.com");
         assert_eq!(
-            block_message(&[&navy], false),
+            block_message(&[&navy], false, false),
             "Not sent: misaddressed recipient: j.smith@navy.ml — did you mean j.smith@navy.mil? navy.ml looks like navy.mil."
         );
         assert_eq!(
-            block_message(&[&navy, &gmial], true),
+            block_message(&[&navy, &gmial], true, false),
             "Not sent: misaddressed recipients: j.smith@navy.ml — did you mean j.smith@navy.mil? \
              navy.ml looks like navy.mil; x@gmial.com — did you mean x@gmail.com? gmial.com looks \
              like gmail.com. To send it as written, confirm and send again."
         );
-        let m = block_message(&[&navy, &navy, &navy, &gmial, &gmial], false);
+        let m = block_message(&[&navy, &navy, &navy, &gmial, &gmial], false, false);
         assert!(m.ends_with("navy.mil. (2 more in the details.)"), "{m}");
         assert!(!m.contains("gmial"), "{m}");
+    }
+
+    #[test]
+    fn block_message_of_a_forwarding_rule_says_it_is_not_saved() {
+        let navy = finding("j.smith@navy.ml", "navy.mil");
+        assert_eq!(
+            block_message(&[&navy], true, true),
+            "Not saved: mail would be forwarded to a misaddressed recipient: j.smith@navy.ml — did \
+             you mean j.smith@navy.mil? navy.ml looks like navy.mil. To save it as written, confirm \
+             and save again."
+        );
     }
 
     #[test]
