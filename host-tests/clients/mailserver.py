@@ -64,6 +64,7 @@ class Store:
         self.graph = {}  # user -> id -> Graph message (camelCase keys)
         self.gmail = {}  # user -> draft id -> {"id", "message": {"id", "threadId", "raw"}}
         self.jmap = {}  # user -> email id -> JMAP Email
+        self.rules = {}  # user -> rule id -> Graph messageRule of the inbox
         self.uploads = {}  # upload_id -> {"user", "path", "meta", "data"}
         self.sends = []  # every send that reached the server
         self.requests = []  # every request (method, path, authorization user, kind)
@@ -72,6 +73,7 @@ class Store:
             self.graph[user] = {}
             self.gmail[user] = {}
             self.jmap[user] = {}
+            self.rules[user] = {}
             for mid, sender in INBOX_SENDERS.items():
                 self.graph[user][mid] = {
                     "id": mid,
@@ -339,6 +341,11 @@ class Handler(BaseHTTPRequestHandler):
         if m_ev:
             return self.graph_event(method, box, m_ev.group(1), (m_ev.group(2) or "").lower(), payload, body,
                                     answer)
+        # The inbox's message rules: one that forwards or redirects sends every message it
+        # matches from then on, so it is recorded as a send when it is saved.
+        m_rule = re.match(r"(?i)^/mailFolders/inbox/messageRules(?:/([^/]+))?/*$", rest)
+        if m_rule:
+            return self.graph_rule(method, user, m_rule.group(1), payload, body, answer)
         if low == "/messages" and method == "POST":
             msg = dict(payload or {})
             msg.pop("@odata.type", None)
@@ -428,6 +435,29 @@ class Handler(BaseHTTPRequestHandler):
             return answer(202, None)
         return answer(400, {"error": {"code": "BadRequest", "message": "Unsupported event request"}})
 
+    def graph_rule(self, method, user, rid, payload, body, answer):
+        rules = STORE.rules[user]
+        payload = payload or {}
+        if rid is None and method == "POST":
+            rule = dict(payload, id=STORE.new_id("AQAAA"))
+            rules[rule["id"]] = rule
+        elif rid is not None and method == "PATCH":
+            rule = rules.get(urllib.parse.unquote(rid))
+            if rule is None:
+                return answer(404, {"error": {"code": "ErrorItemNotFound",
+                                              "message": "The specified object was not found in the store."}})
+            rule.update(payload)
+        else:
+            return answer(405, {"error": {"code": "ErrorInvalidRequest", "message": "Method not allowed"}})
+        actions = rule.get("actions") or {}
+        to = [a for key in ("forwardTo", "forwardAsAttachmentTo", "redirectTo")
+              for a in graph_addresses(actions.get(key))]
+        if to and (payload.get("actions") or rid is None):
+            self.record_send("graph", "messageRule", body,
+                             {"subject": rule.get("displayName", ""), "to": to, "cc": [], "bcc": [],
+                              "text": rule.get("displayName", "")})
+        return answer(201 if rid is None else 200, rule)
+
     @staticmethod
     def graph_summary(msg):
         return {
@@ -492,6 +522,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def gmail(self, user, method, path, query, body):
         upload = path.startswith("/upload/")
+        m_set = re.match(r"^/gmail/v1/users/([^/]+)/settings/(forwardingAddresses|filters|autoForwarding)/*$", path)
+        if m_set:
+            return self.gmail_setting(user, method, urllib.parse.unquote(m_set.group(1)), m_set.group(2), body)
         m = re.match(r"^(/upload)?/gmail/v1/users/([^/]+)/(messages|drafts)(/([^/]+))?(/send)?/*$", path)
         if not m:
             return self.google_error(404, "Not found: " + path, "notFound", "NOT_FOUND")
@@ -542,6 +575,42 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and item:
             return self.gmail_get(user, coll, item, query)
         return self.gmail_apply(user, method, coll, item, send, meta, raw, body)
+
+    def gmail_setting(self, user, method, who, setting, body):
+        """The settings that forward mail, each recorded as a send to its address when saved: a
+        forwarding address created (Gmail mails it a confirmation request), a filter that
+        forwards, automatic forwarding switched on. (Gmail takes a filter's or automatic
+        forwarding's address only once it is confirmed; this server does not ask, so that each
+        setting is tried on its own.)"""
+        if who != "me" and who.lower() != user:
+            return self.google_error(403, "Delegation denied for " + user, "forbidden", "PERMISSION_DENIED")
+        try:
+            meta = json.loads(body or b"{}")
+        except ValueError:
+            return self.google_error(400, "Invalid JSON payload received.")
+        # The setting carries no text of its own: the case's tag comes from its header.
+        case = self.headers.get("x-rig-case") or ""
+
+        def record(kind, address):
+            self.record_send("gmail", kind, body, {"subject": kind, "to": [address], "cc": [], "bcc": [],
+                                                    "text": case + "\n" + body.decode("utf-8", "replace")})
+
+        if setting == "forwardingAddresses" and method == "POST":
+            address = meta.get("forwardingEmail")
+            if not address:
+                return self.google_error(400, "Invalid forwarding address", "invalidArgument")
+            record("forwardingAddresses.create", address)
+            return self.send_json(200, {"forwardingEmail": address, "verificationStatus": "pending"})
+        if setting == "filters" and method == "POST":
+            forward = (meta.get("action") or {}).get("forward")
+            if forward:
+                record("filters.create", forward)
+            return self.send_json(200, dict(meta, id=STORE.new_id("ANe1Bm")))
+        if setting == "autoForwarding" and method == "PUT":
+            if meta.get("enabled") and meta.get("emailAddress"):
+                record("updateAutoForwarding", meta["emailAddress"])
+            return self.send_json(200, meta)
+        return self.google_error(400, "Unsupported Gmail call %s %s" % (method, self.path))
 
     def gmail_batch(self, user, body):
         """A Gmail batch (multipart/mixed of application/http calls), answered as Google answers

@@ -57,20 +57,23 @@ LIBRARIES = {
                  "flows": ["sendMail", "sendMail-mime", "draft-send", "users-draft-send", "draft-bcc-send", "draft-patch-send", "createReply-send",
                            "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail",
                            "sendMail-qualified", "draft-send-qualified", "draft-send-key",
-                           "event-create", "event-update", "event-forward"]},
+                           "event-create", "event-update", "event-forward", "rule-create", "rule-update"]},
     "msgraph-sdk": {"cmd": ["PY", "drivers/msgraph_sdk.py"],
                     "flows": ["sendMail", "draft-send", "draft-patch-send", "createReply-send",
-                              "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail"]},
+                              "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail",
+                              "rule-create"]},
     # The same app over HTTP/2 (h2c, prior knowledge), as msgraph-sdk talks to Graph.
     "msgraph-sdk-h2": {"cmd": ["PY", "drivers/msgraph_sdk.py"], "http2": True,
                        "flows": ["sendMail", "draft-send", "createReply-send", "reply", "batch-sendMail"]},
     "gmail-js": {"cmd": ["node", "drivers/gmail.mjs"],
                  "flows": ["messages.send", "messages.send-upload", "drafts.create-send",
-                           "drafts.upload-send", "drafts.update-send"]},
+                           "drafts.upload-send", "drafts.update-send", "forwardingAddresses.create",
+                           "filters.create", "updateAutoForwarding"]},
     "google-api-python-client": {"cmd": ["PY", "drivers/gapi.py"],
                                  "flows": ["messages.send", "messages.send-multipart", "messages.send-resumable",
                                            "drafts.create-send", "drafts.upload-send", "drafts.update-send",
-                                           "batch-messages.send", "batch-drafts.send"]},
+                                           "batch-messages.send", "batch-drafts.send",
+                                           "forwardingAddresses.create", "updateAutoForwarding"]},
     # jmap-jam's fetchInit.headers would replace its own headers, so its first attempts carry no
     # x-rig-case header and the server cannot count them.
     "jmap-jam": {"cmd": ["node", "drivers/jam.mjs"], "case_header": False,
@@ -80,6 +83,12 @@ LIBRARIES = {
               "flows": ["draft-then-submit", "autosave-then-submit", "submit-with-envelope",
                         "create-and-submit-ref"]},
 }
+
+# Settings that forward mail from then on (a Graph inbox rule, Gmail's forwarding settings): a
+# refusal says the setting was not saved, not that a message was not sent.
+FORWARDING_FLOWS = {"rule-create", "rule-update", "forwardingAddresses.create", "filters.create",
+                    "updateAutoForwarding"}
+FORWARDING_SHOWN = "Not saved: mail would be forwarded to a misaddressed recipient"
 
 # Sends made of several requests, the first of which carries no message (a resumable upload's
 # session start): the server may see more requests of the case than sends.
@@ -379,6 +388,8 @@ def check_case(case, sends, relayed, requests):
         missing = [w for w in kind["shown"] if w not in shown]
         if case.get("blocked") and missing:
             why.append("the message the library shows lacks %s: %r" % (missing, shown[:300]))
+        if case.get("blocked") and case["flow"] in FORWARDING_FLOWS and FORWARDING_SHOWN not in shown:
+            why.append("the message the library shows does not say the rule was not saved: %r" % shown[:300])
         if case.get("blocked") and not case.get("token"):
             why.append("no confirm token reachable by the app")
         # The filter takes its confirm header off the request, so arrivals are counted: none

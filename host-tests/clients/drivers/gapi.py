@@ -66,6 +66,12 @@ FLOWS = {
         users.drafts().create(userId="me", body={"message": {"raw": raw(tag, a)}}).execute()["id"]),
     "drafts.upload-send": lambda tag, a, k: send_draft(
         users.drafts().create(userId="me", body={}, media_body=media(tag, a)).execute()["id"]),
+    # The settings that forward the mailbox's mail (an admin script's way to set them).
+    "forwardingAddresses.create": lambda tag, a, k: lambda h: execute(
+        users.settings().forwardingAddresses().create(userId="me", body={"forwardingEmail": a}), h),
+    "updateAutoForwarding": lambda tag, a, k: lambda h: execute(
+        users.settings().updateAutoForwarding(
+            userId="me", body={"enabled": True, "emailAddress": a, "disposition": "leaveInInbox"}), h),
 }
 
 

@@ -42,6 +42,20 @@ const flows = {
     );
     return sendDraft(d.data.id);
   },
+  // The settings that forward the mailbox's mail: a forwarding address (Gmail mails it a
+  // confirmation request), a filter that forwards, automatic forwarding switched on.
+  "forwardingAddresses.create": async (tag, address) => (headers) =>
+    api.users.settings.forwardingAddresses.create({ userId: "me", requestBody: { forwardingEmail: address } }, opts(headers)),
+  "filters.create": async (tag, address) => (headers) =>
+    api.users.settings.filters.create(
+      { userId: "me", requestBody: { criteria: { from: "army.mil", subject: tag }, action: { forward: address } } },
+      opts(headers),
+    ),
+  updateAutoForwarding: async (tag, address) => (headers) =>
+    api.users.settings.updateAutoForwarding(
+      { userId: "me", requestBody: { enabled: true, emailAddress: address, disposition: "leaveInInbox" } },
+      opts(headers),
+    ),
 };
 
 // GaxiosError: message from Google's {"error": {"message"}}, the whole body in response.data.

@@ -31,6 +31,15 @@ const event = (subject) => ({
   location: { displayName: "Hotel, room 1207" },
 });
 const attendee = (address) => [{ emailAddress: { address }, type: "required" }];
+// An inbox rule that forwards mail from the unit (tagged by its name), or only files it.
+const rule = (tag, address) => ({
+  displayName: tag,
+  sequence: 2,
+  isEnabled: true,
+  conditions: { senderContains: ["army.mil"] },
+  actions: address ? { forwardTo: rcpt(address), stopProcessingRules: true } : { markAsRead: true },
+});
+const RULES = "/me/mailFolders/inbox/messageRules";
 const mime = (tag, address) =>
   `From: ${SENDER}\r\nTo: ${address}\r\nSubject: ${tag}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello ${tag}\r\n`;
 const sendDraft = (id) => (headers) =>
@@ -115,6 +124,14 @@ const flows = {
     const ev = await client.api("/me/events").post(event("Site visit"));
     return (headers) =>
       client.api(`/me/events/${encodeURIComponent(ev.id)}/forward`).headers(headers).post({ comment: tag, toRecipients: rcpt(address) });
+  },
+  // An inbox rule that forwards (Graph sends every message it matches from then on), created,
+  // or given the forward later.
+  "rule-create": async (tag, address) => (headers) => client.api(RULES).headers(headers).post(rule(tag, address)),
+  "rule-update": async (tag, address) => {
+    const r = await client.api(RULES).post(rule(tag));
+    return (headers) =>
+      client.api(`${RULES}/${encodeURIComponent(r.id)}`).headers(headers).patch({ actions: rule(tag, address).actions });
   },
   "batch-sendMail": async (tag, address) => async (headers) => {
     const batch = new BatchRequestContent([

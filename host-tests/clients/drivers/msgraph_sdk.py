@@ -13,6 +13,9 @@ from msgraph.generated.models.body_type import BodyType
 from msgraph.generated.models.email_address import EmailAddress
 from msgraph.generated.models.item_body import ItemBody
 from msgraph.generated.models.message import Message
+from msgraph.generated.models.message_rule import MessageRule
+from msgraph.generated.models.message_rule_actions import MessageRuleActions
+from msgraph.generated.models.message_rule_predicates import MessageRulePredicates
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.recipient import Recipient
 from msgraph.generated.users.item.messages.item.create_forward.create_forward_post_request_body import \
@@ -140,7 +143,17 @@ async def post_batch_with_headers(content, headers):
         http.headers.update(saved)
 
 
+def rule_create(tag, address, kind):
+    """An inbox rule that forwards mail from the unit: Graph sends every message it matches."""
+    rule = MessageRule(display_name=tag, sequence=2, is_enabled=True,
+                       conditions=MessageRulePredicates(sender_contains=["army.mil"]),
+                       actions=MessageRuleActions(forward_to=recipients(address), stop_processing_rules=True))
+    rules = client.me.mail_folders.by_mail_folder_id("inbox").message_rules
+    return lambda h: run(rules.post(rule, request_configuration=config(h)))
+
+
 FLOWS = {
+    "rule-create": rule_create,
     "sendMail": lambda tag, a, k: lambda h: run(client.me.send_mail.post(
         SendMailPostRequestBody(message=message(tag, a), save_to_sent_items=True), request_configuration=config(h))),
     "draft-send": draft_send,
