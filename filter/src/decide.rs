@@ -200,8 +200,15 @@ pub fn encoded(config: &Config, api: Api, coding: &str) -> Decision {
     }
 }
 
-/// A send by reference whose stored message could not be looked up.
-pub fn lookup_failed(config: &Config, api: Api, what: &str, e: &LookupError) -> Decision {
+/// A send by reference whose stored message (or rule: `forwarding`, then it is not saved) could
+/// not be looked up.
+pub fn lookup_failed(
+    config: &Config,
+    api: Api,
+    what: &str,
+    e: &LookupError,
+    forwarding: bool,
+) -> Decision {
     let counters = vec![Counter::Inspected, Counter::LookupFailed];
     let refuse = config.mode == Mode::Block && config.lookup.on_failure == OnFailure::Block;
     if !refuse {
@@ -218,7 +225,8 @@ pub fn lookup_failed(config: &Config, api: Api, what: &str, e: &LookupError) -> 
         503,
         Code::LookupFailed,
         format!(
-            "Not sent: the recipients of {what} could not be checked ({e}). Try again in a moment."
+            "{}: the recipients of {what} could not be checked ({e}). Try again in a moment.",
+            if forwarding { "Not saved" } else { "Not sent" }
         ),
         api,
     );
@@ -767,7 +775,13 @@ mod tests {
     #[test]
     fn failed_lookups_refuse_or_pass_as_configured() {
         let e = LookupError::NoAnswer;
-        let d = lookup_failed(&config("block", false), Api::Graph, "Graph message D1", &e);
+        let d = lookup_failed(
+            &config("block", false),
+            Api::Graph,
+            "Graph message D1",
+            &e,
+            false,
+        );
         assert_eq!(d.status(), Some(503));
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::LookupFailed]);
         let b = body(&d);
@@ -780,12 +794,25 @@ mod tests {
         assert!(d.log.unwrap().1.contains("refused"));
         let mut pass = config("block", false);
         pass.lookup.on_failure = OnFailure::Pass;
-        let d = lookup_failed(&pass, Api::Graph, "x", &LookupError::Status(401));
+        let d = lookup_failed(&pass, Api::Graph, "x", &LookupError::Status(401), false);
         assert_eq!(d.status(), None);
         assert_eq!(d.counters, vec![Counter::Inspected, Counter::LookupFailed]);
         assert!(d.log.unwrap().1.contains("passed unjudged"));
-        let d = lookup_failed(&config("monitor", false), Api::Graph, "x", &e);
+        let d = lookup_failed(&config("monitor", false), Api::Graph, "x", &e, false);
         assert_eq!(d.status(), None);
+        // A rule's: not saved.
+        let d = lookup_failed(
+            &config("block", false),
+            Api::Graph,
+            "Graph message rule R1",
+            &e,
+            true,
+        );
+        let m = body(&d)["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            m.starts_with("Not saved: the recipients of Graph message rule R1"),
+            "{m}"
+        );
     }
 
     #[test]

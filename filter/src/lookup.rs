@@ -1,7 +1,7 @@
 //! Sends by reference: a request that sends a message stored on the mail server (a Graph draft
 //! sent by id, Gmail's `drafts.send({id})`, a JMAP `EmailSubmission/set` of an existing Email,
-//! Nextcloud Mail's outbox send) names no recipients. The filter asks the mail server for them
-//! before it decides.
+//! Nextcloud Mail's outbox send) names no recipients, and a change of a Graph message rule names
+//! only what it changes. The filter asks the mail server for the rest before it decides.
 //!
 //! Pure: [`request`] builds the lookup request (method, path, body) and [`read`] reads the mail
 //! server's answer into a [`Send`]. The glue sends the lookup
@@ -33,6 +33,17 @@ pub fn request(reference: &Reference) -> LookupRequest {
             method: "GET",
             path: format!(
                 "{base}/messages/{}?$select=from,sender,toRecipients,ccRecipients,bccRecipients",
+                encode_segment(id)
+            ),
+            body: None,
+        },
+        Reference::GraphRule {
+            base, folder, id, ..
+        } => LookupRequest {
+            method: "GET",
+            path: format!(
+                "{base}/mailFolders/{}/messageRules/{}",
+                encode_segment(folder),
                 encode_segment(id)
             ),
             body: None,
@@ -108,6 +119,17 @@ mod tests {
                 path: "/v1.0/users/ray%40army.mil/messages/AAMkAD%3D?$select=from,sender,toRecipients,ccRecipients,bccRecipients".into(),
                 body: None
             }
+        );
+        let rule = Reference::GraphRule {
+            base: "/v1.0/me".into(),
+            folder: "inbox".into(),
+            id: "AQAAAJ5d/=".into(),
+            set: [false; 3],
+            enabled: None,
+        };
+        assert_eq!(
+            request(&rule).path,
+            "/v1.0/me/mailFolders/inbox/messageRules/AQAAAJ5d%2F%3D"
         );
         let d = Reference::GmailDraft {
             base: "/gmail/v1/users/me".into(),

@@ -211,8 +211,13 @@ impl Filter {
             match result {
                 Ok(found) => send.merge(found),
                 Err(e) => {
-                    let mut d =
-                        decide::lookup_failed(&self.config, send.api, &reference.to_string(), &e);
+                    let mut d = decide::lookup_failed(
+                        &self.config,
+                        send.api,
+                        &reference.to_string(),
+                        &e,
+                        send.forwarding,
+                    );
                     d.counters.push(Counter::Lookups);
                     return Outcome::Decided(d);
                 }
@@ -838,5 +843,36 @@ mod tests {
         let d = decided(f.resume(send, vec![Ok(Send::new(Api::Graph))], info));
         assert_eq!(d.status(), None);
         assert!(d.counters.contains(&Counter::NoRecipients));
+    }
+
+    #[test]
+    fn a_rule_switched_on_is_judged_with_what_it_forwards_to() {
+        let f = filter("block");
+        let path = "/v1.0/me/mailFolders/inbox/messageRules/R1";
+        let c = f.classify("PATCH", path, Some("application/json")).unwrap();
+        let info = RequestInfo {
+            path,
+            now: Now::At(NOW),
+            ..RequestInfo::default()
+        };
+        let Outcome::Lookup(send) = f.inspect(c, br#"{"isEnabled": true}"#, info) else {
+            panic!("a rule switched on is looked up");
+        };
+        let stored = br#"{"id": "R1", "isEnabled": false,
+            "actions": {"forwardTo": [{"emailAddress": {"address": "j.smith@navy.ml"}}]}}"#;
+        let found = crate::lookup::read(&send.references[0], Some(200), stored);
+        let d = decided(f.resume(send, vec![found], info));
+        assert_eq!(d.status(), Some(422));
+        let Action::Reply { body, .. } = &d.action else {
+            panic!("not a reply: {d:?}");
+        };
+        let b: Value = serde_json::from_slice(body).unwrap();
+        let message = b["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(
+                "Not saved: mail would be forwarded to a misaddressed recipient: j.smith@navy.ml"
+            ),
+            "{message}"
+        );
     }
 }

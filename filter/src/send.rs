@@ -301,6 +301,23 @@ pub enum Reference {
         /// The message id, as the request named it (decoded).
         id: String,
     },
+    /// A Graph message rule being changed: `{base}/mailFolders/{folder}/messageRules/{id}`. What
+    /// it forwards to after the change is what the change sets and, for the rest, what the
+    /// stored rule holds, while it is enabled.
+    GraphRule {
+        /// The owner's resource path, already encoded.
+        base: String,
+        /// The mail folder's id (decoded).
+        folder: String,
+        /// The rule's id (decoded).
+        id: String,
+        /// Which forwarding actions the change sets itself (`forwardTo`, `forwardAsAttachmentTo`,
+        /// `redirectTo`): the stored rule's are not read for those.
+        set: [bool; 3],
+        /// Whether the change switches the rule on (`Some(true)`); `None` when it keeps the
+        /// stored rule's `isEnabled`.
+        enabled: Option<bool>,
+    },
     /// A Gmail draft: `{base}/drafts/{id}`, `base` being `/gmail/v1/users/{u}`.
     GmailDraft {
         /// The user's resource path, already encoded.
@@ -330,7 +347,7 @@ impl Reference {
     /// The API whose mail server holds the message.
     pub fn api(&self) -> Api {
         match self {
-            Reference::GraphMessage { .. } => Api::Graph,
+            Reference::GraphMessage { .. } | Reference::GraphRule { .. } => Api::Graph,
             Reference::GmailDraft { .. } => Api::Gmail,
             Reference::JmapEmails { .. } => Api::Jmap,
             Reference::NextcloudOutbox { .. } => Api::Nextcloud,
@@ -342,6 +359,7 @@ impl std::fmt::Display for Reference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Reference::GraphMessage { id, .. } => write!(f, "Graph message {id}"),
+            Reference::GraphRule { id, .. } => write!(f, "Graph message rule {id}"),
             Reference::GmailDraft { id, .. } => write!(f, "Gmail draft {id}"),
             Reference::JmapEmails { ids, .. } => write!(f, "JMAP Email {}", ids.join(", ")),
             Reference::NextcloudOutbox { id, .. } => write!(f, "Nextcloud outbox message {id}"),

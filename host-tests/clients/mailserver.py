@@ -285,6 +285,8 @@ class Handler(BaseHTTPRequestHandler):
             return "graph"
         if self.command == "GET" and "/drafts/" in path and "format=metadata" in query:
             return "gmail"
+        if self.command == "GET" and re.search(r"(?i)/messageRules/[^/]+/*$", path):
+            return "graph-rule"
         return None  # a JMAP lookup is known by its call id, once the body is read (jmap_api)
 
     def rig(self, path):
@@ -438,21 +440,26 @@ class Handler(BaseHTTPRequestHandler):
     def graph_rule(self, method, user, rid, payload, body, answer):
         rules = STORE.rules[user]
         payload = payload or {}
+        rule = None if rid is None else rules.get(urllib.parse.unquote(rid))
+        if rid is not None and rule is None:
+            return answer(404, {"error": {"code": "ErrorItemNotFound",
+                                          "message": "The specified object was not found in the store."}})
         if rid is None and method == "POST":
             rule = dict(payload, id=STORE.new_id("AQAAA"))
+            rule.setdefault("isEnabled", True)
             rules[rule["id"]] = rule
+        elif rid is not None and method == "GET":
+            return answer(200, rule)
         elif rid is not None and method == "PATCH":
-            rule = rules.get(urllib.parse.unquote(rid))
-            if rule is None:
-                return answer(404, {"error": {"code": "ErrorItemNotFound",
-                                              "message": "The specified object was not found in the store."}})
             rule.update(payload)
         else:
             return answer(405, {"error": {"code": "ErrorInvalidRequest", "message": "Method not allowed"}})
         actions = rule.get("actions") or {}
         to = [a for key in ("forwardTo", "forwardAsAttachmentTo", "redirectTo")
               for a in graph_addresses(actions.get(key))]
-        if to and (payload.get("actions") or rid is None):
+        # Saved enabled, by a create or by a change of its actions or of isEnabled: from then on
+        # it forwards what it matches.
+        if to and rule.get("isEnabled") and (rid is None or "actions" in payload or "isEnabled" in payload):
             self.record_send("graph", "messageRule", body,
                              {"subject": rule.get("displayName", ""), "to": to, "cc": [], "bcc": [],
                               "text": rule.get("displayName", "")})

@@ -57,7 +57,8 @@ LIBRARIES = {
                  "flows": ["sendMail", "sendMail-mime", "draft-send", "users-draft-send", "draft-bcc-send", "draft-patch-send", "createReply-send",
                            "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail",
                            "sendMail-qualified", "draft-send-qualified", "draft-send-key",
-                           "event-create", "event-update", "event-forward", "rule-create", "rule-update"]},
+                           "event-create", "event-update", "event-forward", "rule-create", "rule-update",
+                           "rule-enable"]},
     "msgraph-sdk": {"cmd": ["PY", "drivers/msgraph_sdk.py"],
                     "flows": ["sendMail", "draft-send", "draft-patch-send", "createReply-send",
                               "createReplyAll-send", "createForward-send", "reply", "forward", "batch-sendMail",
@@ -86,8 +87,8 @@ LIBRARIES = {
 
 # Settings that forward mail from then on (a Graph inbox rule, Gmail's forwarding settings): a
 # refusal says the setting was not saved, not that a message was not sent.
-FORWARDING_FLOWS = {"rule-create", "rule-update", "forwardingAddresses.create", "filters.create",
-                    "updateAutoForwarding"}
+FORWARDING_FLOWS = {"rule-create", "rule-update", "rule-enable", "forwardingAddresses.create",
+                    "filters.create", "updateAutoForwarding"}
 FORWARDING_SHOWN = "Not saved: mail would be forwarded to a misaddressed recipient"
 
 # Sends made of several requests, the first of which carries no message (a resumable upload's

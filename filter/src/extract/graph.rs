@@ -69,12 +69,13 @@ pub fn select_event(path: &[Seg], _kind: Kind) -> Select {
 }
 
 /// What the filter reads of a message rule created or changed: the recipients of its forwarding
-/// actions.
+/// actions, and whether it is enabled.
 pub fn select_rule(path: &[Seg], _kind: Kind) -> Select {
     match path {
         [] => Select::Descend,
         [a] if is(a, "actions") => Select::Descend,
         [a, f] if is(a, "actions") && RULE_ACTIONS.iter().any(|n| is(f, n)) => Select::Keep,
+        [e] if is(e, "isEnabled") => Select::Keep,
         _ => Select::Skip,
     }
 }
@@ -228,28 +229,111 @@ fn draft_reference(version: &str, rest: &str) -> Result<Reference, ExtractError>
     let segs = segments(rest);
     let n = segs.len();
     // [me | users {u}] ... messages {id} send
+    Ok(Reference::GraphMessage {
+        base: owner_base(version, &segs)?,
+        id: path_id(&segs, n.wrapping_sub(2), "message id")?,
+    })
+}
+
+/// The resource path of the owner a path's segments start with (`/v1.0/me`,
+/// `/v1.0/users/{u}`), `version` being the prefix the path was found under.
+fn owner_base(version: &str, segs: &[Cow<'_, str>]) -> Result<String, ExtractError> {
     let owner = if segs[0].eq_ignore_ascii_case("me") {
         "me".to_string()
     } else {
-        let user = segs.get(1).map_or("", |u| u.as_ref());
-        let user = send::decode_segment(user)
-            .ok_or_else(|| ExtractError {
-                api: API,
-                message: format!("user {user:?} in the path is not percent-encoded text"),
-            })
-            .and_then(|u| send::checked_id(API, &u, "user"))?;
-        format!("users/{}", send::encode_segment(&user))
+        format!("users/{}", send::encode_segment(&path_id(segs, 1, "user")?))
     };
-    let raw_id = segs.get(n.wrapping_sub(2)).map_or("", |i| i.as_ref());
-    let id = send::decode_segment(raw_id).ok_or_else(|| ExtractError {
+    Ok(format!("{}/{owner}", version.trim_end_matches('/')))
+}
+
+/// Segment `i` of a path, decoded and checked as an id (`what` names it in errors).
+fn path_id(segs: &[Cow<'_, str>], i: usize, what: &str) -> Result<String, ExtractError> {
+    let raw = segs.get(i).map_or("", |s| s.as_ref());
+    let id = send::decode_segment(raw).ok_or_else(|| ExtractError {
         api: API,
-        message: format!("message id {raw_id:?} in the path is not percent-encoded text"),
+        message: format!("{what} {raw:?} in the path is not percent-encoded text"),
     })?;
-    let id = send::checked_id(API, &id, "message id")?;
-    Ok(Reference::GraphMessage {
-        base: format!("{}/{owner}", version.trim_end_matches('/')),
-        id,
-    })
+    send::checked_id(API, &id, what)
+}
+
+/// A message rule's change (`rest`: `…/mailFolders/{f}/messageRules/{id}` below `version`,
+/// `change` its body): the stored rule to look up for what the change leaves as it is, or
+/// `None` when the change settles all of it (it switches the rule off, or sets every forwarding
+/// action).
+fn rule_reference(
+    version: &str,
+    rest: &str,
+    change: Val,
+) -> Result<Option<Reference>, ExtractError> {
+    let enabled = rule_enabled(change)?;
+    let actions = get(change, "actions").filter(|a| !a.is_null());
+    let set = RULE_ACTIONS.map(|name| actions.is_some_and(|a| get(a, name).is_some()));
+    if enabled == Some(false) || set.iter().all(|&s| s) {
+        return Ok(None);
+    }
+    let segs = segments(rest);
+    let n = segs.len();
+    Ok(Some(Reference::GraphRule {
+        base: owner_base(version, &segs)?,
+        folder: path_id(&segs, n.wrapping_sub(3), "mail folder id")?,
+        id: path_id(&segs, n.wrapping_sub(1), "rule id")?,
+        set,
+        enabled,
+    }))
+}
+
+/// A rule's (or a change's) `isEnabled`: `None` when it has none.
+fn rule_enabled(v: Val) -> Result<Option<bool>, ExtractError> {
+    match get(v, "isEnabled").map(|e| e.view()) {
+        None | Some(View::Null) => Ok(None),
+        Some(View::Bool(b)) => Ok(Some(b)),
+        Some(_) => err(API, "isEnabled is not true or false"),
+    }
+}
+
+/// The recipients of a rule's forwarding `actions` into `out`, but for the actions `skip`
+/// names; `at` names the rule in errors.
+fn rule_recipients(
+    actions: Option<Val>,
+    skip: [bool; 3],
+    at: &str,
+    out: &mut Vec<String>,
+) -> Result<(), ExtractError> {
+    let Some(actions) = actions.filter(|a| !a.is_null()) else {
+        return Ok(());
+    };
+    if !actions.is_object() {
+        return fail(API, format_args!("{at}.actions is not an object"));
+    }
+    for (name, skip) in RULE_ACTIONS.iter().zip(skip) {
+        if !skip {
+            recipients(get(actions, name), &format!("{at}.actions.{name}"), out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The mail server's answer to the lookup of a rule being changed ([`Reference::GraphRule`]):
+/// the stored rule's forwarding recipients that the change leaves in place (those of the actions
+/// it does not `set`), unless the rule stays switched off (the change's `enabled`, else the
+/// stored rule's `isEnabled`).
+pub fn read_rule(rule: Val, set: [bool; 3], enabled: Option<bool>) -> Result<Send, LookupError> {
+    let unreadable = |e: ExtractError| LookupError::Unreadable(e.message);
+    if !rule.is_object() || get(rule, "actions").is_none() && get(rule, "isEnabled").is_none() {
+        return Err(LookupError::Unreadable(
+            "not a Graph message rule (no actions, no isEnabled)".into(),
+        ));
+    }
+    let mut s = Send::new(API);
+    s.forwarding = true;
+    let on = match enabled {
+        Some(on) => on,
+        None => rule_enabled(rule).map_err(unreadable)?.unwrap_or(true),
+    };
+    if on {
+        rule_recipients(get(rule, "actions"), set, "rule", &mut s.to).map_err(unreadable)?;
+    }
+    Ok(s)
 }
 
 /// The version prefix and the resource path of a request path under `prefix`.
@@ -383,17 +467,9 @@ fn from_json(route: Route, v: Val, at: &str) -> Result<Send, ExtractError> {
         }
         Route::GraphRule { .. } => {
             s.forwarding = true;
-            if let Some(actions) = get(v, "actions").filter(|a| !a.is_null()) {
-                if !actions.is_object() {
-                    return fail(API, format_args!("{at}.actions is not an object"));
-                }
-                for name in RULE_ACTIONS {
-                    recipients(
-                        get(actions, name),
-                        &format!("{at}.actions.{name}"),
-                        &mut s.to,
-                    )?;
-                }
+            // A rule switched off forwards nothing.
+            if rule_enabled(v)? != Some(false) {
+                rule_recipients(get(v, "actions"), [false; 3], at, &mut s.to)?;
             }
         }
         Route::GraphReply | Route::GraphForward => {
@@ -455,7 +531,19 @@ pub fn extract(
         Read::Mime(head) => from_mime(Some(head)),
         Read::Json(doc) => {
             let doc = doc.or_else(|e| fail(API, format_args!("malformed JSON: {e}")))?;
-            from_json(route, doc.root(), "body")
+            let mut s = from_json(route, doc.root(), "body")?;
+            if route == (Route::GraphRule { changed: true }) {
+                let (version, rest) = prefixes
+                    .iter()
+                    .find_map(|p| version_and_rest(path, p))
+                    .ok_or_else(|| ExtractError {
+                        api: API,
+                        message: format!("{path} is not under a Graph prefix"),
+                    })?;
+                s.references
+                    .extend(rule_reference(version, rest, doc.root())?);
+            }
+            Ok(s)
         }
     }
 }
@@ -555,7 +643,13 @@ pub fn extract_batch(
                 ];
                 from_mime(doc.head(&at))?
             }
-            (_, Some((_, b))) => from_json(route, b, &format!("{at}.body"))?,
+            (_, Some((_, b))) => {
+                let mut s = from_json(route, b, &format!("{at}.body"))?;
+                if route == (Route::GraphRule { changed: true }) {
+                    s.references.extend(rule_reference(&version, &rest, b)?);
+                }
+                s
+            }
         };
         match found.as_mut() {
             Some(s) => s.merge(nested),
@@ -916,8 +1010,57 @@ mod tests {
         assert_eq!(send("POST", path, CT, pascal).to, vec!["c@navy.ml"]);
         let moves = br#"{"displayName": "File", "actions": {"moveToFolder": "AAMkF"}}"#;
         assert!(send("POST", path, CT, moves).has_no_recipients());
+        // A change that leaves forwarding actions as they are: the stored rule is looked up for
+        // them (those the change sets itself are not), unless the change switches it off.
         let enable = br#"{"isEnabled": true}"#;
-        assert!(send("PATCH", &format!("{path}/R1"), CT, enable).has_no_recipients());
+        let s = send("PATCH", &format!("{path}/R1"), CT, enable);
+        assert!(s.has_no_recipients());
+        assert_eq!(
+            s.references,
+            vec![Reference::GraphRule {
+                base: "/v1.0/me".into(),
+                folder: "inbox".into(),
+                id: "R1".into(),
+                set: [false; 3],
+                enabled: Some(true),
+            }]
+        );
+        let renamed = br#"{"displayName": "x", "Actions": {"RedirectTo": [{"EmailAddress": {"Address": "c@navy.ml"}}]}}"#;
+        let s = send(
+            "PATCH",
+            "/beta/users('ops%40army.mil')/mailFolders('AAMkF%3D')/messageRules('R%2F2')",
+            CT,
+            renamed,
+        );
+        assert_eq!(s.to, vec!["c@navy.ml"]);
+        assert_eq!(
+            s.references,
+            vec![Reference::GraphRule {
+                base: "/beta/users/ops%40army.mil".into(),
+                folder: "AAMkF=".into(),
+                id: "R/2".into(),
+                set: [false, false, true],
+                enabled: None,
+            }]
+        );
+        // Switched off (created so, or changed so): it forwards nothing, and nothing is looked up.
+        let off = br#"{"isEnabled": false, "actions": {"forwardTo": [{"emailAddress": {"address": "c@navy.ml"}}]}}"#;
+        for (method, path) in [("POST", path.to_string()), ("PATCH", format!("{path}/R1"))] {
+            let s = send(method, &path, CT, off);
+            assert!(
+                s.has_no_recipients() && s.references.is_empty(),
+                "{method}: {s:?}"
+            );
+        }
+        // The change's own recipients are judged on a create; a create looks nothing up.
+        assert!(send("POST", path, CT, enable).references.is_empty());
+        let e = error(
+            "PATCH",
+            &format!("{path}/R1"),
+            CT,
+            br#"{"isEnabled": "yes"}"#,
+        );
+        assert!(e.message.contains("isEnabled is not true or false"), "{e}");
         let e = error(
             "POST",
             path,
@@ -948,6 +1091,17 @@ mod tests {
         let s = send("POST", "/v1.0/$batch", CT, batch);
         assert_eq!(s.to, vec!["a@navy.ml", "b@navy.ml"]);
         assert!(s.forwarding);
+        // (The change sets only redirectTo: the rule's other forwarding actions are looked up.)
+        assert_eq!(
+            s.references,
+            vec![Reference::GraphRule {
+                base: "/v1.0/me".into(),
+                folder: "inbox".into(),
+                id: "R1".into(),
+                set: [false, false, true],
+                enabled: None,
+            }]
+        );
         let mixed = br#"{"requests": [
             {"id": "1", "method": "POST", "url": "/me/mailFolders/inbox/messageRules",
              "headers": {"Content-Type": "application/json"},
@@ -959,6 +1113,39 @@ mod tests {
         assert!(!s.forwarding);
         // A message sent is not a rule.
         assert!(!send("POST", "/v1.0/me/events", CT, br#"{"attendees": []}"#).forwarding);
+    }
+
+    #[test]
+    fn a_looked_up_rule_gives_what_the_change_leaves_in_place_while_enabled() {
+        use super::read_rule;
+        use crate::extract::json;
+        let stored = br#"{"id": "R1", "displayName": "x", "isEnabled": true,
+            "actions": {"forwardTo": [{"emailAddress": {"address": "a@navy.ml"}}],
+                        "redirectTo": [{"emailAddress": {"address": "b@navy.ml", "name": "B"}}]}}"#;
+        let doc = json::read_whole(json::keep_all, stored).unwrap();
+        let read = |set, enabled| read_rule(doc.root(), set, enabled).unwrap();
+        let s = read([false; 3], None);
+        assert_eq!(s.to, vec!["a@navy.ml", "\"B\" <b@navy.ml>"]);
+        assert!(s.forwarding);
+        assert_eq!(
+            read([true, false, false], None).to,
+            vec!["\"B\" <b@navy.ml>"]
+        );
+        assert!(read([false; 3], Some(false)).to.is_empty());
+        // A stored rule that is off stays off unless the change switches it on.
+        let off = br#"{"isEnabled": false, "actions": {"forwardTo": [{"emailAddress": {"address": "a@navy.ml"}}]}}"#;
+        let doc = json::read_whole(json::keep_all, off).unwrap();
+        assert!(read_rule(doc.root(), [false; 3], None)
+            .unwrap()
+            .to
+            .is_empty());
+        assert_eq!(
+            read_rule(doc.root(), [false; 3], Some(true)).unwrap().to,
+            vec!["a@navy.ml"]
+        );
+        // Not a rule.
+        let doc = json::read_whole(json::keep_all, br#"{"value": []}"#).unwrap();
+        assert!(read_rule(doc.root(), [false; 3], None).is_err());
     }
 
     #[test]

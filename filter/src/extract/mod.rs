@@ -165,6 +165,7 @@ pub fn read_answer(reference: &Reference, answer: &[u8]) -> Result<Send, LookupE
     let v = doc.root();
     match reference {
         Reference::GraphMessage { .. } => graph::read_message(v),
+        Reference::GraphRule { set, enabled, .. } => graph::read_rule(v, *set, *enabled),
         Reference::GmailDraft { .. } => gmail::read_draft(v),
         Reference::JmapEmails { ids, .. } => jmap::read_emails(v, ids),
         Reference::NextcloudOutbox { .. } => nextcloud::read_outbox_entry(v),

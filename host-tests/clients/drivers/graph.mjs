@@ -128,6 +128,12 @@ const flows = {
   // An inbox rule that forwards (Graph sends every message it matches from then on), created,
   // or given the forward later.
   "rule-create": async (tag, address) => (headers) => client.api(RULES).headers(headers).post(rule(tag, address)),
+  // A rule saved switched off (nothing forwarded: not judged), then switched on: the filter
+  // looks the rule up for what it forwards to.
+  "rule-enable": async (tag, address) => {
+    const r = await client.api(RULES).post({ ...rule(tag, address), isEnabled: false });
+    return (headers) => client.api(`${RULES}/${encodeURIComponent(r.id)}`).headers(headers).patch({ isEnabled: true });
+  },
   "rule-update": async (tag, address) => {
     const r = await client.api(RULES).post(rule(tag));
     return (headers) =>
