@@ -298,6 +298,7 @@ impl RootContext for Root {
             pending_reply: None,
             path: String::new(),
             lookup: None,
+            lookup_headers: None,
             session_token: None,
         }))
     }
@@ -339,9 +340,68 @@ struct Stream {
     /// `:path` of a candidate.
     path: String,
     lookup: Option<Pending>,
+    /// What a lookup carries, read in the header callback when the headers are not held
+    /// (`hold_headers` off): Envoy lets a filter read a request's headers only while it holds
+    /// them, and a lookup starts in a body callback.
+    lookup_headers: Option<LookupHeaders>,
     /// A confirm token that came with the start of a Gmail resumable upload: handed on to the
     /// session's first `PUT` (which carries the message) through shared data.
     session_token: Option<String>,
+}
+
+/// The request headers a lookup carries: the send's own host, and the user's credentials
+/// (`lookup.forward_headers`), or the name of one that is not UTF-8 (then no call is made: an
+/// altered credential would not be the user's).
+#[derive(Debug, Default)]
+struct LookupHeaders {
+    authority: String,
+    credentials: Vec<(String, String)>,
+    not_forwarded: Option<String>,
+}
+
+impl LookupHeaders {
+    /// From `value`, which gives the first value of a request header by name (`None`: absent
+    /// or unreadable), as bytes.
+    fn read(forward: &[String], value: impl Fn(&str) -> Option<Bytes>) -> LookupHeaders {
+        let text_of = |name: &str| value(name).map(|v| text(&v).into_owned());
+        let mut out = LookupHeaders {
+            authority: text_of(":authority")
+                .or_else(|| text_of("host"))
+                .unwrap_or_default(),
+            ..LookupHeaders::default()
+        };
+        for h in forward {
+            match value(h).map(String::from_utf8) {
+                Some(Ok(v)) => out.credentials.push((h.clone(), v)),
+                Some(Err(_)) => out.not_forwarded = Some(h.clone()),
+                None => {}
+            }
+        }
+        out
+    }
+
+    /// From the request's header map as the header callback read it.
+    fn of_map(headers: &[(String, Bytes)], forward: &[String]) -> LookupHeaders {
+        LookupHeaders::read(forward, |name| {
+            headers
+                .iter()
+                .find(|(k, _)| same_name(k, name))
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    /// From Envoy, while it holds the request's headers.
+    fn from_envoy(forward: &[String]) -> LookupHeaders {
+        LookupHeaders::read(forward, |name| {
+            match hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name) {
+                Ok(v) => v,
+                Err(e) => {
+                    log::warn!("mistype: cannot read the request's {name} header: {e:?}");
+                    None
+                }
+            }
+        })
+    }
 }
 
 /// The shared-data key of a resumable upload session's confirm token.
@@ -601,23 +661,16 @@ impl Stream {
         let config = &shared.filter.config.lookup;
         let timeout = Duration::from_millis(u64::from(config.timeout_ms));
         let mut tokens = Vec::with_capacity(send.references.len());
-        // The send's own host and the user's credentials, read now: most sends make no lookup.
-        let authority = header_text(MapType::HttpRequestHeaders, ":authority")
-            .or_else(|| header_text(MapType::HttpRequestHeaders, "host"))
-            .unwrap_or_default();
-        let mut credentials: Vec<(&str, String)> = Vec::new();
-        let mut not_forwarded = None;
-        for h in &config.forward_headers {
-            match hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, h) {
-                Ok(Some(v)) => match String::from_utf8(v) {
-                    Ok(v) => credentials.push((h.as_str(), v)),
-                    // (An altered credential would not be the user's: no call is made.)
-                    Err(_) => not_forwarded = Some(h.clone()),
-                },
-                Ok(None) => {}
-                Err(e) => log::warn!("mistype: cannot read the request's {h} header: {e:?}"),
-            }
-        }
+        // The send's own host and the user's credentials: read now from the held headers (most
+        // sends make no lookup), or kept by the header callback when it did not hold them.
+        let LookupHeaders {
+            authority,
+            credentials,
+            not_forwarded,
+        } = self
+            .lookup_headers
+            .take()
+            .unwrap_or_else(|| LookupHeaders::from_envoy(&config.forward_headers));
         // A call not made is answered at once with why: a credential that cannot be forwarded
         // stops every call; a call the proxy refuses has no answer.
         let forwardable = not_forwarded.is_none();
@@ -644,7 +697,7 @@ impl Stream {
                 headers.push(("content-type", ct));
             }
             for (k, v) in &credentials {
-                headers.push((k, v));
+                headers.push((k.as_str(), v.as_str()));
             }
             let body = req.body.as_ref().map(|(b, _)| b.as_slice());
             match self.dispatch_http_call(&config.cluster, headers, body, vec![], timeout) {
@@ -851,8 +904,15 @@ impl HttpContext for Stream {
         let opens_session = at.token.is_some() && extract::opens_upload_session(&method, &path);
         let declared =
             value(at.content_length).and_then(|l| mistype::text::trim(&l).parse::<usize>().ok());
-        // What the stream keeps is taken out of the map, not copied (the lookups' `:authority`
-        // and credentials are read when a lookup starts: most sends make none).
+        // What a lookup carries is read when one starts (most sends make none), from the held
+        // headers; a body callback cannot read headers that are not held, so then it is kept now.
+        if !config.hold_headers && !end_of_stream {
+            self.lookup_headers = Some(LookupHeaders::of_map(
+                &headers,
+                &config.lookup.forward_headers,
+            ));
+        }
+        // What the stream keeps is taken out of the map, not copied.
         let mut take = |i: Option<usize>| i.map(|i| take_value(&mut headers, i));
         self.candidate = Some(candidate);
         self.content_type = take(at.content_type);

@@ -1250,6 +1250,11 @@ fn mail_server() -> Upstream {
                 std::thread::sleep(std::time::Duration::from_millis(1500));
                 json(200, graph("c@navy.mil"))
             }
+            ("GET", "/v1.0/me/mailFolders/inbox/messageRules/R1") => json(
+                200,
+                serde_json::json!({"id": "R1", "displayName": "To the ship", "isEnabled": false,
+                    "actions": {"forwardTo": [{"emailAddress": {"address": "c@navy.ml"}}]}}),
+            ),
             ("GET", "/gmail/v1/users/me/drafts/r-1") => json(
                 200,
                 serde_json::json!({"id": "r-1", "message": {"id": "m", "payload": {"headers": [
@@ -1378,6 +1383,65 @@ fn sends_by_reference_are_looked_up_with_the_users_credentials() {
     let resp = curl(&Request::send(&base, &d2).header("authorization", "Bearer u1"));
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(counter(&envoy, "lookup_failed"), 3);
+}
+
+#[test]
+fn without_the_knob_sends_by_reference_with_a_body_are_looked_up() {
+    // Envoy lets a filter read a request's headers only while it holds them; with hold_headers
+    // off (Istio's set-up) a lookup starts in a body callback, with the headers already gone.
+    let upstream = mail_server();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
+    config["hold_headers"] = serde_json::json!(false);
+    let envoy = start_without_the_knob(&upstream, config.to_string());
+    let base = url(&envoy, "");
+    // A JMAP submission of a stored Email (a webmail's draft, then send), twice: the filter
+    // stays up after the first.
+    let submit = sends::jmap_submit_stored("M1").at("/jmap/api");
+    for _ in 0..2 {
+        let resp = curl(&Request::send(&base, &submit).header("authorization", "Bearer u1"));
+        assert_eq!(
+            resp.header("x-mistype-verdict"),
+            Some("block"),
+            "{}",
+            resp.text()
+        );
+        assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
+    }
+    // A Graph inbox rule switched on: the stored rule forwards to a typo.
+    let enable = sends::graph_rule(&[]).changed("/v1.0/me/mailFolders/inbox/messageRules/R1");
+    let enable = mistype_testdata::sends::HttpRequest {
+        body: br#"{"isEnabled": true}"#.to_vec(),
+        ..enable
+    };
+    let resp = curl(&Request::send(&base, &enable).header("authorization", "Bearer u1"));
+    assert_eq!(resp.status, 422, "{}", resp.text());
+    let m = resp.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        m.starts_with("Not saved: mail would be forwarded to a misaddressed recipient: c@navy.ml"),
+        "{m}"
+    );
+    // Each lookup carried the user's credentials; no stored message or rule was changed.
+    let lookups = arrived(&upstream, "/v1.0/me/mailFolders/inbox/messageRules/R1");
+    assert_eq!(
+        lookups
+            .iter()
+            .map(|r| r.method.as_str())
+            .collect::<Vec<_>>(),
+        ["GET"],
+        "{lookups:?}"
+    );
+    assert_eq!(lookups[0].header("authorization"), Some("Bearer u1"));
+    assert_eq!(counter(&envoy, "lookups"), 3);
+    assert_eq!(counter(&envoy, "lookup_failed"), 0);
+    assert!(
+        !envoy.log_text().contains("[error][wasm]") && !envoy.log_text().contains("panicked"),
+        "{}",
+        envoy.log_text()
+    );
 }
 
 /// A listener whose configuration Envoy replaces from a file (LDS), as a control plane does,
