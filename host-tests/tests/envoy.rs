@@ -1424,18 +1424,25 @@ fn without_the_knob_sends_by_reference_with_a_body_are_looked_up() {
         m.starts_with("Not saved: mail would be forwarded to a misaddressed recipient: c@navy.ml"),
         "{m}"
     );
-    // Each lookup carried the user's credentials; no stored message or rule was changed.
-    let lookups = arrived(&upstream, "/v1.0/me/mailFolders/inbox/messageRules/R1");
-    assert_eq!(
-        lookups
-            .iter()
-            .map(|r| r.method.as_str())
-            .collect::<Vec<_>>(),
-        ["GET"],
-        "{lookups:?}"
-    );
+    // Each lookup carried the user's credentials; the refused change did not reach the server.
+    let rule_path = "/v1.0/me/mailFolders/inbox/messageRules/R1";
+    let methods = |rs: &[Recorded]| rs.iter().map(|r| r.method.clone()).collect::<Vec<_>>();
+    let lookups = arrived(&upstream, rule_path);
+    assert_eq!(methods(&lookups), ["GET"], "{lookups:?}");
     assert_eq!(lookups[0].header("authorization"), Some("Bearer u1"));
-    assert_eq!(counter(&envoy, "lookups"), 3);
+    // Switched on with its forward replaced by a clean address: looked up (for the actions it
+    // leaves), judged clean, and the held change goes on to the server whole.
+    let fixed = br#"{"isEnabled": true, "actions": {"forwardTo": [{"emailAddress": {"address": "c@navy.mil"}}]}}"#;
+    let fix = mistype_testdata::sends::HttpRequest {
+        body: fixed.to_vec(),
+        ..enable
+    };
+    let resp = curl(&Request::send(&base, &fix).header("authorization", "Bearer u1"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = arrived(&upstream, rule_path);
+    assert_eq!(methods(&got), ["GET", "GET", "PATCH"], "{got:?}");
+    assert_eq!(got[2].body, fixed.to_vec());
+    assert_eq!(counter(&envoy, "lookups"), 4);
     assert_eq!(counter(&envoy, "lookup_failed"), 0);
     assert!(
         !envoy.log_text().contains("[error][wasm]") && !envoy.log_text().contains("panicked"),
