@@ -951,7 +951,11 @@ impl HttpContext for Stream {
             }
         }
         self.body = Some(body);
-        if end_of_stream {
+        // A body declared empty is complete now, even when its end comes in an empty frame of
+        // its own (HTTP/2 clients send `content-length: 0` so): with the headers not held, the
+        // upstream would otherwise have the whole request before the verdict. (Decided here, a
+        // lookup holds the request until its answer, with or without Envoy's knob.)
+        if end_of_stream || declared == Some(0) && !config.hold_headers {
             return self.finish();
         }
         // The headers are held with the body (Envoy's allow_on_headers_stop_iteration), so

@@ -1408,6 +1408,25 @@ fn without_the_knob_sends_by_reference_with_a_body_are_looked_up() {
         );
         assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
     }
+    // A draft sent by id over HTTP/2 whose empty body ends in a frame of its own
+    // (`content-length: 0`, as httpx, msgraph-sdk's client, sends it): judged before anything
+    // goes upstream, where `content-length: 0` would be the whole request.
+    let resp = curl(
+        &Request::post(
+            url(&envoy, "/v1.0/me/messages/D1/send"),
+            "application/json",
+            b"",
+        )
+        .header("content-length", "0")
+        .header("authorization", "Bearer u1")
+        .http2(),
+    );
+    assert_eq!(resp.status, 422, "{}", resp.text());
+    assert!(
+        arrived(&upstream, "/v1.0/me/messages/D1/send").is_empty(),
+        "{:?}",
+        upstream.requests()
+    );
     // A Graph inbox rule switched on: the stored rule forwards to a typo.
     let enable = sends::graph_rule(&[]).changed("/v1.0/me/mailFolders/inbox/messageRules/R1");
     let enable = mistype_testdata::sends::HttpRequest {
@@ -1442,7 +1461,7 @@ fn without_the_knob_sends_by_reference_with_a_body_are_looked_up() {
     let got = arrived(&upstream, rule_path);
     assert_eq!(methods(&got), ["GET", "GET", "PATCH"], "{got:?}");
     assert_eq!(got[2].body, fixed.to_vec());
-    assert_eq!(counter(&envoy, "lookups"), 4);
+    assert_eq!(counter(&envoy, "lookups"), 5);
     assert_eq!(counter(&envoy, "lookup_failed"), 0);
     assert!(
         !envoy.log_text().contains("[error][wasm]") && !envoy.log_text().contains("panicked"),
