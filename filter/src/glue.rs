@@ -340,9 +340,9 @@ struct Stream {
     /// `:path` of a candidate.
     path: String,
     lookup: Option<Pending>,
-    /// What a lookup carries, read in the header callback when the headers are not held
-    /// (`hold_headers` off): Envoy lets a filter read a request's headers only while it holds
-    /// them, and a lookup starts in a body callback.
+    /// What a lookup carries, read in the header callback: Envoy lets a filter read a
+    /// request's headers only while it holds them, and a lookup may start in a body callback of
+    /// a request whose headers went on (`hold_headers` off, or a stalled send let continue).
     lookup_headers: Option<LookupHeaders>,
     /// A confirm token that came with the start of a Gmail resumable upload: handed on to the
     /// session's first `PUT` (which carries the message) through shared data.
@@ -360,47 +360,30 @@ struct LookupHeaders {
 }
 
 impl LookupHeaders {
-    /// From `value`, which gives the first value of a request header by name (`None`: absent
-    /// or unreadable), as bytes.
-    fn read(forward: &[String], value: impl Fn(&str) -> Option<Bytes>) -> LookupHeaders {
-        let text_of = |name: &str| value(name).map(|v| text(&v).into_owned());
+    /// From the request's header map as the header callback read it (the first value of each
+    /// name, names compared without case).
+    fn of_map(headers: &[(String, Bytes)], forward: &[String]) -> LookupHeaders {
+        let value = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| same_name(k, name))
+                .map(|(_, v)| v.as_slice())
+        };
         let mut out = LookupHeaders {
-            authority: text_of(":authority")
-                .or_else(|| text_of("host"))
+            authority: value(":authority")
+                .or_else(|| value("host"))
+                .map(|v| text(v).into_owned())
                 .unwrap_or_default(),
             ..LookupHeaders::default()
         };
         for h in forward {
-            match value(h).map(String::from_utf8) {
-                Some(Ok(v)) => out.credentials.push((h.clone(), v)),
+            match value(h).map(std::str::from_utf8) {
+                Some(Ok(v)) => out.credentials.push((h.clone(), v.to_string())),
                 Some(Err(_)) => out.not_forwarded = Some(h.clone()),
                 None => {}
             }
         }
         out
-    }
-
-    /// From the request's header map as the header callback read it.
-    fn of_map(headers: &[(String, Bytes)], forward: &[String]) -> LookupHeaders {
-        LookupHeaders::read(forward, |name| {
-            headers
-                .iter()
-                .find(|(k, _)| same_name(k, name))
-                .map(|(_, v)| v.clone())
-        })
-    }
-
-    /// From Envoy, while it holds the request's headers.
-    fn from_envoy(forward: &[String]) -> LookupHeaders {
-        LookupHeaders::read(forward, |name| {
-            match hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name) {
-                Ok(v) => v,
-                Err(e) => {
-                    log::warn!("mistype: cannot read the request's {name} header: {e:?}");
-                    None
-                }
-            }
-        })
     }
 }
 
@@ -661,16 +644,12 @@ impl Stream {
         let config = &shared.filter.config.lookup;
         let timeout = Duration::from_millis(u64::from(config.timeout_ms));
         let mut tokens = Vec::with_capacity(send.references.len());
-        // The send's own host and the user's credentials: read now from the held headers (most
-        // sends make no lookup), or kept by the header callback when it did not hold them.
+        // The send's own host and the user's credentials, as the header callback read them.
         let LookupHeaders {
             authority,
             credentials,
             not_forwarded,
-        } = self
-            .lookup_headers
-            .take()
-            .unwrap_or_else(|| LookupHeaders::from_envoy(&config.forward_headers));
+        } = self.lookup_headers.take().unwrap_or_default();
         // A call not made is answered at once with why: a credential that cannot be forwarded
         // stops every call; a call the proxy refuses has no answer.
         let forwardable = not_forwarded.is_none();
@@ -904,14 +883,12 @@ impl HttpContext for Stream {
         let opens_session = at.token.is_some() && extract::opens_upload_session(&method, &path);
         let declared =
             value(at.content_length).and_then(|l| mistype::text::trim(&l).parse::<usize>().ok());
-        // What a lookup carries is read when one starts (most sends make none), from the held
-        // headers; a body callback cannot read headers that are not held, so then it is kept now.
-        if !config.hold_headers && !end_of_stream {
-            self.lookup_headers = Some(LookupHeaders::of_map(
-                &headers,
-                &config.lookup.forward_headers,
-            ));
-        }
+        // What a lookup would carry, kept now: a body callback cannot read headers that Envoy
+        // no longer holds.
+        self.lookup_headers = Some(LookupHeaders::of_map(
+            &headers,
+            &config.lookup.forward_headers,
+        ));
         // What the stream keeps is taken out of the map, not copied.
         let mut take = |i: Option<usize>| i.map(|i| take_value(&mut headers, i));
         self.candidate = Some(candidate);

@@ -855,6 +855,36 @@ fn without_the_knob_stall_action_continue_judges_the_body() {
     );
 }
 
+#[test]
+fn without_the_knob_stall_action_continue_looks_up_a_send_by_reference() {
+    // A stalled send let continue gets its body after Envoy has let its headers go: its lookup
+    // must not need them (a stored JMAP Email submitted, twice: the filter stays up).
+    let upstream = mail_server();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&plugin_config("block", 65536)).expect("JSON");
+    config["stall"] = serde_json::json!({"action": "continue"});
+    let envoy = start_without_the_knob(&upstream, config.to_string());
+    let submit = sends::jmap_submit_stored("M1").at("/jmap/api");
+    for http2 in [false, true] {
+        let mut req = Request::send(&url(&envoy, ""), &submit).header("authorization", "Bearer u1");
+        req.http2 = http2;
+        let resp = curl(&req);
+        assert_eq!(
+            resp.header("x-mistype-verdict"),
+            Some("block"),
+            "{}",
+            resp.text()
+        );
+        assert!(resp.text().contains("forbiddenToSend"), "{}", resp.text());
+    }
+    assert_eq!(counter(&envoy, "lookups"), 2);
+    assert!(
+        !envoy.log_text().contains("[critical][wasm]"),
+        "{}",
+        envoy.log_text()
+    );
+}
+
 /// The same Envoy with `hold_headers: false` (what the docs tell Istio users): every send is
 /// judged on its body, nothing stalls, nothing is logged as an error.
 #[test]

@@ -214,7 +214,7 @@ fn from_setting(setting: GmailSetting, doc: &Doc) -> Result<Send, ExtractError> 
             "action.forward",
         ),
         GmailSetting::AutoForwarding => {
-            let enabled = either(v, "enabled", "enabled").map(|e| e.view());
+            let enabled = v.get("enabled").map(|e| e.view());
             match enabled {
                 Some(View::Bool(true)) => {}
                 None | Some(View::Null) | Some(View::Bool(false)) => return Ok(s),
