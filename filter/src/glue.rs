@@ -929,10 +929,11 @@ impl HttpContext for Stream {
         }
         self.body = Some(body);
         // A body declared empty is complete now, even when its end comes in an empty frame of
-        // its own (HTTP/2 clients send `content-length: 0` so): with the headers not held, the
-        // upstream would otherwise have the whole request before the verdict. (Decided here, a
-        // lookup holds the request until its answer, with or without Envoy's knob.)
-        if end_of_stream || declared == Some(0) && !config.hold_headers {
+        // its own (HTTP/2 clients send `content-length: 0` so). Decided here, a lookup holds the
+        // request until its answer, with or without Envoy's knob; waiting for that frame would
+        // let the whole request go upstream before the verdict wherever the headers are not
+        // held (`hold_headers` off, or a stalled send let continue).
+        if end_of_stream || declared == Some(0) {
             return self.finish();
         }
         // The headers are held with the body (Envoy's allow_on_headers_stop_iteration), so
