@@ -1134,6 +1134,10 @@ fn every_send_route_of_the_shipped_config_reaches_the_filter() {
             sends::graph_rule(to)
                 .changed("/beta/users('u')/mailFolders('inbox')/messageRules('R1')"),
         ),
+        (
+            "gmail",
+            sends::gmail_raw(&mime).at("/gmail/v1/users/me/messages/send/"),
+        ),
         ("gmail", sends::gmail_forwarding_address(to[0])),
         ("gmail", sends::gmail_filter(to[0])),
         ("gmail", sends::gmail_auto_forwarding(to[0])),

@@ -140,7 +140,7 @@ pub fn batch_part(info: &PartInfo) -> Sink {
 /// The path after `/gmail/v1/users/`, if it is a send's: `{u}/messages/send` (`false`) or
 /// `{u}/drafts/send` (`true`).
 fn sends_drafts(after_users: &str) -> Option<bool> {
-    let mut segs = after_users.split('/');
+    let mut segs = after_users.trim_end_matches('/').split('/');
     segs.next().filter(|u| !u.is_empty())?;
     match (segs.next(), segs.next(), segs.next()) {
         (Some("messages"), Some("send"), None) => Some(false),
@@ -153,7 +153,7 @@ fn sends_drafts(after_users: &str) -> Option<bool> {
 /// mail: `{u}/settings/forwardingAddresses` and `{u}/settings/filters` (`POST`: created),
 /// `{u}/settings/autoForwarding` (`PUT`: updated).
 fn forwarding_setting(after_users: &str, method: &str) -> Option<GmailSetting> {
-    let mut segs = after_users.split('/');
+    let mut segs = after_users.trim_end_matches('/').split('/');
     segs.next().filter(|u| !u.is_empty())?;
     let (setting, with) = match (segs.next(), segs.next(), segs.next()) {
         (Some("settings"), Some("forwardingAddresses"), None) => {
@@ -343,6 +343,7 @@ fn from_message(head: Option<&MessageHead>, at: &str) -> Result<Send, ExtractErr
 /// The stored draft a `drafts.send` of `{"id": ...}` names; `path` is the request's path
 /// (`.../gmail/v1/users/{u}/drafts/send`, perhaps under `/upload`).
 fn draft_reference(path: &str, id: &str) -> Result<Reference, ExtractError> {
+    let path = path.trim_end_matches('/');
     let base = path.strip_suffix("/drafts/send").unwrap_or(path);
     let (before, user) = base.rsplit_once('/').unwrap_or(("", base));
     let user = send::decode_segment(user).ok_or_else(|| ExtractError {
@@ -488,8 +489,13 @@ mod tests {
     #[test]
     fn messages_send_raw() {
         let body = br#"{"raw":"VG86IHJheUBiYXNlLmV4YW1wbGUubWwNClN1YmplY3Q6IGhpDQoNCmhlbGxv", "threadId":"18c0ffee"}"#;
-        let s = send("POST", "/gmail/v1/users/me/messages/send", CT, body);
-        assert_eq!(s.to, vec!["ray@base.example.ml"]);
+        for path in [
+            "/gmail/v1/users/me/messages/send",
+            "/gmail/v1/users/me/messages/send/",
+        ] {
+            let s = send("POST", path, CT, body);
+            assert_eq!(s.to, vec!["ray@base.example.ml"], "{path}");
+        }
         let msg = "From: =?utf-8?B?UmF5IEvDtm5pZw==?= <ray@army.mil>\r\nTo: a@navy.ml,\r\n\tb@gmail.com\r\nCc: Group: x@gmial.com;\r\nBcc: z@us.af.mil\r\n\r\n?>?>?>\r\n";
         let body = format!(r#"{{"raw":"{}"}}"#, b64url(msg));
         let s = send(
@@ -515,20 +521,21 @@ mod tests {
 
     #[test]
     fn drafts_send() {
-        let s = send(
-            "POST",
+        for path in [
             "/gmail/v1/users/me/drafts/send",
-            CT,
-            br#"{"id":"r-123"}"#,
-        );
-        assert!(s.has_no_recipients());
-        assert_eq!(
-            s.references,
-            vec![Reference::GmailDraft {
-                base: "/gmail/v1/users/me".into(),
-                id: "r-123".into()
-            }]
-        );
+            "/gmail/v1/users/me/drafts/send//",
+        ] {
+            let s = send("POST", path, CT, br#"{"id":"r-123"}"#);
+            assert!(s.has_no_recipients());
+            assert_eq!(
+                s.references,
+                vec![Reference::GmailDraft {
+                    base: "/gmail/v1/users/me".into(),
+                    id: "r-123".into()
+                }],
+                "{path}"
+            );
+        }
         let s = send(
             "POST",
             "/upload/gmail/v1/users/ray%40army.mil/drafts/send?uploadType=multipart",
@@ -704,6 +711,14 @@ mod tests {
             assert_eq!(s.to, vec!["j.smith@navy.ml"], "{method} {path}");
             assert!(s.forwarding, "{method} {path}");
         }
+        // With a trailing slash too, as a send's path.
+        let s = send(
+            "POST",
+            "/gmail/v1/users/me/settings/filters/",
+            CT,
+            br#"{"action": {"forward": "c@navy.ml"}}"#,
+        );
+        assert_eq!(s.to, vec!["c@navy.ml"]);
         // Forwarding switched off, a filter that does not forward: no recipient.
         let auto = "/gmail/v1/users/me/settings/autoForwarding";
         for body in [
