@@ -502,6 +502,21 @@ pub enum Read<'a> {
     Json(Result<Doc, String>),
 }
 
+/// The version prefix and the resource path of a send's path under the first of `prefixes`
+/// it is under.
+fn under_a_prefix<'a>(
+    path: &'a str,
+    prefixes: &[String],
+) -> Result<(&'a str, &'a str), ExtractError> {
+    prefixes
+        .iter()
+        .find_map(|p| version_and_rest(path, p))
+        .ok_or_else(|| ExtractError {
+            api: API,
+            message: format!("{path} is not under a Graph prefix"),
+        })
+}
+
 /// A send through `route` whose request path is `path` (for the draft id of `.../send`).
 pub fn extract(
     route: Route,
@@ -510,13 +525,7 @@ pub fn extract(
     read: Read,
 ) -> Result<Send, ExtractError> {
     if route == Route::GraphDraftSend {
-        let (version, rest) = prefixes
-            .iter()
-            .find_map(|p| version_and_rest(path, p))
-            .ok_or_else(|| ExtractError {
-                api: API,
-                message: format!("{path} is not under a Graph prefix"),
-            })?;
+        let (version, rest) = under_a_prefix(path, prefixes)?;
         let mut s = Send::new(API);
         s.references.push(draft_reference(version, rest)?);
         return Ok(s);
@@ -533,13 +542,7 @@ pub fn extract(
             let doc = doc.or_else(|e| fail(API, format_args!("malformed JSON: {e}")))?;
             let mut s = from_json(route, doc.root(), "body")?;
             if route == (Route::GraphRule { changed: true }) {
-                let (version, rest) = prefixes
-                    .iter()
-                    .find_map(|p| version_and_rest(path, p))
-                    .ok_or_else(|| ExtractError {
-                        api: API,
-                        message: format!("{path} is not under a Graph prefix"),
-                    })?;
+                let (version, rest) = under_a_prefix(path, prefixes)?;
                 s.references
                     .extend(rule_reference(version, rest, doc.root())?);
             }
