@@ -104,7 +104,6 @@ VARIANTS = {
     # (A tick every 50 ms: each held send waits for one.)
     "stall-continue": {"held": False, "plugin": {"stall": {"action": "continue", "timeout_ms": 50}}},
 }
-KNOB = "allow_on_headers_stop_iteration: true"
 
 # Sends made of several requests, the first of which carries no message (a resumable upload's
 # session start): the server may see more requests of the case than sends.
@@ -281,32 +280,15 @@ def python_for_drivers():
     return str(venv) if venv.exists() else sys.executable
 
 
-def plugin_config(yaml):
-    """The plugin configuration JSON of the shipped file (its `value: |` block)."""
-    lines = yaml.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == "value: |")
-    indent = len(lines[start]) - len(lines[start].lstrip())
-    block = []
-    for line in lines[start + 1:]:
-        if line.strip() and len(line) - len(line.lstrip()) <= indent:
-            break
-        block.append(line)
-    return json.loads("\n".join(block))
-
-
 def variant_yaml(variant, server_port, wasm):
     """The shipped filter/envoy.yaml for `variant` (VARIANTS), on the server's port."""
     shipped = (REPO / "filter" / "envoy.yaml").read_text()
-    config = None
-    if not VARIANTS[variant]["held"]:
-        knobs = [line for line in shipped.splitlines() if line.strip() == KNOB]
-        if len(knobs) != 1:
-            sys.exit("run.py: expected one line `%s` in filter/envoy.yaml" % KNOB)
-        shipped = "\n".join(line for line in shipped.splitlines() if line.strip() != KNOB) + "\n"
-        cfg = plugin_config(shipped)
-        cfg.update(VARIANTS[variant]["plugin"])
-        config = json.dumps(cfg, indent=2)
-    return render_envoy.render(shipped, 0, 0, server_port, str(wasm), config=config)
+    if VARIANTS[variant]["held"]:
+        return render_envoy.render(shipped, 0, 0, server_port, str(wasm))
+    cfg = render_envoy.plugin_config(shipped)
+    cfg.update(VARIANTS[variant]["plugin"])
+    return render_envoy.render(shipped, 0, 0, server_port, str(wasm), config=json.dumps(cfg, indent=2),
+                               without_knob=True)
 
 
 class Rig:
