@@ -167,10 +167,10 @@ fn route_of(rest: &str) -> Option<Route> {
         },
     );
     // A mail folder's message rules (`…/mailFolders/inbox/messageRules`), created or changed.
-    let rule =
-        (n >= 2 && lower[n - 2] == "messagerules").then_some(Route::GraphRule { changed: true });
-    let rule =
-        rule.or((lower[n - 1] == "messagerules").then_some(Route::GraphRule { changed: false }));
+    let rule = (lower[n - 1] == "messagerules" || n >= 2 && lower[n - 2] == "messagerules")
+        .then_some(Route::GraphRule {
+            changed: lower[n - 1] != "messagerules",
+        });
     let forward_of = |parent: &str| n >= 3 && lower[n - 3] == parent && last == "forward";
     if lower[0] == "groups" {
         // A Microsoft 365 group: its calendar, and its conversations' posts forwarded.
